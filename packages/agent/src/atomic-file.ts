@@ -1,0 +1,105 @@
+import { randomBytes } from "node:crypto";
+import { type FileHandle, chmod, chown, lstat, mkdir, open, realpath, rename, stat, unlink } from "node:fs/promises";
+import path from "node:path";
+
+import { describeSystemError, errorCode, internal } from "./rpc-error.js";
+
+/**
+ * Writes a file so that readers only ever see the old content or the whole new
+ * content: data goes to a temporary file in the target's folder, is flushed,
+ * then renamed over the target. The original truncated in place (spec 1.4), so
+ * a broken stream left a half-written file where the old one was.
+ */
+export class AtomicFile {
+  private written = 0;
+  private done = false;
+
+  private constructor(
+    readonly target: string,
+    private readonly tempPath: string,
+    private readonly file: FileHandle,
+  ) {}
+
+  static async create(requestedPath: string): Promise<AtomicFile> {
+    const target = await followSymlink(requestedPath);
+    const existing = await stat(target).catch(() => undefined);
+    if (existing?.isDirectory()) throw internal(`create ${target}: is a directory`);
+    const folder = path.dirname(target);
+    try {
+      await mkdir(folder, { recursive: true, mode: 0o755 });
+    } catch (error) {
+      throw internal(describeSystemError("mkdir", folder, error));
+    }
+    const tempPath = path.join(folder, `.${path.basename(target)}.botbox-${randomBytes(6).toString("hex")}.tmp`);
+    let file: FileHandle;
+    try {
+      file = await open(tempPath, "wx", 0o644);
+    } catch (error) {
+      throw internal(describeSystemError("create", target, error));
+    }
+    const atomic = new AtomicFile(target, tempPath, file);
+    if (existing) await atomic.keepOwnershipOf(existing.mode, existing.uid, existing.gid);
+    return atomic;
+  }
+
+  get bytesWritten(): number {
+    return this.written;
+  }
+
+  async write(data: Uint8Array): Promise<void> {
+    let offset = 0;
+    while (offset < data.length) {
+      const { bytesWritten } = await this.file.write(data, offset, data.length - offset);
+      offset += bytesWritten;
+    }
+    this.written += data.length;
+  }
+
+  async commit(): Promise<void> {
+    this.done = true;
+    try {
+      await this.file.sync();
+      await this.file.close();
+      await rename(this.tempPath, this.target);
+    } catch (error) {
+      await this.file.close().catch(() => undefined);
+      await unlink(this.tempPath).catch(() => undefined);
+      throw internal(describeSystemError("write", this.target, error));
+    }
+  }
+
+  /** Drops the temporary file; the target is left as it was. Safe to call twice. */
+  async abort(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    await this.file.close().catch(() => undefined);
+    await unlink(this.tempPath).catch(() => undefined);
+  }
+
+  private async keepOwnershipOf(mode: number, uid: number, gid: number): Promise<void> {
+    // An overwrite in place kept the file's mode and owner; a rename would not.
+    await chmod(this.tempPath, mode & 0o7777).catch(() => undefined);
+    if (process.getuid?.() === 0) await chown(this.tempPath, uid, gid).catch(() => undefined);
+  }
+}
+
+/** Writing through a symlink updates the file it points at, as a truncating write did. */
+async function followSymlink(target: string): Promise<string> {
+  try {
+    if ((await lstat(target)).isSymbolicLink()) return await realpath(target);
+  } catch (error) {
+    if (errorCode(error) !== "ENOENT") return target;
+  }
+  return target;
+}
+
+export async function writeFileAtomically(target: string, content: Uint8Array): Promise<void> {
+  const file = await AtomicFile.create(target);
+  try {
+    await file.write(content);
+  } catch (error) {
+    await file.abort();
+    throw internal(describeSystemError("write", target, error));
+  }
+  await file.commit();
+}

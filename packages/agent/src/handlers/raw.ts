@@ -1,0 +1,74 @@
+import { once } from "node:events";
+import { type FileHandle, open } from "node:fs/promises";
+
+import type { DataChunk, ReadRawRequest, WriteRawChunk, WriteRawResponse } from "@botbox/proto";
+import type { ServerReadableStream, ServerWritableStream } from "@grpc/grpc-js";
+
+import { AtomicFile } from "../atomic-file.js";
+import { resolvePath } from "../paths.js";
+import { describeSystemError, internal, invalidArgument, notFound } from "../rpc-error.js";
+import { cancellableMessages, type CallLog } from "../rpc-call.js";
+
+// Spec 1.7: raw transfers move 64 KiB per message.
+export const RAW_CHUNK_BYTES = 64 * 1024;
+
+export async function readRaw(
+  dataDir: string,
+  call: ServerWritableStream<ReadRawRequest, DataChunk>,
+  log: CallLog,
+): Promise<void> {
+  const filePath = resolvePath(dataDir, call.request.path);
+  log.path = filePath;
+  let file: FileHandle;
+  try {
+    file = await open(filePath, "r");
+  } catch (error) {
+    throw notFound(describeSystemError("open", filePath, error));
+  }
+  try {
+    for (;;) {
+      if (call.cancelled) return;
+      // A fresh buffer per message: gRPC may still hold the previous one.
+      const buffer = Buffer.allocUnsafe(RAW_CHUNK_BYTES);
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await file.read(buffer, 0, RAW_CHUNK_BYTES, null));
+      } catch (error) {
+        throw internal(describeSystemError("read", filePath, error));
+      }
+      if (bytesRead === 0) return;
+      if (!call.write({ data: buffer.subarray(0, bytesRead) })) {
+        await Promise.race([once(call, "drain"), once(call, "cancelled")]);
+      }
+    }
+  } finally {
+    await file.close();
+  }
+}
+
+export async function writeRaw(
+  dataDir: string,
+  call: ServerReadableStream<WriteRawChunk, WriteRawResponse>,
+  log: CallLog,
+): Promise<WriteRawResponse> {
+  let file: AtomicFile | undefined;
+  try {
+    for await (const chunk of cancellableMessages<WriteRawChunk>(call)) {
+      if (file === undefined) {
+        if (chunk.path === "") throw invalidArgument("first chunk must include path");
+        const target = resolvePath(dataDir, chunk.path);
+        log.path = target;
+        // Created on the first chunk even when it carries no data, so an empty
+        // upload makes an empty file (the original made none, spec 1.4).
+        file = await AtomicFile.create(target);
+      }
+      if (chunk.data.length > 0) await file.write(chunk.data);
+    }
+    if (file === undefined) return { bytesWritten: 0 };
+    await file.commit();
+    return { bytesWritten: file.bytesWritten };
+  } catch (error) {
+    await file?.abort();
+    throw error;
+  }
+}

@@ -1,0 +1,115 @@
+import { lstat, chmod, unlink } from "node:fs/promises";
+
+import { ContainerServiceService, type ContainerServiceServer } from "@botbox/proto";
+import { Server, ServerCredentials } from "@grpc/grpc-js";
+import type { Logger } from "pino";
+
+import { type AgentConfig, ConfigError, type ListenTarget, parseListenAddress } from "./config.js";
+import { rfc3339 } from "./file-entry.js";
+import { exec } from "./handlers/exec.js";
+import { listDir } from "./handlers/list-dir.js";
+import { deleteFile, mkdir, rename, stat } from "./handlers/path-ops.js";
+import { readRaw, writeRaw } from "./handlers/raw.js";
+import { readFile } from "./handlers/read-file.js";
+import { writeFile } from "./handlers/write-file.js";
+import { bidiStream, type CallPolicy, clientStream, serverStream, unary } from "./rpc-call.js";
+import { errorCode } from "./rpc-error.js";
+import { AGENT_VERSION } from "./version.js";
+
+const SHUTDOWN_GRACE_MS = 5_000;
+
+export interface RunningAgent {
+  /** Where it listens: `unix:/path` or `host:port` with the real port. */
+  readonly address: string;
+  /** Stops taking calls, lets running ones finish for a short grace, then cancels them. */
+  stop(): Promise<void>;
+}
+
+export function createContainerService(config: AgentConfig, logger: Logger): ContainerServiceServer {
+  const policy: CallPolicy = { logger, token: config.token };
+  const { dataDir } = config;
+  const startedAt = rfc3339(new Date());
+  // Commands must not inherit the channel's secret.
+  const { BOTBOX_AGENT_TOKEN: _secret, ...baseEnv } = process.env;
+  baseEnv.PATH ??= "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  const byPath = <T extends { path: string }>(request: T) => request.path;
+  return {
+    readFile: unary(policy, "ReadFile", byPath, (request) => readFile(dataDir, request)),
+    writeFile: unary(policy, "WriteFile", byPath, (request) => writeFile(dataDir, request)),
+    listDir: unary(policy, "ListDir", byPath, (request) => listDir(dataDir, request)),
+    stat: unary(policy, "Stat", byPath, (request) => stat(dataDir, request)),
+    mkdir: unary(policy, "Mkdir", byPath, (request) => mkdir(dataDir, request)),
+    rename: unary(policy, "Rename", (request) => `${request.oldPath} -> ${request.newPath}`, (request) => rename(dataDir, request)),
+    deleteFile: unary(policy, "DeleteFile", byPath, (request) => deleteFile(dataDir, request)),
+    info: unary(policy, "Info", () => undefined, async () => ({
+      botId: config.botId,
+      agentVersion: AGENT_VERSION,
+      dataDir,
+      startedAt,
+    })),
+    readRaw: serverStream(policy, "ReadRaw", (call, log) => readRaw(dataDir, call, log)),
+    writeRaw: clientStream(policy, "WriteRaw", (call, log) => writeRaw(dataDir, call, log)),
+    exec: bidiStream(policy, "Exec", (call, log) => exec({ dataDir, baseEnv }, call, log)),
+  };
+}
+
+export async function listen(config: AgentConfig, logger: Logger): Promise<RunningAgent> {
+  const server = new Server();
+  server.addService(ContainerServiceService, createContainerService(config, logger));
+  const target = parseListenAddress(config.listenAddress);
+  const address = target.kind === "unix" ? await bindUnix(server, target.path) : await bindTcp(server, target);
+  return {
+    address,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        const force = setTimeout(() => server.forceShutdown(), SHUTDOWN_GRACE_MS);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      }),
+  };
+}
+
+function bind(server: Server, address: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port)));
+  });
+}
+
+async function bindUnix(server: Server, socketPath: string): Promise<string> {
+  try {
+    const existing = await lstat(socketPath);
+    if (!existing.isSocket()) throw new ConfigError(`${socketPath} exists and is not a socket; refusing to replace it`);
+    // A socket left by an agent that died: nothing listens on it any more.
+    await unlink(socketPath);
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    if (errorCode(error) !== "ENOENT") throw error;
+  }
+  // The socket is the channel to the whole workspace: create it 0600 from the
+  // first instant rather than chmod it after someone could have connected.
+  const previousUmask = process.umask(0o177);
+  try {
+    await bind(server, `unix:${socketPath}`);
+  } finally {
+    process.umask(previousUmask);
+  }
+  await chmod(socketPath, 0o600);
+  return `unix:${socketPath}`;
+}
+
+async function bindTcp(server: Server, target: Extract<ListenTarget, { kind: "tcp" }>): Promise<string> {
+  if (target.host !== "") {
+    const host = target.host.includes(":") ? `[${target.host}]` : target.host;
+    const port = await bind(server, `${host}:${target.port}`);
+    return `${host}:${port}`;
+  }
+  // ":port" means every interface, as Go's listener does; fall back to IPv4
+  // where the kernel has no IPv6.
+  try {
+    return `[::]:${await bind(server, `[::]:${target.port}`)}`;
+  } catch {
+    return `0.0.0.0:${await bind(server, `0.0.0.0:${target.port}`)}`;
+  }
+}

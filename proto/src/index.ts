@@ -1,0 +1,31 @@
+// Public face of the wire contract. Anything exported here is public API;
+// only the agent's handlers and the client's wrappers import it.
+export {
+  ContainerServiceClient,
+  ContainerServiceService,
+  DataChunk,
+  DeleteFileRequest,
+  DeleteFileResponse,
+  ExecInput,
+  ExecOutput,
+  ExecOutput_Stream,
+  FileEntry,
+  InfoRequest,
+  InfoResponse,
+  ListDirRequest,
+  ListDirResponse,
+  MkdirRequest,
+  MkdirResponse,
+  ReadFileRequest,
+  ReadFileResponse,
+  ReadRawRequest,
+  RenameRequest,
+  RenameResponse,
+  StatRequest,
+  StatResponse,
+  WriteFileRequest,
+  WriteFileResponse,
+  WriteRawChunk,
+  WriteRawResponse,
+} from "./gen/mcpcontainer.js";
+export type { ContainerServiceServer } from "./gen/mcpcontainer.js";

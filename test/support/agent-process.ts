@@ -1,0 +1,97 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { once } from "node:events";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const AGENT_BUNDLE = fileURLToPath(new URL("../../packages/agent/dist/agent.js", import.meta.url));
+
+export interface AgentProcessOptions {
+  transport?: "unix" | "tcp";
+  token?: string;
+  botId?: string;
+  templateDir?: string;
+  /** An existing data folder; a fresh temporary one otherwise. */
+  dataDir?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A real agent process (the bundled dist/agent.js) in a temporary folder. */
+export interface AgentProcess {
+  readonly botId: string;
+  readonly dataDir: string;
+  /** `unix:/…/agent.sock` or `127.0.0.1:<port>`, ready to dial. */
+  readonly address: string;
+  readonly socketPath?: string;
+  readonly child: ChildProcess;
+  /** Every JSON log line the agent wrote to stderr so far. */
+  readonly logs: Record<string, unknown>[];
+  stop(): Promise<void>;
+}
+
+export async function startAgentProcess(options: AgentProcessOptions = {}): Promise<AgentProcess> {
+  const root = await mkdtemp(path.join(tmpdir(), "botbox-agent-"));
+  const dataDir = options.dataDir ?? path.join(root, "data");
+  const botId = options.botId ?? randomUUID();
+  const socketPath = options.transport === "tcp" ? undefined : path.join(root, "agent.sock");
+  const child = spawn(process.execPath, [AGENT_BUNDLE], {
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      TZ: process.env.TZ,
+      ...options.env,
+      MCP_LISTEN_ADDR: socketPath ? `unix:${socketPath}` : "127.0.0.1:0",
+      BOTBOX_DATA_DIR: dataDir,
+      BOTBOX_TEMPLATE_DIR: options.templateDir ?? path.join(root, "no-templates"),
+      BOTBOX_BOT_ID: botId,
+      ...(options.token ? { BOTBOX_AGENT_TOKEN: options.token } : {}),
+    },
+    stdio: ["ignore", "inherit", "pipe"],
+  });
+  const logs: Record<string, unknown>[] = [];
+  let pending = "";
+  let onListening: ((address: string) => void) | undefined;
+  child.stderr!.setEncoding("utf8").on("data", (text: string) => {
+    pending += text;
+    let newline: number;
+    while ((newline = pending.indexOf("\n")) !== -1) {
+      const line = pending.slice(0, newline);
+      pending = pending.slice(newline + 1);
+      try {
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        logs.push(entry);
+        if (entry.msg === "agent listening") onListening?.(String(entry.address));
+      } catch {
+        logs.push({ raw: line });
+      }
+    }
+  });
+  const address = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`agent did not start: ${JSON.stringify(logs)}`)), 10_000);
+    onListening = (listening) => {
+      clearTimeout(timer);
+      resolve(listening);
+    };
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`agent exited with ${code} before listening: ${JSON.stringify(logs)}`));
+    });
+  });
+  return {
+    botId,
+    dataDir,
+    address: address.startsWith("unix:") ? address : `127.0.0.1:${address.split(":").pop()}`,
+    socketPath,
+    child,
+    logs,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGTERM");
+        await once(child, "exit");
+      }
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
