@@ -1,0 +1,216 @@
+import { once } from "node:events";
+import { Readable } from "node:stream";
+
+import { ContainerServiceClient, type DataChunk, type FileEntry, type WriteRawChunk } from "@botbox/proto";
+import { type ChannelOptions, type connectivityState, credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
+
+import { BadRequestError } from "../errors.js";
+import { type AgentEndpoint, grpcTarget } from "./endpoint.js";
+import { mapGrpcError, mapped } from "./error-mapping.js";
+import { execConfig, ExecHandle, type ExecOptions, type ExecResult } from "./exec-stream.js";
+
+export type { FileEntry };
+
+/** Spec 1.7: uploads move 64 KiB per message. */
+export const RAW_CHUNK_BYTES = 64 * 1024;
+
+export interface ReadFileOptions {
+  /** 1-based first line; values below 1 mean 1. */
+  lineOffset?: number;
+  /** Lines to return, 1 to 200; other values mean 200. */
+  lineCount?: number;
+}
+
+export interface ReadFileResult {
+  /** Lines formatted as `%6d\t<text>\n`, at most 5120 bytes. */
+  content: string;
+  totalLines: number;
+  binary: boolean;
+}
+
+export interface AgentInfo {
+  botId: string;
+  agentVersion: string;
+  dataDir: string;
+  startedAt: string;
+}
+
+export interface CallOptions {
+  /** Milliseconds before the call fails with DEADLINE_EXCEEDED. */
+  timeoutMs?: number;
+}
+
+type Unary<Req, Res> = (
+  request: Req,
+  metadata: Metadata,
+  options: { deadline?: Date },
+  callback: (error: ServiceError | null, response: Res) => void,
+) => unknown;
+
+/**
+ * A typed client for one agent. Every failure, streams included, reaches the
+ * caller as a botbox error (errors.ts) mapped by client/error-mapping.ts.
+ */
+export class AgentClient {
+  readonly endpoint: AgentEndpoint;
+  private readonly stub: ContainerServiceClient;
+
+  constructor(endpoint: AgentEndpoint, channelOptions: ChannelOptions = {}) {
+    this.endpoint = endpoint;
+    this.stub = new ContainerServiceClient(grpcTarget(endpoint.address), credentials.createInsecure(), {
+      // Unix sockets carry no meaningful authority; give gRPC a stable one.
+      ...(endpoint.address.startsWith("unix:") ? { "grpc.default_authority": "localhost" } : {}),
+      ...channelOptions,
+    });
+  }
+
+  async readFile(path: string, options: ReadFileOptions = {}, call?: CallOptions): Promise<ReadFileResult> {
+    return this.unary(this.stub.readFile, { path, lineOffset: options.lineOffset ?? 0, nLines: options.lineCount ?? 0 }, call);
+  }
+
+  async writeFile(path: string, content: Uint8Array | string, call?: CallOptions): Promise<void> {
+    const data = typeof content === "string" ? Buffer.from(content) : Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+    await this.unary(this.stub.writeFile, { path, content: data }, call);
+  }
+
+  async listDir(path: string, options: { recursive?: boolean } = {}, call?: CallOptions): Promise<FileEntry[]> {
+    const response = await this.unary(this.stub.listDir, { path, recursive: options.recursive ?? false }, call);
+    return response.entries;
+  }
+
+  async stat(path: string, call?: CallOptions): Promise<FileEntry> {
+    const { entry } = await this.unary(this.stub.stat, { path }, call);
+    if (!entry) throw mapGrpcError(new Error("stat returned no entry"));
+    return entry;
+  }
+
+  async mkdir(path: string, call?: CallOptions): Promise<void> {
+    await this.unary(this.stub.mkdir, { path }, call);
+  }
+
+  async rename(oldPath: string, newPath: string, call?: CallOptions): Promise<void> {
+    await this.unary(this.stub.rename, { oldPath, newPath }, call);
+  }
+
+  async deleteFile(path: string, options: { recursive?: boolean } = {}, call?: CallOptions): Promise<void> {
+    await this.unary(this.stub.deleteFile, { path, recursive: options.recursive ?? false }, call);
+  }
+
+  async info(call?: CallOptions): Promise<AgentInfo> {
+    return this.unary(this.stub.info, {}, call);
+  }
+
+  /** Runs a command to completion. Stdin, if given, is sent and then closed. */
+  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    const handle = this.execStream(command, options);
+    handle.closeStdin();
+    return handle.collect();
+  }
+
+  /** Starts a command and hands back its streams; stdin stays open until closeStdin(). */
+  execStream(command: string, options: ExecOptions = {}): ExecHandle {
+    const config = execConfig(command, options);
+    const call = this.stub.exec(this.metadata());
+    call.write(config);
+    return new ExecHandle(call);
+  }
+
+  /**
+   * Opens a file for streaming. Fails here, not on the first read, when the
+   * file is missing (the original deferred that error, spec 2.1).
+   */
+  async readRaw(path: string): Promise<Readable> {
+    if (path === "") throw new BadRequestError("path is required");
+    const call = this.stub.readRaw({ path }, this.metadata());
+    const messages = (call as AsyncIterable<DataChunk>)[Symbol.asyncIterator]();
+    const first = await mapped(() => messages.next());
+    let finished = first.done === true;
+    async function* chunks(): AsyncGenerator<Buffer> {
+      try {
+        if (first.done) return;
+        yield first.value.data;
+        for (;;) {
+          const next = await mapped(() => messages.next());
+          if (next.done) break;
+          yield next.value.data;
+        }
+        finished = true;
+      } finally {
+        if (!finished) call.cancel();
+      }
+    }
+    return Readable.from(chunks(), { objectMode: false });
+  }
+
+  /**
+   * Uploads a stream into a file, atomically: the agent only replaces the
+   * target once every byte arrived. An empty source makes an empty file.
+   */
+  async writeRaw(path: string, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array> | Uint8Array | string): Promise<number> {
+    if (path === "") throw new BadRequestError("path is required");
+    let settle!: (error: ServiceError | null, bytesWritten: number) => void;
+    const done = new Promise<number>((resolve, reject) => {
+      settle = (error, bytesWritten) => (error ? reject(mapGrpcError(error)) : resolve(bytesWritten));
+    });
+    const call = this.stub.writeRaw(this.metadata(), (error, response) => settle(error, Number(response?.bytesWritten ?? 0)));
+    const send = async (message: WriteRawChunk) => {
+      if (!call.write(message)) await Promise.race([once(call, "drain"), done]);
+    };
+    try {
+      let first = true;
+      for await (const piece of rechunk(source)) {
+        await send({ path: first ? path : "", data: piece });
+        first = false;
+      }
+      // Always one message with the path, so an empty upload creates the file.
+      if (first) await send({ path, data: Buffer.alloc(0) });
+    } catch (error) {
+      // The agent drops its temporary file; the old content stays.
+      call.cancel();
+      await done.catch(() => undefined);
+      throw mapGrpcError(error);
+    }
+    call.end();
+    return done;
+  }
+
+  /** The channel's connectivity; `true` asks it to connect when idle. */
+  connectivityState(tryToConnect = false): connectivityState {
+    return this.stub.getChannel().getConnectivityState(tryToConnect);
+  }
+
+  /** Calls back once the state differs from `from` (or the deadline passes). */
+  watchConnectivity(from: connectivityState, deadline: Date | number, callback: (error?: Error) => void): void {
+    this.stub.getChannel().watchConnectivityState(from, deadline, callback);
+  }
+
+  close(): void {
+    this.stub.close();
+  }
+
+  private metadata(): Metadata {
+    const metadata = new Metadata();
+    if (this.endpoint.token) metadata.set("authorization", `Bearer ${this.endpoint.token}`);
+    return metadata;
+  }
+
+  private unary<Req, Res>(method: Unary<Req, Res>, request: Req, call?: CallOptions): Promise<Res> {
+    const options = call?.timeoutMs === undefined ? {} : { deadline: new Date(Date.now() + call.timeoutMs) };
+    return new Promise((resolve, reject) => {
+      method.call(this.stub, request, this.metadata(), options, (error, response) =>
+        error ? reject(mapGrpcError(error)) : resolve(response),
+      );
+    });
+  }
+}
+
+/** Splits a source into messages of at most 64 KiB. */
+async function* rechunk(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array> | Uint8Array | string): AsyncGenerator<Buffer> {
+  if (typeof source === "string" || source instanceof Uint8Array) source = [typeof source === "string" ? Buffer.from(source) : source];
+  for await (const chunk of source) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    for (let offset = 0; offset < buffer.length; offset += RAW_CHUNK_BYTES) {
+      yield buffer.subarray(offset, offset + RAW_CHUNK_BYTES);
+    }
+  }
+}

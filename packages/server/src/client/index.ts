@@ -1,0 +1,15 @@
+// Public face of the agent client. Anything exported here is public API;
+// named exports only.
+export {
+  AgentClient,
+  type AgentInfo,
+  type CallOptions,
+  type FileEntry,
+  RAW_CHUNK_BYTES,
+  type ReadFileOptions,
+  type ReadFileResult,
+} from "./agent-client.js";
+export { type AgentEndpoint, sameEndpoint } from "./endpoint.js";
+export { mapGrpcError } from "./error-mapping.js";
+export { type ExecEvent, ExecHandle, type ExecOptions, type ExecResult } from "./exec-stream.js";
+export { type AgentPoolOptions, type AgentProvider, AgentPool, type EndpointResolver } from "./pool.js";
