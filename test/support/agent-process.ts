@@ -16,6 +16,8 @@ export interface AgentProcessOptions {
   /** An existing data folder; a fresh temporary one otherwise. */
   dataDir?: string;
   env?: NodeJS.ProcessEnv;
+  /** Listen on this Unix socket path instead of one in the temporary folder. */
+  socketPath?: string;
 }
 
 /** A real agent process (the bundled dist/agent.js) in a temporary folder. */
@@ -35,7 +37,7 @@ export async function startAgentProcess(options: AgentProcessOptions = {}): Prom
   const root = await mkdtemp(path.join(tmpdir(), "botbox-agent-"));
   const dataDir = options.dataDir ?? path.join(root, "data");
   const botId = options.botId ?? randomUUID();
-  const socketPath = options.transport === "tcp" ? undefined : path.join(root, "agent.sock");
+  const socketPath = options.transport === "tcp" ? undefined : (options.socketPath ?? path.join(root, "agent.sock"));
   const child = spawn(process.execPath, [AGENT_BUNDLE], {
     env: {
       PATH: process.env.PATH,

@@ -115,7 +115,6 @@ export class AgentPool implements AgentProvider {
   }
 
   private async prepare(botId: string, current: Entry | undefined): Promise<Entry> {
-    const generation = this.generations.get(botId) ?? 0;
     if (current && this.isHealthy(current)) {
       // Healthy but unconfirmed since it (re)connected: check who answers.
       try {
@@ -127,6 +126,7 @@ export class AgentPool implements AgentProvider {
       return current;
     }
     if (current) this.evict(botId);
+    const generation = this.generations.get(botId) ?? 0;
     const endpoint = this.endpoints.get(botId) ?? (await this.options.resolveEndpoint(botId));
     if (!endpoint) throw new UnavailableError(`no agent endpoint for bot ${botId}`);
     const entry: Entry = { client: this.createClient(endpoint), endpoint, verified: false, closed: false };
