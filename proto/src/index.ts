@@ -29,3 +29,11 @@ export {
   WriteRawResponse,
 } from "./gen/mcpcontainer.js";
 export type { ContainerServiceServer } from "./gen/mcpcontainer.js";
+export {
+  ContainerServiceDefinition,
+  ContainerServiceFastClient,
+  decodeDataChunk,
+  decodeWriteRawChunk,
+  encodeDataChunk,
+  encodeWriteRawChunk,
+} from "./raw-codec.js";

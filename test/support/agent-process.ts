@@ -18,6 +18,8 @@ export interface AgentProcessOptions {
   env?: NodeJS.ProcessEnv;
   /** Listen on this Unix socket path instead of one in the temporary folder. */
   socketPath?: string;
+  /** Extra node flags, e.g. --cpu-prof for profiling. */
+  nodeArgs?: string[];
 }
 
 /** A real agent process (the bundled dist/agent.js) in a temporary folder. */
@@ -38,7 +40,7 @@ export async function startAgentProcess(options: AgentProcessOptions = {}): Prom
   const dataDir = options.dataDir ?? path.join(root, "data");
   const botId = options.botId ?? randomUUID();
   const socketPath = options.transport === "tcp" ? undefined : (options.socketPath ?? path.join(root, "agent.sock"));
-  const child = spawn(process.execPath, [AGENT_BUNDLE], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), AGENT_BUNDLE], {
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,

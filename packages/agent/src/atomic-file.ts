@@ -1,8 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { type FileHandle, chmod, chown, lstat, mkdir, open, realpath, rename, stat, unlink } from "node:fs/promises";
+import { once } from "node:events";
+import { createWriteStream, type WriteStream } from "node:fs";
+import { chmod, chown, lstat, mkdir, realpath, rename, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 
 import { describeSystemError, errorCode, internal } from "./rpc-error.js";
+
+const WRITE_BUFFER_BYTES = 1024 * 1024;
 
 /**
  * Writes a file so that readers only ever see the old content or the whole new
@@ -13,12 +17,19 @@ import { describeSystemError, errorCode, internal } from "./rpc-error.js";
 export class AtomicFile {
   private written = 0;
   private done = false;
+  private streamError: Error | undefined;
 
   private constructor(
     readonly target: string,
     private readonly tempPath: string,
-    private readonly file: FileHandle,
-  ) {}
+    // Buffered, so the next message is received while earlier data is
+    // written; `flush` fsyncs before the descriptor closes.
+    private readonly stream: WriteStream,
+  ) {
+    stream.on("error", (error) => {
+      this.streamError = error;
+    });
+  }
 
   static async create(requestedPath: string): Promise<AtomicFile> {
     const target = await followSymlink(requestedPath);
@@ -31,13 +42,13 @@ export class AtomicFile {
       throw internal(describeSystemError("mkdir", folder, error));
     }
     const tempPath = path.join(folder, `.${path.basename(target)}.botbox-${randomBytes(6).toString("hex")}.tmp`);
-    let file: FileHandle;
+    const stream = createWriteStream(tempPath, { flags: "wx", mode: 0o644, flush: true, highWaterMark: WRITE_BUFFER_BYTES });
     try {
-      file = await open(tempPath, "wx", 0o644);
+      await Promise.race([once(stream, "open"), once(stream, "error")]);
     } catch (error) {
       throw internal(describeSystemError("create", target, error));
     }
-    const atomic = new AtomicFile(target, tempPath, file);
+    const atomic = new AtomicFile(target, tempPath, stream);
     if (existing) await atomic.keepOwnershipOf(existing.mode, existing.uid, existing.gid);
     return atomic;
   }
@@ -47,22 +58,22 @@ export class AtomicFile {
   }
 
   async write(data: Uint8Array): Promise<void> {
-    let offset = 0;
-    while (offset < data.length) {
-      const { bytesWritten } = await this.file.write(data, offset, data.length - offset);
-      offset += bytesWritten;
-    }
+    if (this.streamError) throw this.streamError;
     this.written += data.length;
+    if (!this.stream.write(data)) await Promise.race([once(this.stream, "drain"), once(this.stream, "error")]);
+    if (this.streamError) throw this.streamError;
   }
 
   async commit(): Promise<void> {
     this.done = true;
     try {
-      await this.file.sync();
-      await this.file.close();
+      if (this.streamError) throw this.streamError;
+      this.stream.end();
+      await once(this.stream, "close");
+      if (this.streamError) throw this.streamError;
       await rename(this.tempPath, this.target);
     } catch (error) {
-      await this.file.close().catch(() => undefined);
+      await this.closeStream();
       await unlink(this.tempPath).catch(() => undefined);
       throw internal(describeSystemError("write", this.target, error));
     }
@@ -72,8 +83,15 @@ export class AtomicFile {
   async abort(): Promise<void> {
     if (this.done) return;
     this.done = true;
-    await this.file.close().catch(() => undefined);
+    await this.closeStream();
     await unlink(this.tempPath).catch(() => undefined);
+  }
+
+  private async closeStream(): Promise<void> {
+    if (this.stream.closed) return;
+    const closed = once(this.stream, "close").catch(() => undefined);
+    this.stream.destroy();
+    await closed;
   }
 
   private async keepOwnershipOf(mode: number, uid: number, gid: number): Promise<void> {

@@ -1,6 +1,7 @@
-import { lstat, chmod, unlink } from "node:fs/promises";
+import { chmod, lstat, unlink } from "node:fs/promises";
+import type { Http2Server, ServerHttp2Session } from "node:http2";
 
-import { ContainerServiceService, type ContainerServiceServer } from "@botbox/proto";
+import { ContainerServiceDefinition, type ContainerServiceServer } from "@botbox/proto";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 
@@ -55,9 +56,10 @@ export function createContainerService(config: AgentConfig, logger: Logger): Con
 
 export async function listen(config: AgentConfig, logger: Logger): Promise<RunningAgent> {
   const server = new Server();
-  server.addService(ContainerServiceService, createContainerService(config, logger));
+  server.addService(ContainerServiceDefinition, createContainerService(config, logger));
   const target = parseListenAddress(config.listenAddress);
   const address = target.kind === "unix" ? await bindUnix(server, target.path) : await bindTcp(server, target);
+  widenReceiveWindows(server);
   return {
     address,
     stop: () =>
@@ -69,6 +71,23 @@ export async function listen(config: AgentConfig, logger: Logger): Promise<Runni
         });
       }),
   };
+}
+
+const RECEIVE_WINDOW_BYTES = 4 * 2 ** 20;
+
+/**
+ * grpc-js leaves the server's HTTP/2 receive windows at 64 KiB, so an upload
+ * waits for a window update after every 64 KiB message. grpc-js has no server
+ * option for it (its channel has one), so widen each session's windows here.
+ */
+function widenReceiveWindows(server: Server): void {
+  const http2Servers = (server as unknown as { http2Servers?: Map<Http2Server, unknown> }).http2Servers;
+  for (const http2Server of http2Servers?.keys() ?? []) {
+    http2Server.on("session", (session: ServerHttp2Session) => {
+      session.setLocalWindowSize(RECEIVE_WINDOW_BYTES);
+      session.settings({ initialWindowSize: RECEIVE_WINDOW_BYTES });
+    });
+  }
 }
 
 function bind(server: Server, address: string): Promise<number> {

@@ -39,24 +39,8 @@ export async function exec(options: ExecOptions, call: ExecCall, log: CallLog): 
   const env = mergeEnv(options.baseEnv, config.env);
   const workDir = config.workDir === "" ? options.dataDir : resolvePath(options.dataDir, config.workDir);
   log.path = workDir;
-  await requireDirectory(workDir);
 
-  const child: ShellProcess = spawn("/bin/sh", ["-c", config.command], {
-    cwd: workDir,
-    env,
-    // Its own process group, so a timeout or cancel can kill every descendant.
-    detached: true,
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
-  // A failed spawn rejects this too; that failure is reported through "spawn" below.
-  exited.catch(() => undefined);
-  try {
-    await once(child, "spawn");
-  } catch (error) {
-    throw internal(`start: ${error instanceof Error ? error.message : String(error)}`);
-  }
-
+  const child = await startShell(config.command, workDir, env);
   let killed = false;
   const killGroup = () => {
     if (killed) return;
@@ -73,7 +57,9 @@ export async function exec(options: ExecOptions, call: ExecCall, log: CallLog): 
   const timeoutSeconds = config.timeoutSeconds === 0 ? DEFAULT_EXEC_TIMEOUT_SECONDS : config.timeoutSeconds;
   const timer = timeoutSeconds > 0 ? setTimeout(killGroup, timeoutSeconds * 1000) : undefined;
   call.on("cancelled", killGroup);
+  if (call.cancelled) killGroup();
 
+  const exited = exitOf(child);
   feedStdin(call, child, config.stdinData);
   const outputDone = Promise.all([
     pump(call, child.stdout, ExecOutput_Stream.STDOUT, child),
@@ -89,6 +75,25 @@ export async function exec(options: ExecOptions, call: ExecCall, log: CallLog): 
     if (timer) clearTimeout(timer);
     call.off("cancelled", killGroup);
   }
+}
+
+async function startShell(command: string, workDir: string, env: NodeJS.ProcessEnv): Promise<ShellProcess> {
+  let child: ShellProcess;
+  try {
+    child = spawn("/bin/sh", ["-c", command], {
+      cwd: workDir,
+      env,
+      // Its own process group, so a timeout or cancel can kill every descendant.
+      detached: true,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    await once(child, "spawn");
+  } catch (error) {
+    // Node blames /bin/sh for a bad cwd; name the folder instead.
+    await requireDirectory(workDir);
+    throw internal(`start: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return child;
 }
 
 function firstMessage(call: ExecCall): Promise<ExecInput | undefined> {
@@ -171,6 +176,11 @@ async function pump(call: ExecCall, output: Readable, stream: ExecOutput_Stream,
     }
   });
   await new Promise<void>((resolve) => output.once("close", resolve));
+}
+
+function exitOf(child: ShellProcess): Promise<[number | null, NodeJS.Signals | null]> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve([child.exitCode, child.signalCode]);
+  return once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
 }
 
 function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {

@@ -1,0 +1,13 @@
+// `npm run bench`: every benchmark in one run, each against its baseline.
+import { benchAgentRss } from "./agent-rss.js";
+import { benchExecRoundTrip } from "./exec-roundtrip.js";
+import { benchRawThroughput } from "./raw-throughput.js";
+import { benchReadFileConcurrency } from "./readfile-concurrency.js";
+import type { Figure } from "./support.js";
+
+const figures: Figure[] = [];
+for (const bench of [benchExecRoundTrip, benchRawThroughput, benchReadFileConcurrency, benchAgentRss]) {
+  figures.push(await bench());
+}
+console.log("\nsummary");
+console.table(figures.map(({ bench, ratio, goal, met }) => ({ bench, ratio: Number(ratio.toFixed(2)), goal, met })));
