@@ -19,7 +19,8 @@ async function memoryOf(pid: number): Promise<Memory> {
   return { rss: kib("VmRSS") / 1024, anon: kib("RssAnon") / 1024, file: kib("RssFile") / 1024 };
 }
 
-const describe = (m: Memory) => `${m.rss.toFixed(1)} MB (private anon ${m.anon.toFixed(1)} MB, shared file pages ${m.file.toFixed(1)} MB)`;
+const describe = (m: Memory) =>
+  `${m.rss.toFixed(1)} MB (private anon ${m.anon.toFixed(1)} MB, shared file pages ${m.file.toFixed(1)} MB)`;
 const settle = () => new Promise((resolve) => setTimeout(resolve, 2000));
 
 export async function benchAgentRss(): Promise<Figure> {

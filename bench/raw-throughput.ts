@@ -26,9 +26,15 @@ export async function benchRawThroughput(): Promise<Figure> {
     for (let round = 0; round < ROUNDS; round++) {
       const copy = await time(() => pipeline(createReadStream(source), createWriteStream(path.join(dir, "copy.bin"))));
       const upload = await time(() => client.writeRaw("upload.bin", createReadStream(source)));
-      const download = await time(async () => pipeline(await client.readRaw("upload.bin"), createWriteStream(path.join(dir, "download.bin"))));
+      const download = await time(async () =>
+        pipeline(await client.readRaw("upload.bin"), createWriteStream(path.join(dir, "download.bin"))),
+      );
       if ((await stat(path.join(dir, "download.bin"))).size !== SIZE) throw new Error("download is incomplete");
-      best = { copy: Math.min(best.copy, copy), upload: Math.min(best.upload, upload), download: Math.min(best.download, download) };
+      best = {
+        copy: Math.min(best.copy, copy),
+        upload: Math.min(best.upload, upload),
+        download: Math.min(best.download, download),
+      };
     }
     const seconds = (value: number) => value / 1000;
     const copyRate = SIZE / seconds(best.copy);

@@ -34,6 +34,8 @@ export interface Figure {
 }
 
 export function report(figure: Figure): Figure {
-  console.log(`${figure.bench}: ${figure.figure}; ratio ${figure.ratio.toFixed(2)} (goal ${figure.goal}) ${figure.met ? "MET" : "NOT MET"}`);
+  console.log(
+    `${figure.bench}: ${figure.figure}; ratio ${figure.ratio.toFixed(2)} (goal ${figure.goal}) ${figure.met ? "MET" : "NOT MET"}`,
+  );
   return figure;
 }

@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 
-const roots = ["packages", "test"];
+const roots = ["proto/src", "packages", "test"];
 const skip = new Set(["node_modules", "dist", "gen"]);
 
 async function findTests(folder) {

@@ -19,6 +19,8 @@ await build({
   legalComments: "eof",
   define: { __BOTBOX_AGENT_VERSION__: JSON.stringify(version) },
   // Some CommonJS dependencies call require(); give the ESM bundle one.
-  banner: { js: "#!/usr/bin/env node\nimport { createRequire as __botboxRequire } from 'node:module'; const require = __botboxRequire(import.meta.url);" },
+  banner: {
+    js: "#!/usr/bin/env node\nimport { createRequire as __botboxRequire } from 'node:module'; const require = __botboxRequire(import.meta.url);",
+  },
   logLevel: "warning",
 });

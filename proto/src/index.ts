@@ -1,5 +1,6 @@
 // Public face of the wire contract. Anything exported here is public API;
 // only the agent's handlers and the client's wrappers import it.
+export type { ContainerServiceServer } from "./gen/mcpcontainer.js";
 export {
   ContainerServiceClient,
   ContainerServiceService,
@@ -28,7 +29,6 @@ export {
   WriteRawChunk,
   WriteRawResponse,
 } from "./gen/mcpcontainer.js";
-export type { ContainerServiceServer } from "./gen/mcpcontainer.js";
 export {
   ContainerServiceDefinition,
   ContainerServiceFastClient,

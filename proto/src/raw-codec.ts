@@ -6,7 +6,7 @@
 import { makeGenericClientConstructor } from "@grpc/grpc-js";
 
 import {
-  type ContainerServiceClient,
+  type ContainerServiceClient as GeneratedClient,
   ContainerServiceService as GeneratedService,
   type DataChunk,
   type WriteRawChunk,
@@ -134,11 +134,15 @@ export function decodeWriteRawChunk(buffer: Buffer): WriteRawChunk {
 export const ContainerServiceDefinition = {
   ...GeneratedService,
   readRaw: { ...GeneratedService.readRaw, responseSerialize: encodeDataChunk, responseDeserialize: decodeDataChunk },
-  writeRaw: { ...GeneratedService.writeRaw, requestSerialize: encodeWriteRawChunk, requestDeserialize: decodeWriteRawChunk },
+  writeRaw: {
+    ...GeneratedService.writeRaw,
+    requestSerialize: encodeWriteRawChunk,
+    requestDeserialize: decodeWriteRawChunk,
+  },
 } satisfies typeof GeneratedService;
 
 /** A client class like the generated ContainerServiceClient, on the fast codecs. */
 export const ContainerServiceFastClient = makeGenericClientConstructor(
   ContainerServiceDefinition,
   "mcpcontainer.ContainerService",
-) as unknown as new (...args: ConstructorParameters<typeof import("./gen/mcpcontainer.js").ContainerServiceClient>) => ContainerServiceClient;
+) as unknown as typeof GeneratedClient;

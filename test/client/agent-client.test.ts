@@ -63,7 +63,10 @@ for (const transport of ["unix", "tcp"] as const) {
       await assert.rejects(client.stat(""), BadRequestError);
       await assert.rejects(client.rename("", "x"), BadRequestError);
       await client.writeFile("plain-file", "x");
-      await assert.rejects(client.mkdir("plain-file"), (error: unknown) => error instanceof AgentError && error.grpcCode === "INTERNAL");
+      await assert.rejects(
+        client.mkdir("plain-file"),
+        (error: unknown) => error instanceof AgentError && error.grpcCode === "INTERNAL",
+      );
     });
 
     it("exec returns stdout, stderr and the exit code, with stdin closed after it is sent", async () => {
@@ -73,7 +76,10 @@ for (const transport of ["unix", "tcp"] as const) {
 
     it("exec passes env and work dir, relative to the data folder", async () => {
       await client.mkdir("work");
-      const result = await client.exec('printf "%s %s" "$GREETING" "$(pwd)"', { env: { GREETING: "hi there" }, workDir: "work" });
+      const result = await client.exec('printf "%s %s" "$GREETING" "$(pwd)"', {
+        env: { GREETING: "hi there" },
+        workDir: "work",
+      });
       assert.equal(result.stdout, `hi there ${path.join(agent.dataDir, "work")}`);
     });
 
@@ -84,7 +90,9 @@ for (const transport of ["unix", "tcp"] as const) {
     });
 
     it("execStream sends stdin as it goes and yields output before the command ends", async () => {
-      const handle = client.execStream("while read line; do echo \"got $line\"; done; echo bye >&2", { timeoutSeconds: 10 });
+      const handle = client.execStream('while read line; do echo "got $line"; done; echo bye >&2', {
+        timeoutSeconds: 10,
+      });
       const events = handle[Symbol.asyncIterator]();
       await handle.sendStdin("first\n");
       const firstOutput = await events.next();
@@ -118,7 +126,10 @@ for (const transport of ["unix", "tcp"] as const) {
     it("writeRaw then readRaw round-trips bytes from a Readable", async () => {
       const data = Buffer.alloc(3 * 65536 + 123);
       for (let i = 0; i < data.length; i++) data[i] = (i * 7) % 251;
-      const written = await client.writeRaw("blobs/data.bin", Readable.from([data.subarray(0, 1000), data.subarray(1000)]));
+      const written = await client.writeRaw(
+        "blobs/data.bin",
+        Readable.from([data.subarray(0, 1000), data.subarray(1000)]),
+      );
       assert.equal(written, data.length);
       const stream = await client.readRaw("blobs/data.bin");
       const chunks: Buffer[] = [];
@@ -149,7 +160,10 @@ for (const transport of ["unix", "tcp"] as const) {
       for (let i = 0; i < 50 && (await readdir(agent.dataDir)).some((name) => name.includes(".botbox-")); i++) {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      assert.deepEqual((await readdir(agent.dataDir)).filter((name) => name.includes(".botbox-")), []);
+      assert.deepEqual(
+        (await readdir(agent.dataDir)).filter((name) => name.includes(".botbox-")),
+        [],
+      );
     });
 
     it("a wrong token is rejected with UnauthenticatedError on every kind of call", async () => {

@@ -11,7 +11,10 @@ import { IdentityMismatchError, UnavailableError } from "../../packages/server/s
 import { type AgentProcess, startAgentProcess } from "../support/agent-process.js";
 
 /** A pool over fixed endpoints that counts the channels it opens. */
-function countingPool(endpoints: Map<string, AgentEndpoint>, extra: Partial<ConstructorParameters<typeof AgentPool>[0]> = {}) {
+function countingPool(
+  endpoints: Map<string, AgentEndpoint>,
+  extra: Partial<ConstructorParameters<typeof AgentPool>[0]> = {},
+) {
   const dialed: AgentClient[] = [];
   const pool = new AgentPool({
     resolveEndpoint: (botId) => endpoints.get(botId),
@@ -184,7 +187,11 @@ describe("AgentPool", () => {
       override connectivityState(tryToConnect = false): connectivityState {
         return this.stuck ? connectivityState.CONNECTING : super.connectivityState(tryToConnect);
       }
-      override watchConnectivity(from: connectivityState, deadline: Date | number, callback: (error?: Error) => void): void {
+      override watchConnectivity(
+        from: connectivityState,
+        deadline: Date | number,
+        callback: (error?: Error) => void,
+      ): void {
         if (this.stuck) setTimeout(callback, 5).unref();
         else super.watchConnectivity(from, deadline, callback);
       }

@@ -42,7 +42,12 @@ export class AtomicFile {
       throw internal(describeSystemError("mkdir", folder, error));
     }
     const tempPath = path.join(folder, `.${path.basename(target)}.botbox-${randomBytes(6).toString("hex")}.tmp`);
-    const stream = createWriteStream(tempPath, { flags: "wx", mode: 0o644, flush: true, highWaterMark: WRITE_BUFFER_BYTES });
+    const stream = createWriteStream(tempPath, {
+      flags: "wx",
+      mode: 0o644,
+      flush: true,
+      highWaterMark: WRITE_BUFFER_BYTES,
+    });
     try {
       await Promise.race([once(stream, "open"), once(stream, "error")]);
     } catch (error) {

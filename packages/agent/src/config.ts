@@ -24,7 +24,8 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv = process.env): AgentConf
     ["BOTBOX_DATA_DIR", dataDir],
     ["BOTBOX_TEMPLATE_DIR", templateDir],
   ] as const) {
-    if (!path.isAbsolute(value)) throw new ConfigError(`${name} must be an absolute path, got ${JSON.stringify(value)}`);
+    if (!path.isAbsolute(value))
+      throw new ConfigError(`${name} must be an absolute path, got ${JSON.stringify(value)}`);
   }
   const token = env.BOTBOX_AGENT_TOKEN;
   if (token !== undefined && token.length > 0 && !/^[\x21-\x7e]+$/.test(token)) {
@@ -52,7 +53,9 @@ export function parseListenAddress(address: string): ListenTarget {
   const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(address);
   const port = Number(match?.[3]);
   if (!match || port > 65535) {
-    throw new ConfigError(`MCP_LISTEN_ADDR must be ":port", "host:port" or "unix:/path", got ${JSON.stringify(address)}`);
+    throw new ConfigError(
+      `MCP_LISTEN_ADDR must be ":port", "host:port" or "unix:/path", got ${JSON.stringify(address)}`,
+    );
   }
   return { kind: "tcp", host: match[1] ?? match[2] ?? "", port };
 }

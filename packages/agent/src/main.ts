@@ -19,7 +19,14 @@ async function main(): Promise<void> {
   const seeded = await seedTemplates(config.dataDir, config.templateDir, logger);
   const agent = await listen(config, logger);
   logger.info(
-    { address: agent.address, dataDir: config.dataDir, botId: config.botId, version: AGENT_VERSION, seeded, auth: config.token !== undefined },
+    {
+      address: agent.address,
+      dataDir: config.dataDir,
+      botId: config.botId,
+      version: AGENT_VERSION,
+      seeded,
+      auth: config.token !== undefined,
+    },
     "agent listening",
   );
   let stopping = false;

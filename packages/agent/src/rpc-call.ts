@@ -164,7 +164,9 @@ function runOutputStream<Call extends ServerWritableStream<any, any> | ServerDup
  * client cancels or disconnects, instead of waiting forever for an end that
  * never comes.
  */
-export function cancellableMessages<T>(call: Readable & { cancelled: boolean; on(event: "cancelled", listener: () => void): unknown }): AsyncIterable<T> {
+export function cancellableMessages<T>(
+  call: Readable & { cancelled: boolean; on(event: "cancelled", listener: () => void): unknown },
+): AsyncIterable<T> {
   const onCancel = () => call.destroy(new RpcError(status.CANCELLED, "cancelled by the client"));
   if (call.cancelled) onCancel();
   else call.on("cancelled", onCancel);

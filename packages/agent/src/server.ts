@@ -40,14 +40,24 @@ export function createContainerService(config: AgentConfig, logger: Logger): Con
     listDir: unary(policy, "ListDir", byPath, (request) => listDir(dataDir, request)),
     stat: unary(policy, "Stat", byPath, (request) => stat(dataDir, request)),
     mkdir: unary(policy, "Mkdir", byPath, (request) => mkdir(dataDir, request)),
-    rename: unary(policy, "Rename", (request) => `${request.oldPath} -> ${request.newPath}`, (request) => rename(dataDir, request)),
+    rename: unary(
+      policy,
+      "Rename",
+      (request) => `${request.oldPath} -> ${request.newPath}`,
+      (request) => rename(dataDir, request),
+    ),
     deleteFile: unary(policy, "DeleteFile", byPath, (request) => deleteFile(dataDir, request)),
-    info: unary(policy, "Info", () => undefined, async () => ({
-      botId: config.botId,
-      agentVersion: AGENT_VERSION,
-      dataDir,
-      startedAt,
-    })),
+    info: unary(
+      policy,
+      "Info",
+      () => undefined,
+      async () => ({
+        botId: config.botId,
+        agentVersion: AGENT_VERSION,
+        dataDir,
+        startedAt,
+      }),
+    ),
     readRaw: serverStream(policy, "ReadRaw", (call, log) => readRaw(dataDir, call, log)),
     writeRaw: clientStream(policy, "WriteRaw", (call, log) => writeRaw(dataDir, call, log)),
     exec: bidiStream(policy, "Exec", (call, log) => exec({ dataDir, baseEnv }, call, log)),
@@ -92,7 +102,9 @@ function widenReceiveWindows(server: Server): void {
 
 function bind(server: Server, address: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port)));
+    server.bindAsync(address, ServerCredentials.createInsecure(), (error, port) =>
+      error ? reject(error) : resolve(port),
+    );
   });
 }
 

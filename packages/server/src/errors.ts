@@ -5,13 +5,7 @@
  * HTTP statuses.
  */
 export type BotboxErrorCode =
-  | "not_found"
-  | "bad_request"
-  | "forbidden"
-  | "unauthenticated"
-  | "unavailable"
-  | "identity_mismatch"
-  | "agent_error";
+  "not_found" | "bad_request" | "forbidden" | "unauthenticated" | "unavailable" | "identity_mismatch" | "agent_error";
 
 export class BotboxError extends Error {
   readonly code: BotboxErrorCode;
@@ -59,7 +53,10 @@ export class IdentityMismatchError extends BotboxError {
     readonly expectedBotId: string,
     readonly actualBotId: string,
   ) {
-    super("identity_mismatch", `agent serves bot ${JSON.stringify(actualBotId)}, expected ${JSON.stringify(expectedBotId)}`);
+    super(
+      "identity_mismatch",
+      `agent serves bot ${JSON.stringify(actualBotId)}, expected ${JSON.stringify(expectedBotId)}`,
+    );
   }
 }
 

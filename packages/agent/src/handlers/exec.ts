@@ -70,7 +70,8 @@ export async function exec(options: ExecOptions, call: ExecCall, log: CallLog): 
     // Output still held open by a grandchild is waited for until the deadline,
     // like the original; at the deadline killGroup closes the pipes.
     await outputDone;
-    if (!call.cancelled) call.write({ stream: ExecOutput_Stream.EXIT, data: Buffer.alloc(0), exitCode: exitCodeOf(code, signal) });
+    if (!call.cancelled)
+      call.write({ stream: ExecOutput_Stream.EXIT, data: Buffer.alloc(0), exitCode: exitCodeOf(code, signal) });
   } finally {
     if (timer) clearTimeout(timer);
     call.off("cancelled", killGroup);

@@ -6,8 +6,8 @@ import type { ServerReadableStream, ServerWritableStream } from "@grpc/grpc-js";
 
 import { AtomicFile } from "../atomic-file.js";
 import { resolvePath } from "../paths.js";
+import { type CallLog, cancellableMessages } from "../rpc-call.js";
 import { describeSystemError, internal, invalidArgument, notFound } from "../rpc-error.js";
-import { cancellableMessages, type CallLog } from "../rpc-call.js";
 
 // Spec 1.7: raw transfers move 64 KiB per message.
 export const RAW_CHUNK_BYTES = 64 * 1024;

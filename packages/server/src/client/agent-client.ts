@@ -12,7 +12,7 @@ import { type ChannelOptions, type connectivityState, credentials, Metadata, typ
 
 import { BadRequestError } from "../errors.js";
 import { type AgentEndpoint, grpcTarget } from "./endpoint.js";
-import { mapGrpcError, mapped } from "./error-mapping.js";
+import { mapGrpcError } from "./error-mapping.js";
 import { execConfig, ExecHandle, type ExecOptions, type ExecResult } from "./exec-stream.js";
 
 export type { FileEntry };
@@ -73,11 +73,18 @@ export class AgentClient {
   }
 
   async readFile(path: string, options: ReadFileOptions = {}, call?: CallOptions): Promise<ReadFileResult> {
-    return this.unary(this.stub.readFile, { path, lineOffset: options.lineOffset ?? 0, nLines: options.lineCount ?? 0 }, call);
+    return this.unary(
+      this.stub.readFile,
+      { path, lineOffset: options.lineOffset ?? 0, nLines: options.lineCount ?? 0 },
+      call,
+    );
   }
 
   async writeFile(path: string, content: Uint8Array | string, call?: CallOptions): Promise<void> {
-    const data = typeof content === "string" ? Buffer.from(content) : Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+    const data =
+      typeof content === "string"
+        ? Buffer.from(content)
+        : Buffer.from(content.buffer, content.byteOffset, content.byteLength);
     await this.unary(this.stub.writeFile, { path, content: data }, call);
   }
 
@@ -169,19 +176,25 @@ export class AgentClient {
    * Uploads a stream into a file, atomically: the agent only replaces the
    * target once every byte arrived. An empty source makes an empty file.
    */
-  async writeRaw(path: string, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array> | Uint8Array | string): Promise<number> {
+  async writeRaw(
+    path: string,
+    source: AsyncIterable<Uint8Array> | Iterable<Uint8Array> | Uint8Array | string,
+  ): Promise<number> {
     if (path === "") throw new BadRequestError("path is required");
     let settle!: (error: ServiceError | null, bytesWritten: number) => void;
     const done = new Promise<number>((resolve, reject) => {
       settle = (error, bytesWritten) => (error ? reject(mapGrpcError(error)) : resolve(bytesWritten));
     });
-    const call = this.stub.writeRaw(this.metadata(), (error, response) => settle(error, Number(response?.bytesWritten ?? 0)));
+    const call = this.stub.writeRaw(this.metadata(), (error, response) =>
+      settle(error, Number(response?.bytesWritten ?? 0)),
+    );
     const send = async (message: WriteRawChunk) => {
       if (!call.write(message)) await Promise.race([once(call, "drain"), done]);
     };
     try {
       let first = true;
-      const chunks = typeof source === "string" ? [Buffer.from(source)] : source instanceof Uint8Array ? [source] : source;
+      const chunks =
+        typeof source === "string" ? [Buffer.from(source)] : source instanceof Uint8Array ? [source] : source;
       for await (const piece of chunks) {
         const chunk = asBuffer(piece);
         for (let offset = 0; offset < chunk.length; offset += RAW_CHUNK_BYTES) {

@@ -15,11 +15,14 @@ export function sameEndpoint(a: AgentEndpoint, b: AgentEndpoint): boolean {
 export function grpcTarget(address: string): string {
   if (address.startsWith("unix:")) {
     const socketPath = address.slice("unix:".length).replace(/^\/\/(?=\/)/, "");
-    if (!socketPath.startsWith("/")) throw new BadRequestError(`agent address ${JSON.stringify(address)}: a unix socket needs an absolute path`);
+    if (!socketPath.startsWith("/"))
+      throw new BadRequestError(`agent address ${JSON.stringify(address)}: a unix socket needs an absolute path`);
     return `unix:${socketPath}`;
   }
   if (/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(address)) return address;
   // A bare IPv6 address with a port cannot be told apart from its own colons
   // (spec 2.1 dialled "<ip>:9090" without brackets).
-  throw new BadRequestError(`agent address ${JSON.stringify(address)} must be "unix:/path", "host:port" or "[v6]:port"`);
+  throw new BadRequestError(
+    `agent address ${JSON.stringify(address)} must be "unix:/path", "host:port" or "[v6]:port"`,
+  );
 }

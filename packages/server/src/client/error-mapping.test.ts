@@ -6,7 +6,7 @@ import { Metadata, status } from "@grpc/grpc-js";
 import {
   AgentError,
   BadRequestError,
-  BotboxError,
+  type BotboxError,
   ForbiddenError,
   NotFoundError,
   UnauthenticatedError,

@@ -39,12 +39,3 @@ export function mapGrpcError(error: unknown): unknown {
   const name = status[error.code] ?? String(error.code);
   return new AgentError(name, `grpc ${name}: ${error.details}`, { cause: error });
 }
-
-/** Runs a call and rethrows its failure mapped. */
-export async function mapped<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    throw mapGrpcError(error);
-  }
-}

@@ -24,9 +24,7 @@ export interface ExecResult {
 }
 
 export type ExecEvent =
-  | { type: "stdout"; data: Buffer }
-  | { type: "stderr"; data: Buffer }
-  | { type: "exit"; exitCode: number };
+  { type: "stdout"; data: Buffer } | { type: "stderr"; data: Buffer } | { type: "exit"; exitCode: number };
 
 export function execConfig(command: string, options: ExecOptions): ExecInput {
   if (command === "") throw new BadRequestError("command is required");
@@ -50,7 +48,11 @@ export function execConfig(command: string, options: ExecOptions): ExecInput {
 }
 
 const toBuffer = (data: Uint8Array | string | undefined): Buffer =>
-  data === undefined ? Buffer.alloc(0) : typeof data === "string" ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  data === undefined
+    ? Buffer.alloc(0)
+    : typeof data === "string"
+      ? Buffer.from(data)
+      : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 
 /**
  * A running command: write to its stdin, read its output as it comes, cancel

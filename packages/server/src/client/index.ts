@@ -12,4 +12,4 @@ export {
 export { type AgentEndpoint, sameEndpoint } from "./endpoint.js";
 export { mapGrpcError } from "./error-mapping.js";
 export { type ExecEvent, ExecHandle, type ExecOptions, type ExecResult } from "./exec-stream.js";
-export { type AgentPoolOptions, type AgentProvider, AgentPool, type EndpointResolver } from "./pool.js";
+export { AgentPool, type AgentPoolOptions, type AgentProvider, type EndpointResolver } from "./pool.js";
