@@ -17,12 +17,12 @@ describe("fast raw codecs", () => {
     });
   }
 
-  it("encode WriteRawChunk exactly as the generated code does, with and without a path", () => {
+  it("encode WriteRawChunk exactly as the generated code does, with and without path and commit", () => {
     for (const message of [
-      { path: "", data: Buffer.alloc(0) },
-      { path: "/data/ü/file.txt", data: Buffer.alloc(0) },
-      { path: "a", data: Buffer.from("hello") },
-      { path: "", data: Buffer.alloc(70_000, 1) },
+      { path: "", data: Buffer.alloc(0), commit: false },
+      { path: "/data/ü/file.txt", data: Buffer.alloc(0), commit: true },
+      { path: "a", data: Buffer.from("hello"), commit: false },
+      { path: "", data: Buffer.alloc(70_000, 1), commit: true },
     ]) {
       const generated = Buffer.from(WriteRawChunk.encode(message).finish());
       assert.deepEqual(encodeWriteRawChunk(message), generated);
@@ -34,6 +34,7 @@ describe("fast raw codecs", () => {
     const writer = new BinaryWriter();
     writer.uint32((2 << 3) | 2).bytes(Buffer.from("old"));
     writer.uint32((9 << 3) | 0).uint64(123456789);
+    writer.uint32((3 << 3) | 0).bool(true);
     writer.uint32((8 << 3) | 1).fixed64(7);
     writer.uint32((7 << 3) | 5).fixed32(7);
     writer.uint32((6 << 3) | 2).string("ignored");
@@ -42,10 +43,11 @@ describe("fast raw codecs", () => {
     const decoded = decodeWriteRawChunk(Buffer.from(writer.finish()));
     assert.equal(decoded.path, "p.txt");
     assert.equal(decoded.data.toString(), "new");
+    assert.equal(decoded.commit, true);
   });
 
   it("rejects truncated input instead of reading past it", () => {
-    const whole = encodeWriteRawChunk({ path: "x", data: Buffer.alloc(300, 1) });
+    const whole = encodeWriteRawChunk({ path: "x", data: Buffer.alloc(300, 1), commit: false });
     assert.throws(() => decodeWriteRawChunk(whole.subarray(0, whole.length - 1)), RangeError);
     assert.throws(() => decodeDataChunk(Buffer.from([0x0a, 0x80])), RangeError);
     assert.throws(() => decodeDataChunk(Buffer.from([0x0b])), RangeError);

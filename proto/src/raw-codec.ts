@@ -35,15 +35,24 @@ function writeVarint(target: Buffer, offset: number, value: number): number {
   return offset;
 }
 
-/** Encodes length-delimited fields in order; empty values are omitted, as proto3 does. */
-function encodeFields(fields: [number, Uint8Array][]): Buffer {
+type Field = [number, Uint8Array] | [number, boolean];
+
+/** Encodes fields in order; empty and false values are omitted, as proto3 does. */
+function encodeFields(fields: Field[]): Buffer {
   let size = 0;
   for (const [, value] of fields) {
-    if (value.length > 0) size += 1 + varintSize(value.length) + value.length;
+    if (typeof value === "boolean") size += value ? 2 : 0;
+    else if (value.length > 0) size += 1 + varintSize(value.length) + value.length;
   }
   const output = Buffer.allocUnsafe(size);
   let offset = 0;
   for (const [field, value] of fields) {
+    if (typeof value === "boolean") {
+      if (!value) continue;
+      output[offset++] = (field << 3) | WIRE_VARINT;
+      output[offset++] = 1;
+      continue;
+    }
     if (value.length === 0) continue;
     output[offset++] = (field << 3) | WIRE_LENGTH_DELIMITED;
     offset = writeVarint(output, offset, value.length);
@@ -89,14 +98,15 @@ class Reader {
   }
 }
 
-/** Calls `onField` for each length-delimited field; skips the rest, as protobuf readers must. */
-function decodeFields(buffer: Buffer, onField: (field: number, value: Buffer) => void): void {
+/** Calls `onField` for each length-delimited or varint field; skips the rest, as protobuf readers must. */
+function decodeFields(buffer: Buffer, onField: (field: number, value: Buffer | number) => void): void {
   const reader = new Reader(buffer);
   while (reader.offset < buffer.length) {
     const tag = reader.varint();
     const field = Math.floor(tag / 8);
     const wireType = tag & 7;
     if (wireType === WIRE_LENGTH_DELIMITED) onField(field, reader.bytes());
+    else if (wireType === WIRE_VARINT) onField(field, reader.varint());
     else reader.skip(wireType);
   }
 }
@@ -108,7 +118,7 @@ export function encodeDataChunk(message: DataChunk): Buffer {
 export function decodeDataChunk(buffer: Buffer): DataChunk {
   let data: Buffer = Buffer.alloc(0);
   decodeFields(buffer, (field, value) => {
-    if (field === 1) data = value;
+    if (field === 1 && Buffer.isBuffer(value)) data = value;
   });
   return { data };
 }
@@ -117,17 +127,20 @@ export function encodeWriteRawChunk(message: WriteRawChunk): Buffer {
   return encodeFields([
     [1, Buffer.from(message.path)],
     [2, message.data],
+    [3, message.commit],
   ]);
 }
 
 export function decodeWriteRawChunk(buffer: Buffer): WriteRawChunk {
   let path = "";
   let data: Buffer = Buffer.alloc(0);
+  let commit = false;
   decodeFields(buffer, (field, value) => {
-    if (field === 1) path = value.toString("utf8");
-    else if (field === 2) data = value;
+    if (field === 1 && Buffer.isBuffer(value)) path = value.toString("utf8");
+    else if (field === 2 && Buffer.isBuffer(value)) data = value;
+    else if (field === 3 && typeof value === "number") commit = value !== 0;
   });
-  return { path, data };
+  return { path, data, commit };
 }
 
 /** The generated service definition with the bulk messages on the fast codecs. */

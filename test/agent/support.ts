@@ -1,9 +1,24 @@
 // Helpers for the agent's end-to-end tests: a raw generated client for an
 // address, promisified unary calls, and collectors for the streaming calls.
-// Everything here talks to the real bundled agent over the wire.
+// Everything here talks to the real bundled agent over the wire. The client
+// and messages come straight from the ts-proto output, not from the
+// package's public face, so the agent's hand-written codecs are checked
+// against the generated protobuf encoding.
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync } from "node:fs";
+import { once } from "node:events";
+import { readdirSync, readFileSync } from "node:fs";
+import http2 from "node:http2";
+import net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+
+import {
+  type ClientDuplexStream,
+  type ClientWritableStream,
+  credentials,
+  Metadata,
+  type ServiceError,
+  status,
+} from "@grpc/grpc-js";
 
 import {
   ContainerServiceClient,
@@ -27,17 +42,10 @@ import {
   type WriteFileResponse,
   WriteRawChunk,
   type WriteRawResponse,
-} from "@botbox/proto";
-import {
-  type ClientDuplexStream,
-  type ClientWritableStream,
-  credentials,
-  Metadata,
-  type ServiceError,
-  status,
-} from "@grpc/grpc-js";
+} from "../../proto/src/gen/mcpcontainer.js";
 
 export { status };
+export { ExecInput, ExecOutput_Stream, type FileEntry, WriteRawChunk } from "../../proto/src/gen/mcpcontainer.js";
 
 /** `authorization: Bearer <token>` metadata, or empty metadata without a token. */
 export function bearer(token?: string): Metadata {
@@ -188,7 +196,10 @@ export class RawAgentClient {
   }
 
   /** Runs a command to completion: config, optional later stdin messages, half-close. */
-  exec(config: Partial<ExecInput>, options: { stdin?: (string | Buffer)[]; metadata?: Metadata } = {}): Promise<ExecResult> {
+  exec(
+    config: Partial<ExecInput>,
+    options: { stdin?: (string | Buffer)[]; metadata?: Metadata } = {},
+  ): Promise<ExecResult> {
     const running = this.startExec(config, options.metadata ?? this.metadata());
     for (const data of options.stdin ?? []) running.send({ stdinData: Buffer.from(data) });
     running.call.end();
@@ -197,7 +208,11 @@ export class RawAgentClient {
 }
 
 /** Asserts that `promise` fails with the gRPC `code` and, if given, a matching details text. */
-export async function rejectsWithCode(promise: Promise<unknown>, code: status, details?: string | RegExp): Promise<ServiceError> {
+export async function rejectsWithCode(
+  promise: Promise<unknown>,
+  code: status,
+  details?: string | RegExp,
+): Promise<ServiceError> {
   let caught: unknown;
   await assert.rejects(promise, (error: unknown) => {
     caught = error;
@@ -215,7 +230,11 @@ export async function rejectsWithCode(promise: Promise<unknown>, code: status, d
 }
 
 /** Polls `check` until it returns true or `timeoutMs` passes; returns the last result. */
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 2_000, intervalMs = 20): Promise<boolean> {
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 2_000,
+  intervalMs = 20,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return true;
@@ -252,3 +271,42 @@ export const RFC3339_SECONDS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)
 
 /** `%6d\t<text>\n`, the ReadFile line format. */
 export const formatLine = (n: number, text: string) => `${String(n).padStart(6, " ")}\t${text}\n`;
+
+/** A gRPC length-prefixed message. */
+export function grpcFrame(message: Uint8Array): Buffer {
+  const header = Buffer.alloc(5);
+  header.writeUInt32BE(message.length, 1);
+  return Buffer.concat([header, message]);
+}
+
+/**
+ * Opens a ContainerService call on a raw HTTP/2 connection and sends the
+ * encoded messages, for what grpc-js cannot do on purpose: drop the
+ * connection mid-call, or reset a stream at a precise moment. Resolves once
+ * the connection is up and the messages are on their way.
+ */
+export async function openRawCall(
+  address: string,
+  method: string,
+  messages: Uint8Array[],
+  metadata: Record<string, string> = {},
+): Promise<{ session: http2.ClientHttp2Session; stream: http2.ClientHttp2Stream }> {
+  const session = http2.connect("http://localhost", {
+    createConnection: () =>
+      address.startsWith("unix:")
+        ? net.connect(address.slice("unix:".length))
+        : net.connect(Number(address.slice(address.lastIndexOf(":") + 1)), "127.0.0.1"),
+  });
+  session.on("error", () => undefined);
+  await once(session, "connect");
+  const stream = session.request({
+    ":method": "POST",
+    ":path": `/mcpcontainer.ContainerService/${method}`,
+    "content-type": "application/grpc",
+    te: "trailers",
+    ...metadata,
+  });
+  stream.on("error", () => undefined);
+  for (const message of messages) stream.write(grpcFrame(message));
+  return { session, stream };
+}

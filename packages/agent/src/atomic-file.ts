@@ -1,12 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { createWriteStream, type WriteStream } from "node:fs";
-import { chmod, chown, lstat, mkdir, realpath, rename, stat, unlink } from "node:fs/promises";
+import { chmod, chown, lstat, mkdir, readlink, rename, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 
 import { describeSystemError, errorCode, internal } from "./rpc-error.js";
 
 const WRITE_BUFFER_BYTES = 1024 * 1024;
+const MAX_SYMLINK_HOPS = 40;
 
 /**
  * Writes a file so that readers only ever see the old content or the whole new
@@ -106,14 +107,22 @@ export class AtomicFile {
   }
 }
 
-/** Writing through a symlink updates the file it points at, as a truncating write did. */
+/**
+ * Writing through a symlink updates the file it points at, as a truncating
+ * write did, even when that file does not exist yet (a dangling link).
+ */
 async function followSymlink(target: string): Promise<string> {
-  try {
-    if ((await lstat(target)).isSymbolicLink()) return await realpath(target);
-  } catch (error) {
-    if (errorCode(error) !== "ENOENT") return target;
+  let current = target;
+  for (let hops = 0; hops < MAX_SYMLINK_HOPS; hops++) {
+    try {
+      if (!(await lstat(current)).isSymbolicLink()) return current;
+      current = path.resolve(path.dirname(current), await readlink(current));
+    } catch (error) {
+      if (errorCode(error) === "ENOENT") return current;
+      throw internal(describeSystemError("stat", current, error));
+    }
   }
-  return target;
+  throw internal(`open ${target}: too many levels of symbolic links`);
 }
 
 export async function writeFileAtomically(target: string, content: Uint8Array): Promise<void> {

@@ -129,6 +129,13 @@ export interface DataChunk {
 export interface WriteRawChunk {
   path: string;
   data: Buffer;
+  /**
+   * botbox addition: marks the upload complete. A client that sends the
+   * `botbox-explicit-commit` metadata gets its file replaced only once a chunk
+   * with commit=true arrived, so a cancelled upload can never be taken for a
+   * finished one. Without that metadata (older clients) the half-close commits.
+   */
+  commit: boolean;
 }
 
 export interface WriteRawResponse {
@@ -1260,7 +1267,7 @@ export const DataChunk: MessageFns<DataChunk> = {
 };
 
 function createBaseWriteRawChunk(): WriteRawChunk {
-  return { path: "", data: Buffer.alloc(0) };
+  return { path: "", data: Buffer.alloc(0), commit: false };
 }
 
 export const WriteRawChunk: MessageFns<WriteRawChunk> = {
@@ -1270,6 +1277,9 @@ export const WriteRawChunk: MessageFns<WriteRawChunk> = {
     }
     if (message.data.length !== 0) {
       writer.uint32(18).bytes(message.data);
+    }
+    if (message.commit !== false) {
+      writer.uint32(24).bool(message.commit);
     }
     return writer;
   },
@@ -1303,6 +1313,14 @@ export const WriteRawChunk: MessageFns<WriteRawChunk> = {
             message.data = Buffer.from(reader.bytes());
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.commit = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1322,6 +1340,7 @@ export const WriteRawChunk: MessageFns<WriteRawChunk> = {
     const message = createBaseWriteRawChunk();
     message.path = object.path ?? "";
     message.data = object.data ?? Buffer.alloc(0);
+    message.commit = object.commit ?? false;
     return message;
   },
 };

@@ -2,12 +2,12 @@ import { once } from "node:events";
 import { type FileHandle, open } from "node:fs/promises";
 
 import type { DataChunk, ReadRawRequest, WriteRawChunk, WriteRawResponse } from "@botbox/proto";
-import type { ServerReadableStream, ServerWritableStream } from "@grpc/grpc-js";
+import { type ServerReadableStream, type ServerWritableStream, status } from "@grpc/grpc-js";
 
 import { AtomicFile } from "../atomic-file.js";
 import { resolvePath } from "../paths.js";
 import { type CallLog, cancellableMessages } from "../rpc-call.js";
-import { describeSystemError, internal, invalidArgument, notFound } from "../rpc-error.js";
+import { describeSystemError, internal, invalidArgument, notFound, RpcError } from "../rpc-error.js";
 
 // Spec 1.7: raw transfers move 64 KiB per message.
 export const RAW_CHUNK_BYTES = 64 * 1024;
@@ -28,6 +28,7 @@ export async function readRaw(
   } catch (error) {
     throw notFound(describeSystemError("open", filePath, error));
   }
+  const cancelled = once(call, "cancelled").catch(() => undefined);
   try {
     for (;;) {
       if (call.cancelled) return;
@@ -39,26 +40,37 @@ export async function readRaw(
       } catch (error) {
         throw internal(describeSystemError("read", filePath, error));
       }
-      if (bytesRead === 0) return;
+      // A cancel during the read: the stream takes no more writes, and no
+      // drain would ever come.
+      if (bytesRead === 0 || call.cancelled) return;
       let writable = true;
       for (let offset = 0; offset < bytesRead; offset += RAW_CHUNK_BYTES) {
         writable = call.write({ data: buffer.subarray(offset, Math.min(offset + RAW_CHUNK_BYTES, bytesRead)) });
       }
-      if (!writable) await Promise.race([once(call, "drain"), once(call, "cancelled")]);
+      if (!writable) await Promise.race([once(call, "drain"), cancelled]);
     }
   } finally {
     await file.close();
   }
 }
 
+/** Sent by botbox clients: commit only on a chunk with commit=true. */
+const EXPLICIT_COMMIT_HEADER = "botbox-explicit-commit";
+
 export async function writeRaw(
   dataDir: string,
   call: ServerReadableStream<WriteRawChunk, WriteRawResponse>,
   log: CallLog,
 ): Promise<WriteRawResponse> {
+  // grpc-js half-closes a client stream just before it resets it on cancel,
+  // so for clients that can say so, the end of the stream alone is not a
+  // finished upload; older clients keep the original rule (spec 1.4).
+  const explicitCommit = call.metadata.get(EXPLICIT_COMMIT_HEADER).length > 0;
   let file: AtomicFile | undefined;
+  let committed = false;
   try {
     for await (const chunk of cancellableMessages<WriteRawChunk>(call)) {
+      if (committed) throw invalidArgument("no chunk may follow the one with commit=true");
       if (file === undefined) {
         if (chunk.path === "") throw invalidArgument("first chunk must include path");
         const target = resolvePath(dataDir, chunk.path);
@@ -68,8 +80,10 @@ export async function writeRaw(
         file = await AtomicFile.create(target);
       }
       if (chunk.data.length > 0) await file.write(chunk.data);
+      committed = chunk.commit;
     }
     if (file === undefined) return { bytesWritten: 0 };
+    if (explicitCommit && !committed) throw new RpcError(status.CANCELLED, "upload ended without its commit chunk");
     await file.commit();
     return { bytesWritten: file.bytesWritten };
   } catch (error) {

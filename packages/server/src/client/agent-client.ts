@@ -17,6 +17,9 @@ import { execConfig, ExecHandle, type ExecOptions, type ExecResult } from "./exe
 
 export type { FileEntry };
 
+/** Metadata that asks the agent to commit an upload only on a chunk with commit=true. */
+export const EXPLICIT_COMMIT_HEADER = "botbox-explicit-commit";
+
 /** Spec 1.7: uploads move 64 KiB per message. */
 export const RAW_CHUNK_BYTES = 64 * 1024;
 
@@ -185,9 +188,11 @@ export class AgentClient {
     const done = new Promise<number>((resolve, reject) => {
       settle = (error, bytesWritten) => (error ? reject(mapGrpcError(error)) : resolve(bytesWritten));
     });
-    const call = this.stub.writeRaw(this.metadata(), (error, response) =>
-      settle(error, Number(response?.bytesWritten ?? 0)),
-    );
+    const metadata = this.metadata();
+    // Only a chunk with commit=true completes the upload; a cancel can then
+    // never be mistaken for a finished upload (see WriteRawChunk.commit).
+    metadata.set(EXPLICIT_COMMIT_HEADER, "1");
+    const call = this.stub.writeRaw(metadata, (error, response) => settle(error, Number(response?.bytesWritten ?? 0)));
     const send = async (message: WriteRawChunk) => {
       if (!call.write(message)) await Promise.race([once(call, "drain"), done]);
     };
@@ -198,12 +203,16 @@ export class AgentClient {
       for await (const piece of chunks) {
         const chunk = asBuffer(piece);
         for (let offset = 0; offset < chunk.length; offset += RAW_CHUNK_BYTES) {
-          await send({ path: first ? path : "", data: chunk.subarray(offset, offset + RAW_CHUNK_BYTES) });
+          await send({
+            path: first ? path : "",
+            data: chunk.subarray(offset, offset + RAW_CHUNK_BYTES),
+            commit: false,
+          });
           first = false;
         }
       }
-      // Always one message with the path, so an empty upload creates the file.
-      if (first) await send({ path, data: Buffer.alloc(0) });
+      // Always a message with the path, so an empty upload creates the file.
+      await send({ path: first ? path : "", data: Buffer.alloc(0), commit: true });
     } catch (error) {
       // The agent drops its temporary file; the old content stays.
       call.cancel();
