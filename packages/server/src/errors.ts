@@ -5,7 +5,14 @@
  * HTTP statuses.
  */
 export type BotboxErrorCode =
-  "not_found" | "bad_request" | "forbidden" | "unauthenticated" | "unavailable" | "identity_mismatch" | "agent_error";
+  | "not_found"
+  | "bad_request"
+  | "forbidden"
+  | "unauthenticated"
+  | "unavailable"
+  | "conflict"
+  | "identity_mismatch"
+  | "agent_error";
 
 export class BotboxError extends Error {
   readonly code: BotboxErrorCode;
@@ -44,6 +51,13 @@ export class UnauthenticatedError extends BotboxError {
 export class UnavailableError extends BotboxError {
   constructor(message: string, options?: { cause?: unknown }) {
     super("unavailable", message, options);
+  }
+}
+
+/** Something already exists, or is in a state that forbids the operation. */
+export class ConflictError extends BotboxError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("conflict", message, options);
   }
 }
 

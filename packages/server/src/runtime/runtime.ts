@@ -1,0 +1,146 @@
+/**
+ * The contract every runtime backend implements (sandbox, containerd, Docker,
+ * Kubernetes). It speaks botbox's own types only: backends translate at their
+ * edge. Lifecycle logic, readiness, retries and locking live in the manager;
+ * a backend supplies primitive operations on one machine (or cluster).
+ *
+ * Errors: a backend throws NotFoundError for a missing container, image or
+ * snapshot, ConflictError for one that already exists or is in the wrong state
+ * (e.g. deleting a running container without force), BadRequestError for
+ * invalid input, UnavailableError when the backend itself cannot be reached.
+ */
+import type { AgentEndpoint } from "../client/index.js";
+
+/** `mcp-<botId>`, as the original named containers (spec 0). */
+export const CONTAINER_PREFIX = "mcp-";
+/** Label carrying the bot id on every container (spec 0). */
+export const BOT_LABEL = "mcp.bot_id";
+
+export type NetworkMode = "host" | "none";
+
+export interface ResourceLimits {
+  /** Bytes of memory (RAM) the bot's processes may use together. */
+  memoryBytes?: number;
+  /** Processes and threads the bot may have at once. */
+  pids?: number;
+  /** CPU time as a number of cores, e.g. 0.5. */
+  cpus?: number;
+}
+
+export interface ContainerSpec {
+  /** Container id: `mcp-<botId>`. */
+  id: string;
+  botId: string;
+  /** Image reference, already normalised (see config). */
+  image: string;
+  labels: Record<string, string>;
+  /** Extra environment for the agent and everything it runs. */
+  env: Record<string, string>;
+  network: NetworkMode;
+  limits: ResourceLimits;
+  /** Secret the agent requires on every call; the backend passes it to the agent only. */
+  agentToken: string;
+  /** Start the writable state from this committed snapshot instead of empty. */
+  fromSnapshot?: string;
+}
+
+export interface ContainerInfo {
+  id: string;
+  botId: string;
+  image: string;
+  labels: Record<string, string>;
+  network: NetworkMode;
+  limits: ResourceLimits;
+  createdAt: Date;
+  /** The snapshot the writable layer sits on, if any. */
+  parentSnapshot?: string;
+}
+
+export type TaskState = "running" | "stopped" | "missing";
+
+export interface TaskInfo {
+  state: TaskState;
+  /** Host pid of the task's init process while running. */
+  pid?: number;
+  startedAt?: Date;
+  /** Exit code of the last run, when the backend knows it. */
+  exitCode?: number;
+}
+
+export interface StopOptions {
+  /** Signal sent first. Default SIGTERM. */
+  signal?: NodeJS.Signals;
+  /** How long to wait after the signal before killing. Default 10 s. */
+  timeoutMs?: number;
+  /** Kill after the timeout instead of failing. Default true. */
+  force?: boolean;
+}
+
+export interface SnapshotInfo {
+  name: string;
+  /** The committed snapshot this one was taken on top of. */
+  parent?: string;
+  createdAt: Date;
+}
+
+export interface ImageInfo {
+  ref: string;
+  /** A content digest or folder identity, stable for the same content. */
+  id: string;
+  createdAt: Date;
+}
+
+export interface DoctorCheck {
+  name: string;
+  ok: boolean;
+  /** What was found, and when not ok, how to fix it. */
+  detail: string;
+}
+
+export interface ContainerRuntime {
+  /** `sandbox`, `containerd`, `docker`, `kubernetes`. */
+  readonly name: string;
+
+  /** What works on this machine and what does not, for `botbox doctor`. */
+  doctor(): Promise<DoctorCheck[]>;
+
+  ensureImage(ref: string): Promise<ImageInfo>;
+  listImages(): Promise<ImageInfo[]>;
+  /** Imports an OCI or Docker image tar under `ref`. */
+  importImage(ref: string, tarPath: string): Promise<ImageInfo>;
+  deleteImage(ref: string): Promise<void>;
+
+  createContainer(spec: ContainerSpec): Promise<ContainerInfo>;
+  getContainer(id: string): Promise<ContainerInfo | undefined>;
+  /** Containers carrying every given label (an empty value matches any). */
+  listContainers(labels?: Record<string, string>): Promise<ContainerInfo[]>;
+  /**
+   * Removes the container. The writable state and snapshots go too unless
+   * `keepData` is set (preserve-on-delete). The task must be stopped.
+   */
+  deleteContainer(id: string, options?: { keepData?: boolean }): Promise<void>;
+
+  /** Starts the task; ConflictError if it already runs. */
+  startTask(id: string): Promise<TaskInfo>;
+  stopTask(id: string, options?: StopOptions): Promise<TaskInfo>;
+  taskInfo(id: string): Promise<TaskInfo>;
+  /** Where the running task's agent listens. Stable for the task's whole life. */
+  agentEndpoint(id: string): Promise<AgentEndpoint | undefined>;
+
+  /**
+   * Freezes the container's current writable state as snapshot `name`; the
+   * container goes on from a fresh writable layer on top of it. The task must
+   * be stopped. Cost is proportional to what changed since the last snapshot.
+   */
+  commitSnapshot(id: string, name: string): Promise<SnapshotInfo>;
+  listSnapshots(id: string): Promise<SnapshotInfo[]>;
+  /**
+   * Replaces the container's writable state with a fresh layer on top of the
+   * committed snapshot `name` (rollback). The task must be stopped.
+   */
+  restoreSnapshot(id: string, name: string): Promise<void>;
+  deleteSnapshot(id: string, name: string): Promise<void>;
+
+  /** Releases the backend's own resources; running tasks keep running. */
+  close(): Promise<void>;
+}
