@@ -1,0 +1,61 @@
+import { z } from "zod";
+
+const port = z.coerce.number().int().min(0).max(65535);
+const bytes = z.coerce.number().int().positive();
+
+/** Every setting botbox reads, with its default. Keys mirror botbox.toml sections. */
+export const configSchema = z
+  .object({
+    server: z
+      .object({
+        host: z.string().min(1).default("127.0.0.1"),
+        port: port.default(8080),
+        /** Where botbox keeps its state: database, bots, images, admin token. */
+        home: z.string().min(1).default("./.botbox"),
+        /** The admin token; generated into <home>/admin-token when unset. */
+        admin_token: z.string().min(16).optional(),
+      })
+      .strict()
+      .default({ host: "127.0.0.1", port: 8080, home: "./.botbox" }),
+    database: z
+      .object({
+        /** postgres://… ; empty means the embedded SQLite at <home>/botbox.db. */
+        url: z.string().default(""),
+      })
+      .strict()
+      .default({ url: "" }),
+    runtime: z
+      .object({
+        backend: z.enum(["sandbox", "containerd", "docker", "kubernetes"]).default("sandbox"),
+        /** Bot network: "host" (outbound access) or "none". */
+        network: z.enum(["host", "none"]).default("host"),
+        memory_bytes: bytes.optional(),
+        pids: z.coerce.number().int().positive().optional(),
+        cpus: z.coerce.number().positive().optional(),
+        /** Seconds to wait for a started bot's agent to answer Info. */
+        start_timeout_seconds: z.coerce.number().positive().default(20),
+      })
+      .strict()
+      .default({ backend: "sandbox", network: "host", start_timeout_seconds: 20 }),
+    // The original's [mcp] section keeps its keys and meaning (spec 9).
+    mcp: z
+      .object({
+        image: z.string().min(1).optional(),
+        registry: z.string().default(""),
+        snapshotter: z.string().default(""),
+        data_root: z.string().default("data"),
+        cni_bin_dir: z.string().default("/opt/cni/bin"),
+        cni_conf_dir: z.string().default("/etc/cni/net.d"),
+      })
+      .strict()
+      .default({
+        registry: "",
+        snapshotter: "",
+        data_root: "data",
+        cni_bin_dir: "/opt/cni/bin",
+        cni_conf_dir: "/etc/cni/net.d",
+      }),
+  })
+  .strict();
+
+export type BotboxConfig = z.infer<typeof configSchema>;
