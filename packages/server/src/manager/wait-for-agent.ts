@@ -1,0 +1,31 @@
+import type { AgentClient, AgentProvider } from "../client/index.js";
+import { BotboxError, UnavailableError } from "../errors.js";
+
+/**
+ * A start is done only when the bot's own agent answers (spec 12.2: the
+ * original called a start done once a task existed, and raced the agent's
+ * start-up). Retries while the agent is not up yet; any other failure, such
+ * as an agent that answers for another bot, ends the wait at once.
+ */
+export async function waitForAgent(provider: AgentProvider, botId: string, timeoutMs: number): Promise<AgentClient> {
+  const deadline = Date.now() + timeoutMs;
+  let delayMs = 10;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      return await provider.agentFor(botId);
+    } catch (error) {
+      if (!(error instanceof UnavailableError) && error instanceof BotboxError) throw error;
+      lastError = error;
+    }
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) {
+      const reason = lastError instanceof Error ? `: ${lastError.message}` : "";
+      throw new UnavailableError(`the agent of bot ${botId} did not answer within ${timeoutMs} ms${reason}`, {
+        cause: lastError,
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(delayMs, remaining)));
+    delayMs = Math.min(delayMs * 2, 250);
+  }
+}
