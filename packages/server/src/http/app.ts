@@ -1,0 +1,52 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+
+import type { BotManager } from "../manager/index.js";
+import { installAuth, type TokenVerifier } from "./auth.js";
+import { errorResponse } from "./error-status.js";
+import { type AnyRoute, openApiDocument } from "./route.js";
+import { type BotDirectory, botRoutes } from "./routes/bots.js";
+import { containerRoutes } from "./routes/container.js";
+
+export interface HttpServerOptions {
+  manager: BotManager;
+  bots: BotDirectory;
+  adminToken: string;
+  verifyToken: TokenVerifier;
+  logger: Logger;
+  version: string;
+  /** Answers /ready: false while start-up work (migrations, reconcile) runs. */
+  isReady?: () => boolean;
+}
+
+/** The HTTP API: thin routes over the manager, behind bearer-token auth. */
+export function createHttpServer(options: HttpServerOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    bodyLimit: 8 * 2 ** 20,
+  }) as unknown as FastifyInstance;
+  const routes: AnyRoute[] = [];
+  installAuth(app, options.adminToken, options.verifyToken);
+  app.setErrorHandler((error, request, reply) => {
+    // Fastify's own errors (bad JSON, body too large) carry a statusCode.
+    const status = (error as { statusCode?: number }).statusCode;
+    if (status && status >= 400 && status < 500) {
+      return reply.status(status).send({ error: { code: "bad_request", message: (error as Error).message } });
+    }
+    const { status: httpStatus, body } = errorResponse(error);
+    if (httpStatus >= 500) request.log.error({ err: error }, "request failed");
+    return reply.status(httpStatus).send(body);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ error: { code: "not_found", message: `no route ${request.method} ${request.url}` } }),
+  );
+  app.get("/health", async () => ({ status: "ok" }));
+  app.get("/ready", async (_request, reply) => {
+    const ready = options.isReady?.() ?? true;
+    return reply.status(ready ? 200 : 503).send({ status: ready ? "ready" : "starting" });
+  });
+  app.get("/openapi.json", async () => openApiDocument(routes, options.version));
+  botRoutes(app, routes, options.bots, options.manager);
+  containerRoutes(app, routes, options.manager);
+  return app;
+}

@@ -1,0 +1,72 @@
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+
+import { NotFoundError } from "../../errors.js";
+import type { BotManager, BotRecord } from "../../manager/index.js";
+import { requireAdmin, requireBotAccess } from "../auth.js";
+import { addRoute,type AnyRoute } from "../route.js";
+
+/** Bot records as the HTTP layer needs them; the store implements it. */
+export interface BotDirectory {
+  createBot(input: { id?: string; name: string }): Promise<BotRecord>;
+  getBot(id: string): Promise<BotRecord | undefined>;
+  listBots(): Promise<BotRecord[]>;
+  deleteBot(id: string): Promise<void>;
+}
+
+const botId = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, "must be 1-128 characters of [A-Za-z0-9_-]");
+
+const view = (bot: BotRecord) => ({ id: bot.id, name: bot.name, created_at: bot.createdAt });
+
+export function botRoutes(app: FastifyInstance, routes: AnyRoute[], bots: BotDirectory, manager: BotManager): void {
+  addRoute(app, routes, {
+    method: "POST",
+    url: "/bots",
+    summary: "Register a bot (admin); its container is created by POST /bots/:bot_id/container",
+    body: z.object({ id: botId.optional(), name: z.string().min(1).max(200) }).strict(),
+    status: 201,
+    handler: async ({ body }, request) => {
+      requireAdmin(request);
+      return view(await bots.createBot(body));
+    },
+  });
+  addRoute(app, routes, {
+    method: "GET",
+    url: "/bots",
+    summary: "List bots (a bot token sees only its own)",
+    handler: async (_input, request) => {
+      const all = await bots.listBots();
+      const principal = request.principal;
+      const visible = principal?.kind === "bot" ? all.filter((bot) => bot.id === principal.botId) : all;
+      return { bots: visible.map(view) };
+    },
+  });
+  addRoute(app, routes, {
+    method: "GET",
+    url: "/bots/:bot_id",
+    summary: "One bot",
+    params: z.object({ bot_id: botId }),
+    handler: async ({ params }, request) => {
+      requireBotAccess(request, params.bot_id);
+      const bot = await bots.getBot(params.bot_id);
+      if (!bot) throw new NotFoundError(`bot ${params.bot_id} not found`);
+      return view(bot);
+    },
+  });
+  addRoute(app, routes, {
+    method: "DELETE",
+    url: "/bots/:bot_id",
+    summary: "Delete a bot (admin): its container and data go too",
+    params: z.object({ bot_id: botId }),
+    status: 204,
+    handler: async ({ params }, request, reply) => {
+      requireAdmin(request);
+      if (!(await bots.getBot(params.bot_id))) {
+        throw new NotFoundError(`bot ${params.bot_id} not found`);
+      }
+      await manager.deleteContainer(params.bot_id);
+      await bots.deleteBot(params.bot_id);
+      return reply.status(204).send();
+    },
+  });
+}

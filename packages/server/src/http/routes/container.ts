@@ -1,0 +1,154 @@
+import { StringDecoder } from "node:string_decoder";
+
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+
+import type { BotManager, ContainerState } from "../../manager/index.js";
+import { requireBotAccess } from "../auth.js";
+import { addRoute,type AnyRoute } from "../route.js";
+
+const botParams = z.object({ bot_id: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, "must match [A-Za-z0-9_-]+") });
+
+const execBody = z
+  .object({
+    command: z.string().min(1, "is required"),
+    work_dir: z.string().optional(),
+    env: z.record(z.string().regex(/^[^=\0]+$/, "env names cannot contain '='"), z.string()).optional(),
+    /** Seconds; bounded so a request cannot hold a command forever. */
+    timeout: z.number().int().min(1).max(3600).optional(),
+    stdin: z.string().optional(),
+  })
+  .strict();
+
+function view(state: ContainerState) {
+  return {
+    bot_id: state.botId,
+    container_id: state.containerId,
+    image: state.image,
+    status: state.status,
+    task_running: state.taskRunning,
+    pid: state.pid ?? null,
+    created_at: state.record?.createdAt ?? null,
+    updated_at: state.record?.updatedAt ?? null,
+    last_started_at: state.record?.lastStartedAt ?? null,
+    last_stopped_at: state.record?.lastStoppedAt ?? null,
+  };
+}
+
+export function containerRoutes(app: FastifyInstance, routes: AnyRoute[], manager: BotManager): void {
+  addRoute(app, routes, {
+    method: "POST",
+    url: "/bots/:bot_id/container",
+    summary: "Create the bot's container and start it; fails (not 200) when the start fails",
+    params: botParams,
+    status: 201,
+    handler: async ({ params }, request) => {
+      requireBotAccess(request, params.bot_id);
+      return view(await manager.start(params.bot_id));
+    },
+  });
+  addRoute(app, routes, {
+    method: "GET",
+    url: "/bots/:bot_id/container",
+    summary: "The container's state",
+    params: botParams,
+    handler: async ({ params }, request) => {
+      requireBotAccess(request, params.bot_id);
+      return view(await manager.state(params.bot_id));
+    },
+  });
+  addRoute(app, routes, {
+    method: "DELETE",
+    url: "/bots/:bot_id/container",
+    summary: "Stop and delete the container; ?keep_data=true keeps /data",
+    params: botParams,
+    query: z.object({ keep_data: z.enum(["true", "false"]).default("false") }),
+    status: 204,
+    handler: async ({ params, query }, request, reply) => {
+      requireBotAccess(request, params.bot_id);
+      await manager.deleteContainer(params.bot_id, { keepData: query.keep_data === "true" });
+      return reply.status(204).send();
+    },
+  });
+  addRoute(app, routes, {
+    method: "POST",
+    url: "/bots/:bot_id/container/start",
+    summary: "Start the task and wait for the bot's agent to answer",
+    params: botParams,
+    handler: async ({ params }, request) => {
+      requireBotAccess(request, params.bot_id);
+      return view(await manager.start(params.bot_id));
+    },
+  });
+  addRoute(app, routes, {
+    method: "POST",
+    url: "/bots/:bot_id/container/stop",
+    summary: "Stop the task (SIGTERM, then SIGKILL after timeout seconds)",
+    params: botParams,
+    body: z
+      .object({ timeout: z.number().int().min(0).max(300).default(10) })
+      .strict()
+      .default({ timeout: 10 }),
+    handler: async ({ params, body }, request) => {
+      requireBotAccess(request, params.bot_id);
+      return view(await manager.stop(params.bot_id, body.timeout * 1000));
+    },
+  });
+  addRoute(app, routes, {
+    method: "POST",
+    url: "/bots/:bot_id/container/exec",
+    summary: "Run a command in the bot's workspace and return its output",
+    params: botParams,
+    body: execBody,
+    handler: async ({ params, body }, request) => {
+      requireBotAccess(request, params.bot_id);
+      const agent = await manager.agentFor(params.bot_id);
+      const result = await agent.exec(body.command, {
+        workDir: body.work_dir,
+        env: body.env,
+        timeoutSeconds: body.timeout,
+        stdin: body.stdin,
+      });
+      return { stdout: result.stdout, stderr: result.stderr, exit_code: result.exitCode };
+    },
+  });
+  addRoute(app, routes, {
+    method: "POST",
+    url: "/bots/:bot_id/container/exec/stream",
+    summary: "Run a command and stream its output as NDJSON lines as it comes",
+    params: botParams,
+    body: execBody,
+    handler: async ({ params, body }, request, reply) => {
+      requireBotAccess(request, params.bot_id);
+      const agent = await manager.agentFor(params.bot_id);
+      const handle = agent.execStream(body.command, {
+        workDir: body.work_dir,
+        env: body.env,
+        timeoutSeconds: body.timeout,
+        stdin: body.stdin,
+      });
+      handle.closeStdin();
+      // The client went away: stop the command instead of letting it run on.
+      request.raw.once("close", () => {
+        if (!reply.raw.writableEnded) handle.cancel();
+      });
+      // From here on the response is ours, written as the output comes.
+      reply.hijack();
+      reply.raw.writeHead(200, { "content-type": "application/x-ndjson" });
+      // Decoders keep a multi-byte character split across chunks whole.
+      const decoders = { stdout: new StringDecoder("utf8"), stderr: new StringDecoder("utf8") };
+      try {
+        for await (const event of handle) {
+          const line =
+            event.type === "exit"
+              ? { type: "exit", exit_code: event.exitCode }
+              : { type: event.type, data: decoders[event.type].write(event.data) };
+          reply.raw.write(`${JSON.stringify(line)}\n`);
+        }
+      } catch (error) {
+        reply.raw.write(`${JSON.stringify({ type: "error", message: (error as Error).message })}\n`);
+      }
+      reply.raw.end();
+    },
+  });
+}

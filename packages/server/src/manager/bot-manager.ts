@@ -1,0 +1,236 @@
+import { randomBytes } from "node:crypto";
+
+import type { Logger } from "pino";
+
+import { type AgentClient, AgentPool, type AgentProvider } from "../client/index.js";
+import { NotFoundError } from "../errors.js";
+import {
+  BOT_LABEL,
+  CONTAINER_PREFIX,
+  type ContainerInfo,
+  type ContainerRuntime,
+  type NetworkMode,
+  type ResourceLimits,
+  type TaskInfo,
+} from "../runtime/runtime.js";
+import { KeyedLock } from "./keyed-lock.js";
+import type { ContainerRecord, ManagerRecords } from "./records.js";
+import { waitForAgent } from "./wait-for-agent.js";
+
+export interface BotManagerOptions {
+  runtime: ContainerRuntime;
+  records: ManagerRecords;
+  /** Image reference for new containers (already normalised). */
+  image: string;
+  network: NetworkMode;
+  limits: ResourceLimits;
+  /** How long a start may wait for the agent to answer Info. */
+  startTimeoutMs: number;
+  logger: Logger;
+}
+
+export interface ContainerState {
+  botId: string;
+  containerId: string;
+  image: string;
+  status: ContainerRecord["status"] | "missing";
+  taskRunning: boolean;
+  pid?: number;
+  record?: ContainerRecord;
+}
+
+export const containerIdFor = (botId: string) => `${CONTAINER_PREFIX}${botId}`;
+
+/**
+ * Creates, starts, stops and deletes bots' containers through a runtime
+ * backend. Every operation on one bot runs under that bot's lock; the pool
+ * is evicted whenever the agent process may have changed.
+ */
+export class BotManager implements AgentProvider {
+  readonly pool: AgentPool;
+  private readonly lock = new KeyedLock();
+
+  constructor(private readonly options: BotManagerOptions) {
+    this.pool = new AgentPool({
+      resolveEndpoint: (botId) => options.runtime.agentEndpoint(containerIdFor(botId)),
+    });
+  }
+
+  get runtimeName(): string {
+    return this.options.runtime.name;
+  }
+
+  agentFor(botId: string): Promise<AgentClient> {
+    return this.pool.get(botId);
+  }
+
+  /** Makes sure the bot has a container, creating it from the configured image. */
+  ensureContainer(botId: string): Promise<ContainerInfo> {
+    return this.lock.run(botId, () => this.ensureContainerLocked(botId));
+  }
+
+  /**
+   * Starts the bot's task, or re-attaches to a running one, and returns once
+   * the bot's own agent answers. A failed start is reported, never taken for
+   * success (spec 7.8), and leaves the status "error".
+   */
+  start(botId: string): Promise<ContainerState> {
+    return this.lock.run(botId, async () => {
+      const container = await this.ensureContainerLocked(botId);
+      const { runtime, records, startTimeoutMs } = this.options;
+      const task = await runtime.taskInfo(container.id);
+      try {
+        if (task.state !== "running") {
+          // A new process: whatever channel the pool holds is stale.
+          this.pool.remove(botId);
+          await runtime.startTask(container.id);
+        }
+        await waitForAgent(this.pool, botId, startTimeoutMs);
+      } catch (error) {
+        this.pool.remove(botId);
+        await records.setContainerStatus(botId, "error");
+        await records.recordEvent(container.id, "start_failed", { error: String(error) });
+        if (task.state !== "running") await runtime.stopTask(container.id, { timeoutMs: 2_000 }).catch(() => undefined);
+        throw error;
+      }
+      await records.markStarted(botId);
+      if (task.state !== "running") await records.recordEvent(container.id, "container_start", {});
+      return this.stateLocked(botId);
+    });
+  }
+
+  stop(botId: string, timeoutMs = 10_000): Promise<ContainerState> {
+    return this.lock.run(botId, async () => {
+      const containerId = await this.requireContainer(botId);
+      this.pool.remove(botId);
+      await this.options.runtime.stopTask(containerId, { timeoutMs, force: true });
+      await this.options.records.markStopped(botId);
+      await this.options.records.recordEvent(containerId, "container_stop", {});
+      return this.stateLocked(botId);
+    });
+  }
+
+  /** Removes the container (and with it /data unless keepData), evicting the pool first. */
+  deleteContainer(botId: string, options: { keepData?: boolean } = {}): Promise<void> {
+    return this.lock.run(botId, async () => {
+      const { runtime, records } = this.options;
+      const containerId = containerIdFor(botId);
+      this.pool.remove(botId);
+      const existing = await runtime.getContainer(containerId);
+      if (existing) {
+        if ((await runtime.taskInfo(containerId)).state === "running") {
+          await runtime.stopTask(containerId, { timeoutMs: 5_000, force: true });
+        }
+        await runtime.deleteContainer(containerId, { keepData: options.keepData ?? false });
+      }
+      await records.deleteContainer(botId);
+    });
+  }
+
+  state(botId: string): Promise<ContainerState> {
+    return this.lock.run(botId, () => this.stateLocked(botId));
+  }
+
+  /**
+   * At start-up: re-attach to every bot whose task still runs (verifying its
+   * agent), and start the auto-start bots whose task is gone (the original
+   * left those unreachable, spec 12.3).
+   */
+  async reconcile(): Promise<{ reattached: string[]; restarted: string[]; failed: string[] }> {
+    const { runtime, records, logger } = this.options;
+    const summary = { reattached: [] as string[], restarted: [] as string[], failed: [] as string[] };
+    const running = await runtime.listContainers({ [BOT_LABEL]: "" });
+    const wanted = new Map((await records.listAutoStart()).map((record) => [record.botId, record]));
+    const botIds = new Set([...running.map((container) => container.botId), ...wanted.keys()]);
+    await Promise.all(
+      [...botIds].map(async (botId) => {
+        try {
+          const task: TaskInfo = await runtime.taskInfo(containerIdFor(botId));
+          if (task.state === "running") {
+            await this.start(botId);
+            summary.reattached.push(botId);
+          } else if (wanted.get(botId)?.status === "running") {
+            await this.start(botId);
+            summary.restarted.push(botId);
+          }
+        } catch (error) {
+          summary.failed.push(botId);
+          logger.error({ botId, err: error }, "reconcile failed for bot");
+        }
+      }),
+    );
+    logger.info(summary, "reconciled bots");
+    return summary;
+  }
+
+  async close(): Promise<void> {
+    this.pool.closeAll();
+    await this.options.runtime.close();
+  }
+
+  private async ensureContainerLocked(botId: string): Promise<ContainerInfo> {
+    const { runtime, records, image, network, limits } = this.options;
+    if (!(await records.getBot(botId))) throw new NotFoundError(`bot ${botId} not found`);
+    const containerId = containerIdFor(botId);
+    let container = await runtime.getContainer(containerId);
+    if (!container) {
+      await runtime.ensureImage(image);
+      container = await runtime.createContainer({
+        id: containerId,
+        botId,
+        image,
+        labels: { [BOT_LABEL]: botId },
+        env: {},
+        network,
+        limits,
+        agentToken: randomBytes(32).toString("hex"),
+      });
+      await records.recordEvent(containerId, "container_create", { image, runtime: runtime.name });
+    }
+    const record = await records.getContainer(botId);
+    if (!record) {
+      await records.saveContainer({
+        botId,
+        containerId,
+        image: container.image,
+        runtime: runtime.name,
+        autoStart: true,
+      });
+    }
+    return container;
+  }
+
+  private async requireContainer(botId: string): Promise<string> {
+    const containerId = containerIdFor(botId);
+    if (!(await this.options.runtime.getContainer(containerId))) {
+      throw new NotFoundError(`bot ${botId} has no container`);
+    }
+    return containerId;
+  }
+
+  private async stateLocked(botId: string): Promise<ContainerState> {
+    const { runtime, records } = this.options;
+    const containerId = containerIdFor(botId);
+    const [container, record] = await Promise.all([runtime.getContainer(containerId), records.getContainer(botId)]);
+    if (!container) {
+      return {
+        botId,
+        containerId,
+        image: record?.image ?? this.options.image,
+        status: "missing",
+        taskRunning: false,
+        record,
+      };
+    }
+    const task = await runtime.taskInfo(containerId);
+    return {
+      botId,
+      containerId,
+      image: container.image,
+      status: record?.status ?? "created",
+      taskRunning: task.state === "running",
+      pid: task.pid,
+      record,
+    };
+  }
+}

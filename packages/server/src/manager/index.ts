@@ -1,0 +1,5 @@
+// Public face of the manager. Named exports only.
+export { BotManager, type BotManagerOptions, containerIdFor, type ContainerState } from "./bot-manager.js";
+export { KeyedLock } from "./keyed-lock.js";
+export type { BotRecord, ContainerRecord, ContainerStatus, ManagerRecords } from "./records.js";
+export { waitForAgent } from "./wait-for-agent.js";

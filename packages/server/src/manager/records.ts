@@ -1,0 +1,43 @@
+/**
+ * What the manager needs from the database, in its own terms. The store
+ * (packages/server/src/store) implements it; keeping the port here lets the
+ * manager's logic be read without the SQL.
+ */
+export type ContainerStatus = "created" | "running" | "stopped" | "error";
+
+export interface ContainerRecord {
+  botId: string;
+  containerId: string;
+  image: string;
+  status: ContainerStatus;
+  autoStart: boolean;
+  runtime: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  lastStartedAt: Date | null;
+  lastStoppedAt: Date | null;
+}
+
+export interface BotRecord {
+  id: string;
+  name: string;
+  createdAt: Date;
+}
+
+export interface ManagerRecords {
+  getBot(botId: string): Promise<BotRecord | undefined>;
+  getContainer(botId: string): Promise<ContainerRecord | undefined>;
+  saveContainer(record: {
+    botId: string;
+    containerId: string;
+    image: string;
+    runtime: string;
+    autoStart: boolean;
+  }): Promise<void>;
+  setContainerStatus(botId: string, status: ContainerStatus): Promise<void>;
+  markStarted(botId: string): Promise<void>;
+  markStopped(botId: string): Promise<void>;
+  deleteContainer(botId: string): Promise<void>;
+  listAutoStart(): Promise<ContainerRecord[]>;
+  recordEvent(containerId: string, type: string, payload: Record<string, unknown>): Promise<void>;
+}
