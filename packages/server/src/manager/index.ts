@@ -2,4 +2,5 @@
 export { BotManager, type BotManagerOptions, containerIdFor, type ContainerState } from "./bot-manager.js";
 export { KeyedLock } from "./keyed-lock.js";
 export type { BotRecord, ContainerRecord, ContainerStatus, ManagerRecords } from "./records.js";
+export { AgentSupervisor, type SupervisorOptions } from "./supervisor.js";
 export { waitForAgent } from "./wait-for-agent.js";

@@ -1,0 +1,87 @@
+import type { Logger } from "pino";
+
+import type { ContainerRuntime } from "../runtime/runtime.js";
+import type { ManagerRecords } from "./records.js";
+
+export interface SupervisorOptions {
+  runtime: ContainerRuntime;
+  records: ManagerRecords;
+  /** Starts a bot and waits for its agent (BotManager.start). */
+  start: (botId: string) => Promise<unknown>;
+  containerIdFor: (botId: string) => string;
+  logger: Logger;
+  /** How often running bots are checked. Default 2 s. */
+  intervalMs?: number;
+  /** First restart delay, doubled per failure up to maxBackoffMs. Default 1 s. */
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+interface Backoff {
+  failures: number;
+  notBefore: number;
+}
+
+/**
+ * Restarts bots whose agent died while they were meant to run, with
+ * exponential backoff, and records each restart as a lifecycle event.
+ */
+export class AgentSupervisor {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly backoff = new Map<string, Backoff>();
+  private checking = false;
+
+  constructor(private readonly options: SupervisorOptions) {}
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.checkOnce(), this.options.intervalMs ?? 2_000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One pass over the bots that should be running. */
+  async checkOnce(): Promise<string[]> {
+    if (this.checking) return [];
+    this.checking = true;
+    const restarted: string[] = [];
+    try {
+      const { records, runtime, containerIdFor, logger } = this.options;
+      // A failed restart leaves the status "error"; keep retrying those we began.
+      const wanted = (await records.listAutoStart()).filter(
+        (record) => record.status === "running" || this.backoff.has(record.botId),
+      );
+      for (const record of wanted) {
+        const task = await runtime.taskInfo(containerIdFor(record.botId)).catch(() => undefined);
+        if (!task || task.state === "running") continue;
+        const backoff = this.backoff.get(record.botId) ?? { failures: 0, notBefore: 0 };
+        if (Date.now() < backoff.notBefore) continue;
+        await records.recordEvent(record.containerId, "agent_restart", {
+          attempt: backoff.failures + 1,
+          exitCode: task.exitCode ?? null,
+        });
+        try {
+          await this.options.start(record.botId);
+          this.backoff.delete(record.botId);
+          restarted.push(record.botId);
+          logger.warn({ botId: record.botId, exitCode: task.exitCode }, "restarted a bot whose agent died");
+        } catch (error) {
+          const failures = backoff.failures + 1;
+          const delay = Math.min(
+            (this.options.initialBackoffMs ?? 1_000) * 2 ** (failures - 1),
+            this.options.maxBackoffMs ?? 60_000,
+          );
+          this.backoff.set(record.botId, { failures, notBefore: Date.now() + delay });
+          logger.error({ botId: record.botId, err: error, retryInMs: delay }, "restart of a dead agent failed");
+        }
+      }
+    } finally {
+      this.checking = false;
+    }
+    return restarted;
+  }
+}
