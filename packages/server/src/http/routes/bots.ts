@@ -4,7 +4,7 @@ import { z } from "zod";
 import { NotFoundError } from "../../errors.js";
 import type { BotManager, BotRecord } from "../../manager/index.js";
 import { requireAdmin, requireBotAccess } from "../auth.js";
-import { addRoute,type AnyRoute } from "../route.js";
+import { addRoute, type AnyRoute } from "../route.js";
 
 /** Bot records as the HTTP layer needs them; the store implements it. */
 export interface BotDirectory {

@@ -5,7 +5,7 @@ import { z } from "zod";
 
 import type { BotManager, ContainerState } from "../../manager/index.js";
 import { requireBotAccess } from "../auth.js";
-import { addRoute,type AnyRoute } from "../route.js";
+import { addRoute, type AnyRoute } from "../route.js";
 
 const botParams = z.object({ bot_id: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, "must match [A-Za-z0-9_-]+") });
 
