@@ -1,0 +1,113 @@
+/**
+ * Container records: `<home>/bots/<botId>/container.json` plus the bot's
+ * folder. When the server is root the folder is root:<bot gid> 0710: the bot's
+ * own uid may pass through it to its state (bwrap runs as that uid), other
+ * bots may not even list it, and only root can touch the records in it.
+ */
+import { chmod, chown, mkdir, readdir, rm } from "node:fs/promises";
+import path from "node:path";
+
+import { BadRequestError, ConflictError } from "../../errors.js";
+import { BOT_LABEL, type ContainerInfo, type ContainerSpec } from "../runtime.js";
+import { claimHostIdentity, type HostIdentity, releaseHostIdentity, runningAsRoot } from "./host-ids.js";
+import { readJsonFile, writeJsonFile } from "./json-file.js";
+import { botPaths } from "./layout.js";
+
+export interface ContainerRecord {
+  spec: ContainerSpec;
+  createdAt: string;
+  identity: HostIdentity;
+}
+
+export class ContainerStore {
+  constructor(private readonly home: string) {}
+
+  async get(botId: string): Promise<ContainerRecord | undefined> {
+    return readJsonFile<ContainerRecord>(botPaths(this.home, botId).record);
+  }
+
+  async list(): Promise<ContainerRecord[]> {
+    const records: ContainerRecord[] = [];
+    for (const botId of await readdir(path.join(this.home, "bots")).catch(() => [])) {
+      const record = await this.get(botId);
+      if (record) records.push(record);
+    }
+    return records;
+  }
+
+  /** Makes the bot's folder (or adopts a kept one) and its identity; the record is written by `save`. */
+  async prepare(spec: ContainerSpec): Promise<HostIdentity> {
+    const paths = botPaths(this.home, spec.botId);
+    if (await this.get(spec.botId)) throw new ConflictError(`container ${spec.id} already exists`);
+    const bots = path.dirname(paths.root);
+    await mkdir(bots, { recursive: true, mode: 0o711 });
+    await mkdir(paths.root, { recursive: true, mode: 0o700 });
+    const identity = await claimHostIdentity(this.home, spec.botId, paths.owner);
+    if (runningAsRoot()) {
+      // Bots run as other uids: they must be able to walk down to their own folder.
+      await chmod(this.home, 0o711);
+      await chmod(bots, 0o711);
+      await chown(paths.root, 0, identity.gid);
+      await chmod(paths.root, 0o710);
+    }
+    for (const folder of [paths.run, paths.etc]) await mkdir(folder, { recursive: true, mode: 0o755 });
+    // The agent creates its socket here; root (the server) reaches it regardless.
+    await chown(paths.run, identity.uid, identity.gid);
+    await chmod(paths.run, 0o700);
+    return identity;
+  }
+
+  async save(record: ContainerRecord): Promise<void> {
+    await writeJsonFile(botPaths(this.home, record.spec.botId).record, record);
+  }
+
+  /** Drops the record and task files; the whole folder and identity too unless the data is kept. */
+  async remove(record: ContainerRecord, keepData: boolean): Promise<void> {
+    const paths = botPaths(this.home, record.spec.botId);
+    if (!keepData) {
+      await rm(paths.root, { recursive: true, force: true });
+      await releaseHostIdentity(this.home, record.identity);
+      return;
+    }
+    await rm(paths.record, { force: true });
+    for (const leftover of [paths.task, paths.status, paths.log, paths.run, paths.etc, paths.merged])
+      await rm(leftover, { recursive: true, force: true });
+  }
+}
+
+export function containerInfo(record: ContainerRecord, parentSnapshot: string | undefined): ContainerInfo {
+  const { spec } = record;
+  return {
+    id: spec.id,
+    botId: spec.botId,
+    image: spec.image,
+    labels: { ...spec.labels },
+    network: spec.network,
+    limits: { ...spec.limits },
+    createdAt: new Date(record.createdAt),
+    ...(parentSnapshot ? { parentSnapshot } : {}),
+  };
+}
+
+/** Every given label must be present; an empty value matches any value (spec 4.1). */
+export function matchesLabels(record: ContainerRecord, labels: Record<string, string>): boolean {
+  return Object.entries(labels).every(([key, value]) =>
+    value === "" ? key in record.spec.labels : record.spec.labels[key] === value,
+  );
+}
+
+/** Spec 0: every container carries its bot id as a label. */
+export function withBotLabel(spec: ContainerSpec): ContainerSpec {
+  return { ...spec, labels: { ...spec.labels, [BOT_LABEL]: spec.botId } };
+}
+
+/** What the sandbox can run: a known network mode, valid variable names, positive limits. */
+export function checkContainerSpec(spec: ContainerSpec): void {
+  if (spec.network !== "host" && spec.network !== "none")
+    throw new BadRequestError(`network must be "host" or "none", got ${JSON.stringify(spec.network)}`);
+  for (const key of Object.keys(spec.env))
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new BadRequestError(`bad environment variable name ${key}`);
+  for (const [name, value] of Object.entries(spec.limits))
+    if (value !== undefined && !(Number.isFinite(value) && value > 0))
+      throw new BadRequestError(`limit ${name} must be a positive number`);
+}

@@ -1,0 +1,275 @@
+/**
+ * The embedded default runtime: every bot is a bubblewrap sandbox on this
+ * machine, no daemon. Tasks are detached processes recorded on disk, so they
+ * outlive the server and any later SandboxRuntime on the same home sees them.
+ */
+import { appendFile, readFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+import type { AgentEndpoint } from "../../client/index.js";
+import { ConflictError, NotFoundError } from "../../errors.js";
+import type {
+  ContainerInfo,
+  ContainerRuntime,
+  ContainerSpec,
+  DoctorCheck,
+  ImageInfo,
+  SnapshotInfo,
+  StopOptions,
+  TaskInfo,
+} from "../runtime.js";
+import { BotCgroup, type CgroupSupport, detectCgroups } from "./cgroups.js";
+import {
+  checkContainerSpec,
+  containerInfo,
+  type ContainerRecord,
+  ContainerStore,
+  matchesLabels,
+  withBotLabel,
+} from "./container-store.js";
+import { sandboxDoctor } from "./doctor.js";
+import { findBwrap } from "./find-bwrap.js";
+import { runningAsRoot } from "./host-ids.js";
+import { ImageStore } from "./images/image-store.js";
+import { readJsonFile } from "./json-file.js";
+import { botIdOf, botPaths, checkContainerIds } from "./layout.js";
+import { type StagedFiles, stageFiles } from "./staging.js";
+import { CopyState } from "./state/copy-state.js";
+import { OverlayState } from "./state/overlay-state.js";
+import type { WritableState } from "./state/writable-state.js";
+import { startSandbox, stopSandbox } from "./task-control.js";
+import { isAlive, readTaskInfo, type TaskRecord } from "./task-record.js";
+
+export interface SandboxRuntimeOptions {
+  /** botbox's state folder, e.g. `./.botbox`. */
+  home: string;
+  /** The bundled agent, `packages/agent/dist/agent.js`. */
+  agentBundle: string;
+  /** The node binary run inside; default: the server's own. */
+  nodeBinary?: string;
+  /** Default: `bwrap` on PATH. */
+  bwrapPath?: string;
+  /** Seeded into /data at agent start; default: the agent package's templates. */
+  templateDir?: string;
+  /** Where warnings go (limits not applied, ...); they are written to the bot's agent.log too. */
+  logger?: { warn(fields: object, message: string): void };
+}
+
+const DEFAULT_TEMPLATES = fileURLToPath(new URL("../../../../agent/templates", import.meta.url));
+
+export class SandboxRuntime implements ContainerRuntime {
+  readonly name = "sandbox";
+  private readonly home: string;
+  private readonly bwrapPath: string;
+  private readonly images: ImageStore;
+  private readonly containers: ContainerStore;
+  private staged?: Promise<StagedFiles>;
+  private cgroups?: Promise<CgroupSupport>;
+  private overlay?: Promise<boolean>;
+
+  constructor(private readonly options: SandboxRuntimeOptions) {
+    this.home = path.resolve(options.home);
+    this.bwrapPath = findBwrap(options.bwrapPath);
+    this.images = new ImageStore(this.home, this.bwrapPath);
+    this.containers = new ContainerStore(this.home);
+  }
+
+  doctor(): Promise<DoctorCheck[]> {
+    return sandboxDoctor(this.bwrapPath, this.home);
+  }
+
+  ensureImage(ref: string): Promise<ImageInfo> {
+    return this.images.ensure(ref);
+  }
+
+  listImages(): Promise<ImageInfo[]> {
+    return this.images.list();
+  }
+
+  importImage(ref: string, tarPath: string): Promise<ImageInfo> {
+    return this.images.import(ref, tarPath);
+  }
+
+  async deleteImage(ref: string): Promise<void> {
+    const users = (await this.containers.list()).filter((record) => record.spec.image === ref);
+    if (users.length > 0) throw new ConflictError(`image ${ref} is used by ${users.map((r) => r.spec.id).join(", ")}`);
+    await this.images.delete(ref);
+  }
+
+  async createContainer(input: ContainerSpec): Promise<ContainerInfo> {
+    checkContainerIds(this.home, input.id, input.botId);
+    checkContainerSpec(input);
+    const spec = withBotLabel(input);
+    await this.images.ensure(spec.image);
+    const identity = await this.containers.prepare(spec);
+    const record: ContainerRecord = { spec, createdAt: new Date().toISOString(), identity };
+    const state = await this.state(record);
+    await state.init();
+    if (spec.fromSnapshot) {
+      if (!(await state.list()).some((snapshot) => snapshot.name === spec.fromSnapshot))
+        throw new NotFoundError(`snapshot ${JSON.stringify(spec.fromSnapshot)} not found for ${spec.id}`);
+      await state.restore(spec.fromSnapshot);
+    }
+    await this.containers.save(record);
+    return containerInfo(record, await state.parent());
+  }
+
+  async getContainer(id: string): Promise<ContainerInfo | undefined> {
+    const botId = botIdOf(id);
+    const record = botId === undefined ? undefined : await this.containers.get(botId);
+    return record && containerInfo(record, await (await this.state(record)).parent());
+  }
+
+  async listContainers(labels: Record<string, string> = {}): Promise<ContainerInfo[]> {
+    const records = (await this.containers.list()).filter((record) => matchesLabels(record, labels));
+    return Promise.all(records.map(async (record) => containerInfo(record, await (await this.state(record)).parent())));
+  }
+
+  async deleteContainer(id: string, options: { keepData?: boolean } = {}): Promise<void> {
+    const record = await this.record(id);
+    if (await this.running(record)) throw new ConflictError(`container ${id} has a running task: stop it first`);
+    await this.cleanUpTask(record);
+    await this.containers.remove(record, options.keepData ?? false);
+  }
+
+  async startTask(id: string): Promise<TaskInfo> {
+    const record = await this.record(id);
+    if (await this.running(record)) throw new ConflictError(`task of ${id} is already running`);
+    const [image, staged, state, cgroup] = await Promise.all([
+      this.images.resolve(record.spec.image),
+      this.stage(),
+      this.state(record),
+      this.cgroup(record),
+    ]);
+    const task = await startSandbox({
+      bwrapPath: this.bwrapPath,
+      paths: botPaths(this.home, record.spec.botId),
+      record,
+      image,
+      staged,
+      state,
+      cgroup,
+      switchUser: runningAsRoot(),
+      warn: (message) => this.warn(record, message),
+    });
+    return { state: "running", pid: task.pid, startedAt: new Date(task.startedAt) };
+  }
+
+  async stopTask(id: string, options: StopOptions = {}): Promise<TaskInfo> {
+    const record = await this.record(id);
+    const paths = botPaths(this.home, record.spec.botId);
+    const task = await readJsonFile<TaskRecord>(paths.task);
+    if (task && (await isAlive(task))) await stopSandbox(task, paths.status, options);
+    await this.cleanUpTask(record);
+    return readTaskInfo(paths.task, paths.status);
+  }
+
+  async taskInfo(id: string): Promise<TaskInfo> {
+    const paths = botPaths(this.home, (await this.record(id)).spec.botId);
+    return readTaskInfo(paths.task, paths.status);
+  }
+
+  async agentEndpoint(id: string): Promise<AgentEndpoint | undefined> {
+    const record = await this.record(id);
+    if (!(await this.running(record))) return undefined;
+    // A fixed path per bot: it survives restarts of the task and of the server.
+    return { address: `unix:${botPaths(this.home, record.spec.botId).socket}`, token: record.spec.agentToken };
+  }
+
+  async commitSnapshot(id: string, name: string): Promise<SnapshotInfo> {
+    return (await this.stoppedState(id)).commit(name);
+  }
+
+  async listSnapshots(id: string): Promise<SnapshotInfo[]> {
+    return (await this.state(await this.record(id))).list();
+  }
+
+  async restoreSnapshot(id: string, name: string): Promise<void> {
+    await (await this.stoppedState(id)).restore(name);
+  }
+
+  async deleteSnapshot(id: string, name: string): Promise<void> {
+    // Allowed while running: layers the running state sits on are kept.
+    await (await this.state(await this.record(id))).delete(name);
+  }
+
+  async close(): Promise<void> {
+    // Nothing to release: tasks are detached and keep running.
+  }
+
+  private async record(id: string): Promise<ContainerRecord> {
+    const botId = botIdOf(id);
+    const record = botId === undefined ? undefined : await this.containers.get(botId);
+    if (!record) throw new NotFoundError(`container ${JSON.stringify(id)} not found`);
+    return record;
+  }
+
+  private async running(record: ContainerRecord): Promise<boolean> {
+    const task = await readJsonFile<TaskRecord>(botPaths(this.home, record.spec.botId).task);
+    return task !== undefined && (await isAlive(task));
+  }
+
+  private async stoppedState(id: string): Promise<WritableState> {
+    const record = await this.record(id);
+    if (await this.running(record)) throw new ConflictError(`task of ${id} is running: stop it first`);
+    return this.state(record);
+  }
+
+  private async state(record: ContainerRecord): Promise<WritableState> {
+    const paths = botPaths(this.home, record.spec.botId);
+    this.overlay ??= overlayUsable();
+    return (await this.overlay)
+      ? new OverlayState(paths.state, paths.merged, record.identity)
+      : new CopyState(paths.state, record.identity);
+  }
+
+  /** Creates the bot's cgroups with its limits; undefined (and a warning) where that cannot be done. */
+  private async cgroup(record: ContainerRecord): Promise<BotCgroup | undefined> {
+    this.cgroups ??= detectCgroups();
+    const support = await this.cgroups;
+    const limited = Object.values(record.spec.limits).some((value) => value !== undefined);
+    if (support.mode === "none") {
+      if (limited) await this.warn(record, `resource limits not applied: ${support.reason}`);
+      return undefined;
+    }
+    const cgroup = BotCgroup.for(support, record.spec.id);
+    try {
+      await cgroup.create(record.spec.limits);
+      return cgroup;
+    } catch (error) {
+      await this.warn(record, `resource limits not applied: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
+  /** What a task leaves behind when it ends: the state's mount and the cgroups. */
+  private async cleanUpTask(record: ContainerRecord): Promise<void> {
+    await (await this.state(record)).deactivate();
+    this.cgroups ??= detectCgroups();
+    await BotCgroup.for(await this.cgroups, record.spec.id).remove();
+  }
+
+  private stage(): Promise<StagedFiles> {
+    this.staged ??= stageFiles(this.home, {
+      agentBundle: this.options.agentBundle,
+      nodeBinary: this.options.nodeBinary ?? process.execPath,
+      templateDir: this.options.templateDir ?? DEFAULT_TEMPLATES,
+    }).catch((error: unknown) => {
+      this.staged = undefined;
+      throw error;
+    });
+    return this.staged;
+  }
+
+  private async warn(record: ContainerRecord, message: string): Promise<void> {
+    this.options.logger?.warn({ botId: record.spec.botId }, message);
+    const line = JSON.stringify({ level: 40, time: Date.now(), service: "botbox-sandbox", msg: message });
+    await appendFile(botPaths(this.home, record.spec.botId).log, `${line}\n`, { mode: 0o600 }).catch(() => {});
+  }
+}
+
+async function overlayUsable(): Promise<boolean> {
+  const filesystems = await readFile("/proc/filesystems", "utf8").catch(() => "");
+  return runningAsRoot() && /\boverlay$/m.test(filesystems);
+}

@@ -1,0 +1,98 @@
+/**
+ * Copies of the agent bundle, the node binary and the templates under
+ * `<home>/opt/`. bwrap runs as the bot's unprivileged uid and can only bind
+ * what that uid can reach; the originals may sit under a folder it cannot
+ * enter (e.g. /root/.nvm). A hard link costs nothing when the file system
+ * allows it; otherwise the file is copied once and refreshed when it changes.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { chmod, copyFile, link, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
+import path from "node:path";
+
+export interface StagedFiles {
+  agent: string;
+  node: string;
+  templates: string;
+}
+
+export interface StagingSources {
+  agentBundle: string;
+  nodeBinary: string;
+  templateDir: string;
+}
+
+export async function stageFiles(home: string, sources: StagingSources): Promise<StagedFiles> {
+  const folder = path.join(home, "opt");
+  await mkdir(folder, { recursive: true, mode: 0o755 });
+  await chmod(folder, 0o755);
+  const agent = path.join(folder, "agent.js");
+  const node = path.join(folder, "node");
+  await stageFile(sources.agentBundle, agent, 0o644);
+  await stageFile(sources.nodeBinary, node, 0o755);
+  return { agent, node, templates: await stageFolder(sources.templateDir, folder) };
+}
+
+async function stageFile(source: string, target: string, mode: number): Promise<void> {
+  const [from, to] = await Promise.all([stat(source), stat(target).catch(() => undefined)]);
+  if (to && ((to.dev === from.dev && to.ino === from.ino) || (to.size === from.size && to.mtimeMs === from.mtimeMs)))
+    return;
+  // Build beside the target and rename over it: a running sandbox keeps the
+  // file it bound, a concurrent runtime never sees a partial copy.
+  const temporary = `${target}.${randomBytes(4).toString("hex")}.tmp`;
+  try {
+    // Bots (other uids) must be able to read it. A hard link shares the
+    // original's mode, so link only what is already readable enough.
+    const linked =
+      (from.mode & mode) === mode &&
+      (await link(source, temporary).then(
+        () => true,
+        () => false,
+      ));
+    if (!linked) {
+      await copyFile(source, temporary);
+      await chmod(temporary, mode);
+      await utimes(temporary, from.atime, from.mtime);
+    }
+    await rename(temporary, target);
+  } finally {
+    await rm(temporary, { force: true });
+  }
+}
+
+/** Templates go to a folder named by their content, so it is never rewritten under a running bot. */
+async function stageFolder(source: string, parent: string): Promise<string> {
+  const files: [string, Buffer][] = [];
+  for (const entry of await readdir(source, { withFileTypes: true }).catch(() => [])) {
+    // The agent seeds only top-level regular files (spec 1.1).
+    if (entry.isFile()) files.push([entry.name, await readFile(path.join(source, entry.name))]);
+  }
+  const hash = createHash("sha256");
+  for (const [name, content] of files.sort(([a], [b]) => (a < b ? -1 : 1)))
+    hash.update(`${name}\0${content.length}\0`).update(content);
+  const target = path.join(parent, `mcp-template-${hash.digest("hex").slice(0, 16)}`);
+  if (
+    await stat(target).then(
+      () => true,
+      () => false,
+    )
+  )
+    return target;
+  const temporary = `${target}.${randomBytes(4).toString("hex")}.tmp`;
+  await mkdir(temporary, { mode: 0o755 });
+  try {
+    for (const [name, content] of files) await writeFile(path.join(temporary, name), content, { mode: 0o644 });
+    await rename(temporary, target).catch(async (error: unknown) => {
+      // A concurrent runtime staged the same content first.
+      if (
+        !(await stat(target).then(
+          () => true,
+          () => false,
+        ))
+      )
+        throw error;
+    });
+  } finally {
+    await rm(temporary, { recursive: true, force: true });
+  }
+  return target;
+}

@@ -1,0 +1,42 @@
+import path from "node:path";
+
+import { BadRequestError } from "../../../errors.js";
+import type { SnapshotInfo } from "../../runtime.js";
+import { readJsonFile, writeJsonFile } from "../json-file.js";
+
+export interface SnapshotRecord {
+  name: string;
+  parent?: string;
+  /** Layer folders, bottom first (overlay), or the snapshot's copy (copy mode). */
+  layers: string[];
+  createdAt: string;
+}
+
+/** `state/index.json`: the snapshots and what the active state sits on. */
+export interface StateIndex {
+  active: { layers: string[]; parent?: string };
+  snapshots: SnapshotRecord[];
+}
+
+export async function readIndex(stateDir: string): Promise<StateIndex> {
+  return (
+    (await readJsonFile<StateIndex>(path.join(stateDir, "index.json"))) ?? { active: { layers: [] }, snapshots: [] }
+  );
+}
+
+export async function writeIndex(stateDir: string, index: StateIndex): Promise<void> {
+  await writeJsonFile(path.join(stateDir, "index.json"), index);
+}
+
+export function toSnapshotInfo(record: SnapshotRecord): SnapshotInfo {
+  return {
+    name: record.name,
+    ...(record.parent ? { parent: record.parent } : {}),
+    createdAt: new Date(record.createdAt),
+  };
+}
+
+export function checkSnapshotName(name: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name))
+    throw new BadRequestError(`snapshot name ${JSON.stringify(name)} must match [A-Za-z0-9][A-Za-z0-9._-]{0,127}`);
+}

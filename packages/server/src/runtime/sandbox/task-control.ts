@@ -1,0 +1,142 @@
+/** Starting and stopping one bot's sandbox. */
+import { rename, rm, stat } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
+
+import { ConflictError, UnavailableError } from "../../errors.js";
+import type { StopOptions } from "../runtime.js";
+import { writeBotEtc } from "./bot-etc.js";
+import { bwrapArgs } from "./bwrap-args.js";
+import type { BotCgroup } from "./cgroups.js";
+import type { ContainerRecord } from "./container-store.js";
+import type { SandboxImage } from "./images/image-store.js";
+import { writeJsonFile } from "./json-file.js";
+import { type BotPaths, hostnameOf } from "./layout.js";
+import type { StagedFiles } from "./staging.js";
+import type { WritableState } from "./state/writable-state.js";
+import { launchSandbox } from "./task-launcher.js";
+import { isAlive, processStartTime, readExitCode, type TaskRecord } from "./task-record.js";
+
+const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+const LOG_ROTATE_BYTES = 10 * 2 ** 20;
+
+export interface StartRequest {
+  bwrapPath: string;
+  paths: BotPaths;
+  record: ContainerRecord;
+  image: SandboxImage;
+  staged: StagedFiles;
+  state: WritableState;
+  /** The bot's cgroups, already created; undefined when limits cannot be applied. */
+  cgroup?: BotCgroup;
+  switchUser: boolean;
+  warn: (message: string) => Promise<void>;
+}
+
+export async function startSandbox(request: StartRequest): Promise<TaskRecord> {
+  const { paths, record, image } = request;
+  const { spec } = record;
+  const hostname = hostnameOf(spec.id);
+  await rm(paths.socket, { force: true });
+  await rotateLog(paths.log);
+  await writeBotEtc(paths.etc, hostname, spec.network);
+  const stateDir = await request.state.activate();
+  try {
+    const args = await bwrapArgs({
+      image,
+      hostname,
+      network: spec.network,
+      stateDir,
+      runDir: paths.run,
+      etcDir: paths.etc,
+      staged: request.staged,
+    });
+    const task = await launchSandbox({
+      bwrapPath: request.bwrapPath,
+      args,
+      env: agentEnv(record, image),
+      identity: record.identity,
+      switchUser: request.switchUser,
+      logFile: paths.log,
+      statusFile: paths.status,
+      beforeRelease: async (pid) => {
+        await request.cgroup
+          ?.attach(pid)
+          .catch((error: unknown) =>
+            request.warn(`resource limits not applied: cannot join cgroup: ${(error as Error).message}`),
+          );
+      },
+    });
+    await writeJsonFile(paths.task, task);
+    return task;
+  } catch (error) {
+    await request.state.deactivate();
+    throw error;
+  }
+}
+
+/**
+ * The agent's environment. The image's and the spec's variables come first;
+ * the agent's own settings always win, so a spec cannot redirect its socket.
+ */
+function agentEnv(record: ContainerRecord, image: SandboxImage): NodeJS.ProcessEnv {
+  const fromImage = image.kind === "rootfs" ? image.env : [];
+  const env: NodeJS.ProcessEnv = { PATH: DEFAULT_PATH, HOME: "/root" };
+  for (const entry of fromImage) {
+    const equals = entry.indexOf("=");
+    if (equals > 0) env[entry.slice(0, equals)] = entry.slice(equals + 1);
+  }
+  return {
+    ...env,
+    ...record.spec.env,
+    MCP_LISTEN_ADDR: "unix:/run/botbox/agent.sock",
+    BOTBOX_DATA_DIR: "/data",
+    BOTBOX_TEMPLATE_DIR: "/opt/mcp-template",
+    BOTBOX_BOT_ID: record.spec.botId,
+    BOTBOX_AGENT_TOKEN: record.spec.agentToken,
+  };
+}
+
+/**
+ * Signals the sandbox's process group: its init (which ignores catchable
+ * signals, as a namespace's init does) and the agent, which stops gracefully
+ * and so ends the sandbox. After `timeoutMs`, SIGKILL to the init takes every
+ * process of the sandbox's pid namespace with it.
+ */
+export async function stopSandbox(task: TaskRecord, statusFile: string, options: StopOptions): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  signal(-task.pid, options.signal ?? "SIGTERM");
+  if (!(await waitForExit(task, timeoutMs))) {
+    if (options.force === false) throw new ConflictError(`task did not stop within ${timeoutMs} ms`);
+    signal(task.pid, "SIGKILL");
+    signal(-task.pid, "SIGKILL");
+    if (!(await waitForExit(task, 5_000))) throw new UnavailableError(`task ${task.pid} survived SIGKILL`);
+  }
+  // bwrap's monitor writes the exit code just after the init ends: give it a
+  // moment, if it still lives (it may have been killed on its own).
+  for (let tries = 0; tries < 25 && (await readExitCode(statusFile)) === undefined; tries++) {
+    if ((await processStartTime(task.monitorPid)) === undefined) break;
+    await sleep(20);
+  }
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // Gone already.
+  }
+}
+
+async function waitForExit(task: TaskRecord, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (await isAlive(task)) {
+    if (Date.now() >= deadline) return false;
+    await sleep(20);
+  }
+  return true;
+}
+
+async function rotateLog(log: string): Promise<void> {
+  const size = (await stat(log).catch(() => undefined))?.size ?? 0;
+  if (size > LOG_ROTATE_BYTES) await rename(log, `${log}.1`);
+}

@@ -1,0 +1,54 @@
+/**
+ * A running task is recorded in `task.json` (pid and kernel start time of the
+ * sandbox's init), so any runtime instance, e.g. after a server restart, can
+ * find it again. The start time tells a live task from a reused pid.
+ */
+import { readFile } from "node:fs/promises";
+
+import type { TaskInfo } from "../runtime.js";
+import { readJsonFile } from "./json-file.js";
+
+export interface TaskRecord {
+  /** Host pid of the sandbox's init (PID 1 inside), the task's pid. */
+  pid: number;
+  /** Field 22 of /proc/<pid>/stat: clock ticks since boot, unique per pid lifetime. */
+  startTime: string;
+  /** Host pid of the outer bwrap process that waits for the init. */
+  monitorPid: number;
+  startedAt: string;
+}
+
+/** The process's start time, or undefined when it is gone or a zombie. */
+export async function processStartTime(pid: number): Promise<string | undefined> {
+  let stat: string;
+  try {
+    stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) may hold spaces and parentheses: split after the last ")".
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const state = fields[0];
+  if (state === "Z" || state === "X") return undefined;
+  return fields[22 - 3];
+}
+
+export async function isAlive(record: TaskRecord): Promise<boolean> {
+  return (await processStartTime(record.pid)) === record.startTime;
+}
+
+/** bwrap's `--json-status-fd` writes `{"exit-code": N}` when the sandbox ends. */
+export async function readExitCode(statusFile: string): Promise<number | undefined> {
+  const text = await readFile(statusFile, "utf8").catch(() => "");
+  const match = /"exit-code"\s*:\s*(\d+)/.exec(text);
+  return match ? Number(match[1]) : undefined;
+}
+
+export async function readTaskInfo(taskFile: string, statusFile: string): Promise<TaskInfo> {
+  const record = await readJsonFile<TaskRecord>(taskFile);
+  if (!record) return { state: "missing" };
+  const startedAt = new Date(record.startedAt);
+  if (await isAlive(record)) return { state: "running", pid: record.pid, startedAt };
+  const exitCode = await readExitCode(statusFile);
+  return exitCode === undefined ? { state: "stopped", startedAt } : { state: "stopped", startedAt, exitCode };
+}

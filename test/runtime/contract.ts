@@ -1,0 +1,222 @@
+/**
+ * The behaviour every runtime backend must show, run by each backend's own
+ * test file (Hono-style): `runRuntimeContract({ name, newRuntime, skip })`.
+ * A backend that cannot do something skips that test by name, with a reason.
+ */
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+
+import type { AgentClient } from "../../packages/server/src/client/index.js";
+import { BadRequestError, ConflictError, NotFoundError } from "../../packages/server/src/errors.js";
+import { BOT_LABEL, type ContainerRuntime, type ContainerSpec } from "../../packages/server/src/runtime/runtime.js";
+import { botSpec, buildImageTar, Janitor, waitForAgent } from "./support.js";
+
+export interface RuntimeContractOptions {
+  name: string;
+  newRuntime: () => ContainerRuntime | Promise<ContainerRuntime>;
+  /** The image test containers use; it must be available through ensureImage. */
+  image?: string;
+  skip?: { test: string; reason: string }[];
+}
+
+export function runRuntimeContract(options: RuntimeContractOptions): void {
+  const image = options.image ?? "botbox/default";
+  const test = (name: string, body: () => Promise<void>) => {
+    const skipped = options.skip?.find((entry) => entry.test === name);
+    it(name, skipped ? { skip: skipped.reason } : {}, body);
+  };
+
+  describe(`runtime contract: ${options.name}`, () => {
+    let runtime: ContainerRuntime;
+    const janitor = new Janitor();
+    const spec = (overrides: Partial<ContainerSpec> = {}) => botSpec({ image, ...overrides });
+    const create = async (overrides: Partial<ContainerSpec> = {}) => {
+      const created = spec(overrides);
+      janitor.track(runtime, created.id);
+      await runtime.createContainer(created);
+      return created;
+    };
+    const started = async (overrides: Partial<ContainerSpec> = {}): Promise<[ContainerSpec, AgentClient]> => {
+      const created = await create(overrides);
+      await runtime.startTask(created.id);
+      return [created, janitor.client(await waitForAgent(runtime, created.id))];
+    };
+    const sh = async (client: AgentClient, command: string) => (await client.exec(command)).stdout.trim();
+
+    before(async () => {
+      runtime = await options.newRuntime();
+    });
+    after(async () => {
+      await janitor.cleanUp();
+      await runtime.close();
+    });
+
+    test("doctor names every check and says what it found", async () => {
+      const checks = await runtime.doctor();
+      assert.ok(checks.length > 0);
+      for (const check of checks) assert.ok(check.name && check.detail && typeof check.ok === "boolean");
+    });
+
+    test("ensureImage gives a stable id and listImages includes the image", async () => {
+      const first = await runtime.ensureImage(image);
+      assert.deepEqual((await runtime.ensureImage(image)).id, first.id);
+      assert.ok((await runtime.listImages()).some((listed) => listed.id === first.id));
+    });
+
+    test("a container is found by id and by labels, with its bot label", async () => {
+      const created = await create({ labels: { team: "blue", tier: "a" } });
+      const info = await runtime.getContainer(created.id);
+      assert.equal(info?.botId, created.botId);
+      assert.equal(info?.labels[BOT_LABEL], created.botId);
+      assert.equal(info?.network, "none");
+      const ids = async (labels: Record<string, string>) => (await runtime.listContainers(labels)).map((c) => c.id);
+      assert.ok((await ids({ team: "blue" })).includes(created.id));
+      assert.ok((await ids({ team: "" })).includes(created.id), "an empty value matches any value");
+      assert.ok(!(await ids({ team: "red" })).includes(created.id));
+      assert.ok(!(await ids({ team: "blue", other: "" })).includes(created.id), "every label must be present");
+    });
+
+    test("creating a container twice is a conflict", async () => {
+      const created = await create();
+      await assert.rejects(runtime.createContainer(created), ConflictError);
+    });
+
+    test("bad specs are refused", async () => {
+      await assert.rejects(runtime.createContainer({ ...spec(), network: "bridge" as "host" }), BadRequestError);
+      await assert.rejects(runtime.createContainer({ ...spec(), id: "not-the-bot" }), BadRequestError);
+    });
+
+    test("unknown containers: getContainer gives undefined, the rest NotFoundError", async () => {
+      const unknown = spec().id;
+      assert.equal(await runtime.getContainer(unknown), undefined);
+      await assert.rejects(runtime.startTask(unknown), NotFoundError);
+      await assert.rejects(runtime.taskInfo(unknown), NotFoundError);
+      await assert.rejects(runtime.deleteContainer(unknown), NotFoundError);
+    });
+
+    test("a container has no task until started", async () => {
+      const created = await create();
+      assert.equal((await runtime.taskInfo(created.id)).state, "missing");
+      assert.equal(await runtime.agentEndpoint(created.id), undefined);
+    });
+
+    test("a started task's agent answers Info with the bot id, and runs commands as root", async () => {
+      const [created, client] = await started();
+      const task = await runtime.taskInfo(created.id);
+      assert.equal(task.state, "running");
+      assert.ok(task.pid && task.pid > 0);
+      assert.equal((await client.info()).botId, created.botId);
+      assert.equal(await sh(client, "id -u"), "0");
+      await assert.rejects(runtime.startTask(created.id), ConflictError);
+      await assert.rejects(runtime.deleteContainer(created.id), ConflictError);
+    });
+
+    test("/data survives a stop and a start", async () => {
+      const [created, client] = await started();
+      await client.writeFile("/data/kept.txt", "still here");
+      const stopped = await runtime.stopTask(created.id, { timeoutMs: 5_000 });
+      assert.equal(stopped.state, "stopped");
+      assert.equal(await runtime.agentEndpoint(created.id), undefined);
+      assert.equal((await runtime.stopTask(created.id)).state, "stopped", "stopping again is harmless");
+      await runtime.startTask(created.id);
+      const again = janitor.client(await waitForAgent(runtime, created.id));
+      assert.equal((await again.readFile("/data/kept.txt")).content, "     1\tstill here\n");
+    });
+
+    test("a container with network none has only a loopback interface", async () => {
+      const [, client] = await started({ network: "none" });
+      const interfaces = (await sh(client, "cat /proc/net/dev")).split("\n").slice(2);
+      assert.deepEqual(
+        interfaces.map((line) => line.split(":")[0]!.trim()),
+        ["lo"],
+      );
+    });
+
+    test("deleting a container deletes its data", async () => {
+      const [created, client] = await started();
+      await client.writeFile("/data/gone.txt", "x");
+      await runtime.stopTask(created.id);
+      await runtime.deleteContainer(created.id);
+      assert.equal(await runtime.getContainer(created.id), undefined);
+      await runtime.createContainer(created);
+      await runtime.startTask(created.id);
+      const again = janitor.client(await waitForAgent(runtime, created.id));
+      await assert.rejects(again.stat("/data/gone.txt"), NotFoundError);
+    });
+
+    test("deleting with keepData keeps /data for the bot's next container", async () => {
+      const [created, client] = await started();
+      await client.writeFile("/data/kept.txt", "kept");
+      await runtime.stopTask(created.id);
+      await runtime.deleteContainer(created.id, { keepData: true });
+      assert.equal(await runtime.getContainer(created.id), undefined);
+      await runtime.createContainer(created);
+      await runtime.startTask(created.id);
+      const again = janitor.client(await waitForAgent(runtime, created.id));
+      assert.equal((await again.readFile("/data/kept.txt")).content, "     1\tkept\n");
+    });
+
+    test("snapshots: commit, change, restore gives the committed files back", async () => {
+      const [created, client] = await started();
+      await client.writeFile("/data/a.txt", "one");
+      await client.writeFile("/data/b.txt", "two");
+      await assert.rejects(runtime.commitSnapshot(created.id, "s1"), ConflictError, "the task must be stopped");
+      await runtime.stopTask(created.id);
+      const snapshot = await runtime.commitSnapshot(created.id, "s1");
+      assert.equal(snapshot.name, "s1");
+      await assert.rejects(runtime.commitSnapshot(created.id, "s1"), ConflictError);
+      assert.equal((await runtime.getContainer(created.id))?.parentSnapshot, "s1");
+      await runtime.startTask(created.id);
+      let agent = janitor.client(await waitForAgent(runtime, created.id));
+      await agent.writeFile("/data/a.txt", "changed");
+      await agent.deleteFile("/data/b.txt");
+      await agent.writeFile("/data/c.txt", "new");
+      await runtime.stopTask(created.id);
+      await runtime.restoreSnapshot(created.id, "s1");
+      await runtime.startTask(created.id);
+      agent = janitor.client(await waitForAgent(runtime, created.id));
+      assert.equal((await agent.readFile("/data/a.txt")).content, "     1\tone\n");
+      assert.equal((await agent.readFile("/data/b.txt")).content, "     1\ttwo\n");
+      await assert.rejects(agent.stat("/data/c.txt"), NotFoundError);
+      await runtime.stopTask(created.id);
+      assert.deepEqual(
+        (await runtime.listSnapshots(created.id)).map((listed) => listed.name),
+        ["s1"],
+      );
+      await assert.rejects(runtime.restoreSnapshot(created.id, "nope"), NotFoundError);
+      await runtime.deleteSnapshot(created.id, "s1");
+      assert.deepEqual(await runtime.listSnapshots(created.id), []);
+    });
+
+    test("a container can start from a snapshot of the bot's kept state", async () => {
+      const [created, client] = await started();
+      await client.writeFile("/data/version.txt", "v1");
+      await runtime.stopTask(created.id);
+      await runtime.commitSnapshot(created.id, "v1");
+      await runtime.deleteContainer(created.id, { keepData: true });
+      await runtime.createContainer({ ...created, fromSnapshot: "v1" });
+      assert.equal((await runtime.getContainer(created.id))?.parentSnapshot, "v1");
+      await runtime.startTask(created.id);
+      const again = janitor.client(await waitForAgent(runtime, created.id));
+      assert.equal((await again.readFile("/data/version.txt")).content, "     1\tv1\n");
+    });
+
+    test("an image tar is imported, listed and deleted", async () => {
+      const folder = await mkdtemp(path.join(tmpdir(), "botbox-image-"));
+      try {
+        const tar = await buildImageTar(folder, [{ "hello.txt": "hello" }]);
+        const imported = await runtime.importImage("test/contract:1", tar);
+        assert.equal(imported.ref, "test/contract:1");
+        assert.equal((await runtime.ensureImage("test/contract:1")).id, imported.id);
+        assert.ok((await runtime.listImages()).some((listed) => listed.ref === "test/contract:1"));
+        await runtime.deleteImage("test/contract:1");
+        await assert.rejects(runtime.ensureImage("test/contract:1"), NotFoundError);
+      } finally {
+        await rm(folder, { recursive: true, force: true });
+      }
+    });
+  });
+}

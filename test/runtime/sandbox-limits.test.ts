@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+import { access, mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+
+import { detectCgroups } from "../../packages/server/src/runtime/sandbox/cgroups.js";
+import { SandboxRuntime } from "../../packages/server/src/runtime/sandbox/index.js";
+import { AGENT_BUNDLE } from "../support/agent-process.js";
+import { botSpec, Janitor, makeHome, waitForAgent } from "./support.js";
+
+const CGROUP_ROOT = "/sys/fs/cgroup";
+const support = await detectCgroups();
+
+describe("sandbox resource limits", () => {
+  let home: string;
+  let runtime: SandboxRuntime;
+  const janitor = new Janitor();
+
+  before(async () => {
+    home = await makeHome();
+    runtime = new SandboxRuntime({ home, agentBundle: AGENT_BUNDLE });
+  });
+  after(async () => {
+    await janitor.cleanUp();
+    await rm(home, { recursive: true, force: true });
+  });
+
+  it("doctor says whether limits can be applied", async () => {
+    const check = (await runtime.doctor()).find((entry) => entry.name === "resource limits");
+    assert.equal(check?.ok, support.mode !== "none");
+    console.log(`resource limits: ${check?.detail}`);
+  });
+
+  it("a machine without cgroup controllers is reported, not failed", async () => {
+    const fake = await mkdtemp(path.join(tmpdir(), "botbox-cgroup-"));
+    try {
+      const found = await detectCgroups(fake);
+      assert.equal(found.mode, "none");
+      assert.ok(found.reason);
+    } finally {
+      await rm(fake, { recursive: true });
+    }
+  });
+
+  it(
+    "memory, pids and cpu limits are applied to every process of the bot",
+    { skip: support.mode === "none" && "no usable cgroups here" },
+    async () => {
+      const spec = botSpec({ limits: { memoryBytes: 128 * 2 ** 20, pids: 64, cpus: 0.5 } });
+      janitor.track(runtime, spec.id);
+      await runtime.createContainer(spec);
+      const task = await runtime.startTask(spec.id);
+      const client = janitor.client(await waitForAgent(runtime, spec.id));
+      const file = (controller: string, name: string) =>
+        support.mode === "v2"
+          ? path.join(CGROUP_ROOT, "botbox", spec.id, name)
+          : path.join(CGROUP_ROOT, controller, "botbox", spec.id, name);
+      const read = async (controller: string, name: string) => (await readFile(file(controller, name), "utf8")).trim();
+      if (support.mode === "v2") {
+        assert.equal(await read("", "memory.max"), String(128 * 2 ** 20));
+        assert.equal(await read("", "pids.max"), "64");
+        assert.equal(await read("", "cpu.max"), "50000 100000");
+      } else {
+        assert.equal(await read("memory", "memory.limit_in_bytes"), String(128 * 2 ** 20));
+        assert.equal(await read("pids", "pids.max"), "64");
+        assert.equal(await read("cpu", "cpu.cfs_quota_us"), "50000");
+      }
+      for (const controller of ["memory", "pids", "cpu"]) {
+        const members = (await read(controller, "cgroup.procs")).split("\n").map(Number);
+        assert.ok(members.includes(task.pid!), `init in the ${controller} cgroup`);
+        assert.ok(members.length >= 2, "the agent too");
+      }
+      // The pids limit bites inside: a fork storm fails instead of filling the host.
+      const storm = await client.exec("for i in $(seq 1 100); do sleep 1 & done 2>&1; wait", { timeoutSeconds: 20 });
+      assert.match(storm.stdout + storm.stderr, /fork|resource temporarily unavailable/i);
+      await runtime.stopTask(spec.id);
+      await assert.rejects(access(file("pids", "")), "the cgroup goes with the task");
+    },
+  );
+});

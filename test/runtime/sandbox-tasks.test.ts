@@ -1,0 +1,154 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { readFile, rm } from "node:fs/promises";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+import { ConflictError, UnavailableError } from "../../packages/server/src/errors.js";
+import { CONTAINER_PREFIX, type TaskInfo } from "../../packages/server/src/runtime/runtime.js";
+import { SandboxRuntime } from "../../packages/server/src/runtime/sandbox/index.js";
+import { AGENT_BUNDLE } from "../support/agent-process.js";
+import { botSpec, Janitor, makeHome, waitForAgent } from "./support.js";
+
+const run = promisify(execFile);
+const START_BOT = fileURLToPath(new URL("./fixtures/start-bot.ts", import.meta.url));
+
+describe("sandbox tasks", () => {
+  let home: string;
+  let runtime: SandboxRuntime;
+  const janitor = new Janitor();
+
+  const startBot = async () => {
+    const spec = botSpec();
+    janitor.track(runtime, spec.id);
+    await runtime.createContainer(spec);
+    const task = await runtime.startTask(spec.id);
+    const agent = await waitForAgent(runtime, spec.id);
+    return { spec, task, client: janitor.client(agent), waitedMs: agent.waitedMs };
+  };
+  const untilStopped = async (id: string): Promise<TaskInfo> => {
+    for (let tries = 0; tries < 200; tries++) {
+      const info = await runtime.taskInfo(id);
+      if (info.state !== "running") return info;
+      await sleep(20);
+    }
+    throw new Error(`${id} still runs`);
+  };
+
+  before(async () => {
+    home = await makeHome();
+    runtime = new SandboxRuntime({ home, agentBundle: AGENT_BUNDLE });
+  });
+  after(async () => {
+    await janitor.cleanUp();
+    await rm(home, { recursive: true, force: true });
+  });
+
+  it("refuses to start without bubblewrap and says how to install it", () => {
+    assert.throws(
+      () => new SandboxRuntime({ home, agentBundle: AGENT_BUNDLE, bwrapPath: "/nonexistent/bwrap" }),
+      (error: unknown) => error instanceof UnavailableError && /apt-get install bubblewrap/.test(error.message),
+    );
+  });
+
+  it("a new runtime instance re-attaches to a running task", async () => {
+    const { spec, task, waitedMs } = await startBot();
+    console.log(`start to Info: ${waitedMs} ms after startTask returned`);
+    const restarted = new SandboxRuntime({ home, agentBundle: AGENT_BUNDLE });
+    const info = await restarted.taskInfo(spec.id);
+    assert.equal(info.state, "running");
+    assert.equal(info.pid, task.pid);
+    assert.deepEqual(await restarted.agentEndpoint(spec.id), await runtime.agentEndpoint(spec.id));
+    const agent = janitor.client(await waitForAgent(restarted, spec.id));
+    assert.equal((await agent.info()).botId, spec.botId);
+  });
+
+  it("tasks outlive the server process that started them", async () => {
+    const botId = randomUUID();
+    janitor.track(runtime, CONTAINER_PREFIX + botId);
+    const { stdout } = await run(process.execPath, ["--import", "tsx", START_BOT, home, botId]);
+    const { pid } = JSON.parse(stdout) as { pid: number };
+    const info = await runtime.taskInfo(CONTAINER_PREFIX + botId);
+    assert.equal(info.state, "running");
+    assert.equal(info.pid, pid);
+    const agent = janitor.client(await waitForAgent(runtime, CONTAINER_PREFIX + botId));
+    assert.equal((await agent.info()).botId, botId);
+  });
+
+  it("SIGKILL of the task's bwrap init ends the task, and it starts again", async () => {
+    const { spec, task } = await startBot();
+    process.kill(task.pid!, "SIGKILL");
+    const info = await untilStopped(spec.id);
+    assert.equal(info.state, "stopped");
+    assert.equal(await runtime.agentEndpoint(spec.id), undefined);
+    await runtime.startTask(spec.id);
+    janitor.client(await waitForAgent(runtime, spec.id));
+  });
+
+  it("the sandbox keeps running when its outer bwrap process dies", async () => {
+    const { spec, task } = await startBot();
+    const record = JSON.parse(await readFile(path.join(home, "bots", spec.botId, "task.json"), "utf8")) as {
+      monitorPid: number;
+    };
+    process.kill(record.monitorPid, "SIGKILL");
+    await sleep(100);
+    assert.equal((await runtime.taskInfo(spec.id)).pid, task.pid);
+    janitor.client(await waitForAgent(runtime, spec.id));
+    assert.equal((await runtime.stopTask(spec.id, { timeoutMs: 5_000 })).state, "stopped");
+  });
+
+  it("a stop lets the agent exit cleanly", async () => {
+    const { spec } = await startBot();
+    const info = await runtime.stopTask(spec.id, { timeoutMs: 5_000 });
+    assert.equal(info.state, "stopped");
+    assert.equal(info.exitCode, 0);
+    assert.equal((await runtime.taskInfo(spec.id)).state, "stopped");
+  });
+
+  it("a stop kills a task that ignores its signal, unless force is off", async () => {
+    const { spec } = await startBot();
+    // SIGWINCH is ignored by default.
+    await assert.rejects(
+      runtime.stopTask(spec.id, { signal: "SIGWINCH", timeoutMs: 200, force: false }),
+      ConflictError,
+    );
+    assert.equal((await runtime.taskInfo(spec.id)).state, "running");
+    const started = Date.now();
+    const info = await runtime.stopTask(spec.id, { signal: "SIGWINCH", timeoutMs: 300 });
+    assert.equal(info.state, "stopped");
+    assert.ok(Date.now() - started < 3_000);
+  });
+
+  it("bwrap's init reaps orphaned processes: no zombie stays", async () => {
+    const { client } = await startBot();
+    await client.exec("setsid sleep 0.3 >/dev/null 2>&1 </dev/null &");
+    const processes = async () =>
+      (await client.exec("cat /proc/[0-9]*/stat")).stdout
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => {
+          const [name, rest] = [
+            line.slice(line.indexOf("(") + 1, line.lastIndexOf(")")),
+            line.slice(line.lastIndexOf(")") + 2),
+          ];
+          const [state, ppid] = rest.split(" ");
+          return { name, state, ppid: Number(ppid) };
+        });
+    const orphan = (await processes()).find((entry) => entry.name === "sleep");
+    assert.equal(orphan?.ppid, 1, "the orphan is re-parented to the sandbox's PID 1");
+    await sleep(800);
+    const after = await processes();
+    assert.equal(
+      after.find((entry) => entry.name === "sleep"),
+      undefined,
+    );
+    assert.deepEqual(
+      after.filter((entry) => entry.state === "Z"),
+      [],
+    );
+  });
+});
