@@ -1,0 +1,51 @@
+/**
+ * Opens a Kysely instance on one of the two supported databases. Everything
+ * dialect-specific about connections lives here.
+ */
+import Sqlite from "better-sqlite3";
+import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
+import pg from "pg";
+import { z } from "zod";
+
+import type { StoreDialect } from "./context.js";
+import type { Database } from "./schema.js";
+import { parseInput } from "./validation.js";
+
+export type StoreOptions =
+  /** The embedded default: a file such as `<home>/botbox.db`, or `:memory:`. */
+  | { sqlitePath: string }
+  /** PostgreSQL, e.g. from `DATABASE_URL`: `postgres://user@host:5432/db`. */
+  | { databaseUrl: string };
+
+const optionsSchema = z.union([
+  z.strictObject({ sqlitePath: z.string().min(1, "must not be empty") }),
+  z.strictObject({
+    databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL"),
+  }),
+]);
+
+export function connect(options: StoreOptions): { db: Kysely<Database>; dialect: StoreDialect } {
+  const checked = parseInput(optionsSchema, options);
+  if ("sqlitePath" in checked) return { db: openSqlite(checked.sqlitePath), dialect: "sqlite" };
+  return { db: openPostgres(checked.databaseUrl), dialect: "postgres" };
+}
+
+function openSqlite(path: string): Kysely<Database> {
+  const database = new Sqlite(path);
+  // SQLite leaves foreign keys off unless asked, per connection; every cascade depends on them.
+  database.pragma("foreign_keys = ON");
+  // WAL lets readers (e.g. a backup or `sqlite3` shell) work while the server writes;
+  // NORMAL sync is durable in WAL mode except for the last commits on power loss.
+  database.pragma("journal_mode = WAL");
+  database.pragma("synchronous = NORMAL");
+  database.pragma("busy_timeout = 5000");
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+}
+
+function openPostgres(connectionString: string): Kysely<Database> {
+  const pool = new pg.Pool({ connectionString, max: 10 });
+  // An idle connection that the server drops emits `error` on the pool; unhandled, that
+  // event would kill the process. The pool discards the client and the next query reconnects.
+  pool.on("error", () => {});
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}

@@ -1,0 +1,26 @@
+// Public face of the store. Anything exported here is public API; named
+// exports only.
+export type { BotConfig, BotRecord, BotStore, BotUpdate, NewBot } from "./bots.js";
+export type { StoreOptions } from "./connect.js";
+export {
+  CONTAINER_STATUSES,
+  type ContainerRecord,
+  type ContainerStatus,
+  type ContainerStore,
+  type ContainerUpsert,
+} from "./containers.js";
+export type { StoreDialect } from "./context.js";
+export type { EventRecord, EventStore, ListEventsOptions, NewEvent } from "./events.js";
+export { openStore, revertStoreMigrations } from "./open-store.js";
+export { SNAPSHOT_SOURCES, type SnapshotRecord, type SnapshotSource, type SnapshotStore } from "./snapshots.js";
+export type { Store } from "./store.js";
+export {
+  type NewToken,
+  TOKEN_PREFIX,
+  TOKEN_SCOPES,
+  type TokenRecord,
+  type TokenScope,
+  type TokenStore,
+  type VerifiedToken,
+} from "./tokens.js";
+export type { SnapshotVersionInput, VersionRecord, VersionStore } from "./versions.js";

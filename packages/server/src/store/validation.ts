@@ -1,0 +1,42 @@
+/**
+ * Input checks shared by the store files. Every failure is a BadRequestError
+ * whose message names the field, e.g. `displayName: must not be empty`, so
+ * the HTTP layer can pass it on as is.
+ */
+import { z } from "zod";
+
+import { BadRequestError } from "../errors.js";
+
+export function parseInput<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const field = issue.path.map(String).join(".");
+    return field ? `${field}: ${issue.message}` : issue.message;
+  });
+  throw new BadRequestError(problems.join("; "));
+}
+
+/** Checks one named argument, e.g. `parseField("botId", botIdSchema, id)`. */
+export function parseField<T>(name: string, schema: z.ZodType<T>, value: unknown): T {
+  return parseInput(z.object({ [name]: schema }), { [name]: value })[name] as T;
+}
+
+/** The original's bot id rule (spec 3.1), capped so `mcp-<id>` stays a usable hostname. */
+export const botIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1 to 64 letters, digits, '_' or '-'");
+
+/** A runtime-level name: container ids, snapshot names, snapshotters, images, namespaces. */
+export const nameSchema = z
+  .string()
+  .min(1, "must not be empty")
+  .max(255, "must be at most 255 characters")
+  // Control characters or surrounding blanks in a runtime name are always a caller's bug.
+  .regex(/^[^\s\p{Cc}](?:[^\p{Cc}]*[^\s\p{Cc}])?$/u, "must not contain control characters or surrounding spaces");
+
+export const recordIdSchema = z.string().min(1, "must not be empty").max(64, "must be at most 64 characters");
+
+export const displayNameSchema = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .max(200, "must be at most 200 characters");
