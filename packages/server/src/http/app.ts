@@ -7,10 +7,12 @@ import { errorResponse } from "./error-status.js";
 import { type AnyRoute, openApiDocument } from "./route.js";
 import { type BotDirectory, botRoutes } from "./routes/bots.js";
 import { containerRoutes } from "./routes/container.js";
+import { type TokenDirectory, tokenRoutes } from "./routes/tokens.js";
 
 export interface HttpServerOptions {
   manager: BotManager;
   bots: BotDirectory;
+  tokens: TokenDirectory;
   adminToken: string;
   verifyToken: TokenVerifier;
   logger: Logger;
@@ -48,5 +50,6 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   app.get("/openapi.json", async () => openApiDocument(routes, options.version));
   botRoutes(app, routes, options.bots, options.manager);
   containerRoutes(app, routes, options.manager);
+  tokenRoutes(app, routes, options.tokens);
   return app;
 }

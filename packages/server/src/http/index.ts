@@ -3,3 +3,4 @@ export { createHttpServer, type HttpServerOptions } from "./app.js";
 export { type Principal, type TokenVerifier } from "./auth.js";
 export { errorResponse } from "./error-status.js";
 export type { BotDirectory } from "./routes/bots.js";
+export type { TokenDirectory } from "./routes/tokens.js";

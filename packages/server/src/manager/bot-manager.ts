@@ -169,8 +169,9 @@ export class BotManager implements AgentProvider {
   }
 
   private async ensureContainerLocked(botId: string): Promise<ContainerInfo> {
-    const { runtime, records, image, network, limits } = this.options;
-    if (!(await records.getBot(botId))) throw new NotFoundError(`bot ${botId} not found`);
+    const { runtime, records, image } = this.options;
+    const bot = await records.getBot(botId);
+    if (!bot) throw new NotFoundError(`bot ${botId} not found`);
     const containerId = containerIdFor(botId);
     let container = await runtime.getContainer(containerId);
     if (!container) {
@@ -181,21 +182,20 @@ export class BotManager implements AgentProvider {
         image,
         labels: { [BOT_LABEL]: botId },
         env: {},
-        network,
-        limits,
+        network: bot.network ?? this.options.network,
+        limits: { ...this.options.limits, ...bot.limits },
         agentToken: randomBytes(32).toString("hex"),
       });
-      await records.recordEvent(containerId, "container_create", { image, runtime: runtime.name });
     }
-    const record = await records.getContainer(botId);
-    if (!record) {
+    if (!(await records.getContainer(botId))) {
       await records.saveContainer({
         botId,
         containerId,
         image: container.image,
         runtime: runtime.name,
-        autoStart: true,
+        autoStart: bot.autoStart,
       });
+      await records.recordEvent(containerId, "container_create", { image, runtime: runtime.name });
     }
     return container;
   }

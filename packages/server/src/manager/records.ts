@@ -22,6 +22,10 @@ export interface BotRecord {
   id: string;
   name: string;
   createdAt: Date;
+  /** Per-bot settings; unset ones take the server's defaults. */
+  network?: "host" | "none";
+  limits?: { memoryBytes?: number; pids?: number; cpus?: number };
+  autoStart: boolean;
 }
 
 export interface ManagerRecords {

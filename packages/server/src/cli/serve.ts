@@ -1,0 +1,112 @@
+import { existsSync } from "node:fs";
+import { mkdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { type Logger, pino } from "pino";
+
+import { type BotboxConfig, ConfigError, imageRefFor, loadConfig } from "../config/index.js";
+import { createHttpServer, type Principal } from "../http/index.js";
+import { AgentSupervisor, BotManager, containerIdFor } from "../manager/index.js";
+import { storeBotDirectory, storeRecords, storeTokenDirectory } from "../manager/store-records.js";
+import type { ContainerRuntime } from "../runtime/runtime.js";
+import { DEFAULT_IMAGE, SandboxRuntime } from "../runtime/sandbox/index.js";
+import { openStore, type Store } from "../store/index.js";
+import { loadAdminToken } from "./admin-token.js";
+
+const AGENT_BUNDLE = fileURLToPath(new URL("../../../agent/dist/agent.js", import.meta.url));
+
+export async function serverVersion(): Promise<string> {
+  const manifest = await readFile(new URL("../../package.json", import.meta.url), "utf8");
+  return (JSON.parse(manifest) as { version: string }).version;
+}
+
+export function createRuntime(config: BotboxConfig, logger: Logger): ContainerRuntime {
+  if (config.runtime.backend !== "sandbox") {
+    throw new ConfigError(`runtime.backend: "${config.runtime.backend}" is not available yet; use "sandbox"`);
+  }
+  const agentBundle = process.env.BOTBOX_AGENT_BUNDLE ?? AGENT_BUNDLE;
+  if (!existsSync(agentBundle)) {
+    throw new ConfigError(`the agent bundle ${agentBundle} is missing: run "npm run build" first`);
+  }
+  return new SandboxRuntime({ home: config.server.home, agentBundle, logger });
+}
+
+export function openConfiguredStore(config: BotboxConfig): Promise<Store> {
+  return openStore(
+    config.database.url
+      ? { databaseUrl: config.database.url }
+      : { sqlitePath: path.join(config.server.home, "botbox.db") },
+  );
+}
+
+/**
+ * `botbox serve`: the host server. Bots run detached from it, so stopping the
+ * server leaves them running; the next start re-attaches to them.
+ */
+export async function serve(options: { configFile?: string }): Promise<void> {
+  const config = await loadConfig({ file: options.configFile });
+  const logger = pino({ base: { service: "botbox" } });
+  await mkdir(config.server.home, { recursive: true, mode: 0o700 });
+  const store = await openConfiguredStore(config);
+  const runtime = createRuntime(config, logger);
+  const image = config.mcp.image ? imageRefFor(config.mcp.image, config.mcp.registry) : DEFAULT_IMAGE;
+  const manager = new BotManager({
+    runtime,
+    records: storeRecords(store),
+    image,
+    network: config.runtime.network,
+    limits: { memoryBytes: config.runtime.memory_bytes, pids: config.runtime.pids, cpus: config.runtime.cpus },
+    startTimeoutMs: config.runtime.start_timeout_seconds * 1000,
+    logger,
+  });
+  const supervisor = new AgentSupervisor({
+    runtime,
+    records: storeRecords(store),
+    start: (botId) => manager.start(botId),
+    containerIdFor,
+    logger,
+  });
+  const admin = await loadAdminToken(config.server.home, config.server.admin_token);
+  let ready = false;
+  const app = createHttpServer({
+    manager,
+    bots: storeBotDirectory(store),
+    tokens: storeTokenDirectory(store),
+    adminToken: admin.token,
+    verifyToken: async (token): Promise<Principal | undefined> => {
+      const verified = await store.verifyToken(token);
+      if (!verified) return undefined;
+      if (verified.scope === "admin") return { kind: "admin" };
+      return { kind: "bot", botId: verified.botId ?? "", tokenId: verified.id };
+    },
+    logger,
+    version: await serverVersion(),
+    isReady: () => ready,
+  });
+  await app.listen({ host: config.server.host, port: config.server.port });
+  logger.info(
+    { home: config.server.home, runtime: runtime.name, database: store.dialect, adminTokenFile: admin.file },
+    "botbox serving",
+  );
+  void manager
+    .reconcile()
+    .catch((error: unknown) => logger.error({ err: error }, "reconcile failed"))
+    .finally(() => {
+      ready = true;
+      supervisor.start();
+    });
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "stopping; bots keep running");
+    supervisor.stop();
+    await app.close();
+    await manager.close();
+    await store.close();
+    process.exit(0);
+  };
+  process.on("SIGTERM", (signal) => void stop(signal));
+  process.on("SIGINT", (signal) => void stop(signal));
+}

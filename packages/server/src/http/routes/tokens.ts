@@ -1,0 +1,38 @@
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+
+import { requireAdmin } from "../auth.js";
+import { addRoute, type AnyRoute } from "../route.js";
+
+/** API tokens as the HTTP layer needs them; the store implements it. */
+export interface TokenDirectory {
+  createBotToken(botId: string, name: string): Promise<{ id: string; token: string }>;
+  revokeToken(id: string): Promise<void>;
+}
+
+export function tokenRoutes(app: FastifyInstance, routes: AnyRoute[], tokens: TokenDirectory): void {
+  addRoute(app, routes, {
+    method: "POST",
+    url: "/bots/:bot_id/tokens",
+    summary: "Issue a token that reaches only this bot (admin); the token is shown once",
+    params: z.object({ bot_id: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/) }),
+    body: z.object({ name: z.string().min(1).max(200) }).strict(),
+    status: 201,
+    handler: async ({ params, body }, request) => {
+      requireAdmin(request);
+      return tokens.createBotToken(params.bot_id, body.name);
+    },
+  });
+  addRoute(app, routes, {
+    method: "DELETE",
+    url: "/tokens/:token_id",
+    summary: "Revoke a token (admin)",
+    params: z.object({ token_id: z.string().min(1) }),
+    status: 204,
+    handler: async ({ params }, request, reply) => {
+      requireAdmin(request);
+      await tokens.revokeToken(params.token_id);
+      return reply.status(204).send();
+    },
+  });
+}

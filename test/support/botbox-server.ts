@@ -1,0 +1,99 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const MAIN = fileURLToPath(new URL("../../packages/server/src/cli/main.ts", import.meta.url));
+
+/** A real `botbox serve` process on a free port with its own home folder. */
+export interface BotboxServer {
+  readonly url: string;
+  readonly home: string;
+  readonly adminToken: string;
+  readonly child: ChildProcess;
+  readonly logs: Record<string, unknown>[];
+  /** Sends a JSON request with the admin token (or the given one). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read response fields freely
+  api(method: string, route: string, body?: unknown, token?: string): Promise<{ status: number; body: any }>;
+  /** Stops the server process; bots keep running. */
+  stop(): Promise<void>;
+}
+
+export async function newHome(): Promise<string> {
+  return mkdtemp(path.join(tmpdir(), "botbox-home-"));
+}
+
+export async function startBotboxServer(
+  options: { home?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<BotboxServer> {
+  const home = options.home ?? (await newHome());
+  const child = spawn(process.execPath, ["--import", "tsx", MAIN, "serve"], {
+    env: { ...process.env, BOTBOX_HOME: home, BOTBOX_PORT: "0", DATABASE_URL: "", ...options.env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const logs: Record<string, unknown>[] = [];
+  let pending = "";
+  let onLine: ((entry: Record<string, unknown>) => void) | undefined;
+  child.stdout!.setEncoding("utf8").on("data", (text: string) => {
+    pending += text;
+    let newline: number;
+    while ((newline = pending.indexOf("\n")) !== -1) {
+      const line = pending.slice(0, newline);
+      pending = pending.slice(newline + 1);
+      try {
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        logs.push(entry);
+        onLine?.(entry);
+      } catch {
+        logs.push({ raw: line });
+      }
+    }
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`botbox did not start: ${JSON.stringify(logs)}`)), 30_000);
+    onLine = (entry) => {
+      const match = /^Server listening at (http:\/\/127\.0\.0\.1:\d+)$/.exec(String(entry.msg));
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    };
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`botbox exited with ${code}: ${JSON.stringify(logs)}`));
+    });
+  });
+  const adminToken = (await readFile(path.join(home, "admin-token"), "utf8")).trim();
+  const api: BotboxServer["api"] = async (method, route, body, token = adminToken) => {
+    const response = await fetch(`${url}${route}`, {
+      method,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  };
+  // Ready once start-up reconciliation is done.
+  for (let i = 0; i < 300 && (await api("GET", "/ready")).status !== 200; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return {
+    url,
+    home,
+    adminToken,
+    child,
+    logs,
+    api,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGTERM");
+        await once(child, "exit");
+      }
+    },
+  };
+}
