@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 
 import { BadRequestError } from "../errors.js";
+import { requireAdmin, requireBotAccess } from "./auth.js";
 
 export interface RouteDefinition<Params extends z.ZodType, Query extends z.ZodType, Body extends z.ZodType> {
   method: "GET" | "POST" | "PUT" | "DELETE";
@@ -12,6 +13,12 @@ export interface RouteDefinition<Params extends z.ZodType, Query extends z.ZodTy
   body?: Body;
   /** HTTP status of a success. Default 200. */
   status?: number;
+  /**
+   * Who may call it: "admin" only, or (the default) anyone who may act for
+   * the `:bot_id` in the path. Checked before the body, so a caller learns
+   * nothing about a bot it cannot reach.
+   */
+  access?: "admin" | "bot";
   handler: (
     input: { params: z.infer<Params>; query: z.infer<Query>; body: z.infer<Body> },
     request: FastifyRequest,
@@ -44,8 +51,13 @@ export function addRoute<Params extends z.ZodType, Query extends z.ZodType, Body
     method: route.method,
     url: route.url,
     handler: async (request, reply) => {
+      const params = parse(route.params, request.params, "params");
+      if (route.access === "admin") requireAdmin(request);
+      else if (typeof (params as { bot_id?: unknown } | undefined)?.bot_id === "string") {
+        requireBotAccess(request, (params as { bot_id: string }).bot_id);
+      }
       const input = {
-        params: parse(route.params, request.params, "params"),
+        params,
         query: parse(route.query, request.query, "query"),
         body: parse(route.body, request.body, "body"),
       };

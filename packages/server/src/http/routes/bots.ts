@@ -3,7 +3,6 @@ import { z } from "zod";
 
 import { NotFoundError } from "../../errors.js";
 import type { BotManager, BotRecord } from "../../manager/index.js";
-import { requireAdmin, requireBotAccess } from "../auth.js";
 import { addRoute, type AnyRoute } from "../route.js";
 
 /** Bot records as the HTTP layer needs them; the store implements it. */
@@ -23,10 +22,10 @@ export function botRoutes(app: FastifyInstance, routes: AnyRoute[], bots: BotDir
     method: "POST",
     url: "/bots",
     summary: "Register a bot (admin); its container is created by POST /bots/:bot_id/container",
+    access: "admin",
     body: z.object({ id: botId.optional(), name: z.string().min(1).max(200) }).strict(),
     status: 201,
-    handler: async ({ body }, request) => {
-      requireAdmin(request);
+    handler: async ({ body }) => {
       return view(await bots.createBot(body));
     },
   });
@@ -46,8 +45,7 @@ export function botRoutes(app: FastifyInstance, routes: AnyRoute[], bots: BotDir
     url: "/bots/:bot_id",
     summary: "One bot",
     params: z.object({ bot_id: botId }),
-    handler: async ({ params }, request) => {
-      requireBotAccess(request, params.bot_id);
+    handler: async ({ params }) => {
       const bot = await bots.getBot(params.bot_id);
       if (!bot) throw new NotFoundError(`bot ${params.bot_id} not found`);
       return view(bot);
@@ -57,10 +55,10 @@ export function botRoutes(app: FastifyInstance, routes: AnyRoute[], bots: BotDir
     method: "DELETE",
     url: "/bots/:bot_id",
     summary: "Delete a bot (admin): its container and data go too",
+    access: "admin",
     params: z.object({ bot_id: botId }),
     status: 204,
-    handler: async ({ params }, request, reply) => {
-      requireAdmin(request);
+    handler: async ({ params }, _request, reply) => {
       if (!(await bots.getBot(params.bot_id))) {
         throw new NotFoundError(`bot ${params.bot_id} not found`);
       }

@@ -4,7 +4,6 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 
 import type { BotManager, ContainerState } from "../../manager/index.js";
-import { requireBotAccess } from "../auth.js";
 import { addRoute, type AnyRoute } from "../route.js";
 
 const botParams = z.object({ bot_id: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, "must match [A-Za-z0-9_-]+") });
@@ -42,8 +41,7 @@ export function containerRoutes(app: FastifyInstance, routes: AnyRoute[], manage
     summary: "Create the bot's container and start it; fails (not 200) when the start fails",
     params: botParams,
     status: 201,
-    handler: async ({ params }, request) => {
-      requireBotAccess(request, params.bot_id);
+    handler: async ({ params }) => {
       return view(await manager.start(params.bot_id));
     },
   });
@@ -52,8 +50,7 @@ export function containerRoutes(app: FastifyInstance, routes: AnyRoute[], manage
     url: "/bots/:bot_id/container",
     summary: "The container's state",
     params: botParams,
-    handler: async ({ params }, request) => {
-      requireBotAccess(request, params.bot_id);
+    handler: async ({ params }) => {
       return view(await manager.state(params.bot_id));
     },
   });
@@ -64,8 +61,7 @@ export function containerRoutes(app: FastifyInstance, routes: AnyRoute[], manage
     params: botParams,
     query: z.object({ keep_data: z.enum(["true", "false"]).default("false") }),
     status: 204,
-    handler: async ({ params, query }, request, reply) => {
-      requireBotAccess(request, params.bot_id);
+    handler: async ({ params, query }, _request, reply) => {
       await manager.deleteContainer(params.bot_id, { keepData: query.keep_data === "true" });
       return reply.status(204).send();
     },
@@ -75,8 +71,7 @@ export function containerRoutes(app: FastifyInstance, routes: AnyRoute[], manage
     url: "/bots/:bot_id/container/start",
     summary: "Start the task and wait for the bot's agent to answer",
     params: botParams,
-    handler: async ({ params }, request) => {
-      requireBotAccess(request, params.bot_id);
+    handler: async ({ params }) => {
       return view(await manager.start(params.bot_id));
     },
   });
@@ -89,8 +84,7 @@ export function containerRoutes(app: FastifyInstance, routes: AnyRoute[], manage
       .object({ timeout: z.number().int().min(0).max(300).default(10) })
       .strict()
       .default({ timeout: 10 }),
-    handler: async ({ params, body }, request) => {
-      requireBotAccess(request, params.bot_id);
+    handler: async ({ params, body }) => {
       return view(await manager.stop(params.bot_id, body.timeout * 1000));
     },
   });
@@ -100,8 +94,7 @@ export function containerRoutes(app: FastifyInstance, routes: AnyRoute[], manage
     summary: "Run a command in the bot's workspace and return its output",
     params: botParams,
     body: execBody,
-    handler: async ({ params, body }, request) => {
-      requireBotAccess(request, params.bot_id);
+    handler: async ({ params, body }) => {
       const agent = await manager.agentFor(params.bot_id);
       const result = await agent.exec(body.command, {
         workDir: body.work_dir,
@@ -119,7 +112,6 @@ export function containerRoutes(app: FastifyInstance, routes: AnyRoute[], manage
     params: botParams,
     body: execBody,
     handler: async ({ params, body }, request, reply) => {
-      requireBotAccess(request, params.bot_id);
       const agent = await manager.agentFor(params.bot_id);
       const handle = agent.execStream(body.command, {
         workDir: body.work_dir,

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 
-import { requireAdmin } from "../auth.js";
 import { addRoute, type AnyRoute } from "../route.js";
 
 /** API tokens as the HTTP layer needs them; the store implements it. */
@@ -15,11 +14,11 @@ export function tokenRoutes(app: FastifyInstance, routes: AnyRoute[], tokens: To
     method: "POST",
     url: "/bots/:bot_id/tokens",
     summary: "Issue a token that reaches only this bot (admin); the token is shown once",
+    access: "admin",
     params: z.object({ bot_id: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/) }),
     body: z.object({ name: z.string().min(1).max(200) }).strict(),
     status: 201,
-    handler: async ({ params, body }, request) => {
-      requireAdmin(request);
+    handler: async ({ params, body }) => {
       return tokens.createBotToken(params.bot_id, body.name);
     },
   });
@@ -27,10 +26,10 @@ export function tokenRoutes(app: FastifyInstance, routes: AnyRoute[], tokens: To
     method: "DELETE",
     url: "/tokens/:token_id",
     summary: "Revoke a token (admin)",
+    access: "admin",
     params: z.object({ token_id: z.string().min(1) }),
     status: 204,
-    handler: async ({ params }, request, reply) => {
-      requireAdmin(request);
+    handler: async ({ params }, _request, reply) => {
       await tokens.revokeToken(params.token_id);
       return reply.status(204).send();
     },
