@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { readFile, rm } from "node:fs/promises";
+import { after, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+
+import { type BotboxServer, newHome, startBotboxServer } from "../support/botbox-server.js";
+
+const BOTS = Array.from({ length: 10 }, (_, i) => `restart-${i}`);
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe("botbox serve: restarts and dead agents", () => {
+  let server: BotboxServer | undefined;
+  let home: string;
+
+  after(async () => {
+    if (server) {
+      for (const id of [...BOTS, "phoenix"]) await server.api("DELETE", `/bots/${id}`);
+      await server.stop();
+    }
+    await rm(home, { recursive: true, force: true });
+  });
+
+  it("a server restart re-attaches to 10 running bots: none restarted, all reachable", async () => {
+    home = await newHome();
+    server = await startBotboxServer({ home });
+    const pids = new Map<string, number>();
+    for (const id of BOTS) {
+      assert.equal((await server.api("POST", "/bots", { id, name: id })).status, 201);
+      const started = await server.api("POST", `/bots/${id}/container`);
+      assert.equal(started.status, 201, JSON.stringify(started.body));
+      pids.set(id, started.body.pid);
+      await server.api("POST", `/bots/${id}/container/exec`, { command: `echo ${id} > /data/who` });
+    }
+    await server.stop();
+    for (const [id, pid] of pids) assert.ok(isAlive(pid), `${id}'s task died with the server`);
+
+    server = await startBotboxServer({ home });
+    for (const [id, pid] of pids) {
+      const state = await server.api("GET", `/bots/${id}/container`);
+      assert.equal(state.body.task_running, true, id);
+      assert.equal(state.body.pid, pid, `${id} was restarted instead of re-attached`);
+      const exec = await server.api("POST", `/bots/${id}/container/exec`, { command: "cat /data/who" });
+      assert.equal(exec.body.stdout, `${id}\n`);
+    }
+    const reconciled = server.logs.find((entry) => entry.msg === "reconciled bots") as { reattached: string[] };
+    assert.deepEqual([...reconciled.reattached].sort(), [...BOTS].sort());
+  });
+
+  it("an agent killed with SIGKILL is restarted and the client recovers", async () => {
+    assert.ok(server, "needs the server of the previous test");
+    await server.api("POST", "/bots", { id: "phoenix", name: "phoenix" });
+    const first = await server.api("POST", "/bots/phoenix/container");
+    assert.equal(first.status, 201);
+    await server.api("POST", "/bots/phoenix/container/exec", { command: "echo survived > /data/mark" });
+    // The agent is the sandbox init's child; kill it, not the init.
+    const children = (await readFile(`/proc/${first.body.pid}/task/${first.body.pid}/children`, "utf8"))
+      .trim()
+      .split(/\s+/);
+    process.kill(Number(children[0]), "SIGKILL");
+    let recovered: { status: number; body: { stdout?: string } } | undefined;
+    for (let i = 0; i < 100; i++) {
+      await sleep(200);
+      recovered = await server.api("POST", "/bots/phoenix/container/exec", { command: "cat /data/mark" });
+      if (recovered.status === 200) break;
+    }
+    assert.equal(recovered?.status, 200, JSON.stringify(recovered?.body));
+    assert.equal(recovered?.body.stdout, "survived\n");
+    const state = await server.api("GET", "/bots/phoenix/container");
+    assert.equal(state.body.status, "running");
+    assert.notEqual(state.body.pid, first.body.pid);
+  });
+});
