@@ -7,7 +7,7 @@ import { type Logger, pino } from "pino";
 
 import { type BotboxConfig, ConfigError, imageRefFor, loadConfig } from "../config/index.js";
 import { createHttpServer, type Principal } from "../http/index.js";
-import { AgentSupervisor, BotManager, containerIdFor } from "../manager/index.js";
+import { AgentSupervisor, BotManager, containerIdFor, SnapshotService } from "../manager/index.js";
 import { storeBotDirectory, storeRecords, storeTokenDirectory } from "../manager/store-records.js";
 import type { ContainerRuntime } from "../runtime/runtime.js";
 import { DEFAULT_IMAGE, SandboxRuntime } from "../runtime/sandbox/index.js";
@@ -71,6 +71,7 @@ export async function serve(options: { configFile?: string }): Promise<void> {
   let ready = false;
   const app = createHttpServer({
     manager,
+    snapshots: new SnapshotService(manager, runtime, store, logger),
     bots: storeBotDirectory(store),
     tokens: storeTokenDirectory(store),
     adminToken: admin.token,

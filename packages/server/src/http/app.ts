@@ -1,16 +1,18 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 
-import type { BotManager } from "../manager/index.js";
+import type { BotManager, SnapshotService } from "../manager/index.js";
 import { installAuth, type TokenVerifier } from "./auth.js";
 import { errorResponse } from "./error-status.js";
 import { type AnyRoute, openApiDocument } from "./route.js";
 import { type BotDirectory, botRoutes } from "./routes/bots.js";
 import { containerRoutes } from "./routes/container.js";
+import { snapshotRoutes } from "./routes/snapshots.js";
 import { type TokenDirectory, tokenRoutes } from "./routes/tokens.js";
 
 export interface HttpServerOptions {
   manager: BotManager;
+  snapshots: SnapshotService;
   bots: BotDirectory;
   tokens: TokenDirectory;
   adminToken: string;
@@ -51,5 +53,6 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   botRoutes(app, routes, options.bots, options.manager);
   containerRoutes(app, routes, options.manager);
   tokenRoutes(app, routes, options.tokens);
+  snapshotRoutes(app, routes, options.snapshots);
   return app;
 }

@@ -76,37 +76,42 @@ export class BotManager implements AgentProvider {
    */
   start(botId: string): Promise<ContainerState> {
     return this.lock.run(botId, async () => {
-      const container = await this.ensureContainerLocked(botId);
-      const { runtime, records, startTimeoutMs } = this.options;
-      const task = await runtime.taskInfo(container.id);
-      try {
-        if (task.state !== "running") {
-          // A new process: whatever channel the pool holds is stale.
-          this.pool.remove(botId);
-          await runtime.startTask(container.id);
-        }
-        await waitForAgent(this.pool, botId, startTimeoutMs);
-      } catch (error) {
-        this.pool.remove(botId);
-        await records.setContainerStatus(botId, "error");
-        await records.recordEvent(container.id, "start_failed", { error: String(error) });
-        if (task.state !== "running") await runtime.stopTask(container.id, { timeoutMs: 2_000 }).catch(() => undefined);
-        throw error;
-      }
-      await records.markStarted(botId);
-      if (task.state !== "running") await records.recordEvent(container.id, "container_start", {});
+      await this.startLocked(botId);
       return this.stateLocked(botId);
     });
   }
 
   stop(botId: string, timeoutMs = 10_000): Promise<ContainerState> {
     return this.lock.run(botId, async () => {
-      const containerId = await this.requireContainer(botId);
-      this.pool.remove(botId);
-      await this.options.runtime.stopTask(containerId, { timeoutMs, force: true });
-      await this.options.records.markStopped(botId);
-      await this.options.records.recordEvent(containerId, "container_stop", {});
+      await this.stopLocked(await this.requireContainer(botId), botId, timeoutMs);
       return this.stateLocked(botId);
+    });
+  }
+
+  /**
+   * Runs `work` on the bot's stopped task under the bot's lock (snapshots and
+   * rollbacks need the writable state still), then starts the task again if
+   * it was running, whether `work` succeeded or not.
+   */
+  withStoppedTask<T>(botId: string, work: (containerId: string) => Promise<T>): Promise<T> {
+    return this.lock.run(botId, async () => {
+      const containerId = await this.requireContainer(botId);
+      const wasRunning = (await this.options.runtime.taskInfo(containerId)).state === "running";
+      let result: T;
+      try {
+        if (wasRunning) await this.stopLocked(containerId, botId, 10_000);
+        result = await work(containerId);
+      } catch (error) {
+        // The operation failed: the bot must still come back as it was.
+        if (wasRunning) {
+          await this.restartLocked(botId).catch((startError: unknown) =>
+            this.options.logger.error({ botId, err: startError }, "could not restart the bot after a failed operation"),
+          );
+        }
+        throw error;
+      }
+      if (wasRunning) await this.restartLocked(botId);
+      return result;
     });
   }
 
@@ -168,6 +173,54 @@ export class BotManager implements AgentProvider {
     await this.options.runtime.close();
   }
 
+  /** Starts the task, trying once more if the first start fails. */
+  private async restartLocked(botId: string): Promise<void> {
+    try {
+      await this.startLocked(botId);
+    } catch (error) {
+      this.options.logger.warn({ botId, err: error }, "start failed; trying once more");
+      await this.startLocked(botId);
+    }
+  }
+
+  /** Lifecycle events are a record, not part of the operation: one that cannot be written is logged. */
+  private async event(containerId: string, type: string, payload: Record<string, unknown> = {}): Promise<void> {
+    try {
+      await this.options.records.recordEvent(containerId, type, payload);
+    } catch (error) {
+      this.options.logger.error({ containerId, type, err: error }, "could not record a lifecycle event");
+    }
+  }
+
+  private async startLocked(botId: string): Promise<void> {
+    const container = await this.ensureContainerLocked(botId);
+    const { runtime, records, startTimeoutMs } = this.options;
+    const task = await runtime.taskInfo(container.id);
+    try {
+      if (task.state !== "running") {
+        // A new process: whatever channel the pool holds is stale.
+        this.pool.remove(botId);
+        await runtime.startTask(container.id);
+      }
+      await waitForAgent(this.pool, botId, startTimeoutMs);
+    } catch (error) {
+      this.pool.remove(botId);
+      await records.setContainerStatus(botId, "error");
+      await this.event(container.id, "start_failed", { error: String(error) });
+      if (task.state !== "running") await runtime.stopTask(container.id, { timeoutMs: 2_000 }).catch(() => undefined);
+      throw error;
+    }
+    await records.markStarted(botId);
+    if (task.state !== "running") await this.event(container.id, "container_start");
+  }
+
+  private async stopLocked(containerId: string, botId: string, timeoutMs: number): Promise<void> {
+    this.pool.remove(botId);
+    await this.options.runtime.stopTask(containerId, { timeoutMs, force: true });
+    await this.options.records.markStopped(botId);
+    await this.event(containerId, "container_stop");
+  }
+
   private async ensureContainerLocked(botId: string): Promise<ContainerInfo> {
     const { runtime, records, image } = this.options;
     const bot = await records.getBot(botId);
@@ -195,7 +248,7 @@ export class BotManager implements AgentProvider {
         runtime: runtime.name,
         autoStart: bot.autoStart,
       });
-      await records.recordEvent(containerId, "container_create", { image, runtime: runtime.name });
+      await this.event(containerId, "container_create", { image, runtime: runtime.name });
     }
     return container;
   }
