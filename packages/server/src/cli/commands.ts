@@ -27,13 +27,29 @@ export async function botCommand(target: ApiTarget, args: string[], json: boolea
       output(bots, json, () => bots.map((bot) => `${bot.id}\t${bot.name}\t${bot.created_at}`).join("\n"));
       return;
     }
+    case "start":
+    case "stop": {
+      const [id] = rest;
+      if (!id) throw new CliError(`usage: botbox bot ${action} <id>`);
+      const route = action === "start" ? "/container" : "/container/stop";
+      const state = (await callApi(
+        target,
+        "POST",
+        `/bots/${encodeURIComponent(id)}${route}`,
+        action === "stop" ? {} : undefined,
+      )) as {
+        status: string;
+      };
+      output(state, json, () => `${id}: ${state.status}`);
+      return;
+    }
     case "rm": {
       if (rest.length === 0) throw new CliError("usage: botbox bot rm <id>...");
       for (const id of rest) await callApi(target, "DELETE", `/bots/${encodeURIComponent(id)}`);
       return;
     }
     default:
-      throw new CliError("usage: botbox bot create|list|rm");
+      throw new CliError("usage: botbox bot create|list|start|stop|rm");
   }
 }
 

@@ -17,6 +17,7 @@ commands:
   doctor [--config botbox.toml]     check what the runtime can do on this machine
   bot create <name> [id]            register a bot
   bot list | bot rm <id>...         list or delete bots
+  bot start <id> | bot stop <id>    create and start a bot's container, or stop it
   exec <bot> -- <command...>        run a command in a bot's workspace
 
 options for bot and exec: --url http://host:port, --token <token> (or BOTBOX_URL,
