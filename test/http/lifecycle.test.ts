@@ -1,18 +1,19 @@
 import assert from "node:assert/strict";
-import { rm } from "node:fs/promises";
+import { rm, stat } from "node:fs/promises";
+import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
 import { type BotboxServer, startBotboxServer } from "../support/botbox-server.js";
 
 describe("botbox serve: bots and containers through the HTTP API", () => {
   let server: BotboxServer;
-  const created: string[] = [];
+  const createdBots: string[] = [];
 
   before(async () => {
     server = await startBotboxServer();
   });
   after(async () => {
-    for (const id of created) await server.api("DELETE", `/bots/${id}`);
+    for (const id of createdBots) await server.api("DELETE", `/bots/${id}`);
     await server.stop();
     await rm(server.home, { recursive: true, force: true });
   });
@@ -20,7 +21,7 @@ describe("botbox serve: bots and containers through the HTTP API", () => {
   async function newBot(id: string): Promise<void> {
     const response = await server.api("POST", "/bots", { id, name: `bot ${id}` });
     assert.equal(response.status, 201, JSON.stringify(response.body));
-    created.push(id);
+    createdBots.push(id);
   }
 
   it("answers /health without a token and everything else only with one", async () => {
@@ -30,6 +31,31 @@ describe("botbox serve: bots and containers through the HTTP API", () => {
     assert.equal(missing.body.error.code, "unauthenticated");
     assert.equal((await server.api("GET", "/bots", undefined, "bbx_not-a-real-token")).status, 401);
     assert.equal((await server.api("GET", "/openapi.json", undefined, "")).status, 401);
+  });
+
+  it("keeps the generated admin token in a file only its owner can read", async () => {
+    const { mode } = await stat(path.join(server.home, "admin-token"));
+    assert.equal(mode & 0o777, 0o600);
+  });
+
+  it("gives a bot created with network none only a loopback interface, and its limits", async () => {
+    const created = await server.api("POST", "/bots", {
+      id: "offline",
+      name: "offline",
+      network: "none",
+      limits: { pids: 64, memory_bytes: 256 * 2 ** 20 },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    createdBots.push("offline");
+    assert.deepEqual(created.body.limits, { memory_bytes: 256 * 2 ** 20, pids: 64, cpus: null });
+    assert.equal((await server.api("POST", "/bots/offline/container")).status, 201);
+    const interfaces = await server.api("POST", "/bots/offline/container/exec", {
+      command: "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '",
+    });
+    assert.equal(interfaces.body.stdout, "lo\n");
+    const bad = await server.api("POST", "/bots", { name: "x", network: "bridge" });
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error.message, /body\.network/);
   });
 
   it("serves an OpenAPI document that lists the routes", async () => {

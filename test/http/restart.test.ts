@@ -54,6 +54,23 @@ describe("botbox serve: restarts and dead agents", () => {
     assert.deepEqual([...reconciled.reattached].sort(), [...BOTS].sort());
   });
 
+  it("a bot whose task died while the server was down is started again at the next start", async () => {
+    assert.ok(server, "needs the server of the previous test");
+    const victim = BOTS[0]!;
+    const before = await server.api("GET", `/bots/${victim}/container`);
+    await server.stop();
+    process.kill(before.body.pid, "SIGKILL");
+    for (let i = 0; i < 50 && isAlive(before.body.pid); i++) await sleep(20);
+    server = await startBotboxServer({ home });
+    const after = await server.api("GET", `/bots/${victim}/container`);
+    assert.equal(after.body.task_running, true);
+    assert.notEqual(after.body.pid, before.body.pid);
+    const exec = await server.api("POST", `/bots/${victim}/container/exec`, { command: "cat /data/who" });
+    assert.equal(exec.body.stdout, `${victim}\n`);
+    const reconciled = server.logs.find((entry) => entry.msg === "reconciled bots") as { restarted: string[] };
+    assert.deepEqual(reconciled.restarted, [victim]);
+  });
+
   it("an agent killed with SIGKILL is restarted and the client recovers", async () => {
     assert.ok(server, "needs the server of the previous test");
     await server.api("POST", "/bots", { id: "phoenix", name: "phoenix" });

@@ -1,7 +1,7 @@
 // Public face of the manager. Named exports only.
 export { BotManager, type BotManagerOptions, containerIdFor, type ContainerState } from "./bot-manager.js";
 export { KeyedLock } from "./keyed-lock.js";
-export type { BotRecord, ContainerRecord, ContainerStatus, ManagerRecords } from "./records.js";
+export type { BotRecord, ContainerRecord, ContainerStatus, ManagerRecords, NewBotInput } from "./records.js";
 export { type SnapshotResult, SnapshotService, type SnapshotSource, type SnapshotView } from "./snapshots.js";
 export { AgentSupervisor, type SupervisorOptions } from "./supervisor.js";
 export { waitForAgent } from "./wait-for-agent.js";

@@ -28,6 +28,14 @@ export interface BotRecord {
   autoStart: boolean;
 }
 
+export interface NewBotInput {
+  id?: string;
+  name: string;
+  network?: "host" | "none";
+  limits?: { memoryBytes?: number; pids?: number; cpus?: number };
+  autoStart?: boolean;
+}
+
 export interface ManagerRecords {
   getBot(botId: string): Promise<BotRecord | undefined>;
   getContainer(botId: string): Promise<ContainerRecord | undefined>;

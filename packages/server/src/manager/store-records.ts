@@ -1,6 +1,6 @@
 import { NotFoundError } from "../errors.js";
 import type { Store } from "../store/index.js";
-import type { BotRecord, ManagerRecords } from "./records.js";
+import type { BotRecord, ManagerRecords, NewBotInput } from "./records.js";
 
 const toBot = (bot: NonNullable<Awaited<ReturnType<Store["getBot"]>>>): BotRecord => ({
   id: bot.id,
@@ -49,8 +49,13 @@ export function storeRecords(store: Store): ManagerRecords {
 /** Bot records for the HTTP layer, on top of the database store. */
 export function storeBotDirectory(store: Store) {
   return {
-    async createBot(input: { id?: string; name: string }) {
-      return toBot(await store.createBot({ id: input.id, displayName: input.name }));
+    async createBot(input: NewBotInput) {
+      const config = {
+        ...(input.network ? { network: input.network } : {}),
+        ...(input.limits ? { limits: input.limits } : {}),
+        ...(input.autoStart === undefined ? {} : { autoStart: input.autoStart }),
+      };
+      return toBot(await store.createBot({ id: input.id, displayName: input.name, config }));
     },
     async getBot(id: string) {
       const bot = await store.getBot(id);

@@ -2,12 +2,12 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 
 import { NotFoundError } from "../../errors.js";
-import type { BotManager, BotRecord } from "../../manager/index.js";
+import type { BotManager, BotRecord, NewBotInput } from "../../manager/index.js";
 import { addRoute, type AnyRoute } from "../route.js";
 
 /** Bot records as the HTTP layer needs them; the store implements it. */
 export interface BotDirectory {
-  createBot(input: { id?: string; name: string }): Promise<BotRecord>;
+  createBot(input: NewBotInput): Promise<BotRecord>;
   getBot(id: string): Promise<BotRecord | undefined>;
   listBots(): Promise<BotRecord[]>;
   deleteBot(id: string): Promise<void>;
@@ -15,7 +15,40 @@ export interface BotDirectory {
 
 const botId = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, "must be 1-128 characters of [A-Za-z0-9_-]");
 
-const view = (bot: BotRecord) => ({ id: bot.id, name: bot.name, created_at: bot.createdAt });
+const view = (bot: BotRecord) => ({
+  id: bot.id,
+  name: bot.name,
+  network: bot.network ?? null,
+  limits: {
+    memory_bytes: bot.limits?.memoryBytes ?? null,
+    pids: bot.limits?.pids ?? null,
+    cpus: bot.limits?.cpus ?? null,
+  },
+  auto_start: bot.autoStart,
+  created_at: bot.createdAt,
+});
+
+const newBotBody = z
+  .object({
+    id: botId.optional(),
+    name: z.string().min(1).max(200),
+    /** "host": outbound network access; "none": an empty network namespace. */
+    network: z.enum(["host", "none"]).optional(),
+    limits: z
+      .object({
+        memory_bytes: z
+          .number()
+          .int()
+          .min(16 * 2 ** 20)
+          .optional(),
+        pids: z.number().int().min(8).optional(),
+        cpus: z.number().min(0.01).max(1024).optional(),
+      })
+      .strict()
+      .optional(),
+    auto_start: z.boolean().optional(),
+  })
+  .strict();
 
 export function botRoutes(app: FastifyInstance, routes: AnyRoute[], bots: BotDirectory, manager: BotManager): void {
   addRoute(app, routes, {
@@ -23,10 +56,22 @@ export function botRoutes(app: FastifyInstance, routes: AnyRoute[], bots: BotDir
     url: "/bots",
     summary: "Register a bot (admin); its container is created by POST /bots/:bot_id/container",
     access: "admin",
-    body: z.object({ id: botId.optional(), name: z.string().min(1).max(200) }).strict(),
+    body: newBotBody,
     status: 201,
     handler: async ({ body }) => {
-      return view(await bots.createBot(body));
+      return view(
+        await bots.createBot({
+          id: body.id,
+          name: body.name,
+          network: body.network,
+          limits: body.limits && {
+            memoryBytes: body.limits.memory_bytes,
+            pids: body.limits.pids,
+            cpus: body.limits.cpus,
+          },
+          autoStart: body.auto_start,
+        }),
+      );
     },
   });
   addRoute(app, routes, {
