@@ -6,6 +6,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { followJsonLines } from "./json-lines.js";
+
 export const AGENT_BUNDLE = fileURLToPath(new URL("../../packages/agent/dist/agent.js", import.meta.url));
 
 export interface AgentProcessOptions {
@@ -54,23 +56,9 @@ export async function startAgentProcess(options: AgentProcessOptions = {}): Prom
     },
     stdio: ["ignore", "inherit", "pipe"],
   });
-  const logs: Record<string, unknown>[] = [];
-  let pending = "";
   let onListening: ((address: string) => void) | undefined;
-  child.stderr!.setEncoding("utf8").on("data", (text: string) => {
-    pending += text;
-    let newline: number;
-    while ((newline = pending.indexOf("\n")) !== -1) {
-      const line = pending.slice(0, newline);
-      pending = pending.slice(newline + 1);
-      try {
-        const entry = JSON.parse(line) as Record<string, unknown>;
-        logs.push(entry);
-        if (entry.msg === "agent listening") onListening?.(String(entry.address));
-      } catch {
-        logs.push({ raw: line });
-      }
-    }
+  const logs = followJsonLines(child.stderr!, (entry) => {
+    if (entry.msg === "agent listening") onListening?.(String(entry.address));
   });
   const address = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`agent did not start: ${JSON.stringify(logs)}`)), 10_000);

@@ -5,6 +5,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { followJsonLines } from "./json-lines.js";
+
 const MAIN = fileURLToPath(new URL("../../packages/server/src/cli/main.ts", import.meta.url));
 
 /** A real `botbox serve` process on a free port with its own home folder. */
@@ -33,24 +35,8 @@ export async function startBotboxServer(
     env: { ...process.env, BOTBOX_HOME: home, BOTBOX_PORT: "0", DATABASE_URL: "", ...options.env },
     stdio: ["ignore", "pipe", "inherit"],
   });
-  const logs: Record<string, unknown>[] = [];
-  let pending = "";
   let onLine: ((entry: Record<string, unknown>) => void) | undefined;
-  child.stdout!.setEncoding("utf8").on("data", (text: string) => {
-    pending += text;
-    let newline: number;
-    while ((newline = pending.indexOf("\n")) !== -1) {
-      const line = pending.slice(0, newline);
-      pending = pending.slice(newline + 1);
-      try {
-        const entry = JSON.parse(line) as Record<string, unknown>;
-        logs.push(entry);
-        onLine?.(entry);
-      } catch {
-        logs.push({ raw: line });
-      }
-    }
-  });
+  const logs = followJsonLines(child.stdout!, (entry) => onLine?.(entry));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`botbox did not start: ${JSON.stringify(logs)}`)), 30_000);
     onLine = (entry) => {

@@ -3,6 +3,7 @@ import { z } from "zod";
 
 import { NotFoundError } from "../../errors.js";
 import type { BotManager, BotRecord, NewBotInput } from "../../manager/index.js";
+import { botIdSchema, botParams } from "../params.js";
 import { addRoute, type AnyRoute } from "../route.js";
 
 /** Bot records as the HTTP layer needs them; the store implements it. */
@@ -12,8 +13,6 @@ export interface BotDirectory {
   listBots(): Promise<BotRecord[]>;
   deleteBot(id: string): Promise<void>;
 }
-
-const botId = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, "must be 1-128 characters of [A-Za-z0-9_-]");
 
 const view = (bot: BotRecord) => ({
   id: bot.id,
@@ -30,7 +29,7 @@ const view = (bot: BotRecord) => ({
 
 const newBotBody = z
   .object({
-    id: botId.optional(),
+    id: botIdSchema.optional(),
     name: z.string().min(1).max(200),
     /** "host": outbound network access; "none": an empty network namespace. */
     network: z.enum(["host", "none"]).optional(),
@@ -89,7 +88,7 @@ export function botRoutes(app: FastifyInstance, routes: AnyRoute[], bots: BotDir
     method: "GET",
     url: "/bots/:bot_id",
     summary: "One bot",
-    params: z.object({ bot_id: botId }),
+    params: botParams,
     handler: async ({ params }) => {
       const bot = await bots.getBot(params.bot_id);
       if (!bot) throw new NotFoundError(`bot ${params.bot_id} not found`);
@@ -101,7 +100,7 @@ export function botRoutes(app: FastifyInstance, routes: AnyRoute[], bots: BotDir
     url: "/bots/:bot_id",
     summary: "Delete a bot (admin): its container and data go too",
     access: "admin",
-    params: z.object({ bot_id: botId }),
+    params: botParams,
     status: 204,
     handler: async ({ params }, _request, reply) => {
       if (!(await bots.getBot(params.bot_id))) {

@@ -2,9 +2,8 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 
 import type { SnapshotService } from "../../manager/index.js";
+import { botParams } from "../params.js";
 import { addRoute, type AnyRoute } from "../route.js";
-
-const botParams = z.object({ bot_id: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, "must match [A-Za-z0-9_-]+") });
 
 export function snapshotRoutes(app: FastifyInstance, routes: AnyRoute[], snapshots: SnapshotService): void {
   addRoute(app, routes, {

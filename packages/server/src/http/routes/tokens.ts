@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 
+import { botParams } from "../params.js";
 import { addRoute, type AnyRoute } from "../route.js";
 
 /** API tokens as the HTTP layer needs them; the store implements it. */
@@ -15,7 +16,7 @@ export function tokenRoutes(app: FastifyInstance, routes: AnyRoute[], tokens: To
     url: "/bots/:bot_id/tokens",
     summary: "Issue a token that reaches only this bot (admin); the token is shown once",
     access: "admin",
-    params: z.object({ bot_id: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/) }),
+    params: botParams,
     body: z.object({ name: z.string().min(1).max(200) }).strict(),
     status: 201,
     handler: async ({ params, body }) => {
