@@ -1,12 +1,26 @@
 // `npm run bench`: every benchmark in one run, each against its baseline.
 import { benchAgentRss } from "./agent-rss.js";
+import { benchColdStart } from "./cold-start.js";
+import { benchDensity } from "./density.js";
 import { benchExecRoundTrip } from "./exec-roundtrip.js";
 import { benchRawThroughput } from "./raw-throughput.js";
 import { benchReadFileConcurrency } from "./readfile-concurrency.js";
+import { benchReattach } from "./reattach.js";
+import { benchSnapshot } from "./snapshot.js";
 import type { Figure } from "./support.js";
 
 const figures: Figure[] = [];
-for (const bench of [benchExecRoundTrip, benchRawThroughput, benchReadFileConcurrency, benchAgentRss]) {
+for (const bench of [
+  benchExecRoundTrip,
+  benchRawThroughput,
+  benchReadFileConcurrency,
+  benchAgentRss,
+  // Host server and sandbox runtime (issue 4).
+  benchColdStart,
+  benchDensity,
+  benchSnapshot,
+  benchReattach,
+]) {
   figures.push(await bench());
 }
 console.log("\nsummary");

@@ -50,6 +50,10 @@ export async function startBotboxServer(
       clearTimeout(timer);
       reject(new Error(`botbox exited with ${code}: ${JSON.stringify(logs)}`));
     });
+  }).catch((error: unknown) => {
+    // A server that did not come up must not outlive the test.
+    child.kill("SIGKILL");
+    throw error;
   });
   const adminToken = (await readFile(path.join(home, "admin-token"), "utf8")).trim();
   const api: BotboxServer["api"] = async (method, route, body, token = adminToken) => {

@@ -9,7 +9,7 @@ import { BotboxError, UnavailableError } from "../errors.js";
  */
 export async function waitForAgent(provider: AgentProvider, botId: string, timeoutMs: number): Promise<AgentClient> {
   const deadline = Date.now() + timeoutMs;
-  let delayMs = 10;
+  let delayMs = 5;
   let lastError: unknown;
   for (;;) {
     try {
@@ -26,6 +26,7 @@ export async function waitForAgent(provider: AgentProvider, botId: string, timeo
       });
     }
     await new Promise((resolve) => setTimeout(resolve, Math.min(delayMs, remaining)));
-    delayMs = Math.min(delayMs * 2, 250);
+    // A short cap: a start is waiting on this, and a connect attempt is cheap.
+    delayMs = Math.min(delayMs * 2, 25);
   }
 }

@@ -2,8 +2,9 @@
  * Host identities for bots. When the server runs as root, each bot runs as its
  * own unprivileged host uid/gid (root only inside its user namespace), so a
  * sandbox escape gains nothing and bots cannot read each other's files. Ids
- * are claimed with an exclusive create in `<home>/host-ids/`, which is atomic
- * even across processes.
+ * are claimed with an exclusive create in ONE registry for the whole machine
+ * (not per botbox home: two homes must never hand the same uid to two bots),
+ * which is atomic even across processes.
  */
 import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -19,6 +20,11 @@ export interface HostIdentity {
 export const FIRST_HOST_ID = 200_000;
 const HOST_ID_COUNT = 1_000_000;
 
+/** Machine-wide; `BOTBOX_HOST_ID_REGISTRY` moves it. */
+export function hostIdRegistry(): string {
+  return process.env.BOTBOX_HOST_ID_REGISTRY ?? "/var/lib/botbox/host-ids";
+}
+
 export function runningAsRoot(): boolean {
   return process.getuid?.() === 0;
 }
@@ -29,7 +35,7 @@ export async function claimHostIdentity(home: string, botId: string, ownerFile: 
   if (owned) return owned;
   let identity: HostIdentity;
   if (runningAsRoot()) {
-    const folder = path.join(home, "host-ids");
+    const folder = hostIdRegistry();
     await mkdir(folder, { recursive: true, mode: 0o700 });
     const taken = new Set((await readdir(folder)).map(Number));
     let uid = FIRST_HOST_ID;
@@ -37,7 +43,7 @@ export async function claimHostIdentity(home: string, botId: string, ownerFile: 
       if (uid >= FIRST_HOST_ID + HOST_ID_COUNT) throw new Error("no free host uid left for a new bot");
       if (!taken.has(uid)) {
         try {
-          await writeFile(path.join(folder, String(uid)), botId, { flag: "wx", mode: 0o600 });
+          await writeFile(path.join(folder, String(uid)), `${home}\t${botId}\n`, { flag: "wx", mode: 0o600 });
           break;
         } catch (error) {
           // Another process took it between the listing and the create.
@@ -55,6 +61,6 @@ export async function claimHostIdentity(home: string, botId: string, ownerFile: 
   return identity;
 }
 
-export async function releaseHostIdentity(home: string, identity: HostIdentity): Promise<void> {
-  if (runningAsRoot()) await rm(path.join(home, "host-ids", String(identity.uid)), { force: true });
+export async function releaseHostIdentity(_home: string, identity: HostIdentity): Promise<void> {
+  if (runningAsRoot()) await rm(path.join(hostIdRegistry(), String(identity.uid)), { force: true });
 }
