@@ -93,5 +93,12 @@ describe("botbox serve: restarts and dead agents", () => {
     const state = await server.api("GET", "/bots/phoenix/container");
     assert.equal(state.body.status, "running");
     assert.notEqual(state.body.pid, first.body.pid);
+    const events = (await server.api("GET", "/bots/phoenix/container/events?limit=20")).body.events;
+    const restart = events.find((event: { type: string }) => event.type === "agent_restart");
+    assert.ok(
+      restart,
+      `no agent_restart event in ${JSON.stringify(events.map((event: { type: string }) => event.type))}`,
+    );
+    assert.equal(restart.payload.attempt, 1);
   });
 });

@@ -1,7 +1,6 @@
 import { existsSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 
 import { type Logger, pino } from "pino";
 
@@ -9,15 +8,16 @@ import { type BotboxConfig, ConfigError, imageRefFor, loadConfig } from "../conf
 import { createHttpServer, type Principal } from "../http/index.js";
 import { AgentSupervisor, BotManager, containerIdFor, SnapshotService } from "../manager/index.js";
 import { storeBotDirectory, storeRecords, storeTokenDirectory } from "../manager/store-records.js";
+import { packagePath } from "../package-paths.js";
 import type { ContainerRuntime } from "../runtime/runtime.js";
 import { DEFAULT_IMAGE, SandboxRuntime } from "../runtime/sandbox/index.js";
 import { openStore, type Store } from "../store/index.js";
 import { loadAdminToken } from "./admin-token.js";
 
-const AGENT_BUNDLE = fileURLToPath(new URL("../../../agent/dist/agent.js", import.meta.url));
+const AGENT_BUNDLE = packagePath("agent", "dist", "agent.js");
 
 export async function serverVersion(): Promise<string> {
-  const manifest = await readFile(new URL("../../package.json", import.meta.url), "utf8");
+  const manifest = await readFile(packagePath("server", "package.json"), "utf8");
   return (JSON.parse(manifest) as { version: string }).version;
 }
 
@@ -58,6 +58,7 @@ export async function serve(options: { configFile?: string }): Promise<void> {
     network: config.runtime.network,
     limits: { memoryBytes: config.runtime.memory_bytes, pids: config.runtime.pids, cpus: config.runtime.cpus },
     startTimeoutMs: config.runtime.start_timeout_seconds * 1000,
+    legacyDataRoot: config.mcp.data_root,
     logger,
   });
   const supervisor = new AgentSupervisor({
@@ -74,6 +75,7 @@ export async function serve(options: { configFile?: string }): Promise<void> {
     snapshots: new SnapshotService(manager, runtime, store, logger),
     bots: storeBotDirectory(store),
     tokens: storeTokenDirectory(store),
+    events: (containerId, limit) => store.listEvents(containerId, { limit }),
     adminToken: admin.token,
     verifyToken: async (token): Promise<Principal | undefined> => {
       const verified = await store.verifyToken(token);

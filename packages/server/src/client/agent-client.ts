@@ -188,6 +188,9 @@ export class AgentClient {
     const done = new Promise<number>((resolve, reject) => {
       settle = (error, bytesWritten) => (error ? reject(mapGrpcError(error)) : resolve(bytesWritten));
     });
+    // Failures reach the caller through `return done`; until then nothing
+    // awaits it, and an unhandled rejection would end the server.
+    void done.catch(() => undefined);
     const metadata = this.metadata();
     // Only a chunk with commit=true completes the upload; a cancel can then
     // never be mistaken for a finished upload (see WriteRawChunk.commit).

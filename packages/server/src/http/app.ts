@@ -6,7 +6,8 @@ import { installAuth, type TokenVerifier } from "./auth.js";
 import { errorResponse } from "./error-status.js";
 import { type AnyRoute, openApiDocument } from "./route.js";
 import { type BotDirectory, botRoutes } from "./routes/bots.js";
-import { containerRoutes } from "./routes/container.js";
+import { containerRoutes, type EventLog } from "./routes/container.js";
+import { dataRoutes } from "./routes/data.js";
 import { snapshotRoutes } from "./routes/snapshots.js";
 import { type TokenDirectory, tokenRoutes } from "./routes/tokens.js";
 
@@ -15,6 +16,7 @@ export interface HttpServerOptions {
   snapshots: SnapshotService;
   bots: BotDirectory;
   tokens: TokenDirectory;
+  events: EventLog;
   adminToken: string;
   verifyToken: TokenVerifier;
   logger: Logger;
@@ -51,7 +53,8 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   });
   app.get("/openapi.json", async () => openApiDocument(routes, options.version));
   botRoutes(app, routes, options.bots, options.manager);
-  containerRoutes(app, routes, options.manager);
+  containerRoutes(app, routes, options.manager, options.events);
+  dataRoutes(app, routes, options.manager);
   tokenRoutes(app, routes, options.tokens);
   snapshotRoutes(app, routes, options.snapshots);
   return app;

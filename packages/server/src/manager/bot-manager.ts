@@ -14,6 +14,7 @@ import {
   type TaskInfo,
 } from "../runtime/runtime.js";
 import { KeyedLock } from "./keyed-lock.js";
+import { migrateLegacyData } from "./legacy-migration.js";
 import type { ContainerRecord, ManagerRecords } from "./records.js";
 import { waitForAgent } from "./wait-for-agent.js";
 
@@ -26,6 +27,8 @@ export interface BotManagerOptions {
   limits: ResourceLimits;
   /** How long a start may wait for the agent to answer Info. */
   startTimeoutMs: number;
+  /** Spec 3.5: [mcp] data_root holding legacy bind-mount data; unset turns the migration off. */
+  legacyDataRoot?: string;
   logger: Logger;
 }
 
@@ -173,6 +176,19 @@ export class BotManager implements AgentProvider {
     await this.options.runtime.close();
   }
 
+  /** Spec 3.5, in the background as in the original, but only once the agent answers (spec 12.2). */
+  private migrateLegacyDataInBackground(botId: string, containerId: string, agent: AgentClient): void {
+    const { legacyDataRoot, logger } = this.options;
+    if (legacyDataRoot === undefined) return;
+    void migrateLegacyData({ dataRoot: legacyDataRoot, botId, agent, logger })
+      .then(async (result) => {
+        if (result.outcome === "migrated" || result.outcome === "incomplete") {
+          await this.event(containerId, "legacy_data_migration", { ...result });
+        }
+      })
+      .catch((error: unknown) => logger.error({ botId, err: error }, "legacy data migration failed"));
+  }
+
   /** Starts the task, trying once more if the first start fails. */
   private async restartLocked(botId: string): Promise<void> {
     try {
@@ -196,13 +212,14 @@ export class BotManager implements AgentProvider {
     const container = await this.ensureContainerLocked(botId);
     const { runtime, records, startTimeoutMs } = this.options;
     const task = await runtime.taskInfo(container.id);
+    let agent: AgentClient;
     try {
       if (task.state !== "running") {
         // A new process: whatever channel the pool holds is stale.
         this.pool.remove(botId);
         await runtime.startTask(container.id);
       }
-      await waitForAgent(this.pool, botId, startTimeoutMs);
+      agent = await waitForAgent(this.pool, botId, startTimeoutMs);
     } catch (error) {
       this.pool.remove(botId);
       await records.setContainerStatus(botId, "error");
@@ -212,6 +229,7 @@ export class BotManager implements AgentProvider {
     }
     await records.markStarted(botId);
     if (task.state !== "running") await this.event(container.id, "container_start");
+    this.migrateLegacyDataInBackground(botId, container.id, agent);
   }
 
   private async stopLocked(containerId: string, botId: string, timeoutMs: number): Promise<void> {

@@ -3,7 +3,7 @@ import { StringDecoder } from "node:string_decoder";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 
-import type { BotManager, ContainerState } from "../../manager/index.js";
+import { type BotManager, containerIdFor, type ContainerState } from "../../manager/index.js";
 import { botParams } from "../params.js";
 import { addRoute, type AnyRoute } from "../route.js";
 
@@ -33,7 +33,27 @@ function view(state: ContainerState) {
   };
 }
 
-export function containerRoutes(app: FastifyInstance, routes: AnyRoute[], manager: BotManager): void {
+/** Lifecycle events as the HTTP layer needs them; the store implements it. */
+export type EventLog = (
+  containerId: string,
+  limit: number,
+) => Promise<{ eventType: string; payload: Record<string, unknown>; createdAt: Date }[]>;
+
+export function containerRoutes(app: FastifyInstance, routes: AnyRoute[], manager: BotManager, events: EventLog): void {
+  addRoute(app, routes, {
+    method: "GET",
+    url: "/bots/:bot_id/container/events",
+    summary: "The container's lifecycle events, newest first",
+    params: botParams,
+    query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+    handler: async ({ params, query }) => ({
+      events: (await events(containerIdFor(params.bot_id), query.limit)).map((event) => ({
+        type: event.eventType,
+        payload: event.payload,
+        created_at: event.createdAt,
+      })),
+    }),
+  });
   addRoute(app, routes, {
     method: "POST",
     url: "/bots/:bot_id/container",

@@ -5,10 +5,10 @@
  */
 import { appendFile, readFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 
 import type { AgentEndpoint } from "../../client/index.js";
 import { ConflictError, NotFoundError } from "../../errors.js";
+import { packagePath } from "../../package-paths.js";
 import type {
   ContainerInfo,
   ContainerRuntime,
@@ -56,7 +56,7 @@ export interface SandboxRuntimeOptions {
   logger?: { warn(fields: object, message: string): void };
 }
 
-const DEFAULT_TEMPLATES = fileURLToPath(new URL("../../../../agent/templates", import.meta.url));
+const DEFAULT_TEMPLATES = packagePath("agent", "templates");
 
 export class SandboxRuntime implements ContainerRuntime {
   readonly name = "sandbox";

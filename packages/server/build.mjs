@@ -1,0 +1,20 @@
+// Bundles the `botbox` command into dist/botbox.js: one file that starts in a
+// fraction of the time tsx needs to compile the sources (a server restart
+// should re-attach to its bots within seconds). Native and optional modules
+// stay outside the bundle and load from node_modules.
+import { build } from "esbuild";
+
+await build({
+  entryPoints: [new URL("src/cli/main.ts", import.meta.url).pathname],
+  outfile: new URL("dist/botbox.js", import.meta.url).pathname,
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "esm",
+  sourcemap: "linked",
+  external: ["better-sqlite3", "pg-native"],
+  banner: {
+    js: "import { createRequire as __botboxRequire } from 'node:module'; const require = __botboxRequire(import.meta.url);",
+  },
+  logLevel: "warning",
+});

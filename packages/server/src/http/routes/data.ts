@@ -1,0 +1,118 @@
+import { Readable, Transform, type TransformCallback } from "node:stream";
+
+import { errorCodes, type FastifyInstance } from "fastify";
+import { z } from "zod";
+
+import { BadRequestError, ConflictError } from "../../errors.js";
+import type { BotManager } from "../../manager/bot-manager.js";
+import { exportData, importData } from "../../manager/data-transfer.js";
+import { botParams } from "../params.js";
+import { addRoute, type AnyRoute } from "../route.js";
+
+const ARCHIVE_TYPES = ["application/gzip", "application/x-gzip"];
+
+export interface DataRoutesOptions {
+  /** Largest archive an import accepts, in bytes. Default 10 GiB. */
+  importLimitBytes?: number;
+}
+
+export const DEFAULT_IMPORT_LIMIT_BYTES = 10 * 2 ** 30;
+
+/**
+ * Export and import of a bot's /data as tar.gz, streamed both ways: neither
+ * direction holds an archive in memory, so the app's JSON body limit does not
+ * apply and the import has its own, larger one.
+ */
+export function dataRoutes(
+  app: FastifyInstance,
+  routes: AnyRoute[],
+  manager: Pick<BotManager, "agentFor">,
+  options: DataRoutesOptions = {},
+): void {
+  const limit = options.importLimitBytes ?? DEFAULT_IMPORT_LIMIT_BYTES;
+  // One import per bot at a time: two would race to move /data around.
+  const importing = new Set<string>();
+  // Registered in a child context so the pass-through body parser is seen
+  // by these routes only.
+  void app.register(async (scope) => {
+    scope.addContentTypeParser(ARCHIVE_TYPES, (request, payload, done) => {
+      const declared = Number(request.headers["content-length"] ?? 0);
+      if (declared > limit) done(tooLarge(limit), undefined);
+      else done(null, payload);
+    });
+
+    addRoute(scope, routes, {
+      method: "GET",
+      url: "/bots/:bot_id/container/export",
+      summary: "Stream the bot's /data as a tar.gz",
+      params: botParams,
+      handler: async ({ params }, _request, reply) => {
+        const archive = await exportData(await manager.agentFor(params.bot_id));
+        const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+        void reply
+          .type("application/gzip")
+          .header("content-disposition", `attachment; filename="${params.bot_id}-data-${stamp}.tar.gz"`);
+        // Fastify destroys the archive (so the exec, so tar) if the client
+        // goes away, and cuts the chunked body short if tar fails midway: the
+        // client sees an incomplete download, never a truncated "valid" one.
+        return archive;
+      },
+    });
+
+    addRoute(scope, routes, {
+      method: "POST",
+      url: "/bots/:bot_id/container/import",
+      summary: "Import a tar.gz (the raw request body, application/gzip) into /data; ?replace=true replaces it",
+      params: botParams,
+      query: z.object({ replace: z.enum(["true", "false"]).default("false") }),
+      handler: async ({ params, query }, request, reply) => {
+        const upload = request.body;
+        if (!(upload instanceof Readable)) {
+          throw new BadRequestError(`send the archive as the raw body with content-type ${ARCHIVE_TYPES[0]}`);
+        }
+        if (importing.has(params.bot_id)) throw new ConflictError(`an import into bot ${params.bot_id} is running`);
+        importing.add(params.bot_id);
+        try {
+          const agent = await manager.agentFor(params.bot_id);
+          // pipe, with the upload's errors forwarded by hand: an import that
+          // stops early must not destroy the request, or the socket goes with
+          // it and the client never reads why.
+          const archive = upload.pipe(new ByteLimit(limit));
+          upload.on("error", (error) =>
+            archive.destroy(
+              new BadRequestError("the upload was interrupted before the archive was complete", { cause: error }),
+            ),
+          );
+          await importData(agent, archive, { replace: query.replace === "true" });
+        } catch (error) {
+          // Answer now and close, rather than reading the rest of a large body.
+          if (!request.raw.complete) void reply.header("connection", "close");
+          throw error;
+        } finally {
+          importing.delete(params.bot_id);
+        }
+        return { imported: true };
+      },
+    });
+  });
+}
+
+const tooLarge = (limit: number) =>
+  Object.assign(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE(), {
+    message: `the archive is larger than the import limit of ${limit} bytes`,
+  });
+
+/** Fails the stream once more than `limit` bytes went through (a body without content-length). */
+class ByteLimit extends Transform {
+  private seen = 0;
+
+  constructor(private readonly limit: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.limit) callback(tooLarge(this.limit));
+    else callback(null, chunk);
+  }
+}

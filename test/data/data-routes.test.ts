@@ -1,0 +1,116 @@
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+
+import Fastify, { type FastifyInstance } from "fastify";
+
+import { AgentClient } from "../../packages/server/src/client/index.js";
+import { errorResponse } from "../../packages/server/src/http/error-status.js";
+import { type AnyRoute } from "../../packages/server/src/http/route.js";
+import { dataRoutes } from "../../packages/server/src/http/routes/data.js";
+import { type AgentProcess, startAgentProcess } from "../support/agent-process.js";
+import { tarGz } from "./support.js";
+
+const LIMIT = 64 * 1024;
+
+// The import route's own limits, on a bare app with a real agent behind it
+// (the full server's limit is 10 GiB, too large to cross in a test).
+describe("the import route's body limit and one-import-at-a-time rule", () => {
+  let agent: AgentProcess;
+  let client: AgentClient;
+  let app: FastifyInstance;
+  let url: string;
+  let scratch: string;
+
+  before(async () => {
+    agent = await startAgentProcess();
+    client = new AgentClient({ address: agent.address });
+    scratch = await mkdtemp(path.join(tmpdir(), "botbox-data-routes-"));
+    app = Fastify();
+    // Stands in for the auth hook: every request acts as the admin.
+    app.addHook("onRequest", async (request) => {
+      request.principal = { kind: "admin" };
+    });
+    // Like the app's: Fastify's own errors keep their status, botbox's go through the table.
+    app.setErrorHandler((error, _request, reply) => {
+      const fastifyStatus = (error as { statusCode?: number }).statusCode;
+      if (fastifyStatus) return reply.status(fastifyStatus).send({ error: { message: (error as Error).message } });
+      const { status, body } = errorResponse(error);
+      return reply.status(status).send(body);
+    });
+    const routes: AnyRoute[] = [];
+    dataRoutes(app, routes, { agentFor: async () => client }, { importLimitBytes: LIMIT });
+    url = await app.listen({ host: "127.0.0.1", port: 0 });
+  });
+  after(async () => {
+    await app.close();
+    client.close();
+    await agent.stop();
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  const post = (body: Buffer | ReadableStream<Uint8Array>, headers: Record<string, string> = {}) =>
+    fetch(`${url}/bots/any/container/import`, {
+      method: "POST",
+      headers: { "content-type": "application/gzip", ...headers },
+      body,
+      duplex: "half",
+    } as RequestInit);
+
+  /** A request body that sends `first`, then waits for release() before sending the rest. */
+  function heldBody(first: Buffer, rest: Buffer) {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const stream = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(first);
+        await released;
+        controller.enqueue(rest);
+        controller.close();
+      },
+    });
+    return { stream, release };
+  }
+
+  it("answers 413 for a declared or a streamed body over the limit, without reading it all, and changes nothing", async () => {
+    const incoming = await mkdtemp(path.join(scratch, "big-"));
+    await writeFile(path.join(incoming, "noise.bin"), randomBytes(8 * 2 ** 20));
+    const archive = tarGz(incoming);
+    const declared = await post(archive);
+    assert.equal(declared.status, 413);
+    const { error } = (await declared.json()) as { error: { message: string } };
+    assert.match(error.message, /larger than the import limit of 65536 bytes/);
+    // Chunked, so only counting finds out; the answer still reaches the client.
+    const streamed = await post(
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let offset = 0; offset < archive.length; offset += 65536) {
+            controller.enqueue(archive.subarray(offset, offset + 65536));
+          }
+          controller.close();
+        },
+      }),
+    );
+    assert.equal(streamed.status, 413);
+    assert.equal(streamed.headers.get("connection"), "close");
+    assert.deepEqual(await readdir(agent.dataDir), []);
+  });
+
+  it("refuses a second import into the same bot while one runs with 409", async () => {
+    const incoming = await mkdtemp(path.join(scratch, "small-"));
+    await writeFile(path.join(incoming, "hello.txt"), "hello");
+    const archive = tarGz(incoming);
+    const { stream, release } = heldBody(archive.subarray(0, 10), archive.subarray(10));
+    const first = post(stream);
+    // The first import is now waiting for the rest of its body.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const second = await post(archive);
+    assert.equal(second.status, 409);
+    release();
+    assert.equal((await first).status, 200);
+    assert.deepEqual(await readdir(agent.dataDir), ["hello.txt"]);
+  });
+});
