@@ -227,8 +227,13 @@ export class BotManager implements AgentProvider {
       if (task.state !== "running") await runtime.stopTask(container.id, { timeoutMs: 2_000 }).catch(() => undefined);
       throw error;
     }
-    await records.markStarted(botId);
-    if (task.state !== "running") await this.event(container.id, "container_start");
+    if (task.state !== "running") {
+      await records.markStarted(botId);
+      await this.event(container.id, "container_start");
+    } else if ((await records.getContainer(botId))?.status !== "running") {
+      // Re-attached to a task that was already running: it was not started now.
+      await records.setContainerStatus(botId, "running");
+    }
     this.migrateLegacyDataInBackground(botId, container.id, agent);
   }
 
