@@ -33,7 +33,9 @@ export {
   ContainerServiceDefinition,
   ContainerServiceFastClient,
   decodeDataChunk,
+  decodeExecOutput,
   decodeWriteRawChunk,
   encodeDataChunk,
+  encodeExecOutput,
   encodeWriteRawChunk,
 } from "./raw-codec.js";

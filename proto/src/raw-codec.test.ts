@@ -3,8 +3,15 @@ import { describe, it } from "node:test";
 
 import { BinaryWriter } from "@bufbuild/protobuf/wire";
 
-import { DataChunk, WriteRawChunk } from "./gen/mcpcontainer.js";
-import { decodeDataChunk, decodeWriteRawChunk, encodeDataChunk, encodeWriteRawChunk } from "./raw-codec.js";
+import { DataChunk, ExecOutput, ExecOutput_Stream, WriteRawChunk } from "./gen/mcpcontainer.js";
+import {
+  decodeDataChunk,
+  decodeExecOutput,
+  decodeWriteRawChunk,
+  encodeDataChunk,
+  encodeExecOutput,
+  encodeWriteRawChunk,
+} from "./raw-codec.js";
 
 const sizes = [0, 1, 127, 128, 16_383, 16_384, 65_536, 2_097_152];
 
@@ -27,6 +34,22 @@ describe("fast raw codecs", () => {
       const generated = Buffer.from(WriteRawChunk.encode(message).finish());
       assert.deepEqual(encodeWriteRawChunk(message), generated);
       assert.deepEqual(decodeWriteRawChunk(generated), message);
+    }
+  });
+
+  it("encode and decode ExecOutput exactly as the generated code does, negative exit codes included", () => {
+    for (const message of [
+      { stream: ExecOutput_Stream.STDOUT, data: Buffer.from("hello"), exitCode: 0 },
+      { stream: ExecOutput_Stream.STDERR, data: Buffer.alloc(4096, 7), exitCode: 0 },
+      { stream: ExecOutput_Stream.EXIT, data: Buffer.alloc(0), exitCode: 0 },
+      { stream: ExecOutput_Stream.EXIT, data: Buffer.alloc(0), exitCode: 137 },
+      { stream: ExecOutput_Stream.EXIT, data: Buffer.alloc(0), exitCode: 2_147_483_647 },
+      { stream: ExecOutput_Stream.EXIT, data: Buffer.alloc(0), exitCode: -1 },
+      { stream: ExecOutput_Stream.EXIT, data: Buffer.alloc(0), exitCode: -2_147_483_648 },
+    ]) {
+      const generated = Buffer.from(ExecOutput.encode(message).finish());
+      assert.deepEqual(encodeExecOutput(message), generated, JSON.stringify(message));
+      assert.deepEqual(decodeExecOutput(generated), message);
     }
   });
 

@@ -9,6 +9,7 @@ import {
   type ContainerServiceClient as GeneratedClient,
   ContainerServiceService as GeneratedService,
   type DataChunk,
+  ExecOutput,
   type WriteRawChunk,
 } from "./gen/mcpcontainer.js";
 
@@ -35,13 +36,14 @@ function writeVarint(target: Buffer, offset: number, value: number): number {
   return offset;
 }
 
-type Field = [number, Uint8Array] | [number, boolean];
+type Field = [number, Uint8Array] | [number, boolean] | [number, number];
 
 /** Encodes fields in order; empty and false values are omitted, as proto3 does. */
 function encodeFields(fields: Field[]): Buffer {
   let size = 0;
   for (const [, value] of fields) {
     if (typeof value === "boolean") size += value ? 2 : 0;
+    else if (typeof value === "number") size += value === 0 ? 0 : 1 + varintSize(value);
     else if (value.length > 0) size += 1 + varintSize(value.length) + value.length;
   }
   const output = Buffer.allocUnsafe(size);
@@ -51,6 +53,12 @@ function encodeFields(fields: Field[]): Buffer {
       if (!value) continue;
       output[offset++] = (field << 3) | WIRE_VARINT;
       output[offset++] = 1;
+      continue;
+    }
+    if (typeof value === "number") {
+      if (value === 0) continue;
+      output[offset++] = (field << 3) | WIRE_VARINT;
+      offset = writeVarint(output, offset, value);
       continue;
     }
     if (value.length === 0) continue;
@@ -141,6 +149,36 @@ export function decodeWriteRawChunk(buffer: Buffer): WriteRawChunk {
     else if (field === 3 && typeof value === "number") commit = value !== 0;
   });
   return { path, data, commit };
+}
+
+/**
+ * Exec output is the other stream of many messages (4 KiB each). Negative
+ * exit codes, rare, take the generated path: an int32 below zero is a 10-byte
+ * varint that a JavaScript number cannot carry exactly.
+ */
+export function encodeExecOutput(message: ExecOutput): Buffer {
+  if (message.exitCode < 0 || message.stream < 0) return Buffer.from(ExecOutput.encode(message).finish());
+  return encodeFields([
+    [1, message.stream],
+    [2, message.data],
+    [3, message.exitCode],
+  ]);
+}
+
+export function decodeExecOutput(buffer: Buffer): ExecOutput {
+  let stream = 0;
+  let data: Buffer = Buffer.alloc(0);
+  let exitCode = 0;
+  let generated = false;
+  decodeFields(buffer, (field, value) => {
+    if (field === 1 && typeof value === "number") stream = value;
+    else if (field === 2 && Buffer.isBuffer(value)) data = value;
+    else if (field === 3 && typeof value === "number") {
+      if (value > 0x7fffffff) generated = true;
+      else exitCode = value;
+    }
+  });
+  return generated ? ExecOutput.decode(buffer) : { stream, data, exitCode };
 }
 
 /** The generated service definition with the bulk messages on the fast codecs. */
