@@ -145,6 +145,11 @@ describe("botbox serve: bots and containers through the HTTP API", () => {
       ["POST", "/bots/stream/container/exec", { command: "true", timeout: -1 }, 400, /body\.timeout/],
       ["POST", "/bots/stream/container/exec", { command: "true", env: { "A=B": "x" } }, 400, /env/],
       ["GET", "/bots/no%2Fsuch/container", undefined, 400, /params\.bot_id/],
+      ["POST", "/bots/stream/container/stop", { timeout: -1 }, 400, /body\.timeout/],
+      ["POST", "/bots/stream/tokens", {}, 400, /body\.name/],
+      ["GET", "/bots/stream/container/events?limit=zero", undefined, 400, /query\.limit/],
+      ["DELETE", "/bots/stream/container?keep_data=maybe", undefined, 400, /query\.keep_data/],
+      ["POST", "/bots/stream/container/rollback", { version: 0 }, 400, /body\.version/],
       ["POST", "/bots/ghost/container", undefined, 404, /ghost/],
     ];
     for (const [method, route, body, status, message] of cases) {
