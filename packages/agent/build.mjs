@@ -1,7 +1,12 @@
 // Bundles the agent into one self-contained file, dist/agent.js, that runs
 // with `node agent.js` and nothing beside it, so it can be copied into any
 // image that has Node.js.
-import { readFile } from "node:fs/promises";
+//
+// CommonJS rather than ESM: Node 20 starts a CommonJS bundle about 20 ms
+// sooner (no ESM loader), and every bot start waits for it. A copy without a
+// package.json beside it is CommonJS by default; dist/package.json says so for
+// this checkout, whose package.json says "module".
+import { readFile, writeFile } from "node:fs/promises";
 
 import { build } from "esbuild";
 
@@ -13,14 +18,12 @@ await build({
   bundle: true,
   platform: "node",
   target: "node20",
-  format: "esm",
+  format: "cjs",
   minify: true,
   sourcemap: false,
   legalComments: "eof",
   define: { __BOTBOX_AGENT_VERSION__: JSON.stringify(version) },
-  // Some CommonJS dependencies call require(); give the ESM bundle one.
-  banner: {
-    js: "#!/usr/bin/env node\nimport { createRequire as __botboxRequire } from 'node:module'; const require = __botboxRequire(import.meta.url);",
-  },
+  banner: { js: "#!/usr/bin/env node" },
   logLevel: "warning",
 });
+await writeFile(new URL("dist/package.json", import.meta.url), `${JSON.stringify({ type: "commonjs" })}\n`);
