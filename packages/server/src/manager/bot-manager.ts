@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { stat } from "node:fs/promises";
 
 import type { Logger } from "pino";
 
@@ -189,6 +190,18 @@ export class BotManager implements AgentProvider {
       .catch((error: unknown) => logger.error({ botId, err: error }, "legacy data migration failed"));
   }
 
+  /** For an agent on a Unix socket: has the socket appeared yet? */
+  private async socketProbe(containerId: string): Promise<(() => Promise<boolean>) | undefined> {
+    const endpoint = await this.options.runtime.agentEndpoint(containerId);
+    if (!endpoint?.address.startsWith("unix:")) return undefined;
+    const socketPath = endpoint.address.slice("unix:".length);
+    return () =>
+      stat(socketPath).then(
+        (stats) => stats.isSocket(),
+        () => false,
+      );
+  }
+
   /** Starts the task, trying once more if the first start fails. */
   private async restartLocked(botId: string): Promise<void> {
     try {
@@ -219,7 +232,7 @@ export class BotManager implements AgentProvider {
         this.pool.remove(botId);
         await runtime.startTask(container.id);
       }
-      agent = await waitForAgent(this.pool, botId, startTimeoutMs);
+      agent = await waitForAgent(this.pool, botId, startTimeoutMs, await this.socketProbe(container.id));
     } catch (error) {
       this.pool.remove(botId);
       await records.setContainerStatus(botId, "error");

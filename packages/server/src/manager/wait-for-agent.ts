@@ -7,16 +7,31 @@ import { BotboxError, UnavailableError } from "../errors.js";
  * start-up). Retries while the agent is not up yet; any other failure, such
  * as an agent that answers for another bot, ends the wait at once.
  */
-export async function waitForAgent(provider: AgentProvider, botId: string, timeoutMs: number): Promise<AgentClient> {
+export async function waitForAgent(
+  provider: AgentProvider,
+  botId: string,
+  timeoutMs: number,
+  /**
+   * A cheap check that the agent may be up (its socket exists). While it says
+   * no, no gRPC channel is dialled: a failed dial costs CPU that the booting
+   * agent needs more.
+   */
+  mayBeUp: () => Promise<boolean> = async () => true,
+): Promise<AgentClient> {
   const deadline = Date.now() + timeoutMs;
   let delayMs = 5;
   let lastError: unknown;
   for (;;) {
-    try {
-      return await provider.agentFor(botId);
-    } catch (error) {
-      if (!(error instanceof UnavailableError) && error instanceof BotboxError) throw error;
-      lastError = error;
+    if (await mayBeUp()) {
+      try {
+        return await provider.agentFor(botId);
+      } catch (error) {
+        if (!(error instanceof UnavailableError) && error instanceof BotboxError) throw error;
+        lastError = error;
+      }
+    } else {
+      lastError = new UnavailableError(`the agent of bot ${botId} has not opened its socket yet`);
+      delayMs = 5;
     }
     const remaining = deadline - Date.now();
     if (remaining <= 0) {
