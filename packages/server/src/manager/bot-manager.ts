@@ -60,17 +60,8 @@ export class BotManager implements AgentProvider {
     });
   }
 
-  get runtimeName(): string {
-    return this.options.runtime.name;
-  }
-
   agentFor(botId: string): Promise<AgentClient> {
     return this.pool.get(botId);
-  }
-
-  /** Makes sure the bot has a container, creating it from the configured image. */
-  ensureContainer(botId: string): Promise<ContainerInfo> {
-    return this.lock.run(botId, () => this.ensureContainerLocked(botId));
   }
 
   /**
