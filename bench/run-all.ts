@@ -24,4 +24,11 @@ for (const bench of [
   figures.push(await bench());
 }
 console.log("\nsummary");
-console.table(figures.map(({ bench, ratio, goal, met }) => ({ bench, ratio: Number(ratio.toFixed(2)), goal, met })));
+console.table(
+  figures.map(({ bench, ratio, goal, met }) => ({
+    bench,
+    ratio: Number(ratio.toFixed(2)),
+    goal: goal ?? "none",
+    met: goal === undefined ? "-" : met,
+  })),
+);

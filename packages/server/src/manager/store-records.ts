@@ -1,5 +1,6 @@
 import { NotFoundError } from "../errors.js";
 import type { Store } from "../store/index.js";
+import { containerIdFor } from "./bot-manager.js";
 import type { BotRecord, ManagerRecords, NewBotInput } from "./records.js";
 
 const toBot = (bot: NonNullable<Awaited<ReturnType<Store["getBot"]>>>): BotRecord => ({
@@ -11,9 +12,18 @@ const toBot = (bot: NonNullable<Awaited<ReturnType<Store["getBot"]>>>): BotRecor
   autoStart: bot.config.autoStart,
 });
 
+/**
+ * A bot's container row is keyed by `mcp-<botId>` (the manager saves it so),
+ * and a bot without a row yet has nothing to update or attach an event to:
+ * the store's NotFoundError is that case, not a failure.
+ */
+const ignoreMissingRow = (error: unknown): void => {
+  if (!(error instanceof NotFoundError)) throw error;
+};
+
 /** The manager's records on top of the database store. */
 export function storeRecords(store: Store): ManagerRecords {
-  const containerIdOf = async (botId: string) => (await store.getContainerByBotId(botId))?.containerId;
+  const update = (work: Promise<unknown>) => work.then(() => undefined, ignoreMissingRow);
   return {
     async getBot(botId) {
       const bot = await store.getBot(botId);
@@ -23,26 +33,14 @@ export function storeRecords(store: Store): ManagerRecords {
     async saveContainer(record) {
       await store.upsertContainer(record);
     },
-    async setContainerStatus(botId, status) {
-      const containerId = await containerIdOf(botId);
-      if (containerId) await store.updateContainerStatus(containerId, status);
-    },
-    async markStarted(botId) {
-      const containerId = await containerIdOf(botId);
-      if (containerId) await store.markContainerStarted(containerId);
-    },
-    async markStopped(botId) {
-      const containerId = await containerIdOf(botId);
-      if (containerId) await store.markContainerStopped(containerId);
-    },
+    setContainerStatus: (botId, status) => update(store.updateContainerStatus(containerIdFor(botId), status)),
+    markStarted: (botId) => update(store.markContainerStarted(containerIdFor(botId))),
+    markStopped: (botId) => update(store.markContainerStopped(containerIdFor(botId))),
     async deleteContainer(botId) {
       await store.deleteContainerByBotId(botId);
     },
     listAutoStart: () => store.listAutoStartContainers(),
-    async recordEvent(containerId, eventType, payload) {
-      // Events hang off the container row; before it exists there is nothing to attach to.
-      if (await store.getContainer(containerId)) await store.recordEvent({ containerId, eventType, payload });
-    },
+    recordEvent: (containerId, eventType, payload) => update(store.recordEvent({ containerId, eventType, payload })),
   };
 }
 
