@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+
+import { pino } from "pino";
+
+import type { ContainerRuntime, TaskInfo } from "../runtime/runtime.js";
+import { openStore, type Store } from "../store/index.js";
+import { containerIdFor } from "./bot-manager.js";
+import { storeRecords } from "./store-records.js";
+import { AgentSupervisor } from "./supervisor.js";
+
+describe("AgentSupervisor", () => {
+  let store: Store;
+
+  before(async () => {
+    store = await openStore({ sqlitePath: ":memory:" });
+    await store.createBot({ id: "fragile", displayName: "fragile" });
+    await store.upsertContainer({
+      botId: "fragile",
+      containerId: containerIdFor("fragile"),
+      image: "i",
+      status: "running",
+    });
+    await store.createBot({ id: "resting", displayName: "resting" });
+    await store.upsertContainer({
+      botId: "resting",
+      containerId: containerIdFor("resting"),
+      image: "i",
+      status: "stopped",
+    });
+  });
+  after(() => store.close());
+
+  it("restarts a dead agent with growing backoff, records each attempt, and leaves stopped bots alone", async () => {
+    // The faults: every task reads as dead, and the first two restarts fail.
+    let task: TaskInfo = { state: "stopped", exitCode: 137 };
+    const runtime = { taskInfo: async () => task } as unknown as ContainerRuntime;
+    const started: string[] = [];
+    const supervisor = new AgentSupervisor({
+      runtime,
+      records: storeRecords(store),
+      start: async (botId) => {
+        started.push(botId);
+        if (started.length <= 2) throw new Error("agent would not start");
+        task = { state: "running" };
+      },
+      containerIdFor,
+      logger: pino({ level: "silent" }),
+      initialBackoffMs: 100,
+    });
+    await supervisor.checkOnce(); // attempt 1 fails; next try in 100 ms
+    await supervisor.checkOnce(); // within the backoff: no attempt
+    assert.deepEqual(started, ["fragile"]);
+    await sleep(120);
+    await supervisor.checkOnce(); // attempt 2 fails; next try in 200 ms
+    await sleep(120);
+    await supervisor.checkOnce(); // 120 ms < 200 ms: still waiting
+    assert.equal(started.length, 2);
+    await sleep(100);
+    assert.deepEqual(await supervisor.checkOnce(), ["fragile"]); // attempt 3 works
+    assert.deepEqual(started, ["fragile", "fragile", "fragile"]);
+    assert.deepEqual(await supervisor.checkOnce(), [], "a running agent is left alone");
+
+    const events = await store.listEvents(containerIdFor("fragile"));
+    assert.deepEqual(
+      events.filter((event) => event.eventType === "agent_restart").map((event) => event.payload.attempt),
+      [3, 2, 1],
+    );
+    assert.equal((await store.listEvents(containerIdFor("resting"))).length, 0);
+  });
+});
