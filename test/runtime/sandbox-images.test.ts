@@ -9,9 +9,8 @@ import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 
 import { BadRequestError, ConflictError, NotFoundError } from "../../packages/server/src/errors.js";
-import { SandboxRuntime } from "../../packages/server/src/runtime/sandbox/index.js";
-import { AGENT_BUNDLE } from "../support/agent-process.js";
-import { botSpec, buildImageTar, Janitor, makeHome, waitForAgent } from "./support.js";
+import { type SandboxRuntime } from "../../packages/server/src/runtime/sandbox/index.js";
+import { botSpec, buildImageTar, closeSandbox, Janitor, openSandbox, waitForAgent } from "./support.js";
 
 const run = promisify(execFile);
 
@@ -24,13 +23,11 @@ describe("sandbox images", () => {
   const missing = async (file: string) => assert.rejects(access(file), `${file} should not exist`);
 
   before(async () => {
-    home = await makeHome();
+    ({ home, runtime } = await openSandbox());
     scratch = await mkdtemp(path.join(tmpdir(), "botbox-images-"));
-    runtime = new SandboxRuntime({ home, agentBundle: AGENT_BUNDLE });
   });
   after(async () => {
-    await janitor.cleanUp();
-    await rm(home, { recursive: true, force: true });
+    await closeSandbox(janitor, home);
     await rm(scratch, { recursive: true, force: true });
   });
 

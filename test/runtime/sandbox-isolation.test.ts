@@ -1,15 +1,14 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readFile, rm, stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 
 import type { AgentClient } from "../../packages/server/src/client/index.js";
 import type { ContainerSpec } from "../../packages/server/src/runtime/runtime.js";
-import { FIRST_HOST_ID, SandboxRuntime } from "../../packages/server/src/runtime/sandbox/index.js";
-import { AGENT_BUNDLE } from "../support/agent-process.js";
-import { botSpec, Janitor, makeHome, waitForAgent } from "./support.js";
+import { FIRST_HOST_ID, type SandboxRuntime } from "../../packages/server/src/runtime/sandbox/index.js";
+import { botSpec, closeSandbox, Janitor, openSandbox, waitForAgent } from "./support.js";
 
 const run = promisify(execFile);
 const asRoot = process.getuid?.() === 0;
@@ -24,8 +23,7 @@ describe("sandbox isolation", () => {
   const sh = async (client: AgentClient, command: string) => client.exec(command);
 
   before(async () => {
-    home = await makeHome();
-    runtime = new SandboxRuntime({ home, agentBundle: AGENT_BUNDLE });
+    ({ home, runtime } = await openSandbox());
     for (const network of ["none", "host"] as const) {
       const spec = botSpec({ network });
       janitor.track(runtime, spec.id);
@@ -37,10 +35,7 @@ describe("sandbox isolation", () => {
       owners.set(spec.botId, JSON.parse(await readFile(path.join(home, "bots", spec.botId, "owner.json"), "utf8")));
     await bots[1]!.client.writeFile("/data/secret.txt", "B's secret");
   });
-  after(async () => {
-    await janitor.cleanUp();
-    await rm(home, { recursive: true, force: true });
-  });
+  after(() => closeSandbox(janitor, home));
 
   it("a bot sees its own sandbox only: not botbox's home, not another bot", async () => {
     const [a, b] = [bots[0]!, bots[1]!];

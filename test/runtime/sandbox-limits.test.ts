@@ -5,9 +5,8 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
 import { detectCgroups } from "../../packages/server/src/runtime/sandbox/cgroups.js";
-import { SandboxRuntime } from "../../packages/server/src/runtime/sandbox/index.js";
-import { AGENT_BUNDLE } from "../support/agent-process.js";
-import { botSpec, Janitor, makeHome, waitForAgent } from "./support.js";
+import { type SandboxRuntime } from "../../packages/server/src/runtime/sandbox/index.js";
+import { botSpec, closeSandbox, Janitor, openSandbox, waitForAgent } from "./support.js";
 
 const CGROUP_ROOT = "/sys/fs/cgroup";
 const support = await detectCgroups();
@@ -18,13 +17,9 @@ describe("sandbox resource limits", () => {
   const janitor = new Janitor();
 
   before(async () => {
-    home = await makeHome();
-    runtime = new SandboxRuntime({ home, agentBundle: AGENT_BUNDLE });
+    ({ home, runtime } = await openSandbox());
   });
-  after(async () => {
-    await janitor.cleanUp();
-    await rm(home, { recursive: true, force: true });
-  });
+  after(() => closeSandbox(janitor, home));
 
   it("doctor says whether limits can be applied", async () => {
     const check = (await runtime.doctor()).find((entry) => entry.name === "resource limits");

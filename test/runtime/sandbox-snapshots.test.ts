@@ -4,9 +4,8 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
 import type { ContainerSpec } from "../../packages/server/src/runtime/runtime.js";
-import { MAX_LAYERS, SandboxRuntime } from "../../packages/server/src/runtime/sandbox/index.js";
-import { AGENT_BUNDLE } from "../support/agent-process.js";
-import { botSpec, Janitor, makeHome, waitForAgent } from "./support.js";
+import { MAX_LAYERS, type SandboxRuntime } from "../../packages/server/src/runtime/sandbox/index.js";
+import { botSpec, closeSandbox, Janitor, openSandbox, waitForAgent } from "./support.js";
 
 const asRoot = process.getuid?.() === 0;
 
@@ -39,13 +38,9 @@ describe("sandbox snapshots", () => {
   };
 
   before(async () => {
-    home = await makeHome();
-    runtime = new SandboxRuntime({ home, agentBundle: AGENT_BUNDLE });
+    ({ home, runtime } = await openSandbox());
   });
-  after(async () => {
-    await janitor.cleanUp();
-    await rm(home, { recursive: true, force: true });
-  });
+  after(() => closeSandbox(janitor, home));
 
   it("restore gives back the exact tree: contents, modes, links, deletions", async () => {
     const spec = await newBot();

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { readFile, rm } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -12,7 +12,7 @@ import { ConflictError, UnavailableError } from "../../packages/server/src/error
 import { CONTAINER_PREFIX, type TaskInfo } from "../../packages/server/src/runtime/runtime.js";
 import { SandboxRuntime } from "../../packages/server/src/runtime/sandbox/index.js";
 import { AGENT_BUNDLE } from "../support/agent-process.js";
-import { botSpec, Janitor, makeHome, waitForAgent } from "./support.js";
+import { botSpec, closeSandbox, Janitor, openSandbox, waitForAgent } from "./support.js";
 
 const run = promisify(execFile);
 const START_BOT = fileURLToPath(new URL("./fixtures/start-bot.ts", import.meta.url));
@@ -40,13 +40,9 @@ describe("sandbox tasks", () => {
   };
 
   before(async () => {
-    home = await makeHome();
-    runtime = new SandboxRuntime({ home, agentBundle: AGENT_BUNDLE });
+    ({ home, runtime } = await openSandbox());
   });
-  after(async () => {
-    await janitor.cleanUp();
-    await rm(home, { recursive: true, force: true });
-  });
+  after(() => closeSandbox(janitor, home));
 
   it("refuses to start without bubblewrap and says how to install it", () => {
     assert.throws(

@@ -11,12 +11,26 @@ import {
   type ContainerRuntime,
   type ContainerSpec,
 } from "../../packages/server/src/runtime/runtime.js";
+import { SandboxRuntime } from "../../packages/server/src/runtime/sandbox/index.js";
+import { AGENT_BUNDLE } from "../support/agent-process.js";
 
 const run = promisify(execFile);
 
 /** A fresh botbox home. Short on purpose: the agent socket path must fit in 108 bytes. */
 export async function makeHome(): Promise<string> {
   return mkdtemp("/tmp/bbx-");
+}
+
+/** A sandbox runtime in a fresh home, for one suite's `before`. */
+export async function openSandbox(): Promise<{ home: string; runtime: SandboxRuntime }> {
+  const home = await makeHome();
+  return { home, runtime: new SandboxRuntime({ home, agentBundle: AGENT_BUNDLE }) };
+}
+
+/** The suite's `after`: every bot it started, then its home. */
+export async function closeSandbox(janitor: Janitor, home: string): Promise<void> {
+  await janitor.cleanUp();
+  await rm(home, { recursive: true, force: true });
 }
 
 export function botSpec(overrides: Partial<ContainerSpec> = {}): ContainerSpec {
