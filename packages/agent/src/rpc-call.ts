@@ -7,6 +7,7 @@ import {
   type handleServerStreamingCall,
   type handleUnaryCall,
   type Metadata,
+  type sendUnaryData,
   type ServerDuplexStream,
   type ServerReadableStream,
   type ServerUnaryCall,
@@ -63,27 +64,8 @@ export function unary<Req, Res>(
   pathOf: (request: Req) => string | undefined,
   handle: (request: Req) => Promise<Res>,
 ): handleUnaryCall<Req, Res> {
-  return (call: ServerUnaryCall<Req, Res>, callback) => {
-    const started = process.hrtime.bigint();
-    const log: CallLog = { path: pathOf(call.request) };
-    const denied = checkToken(policy, call.metadata);
-    if (denied) {
-      logCall(policy, method, started, log, denied.code);
-      callback(denied);
-      return;
-    }
-    handle(call.request).then(
-      (response) => {
-        logCall(policy, method, started, log, status.OK);
-        callback(null, response);
-      },
-      (error: unknown) => {
-        const failure = toStatus(error, policy.logger, method);
-        logCall(policy, method, started, log, failure.code);
-        callback(failure);
-      },
-    );
-  };
+  return (call: ServerUnaryCall<Req, Res>, callback) =>
+    answer(policy, method, call, { path: pathOf(call.request) }, () => handle(call.request), callback);
 }
 
 export function clientStream<Req, Res>(
@@ -92,26 +74,38 @@ export function clientStream<Req, Res>(
   handle: (call: ServerReadableStream<Req, Res>, log: CallLog) => Promise<Res>,
 ): handleClientStreamingCall<Req, Res> {
   return (call, callback) => {
-    const started = process.hrtime.bigint();
     const log: CallLog = {};
-    const denied = checkToken(policy, call.metadata);
-    if (denied) {
-      logCall(policy, method, started, log, denied.code);
-      callback(denied);
-      return;
-    }
-    handle(call, log).then(
-      (response) => {
-        logCall(policy, method, started, log, status.OK);
-        callback(null, response);
-      },
-      (error: unknown) => {
-        const failure = call.cancelled ? cancelledStatus : toStatus(error, policy.logger, method);
-        logCall(policy, method, started, log, failure.code);
-        callback(failure);
-      },
-    );
+    answer(policy, method, call, log, () => handle(call, log), callback);
   };
+}
+
+/** Calls that end with one response: check the token, run, log, answer. */
+function answer<Res>(
+  policy: CallPolicy,
+  method: string,
+  call: { metadata: Metadata; cancelled: boolean },
+  log: CallLog,
+  work: () => Promise<Res>,
+  callback: sendUnaryData<Res>,
+): void {
+  const started = process.hrtime.bigint();
+  const denied = checkToken(policy, call.metadata);
+  if (denied) {
+    logCall(policy, method, started, log, denied.code);
+    callback(denied);
+    return;
+  }
+  work().then(
+    (response) => {
+      logCall(policy, method, started, log, status.OK);
+      callback(null, response);
+    },
+    (error: unknown) => {
+      const failure = call.cancelled ? cancelledStatus : toStatus(error, policy.logger, method);
+      logCall(policy, method, started, log, failure.code);
+      callback(failure);
+    },
+  );
 }
 
 export function serverStream<Req, Res>(
