@@ -50,13 +50,16 @@ export async function benchColdStart(): Promise<Figure> {
     await writeFile(zeroScript, "0\n");
     const bare = await startHost(path.join(scratch, "b"), { agentBundle: zeroScript });
     hosts.push(bare);
-    const botbox = async (botId: string) => {
-      await host.addBot(botId);
+    // For reference: the same agent started without its V8 code cache.
+    const uncached = await startHost(path.join(scratch, "u"), { agentCodeCache: false });
+    hosts.push(uncached);
+    const botbox = async (botId: string, subjectHost = host) => {
+      await subjectHost.addBot(botId);
       const elapsed = await time(async () => {
-        const state = await host.manager.start(botId);
+        const state = await subjectHost.manager.start(botId);
         if (!state.taskRunning) throw new Error(`${botId} is not running after start`);
       });
-      await host.manager.deleteContainer(botId);
+      await subjectHost.manager.deleteContainer(botId);
       return elapsed;
     };
     const sandboxedNode = async (botId: string) => {
@@ -82,17 +85,20 @@ export async function benchColdStart(): Promise<Figure> {
     // The first start stages node and the agent and makes the default image.
     for (let i = 0; i < WARM_UP; i++) {
       await botbox(`warm-${i}`);
+      await botbox(`warm-u-${i}`, uncached);
       await sandboxedNode(`warm-${i}`);
       await plainNode();
     }
     const subject: number[] = [];
     const baseline: number[] = [];
     const plain: number[] = [];
+    const withoutCache: number[] = [];
     // Interleaved, so drift in machine load hits both sides alike.
     for (let i = 0; i < BOTS; i++) {
       subject.push(await botbox(`cold-${i}`));
       baseline.push(await sandboxedNode(`cold-${i}`));
       plain.push(await plainNode());
+      withoutCache.push(await botbox(`cold-u-${i}`, uncached));
     }
     const p50 = percentile(subject, 50);
     const ratio = p50 / percentile(baseline, 50);
@@ -103,6 +109,7 @@ export async function benchColdStart(): Promise<Figure> {
       `cold start: baseline node -e 0 through SandboxRuntime.startTask (same bwrap flags) ${summary(baseline)}`,
     );
     console.log(`cold start: for reference, plain spawn of node -e 0 ${summary(plain)}`);
+    console.log(`cold start: for reference, manager.start without the agent's code cache ${summary(withoutCache)}`);
     return report({
       bench: "cold start",
       figure: `create + start until Info p50 ${ms(p50)}; node -e 0 in the same sandbox p50 ${ms(percentile(baseline, 50))}; plain node -e 0 p50 ${ms(percentile(plain, 50))} (${BOTS} bots)`,

@@ -88,9 +88,16 @@ export interface Host {
   close(): Promise<void>;
 }
 
-export async function startHost(home: string, options: { agentBundle?: string } = {}): Promise<Host> {
+export async function startHost(
+  home: string,
+  options: { agentBundle?: string; agentCodeCache?: boolean } = {},
+): Promise<Host> {
   await mkdir(home, { recursive: true, mode: 0o700 });
-  const runtime = new SandboxRuntime({ home, agentBundle: options.agentBundle ?? AGENT_BUNDLE });
+  const runtime = new SandboxRuntime({
+    home,
+    agentBundle: options.agentBundle ?? AGENT_BUNDLE,
+    agentCodeCache: options.agentCodeCache,
+  });
   const store = await openStore({ sqlitePath: path.join(home, "botbox.db") });
   const manager = new BotManager({
     runtime,

@@ -12,9 +12,7 @@ import { build } from "esbuild";
 
 const { version } = JSON.parse(await readFile(new URL("package.json", import.meta.url), "utf8"));
 
-await build({
-  entryPoints: [new URL("src/main.ts", import.meta.url).pathname],
-  outfile: new URL("dist/agent.js", import.meta.url).pathname,
+const common = {
   bundle: true,
   platform: "node",
   target: "node20",
@@ -22,8 +20,19 @@ await build({
   minify: true,
   sourcemap: false,
   legalComments: "eof",
+  logLevel: "warning",
+};
+await build({
+  ...common,
+  entryPoints: [new URL("src/main.ts", import.meta.url).pathname],
+  outfile: new URL("dist/agent.js", import.meta.url).pathname,
   define: { __BOTBOX_AGENT_VERSION__: JSON.stringify(version) },
   banner: { js: "#!/usr/bin/env node" },
-  logLevel: "warning",
+});
+// The sandbox runtime starts the agent through this loader with a V8 code cache.
+await build({
+  ...common,
+  entryPoints: [new URL("src/code-cache-start.ts", import.meta.url).pathname],
+  outfile: new URL("dist/agent-start.js", import.meta.url).pathname,
 });
 await writeFile(new URL("dist/package.json", import.meta.url), `${JSON.stringify({ type: "commonjs" })}\n`);

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { once } from "node:events";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -11,7 +13,9 @@ import { promisify } from "node:util";
 import { ConflictError, UnavailableError } from "../../packages/server/src/errors.js";
 import { CONTAINER_PREFIX, type TaskInfo } from "../../packages/server/src/runtime/runtime.js";
 import { SandboxRuntime } from "../../packages/server/src/runtime/sandbox/index.js";
+import { botPaths } from "../../packages/server/src/runtime/sandbox/layout.js";
 import { AGENT_BUNDLE } from "../support/agent-process.js";
+import { followJsonLines } from "../support/json-lines.js";
 import { botSpec, closeSandbox, Janitor, openSandbox, waitForAgent } from "./support.js";
 
 const run = promisify(execFile);
@@ -150,5 +154,42 @@ describe("sandbox tasks", () => {
       after.filter((entry) => entry.state === "Z"),
       [],
     );
+  });
+
+  it("the agent starts with the host-made V8 code cache, and V8 accepts it inside the sandbox", async () => {
+    const { spec } = await startBot();
+    const cache = await stat(path.join(home, "opt", "botbox", "agent.js.cache"));
+    assert.ok(cache.size > 100_000, `cache of ${cache.size} bytes`);
+    const { stdout } = await run("ps", ["-o", "args=", "--ppid", String((await runtime.taskInfo(spec.id)).pid)]);
+    assert.match(stdout, /\/opt\/botbox\/agent-start\.js/);
+    const log = await readFile(botPaths(home, spec.botId).log, "utf8");
+    assert.match(log, /agent listening/);
+    assert.doesNotMatch(log, /code cache rejected/);
+  });
+
+  it("a cache V8 does not accept is reported, and the agent starts without it", async () => {
+    const scratch = await mkdtemp(path.join(tmpdir(), "bbx-cache-"));
+    try {
+      const bogus = path.join(scratch, "bogus.cache");
+      await writeFile(bogus, Buffer.alloc(4096, 7));
+      const socket = path.join(scratch, "agent.sock");
+      const child = spawn(process.execPath, [path.join(path.dirname(AGENT_BUNDLE), "agent-start.js")], {
+        env: {
+          MCP_LISTEN_ADDR: `unix:${socket}`,
+          BOTBOX_DATA_DIR: path.join(scratch, "data"),
+          BOTBOX_TEMPLATE_DIR: path.join(scratch, "none"),
+          BOTBOX_BOT_ID: "cache-test",
+          BOTBOX_AGENT_CODE_CACHE: bogus,
+        },
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      const lines = followJsonLines(child.stderr, () => undefined);
+      while (!lines.some((line) => line.msg === "agent listening")) await sleep(10);
+      child.kill("SIGTERM");
+      await once(child, "exit");
+      assert.ok(lines.some((line) => line.msg === "code cache rejected" && line.cache === bogus));
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
   });
 });

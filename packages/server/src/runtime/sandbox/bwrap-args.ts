@@ -5,7 +5,8 @@
  *                     a generated /etc, never the host's own /etc)
  *   /data /app /tmp /root /home   its writable state
  *   /run/botbox       its socket folder: the host dials agent.sock there
- *   /opt/botbox       agent.js and node, read-only; /opt/mcp-template too
+ *   /opt/botbox       agent.js, its code cache and node, read-only;
+ *                     /opt/mcp-template too
  *   /proc /dev        its own
  *
  * Nothing else of the host exists inside: not botbox's home, not other bots.
@@ -17,6 +18,7 @@ import { lstat, readlink, realpath } from "node:fs/promises";
 import path from "node:path";
 
 import type { NetworkMode } from "../runtime.js";
+import { CODE_CACHE_FILE } from "./code-cache.js";
 import type { SandboxImage } from "./images/image-store.js";
 import { STATE_FOLDERS } from "./layout.js";
 import type { StagedFiles } from "./staging.js";
@@ -52,7 +54,7 @@ export async function bwrapArgs(plan: SandboxPlan): Promise<string[]> {
     args.push("--ro-bind", path.join(plan.etcDir, name), `/etc/${name}`);
   for (const folder of STATE_FOLDERS) args.push("--bind", path.join(plan.stateDir, folder), `/${folder}`);
   args.push("--bind", plan.runDir, "/run/botbox");
-  args.push("--ro-bind", plan.staged.agent, "/opt/botbox/agent.js", "--ro-bind", plan.staged.node, "/opt/botbox/node");
+  args.push("--ro-bind", plan.staged.agentDir, "/opt/botbox");
   args.push("--ro-bind", plan.staged.templates, "/opt/mcp-template");
   if (plan.image.kind === "host") {
     // Tools expect /var/tmp; it shares the bot's /tmp.
@@ -63,7 +65,8 @@ export async function bwrapArgs(plan: SandboxPlan): Promise<string[]> {
     const loader = await hostLoader();
     args.push("--ro-bind", path.dirname(loader), "/opt/botbox/lib");
   }
-  args.push("--chdir", "/app", "--", ...(await agentCommand(plan.image)));
+  if (plan.staged.codeCache) args.push("--setenv", "BOTBOX_AGENT_CODE_CACHE", `/opt/botbox/${CODE_CACHE_FILE}`);
+  args.push("--chdir", "/app", "--", ...(await agentCommand(plan.image, plan.staged.codeCache)));
   return args;
 }
 
@@ -73,8 +76,8 @@ export async function bwrapArgs(plan: SandboxPlan): Promise<string[]> {
  * through the host's dynamic loader with the host's libraries, bound at
  * /opt/botbox/lib; the bot's own programs keep the image's.
  */
-async function agentCommand(image: SandboxImage): Promise<string[]> {
-  const command = ["/opt/botbox/node", "/opt/botbox/agent.js"];
+async function agentCommand(image: SandboxImage, codeCache: boolean): Promise<string[]> {
+  const command = ["/opt/botbox/node", codeCache ? "/opt/botbox/agent-start.js" : "/opt/botbox/agent.js"];
   if (image.kind === "host") return command;
   const loader = path.basename(await hostLoader());
   return [`/opt/botbox/lib/${loader}`, "--library-path", "/opt/botbox/lib", ...command];

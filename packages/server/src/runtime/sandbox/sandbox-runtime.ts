@@ -48,6 +48,8 @@ export interface SandboxRuntimeOptions {
   agentBundle: string;
   /** The node binary run inside; default: the server's own. */
   nodeBinary?: string;
+  /** Start agents with a V8 code cache made at staging (about 30 ms faster). Default: true. */
+  agentCodeCache?: boolean;
   /** Default: `bwrap` on PATH. */
   bwrapPath?: string;
   /** Seeded into /data at agent start; default: the agent package's templates. */
@@ -251,11 +253,16 @@ export class SandboxRuntime implements ContainerRuntime {
   }
 
   private stage(): Promise<StagedFiles> {
-    this.staged ??= stageFiles(this.home, {
-      agentBundle: this.options.agentBundle,
-      nodeBinary: this.options.nodeBinary ?? process.execPath,
-      templateDir: this.options.templateDir ?? DEFAULT_TEMPLATES,
-    }).catch((error: unknown) => {
+    this.staged ??= stageFiles(
+      this.home,
+      {
+        agentBundle: this.options.agentBundle,
+        nodeBinary: this.options.nodeBinary ?? process.execPath,
+        templateDir: this.options.templateDir ?? DEFAULT_TEMPLATES,
+        codeCache: this.options.agentCodeCache ?? true,
+      },
+      this.options.logger,
+    ).catch((error: unknown) => {
       this.staged = undefined;
       throw error;
     });

@@ -1,17 +1,23 @@
 /**
- * Copies of the agent bundle, the node binary and the templates under
- * `<home>/opt/`. bwrap runs as the bot's unprivileged uid and can only bind
+ * Copies of the agent bundle, its code-cache loader, the node binary and the
+ * templates under `<home>/opt/`; the folder `<home>/opt/botbox` is what a
+ * bot sees, read-only, at /opt/botbox. bwrap runs as the bot's unprivileged uid and can only bind
  * what that uid can reach; the originals may sit under a folder it cannot
  * enter (e.g. /root/.nvm). A hard link costs nothing when the file system
  * allows it; otherwise the file is copied once and refreshed when it changes.
  */
 import { createHash, randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { chmod, copyFile, link, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 
+import { ensureCodeCache } from "./code-cache.js";
+
 export interface StagedFiles {
-  agent: string;
-  node: string;
+  /** Bound at /opt/botbox: node, agent.js, and agent-start.js + agent.js.cache when there is a cache. */
+  agentDir: string;
+  /** The agent starts through agent-start.js with the V8 code cache. */
+  codeCache: boolean;
   templates: string;
 }
 
@@ -19,17 +25,34 @@ export interface StagingSources {
   agentBundle: string;
   nodeBinary: string;
   templateDir: string;
+  /** Make and use a V8 code cache for the agent when its loader is there. */
+  codeCache: boolean;
 }
 
-export async function stageFiles(home: string, sources: StagingSources): Promise<StagedFiles> {
+export async function stageFiles(
+  home: string,
+  sources: StagingSources,
+  logger?: { warn(fields: object, message: string): void },
+): Promise<StagedFiles> {
   const folder = path.join(home, "opt");
-  await mkdir(folder, { recursive: true, mode: 0o755 });
-  await chmod(folder, 0o755);
-  const agent = path.join(folder, "agent.js");
-  const node = path.join(folder, "node");
+  const agentDir = path.join(folder, "botbox");
+  // lib/ is the mount point of the host's loader and libraries for imported images.
+  await mkdir(path.join(agentDir, "lib"), { recursive: true, mode: 0o755 });
+  await Promise.all([folder, agentDir].map((dir) => chmod(dir, 0o755)));
+  const node = path.join(agentDir, "node");
+  const agent = path.join(agentDir, "agent.js");
   await stageFile(sources.agentBundle, agent, 0o644);
   await stageFile(sources.nodeBinary, node, 0o755);
-  return { agent, node, templates: await stageFolder(sources.templateDir, folder) };
+  const loader = path.join(path.dirname(sources.agentBundle), "agent-start.js");
+  let codeCache = false;
+  if (sources.codeCache && existsSync(loader)) {
+    await stageFile(loader, path.join(agentDir, "agent-start.js"), 0o644);
+    codeCache = await ensureCodeCache(agentDir).catch((error: unknown) => {
+      logger?.warn({ err: error }, "no V8 code cache for the agent: bots start without one");
+      return false;
+    });
+  }
+  return { agentDir, codeCache, templates: await stageFolder(sources.templateDir, folder) };
 }
 
 async function stageFile(source: string, target: string, mode: number): Promise<void> {

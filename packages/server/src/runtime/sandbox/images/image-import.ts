@@ -39,7 +39,7 @@ const FINISH_ROOTFS = `cd /target
 find . -xdev \\( -type b -o -type c \\) -exec rm -f {} +
 find . -xdev -type f -perm /6000 -exec chmod ug-s {} +
 mkdir -p data app tmp root home proc dev etc run/botbox opt/botbox/lib opt/mcp-template
-for f in etc/hosts etc/hostname etc/resolv.conf opt/botbox/agent.js opt/botbox/node; do
+for f in etc/hosts etc/hostname etc/resolv.conf; do
   if [ -L "$f" ]; then rm -f "$f"; fi
   [ -e "$f" ] || : > "$f"
 done`;
