@@ -8,6 +8,7 @@ import { botTests } from "./suite-bots.js";
 import { cascadeTests } from "./suite-cascade.js";
 import { containerTests } from "./suite-containers.js";
 import { eventTests } from "./suite-events.js";
+import { mcpServerTests } from "./suite-mcp-servers.js";
 import { migrationTests } from "./suite-migrations.js";
 import { tokenTests } from "./suite-tokens.js";
 import { versionTests } from "./suite-versions.js";
@@ -23,6 +24,7 @@ export function runStoreSuite(name: string, target: () => StoreTarget, options: 
     versionTests(chosen);
     eventTests(chosen);
     tokenTests(chosen);
+    mcpServerTests(chosen);
     cascadeTests(chosen);
   });
 }

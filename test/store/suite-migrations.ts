@@ -5,12 +5,21 @@ import { openStore, revertStoreMigrations } from "../../packages/server/src/stor
 import { rejectsWith, withStore } from "./harness.js";
 import type { StoreTarget } from "./targets.js";
 
-const ALL_TABLES = ["api_tokens", "bots", "container_versions", "containers", "lifecycle_events", "snapshots"];
+const ALL_TABLES = [
+  "api_tokens",
+  "bots",
+  "container_versions",
+  "containers",
+  "lifecycle_events",
+  "mcp_servers",
+  "snapshots",
+];
 const MIGRATIONS = [
   "0001_bots_and_containers",
   "0002_snapshots_and_versions",
   "0003_lifecycle_events",
   "0004_api_tokens",
+  "0005_mcp_servers",
 ];
 
 export function migrationTests(target: StoreTarget): void {
@@ -39,7 +48,10 @@ export function migrationTests(target: StoreTarget): void {
       const database = await target.fresh();
       try {
         await (await openStore(database.options)).close();
-        assert.deepEqual(await revertStoreMigrations(database.options), ["0004_api_tokens"]);
+        assert.deepEqual(await revertStoreMigrations(database.options, { steps: 2 }), [
+          "0005_mcp_servers",
+          "0004_api_tokens",
+        ]);
         assert.deepEqual(await database.tables(), [
           "bots",
           "container_versions",

@@ -146,6 +146,29 @@ const steps: Record<string, { up: Step; down: Step }> = {
       await db.schema.dropTable("api_tokens").execute();
     },
   },
+
+  "0005_mcp_servers": {
+    async up(db, dialect) {
+      const t = columnTypes(dialect);
+      // A bot's configured stdio MCP servers (spec 6.3, federation), run inside its workspace.
+      await db.schema
+        .createTable("mcp_servers")
+        .addColumn("bot_id", "text", (c) => c.notNull().references("bots.id").onDelete("cascade"))
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("command", "text", (c) => c.notNull())
+        .addColumn("args", t.json, (c) => c.notNull())
+        .addColumn("env", t.json, (c) => c.notNull())
+        .addColumn("cwd", "text", (c) => c.notNull().defaultTo(""))
+        .addColumn("enabled", t.bool, (c) => c.notNull().defaultTo(sql`true`))
+        .addColumn("created_at", t.timestamp, (c) => c.notNull().defaultTo(t.now))
+        .addColumn("updated_at", t.timestamp, (c) => c.notNull().defaultTo(t.now))
+        .addPrimaryKeyConstraint("mcp_servers_pk", ["bot_id", "name"])
+        .execute();
+    },
+    async down(db) {
+      await db.schema.dropTable("mcp_servers").execute();
+    },
+  },
 };
 
 /** The migrations in Kysely's shape, bound to one dialect. Names sort in order of application. */

@@ -5,6 +5,7 @@ import { connect, type StoreOptions } from "./connect.js";
 import { createContainerStore } from "./containers.js";
 import { createContext } from "./context.js";
 import { createEventStore } from "./events.js";
+import { createMcpServerStore } from "./mcp-servers.js";
 import { migrateDown, migrateToLatest } from "./migrate.js";
 import { createSnapshotStore } from "./snapshots.js";
 import type { Store } from "./store.js";
@@ -34,6 +35,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     ...createVersionStore(ctx),
     ...createEventStore(ctx),
     ...createTokenStore(ctx),
+    ...createMcpServerStore(ctx),
     close: () => (closing ??= db.destroy()),
   };
 }

@@ -77,6 +77,20 @@ export interface ApiTokensTable {
   revoked_at: NullableTimestamp;
 }
 
+export interface McpServersTable {
+  bot_id: string;
+  name: string;
+  command: string;
+  /** JSON array of strings. */
+  args: Json;
+  /** JSON object of string values. */
+  env: Json;
+  cwd: string;
+  enabled: Bool;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   bots: BotsTable;
   containers: ContainersTable;
@@ -84,6 +98,7 @@ export interface Database {
   container_versions: ContainerVersionsTable;
   lifecycle_events: LifecycleEventsTable;
   api_tokens: ApiTokensTable;
+  mcp_servers: McpServersTable;
 }
 
 export type Db = Kysely<Database>;
