@@ -1,0 +1,86 @@
+import type { AgentClient } from "../client/index.js";
+import { boundedInteger, optionalBoolean, ToolArgumentError, trimmedString } from "./args.js";
+import { JOBS_TAIL_DEFAULTS } from "./descriptors.js";
+import { type JobReport, jobsDirOf, runForeground, startBackgroundJob } from "./jobs.js";
+import { pruneToolOutput } from "./prune.js";
+import { toolResult } from "./results.js";
+import type { ToolHandler, ToolSettings } from "./tool-handler.js";
+
+export const STDOUT_LABEL = "tool result (exec stdout)";
+export const STDERR_LABEL = "tool result (exec stderr)";
+
+const DEFAULT_TAIL = { lines: JOBS_TAIL_DEFAULTS.lines, bytes: JOBS_TAIL_DEFAULTS.bytes };
+
+/**
+ * Spec 5.3 exec, plus a timeout argument (the original fixed 30 s), background
+ * jobs, and a foreground command that outlives its timeout moved to the
+ * background instead of killed (jobs.ts).
+ */
+export const execTool: ToolHandler = (args, settings) => {
+  const command = trimmedString(args, "command");
+  if (command === "") throw new ToolArgumentError("command is required");
+  // Not normalised, as in the original: the agent resolves it (relative ones under the data folder).
+  const workDir = trimmedString(args, "work_dir") || settings.dataDir;
+  const { defaultSeconds, maxSeconds } = settings.execTimeout;
+  const timeout = boundedInteger(args, "timeout", { min: 1, max: maxSeconds, unit: "seconds" });
+  const background = optionalBoolean(args, "background") ?? false;
+  if (background && timeout !== undefined) {
+    throw new ToolArgumentError("invalid timeout: a background job runs until it ends or is killed; omit timeout");
+  }
+  if (background) return (client) => startInBackground(client, command, workDir);
+  return (client) => runInForeground(client, command, workDir, timeout ?? defaultSeconds, settings);
+};
+
+async function startInBackground(client: AgentClient, command: string, workDir: string) {
+  const job = await startBackgroundJob(client, command, workDir);
+  return toolResult({
+    job_id: job.id,
+    status: job.status,
+    pid: job.pid,
+    log: `${await jobsDirOf(client)}/${job.id}.log`,
+    message: `started background job ${job.id}; use the jobs tool with this id to see its status and output, wait for it or kill it`,
+  });
+}
+
+async function runInForeground(
+  client: AgentClient,
+  command: string,
+  workDir: string,
+  timeoutSeconds: number,
+  settings: ToolSettings,
+) {
+  if (settings.backgroundOnTimeout) {
+    const outcome = await runForeground(client, command, workDir, timeoutSeconds, DEFAULT_TAIL);
+    if (outcome.kind === "finished") return execResult(outcome.stdout, outcome.stderr, outcome.exitCode);
+    if (outcome.kind === "moved") return movedResult(outcome.report, timeoutSeconds);
+    // Nothing ran: the job files could not be set up (a read-only data folder, no setsid).
+    settings.logger?.warn({ reason: outcome.reason }, "exec: cannot run as a job; running without move-to-background");
+  }
+  const result = await client.exec(command, { workDir, timeoutSeconds });
+  return execResult(result.stdout, result.stderr, result.exitCode);
+}
+
+function execResult(stdout: string, stderr: string, exitCode: number) {
+  // A non-zero exit is a result, not a tool error (spec 5.3).
+  return toolResult({
+    stdout: pruneToolOutput(stdout, STDOUT_LABEL),
+    stderr: pruneToolOutput(stderr, STDERR_LABEL),
+    exit_code: exitCode,
+  });
+}
+
+function movedResult({ state, stdout, stderr }: JobReport, timeoutSeconds: number) {
+  const what =
+    state.status === "running"
+      ? `the command was still running after ${timeoutSeconds}s and keeps running as background job ${state.id}`
+      : `the command ended just as its ${timeoutSeconds}s timeout hit; it is kept as job ${state.id}`;
+  return toolResult({
+    moved_to_background: true,
+    job_id: state.id,
+    status: state.status,
+    exit_code: state.exit_code,
+    stdout: pruneToolOutput(stdout, STDOUT_LABEL),
+    stderr: pruneToolOutput(stderr, STDERR_LABEL),
+    message: `${what}; output so far is shown (the tail). Use the jobs tool with id ${state.id} to see more, wait for it or kill it.`,
+  });
+}

@@ -1,0 +1,95 @@
+import type { AgentClient } from "../client/index.js";
+import { applyEdit, EditError } from "./apply-edit.js";
+import { optionalBoolean, optionalInteger, optionalString, ToolArgumentError, trimmedString } from "./args.js";
+import { READ_MAX_LINES } from "./descriptors.js";
+import { normalizePath } from "./normalize-path.js";
+import { toolError, toolResult } from "./results.js";
+import type { ToolHandler } from "./tool-handler.js";
+
+/** Spec 1.4's probe: a NUL byte in the first 8 KiB marks a file as binary. */
+const BINARY_PROBE_BYTES = 8192;
+
+export const readTool: ToolHandler = (args, { dataDir }) => {
+  const path = requirePath(args, dataDir);
+  const lineOffset = optionalInteger(args, "line_offset") ?? 1;
+  if (lineOffset < 1) throw new ToolArgumentError("line_offset must be >= 1");
+  const lineCount = optionalInteger(args, "n_lines") ?? READ_MAX_LINES;
+  if (lineCount < 1) throw new ToolArgumentError("n_lines must be >= 1");
+  return async (client) => {
+    const page = await client.readFile(path, { lineOffset, lineCount: Math.min(lineCount, READ_MAX_LINES) });
+    if (page.binary) return toolError("file appears to be binary. Read tool only supports text files");
+    return toolResult({ content: page.content, total_lines: page.totalLines });
+  };
+};
+
+export const writeTool: ToolHandler = (args, { dataDir }) => {
+  const path = requirePath(args, dataDir);
+  // Not trimmed: a file's trailing newline is part of it (spec 12.2).
+  const content = optionalString(args, "content");
+  if (content === undefined) throw new ToolArgumentError("content is required (use an empty string for an empty file)");
+  return async (client) => {
+    await client.writeFile(path, content);
+    return toolResult({ ok: true });
+  };
+};
+
+export const listTool: ToolHandler = (args, { dataDir }) => {
+  const path = normalizePath(trimmedString(args, "path"), dataDir) || ".";
+  const recursive = optionalBoolean(args, "recursive") ?? false;
+  return async (client) => {
+    const entries = await client.listDir(path, { recursive });
+    return toolResult({
+      path,
+      entries: entries.map((entry) => ({
+        path: entry.path,
+        is_dir: entry.isDir,
+        size: entry.size,
+        mode: entry.mode,
+        mod_time: entry.modTime,
+      })),
+    });
+  };
+};
+
+export const editTool: ToolHandler = (args, { dataDir }) => {
+  const path = normalizePath(trimmedString(args, "path"), dataDir);
+  // Not trimmed: whitespace and newlines are part of what is matched and written.
+  const oldText = optionalString(args, "old_text") ?? "";
+  const newText = optionalString(args, "new_text");
+  if (path === "" || oldText === "" || newText === undefined) {
+    throw new ToolArgumentError("path, old_text and new_text are required");
+  }
+  return async (client) => {
+    // EditError reaches the LLM as a tool error, like every failure.
+    const edited = applyEdit(decodeText(await readWhole(client, path), path), path, oldText, newText);
+    await client.writeFile(path, edited);
+    return toolResult({ ok: true });
+  };
+};
+
+function requirePath(args: Record<string, unknown>, dataDir: string): string {
+  const path = normalizePath(trimmedString(args, "path"), dataDir);
+  if (path === "") throw new ToolArgumentError("path is required");
+  return path;
+}
+
+async function readWhole(client: AgentClient, path: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of await client.readRaw(path)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Edits rewrite the file, so it must be text that survives decoding: invalid
+ * UTF-8 would come back as U+FFFD everywhere, not just in the edited region.
+ */
+function decodeText(bytes: Buffer, path: string): string {
+  if (bytes.subarray(0, BINARY_PROBE_BYTES).includes(0)) {
+    throw new EditError("file appears to be binary. Edit tool only supports text files");
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new EditError(`${path} is not valid UTF-8 text. Edit tool only supports text files`);
+  }
+}

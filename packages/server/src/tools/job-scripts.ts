@@ -1,0 +1,161 @@
+import { shellQuote as q } from "./shell-quote.js";
+
+/**
+ * The POSIX sh scripts behind jobs (see jobs.ts for the design), one Exec
+ * each. Scripts that run in the user's work dir get absolute job file paths;
+ * the others run in the data folder and use relative ones.
+ *
+ * Process spawns dominate their cost (several ms each on a loaded or
+ * sandboxed machine), so the foreground path spawns only what it must and
+ * uses shell builtins for the rest: the exit code is recorded in a file's
+ * name (creating a name is atomic, with no temp file and no `mv` process);
+ * the pid is read from the meta JSON by parameter expansion; empty output
+ * files are not `cat`; cleanup runs detached from the wrapper.
+ */
+export const JOBS_DIR = ".botbox/jobs";
+/** A wrapper that could not prepare the job files exits with this and runs nothing. */
+export const SETUP_FAILED_EXIT = 97;
+
+export interface TailLimits {
+  lines: number;
+  bytes: number;
+}
+
+/**
+ * The job itself, run by `setsid /bin/sh -c`, like the agent runs commands, in its own session and process group.
+ * `eval` in a subshell contains the command's `exit` and syntax errors, so the
+ * exit code is always recorded, as the empty file `<id>.exit-<code>`.
+ */
+export function runnerScript(command: string, prefix: string): string {
+  return `(eval ${q(command)}); c=$?; : >${q(prefix)}.exit-"$c"; exit "$c"`;
+}
+
+function setupScript(jobsDir: string): string {
+  return [
+    `[ -d ${q(jobsDir)} ] || mkdir -p ${q(jobsDir)} || exit ${SETUP_FAILED_EXIT}`,
+    `command -v setsid >/dev/null 2>&1 || { echo 'botbox: setsid is not installed' >&2; exit ${SETUP_FAILED_EXIT}; }`,
+  ].join("\n");
+}
+
+/** Starts a job writing stdout and stderr together to <id>.log; prints its pid. */
+export function backgroundScript(command: string, jobsDir: string, id: string): string {
+  const prefix = `${jobsDir}/${id}`;
+  return [
+    setupScript(jobsDir),
+    `setsid /bin/sh -c ${q(runnerScript(command, prefix))} >${q(`${prefix}.log`)} 2>&1 </dev/null &`,
+    `echo "$!"`,
+  ].join("\n");
+}
+
+/**
+ * Runs a command as a job and waits for it: prints the pid, then the exit
+ * code, then the job's stdout (and its stderr on stderr), and removes the
+ * files. If the Exec's timeout kills this wrapper first, the job lives on
+ * with its files; the missing exit-code line tells the caller so.
+ */
+export function foregroundScript(command: string, jobsDir: string, id: string): string {
+  const prefix = `${jobsDir}/${id}`;
+  const out = q(`${prefix}.out`);
+  const err = q(`${prefix}.err`);
+  return [
+    setupScript(jobsDir),
+    `setsid /bin/sh -c ${q(runnerScript(command, prefix))} >${out} 2>${err} </dev/null &`,
+    `p=$!`,
+    `echo "$p"`,
+    `wait "$p"`,
+    `echo "$?"`,
+    `[ -s ${out} ] && cat ${out}`,
+    `[ -s ${err} ] && cat ${err} >&2`,
+    // Detached from the Exec's pipes, so the call ends without waiting for it.
+    `rm -f ${out} ${err} ${q(prefix)}.exit-* </dev/null >/dev/null 2>&1 &`,
+    `exit 0`,
+  ].join("\n");
+}
+
+/**
+ * True while any process of group $1 is alive. Zombies do not count: where
+ * PID 1 does not reap, a finished job's processes linger as zombies, which
+ * `kill -0` would call alive. Falls back to `kill -0` without /proc.
+ */
+const GROUP_ALIVE = `group_alive() {
+  g=$1
+  if [ -r /proc/self/stat ]; then
+    for s in /proc/[0-9]*/stat; do
+      read -r l 2>/dev/null <"$s" || continue
+      set -- \${l##*") "}
+      [ "$3" = "$g" ] && [ "$1" != Z ] && [ "$1" != X ] && return 0
+    done
+    return 1
+  fi
+  kill -s 0 -- "-$g" 2>/dev/null
+}`;
+
+/** Sets e to the recorded exit of job $1 ("<code>" or "<code>-killed"), or "". */
+const EXIT_OF = `exit_of() {
+  e=
+  for x in "$1".exit-*; do [ -e "$x" ] && { e=\${x#"$1".exit-}; return; }; done
+}`;
+
+/** Sets p to the pid in job $1's meta JSON, whose first key is "pid". */
+const PID_OF = `pid_of() {
+  p=; j=; read -r j <"$1.json" || [ -n "$j" ] || return 1
+  p=\${j#*'"pid":'}; p=\${p%%[!0-9]*}
+}`;
+
+/**
+ * For each job, one line: id, 1 if running, the recorded exit, the meta JSON,
+ * tab-separated. The exit is looked up again after a failed liveness check,
+ * since a job records it just before it ends.
+ */
+function statusLoop(ids: readonly string[] | "all"): string {
+  const files = ids === "all" ? "job-*.json" : ids.map((id) => q(`${id}.json`)).join(" ");
+  return `for m in ${files}; do
+  [ -f "$m" ] || continue
+  i=\${m%.json}
+  pid_of "$i" || continue
+  exit_of "$i"
+  a=0
+  if [ -z "$e" ]; then
+    if [ -n "$p" ] && group_alive "$p"; then a=1; else exit_of "$i"; fi
+  fi
+  printf '%s\\t%s\\t%s\\t%s\\n' "$i" "$a" "$e" "$j"
+done`;
+}
+
+const prelude = [`cd ${JOBS_DIR} 2>/dev/null || exit 0`, GROUP_ALIVE, EXIT_OF, PID_OF].join("\n");
+
+/** Status lines of some or all jobs. Runs in the data folder. */
+export function statusScript(ids: readonly string[] | "all"): string {
+  return [prelude, statusLoop(ids)].join("\n");
+}
+
+/**
+ * One job's status line, then the tail of its output: <id>.log on stdout for a
+ * background job; <id>.out on stdout and <id>.err on stderr for a foreground
+ * command moved to the background.
+ */
+export function reportScript(id: string, tail: TailLimits): string {
+  const tailOf = (file: string) => `tail -n ${tail.lines} ${q(file)} 2>/dev/null | tail -c ${tail.bytes}`;
+  return [
+    statusScript([id]),
+    `if [ -f ${q(`${id}.log`)} ]; then ${tailOf(`${id}.log`)}`,
+    `else ${tailOf(`${id}.out`)}; { ${tailOf(`${id}.err`)}; } >&2; fi`,
+  ].join("\n");
+}
+
+/**
+ * Kills every process of the job's group (the job started its own session,
+ * so nothing else shares it), waits up to ~2 s until they are gone, and
+ * records 137 (128 + SIGKILL) unless the job recorded its own exit first.
+ */
+export function killScript(id: string): string {
+  return [
+    prelude,
+    `if pid_of ${q(id)} && [ -n "$p" ] && group_alive "$p"; then`,
+    `  kill -s KILL -- "-$p" 2>/dev/null`,
+    `  n=0; while group_alive "$p" && [ "$n" -lt 200 ]; do n=$((n + 1)); sleep 0.01; done`,
+    `  exit_of ${q(id)}; [ -n "$e" ] || : >${q(`${id}.exit-137-killed`)}`,
+    `fi`,
+    statusLoop([id]),
+  ].join("\n");
+}

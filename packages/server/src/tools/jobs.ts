@@ -1,0 +1,218 @@
+/**
+ * Background jobs: commands that outlive the tool call that started them.
+ *
+ * Why this shape: the agent's Exec ties a command to its call; a timeout or
+ * cancel kills the command's whole process group. A job therefore runs under
+ * `setsid`, in a session and process group of its own that the Exec's kill
+ * does not reach, and `kill -- -<pid>` still reaches all of the job. Its
+ * output goes to files, not to the Exec's pipes, so it survives the call and
+ * can be read later. Everything lives in `.botbox/jobs/` under the data
+ * folder (`<id>.json` meta, `<id>.log` or `.out`/`.err`, the exit marker
+ * `<id>.exit-<code>`), so jobs survive a server restart and work wherever the
+ * agent runs; no state is kept on the host. A job's state is derived from
+ * files plus liveness: an exit marker (created whole, in one step, by the job
+ * or by a kill) means ended, else a live, non-zombie process in its group
+ * means running, else "lost".
+ *
+ * A foreground exec runs the same way but its wrapper waits for the job and
+ * relays its output in the same Exec, so a command that finishes in time
+ * costs one round trip and leaves nothing behind; one that hits the timeout
+ * only loses its wrapper and carries on as a job (job-scripts.ts).
+ */
+import { randomBytes } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+
+import type { AgentClient } from "../client/index.js";
+import { NotFoundError } from "../errors.js";
+import { ToolArgumentError } from "./args.js";
+import { decodeTail, execBytes } from "./exec-bytes.js";
+import {
+  backgroundScript,
+  foregroundScript,
+  JOBS_DIR,
+  killScript,
+  reportScript,
+  SETUP_FAILED_EXIT,
+  statusScript,
+  type TailLimits,
+} from "./job-scripts.js";
+
+export interface JobMeta {
+  /** First in the JSON: the scripts read it with a prefix match (job-scripts.ts). */
+  pid: number;
+  id: string;
+  command: string;
+  work_dir: string;
+  started_at: string;
+  /** "combined": stdout and stderr in <id>.log; "split": <id>.out and <id>.err (a moved foreground command). */
+  streams: "combined" | "split";
+}
+
+export type JobStatus = "running" | "exited" | "killed" | "lost";
+
+export interface JobState extends JobMeta {
+  status: JobStatus;
+  /** Null while running, and for a job that ended without recording one. */
+  exit_code: number | null;
+}
+
+export interface JobReport {
+  state: JobState;
+  /** Tail of <id>.log (combined), or of <id>.out (split). */
+  stdout: string;
+  /** Tail of <id>.err (split only). */
+  stderr: string;
+}
+
+export const JOB_ID_PATTERN = /^job-[0-9a-f]{12}$/;
+
+export const newJobId = (): string => `job-${randomBytes(6).toString("hex")}`;
+
+/** Ids go into file names and scripts: only the exact generated form passes. */
+export function checkJobId(id: string): string {
+  if (!JOB_ID_PATTERN.test(id)) {
+    throw new ToolArgumentError(`invalid id: ${JSON.stringify(id)} is not a job id (job-<12 hex digits>)`);
+  }
+  return id;
+}
+
+const jobsDirs = new WeakMap<AgentClient, Promise<string>>();
+
+/** The absolute jobs folder, for scripts that run in another work dir. One Info call per client. */
+export function jobsDirOf(client: AgentClient): Promise<string> {
+  let dir = jobsDirs.get(client);
+  if (!dir) {
+    dir = client.info().then((info) => `${info.dataDir.replace(/\/+$/, "")}/${JOBS_DIR}`);
+    dir.catch(() => jobsDirs.delete(client));
+    jobsDirs.set(client, dir);
+  }
+  return dir;
+}
+
+export class JobSetupError extends Error {}
+
+export async function startBackgroundJob(client: AgentClient, command: string, workDir: string): Promise<JobState> {
+  const id = newJobId();
+  const startedAt = new Date().toISOString();
+  const result = await client.exec(backgroundScript(command, await jobsDirOf(client), id), { workDir });
+  const pid = Number(result.stdout.trim());
+  if (result.exitCode !== 0 || !Number.isSafeInteger(pid) || pid <= 0) {
+    throw new JobSetupError(
+      `could not start the background job: ${result.stderr.trim() || `exit code ${result.exitCode}`}`,
+    );
+  }
+  const meta: JobMeta = { pid, id, command, work_dir: workDir, started_at: startedAt, streams: "combined" };
+  await writeMeta(client, meta);
+  return { ...meta, status: "running", exit_code: null };
+}
+
+export type ForegroundOutcome =
+  | { kind: "finished"; stdout: string; stderr: string; exitCode: number }
+  | { kind: "moved"; report: JobReport }
+  | { kind: "setup-failed"; reason: string };
+
+/** Runs a command as a job and waits for it up to the timeout (job-scripts.ts foregroundScript). */
+export async function runForeground(
+  client: AgentClient,
+  command: string,
+  workDir: string,
+  timeoutSeconds: number,
+  tail: TailLimits,
+): Promise<ForegroundOutcome> {
+  const id = newJobId();
+  const startedAt = new Date().toISOString();
+  const script = foregroundScript(command, await jobsDirOf(client), id);
+  const result = await client.exec(script, { workDir, timeoutSeconds });
+  const stdout = result.stdout;
+  const first = stdout.indexOf("\n");
+  const second = first === -1 ? -1 : stdout.indexOf("\n", first + 1);
+  const pidLine = first === -1 ? undefined : stdout.slice(0, first);
+  const codeLine = second === -1 ? undefined : stdout.slice(first + 1, second);
+  // Both lines and a clean wrapper exit: the command ended in time and its output is complete.
+  if (codeLine !== undefined && /^\d+$/.test(codeLine) && result.exitCode === 0) {
+    return { kind: "finished", stdout: stdout.slice(second + 1), stderr: result.stderr, exitCode: Number(codeLine) };
+  }
+  if (pidLine === undefined || !/^\d+$/.test(pidLine)) {
+    if (result.exitCode === SETUP_FAILED_EXIT) return { kind: "setup-failed", reason: result.stderr.trim() };
+    throw new JobSetupError(`exec failed: ${result.stderr.trim() || `exit code ${result.exitCode}`}`);
+  }
+  // The timeout killed the wrapper; the job carries on (or just ended) on its own.
+  const pid = Number(pidLine);
+  await writeMeta(client, { pid, id, command, work_dir: workDir, started_at: startedAt, streams: "split" });
+  return { kind: "moved", report: await jobReport(client, id, tail) };
+}
+
+async function writeMeta(client: AgentClient, meta: JobMeta): Promise<void> {
+  await client.writeFile(`${JOBS_DIR}/${meta.id}.json`, `${JSON.stringify(meta)}\n`);
+}
+
+/** The states of the given jobs (unknown ids are left out), or of all jobs, oldest first. */
+export async function jobStates(client: AgentClient, ids: readonly string[] | "all"): Promise<JobState[]> {
+  const result = await execBytes(client, statusScript(ids));
+  return parseStatusLines(result.stdout.toString("utf8"));
+}
+
+export async function jobReport(client: AgentClient, id: string, tail: TailLimits): Promise<JobReport> {
+  const result = await execBytes(client, reportScript(id, tail));
+  const newline = result.stdout.indexOf(10);
+  const [state] = parseStatusLines(result.stdout.toString("utf8", 0, newline === -1 ? 0 : newline));
+  if (!state) throw new NotFoundError(`job ${id} not found`);
+  return { state, stdout: decodeTail(result.stdout.subarray(newline + 1)), stderr: decodeTail(result.stderr) };
+}
+
+/** Kills the job's whole process group, then reports it like `jobReport`. */
+export async function killJob(client: AgentClient, id: string, tail: TailLimits): Promise<JobReport> {
+  const [state] = parseStatusLines((await client.exec(killScript(id))).stdout);
+  if (!state) throw new NotFoundError(`job ${id} not found`);
+  return jobReport(client, id, tail);
+}
+
+/** Polls until the job is no longer running or `seconds` pass. */
+export async function waitForJob(
+  client: AgentClient,
+  id: string,
+  seconds: number,
+  tail: TailLimits,
+  pollMs = 250,
+): Promise<JobReport & { timedOut: boolean }> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const [state] = await jobStates(client, [id]);
+    if (!state) throw new NotFoundError(`job ${id} not found`);
+    if (state.status !== "running" || Date.now() >= deadline) break;
+    await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())));
+  }
+  const report = await jobReport(client, id, tail);
+  return { ...report, timedOut: report.state.status === "running" };
+}
+
+function parseStatusLines(text: string): JobState[] {
+  const states: JobState[] = [];
+  for (const line of text.split("\n")) {
+    const [id, running, exit, ...json] = line.split("\t");
+    if (id === undefined || !JOB_ID_PATTERN.test(id) || json.length === 0) continue;
+    const meta = parseMeta(json.join("\t"), id);
+    if (!meta) continue;
+    const recorded = /^(\d+)(-killed)?$/.exec(exit ?? "");
+    const status: JobStatus = recorded ? (recorded[2] ? "killed" : "exited") : running === "1" ? "running" : "lost";
+    states.push({ ...meta, status, exit_code: recorded ? Number(recorded[1]) : null });
+  }
+  return states.sort((a, b) => a.started_at.localeCompare(b.started_at));
+}
+
+function parseMeta(json: string, id: string): JobMeta | undefined {
+  try {
+    const meta = JSON.parse(json) as Partial<JobMeta>;
+    if (meta.id !== id || typeof meta.command !== "string" || typeof meta.pid !== "number") return undefined;
+    return {
+      pid: meta.pid,
+      id,
+      command: meta.command,
+      work_dir: String(meta.work_dir ?? ""),
+      started_at: String(meta.started_at ?? ""),
+      streams: meta.streams === "split" ? "split" : "combined",
+    };
+  } catch {
+    return undefined;
+  }
+}

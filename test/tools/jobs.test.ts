@@ -1,0 +1,256 @@
+import assert from "node:assert/strict";
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+
+import { ContainerTools } from "../../packages/server/src/tools/index.js";
+import { startToolHarness, textOf, type ToolHarness } from "./tool-harness.js";
+
+interface Job {
+  id: string;
+  pid: number;
+  command: string;
+  work_dir: string;
+  started_at: string;
+  streams: "combined" | "split";
+  status: "running" | "exited" | "killed" | "lost";
+  exit_code: number | null;
+  output?: string;
+  stdout?: string;
+  stderr?: string;
+  timed_out?: boolean;
+}
+
+interface Started {
+  job_id: string;
+  status: string;
+  pid: number;
+  log: string;
+}
+
+describe("background jobs: exec background=true and the jobs tool", () => {
+  let h: ToolHarness;
+
+  /** Processes of a group that are alive; zombies (this host's PID 1 may not reap) do not count. */
+  const liveInGroup = async (pgid: number) =>
+    (await h.sh(`ps -e -o pgid= -o stat= -o pid= | awk '$1 == ${pgid} && $2 !~ /^Z/ { print $3 }'`)).stdout.trim();
+  const isAlive = async (pid: number) => /^[^Z]/.test((await h.sh(`ps -o stat= -p ${pid}`)).stdout.trim());
+  const start = (command: string, extra: Record<string, unknown> = {}) =>
+    h.ok<Started>("exec", { command, background: true, ...extra });
+
+  before(async () => {
+    h = await startToolHarness({ execTimeout: { defaultSeconds: 30, maxSeconds: 60 } });
+  });
+  after(() => h.stop());
+
+  it("lists no jobs before any was started", async () => {
+    assert.deepEqual(await h.ok("jobs", { action: "list" }), { jobs: [] });
+  });
+
+  it("starts a job that outlives the call and writes its output to .botbox/jobs/<id>.log", async () => {
+    const started = await start("echo first; echo oops >&2; sleep 1; echo second; exit 3");
+    assert.match(started.job_id, /^job-[0-9a-f]{12}$/);
+    assert.equal(started.status, "running");
+    assert.equal(started.log, `${h.agent.dataDir}/.botbox/jobs/${started.job_id}.log`);
+
+    const listed = await h.ok<{ jobs: Job[] }>("jobs", { action: "list" });
+    const entry = listed.jobs.find((job) => job.id === started.job_id);
+    assert.ok(entry);
+    assert.equal(entry.command, "echo first; echo oops >&2; sleep 1; echo second; exit 3");
+    assert.equal(entry.work_dir, h.agent.dataDir);
+    assert.equal(entry.pid, started.pid);
+    assert.equal(entry.streams, "combined");
+
+    const done = await h.ok<Job>("jobs", { action: "wait", id: started.job_id, timeout: 30 });
+    assert.equal(done.status, "exited");
+    assert.equal(done.exit_code, 3);
+    assert.equal(done.timed_out, false);
+    assert.equal(done.output, "first\noops\nsecond\n");
+    assert.equal(await readFile(started.log, "utf8"), "first\noops\nsecond\n");
+
+    const status = await h.ok<Job>("jobs", { action: "status", id: started.job_id });
+    assert.equal(status.status, "exited");
+    assert.equal(status.exit_code, 3);
+  });
+
+  it("shows a running job's status and the tail of its output", async () => {
+    const started = await start("seq 1 500; sleep 60");
+    let status: Job;
+    for (;;) {
+      status = await h.ok<Job>("jobs", { action: "status", id: started.job_id, tail_lines: 10 });
+      if (status.output?.endsWith("500\n")) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(status.status, "running");
+    assert.equal(status.exit_code, null);
+    assert.equal(status.output, Array.from({ length: 10 }, (_, i) => `${i + 491}\n`).join(""));
+    const bytes = await h.ok<Job>("jobs", { action: "status", id: started.job_id, tail_bytes: 7 });
+    assert.equal(bytes.output, "99\n500\n");
+    const capped = await h.ok<Job>("jobs", { action: "status", id: started.job_id, tail_lines: 5000 });
+    assert.match(capped.output!, /^\[memoh pruned\] tool result \(job output\) too long \(bytes=1892, lines=501\)/);
+    await h.ok("jobs", { action: "kill", id: started.job_id });
+  });
+
+  it("cuts the tail at a character boundary", async () => {
+    const started = await start("i=0; while [ $i -lt 500 ]; do printf '\\342\\202\\254'; i=$((i+1)); done");
+    await h.ok("jobs", { action: "wait", id: started.job_id });
+    const status = await h.ok<Job>("jobs", { action: "status", id: started.job_id, tail_bytes: 100 });
+    assert.equal(status.output, "\u20ac".repeat(33));
+  });
+
+  it("waits no longer than its bound", async () => {
+    const started = await start("sleep 60");
+    const before = Date.now();
+    const waited = await h.ok<Job>("jobs", { action: "wait", id: started.job_id, timeout: 1 });
+    const elapsed = Date.now() - before;
+    assert.equal(waited.status, "running");
+    assert.equal(waited.timed_out, true);
+    assert.ok(elapsed >= 900 && elapsed < 15_000, `waited ${elapsed} ms`);
+    await h.ok("jobs", { action: "kill", id: started.job_id });
+  });
+
+  it("kills the job's whole process group, children included", async () => {
+    const started = await start("sleep 300 & echo $! > child.pid; sh -c 'sleep 301' & wait");
+    let childPid = Number.NaN;
+    for (let attempt = 0; attempt < 100 && !(childPid > 0); attempt++) {
+      childPid = Number((await readFile(path.join(h.agent.dataDir, "child.pid"), "utf8").catch(() => "")).trim());
+      if (!(childPid > 0)) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.ok(childPid > 0);
+    assert.ok(await isAlive(childPid));
+    assert.notEqual(await liveInGroup(started.pid), "");
+
+    const killed = await h.ok<Job>("jobs", { action: "kill", id: started.job_id });
+    assert.equal(killed.status, "killed");
+    assert.equal(killed.exit_code, 137);
+    assert.equal(await liveInGroup(started.pid), "");
+    assert.equal(await isAlive(childPid), false);
+    assert.equal(await isAlive(started.pid), false);
+
+    // A second kill finds nothing to kill and reports the same state.
+    const again = await h.ok<Job>("jobs", { action: "kill", id: started.job_id });
+    assert.equal(again.status, "killed");
+  });
+
+  it("does not signal a job that already ended", async () => {
+    const started = await start("exit 0");
+    await h.ok("jobs", { action: "wait", id: started.job_id });
+    const killed = await h.ok<Job>("jobs", { action: "kill", id: started.job_id });
+    assert.equal(killed.status, "exited");
+    assert.equal(killed.exit_code, 0);
+  });
+
+  it("calls a job that died without recording an exit lost", async () => {
+    const started = await start("sleep 120");
+    await h.sh(`kill -s KILL -- -${started.pid}`);
+    let status: Job;
+    for (let attempt = 0; ; attempt++) {
+      status = await h.ok<Job>("jobs", { action: "status", id: started.job_id });
+      if (status.status !== "running" || attempt > 50) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(status.status, "lost");
+    assert.equal(status.exit_code, null);
+  });
+
+  it("moves a foreground command that hits its timeout to the background, where it finishes with its exit code", async () => {
+    const before = Date.now();
+    const moved = await h.ok<Record<string, unknown>>("exec", {
+      command: "echo before; sleep 6; echo after >&2; exit 5",
+      timeout: 1,
+    });
+    assert.ok(Date.now() - before < 5000, "the call returned at the timeout, not when the command ended");
+    assert.equal(moved.moved_to_background, true);
+    assert.equal(moved.status, "running");
+    assert.equal(moved.exit_code, null);
+    assert.equal(moved.stdout, "before\n");
+    assert.equal(moved.stderr, "");
+    const id = String(moved.job_id);
+    assert.match(id, /^job-[0-9a-f]{12}$/);
+    assert.match(String(moved.message), new RegExp(`background job ${id}`));
+
+    const listed = await h.ok<{ jobs: Job[] }>("jobs", { action: "list" });
+    assert.equal(listed.jobs.find((job) => job.id === id)?.streams, "split");
+
+    const done = await h.ok<Job>("jobs", { action: "wait", id, timeout: 30 });
+    assert.equal(done.status, "exited");
+    assert.equal(done.exit_code, 5);
+    assert.equal(done.stdout, "before\n");
+    assert.equal(done.stderr, "after\n");
+  });
+
+  it("runs a job in its work_dir with its command quoted exactly", async () => {
+    await h.ok("write", { path: "wd/.keep", content: "" });
+    const started = await start(`printf '%s|' "it's" '$HOME' "a\\"b"; pwd`, { work_dir: "wd" });
+    const done = await h.ok<Job>("jobs", { action: "wait", id: started.job_id });
+    assert.equal(done.output, `it's|$HOME|a"b|${h.agent.dataDir}/wd\n`);
+    assert.equal(done.work_dir, "wd");
+  });
+
+  it("keeps jobs on disk: another ContainerTools sees them", async () => {
+    const other = new ContainerTools({ clients: async () => h.client, execWorkDir: h.agent.dataDir });
+    const mine = await h.ok<{ jobs: Job[] }>("jobs", { action: "list" });
+    const theirs = await other.callTool("bot", "jobs", { action: "list" });
+    assert.deepEqual(theirs.structuredContent, mine);
+    assert.ok(mine.jobs.length >= 5);
+  });
+
+  it("rejects bad job ids and arguments without touching anything", async () => {
+    for (const id of [
+      "../../etc/passwd",
+      "job-../../x",
+      "JOB-0123456789AB",
+      "job-0123456789ab ; rm -rf /",
+      "job-*",
+      "",
+    ]) {
+      for (const action of ["status", "wait", "kill"]) {
+        assert.match(await h.fails("jobs", { action, id }), /^invalid id: /, `${action} ${id}`);
+      }
+    }
+    assert.match(await h.fails("jobs", { action: "status" }), /^invalid id: /);
+    assert.equal(await h.fails("jobs", { action: "status", id: 42 }), "invalid id: must be a string");
+    assert.equal(await h.fails("jobs", { action: "status", id: "job-0123456789ab" }), "job job-0123456789ab not found");
+    assert.equal(await h.fails("jobs", { action: "kill", id: "job-0123456789ab" }), "job job-0123456789ab not found");
+    assert.equal(await h.fails("jobs", { action: "wait", id: "job-0123456789ab" }), "job job-0123456789ab not found");
+    assert.equal(
+      await h.fails("jobs", { action: "restart" }),
+      "invalid action: must be one of list, status, wait, kill",
+    );
+    assert.equal(await h.fails("jobs", {}), "invalid action: must be one of list, status, wait, kill");
+    assert.equal(await h.fails("jobs", { action: "list", tail_lines: 0 }), "invalid tail_lines: must be >= 1, got 0");
+    assert.equal(
+      await h.fails("jobs", { action: "wait", id: "job-0123456789ab", timeout: 0 }),
+      "invalid timeout: must be >= 1, got 0",
+    );
+  });
+});
+
+describe("jobs where the job files cannot be made", () => {
+  let h: ToolHarness;
+
+  before(async () => {
+    h = await startToolHarness();
+    // A file where the .botbox folder should be: mkdir -p fails.
+    await writeFile(path.join(h.agent.dataDir, ".botbox"), "in the way");
+  });
+  after(() => h.stop());
+
+  it("runs a foreground command anyway, without move-to-background", async () => {
+    assert.deepEqual(await h.ok("exec", { command: "echo still works; exit 2" }), {
+      stdout: "still works\n",
+      stderr: "",
+      exit_code: 2,
+    });
+  });
+
+  it("fails to start a background job with a clear error", async () => {
+    const result = await h.call("exec", { command: "sleep 1", background: true });
+    assert.equal(result.isError, true);
+    assert.match(textOf(result), /^could not start the background job: mkdir: .*Not a directory/);
+  });
+
+  it("lists no jobs", async () => {
+    assert.deepEqual(await h.ok("jobs", { action: "list" }), { jobs: [] });
+  });
+});

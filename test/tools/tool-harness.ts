@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+
+import { AgentClient, type ExecResult } from "../../packages/server/src/client/index.js";
+import { ContainerTools, type ContainerToolsOptions } from "../../packages/server/src/tools/index.js";
+import { type AgentProcess, startAgentProcess } from "../support/agent-process.js";
+
+const TOKEN = "tools-test-token";
+
+/** A real agent process, a client for it, and ContainerTools over that client. */
+export interface ToolHarness {
+  agent: AgentProcess;
+  client: AgentClient;
+  tools: ContainerTools;
+  /** Calls a tool for the harness's bot. */
+  call(name: string, args?: Record<string, unknown>): Promise<CallToolResult>;
+  /** A tool call that must succeed; returns its structured content. */
+  ok<T = Record<string, unknown>>(name: string, args?: Record<string, unknown>): Promise<T>;
+  /** A tool call that must fail; returns its error text. */
+  fails(name: string, args?: Record<string, unknown>): Promise<string>;
+  /** Runs a command directly on the agent, bypassing the tools. */
+  sh(command: string): Promise<ExecResult>;
+  stop(): Promise<void>;
+}
+
+export async function startToolHarness(options: Partial<ContainerToolsOptions> = {}): Promise<ToolHarness> {
+  const agent = await startAgentProcess({ token: TOKEN });
+  const client = new AgentClient({ address: agent.address, token: TOKEN });
+  // The host agent's data folder plays the part of /data.
+  const tools = new ContainerTools({ clients: async () => client, execWorkDir: agent.dataDir, ...options });
+  const call = (name: string, args: Record<string, unknown> = {}) => tools.callTool(agent.botId, name, args);
+  return {
+    agent,
+    client,
+    tools,
+    call,
+    async ok<T>(name: string, args?: Record<string, unknown>) {
+      const result = await call(name, args);
+      assert.notEqual(result.isError, true, `${name} failed: ${textOf(result)}`);
+      assert.equal(textOf(result), JSON.stringify(result.structuredContent), "text mirrors the structured content");
+      return result.structuredContent as T;
+    },
+    async fails(name: string, args?: Record<string, unknown>) {
+      const result = await call(name, args);
+      assert.equal(result.isError, true, `${name} should have failed, got ${textOf(result)}`);
+      assert.equal(result.structuredContent, undefined);
+      return textOf(result);
+    },
+    sh: (command: string) => client.exec(command),
+    async stop() {
+      // Jobs run in sessions of their own and would outlive the agent.
+      const listed = await call("jobs", { action: "list" });
+      const jobs = (listed.structuredContent?.jobs ?? []) as { id: string; status: string }[];
+      for (const job of jobs.filter((job) => job.status === "running"))
+        await call("jobs", { action: "kill", id: job.id });
+      client.close();
+      await agent.stop();
+    },
+  };
+}
+
+export function textOf(result: CallToolResult): string {
+  assert.equal(result.content.length, 1);
+  const [item] = result.content;
+  assert.equal(item?.type, "text");
+  return item.type === "text" ? item.text : "";
+}
