@@ -64,6 +64,7 @@ export function mcpServerTests(target: StoreTarget): void {
         await rejectsWith(store.putMcpServer("nobody", "x", { command: "c" }), "not_found", "nobody");
         await rejectsWith(store.putMcpServer(bot.id, "a__b", { command: "c" }), "bad_request", "name");
         await rejectsWith(store.putMcpServer(bot.id, "has space", { command: "c" }), "bad_request", "name");
+        await rejectsWith(store.putMcpServer(bot.id, "_lead", { command: "c" }), "bad_request", "name");
         await rejectsWith(store.putMcpServer(bot.id, "x", { command: "  " }), "bad_request", "command");
         await rejectsWith(
           store.putMcpServer(bot.id, "x", { command: "c", env: { "1BAD": "v" } }),

@@ -8,10 +8,12 @@ import { type BotboxConfig, ConfigError, imageRefFor, loadConfig } from "../conf
 import { createHttpServer, type Principal } from "../http/index.js";
 import { AgentSupervisor, BotManager, containerIdFor, SnapshotService } from "../manager/index.js";
 import { storeBotDirectory, storeRecords, storeTokenDirectory } from "../manager/store-records.js";
+import { FederatedMcpServers, StdioSessionRegistry } from "../mcp/index.js";
 import { packagePath } from "../package-paths.js";
 import type { ContainerRuntime } from "../runtime/runtime.js";
 import { DEFAULT_IMAGE, SandboxRuntime } from "../runtime/sandbox/index.js";
 import { openStore, type Store } from "../store/index.js";
+import { ContainerTools } from "../tools/index.js";
 import { loadAdminToken } from "./admin-token.js";
 
 const AGENT_BUNDLE = packagePath("agent", "dist", "agent.js");
@@ -59,6 +61,32 @@ export async function serve(options: { configFile?: string }): Promise<void> {
     limits: { memoryBytes: config.runtime.memory_bytes, pids: config.runtime.pids, cpus: config.runtime.cpus },
     startTimeoutMs: config.runtime.start_timeout_seconds * 1000,
     legacyDataRoot: config.mcp.data_root,
+    onStopping: async (botId) => {
+      await Promise.all([sessions.closeAllForBot(botId), federated.closeAllForBot(botId)]);
+    },
+    logger,
+  });
+  const sessionOptions = {
+    agents: manager,
+    logger,
+    idleMs: config.mcp_stdio.idle_timeout_seconds * 1000,
+    session: { requestTimeoutMs: config.mcp_stdio.request_timeout_seconds * 1000 },
+  };
+  const sessions = new StdioSessionRegistry(sessionOptions);
+  const federated = new FederatedMcpServers({
+    ...sessionOptions,
+    configs: async (botId) =>
+      (await store.listMcpServers(botId))
+        .filter((server) => server.enabled)
+        .map(({ name, command, args, env, cwd }) => ({ name, command, args, env, cwd })),
+  });
+  const tools = new ContainerTools({
+    clients: (botId) => manager.agentFor(botId),
+    execTimeout: {
+      defaultSeconds: config.tools.exec_timeout_seconds,
+      maxSeconds: config.tools.exec_max_timeout_seconds,
+    },
+    backgroundOnTimeout: config.tools.background_on_timeout,
     logger,
   });
   const supervisor = new AgentSupervisor({
@@ -76,6 +104,7 @@ export async function serve(options: { configFile?: string }): Promise<void> {
     bots: storeBotDirectory(store),
     tokens: storeTokenDirectory(store),
     events: (containerId, limit) => store.listEvents(containerId, { limit }),
+    mcp: { tools, sessions, federated, servers: store },
     adminToken: admin.token,
     verifyToken: async (token): Promise<Principal | undefined> => {
       const verified = await store.verifyToken(token);
@@ -106,6 +135,7 @@ export async function serve(options: { configFile?: string }): Promise<void> {
     logger.info({ signal }, "stopping; bots keep running");
     supervisor.stop();
     await app.close();
+    await Promise.all([sessions.shutdown(), federated.shutdown()]);
     await manager.close();
     await store.close();
     process.exit(0);

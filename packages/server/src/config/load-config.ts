@@ -58,7 +58,7 @@ async function readTomlFile(file: string | undefined): Promise<Record<string, un
 }
 
 function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
-  const sections = configSchema.shape;
+  const sectionNames = Object.keys(configSchema.shape).sort((a, b) => b.length - a.length);
   const set = (section: string, key: string, value: string) => {
     const current = raw[section];
     const target = (typeof current === "object" && current !== null ? current : {}) as Record<string, unknown>;
@@ -72,11 +72,11 @@ function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
       set(alias[0], alias[1], value);
       continue;
     }
-    const match = /^BOTBOX_([A-Z]+)_([A-Z0-9_]+)$/.exec(name);
-    if (!match) continue;
-    const section = match[1]!.toLowerCase();
-    if (!(section in sections)) continue;
-    set(section, match[2]!.toLowerCase(), value);
+    // The longest section first: BOTBOX_MCP_STDIO_X is [mcp_stdio] x, not [mcp] stdio_x.
+    const section = sectionNames.find((candidate) => name.startsWith(`BOTBOX_${candidate.toUpperCase()}_`));
+    if (!section) continue;
+    const key = name.slice(`BOTBOX_${section}_`.length).toLowerCase();
+    if (/^[a-z0-9_]+$/.test(key)) set(section, key, value);
   }
 }
 

@@ -37,6 +37,31 @@ export const configSchema = z
       })
       .strict()
       .default({ backend: "sandbox", network: "host", start_timeout_seconds: 20 }),
+    tools: z
+      .object({
+        /** Seconds an LLM's exec runs when it names no timeout. */
+        exec_timeout_seconds: z.coerce.number().int().min(1).max(86_400).default(30),
+        /** The longest timeout an LLM's exec may ask for. */
+        exec_max_timeout_seconds: z.coerce.number().int().min(1).max(86_400).default(600),
+        /** A foreground exec still running at its timeout becomes a background job instead of being killed. */
+        background_on_timeout: z
+          .union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")])
+          .default(true),
+      })
+      .strict()
+      .refine((tools) => tools.exec_timeout_seconds <= tools.exec_max_timeout_seconds, {
+        message: "exec_timeout_seconds must not exceed exec_max_timeout_seconds",
+      })
+      .default({ exec_timeout_seconds: 30, exec_max_timeout_seconds: 600, background_on_timeout: true }),
+    mcp_stdio: z
+      .object({
+        /** Sessions unused this long are closed and their servers ended. */
+        idle_timeout_seconds: z.coerce.number().int().min(1).default(600),
+        /** How long one JSON-RPC request may wait for its answer (progress restarts the clock). */
+        request_timeout_seconds: z.coerce.number().int().min(1).default(60),
+      })
+      .strict()
+      .default({ idle_timeout_seconds: 600, request_timeout_seconds: 60 }),
     // The original's [mcp] section keeps its keys and meaning (spec 9).
     mcp: z
       .object({

@@ -2,14 +2,20 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 
 import type { BotManager, SnapshotService } from "../manager/index.js";
+import type { FederatedMcpServers, StdioSessionRegistry } from "../mcp/index.js";
+import type { McpServerStore } from "../store/index.js";
+import type { ContainerTools } from "../tools/index.js";
 import { installAuth, type TokenVerifier } from "./auth.js";
 import { errorResponse } from "./error-status.js";
 import { type AnyRoute, openApiDocument } from "./route.js";
 import { type BotDirectory, botRoutes } from "./routes/bots.js";
 import { containerRoutes, type EventLog } from "./routes/container.js";
 import { dataRoutes } from "./routes/data.js";
+import { mcpServerRoutes } from "./routes/mcp-servers.js";
+import { mcpStdioRoutes } from "./routes/mcp-stdio.js";
 import { snapshotRoutes } from "./routes/snapshots.js";
 import { type TokenDirectory, tokenRoutes } from "./routes/tokens.js";
+import { toolsGatewayRoutes } from "./routes/tools-gateway.js";
 
 export interface HttpServerOptions {
   manager: BotManager;
@@ -17,6 +23,13 @@ export interface HttpServerOptions {
   bots: BotDirectory;
   tokens: TokenDirectory;
   events: EventLog;
+  /** The LLM tools, stdio MCP sessions and the bots' configured MCP servers. */
+  mcp: {
+    tools: ContainerTools;
+    sessions: StdioSessionRegistry;
+    federated: FederatedMcpServers;
+    servers: McpServerStore;
+  };
   adminToken: string;
   verifyToken: TokenVerifier;
   logger: Logger;
@@ -57,5 +70,8 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   dataRoutes(app, routes, options.manager);
   tokenRoutes(app, routes, options.tokens);
   snapshotRoutes(app, routes, options.snapshots);
+  mcpStdioRoutes(app, routes, options.manager, options.mcp.sessions);
+  mcpServerRoutes(app, routes, options.mcp.servers, options.mcp.federated);
+  toolsGatewayRoutes(app, routes, options.mcp.tools, options.mcp.federated, options.version);
   return app;
 }

@@ -30,6 +30,8 @@ export interface BotManagerOptions {
   startTimeoutMs: number;
   /** Spec 3.5: [mcp] data_root holding legacy bind-mount data; unset turns the migration off. */
   legacyDataRoot?: string;
+  /** Called before a bot's task is stopped or its container deleted, e.g. to close its MCP sessions first. */
+  onStopping?: (botId: string) => Promise<void> | void;
   logger: Logger;
 }
 
@@ -115,6 +117,7 @@ export class BotManager implements AgentProvider {
     return this.lock.run(botId, async () => {
       const { runtime, records } = this.options;
       const containerId = containerIdFor(botId);
+      await this.notifyStopping(botId);
       this.pool.remove(botId);
       const existing = await runtime.getContainer(containerId);
       if (existing) {
@@ -203,6 +206,15 @@ export class BotManager implements AgentProvider {
     }
   }
 
+  /** What listens to a stop is not part of it: a failure is logged, the stop goes on. */
+  private async notifyStopping(botId: string): Promise<void> {
+    try {
+      await this.options.onStopping?.(botId);
+    } catch (error) {
+      this.options.logger.warn({ botId, err: error }, "a stop listener failed");
+    }
+  }
+
   /** Lifecycle events are a record, not part of the operation: one that cannot be written is logged. */
   private async event(containerId: string, type: string, payload: Record<string, unknown> = {}): Promise<void> {
     try {
@@ -242,6 +254,7 @@ export class BotManager implements AgentProvider {
   }
 
   private async stopLocked(containerId: string, botId: string, timeoutMs: number): Promise<void> {
+    await this.notifyStopping(botId);
     this.pool.remove(botId);
     await this.options.runtime.stopTask(containerId, { timeoutMs, force: true });
     await this.options.records.markStopped(botId);

@@ -41,9 +41,9 @@ export interface McpServerStore {
 
 export const mcpServerNameSchema = z
   .string()
-  .regex(/^[A-Za-z0-9_-]{1,48}$/, "must be 1 to 48 letters, digits, '_' or '-'")
-  // "__" separates the server from the tool in federated tool names.
-  .refine((name) => !name.includes("__"), "must not contain '__'");
+  .max(48, "must be at most 48 characters")
+  // "__" separates the server from the tool in federated tool names, so single underscores only.
+  .regex(/^[A-Za-z0-9-]+(?:_[A-Za-z0-9-]+)*$/, "must be letters, digits, '-' and single '_' inside, e.g. my-server_1");
 
 const noNul = (value: string) => !value.includes("\0");
 const inputSchema = z.strictObject({
