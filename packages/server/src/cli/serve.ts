@@ -105,6 +105,8 @@ export async function serve(options: { configFile?: string }): Promise<void> {
     tokens: storeTokenDirectory(store),
     events: (containerId, limit) => store.listEvents(containerId, { limit }),
     mcp: { tools, sessions, federated, servers: store },
+    files: { maxUploadBytes: config.files.max_upload_bytes, maxReadBytes: config.files.max_read_bytes },
+    media: { maxBytes: config.media.max_bytes },
     adminToken: admin.token,
     verifyToken: async (token): Promise<Principal | undefined> => {
       const verified = await store.verifyToken(token);

@@ -53,6 +53,22 @@ export const configSchema = z
         message: "exec_timeout_seconds must not exceed exec_max_timeout_seconds",
       })
       .default({ exec_timeout_seconds: 30, exec_max_timeout_seconds: 600, background_on_timeout: true }),
+    files: z
+      .object({
+        /** Largest upload the file manager accepts (413 past it). */
+        max_upload_bytes: bytes.default(16 * 2 ** 30),
+        /** Largest file /fs/read returns as text (413 past it; use /fs/download). */
+        max_read_bytes: bytes.default(16 * 2 ** 20),
+      })
+      .strict()
+      .default({ max_upload_bytes: 16 * 2 ** 30, max_read_bytes: 16 * 2 ** 20 }),
+    media: z
+      .object({
+        /** Largest media file ingested (413 past it). */
+        max_bytes: bytes.default(100 * 2 ** 20),
+      })
+      .strict()
+      .default({ max_bytes: 100 * 2 ** 20 }),
     mcp_stdio: z
       .object({
         /** Sessions unused this long are closed and their servers ended. */

@@ -11,8 +11,12 @@ import { type AnyRoute, openApiDocument } from "./route.js";
 import { type BotDirectory, botRoutes } from "./routes/bots.js";
 import { containerRoutes, type EventLog } from "./routes/container.js";
 import { dataRoutes } from "./routes/data.js";
+import { type FileRouteOptions, fileRoutes } from "./routes/files.js";
 import { mcpServerRoutes } from "./routes/mcp-servers.js";
 import { mcpStdioRoutes } from "./routes/mcp-stdio.js";
+import { type MediaRouteOptions, mediaRoutes } from "./routes/media.js";
+import { memoryRoutes } from "./routes/memory.js";
+import { skillRoutes } from "./routes/skills.js";
 import { snapshotRoutes } from "./routes/snapshots.js";
 import { type TokenDirectory, tokenRoutes } from "./routes/tokens.js";
 import { toolsGatewayRoutes } from "./routes/tools-gateway.js";
@@ -30,6 +34,8 @@ export interface HttpServerOptions {
     federated: FederatedMcpServers;
     servers: McpServerStore;
   };
+  files: FileRouteOptions;
+  media: MediaRouteOptions;
   adminToken: string;
   verifyToken: TokenVerifier;
   logger: Logger;
@@ -73,5 +79,9 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   mcpStdioRoutes(app, routes, options.manager, options.mcp.sessions);
   mcpServerRoutes(app, routes, options.mcp.servers, options.mcp.federated);
   toolsGatewayRoutes(app, routes, options.mcp.tools, options.mcp.federated, options.version);
+  fileRoutes(app, routes, options.manager, options.files);
+  skillRoutes(app, routes, options.manager);
+  mediaRoutes(app, routes, options.manager, options.media);
+  memoryRoutes(app, routes, options.manager);
   return app;
 }
