@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -86,6 +87,88 @@ describe("the botbox command against a real server", () => {
       assert.equal(listing.body.stdout, "from the old days\nok\n");
     } finally {
       await server.api("DELETE", "/bots/legacy-bot");
+    }
+  });
+
+  it("snapshots, lists and rolls back a bot's workspace", async () => {
+    await botbox("exec", "cli-bot", "--", "echo before > /data/state.txt");
+    const created = JSON.parse((await botbox("snapshot", "create", "cli-bot", "--name", "first", "--json")).stdout) as {
+      version: number;
+    };
+    assert.ok(created.version >= 1);
+    await botbox("exec", "cli-bot", "--", "echo after > /data/state.txt");
+    const listed = (await botbox("snapshot", "ls", "cli-bot")).stdout;
+    assert.match(listed, /^VERSION\s+NAME\s+SOURCE/);
+    assert.match(listed, /first/);
+    assert.equal(
+      (await botbox("snapshot", "rollback", "cli-bot", String(created.version))).stdout,
+      `cli-bot: rolled back to version ${created.version}\n`,
+    );
+    assert.equal((await botbox("exec", "cli-bot", "--", "cat /data/state.txt")).stdout, "before\n");
+    await assert.rejects(botbox("snapshot", "rollback", "cli-bot", "zero"), /version/);
+  });
+
+  it("exports /data to a file and imports it into another bot, quietly in a pipe", async () => {
+    const scratch = await mkdtemp(path.join(tmpdir(), "botbox-cli-"));
+    try {
+      await botbox("exec", "cli-bot", "--", "mkdir -p /data/proj && printf 'x%.0s' $(seq 1 1000) > /data/proj/f.txt");
+      const archive = path.join(scratch, "data.tar.gz");
+      const exported = await botbox("export", "cli-bot", archive);
+      assert.equal(exported.stderr, `${archive}\n`, "no progress bar when stderr is not a terminal");
+      assert.ok(!existsSync(`${archive}.part`));
+      await botbox("bot", "create", "CLI copy", "cli-copy");
+      await botbox("bot", "start", "cli-copy");
+      await botbox("import", "cli-copy", archive);
+      assert.equal((await botbox("exec", "cli-copy", "--", "wc -c < /data/proj/f.txt")).stdout.trim(), "1000");
+      await assert.rejects(botbox("import", "cli-copy", path.join(scratch, "missing.tar.gz")), /cannot read/);
+    } finally {
+      await server.api("DELETE", "/bots/cli-copy");
+      await rm(scratch, { recursive: true, force: true });
+    }
+  });
+
+  it("adds a bot's MCP server and calls tools through the gateway", async () => {
+    const script = [
+      "const rl=require('readline').createInterface({input:process.stdin});",
+      "const send=(m)=>process.stdout.write(JSON.stringify(m)+'\\n');",
+      "rl.on('line',(l)=>{const m=JSON.parse(l);if(m.id===undefined)return;",
+      "if(m.method==='initialize')send({jsonrpc:'2.0',id:m.id,result:{protocolVersion:m.params.protocolVersion,capabilities:{tools:{}},serverInfo:{name:'tiny',version:'1'}}});",
+      "else if(m.method==='tools/list')send({jsonrpc:'2.0',id:m.id,result:{tools:[{name:'shout',inputSchema:{type:'object',properties:{text:{type:'string'}}}}]}});",
+      "else if(m.method==='tools/call')send({jsonrpc:'2.0',id:m.id,result:{content:[{type:'text',text:process.env.PREFIX+String(m.params.arguments.text).toUpperCase()}]}});",
+      "else send({jsonrpc:'2.0',id:m.id,error:{code:-32601,message:'no'}});});",
+    ].join("");
+    await server.api("POST", "/bots/cli-bot/container/exec", { command: "cat > /data/tiny.js", stdin: script });
+    await botbox("mcp", "add", "cli-bot", "tiny", "--env", "PREFIX=>> ", "--", "node", "/data/tiny.js");
+    assert.match((await botbox("mcp", "ls", "cli-bot")).stdout, /tiny\s+true\s+node \/data\/tiny\.js/);
+    const tools = (await botbox("mcp", "tools", "cli-bot")).stdout;
+    assert.match(tools, /^read /m);
+    assert.match(tools, /^tiny__shout/m);
+    assert.equal((await botbox("mcp", "call", "cli-bot", "tiny__shout", '{"text":"hey"}')).stdout, ">> HEY\n");
+    const read = await botbox("mcp", "call", "cli-bot", "read", '{"path":"state.txt"}', "--json");
+    assert.match((JSON.parse(read.stdout) as { content: { text: string }[] }).content[0]!.text, /before/);
+    await assert.rejects(botbox("mcp", "call", "cli-bot", "read", "{nope"), /JSON object/);
+    await botbox("mcp", "rm", "cli-bot", "tiny");
+    assert.doesNotMatch((await botbox("mcp", "ls", "cli-bot")).stdout, /tiny/);
+  });
+
+  it("finds the server and token in the user's config file", async () => {
+    const scratch = await mkdtemp(path.join(tmpdir(), "botbox-cli-config-"));
+    try {
+      const file = path.join(scratch, "config.toml");
+      await writeFile(file, `url = "${server.url}"\ntoken = "${server.adminToken}"\n`);
+      const { stdout } = await run(process.execPath, [BOTBOX, "bot", "list", "--json"], {
+        env: { ...process.env, BOTBOX_URL: "", BOTBOX_TOKEN: "", BOTBOX_ADMIN_TOKEN: "", BOTBOX_CLI_CONFIG: file },
+      });
+      assert.ok((JSON.parse(stdout) as { id: string }[]).some((bot) => bot.id === "cli-bot"));
+      await writeFile(file, "url = [1]\n");
+      await assert.rejects(
+        run(process.execPath, [BOTBOX, "bot", "list"], {
+          env: { ...process.env, BOTBOX_URL: "", BOTBOX_TOKEN: "", BOTBOX_CLI_CONFIG: file },
+        }),
+        /url must be a non-empty string/,
+      );
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
     }
   });
 });

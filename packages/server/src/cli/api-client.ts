@@ -1,50 +1,123 @@
 import { readFile } from "node:fs/promises";
+import { homedir } from "node:os";
 import path from "node:path";
 
-/** Where the CLI finds the server and its token: flags, then environment, then the local home. */
+import { parse as parseToml } from "smol-toml";
+
+/** Where the CLI finds the server and its token. */
 export interface ApiTarget {
   url: string;
   token: string;
 }
 
-export async function resolveApiTarget(flags: { url?: string; token?: string; home?: string }): Promise<ApiTarget> {
-  const url = flags.url ?? process.env.BOTBOX_URL ?? `http://127.0.0.1:${process.env.BOTBOX_PORT ?? 8080}`;
-  let token = flags.token ?? process.env.BOTBOX_TOKEN ?? process.env.BOTBOX_ADMIN_TOKEN;
-  if (!token) {
-    const home = path.resolve(flags.home ?? process.env.BOTBOX_HOME ?? ".botbox");
-    token = (await readFile(path.join(home, "admin-token"), "utf8").catch(() => "")).trim();
-  }
-  if (!token) {
-    throw new CliError("no API token: pass --token, set BOTBOX_TOKEN, or run where the server's home has admin-token");
-  }
-  return { url: url.replace(/\/+$/, ""), token };
+export interface TargetFlags {
+  url?: string;
+  token?: string;
+  home?: string;
 }
 
 export class CliError extends Error {
   override name = "CliError";
 }
 
-/** One JSON request to the HTTP API; an error status becomes a CliError with the server's message. */
-export async function callApi(target: ApiTarget, method: string, route: string, body?: unknown): Promise<unknown> {
+/** `$XDG_CONFIG_HOME/botbox/config.toml`, default `~/.config/botbox/config.toml`. */
+export function userConfigPath(): string {
+  const base = process.env.XDG_CONFIG_HOME || path.join(homedir(), ".config");
+  return path.join(base, "botbox", "config.toml");
+}
+
+async function readUserConfig(): Promise<{ url?: string; token?: string }> {
+  const file = process.env.BOTBOX_CLI_CONFIG || userConfigPath();
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch {
+    return {};
+  }
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = parseToml(text) as Record<string, unknown>;
+  } catch (error) {
+    throw new CliError(`${file} is not valid TOML: ${(error as Error).message}`);
+  }
+  const pick = (key: string) => {
+    const value = parsed[key];
+    if (value === undefined) return undefined;
+    if (typeof value !== "string" || value === "") throw new CliError(`${file}: ${key} must be a non-empty string`);
+    return value;
+  };
+  return { url: pick("url"), token: pick("token") };
+}
+
+/**
+ * Flags first, then the environment (BOTBOX_URL, BOTBOX_TOKEN), then the
+ * user's config file (url, token), then the local server: port 8080 and the
+ * admin token in its home folder.
+ */
+export async function resolveApiTarget(flags: TargetFlags): Promise<ApiTarget> {
+  const file = await readUserConfig();
+  // An empty variable counts as unset.
+  const env = (name: string) => process.env[name] || undefined;
+  const url = flags.url ?? env("BOTBOX_URL") ?? file.url ?? `http://127.0.0.1:${env("BOTBOX_PORT") ?? 8080}`;
+  let token = flags.token ?? env("BOTBOX_TOKEN") ?? env("BOTBOX_ADMIN_TOKEN") ?? file.token;
+  if (!token) {
+    const home = path.resolve(flags.home ?? env("BOTBOX_HOME") ?? ".botbox");
+    token = (await readFile(path.join(home, "admin-token"), "utf8").catch(() => "")).trim();
+  }
+  if (!token) {
+    throw new CliError(
+      `no API token: pass --token, set BOTBOX_TOKEN, put token = "…" in ${userConfigPath()}, or run where the server's home has admin-token`,
+    );
+  }
+  return { url: url.replace(/\/+$/, ""), token };
+}
+
+/** `/bots/<id>` with the id escaped. */
+export const botRoute = (botId: string, rest = "") => `/bots/${encodeURIComponent(botId)}${rest}`;
+
+async function errorMessage(response: Response): Promise<string> {
+  const text = await response.text();
+  try {
+    return (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? text;
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * One request to the HTTP API, the body passed through as is (a stream for
+ * uploads); an error status becomes a CliError with the server's message.
+ */
+export async function requestApi(
+  target: ApiTarget,
+  method: string,
+  route: string,
+  init: { body?: string | ReadableStream<Uint8Array>; headers?: Record<string, string>; what?: string } = {},
+): Promise<Response> {
   let response: Response;
   try {
     response = await fetch(`${target.url}${route}`, {
       method,
-      headers: {
-        authorization: `Bearer ${target.token}`,
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+      headers: { authorization: `Bearer ${target.token}`, ...init.headers },
+      body: init.body,
+      // A stream body needs half-duplex (Node's fetch requires saying so).
+      ...(init.body instanceof ReadableStream ? { duplex: "half" } : {}),
+    } as RequestInit);
   } catch (error) {
-    throw new CliError(`cannot reach botbox at ${target.url}: ${(error as Error).cause ?? (error as Error).message}`);
+    throw new CliError(`cannot reach botbox at ${target.url}: ${String((error as Error).cause ?? error)}`);
   }
-  if (response.status === 204) return undefined;
-  const text = await response.text();
-  const parsed = text ? (JSON.parse(text) as unknown) : undefined;
   if (!response.ok) {
-    const message = (parsed as { error?: { message?: string } } | undefined)?.error?.message ?? text;
-    throw new CliError(`${method} ${route}: ${response.status} ${message}`);
+    throw new CliError(`${init.what ?? `${method} ${route}`}: ${response.status} ${await errorMessage(response)}`);
   }
-  return parsed;
+  return response;
+}
+
+/** One JSON request to the HTTP API; answers the parsed JSON body (undefined for none). */
+export async function callApi(target: ApiTarget, method: string, route: string, body?: unknown): Promise<unknown> {
+  const response = await requestApi(target, method, route, {
+    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+  });
+  const text = await response.text();
+  return text ? (JSON.parse(text) as unknown) : undefined;
 }

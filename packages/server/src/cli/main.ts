@@ -6,22 +6,38 @@ import { pino } from "pino";
 
 import { loadConfig } from "../config/index.js";
 import { BotboxError } from "../errors.js";
-import { CliError, resolveApiTarget } from "./api-client.js";
-import { botCommand, execCommand, output } from "./commands.js";
+import { CliError, resolveApiTarget, userConfigPath } from "./api-client.js";
+import { botCommand } from "./commands/bot.js";
+import { exportCommand, importCommand } from "./commands/data.js";
+import { execCommand } from "./commands/exec.js";
+import { mcpCommand } from "./commands/mcp.js";
+import { output } from "./commands/output.js";
+import { snapshotCommand } from "./commands/snapshot.js";
 import { createRuntime, serve } from "./serve.js";
 
 const USAGE = `usage: botbox <command> [options]
 
-commands:
+server:
   serve [--config botbox.toml]      run the host server (default 127.0.0.1:8080, home ./.botbox)
   doctor [--config botbox.toml]     check what the runtime can do on this machine
+
+bots:
   bot create <name> [id]            register a bot
   bot list | bot rm <id>...         list or delete bots
   bot start <id> | bot stop <id>    create and start a bot's container, or stop it
   exec <bot> -- <command...>        run a command in a bot's workspace
 
-options for bot and exec: --url http://host:port, --token <token> (or BOTBOX_URL,
-BOTBOX_TOKEN; default: the admin token in ./.botbox/admin-token), --json`;
+workspace:
+  snapshot create <bot> [--name N] | snapshot ls <bot> | snapshot rollback <bot> <version>
+  export <bot> [file.tar.gz|-]      /data as a tar.gz (default <bot>-data.tar.gz)
+  import <bot> <file.tar.gz|-> [--replace]
+  mcp add <bot> <name> [--env K=V]... [--cwd DIR] -- <command> [args...]
+  mcp ls <bot> | mcp rm <bot> <name> | mcp tools <bot> | mcp call <bot> <tool> [json]
+
+client options: --url http://host:port, --token <token>, --json. Defaults: BOTBOX_URL and
+BOTBOX_TOKEN, then url and token in ${userConfigPath()}, then
+http://127.0.0.1:8080 and the admin token in ./.botbox/admin-token.
+Transfers show progress on a terminal.`;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -34,11 +50,30 @@ async function main(argv: string[]): Promise<number> {
       token: { type: "string" },
       home: { type: "string" },
       json: { type: "boolean" },
+      name: { type: "string" },
+      replace: { type: "boolean" },
+      env: { type: "string", multiple: true },
+      cwd: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
-  const [command, ...rest] = positionals;
-  const flags = values as { config?: string; url?: string; token?: string; home?: string; json?: boolean };
+  const separator = argv.indexOf("--");
+  // The words after "--" belong to the bot's command, never to botbox.
+  const [command, ...rest] =
+    separator === -1 ? positionals : positionals.slice(0, positionals.length - (argv.length - separator - 1));
+  const afterSeparator = separator === -1 ? [] : argv.slice(separator + 1);
+  const flags = values as {
+    config?: string;
+    url?: string;
+    token?: string;
+    home?: string;
+    json?: boolean;
+    name?: string;
+    replace?: boolean;
+    env?: string[];
+    cwd?: string;
+  };
+  const json = flags.json ?? false;
   if (values.help || !command) {
     process.stdout.write(`${USAGE}\n`);
     return command ? 0 : 2;
@@ -50,14 +85,30 @@ async function main(argv: string[]): Promise<number> {
     case "doctor": {
       const config = await loadConfig({ file: flags.config });
       const checks = await createRuntime(config, pino({ level: "silent" })).doctor();
-      output(checks, flags.json ?? false, () =>
+      output(checks, json, () =>
         checks.map((check) => `${check.ok ? "ok  " : "FAIL"} ${check.name}: ${check.detail}`).join("\n"),
       );
       return checks.every((check) => check.ok) ? 0 : 1;
     }
     case "bot":
-      await botCommand(await resolveApiTarget(flags), rest, flags.json ?? false);
+      await botCommand(await resolveApiTarget(flags), rest, json);
       return 0;
+    case "snapshot":
+      await snapshotCommand(await resolveApiTarget(flags), rest, { json, name: flags.name });
+      return 0;
+    case "export":
+      await exportCommand(await resolveApiTarget(flags), rest);
+      return 0;
+    case "import":
+      await importCommand(await resolveApiTarget(flags), rest, { replace: flags.replace ?? false });
+      return 0;
+    case "mcp":
+      return mcpCommand(await resolveApiTarget(flags), rest, {
+        json,
+        env: flags.env ?? [],
+        cwd: flags.cwd,
+        command: afterSeparator,
+      });
     case "exec":
       // parseArgs drops "--"; take the words after it from argv itself.
       return execCommand(await resolveApiTarget(flags), argvAfterCommand(argv, "exec"));

@@ -1,0 +1,120 @@
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+
+import { type ApiTarget, botRoute, callApi, CliError } from "../api-client.js";
+import { output, table } from "./output.js";
+
+const USAGE = `usage: botbox mcp add <bot> <name> [--env K=V]... [--cwd DIR] -- <command> [args...]
+       botbox mcp ls <bot>            the bot's MCP servers
+       botbox mcp rm <bot> <name>
+       botbox mcp tools <bot>         every tool the bot's gateway serves
+       botbox mcp call <bot> <tool> [json-arguments]`;
+
+interface ServerView {
+  name: string;
+  command: string;
+  args: string[];
+  cwd: string;
+  enabled: boolean;
+}
+
+function parseEnv(pairs: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const equals = pair.indexOf("=");
+    if (equals <= 0) throw new CliError(`--env ${JSON.stringify(pair)}: expected NAME=value`);
+    env[pair.slice(0, equals)] = pair.slice(equals + 1);
+  }
+  return env;
+}
+
+/** The bot's tool gateway through the SDK's own client. */
+async function withGateway<T>(target: ApiTarget, botId: string, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ name: "botbox-cli", version: "1.0.0" });
+  const transport = new StreamableHTTPClientTransport(new URL(`${target.url}${botRoute(botId, "/tools")}`), {
+    requestInit: { headers: { authorization: `Bearer ${target.token}` } },
+  });
+  try {
+    await client.connect(transport);
+  } catch (error) {
+    throw new CliError(`mcp: cannot reach the tool gateway of ${botId}: ${(error as Error).message}`);
+  }
+  try {
+    return await work(client);
+  } finally {
+    await client.close();
+  }
+}
+
+/** `botbox mcp add|ls|rm|tools|call`. `command` holds the words after `--`. */
+export async function mcpCommand(
+  target: ApiTarget,
+  args: string[],
+  flags: { json: boolean; env: string[]; cwd?: string; command: string[] },
+): Promise<number> {
+  const [action, botId, name, extra] = args;
+  if (!botId) throw new CliError(USAGE);
+  switch (action) {
+    case "add": {
+      const [command, ...commandArgs] = flags.command;
+      if (!name || !command) throw new CliError(USAGE);
+      const server = (await callApi(target, "PUT", botRoute(botId, `/mcp-servers/${encodeURIComponent(name)}`), {
+        command,
+        args: commandArgs,
+        env: parseEnv(flags.env),
+        ...(flags.cwd ? { cwd: flags.cwd } : {}),
+      })) as ServerView;
+      output(
+        server,
+        flags.json,
+        () => `${botId}: mcp server ${server.name} saved; its tools are ${server.name}__<tool>`,
+      );
+      return 0;
+    }
+    case "ls":
+    case "list": {
+      const { servers } = (await callApi(target, "GET", botRoute(botId, "/mcp-servers"))) as { servers: ServerView[] };
+      output(servers, flags.json, () =>
+        table([
+          ["NAME", "ENABLED", "COMMAND"],
+          ...servers.map((s) => [s.name, String(s.enabled), [s.command, ...s.args].join(" ")]),
+        ]),
+      );
+      return 0;
+    }
+    case "rm": {
+      if (!name) throw new CliError(USAGE);
+      await callApi(target, "DELETE", botRoute(botId, `/mcp-servers/${encodeURIComponent(name)}`));
+      return 0;
+    }
+    case "tools": {
+      const { tools } = await withGateway(target, botId, (client) => client.listTools());
+      output(tools, flags.json, () =>
+        table(tools.map((tool) => [tool.name, (tool.description ?? "").split("\n")[0]!.slice(0, 100)])),
+      );
+      return 0;
+    }
+    case "call": {
+      if (!name) throw new CliError(USAGE);
+      let toolArgs: Record<string, unknown> = {};
+      if (extra !== undefined) {
+        try {
+          toolArgs = JSON.parse(extra) as Record<string, unknown>;
+        } catch (error) {
+          throw new CliError(`mcp call: the arguments must be a JSON object: ${(error as Error).message}`);
+        }
+        if (typeof toolArgs !== "object" || toolArgs === null || Array.isArray(toolArgs)) {
+          throw new CliError("mcp call: the arguments must be a JSON object");
+        }
+      }
+      const result = await withGateway(target, botId, (client) => client.callTool({ name, arguments: toolArgs }));
+      const text = (result.content as { type: string; text?: string }[])
+        .map((part) => (part.type === "text" ? (part.text ?? "") : `[${part.type}]`))
+        .join("\n");
+      output(result, flags.json, () => text);
+      return result.isError ? 1 : 0;
+    }
+    default:
+      throw new CliError(USAGE);
+  }
+}
