@@ -23,11 +23,13 @@ export interface TailLimits {
 
 /**
  * The job itself, run by `setsid /bin/sh -c`, like the agent runs commands, in its own session and process group.
- * `eval` in a subshell contains the command's `exit` and syntax errors, so the
- * exit code is always recorded, as the empty file `<id>.exit-<code>`.
+ * An EXIT trap records the exit code as the empty file `<id>.exit-<code>`
+ * whatever ends the shell (the command's own `exit`, a syntax error), and
+ * costs no subshell; a shell with a trap set never execs its last command
+ * in place, so the trap always runs.
  */
 export function runnerScript(command: string, prefix: string): string {
-  return `(eval ${q(command)}); c=$?; : >${q(prefix)}.exit-"$c"; exit "$c"`;
+  return `trap ${q(`: >${q(prefix)}.exit-"$?"`)} EXIT; eval ${q(command)}`;
 }
 
 function setupScript(jobsDir: string): string {
@@ -49,9 +51,10 @@ export function backgroundScript(command: string, jobsDir: string, id: string): 
 
 /**
  * Runs a command as a job and waits for it: prints the pid, then the exit
- * code, then the job's stdout (and its stderr on stderr), and removes the
- * files. If the Exec's timeout kills this wrapper first, the job lives on
- * with its files; the missing exit-code line tells the caller so.
+ * code, then the job's stdout (and its stderr on stderr); the caller removes
+ * the files (RPCs are cheaper than an `rm` process). If the Exec's timeout
+ * kills this wrapper first, the job lives on with its files; the missing
+ * exit-code line tells the caller so.
  */
 export function foregroundScript(command: string, jobsDir: string, id: string): string {
   const prefix = `${jobsDir}/${id}`;
@@ -66,8 +69,6 @@ export function foregroundScript(command: string, jobsDir: string, id: string): 
     `echo "$?"`,
     `[ -s ${out} ] && cat ${out}`,
     `[ -s ${err} ] && cat ${err} >&2`,
-    // Detached from the Exec's pipes, so the call ends without waiting for it.
-    `rm -f ${out} ${err} ${q(prefix)}.exit-* </dev/null >/dev/null 2>&1 &`,
     `exit 0`,
   ].join("\n");
 }

@@ -121,7 +121,8 @@ export async function runForeground(
 ): Promise<ForegroundOutcome> {
   const id = newJobId();
   const startedAt = new Date().toISOString();
-  const script = foregroundScript(command, await jobsDirOf(client), id);
+  const jobsDir = await jobsDirOf(client);
+  const script = foregroundScript(command, jobsDir, id);
   const result = await client.exec(script, { workDir, timeoutSeconds });
   const stdout = result.stdout;
   const first = stdout.indexOf("\n");
@@ -130,6 +131,7 @@ export async function runForeground(
   const codeLine = second === -1 ? undefined : stdout.slice(first + 1, second);
   // Both lines and a clean wrapper exit: the command ended in time and its output is complete.
   if (codeLine !== undefined && /^\d+$/.test(codeLine) && result.exitCode === 0) {
+    removeFinishedJobFiles(client, `${jobsDir}/${id}`, codeLine);
     return { kind: "finished", stdout: stdout.slice(second + 1), stderr: result.stderr, exitCode: Number(codeLine) };
   }
   if (pidLine === undefined || !/^\d+$/.test(pidLine)) {
@@ -140,6 +142,13 @@ export async function runForeground(
   const pid = Number(pidLine);
   await writeMeta(client, { pid, id, command, work_dir: workDir, started_at: startedAt, streams: "split" });
   return { kind: "moved", report: await jobReport(client, id, tail) };
+}
+
+/** In the background: the answer does not wait for the tidying, and a file left behind harms nothing. */
+function removeFinishedJobFiles(client: AgentClient, prefix: string, exitCode: string): void {
+  for (const file of [`${prefix}.out`, `${prefix}.err`, `${prefix}.exit-${exitCode}`]) {
+    client.deleteFile(file).catch(() => undefined);
+  }
 }
 
 async function writeMeta(client: AgentClient, meta: JobMeta): Promise<void> {
