@@ -24,8 +24,9 @@ describe("botbox serve: bots and containers through the HTTP API", () => {
     createdBots.push(id);
   }
 
-  it("answers /health without a token and everything else only with one", async () => {
+  it("answers /health and /ready without a token and everything else only with one", async () => {
     assert.equal((await server.api("GET", "/health", undefined, "")).status, 200);
+    assert.deepEqual(await server.api("GET", "/ready", undefined, ""), { status: 200, body: { status: "ready" } });
     const missing = await server.api("GET", "/bots", undefined, "");
     assert.equal(missing.status, 401);
     assert.equal(missing.body.error.code, "unauthenticated");

@@ -16,11 +16,12 @@ declare module "fastify" {
   }
 }
 
-const PUBLIC_ROUTES = new Set(["/health"]);
+// Probes (load balancers, Kubernetes) call these without credentials; they tell nothing about bots.
+const PUBLIC_ROUTES = new Set(["/health", "/ready"]);
 
 const digest = (text: string) => createHash("sha256").update(text).digest();
 
-/** Every route but /health needs `Authorization: Bearer <token>`. */
+/** Every route but /health and /ready needs `Authorization: Bearer <token>`. */
 export function installAuth(app: FastifyInstance, adminToken: string, verifyToken: TokenVerifier): void {
   const adminDigest = digest(adminToken);
   app.addHook("onRequest", async (request) => {

@@ -103,7 +103,7 @@ export function openApiDocument(routes: AnyRoute[], version: string): unknown {
           }
         : {}),
       responses: { [String(route.status ?? 200)]: { description: "success" }, default: { description: "error" } },
-      security: route.url === "/health" ? [] : [{ bearer: [] }],
+      security: route.url === "/health" || route.url === "/ready" ? [] : [{ bearer: [] }],
     };
   }
   return {
