@@ -1,7 +1,58 @@
 import type { FastifyInstance } from "fastify";
+import { z } from "zod";
 
+import { UnavailableError } from "../../errors.js";
 import type { BotManager } from "../../manager/index.js";
-import type { AnyRoute } from "../route.js";
+import { checkSkillNames, deleteSkills, loadSkills, prepareSkillUpserts, upsertSkills } from "../../skills/index.js";
+import { botParams } from "../params.js";
+import { addRoute, type AnyRoute } from "../route.js";
+
+const MAX_SKILLS_PER_REQUEST = 100;
 
 /** Skills, /bots/:bot_id/container/skills (spec 7.4). */
-export function skillRoutes(_app: FastifyInstance, _routes: AnyRoute[], _manager: BotManager): void {}
+export function skillRoutes(app: FastifyInstance, routes: AnyRoute[], manager: BotManager): void {
+  /** The original answered 500 "container not reachable"; an unreachable workspace is a 503. */
+  const agentFor = async (botId: string) => {
+    try {
+      return await manager.agentFor(botId);
+    } catch (error) {
+      if (error instanceof UnavailableError) throw error;
+      throw new UnavailableError(`the workspace of bot ${botId} is not reachable`, { cause: error });
+    }
+  };
+
+  addRoute(app, routes, {
+    method: "GET",
+    url: "/bots/:bot_id/container/skills",
+    summary:
+      "The bot's skills from /data/.skills/<name>/SKILL.md; `errors` lists the files that could not be read or parsed",
+    params: botParams,
+    handler: async ({ params }, request) => loadSkills(await agentFor(params.bot_id), { logger: request.log }),
+  });
+
+  addRoute(app, routes, {
+    method: "POST",
+    url: "/bots/:bot_id/container/skills",
+    summary: "Create or replace skills, each a raw SKILL.md named by its frontmatter (413 past 1 MiB each)",
+    params: botParams,
+    body: z.object({ skills: z.array(z.string()).min(1, "must not be empty").max(MAX_SKILLS_PER_REQUEST) }).strict(),
+    handler: async ({ params, body }) => {
+      // Checked before the workspace is reached: a bad request is a 400 even when it is down.
+      const planned = prepareSkillUpserts(body.skills);
+      return { ok: true, names: await upsertSkills(await agentFor(params.bot_id), planned) };
+    },
+  });
+
+  addRoute(app, routes, {
+    method: "DELETE",
+    url: "/bots/:bot_id/container/skills",
+    summary: "Delete skills by name",
+    params: botParams,
+    body: z.object({ names: z.array(z.string()).min(1, "must not be empty").max(MAX_SKILLS_PER_REQUEST) }).strict(),
+    handler: async ({ params, body }) => {
+      checkSkillNames(body.names);
+      await deleteSkills(await agentFor(params.bot_id), body.names);
+      return { ok: true };
+    },
+  });
+}
