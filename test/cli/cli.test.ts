@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -167,6 +167,74 @@ describe("the botbox command against a real server", () => {
         }),
         /url must be a non-empty string/,
       );
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  });
+
+  it("moves files in and out with fs, streaming, and lists, renames and deletes", async () => {
+    const scratch = await mkdtemp(path.join(tmpdir(), "botbox-cli-fs-"));
+    try {
+      const local = path.join(scratch, "blob.bin");
+      const content = Buffer.alloc(3 * 2 ** 20 + 17);
+      for (let i = 0; i < content.length; i++) content[i] = (i * 31) % 251;
+      await writeFile(local, content);
+      assert.equal(
+        (await botbox("fs", "put", "cli-bot", local, "/data/in/blob.bin")).stdout,
+        `/data/in/blob.bin: ${content.length} bytes\n`,
+      );
+      await botbox("fs", "mkdir", "cli-bot", "/data/in/sub/deeper");
+      const listed = JSON.parse((await botbox("fs", "ls", "cli-bot", "/data/in", "-r", "--json")).stdout) as {
+        path: string;
+        isDir: boolean;
+      }[];
+      assert.deepEqual(listed.map((entry) => entry.path).sort(), [
+        "/data/in/blob.bin",
+        "/data/in/sub",
+        "/data/in/sub/deeper",
+      ]);
+      await botbox("fs", "mv", "cli-bot", "/data/in/blob.bin", "/data/in/sub/moved.bin");
+      const back = path.join(scratch, "back.bin");
+      const got = await botbox("fs", "get", "cli-bot", "/data/in/sub/moved.bin", back);
+      assert.equal(got.stderr, "", "no progress bar in a pipe");
+      assert.ok(Buffer.compare(await readFile(back), content) === 0);
+      assert.ok(!existsSync(`${back}.part`));
+      await botbox("exec", "cli-bot", "--", "printf 'cat me' > /data/in/c.txt");
+      assert.equal((await botbox("fs", "cat", "cli-bot", "/data/in/c.txt")).stdout, "cat me");
+      await assert.rejects(botbox("fs", "cat", "cli-bot", "/data/in/none.txt"), /fs get: 404/);
+      await assert.rejects(botbox("fs", "rm", "cli-bot", "/data"), /403/);
+      await botbox("fs", "rm", "cli-bot", "/data/in", "-r");
+      await assert.rejects(botbox("fs", "ls", "cli-bot", "/data/in"), /404/);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  });
+
+  it("adds, lists and removes skills, and remembers and searches memories", async () => {
+    const scratch = await mkdtemp(path.join(tmpdir(), "botbox-cli-skills-"));
+    try {
+      const skill = path.join(scratch, "SKILL.md");
+      await writeFile(skill, "---\nname: greet\ndescription: Say hello nicely\n---\nSay hello.\n");
+      assert.equal((await botbox("skills", "add", "cli-bot", skill)).stdout, "greet\n");
+      assert.match((await botbox("skills", "ls", "cli-bot")).stdout, /^greet\s+Say hello nicely$/m);
+      await botbox("skills", "rm", "cli-bot", "greet");
+      assert.doesNotMatch((await botbox("skills", "ls", "cli-bot")).stdout, /greet/);
+      await assert.rejects(botbox("skills", "add", "cli-bot", path.join(scratch, "none.md")), /cannot read/);
+
+      const id = (await botbox("memory", "add", "cli-bot", "the", "sky", "is", "blue")).stdout.trim();
+      assert.match(id, /^cli-bot:mem_\d+$/);
+      await botbox("memory", "add", "cli-bot", "grass is green");
+      const found = JSON.parse((await botbox("memory", "search", "cli-bot", "sky", "--json")).stdout) as {
+        id: string;
+        memory: string;
+      }[];
+      assert.deepEqual(
+        found.map((memory) => [memory.id, memory.memory]),
+        [[id, "the sky is blue"]],
+      );
+      assert.equal((await botbox("memory", "ls", "cli-bot", "--limit", "1")).stdout.trim().split("\n").length, 1);
+      await assert.rejects(botbox("memory", "ls", "cli-bot", "--limit", "0"), /--limit/);
+      assert.equal((await botbox("memory", "rm", "cli-bot", id)).stdout, "deleted 1\n");
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }

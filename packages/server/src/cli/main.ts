@@ -10,8 +10,11 @@ import { CliError, resolveApiTarget, userConfigPath } from "./api-client.js";
 import { botCommand } from "./commands/bot.js";
 import { exportCommand, importCommand } from "./commands/data.js";
 import { execCommand } from "./commands/exec.js";
+import { fsCommand } from "./commands/fs.js";
 import { mcpCommand } from "./commands/mcp.js";
+import { memoryCommand } from "./commands/memory.js";
 import { output } from "./commands/output.js";
+import { skillsCommand } from "./commands/skills.js";
 import { snapshotCommand } from "./commands/snapshot.js";
 import { createRuntime, serve } from "./serve.js";
 
@@ -28,9 +31,13 @@ bots:
   exec <bot> -- <command...>        run a command in a bot's workspace
 
 workspace:
+  fs ls <bot> [path] [-r] | fs cat <bot> <path> | fs put <bot> <local> <path>
+  fs get <bot> <path> [local|-] | fs rm <bot> <path> [-r] | fs mv <bot> <a> <b> | fs mkdir <bot> <path>
   snapshot create <bot> [--name N] | snapshot ls <bot> | snapshot rollback <bot> <version>
   export <bot> [file.tar.gz|-]      /data as a tar.gz (default <bot>-data.tar.gz)
   import <bot> <file.tar.gz|-> [--replace]
+  skills ls <bot> | skills add <bot> <SKILL.md|->... | skills rm <bot> <name>...
+  memory add <bot> <text|-> | memory search <bot> <query> [--limit N] | memory ls <bot> | memory rm <bot> <id>...
   mcp add <bot> <name> [--env K=V]... [--cwd DIR] -- <command> [args...]
   mcp ls <bot> | mcp rm <bot> <name> | mcp tools <bot> | mcp call <bot> <tool> [json]
 
@@ -54,6 +61,8 @@ async function main(argv: string[]): Promise<number> {
       replace: { type: "boolean" },
       env: { type: "string", multiple: true },
       cwd: { type: "string" },
+      recursive: { type: "boolean", short: "r" },
+      limit: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -72,6 +81,8 @@ async function main(argv: string[]): Promise<number> {
     replace?: boolean;
     env?: string[];
     cwd?: string;
+    recursive?: boolean;
+    limit?: string;
   };
   const json = flags.json ?? false;
   if (values.help || !command) {
@@ -92,6 +103,15 @@ async function main(argv: string[]): Promise<number> {
     }
     case "bot":
       await botCommand(await resolveApiTarget(flags), rest, json);
+      return 0;
+    case "fs":
+      await fsCommand(await resolveApiTarget(flags), rest, { json, recursive: flags.recursive ?? false });
+      return 0;
+    case "memory":
+      await memoryCommand(await resolveApiTarget(flags), rest, { json, limit: flags.limit });
+      return 0;
+    case "skills":
+      await skillsCommand(await resolveApiTarget(flags), rest, { json });
       return 0;
     case "snapshot":
       await snapshotCommand(await resolveApiTarget(flags), rest, { json, name: flags.name });
