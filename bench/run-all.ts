@@ -3,6 +3,8 @@ import { benchAgentRss } from "./agent-rss.js";
 import { benchColdStart } from "./cold-start.js";
 import { benchDensity } from "./density.js";
 import { benchExecRoundTrip } from "./exec-roundtrip.js";
+import { benchGateway } from "./gateway.js";
+import { benchMcpStdio } from "./mcp-stdio.js";
 import { benchRawThroughput } from "./raw-throughput.js";
 import { benchReadFileConcurrency } from "./readfile-concurrency.js";
 import { benchReattach } from "./reattach.js";
@@ -20,6 +22,9 @@ for (const bench of [
   benchDensity,
   benchSnapshot,
   benchReattach,
+  // MCP stdio sessions and the tool gateway.
+  benchMcpStdio,
+  benchGateway,
 ]) {
   figures.push(await bench());
 }
