@@ -7,6 +7,7 @@ import {
   ListToolsRequestSchema,
   McpError,
 } from "@modelcontextprotocol/sdk/types.js";
+import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv-provider.js";
 import type { FastifyInstance } from "fastify";
 
 import { BotboxError } from "../../errors.js";
@@ -17,9 +18,16 @@ import { addRoute, type AnyRoute } from "../route.js";
 
 const CONTAINER_TOOLS = new Set<string>(TOOL_NAMES);
 
+// Each request gets its own Server; building a validator for each cost 0.56 ms
+// of the server's CPU per call (about 12 % of it under load). One is enough.
+const sharedValidator = new AjvJsonSchemaValidator();
+
 /** One bot's tools as an MCP server: the container tools, then its federated stdio servers' tools. */
 function toolServer(botId: string, tools: ContainerTools, federated: FederatedMcpServers, version: string): Server {
-  const server = new Server({ name: "botbox", version }, { capabilities: { tools: {} } });
+  const server = new Server(
+    { name: "botbox", version },
+    { capabilities: { tools: {} }, jsonSchemaValidator: sharedValidator },
+  );
   server.setRequestHandler(ListToolsRequestSchema, async () => ({
     tools: [...tools.listTools(), ...(await federated.listTools(botId))],
   }));
