@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# A throw-away Docker daemon for the Docker runtime tests (issue 7 §3).
+#
+#   eval "export $(bash scripts/ci/docker.sh)"   # start; prints DOCKER_HOST=unix://...
+#   bash scripts/ci/docker.sh stop               # stop it and delete its files
+#
+# Installs Debian's `docker.io` when dockerd is missing, then runs a dockerd
+# whose data root, exec root, pidfile and socket all live in one temporary
+# folder, so it neither needs nor touches a system daemon. Only the
+# DOCKER_HOST line goes to stdout so that `eval` stays safe; everything else
+# is logged to stderr. Must run as root.
+set -euo pipefail
+
+# The DOCKER_HOST line is written to fd 3; anything a tool prints lands on stderr.
+exec 3>&1 1>&2
+
+STATE_DIR=/tmp/botbox-ci-docker
+# dockerd's default bridge gets this range unless the caller picks another.
+BRIDGE_IP=${BOTBOX_CI_DOCKER_BIP:-172.31.250.1/24}
+
+log() { echo "docker.sh: $*" >&2; }
+die() {
+  log "$*"
+  exit 1
+}
+
+install_docker() {
+  [ "$(id -u)" = 0 ] || die "dockerd is not installed and installing it needs root"
+  log "installing docker.io from Debian's packages"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends docker.io
+}
+
+answers() {
+  DOCKER_HOST=$1 docker info --format '{{.ServerVersion}}' >/dev/null 2>&1
+}
+
+start() {
+  [ "$(id -u)" = 0 ] || die "dockerd needs root"
+  if [ -f "$STATE_DIR/host" ]; then
+    local old_host
+    old_host=$(cat "$STATE_DIR/host")
+    if answers "$old_host"; then
+      log "reusing the daemon already running at $old_host"
+      echo "DOCKER_HOST=$old_host" >&3
+      return 0
+    fi
+    log "forgetting a daemon that no longer answers ($old_host)"
+    stop
+  fi
+
+  command -v dockerd >/dev/null || install_docker
+  command -v docker >/dev/null || die "the docker client is missing (Debian's docker.io ships it)"
+
+  local tmp host
+  tmp=$(mktemp -d /tmp/botbox-ci-docker.XXXXXX)
+  chmod 0711 "$tmp"
+  host=unix://$tmp/docker.sock
+
+  # The daemon must not inherit fd 3, or `$(docker.sh)` would wait for it to exit.
+  # iptables stays on: the runtime's bridge networks disable inter-container
+  # traffic with it. cgroupfs because no systemd runs here (cgroup v1 or v2).
+  setsid dockerd \
+    --data-root "$tmp/data" \
+    --exec-root "$tmp/exec" \
+    --pidfile "$tmp/dockerd.pid" \
+    --host "$host" \
+    --bip "$BRIDGE_IP" \
+    --exec-opt native.cgroupdriver=cgroupfs \
+    --log-level warn \
+    </dev/null >"$tmp/dockerd.log" 2>&1 3>&- &
+
+  mkdir -p "$STATE_DIR"
+  echo "$tmp" >"$STATE_DIR/dir"
+  echo "$host" >"$STATE_DIR/host"
+
+  local tries=0
+  until answers "$host"; do
+    tries=$((tries + 1))
+    if [ "$tries" -ge 120 ] || ! kill -0 "$!" 2>/dev/null; then
+      tail -n 30 "$tmp/dockerd.log" >&2 || true
+      die "dockerd did not answer at $host (log: $tmp/dockerd.log)"
+    fi
+    sleep 0.5
+  done
+  log "dockerd $(DOCKER_HOST=$host docker info --format '{{.ServerVersion}}, {{.Driver}}, cgroup {{.CgroupDriver}} v{{.CgroupVersion}}') at $host"
+  echo "DOCKER_HOST=$host" >&3
+}
+
+stop() {
+  if [ ! -f "$STATE_DIR/dir" ]; then
+    log "no daemon recorded in $STATE_DIR; nothing to stop"
+    return 0
+  fi
+  local tmp pid tries=0
+  tmp=$(cat "$STATE_DIR/dir")
+  pid=$(cat "$tmp/dockerd.pid" 2>/dev/null || true)
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    # dockerd stops its containers (10 s each at most) and its containerd.
+    kill -TERM "$pid"
+    while kill -0 "$pid" 2>/dev/null; do
+      tries=$((tries + 1))
+      if [ "$tries" -ge 120 ]; then
+        log "dockerd $pid did not stop within 60 s: killing it"
+        kill -KILL "$pid" 2>/dev/null || true
+        break
+      fi
+      sleep 0.5
+    done
+  fi
+  # Mounts left by a killed daemon would make rm fail on busy folders.
+  grep -o " $tmp/[^ ]*" /proc/mounts | sort -r | while read -r mountpoint; do
+    umount -l "$mountpoint" 2>/dev/null || true
+  done
+  rm -rf "$tmp" "$STATE_DIR"
+  log "stopped and removed $tmp"
+}
+
+case "${1:-start}" in
+  start) start ;;
+  stop) stop ;;
+  *) die "usage: $0 [start|stop]" ;;
+esac
