@@ -1,0 +1,141 @@
+/**
+ * Translation between botbox's container spec and Docker's container config,
+ * both ways. The daemon is the only record: the spec rides on a label, the
+ * agent's token in the env it already needs, so a new runtime instance (after
+ * a server restart) finds every container by its labels.
+ */
+import type { ContainerCreateOptions, ContainerInspectInfo } from "dockerode";
+
+import { BOT_LABEL, type ContainerInfo, type ContainerSpec, type NetworkMode, type TaskInfo } from "../runtime.js";
+import { hostnameOf } from "../sandbox/layout.js";
+import type { DockerBotPaths } from "./layout.js";
+
+/** Marks containers (and images) this runtime made. */
+export const RUNTIME_LABEL = "org.botbox.runtime";
+/** The botbox spec, without its token, as JSON. */
+export const SPEC_LABEL = "org.botbox.spec";
+/** The snapshot the container's image is, if any. */
+export const PARENT_LABEL = "org.botbox.parent-snapshot";
+
+const TOKEN_VARIABLE = "BOTBOX_AGENT_TOKEN";
+
+interface StoredSpec {
+  image: string;
+  labels: Record<string, string>;
+  env: Record<string, string>;
+  network: NetworkMode;
+  limits: ContainerSpec["limits"];
+  createdAt: string;
+}
+
+/** What the agent is told, after the image's and the spec's own variables. */
+export function agentEnv(spec: ContainerSpec): Record<string, string> {
+  return {
+    ...spec.env,
+    MCP_LISTEN_ADDR: "unix:/run/botbox/agent.sock",
+    BOTBOX_DATA_DIR: "/data",
+    BOTBOX_TEMPLATE_DIR: "/opt/mcp-template",
+    BOTBOX_BOT_ID: spec.botId,
+    [TOKEN_VARIABLE]: spec.agentToken,
+  };
+}
+
+export interface CreateRequest {
+  spec: ContainerSpec;
+  /** The image to run: the spec's, or a snapshot's. */
+  imageId: string;
+  paths: DockerBotPaths;
+  /** The Docker network for `host` mode (a bridge without inter-container traffic). */
+  bridge: string;
+  parentSnapshot?: string;
+  createdAt: Date;
+}
+
+export function createOptions(request: CreateRequest): ContainerCreateOptions {
+  const { spec, paths } = request;
+  const stored: StoredSpec = {
+    image: spec.image,
+    labels: spec.labels,
+    env: spec.env,
+    network: spec.network,
+    limits: spec.limits,
+    createdAt: request.createdAt.toISOString(),
+  };
+  const { memoryBytes, pids, cpus } = spec.limits;
+  return {
+    name: spec.id,
+    Image: request.imageId,
+    Hostname: hostnameOf(spec.id),
+    Env: Object.entries(agentEnv(spec)).map(([key, value]) => `${key}=${value}`),
+    Labels: {
+      ...spec.labels,
+      [BOT_LABEL]: spec.botId,
+      [RUNTIME_LABEL]: "docker",
+      [SPEC_LABEL]: JSON.stringify(stored),
+      ...(request.parentSnapshot ? { [PARENT_LABEL]: request.parentSnapshot } : {}),
+    },
+    HostConfig: {
+      NetworkMode: spec.network === "none" ? "none" : request.bridge,
+      Mounts: [
+        { Type: "bind", Source: paths.run, Target: "/run/botbox" },
+        { Type: "bind", Source: paths.data, Target: "/data" },
+      ],
+      RestartPolicy: { Name: "no" },
+      ...(memoryBytes ? { Memory: Math.floor(memoryBytes), MemorySwap: Math.floor(memoryBytes) } : {}),
+      ...(pids ? { PidsLimit: Math.floor(pids) } : {}),
+      ...(cpus ? { NanoCpus: Math.round(cpus * 1e9) } : {}),
+    },
+  };
+}
+
+/** The botbox spec a container was made from; undefined for containers of others. */
+export function specOf(inspect: ContainerInspectInfo): ContainerSpec | undefined {
+  const labels = inspect.Config.Labels ?? {};
+  const info = containerInfoOf(inspect.Name, labels);
+  if (!info) return undefined;
+  const stored = JSON.parse(labels[SPEC_LABEL]!) as StoredSpec;
+  const token = (inspect.Config.Env ?? []).find((entry) => entry.startsWith(`${TOKEN_VARIABLE}=`));
+  return {
+    id: info.id,
+    botId: info.botId,
+    image: info.image,
+    labels: info.labels,
+    env: stored.env,
+    network: info.network,
+    limits: info.limits,
+    agentToken: token?.slice(TOKEN_VARIABLE.length + 1) ?? "",
+  };
+}
+
+/** When the container was first made for its bot; kept across snapshot recreations. */
+export function createdAtOf(inspect: ContainerInspectInfo): Date {
+  return containerInfoOf(inspect.Name, inspect.Config.Labels ?? {})?.createdAt ?? new Date(inspect.Created);
+}
+
+/** A container's botbox view, from its name and labels (a listing gives both). */
+export function containerInfoOf(name: string, labels: Record<string, string>): ContainerInfo | undefined {
+  const raw = labels[SPEC_LABEL];
+  const botId = labels[BOT_LABEL];
+  if (labels[RUNTIME_LABEL] !== "docker" || raw === undefined || botId === undefined) return undefined;
+  const stored = JSON.parse(raw) as StoredSpec;
+  const parent = labels[PARENT_LABEL];
+  return {
+    id: name.replace(/^\//, ""),
+    botId,
+    image: stored.image,
+    labels: { ...stored.labels, [BOT_LABEL]: botId },
+    network: stored.network,
+    limits: { ...stored.limits },
+    createdAt: new Date(stored.createdAt),
+    ...(parent ? { parentSnapshot: parent } : {}),
+  };
+}
+
+const NEVER = "0001-01-01T00:00:00Z";
+
+export function taskInfoOf(inspect: ContainerInspectInfo): TaskInfo {
+  const state = inspect.State;
+  if (state.Running) return { state: "running", pid: state.Pid, startedAt: new Date(state.StartedAt) };
+  if (!state.StartedAt || state.StartedAt === NEVER) return { state: "missing" };
+  return { state: "stopped", startedAt: new Date(state.StartedAt), exitCode: state.ExitCode };
+}

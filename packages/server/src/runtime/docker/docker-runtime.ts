@@ -1,0 +1,326 @@
+/**
+ * The Docker runtime: every bot is a Docker container (`mcp-<botId>`) through
+ * the Engine API. The daemon holds the records (labels, env), so a new
+ * instance, after a server restart, sees every container and its running
+ * task. The agent listens on a Unix socket in a host folder bound at
+ * /run/botbox, and /data is a host folder too: the daemon must run on this
+ * machine.
+ */
+import { mkdir, rm } from "node:fs/promises";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+
+import Docker from "dockerode";
+
+import type { AgentEndpoint } from "../../client/index.js";
+import { ConflictError, NotFoundError, UnavailableError } from "../../errors.js";
+import type {
+  ContainerInfo,
+  ContainerRuntime,
+  ContainerSpec,
+  DoctorCheck,
+  ImageInfo,
+  SnapshotInfo,
+  StopOptions,
+  TaskInfo,
+} from "../runtime.js";
+import { checkContainerSpec } from "../sandbox/container-store.js";
+import { botIdOf, checkContainerIds } from "../sandbox/layout.js";
+import { containerInfoOf, createdAtOf, createOptions, RUNTIME_LABEL, specOf, taskInfoOf } from "./container-config.js";
+import { docker, dockerOrMissing } from "./docker-errors.js";
+import { dockerDoctor } from "./doctor.js";
+import { DockerImages } from "./images.js";
+import { dockerBotPaths } from "./layout.js";
+import { DockerSnapshots } from "./snapshots.js";
+
+/** The image `images/build-agent-image.sh` builds. */
+export const DEFAULT_AGENT_IMAGE = "botbox/agent:latest";
+const DEFAULT_BRIDGE = "botbox-bots";
+
+export interface DockerRuntimeOptions {
+  /** botbox's state folder: bots' sockets, /data folders and snapshot copies live under it. */
+  home: string;
+  /** `unix:///path.sock` or `tcp://host:port`; default: DOCKER_HOST, else /var/run/docker.sock. */
+  dockerHost?: string;
+  /**
+   * The Docker network of bots whose network is `host` (they reach the
+   * outside): a bridge made with inter-container traffic disabled, so bots
+   * cannot reach each other. Default `botbox-bots`.
+   */
+  bridgeNetwork?: string;
+}
+
+type Inspect = Docker.ContainerInspectInfo;
+
+export class DockerRuntime implements ContainerRuntime {
+  readonly name = "docker";
+  private readonly home: string;
+  private readonly client: Docker;
+  private readonly where: string;
+  private readonly images: DockerImages;
+  private readonly snapshots: DockerSnapshots;
+  private readonly bridge: string;
+  private bridgeReady?: Promise<void>;
+
+  constructor(options: DockerRuntimeOptions) {
+    this.home = path.resolve(options.home);
+    const host = options.dockerHost ?? process.env.DOCKER_HOST;
+    this.client = new Docker(connectionOf(host));
+    this.where = host ?? "unix:///var/run/docker.sock";
+    this.images = new DockerImages(this.client);
+    this.snapshots = new DockerSnapshots(this.client, this.home);
+    this.bridge = options.bridgeNetwork ?? DEFAULT_BRIDGE;
+  }
+
+  doctor(): Promise<DoctorCheck[]> {
+    return dockerDoctor(this.client, this.where);
+  }
+
+  ensureImage(ref: string): Promise<ImageInfo> {
+    return this.images.ensure(ref);
+  }
+
+  listImages(): Promise<ImageInfo[]> {
+    return this.images.list();
+  }
+
+  importImage(ref: string, tarPath: string): Promise<ImageInfo> {
+    return this.images.import(ref, tarPath);
+  }
+
+  async deleteImage(ref: string): Promise<void> {
+    const users = (await this.listContainers()).filter((container) => container.image === ref);
+    if (users.length > 0) throw new ConflictError(`image ${ref} is used by ${users.map((c) => c.id).join(", ")}`);
+    await this.images.delete(ref);
+  }
+
+  async createContainer(spec: ContainerSpec): Promise<ContainerInfo> {
+    checkContainerIds(this.home, spec.id, spec.botId);
+    checkContainerSpec(spec);
+    if (await this.inspect(spec.id)) throw new ConflictError(`container ${spec.id} already exists`);
+    const paths = dockerBotPaths(this.home, spec.botId);
+    let imageId: string;
+    if (spec.fromSnapshot) {
+      imageId = (await this.snapshots.find(spec.botId, spec.fromSnapshot)).imageId;
+      await this.prepareFolders(spec.botId);
+      await this.snapshots.restoreData(spec.botId, spec.fromSnapshot);
+    } else {
+      imageId = (await this.images.ensure(spec.image)).id;
+      await this.prepareFolders(spec.botId);
+    }
+    if (spec.network === "host") await this.ensureBridge();
+    await docker(`create ${spec.id}`, () =>
+      this.client.createContainer(
+        createOptions({
+          spec,
+          imageId,
+          paths,
+          bridge: this.bridge,
+          createdAt: new Date(),
+          ...(spec.fromSnapshot ? { parentSnapshot: spec.fromSnapshot } : {}),
+        }),
+      ),
+    );
+    return (await this.getContainer(spec.id))!;
+  }
+
+  async getContainer(id: string): Promise<ContainerInfo | undefined> {
+    const inspect = await this.inspect(id);
+    return inspect && containerInfoOf(inspect.Name, inspect.Config.Labels ?? {});
+  }
+
+  async listContainers(labels: Record<string, string> = {}): Promise<ContainerInfo[]> {
+    const filters = { label: [`${RUNTIME_LABEL}=docker`] };
+    const listed = await docker("list containers", () =>
+      this.client.listContainers({ all: true, filters: JSON.stringify(filters) }),
+    );
+    // Matched on the spec's own labels: a container made from a snapshot also
+    // carries the labels its image inherited from older containers.
+    return listed
+      .flatMap((container) => containerInfoOf(container.Names[0] ?? "", container.Labels) ?? [])
+      .filter((info) =>
+        Object.entries(labels).every(([key, value]) =>
+          value === "" ? key in info.labels : info.labels[key] === value,
+        ),
+      );
+  }
+
+  async deleteContainer(id: string, options: { keepData?: boolean } = {}): Promise<void> {
+    const inspect = await this.required(id);
+    if (inspect.State.Running) throw new ConflictError(`container ${id} has a running task: stop it first`);
+    const botId = specOf(inspect)!.botId;
+    await docker(`remove ${id}`, () => this.client.getContainer(inspect.Id).remove({ v: true }));
+    await this.images.removeIfUnused(inspect.Image);
+    const paths = dockerBotPaths(this.home, botId);
+    if (options.keepData) {
+      await rm(paths.run, { recursive: true, force: true });
+      return;
+    }
+    await this.snapshots.deleteAll(botId);
+    await rm(paths.root, { recursive: true, force: true });
+  }
+
+  async startTask(id: string): Promise<TaskInfo> {
+    const inspect = await this.required(id);
+    if (inspect.State.Running) throw new ConflictError(`task of ${id} is already running`);
+    const botId = specOf(inspect)!.botId;
+    await this.prepareFolders(botId);
+    await rm(dockerBotPaths(this.home, botId).socket, { force: true });
+    await docker(`start ${id}`, () => this.client.getContainer(inspect.Id).start());
+    return this.taskInfo(id);
+  }
+
+  async stopTask(id: string, options: StopOptions = {}): Promise<TaskInfo> {
+    const inspect = await this.required(id);
+    if (inspect.State.Running) {
+      const container = this.client.getContainer(inspect.Id);
+      const timeoutMs = options.timeoutMs ?? 10_000;
+      await this.kill(container, options.signal ?? "SIGTERM");
+      if (!(await this.waitForExit(id, timeoutMs))) {
+        if (options.force === false) throw new ConflictError(`task of ${id} did not stop within ${timeoutMs} ms`);
+        await this.kill(container, "SIGKILL");
+        if (!(await this.waitForExit(id, 5_000))) throw new UnavailableError(`task of ${id} survived SIGKILL`);
+      }
+    }
+    return this.taskInfo(id);
+  }
+
+  async taskInfo(id: string): Promise<TaskInfo> {
+    return taskInfoOf(await this.required(id));
+  }
+
+  async agentEndpoint(id: string): Promise<AgentEndpoint | undefined> {
+    const inspect = await this.required(id);
+    if (!inspect.State.Running) return undefined;
+    const spec = specOf(inspect)!;
+    // A fixed path per bot: it survives restarts of the task and of the server.
+    return { address: `unix:${dockerBotPaths(this.home, spec.botId).socket}`, token: spec.agentToken };
+  }
+
+  async commitSnapshot(id: string, name: string): Promise<SnapshotInfo> {
+    const inspect = await this.stopped(id);
+    const parent = containerInfoOf(inspect.Name, inspect.Config.Labels ?? {})?.parentSnapshot;
+    const snapshot = await this.snapshots.commit(inspect.Id, specOf(inspect)!.botId, name, parent);
+    await this.recreate(inspect, snapshot.imageId, name);
+    return { name: snapshot.name, createdAt: snapshot.createdAt, ...(parent ? { parent } : {}) };
+  }
+
+  async listSnapshots(id: string): Promise<SnapshotInfo[]> {
+    const spec = specOf(await this.required(id))!;
+    return (await this.snapshots.list(spec.botId)).map(({ name, parent, createdAt }) => ({
+      name,
+      createdAt,
+      ...(parent ? { parent } : {}),
+    }));
+  }
+
+  async restoreSnapshot(id: string, name: string): Promise<void> {
+    const inspect = await this.stopped(id);
+    const botId = specOf(inspect)!.botId;
+    const snapshot = await this.snapshots.find(botId, name);
+    await this.snapshots.restoreData(botId, name);
+    await this.recreate(inspect, snapshot.imageId, name);
+  }
+
+  async deleteSnapshot(id: string, name: string): Promise<void> {
+    await this.snapshots.delete(specOf(await this.required(id))!.botId, name);
+  }
+
+  async close(): Promise<void> {
+    // Nothing to release: containers run in the daemon, and API calls hold no connection open.
+  }
+
+  /** A new container with the same spec on another image (a snapshot); /data stays where it is. */
+  private async recreate(old: Inspect, imageId: string, parentSnapshot: string): Promise<void> {
+    const spec = specOf(old)!;
+    await docker(`remove ${spec.id}`, () => this.client.getContainer(old.Id).remove({ v: true }));
+    await docker(`create ${spec.id}`, () =>
+      this.client.createContainer(
+        createOptions({
+          spec,
+          imageId,
+          paths: dockerBotPaths(this.home, spec.botId),
+          bridge: this.bridge,
+          parentSnapshot,
+          createdAt: createdAtOf(old),
+        }),
+      ),
+    );
+    if (old.Image !== imageId) await this.images.removeIfUnused(old.Image);
+  }
+
+  private async prepareFolders(botId: string): Promise<void> {
+    const paths = dockerBotPaths(this.home, botId);
+    await mkdir(path.dirname(paths.root), { recursive: true, mode: 0o711 });
+    await mkdir(paths.root, { recursive: true, mode: 0o700 });
+    // The container's root is host root (no userns-remap): it reaches both.
+    await mkdir(paths.run, { recursive: true, mode: 0o700 });
+    await mkdir(paths.data, { recursive: true, mode: 0o755 });
+  }
+
+  private async ensureBridge(): Promise<void> {
+    this.bridgeReady ??= (async () => {
+      const existing = await dockerOrMissing(`inspect network ${this.bridge}`, () =>
+        this.client.getNetwork(this.bridge).inspect(),
+      );
+      if (existing) return;
+      await docker(`create network ${this.bridge}`, () =>
+        this.client.createNetwork({
+          Name: this.bridge,
+          Driver: "bridge",
+          CheckDuplicate: true,
+          Options: { "com.docker.network.bridge.enable_icc": "false" },
+          Labels: { [RUNTIME_LABEL]: "docker" },
+        }),
+      ).catch((error: unknown) => {
+        if (!(error instanceof ConflictError)) throw error;
+      });
+    })().catch((error: unknown) => {
+      this.bridgeReady = undefined;
+      throw error;
+    });
+    return this.bridgeReady;
+  }
+
+  private async inspect(id: string): Promise<Inspect | undefined> {
+    if (botIdOf(id) === undefined) return undefined;
+    const inspect = await dockerOrMissing(`inspect ${id}`, () => this.client.getContainer(id).inspect());
+    return inspect && specOf(inspect) ? inspect : undefined;
+  }
+
+  private async required(id: string): Promise<Inspect> {
+    const inspect = await this.inspect(id);
+    if (!inspect) throw new NotFoundError(`container ${JSON.stringify(id)} not found`);
+    return inspect;
+  }
+
+  private async stopped(id: string): Promise<Inspect> {
+    const inspect = await this.required(id);
+    if (inspect.State.Running) throw new ConflictError(`task of ${id} is running: stop it first`);
+    return inspect;
+  }
+
+  private async kill(container: Docker.Container, signal: NodeJS.Signals): Promise<void> {
+    await container.kill({ signal }).catch((error: { statusCode?: number }) => {
+      // 409: it is not running any more.
+      if (error.statusCode !== 409 && error.statusCode !== 404) throw error;
+    });
+  }
+
+  private async waitForExit(id: string, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while ((await this.inspect(id))?.State.Running) {
+      if (Date.now() >= deadline) return false;
+      await sleep(25);
+    }
+    return true;
+  }
+}
+
+/** dockerode's connection settings for a DOCKER_HOST-style address; undefined keeps its defaults. */
+function connectionOf(host: string | undefined): Docker.DockerOptions | undefined {
+  if (!host) return undefined;
+  if (host.startsWith("unix://")) return { socketPath: host.slice("unix://".length) };
+  const url = new URL(host.replace(/^tcp:/, "http:"));
+  return { host: url.hostname, port: Number(url.port || 2375), protocol: "http" };
+}

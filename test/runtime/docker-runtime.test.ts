@@ -1,0 +1,107 @@
+/** What the Docker runtime does beyond the shared contract. */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+
+import Docker from "dockerode";
+
+import type { AgentClient } from "../../packages/server/src/client/index.js";
+import { DEFAULT_AGENT_IMAGE, DockerRuntime } from "../../packages/server/src/runtime/docker/index.js";
+import { BOT_LABEL, type ContainerSpec } from "../../packages/server/src/runtime/runtime.js";
+import { type DockerFixture, dockerUnavailable, openDocker } from "./docker-support.js";
+import { botSpec, Janitor, waitForAgent } from "./support.js";
+
+const unavailable = await dockerUnavailable();
+const BRIDGE = `botbox-test-${process.pid}`;
+
+describe("docker runtime", { skip: unavailable }, () => {
+  let fixture: DockerFixture;
+  let runtime: DockerRuntime;
+  const janitor = new Janitor();
+  const sh = async (client: AgentClient, command: string) => (await client.exec(command)).stdout.trim();
+  const started = async (overrides: Partial<ContainerSpec> = {}): Promise<[ContainerSpec, AgentClient]> => {
+    const spec = botSpec({ image: DEFAULT_AGENT_IMAGE, ...overrides });
+    janitor.track(runtime, spec.id);
+    await runtime.createContainer(spec);
+    await runtime.startTask(spec.id);
+    return [spec, janitor.client(await waitForAgent(runtime, spec.id))];
+  };
+
+  before(async () => {
+    fixture = await openDocker();
+    runtime = new DockerRuntime({ home: fixture.home, bridgeNetwork: BRIDGE });
+  });
+  after(async () => {
+    await janitor.cleanUp();
+    await new Docker({ socketPath: process.env.DOCKER_HOST!.replace(/^unix:\/\//, "") })
+      .getNetwork(BRIDGE)
+      .remove()
+      .catch(() => {});
+    await fixture.close();
+  });
+
+  it("a new runtime instance re-attaches to a running container by its labels", async () => {
+    const [spec, client] = await started();
+    await client.writeFile("/data/before.txt", "written before the restart");
+    const later = new DockerRuntime({ home: fixture.home, bridgeNetwork: BRIDGE });
+    const listed = await later.listContainers({ [BOT_LABEL]: spec.botId });
+    assert.deepEqual(
+      listed.map((info) => info.id),
+      [spec.id],
+    );
+    assert.equal((await later.taskInfo(spec.id)).state, "running");
+    const again = janitor.client(await waitForAgent(later, spec.id));
+    assert.equal((await again.info()).botId, spec.botId);
+    assert.equal((await again.readFile("/data/before.txt")).content, "     1\twritten before the restart\n");
+    assert.equal((await later.agentEndpoint(spec.id))?.token, spec.agentToken);
+    await later.close();
+  });
+
+  it("a snapshot keeps /data and the container layer, and restore brings both back", async () => {
+    const [spec, client] = await started();
+    await client.writeFile("/data/notes.txt", "v1");
+    await sh(client, "echo layer-v1 > /root/layer.txt");
+    await runtime.stopTask(spec.id);
+    await runtime.commitSnapshot(spec.id, "first");
+    await runtime.startTask(spec.id);
+    let agent = janitor.client(await waitForAgent(runtime, spec.id));
+    await agent.writeFile("/data/notes.txt", "v2");
+    await sh(agent, "echo layer-v2 > /root/layer.txt; touch /data/extra");
+    await runtime.stopTask(spec.id);
+    await runtime.restoreSnapshot(spec.id, "first");
+    await runtime.startTask(spec.id);
+    agent = janitor.client(await waitForAgent(runtime, spec.id));
+    assert.equal(
+      await sh(agent, "cat /data/notes.txt /root/layer.txt; ls /data/extra 2>&1 || true"),
+      "v1layer-v1\nls: cannot access '/data/extra': No such file or directory",
+    );
+  });
+
+  it("memory, pids and CPU limits reach the container's cgroups", async () => {
+    const [, client] = await started({ limits: { memoryBytes: 256 * 2 ** 20, pids: 64, cpus: 0.5 } });
+    const read = (v2: string, v1: string) =>
+      sh(client, `cat /sys/fs/cgroup/${v2} 2>/dev/null || cat /sys/fs/cgroup/${v1}`);
+    assert.equal(await read("memory.max", "memory/memory.limit_in_bytes"), String(256 * 2 ** 20));
+    assert.equal(await read("pids.max", "pids/pids.max"), "64");
+    const cpu = await read("cpu.max", "cpu/cpu.cfs_quota_us");
+    assert.ok(cpu === "50000" || cpu.startsWith("50000 "), `cpu quota ${cpu}`);
+  });
+
+  it("two bots see only their own socket and cannot reach each other's ports", async () => {
+    const [, first] = await started({ network: "host" });
+    const [, second] = await started({ network: "host" });
+    assert.equal(await sh(first, "ls /run/botbox"), "agent.sock");
+    const ipOf = (client: AgentClient) =>
+      sh(
+        client,
+        "python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.connect((\"10.255.255.255\", 1)); print(s.getsockname()[0])'",
+      );
+    const secondIp = await ipOf(second);
+    assert.match(secondIp, /^\d+\.\d+\.\d+\.\d+$/);
+    await sh(second, "nohup python3 -m http.server 8000 --bind 0.0.0.0 >/dev/null 2>&1 & sleep 1");
+    assert.equal(await sh(second, "curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8000/"), "200");
+    assert.equal(
+      await sh(first, `curl -s -m 3 -o /dev/null http://${secondIp}:8000/ && echo reached || echo blocked`),
+      "blocked",
+    );
+  });
+});
