@@ -4,6 +4,7 @@ import { benchColdStart } from "./cold-start.js";
 import { benchDensity } from "./density.js";
 import { benchExecRoundTrip } from "./exec-roundtrip.js";
 import { benchGateway } from "./gateway.js";
+import { benchHttpTransfer } from "./http-transfer.js";
 import { benchMcpStdio } from "./mcp-stdio.js";
 import { benchRawThroughput } from "./raw-throughput.js";
 import { benchReadFileConcurrency } from "./readfile-concurrency.js";
@@ -22,6 +23,8 @@ for (const bench of [
   benchDensity,
   benchSnapshot,
   benchReattach,
+  // The file manager's HTTP transfers.
+  benchHttpTransfer,
   // MCP stdio sessions and the tool gateway.
   benchMcpStdio,
   benchGateway,

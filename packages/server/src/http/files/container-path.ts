@@ -1,0 +1,75 @@
+import path from "node:path";
+
+import { z } from "zod";
+
+import { BadRequestError, ForbiddenError } from "../../errors.js";
+
+/**
+ * Spec 7.1: file manager paths are absolute from the container root. The
+ * input is trimmed, prefixed with "/" and cleaned, so `..` cannot climb above
+ * "/". The container is the sandbox: what lies above its root is out of reach
+ * whatever the path says.
+ */
+export function containerPath(requested: string): string {
+  const trimmed = requested.trim();
+  if (trimmed.includes("\0")) throw new BadRequestError("path must not contain NUL bytes");
+  return path.posix.resolve("/", trimmed);
+}
+
+/** A required path field: present, a string, not blank; cleaned by containerPath. */
+export const requiredPath = z
+  .string({ error: (issue) => (issue.input === undefined ? "is required" : "must be a string") })
+  .trim()
+  .min(1, "is required")
+  .refine((value) => !value.includes("\0"), "must not contain NUL bytes")
+  .transform(containerPath);
+
+/** An optional path field; absent or blank means `fallback`. */
+export const optionalPath = (fallback: string) =>
+  z
+    .string({ error: "must be a string" })
+    .refine((value) => !value.includes("\0"), "must not contain NUL bytes")
+    .default(fallback)
+    .transform((value) => containerPath(value.trim() === "" ? fallback : value));
+
+// Folders the sandbox needs to work at all. The original refused only "/"
+// (spec 12.1.3), so deleting /bin or /data made a workspace unusable.
+const PROTECTED = new Set([
+  "/",
+  "/app",
+  "/bin",
+  "/boot",
+  "/data",
+  "/dev",
+  "/etc",
+  "/home",
+  "/opt",
+  "/opt/botbox",
+  "/opt/mcp-template",
+  "/proc",
+  "/root",
+  "/run",
+  "/run/botbox",
+  "/sbin",
+  "/sys",
+  "/tmp",
+  "/usr",
+  "/var",
+]);
+
+// Everything inside these too: the agent's socket lives in /run/botbox, and
+// kernel file systems are not files to move around.
+const PROTECTED_TREES = ["/run/botbox/", "/proc/", "/sys/", "/dev/"];
+
+export function isProtectedPath(cleaned: string): boolean {
+  if (PROTECTED.has(cleaned) || /^\/lib[^/]*$/.test(cleaned)) return true;
+  return PROTECTED_TREES.some((tree) => cleaned.startsWith(tree));
+}
+
+/** 403 for a path whose removal or replacement would break the workspace. */
+export function refuseProtected(cleaned: string, action: string): void {
+  if (cleaned === "/") throw new ForbiddenError(`cannot ${action} the root directory`);
+  if (isProtectedPath(cleaned)) {
+    throw new ForbiddenError(`cannot ${action} ${cleaned}: the workspace needs it`);
+  }
+}
