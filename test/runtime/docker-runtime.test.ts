@@ -12,6 +12,7 @@ import { botSpec, Janitor, waitForAgent } from "./support.js";
 
 const unavailable = await dockerUnavailable();
 const BRIDGE = `botbox-test-${process.pid}`;
+const dockerClient = () => new Docker({ socketPath: process.env.DOCKER_HOST!.replace(/^unix:\/\//, "") });
 
 describe("docker runtime", { skip: unavailable }, () => {
   let fixture: DockerFixture;
@@ -32,7 +33,7 @@ describe("docker runtime", { skip: unavailable }, () => {
   });
   after(async () => {
     await janitor.cleanUp();
-    await new Docker({ socketPath: process.env.DOCKER_HOST!.replace(/^unix:\/\//, "") })
+    await dockerClient()
       .getNetwork(BRIDGE)
       .remove()
       .catch(() => {});
@@ -74,6 +75,33 @@ describe("docker runtime", { skip: unavailable }, () => {
       await sh(agent, "cat /data/notes.txt /root/layer.txt; ls /data/extra 2>&1 || true"),
       "v1layer-v1\nls: cannot access '/data/extra': No such file or directory",
     );
+  });
+
+  it("tini is PID 1, and on each start the image's agent replaces a different copy in /app (spec 1.1, fixed)", async () => {
+    const [spec, client] = await started();
+    assert.equal(await sh(client, "cat /proc/1/comm"), "tini");
+    const same = "cmp -s /opt/botbox/agent.js /app/botbox/agent.js && echo same || echo differs";
+    assert.equal(await sh(client, same), "same");
+    await sh(client, "echo '// an older agent' >> /app/botbox/agent.js");
+    assert.equal(await sh(client, same), "differs");
+    await runtime.stopTask(spec.id);
+    await runtime.startTask(spec.id);
+    const again = janitor.client(await waitForAgent(runtime, spec.id));
+    assert.equal(await sh(again, same), "same");
+  });
+
+  it("a snapshot can be deleted while its container runs on it, and nothing is left after the delete", async () => {
+    const [spec] = await started();
+    await runtime.stopTask(spec.id);
+    await runtime.commitSnapshot(spec.id, "base");
+    await runtime.startTask(spec.id);
+    await waitForAgent(runtime, spec.id).then((agent) => janitor.client(agent));
+    await runtime.deleteSnapshot(spec.id, "base");
+    assert.deepEqual(await runtime.listSnapshots(spec.id), []);
+    const imageId = (await dockerClient().getContainer(spec.id).inspect()).Image;
+    await runtime.stopTask(spec.id);
+    await runtime.deleteContainer(spec.id);
+    await assert.rejects(dockerClient().getImage(imageId).inspect(), /no such image/i);
   });
 
   it("memory, pids and CPU limits reach the container's cgroups", async () => {

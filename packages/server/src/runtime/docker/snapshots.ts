@@ -42,7 +42,9 @@ export class DockerSnapshots {
     const images = await docker("list snapshots", () =>
       this.client.listImages({ filters: JSON.stringify({ label: [`${BOT}=${botId}`] }) }),
     );
+    // An untagged snapshot image is a deleted snapshot a container still runs on.
     return images
+      .filter((image) => (image.RepoTags ?? []).some((tag) => tag.startsWith(`${SNAPSHOT_REPO}:`)))
       .map((image) => {
         const labels = image.Labels ?? {};
         const parent = labels[PARENT];
