@@ -104,6 +104,34 @@ describe("docker runtime", { skip: unavailable }, () => {
     await assert.rejects(dockerClient().getImage(imageId).inspect(), /no such image/i);
   });
 
+  it("upgradeContainer moves a running bot onto a rebuilt image and keeps /data (spec 10.3, fixed)", async () => {
+    const docker = dockerClient();
+    const ref = `botbox/test-upgrade:${process.pid}`;
+    const [repo, tag] = ref.split(":") as [string, string];
+    await docker.getImage(DEFAULT_AGENT_IMAGE).tag({ repo, tag });
+    const scratch = await docker.createContainer({ Image: DEFAULT_AGENT_IMAGE });
+    try {
+      const [spec, client] = await started({ image: ref });
+      await client.writeFile("/data/kept.txt", "across the rebuild");
+      assert.equal(await runtime.upgradeContainer(spec.id), false, "already on the image");
+      // A "rebuilt" image under the same ref: another config, so another id.
+      const rebuilt = await scratch.commit({ repo, tag, Labels: { rebuilt: "yes" } });
+      assert.equal(await runtime.upgradeContainer(spec.id), true);
+      assert.equal((await docker.getContainer(spec.id).inspect()).Image, (rebuilt as { Id: string }).Id);
+      assert.equal((await runtime.taskInfo(spec.id)).state, "running");
+      const again = janitor.client(await waitForAgent(runtime, spec.id));
+      assert.equal((await again.readFile("/data/kept.txt")).content, "     1\tacross the rebuild\n");
+      await runtime.stopTask(spec.id);
+      await runtime.deleteContainer(spec.id);
+    } finally {
+      await scratch.remove().catch(() => {});
+      await docker
+        .getImage(ref)
+        .remove()
+        .catch(() => {});
+    }
+  });
+
   it("memory, pids and CPU limits reach the container's cgroups", async () => {
     const [, client] = await started({ limits: { memoryBytes: 256 * 2 ** 20, pids: 64, cpus: 0.5 } });
     const read = (v2: string, v1: string) =>

@@ -44,7 +44,7 @@ export interface CreateRequest {
   spec: ContainerSpec;
   /** The image to run: the spec's, or a snapshot's. */
   imageId: string;
-  paths: DockerBotPaths;
+  paths: Pick<DockerBotPaths, "run" | "data">;
   /** The Docker network for `host` mode (a bridge without inter-container traffic). */
   bridge: string;
   parentSnapshot?: string;
@@ -138,4 +138,12 @@ export function taskInfoOf(inspect: ContainerInspectInfo): TaskInfo {
   if (state.Running) return { state: "running", pid: state.Pid, startedAt: new Date(state.StartedAt) };
   if (!state.StartedAt || state.StartedAt === NEVER) return { state: "missing" };
   return { state: "stopped", startedAt: new Date(state.StartedAt), exitCode: state.ExitCode };
+}
+
+/** The host folders a container has bound at /run/botbox and /data. */
+export function boundFolders(inspect: ContainerInspectInfo): Pick<DockerBotPaths, "run" | "data"> | undefined {
+  const source = (target: string) => inspect.Mounts.find((mount) => mount.Destination === target)?.Source;
+  const run = source("/run/botbox");
+  const data = source("/data");
+  return run && data ? { run, data } : undefined;
 }

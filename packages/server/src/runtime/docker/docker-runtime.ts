@@ -26,7 +26,15 @@ import type {
 } from "../runtime.js";
 import { checkContainerSpec } from "../sandbox/container-store.js";
 import { botIdOf, checkContainerIds } from "../sandbox/layout.js";
-import { containerInfoOf, createdAtOf, createOptions, RUNTIME_LABEL, specOf, taskInfoOf } from "./container-config.js";
+import {
+  boundFolders,
+  containerInfoOf,
+  createdAtOf,
+  createOptions,
+  RUNTIME_LABEL,
+  specOf,
+  taskInfoOf,
+} from "./container-config.js";
 import { docker, dockerOrMissing } from "./docker-errors.js";
 import { dockerDoctor } from "./doctor.js";
 import { DockerImages } from "./images.js";
@@ -226,12 +234,32 @@ export class DockerRuntime implements ContainerRuntime {
     await this.snapshots.delete(specOf(await this.required(id))!.botId, name);
   }
 
+  /**
+   * Recreates a container on the image its ref names now, e.g. after the
+   * agent image was rebuilt (spec 10.3 deleted such containers' writable
+   * layers). /data, snapshots, spec and token are kept; the old container
+   * layer (/app, /root, installed packages) is not: Docker cannot move a layer
+   * onto another image. A running task is stopped and started again. False
+   * when the container already runs on that image.
+   */
+  async upgradeContainer(id: string): Promise<boolean> {
+    const inspect = await this.required(id);
+    const spec = specOf(inspect)!;
+    const image = await this.images.ensure(spec.image);
+    if (inspect.Image === image.id) return false;
+    const wasRunning = inspect.State.Running;
+    if (wasRunning) await this.stopTask(id);
+    await this.recreate(inspect, image.id, undefined);
+    if (wasRunning) await this.startTask(id);
+    return true;
+  }
+
   async close(): Promise<void> {
     // Nothing to release: containers run in the daemon, and API calls hold no connection open.
   }
 
-  /** A new container with the same spec on another image (a snapshot); /data stays where it is. */
-  private async recreate(old: Inspect, imageId: string, parentSnapshot: string): Promise<void> {
+  /** A new container with the same spec on another image; /data stays where it is. */
+  private async recreate(old: Inspect, imageId: string, parentSnapshot: string | undefined): Promise<void> {
     const spec = specOf(old)!;
     await docker(`remove ${spec.id}`, () => this.client.getContainer(old.Id).remove({ v: true }));
     await docker(`create ${spec.id}`, () =>
@@ -239,10 +267,11 @@ export class DockerRuntime implements ContainerRuntime {
         createOptions({
           spec,
           imageId,
-          paths: dockerBotPaths(this.home, spec.botId),
+          // The folders it had, even if this runtime's home is another (recreate-bots.ts).
+          paths: boundFolders(old) ?? dockerBotPaths(this.home, spec.botId),
           bridge: this.bridge,
-          parentSnapshot,
           createdAt: createdAtOf(old),
+          ...(parentSnapshot ? { parentSnapshot } : {}),
         }),
       ),
     );
