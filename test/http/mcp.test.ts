@@ -2,15 +2,14 @@
 // over HTTP (spec 6.3), the bots' configured MCP servers, and the MCP tool
 // gateway spoken to with the SDK's own client.
 import assert from "node:assert/strict";
-import { readFile, rm } from "node:fs/promises";
-import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 
-import { AgentClient } from "../../packages/server/src/client/index.js";
+import { type AgentClient } from "../../packages/server/src/client/index.js";
 import { type BotboxServer, startBotboxServer } from "../support/botbox-server.js";
+import { addBots, botAgent, botToken, removeServer } from "../support/bots.js";
 import { uploadServer } from "../support/mcp-servers.js";
 
 const A = "mcp-http-a";
@@ -23,16 +22,6 @@ describe("MCP over HTTP with real sandboxes", () => {
   let tokenB: string;
   const clients: Client[] = [];
 
-  const agentOf = async (botId: string) => {
-    const botDir = path.join(server.home, "bots", botId);
-    const record = JSON.parse(await readFile(path.join(botDir, "container.json"), "utf8")) as {
-      spec: { agentToken: string };
-    };
-    return new AgentClient({
-      address: `unix:${path.join(botDir, "run", "agent.sock")}`,
-      token: record.spec.agentToken,
-    });
-  };
   const gateway = async (botId: string, token = server.adminToken) => {
     const client = new Client({ name: "gateway-test", version: "1.0.0" });
     const transport = new StreamableHTTPClientTransport(new URL(`${server.url}/bots/${botId}/tools`), {
@@ -47,20 +36,15 @@ describe("MCP over HTTP with real sandboxes", () => {
 
   before(async () => {
     server = await startBotboxServer();
-    for (const id of [A, B]) {
-      assert.equal((await server.api("POST", "/bots", { id, name: id })).status, 201);
-      assert.equal((await server.api("POST", `/bots/${id}/container`)).status, 201);
-    }
-    agentA = await agentOf(A);
+    await addBots(server, [A, B]);
+    agentA = await botAgent(server, A);
     await uploadServer(agentA, "everything", "/data/everything.mjs");
-    tokenB = (await server.api("POST", `/bots/${B}/tokens`, { name: "b" })).body.token as string;
+    tokenB = await botToken(server, B);
   });
   after(async () => {
     await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
     agentA?.close();
-    for (const id of [A, B]) await server?.api("DELETE", `/bots/${id}`);
-    await server?.stop();
-    if (server) await rm(server.home, { recursive: true, force: true });
+    await removeServer(server, [A, B]);
   });
 
   describe("stdio sessions (spec 6.3)", () => {

@@ -1,13 +1,12 @@
 // End to end: a real `botbox serve`, a real bubblewrap sandbox, and a real
 // MCP server from npm running inside it, reached through the bot's agent.
 import assert from "node:assert/strict";
-import { readFile, rm } from "node:fs/promises";
-import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
-import { AgentClient } from "../../packages/server/src/client/index.js";
+import { type AgentClient } from "../../packages/server/src/client/index.js";
 import { StdioSession } from "../../packages/server/src/mcp/index.js";
 import { type BotboxServer, startBotboxServer } from "../support/botbox-server.js";
+import { addBots, botAgent, removeServer } from "../support/bots.js";
 import { uploadServer } from "../support/mcp-servers.js";
 import { captureLogger, eventually, textOf } from "./support.js";
 
@@ -21,29 +20,15 @@ describe("stdio MCP sessions inside a real sandbox", () => {
 
   before(async () => {
     server = await startBotboxServer();
-    assert.equal((await server.api("POST", "/bots", { id: BOT, name: "mcp e2e" })).status, 201);
-    const container = await server.api("POST", `/bots/${BOT}/container`);
-    assert.equal(container.body.status, "running", JSON.stringify(container.body));
-    // The sandbox runtime's layout: the agent listens on <home>/bots/<id>/run/agent.sock
-    // with the token kept in the bot's container record.
-    const botDir = path.join(server.home, "bots", BOT);
-    const record = JSON.parse(await readFile(path.join(botDir, "container.json"), "utf8")) as {
-      spec: { agentToken: string };
-    };
-    client = new AgentClient({
-      address: `unix:${path.join(botDir, "run", "agent.sock")}`,
-      token: record.spec.agentToken,
-    });
-    assert.equal((await client.info()).botId, BOT);
+    await addBots(server, [BOT]);
+    client = await botAgent(server, BOT);
     await uploadServer(client, "everything", "/data/everything.mjs");
     await uploadServer(client, "filesystem", "/data/filesystem.mjs");
   });
   after(async () => {
     await Promise.all(sessions.map((session) => session.close()));
     client?.close();
-    await server?.api("DELETE", `/bots/${BOT}`);
-    await server?.stop();
-    if (server) await rm(server.home, { recursive: true, force: true });
+    await removeServer(server, [BOT]);
   });
 
   async function start(name: string, args: string[], env?: Record<string, string>): Promise<StdioSession> {

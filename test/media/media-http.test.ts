@@ -3,11 +3,11 @@
 // list, delete, dedup and the size limit.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { rm } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 import { after, before, describe, it } from "node:test";
 
 import { type BotboxServer, startBotboxServer } from "../support/botbox-server.js";
+import { addBots, botToken, removeServer, shellIn } from "../support/bots.js";
 
 const BOT = "media-http";
 const OTHER = "media-http-other";
@@ -18,12 +18,7 @@ const sha256 = (data: Buffer | string) => createHash("sha256").update(data).dige
 describe("media over HTTP with a real sandbox", () => {
   let server: BotboxServer;
   let otherToken: string;
-  const sh = async (command: string) => {
-    const { status, body } = await server.api("POST", `/bots/${BOT}/container/exec`, { command });
-    assert.equal(status, 200, JSON.stringify(body));
-    assert.equal(body.exit_code, 0, body.stderr);
-    return body.stdout as string;
-  };
+  const sh = (command: string) => shellIn(server, BOT)(command);
   /** Every file under /data/media with its inode, mtime and size: "nothing changed" means this is equal. */
   const snapshot = () =>
     sh("cd /data && find media -type f 2>/dev/null | sort | while read f; do stat -c '%n %i %y %s' \"$f\"; done");
@@ -71,15 +66,10 @@ describe("media over HTTP with a real sandbox", () => {
 
   before(async () => {
     server = await startBotboxServer({ env: { BOTBOX_MEDIA_MAX_BYTES: String(LIMIT) } });
-    for (const id of [BOT, OTHER]) assert.equal((await server.api("POST", "/bots", { id, name: id })).status, 201);
-    assert.equal((await server.api("POST", `/bots/${BOT}/container`)).status, 201);
-    otherToken = (await server.api("POST", `/bots/${OTHER}/tokens`, { name: "other" })).body.token as string;
+    await addBots(server, [BOT, { id: OTHER, start: false }]);
+    otherToken = await botToken(server, OTHER);
   });
-  after(async () => {
-    for (const id of [BOT, OTHER]) await server?.api("DELETE", `/bots/${id}`);
-    await server?.stop();
-    if (server) await rm(server.home, { recursive: true, force: true });
-  });
+  after(() => removeServer(server, [BOT, OTHER]));
 
   let png: { key: string; storage_key: string; access_path: string };
   const pngBytes = Buffer.from("\x89PNG\r\n\x1a\n not really an image");

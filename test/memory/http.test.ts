@@ -1,10 +1,10 @@
 // The memory routes end to end through `botbox serve` with real sandboxes:
 // every operation, bad input, bot isolation and concurrent adds.
 import assert from "node:assert/strict";
-import { rm } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 
 import { type BotboxServer, startBotboxServer } from "../support/botbox-server.js";
+import { addBots, botToken, removeServer } from "../support/bots.js";
 
 const A = "memory-http-a";
 const B = "memory-http-b";
@@ -19,17 +19,10 @@ describe("memory routes with real sandboxes", () => {
 
   before(async () => {
     server = await startBotboxServer();
-    for (const id of [A, B]) {
-      assert.equal((await server.api("POST", "/bots", { id, name: id })).status, 201);
-      assert.equal((await server.api("POST", `/bots/${id}/container`)).status, 201);
-    }
-    tokenB = (await server.api("POST", `/bots/${B}/tokens`, { name: "b" })).body.token as string;
+    await addBots(server, [A, B]);
+    tokenB = await botToken(server, B);
   });
-  after(async () => {
-    for (const id of [A, B]) await server?.api("DELETE", `/bots/${id}`);
-    await server?.stop();
-    if (server) await rm(server.home, { recursive: true, force: true });
-  });
+  after(() => removeServer(server, [A, B]));
 
   it("adds, lists, searches, reads, updates and deletes, with the files in the bot's /data", async () => {
     const first = await server.api("POST", base, { message: " Alice likes green tea ", filters: { agent: "x" } });

@@ -1,0 +1,64 @@
+// What every suite against a real `botbox serve` starts and ends with:
+// bots registered (and started), a bot-scoped token, the bot's own agent,
+// a shell in its workspace, and a clean-up that leaves nothing behind.
+import assert from "node:assert/strict";
+import { readFile, rm } from "node:fs/promises";
+import path from "node:path";
+
+import { AgentClient } from "../../packages/server/src/client/index.js";
+import type { BotboxServer } from "./botbox-server.js";
+
+/** Registers each bot, and starts its container unless `start` is false. */
+export async function addBots(server: BotboxServer, bots: (string | { id: string; start?: boolean })[]): Promise<void> {
+  for (const bot of bots) {
+    const { id, start = true } = typeof bot === "string" ? { id: bot } : bot;
+    const created = await server.api("POST", "/bots", { id, name: id });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    if (!start) continue;
+    const started = await server.api("POST", `/bots/${id}/container`);
+    assert.equal(started.status, 201, JSON.stringify(started.body));
+  }
+}
+
+/** A new token that reaches only this bot. */
+export async function botToken(server: BotboxServer, botId: string): Promise<string> {
+  const { status, body } = await server.api("POST", `/bots/${botId}/tokens`, { name: `${botId} test token` });
+  assert.equal(status, 201, JSON.stringify(body));
+  return body.token as string;
+}
+
+/** Deletes the bots, stops the server and removes its home; safe when `server` never started. */
+export async function removeServer(server: BotboxServer | undefined, botIds: string[]): Promise<void> {
+  if (!server) return;
+  for (const id of botIds) await server.api("DELETE", `/bots/${id}`);
+  await server.stop();
+  await rm(server.home, { recursive: true, force: true });
+}
+
+/**
+ * A client of the bot's own agent, as the server dials it: the sandbox
+ * runtime's socket at <home>/bots/<id>/run/agent.sock, with the token kept
+ * in the bot's container record.
+ */
+export async function botAgent(server: BotboxServer, botId: string): Promise<AgentClient> {
+  const botDir = path.join(server.home, "bots", botId);
+  const record = JSON.parse(await readFile(path.join(botDir, "container.json"), "utf8")) as {
+    spec: { agentToken: string };
+  };
+  const client = new AgentClient({
+    address: `unix:${path.join(botDir, "run", "agent.sock")}`,
+    token: record.spec.agentToken,
+  });
+  assert.equal((await client.info()).botId, botId);
+  return client;
+}
+
+/** Runs a command in the bot's workspace through the HTTP API; fails the test unless it exits 0. */
+export function shellIn(server: BotboxServer, botId: string): (command: string) => Promise<string> {
+  return async (command) => {
+    const { status, body } = await server.api("POST", `/bots/${botId}/container/exec`, { command });
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.equal(body.exit_code, 0, body.stderr);
+    return body.stdout as string;
+  };
+}
