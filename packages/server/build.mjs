@@ -11,6 +11,10 @@ await build({
   platform: "node",
   target: "node20",
   format: "esm",
+  // A third smaller to parse at every start (re-attach after a restart waits
+  // for it); identifiers stay, so stack traces in logs stay readable.
+  minifyWhitespace: true,
+  minifySyntax: true,
   sourcemap: "linked",
   external: ["better-sqlite3", "pg-native"],
   banner: {
