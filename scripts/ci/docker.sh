@@ -15,8 +15,6 @@ set -euo pipefail
 exec 3>&1 1>&2
 
 STATE_DIR=/tmp/botbox-ci-docker
-# dockerd's default bridge gets this range unless the caller picks another.
-BRIDGE_IP=${BOTBOX_CI_DOCKER_BIP:-172.31.250.1/24}
 
 log() { echo "docker.sh: $*" >&2; }
 die() {
@@ -59,14 +57,15 @@ start() {
   host=unix://$tmp/docker.sock
 
   # The daemon must not inherit fd 3, or `$(docker.sh)` would wait for it to exit.
-  # iptables stays on: the runtime's bridge networks disable inter-container
-  # traffic with it. cgroupfs because no systemd runs here (cgroup v1 or v2).
+  # No default bridge (docker0 would outlive the daemon); iptables stays on:
+  # the runtime makes its own bridge network and disables inter-container
+  # traffic on it with iptables rules. cgroupfs: no systemd runs here.
   setsid dockerd \
     --data-root "$tmp/data" \
     --exec-root "$tmp/exec" \
     --pidfile "$tmp/dockerd.pid" \
     --host "$host" \
-    --bip "$BRIDGE_IP" \
+    --bridge none \
     --exec-opt native.cgroupdriver=cgroupfs \
     --log-level warn \
     </dev/null >"$tmp/dockerd.log" 2>&1 3>&- &
@@ -74,6 +73,7 @@ start() {
   mkdir -p "$STATE_DIR"
   echo "$tmp" >"$STATE_DIR/dir"
   echo "$host" >"$STATE_DIR/host"
+  echo "$!" >"$STATE_DIR/pid"
 
   local tries=0
   until answers "$host"; do
@@ -95,7 +95,8 @@ stop() {
   fi
   local tmp pid tries=0
   tmp=$(cat "$STATE_DIR/dir")
-  pid=$(cat "$tmp/dockerd.pid" 2>/dev/null || true)
+  # dockerd deletes its pidfile when it exits; the pid recorded at start stays.
+  pid=$(cat "$tmp/dockerd.pid" 2>/dev/null || cat "$STATE_DIR/pid" 2>/dev/null || true)
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     # dockerd stops its containers (10 s each at most) and its containerd.
     kill -TERM "$pid"
@@ -110,7 +111,7 @@ stop() {
     done
   fi
   # Mounts left by a killed daemon would make rm fail on busy folders.
-  grep -o " $tmp/[^ ]*" /proc/mounts | sort -r | while read -r mountpoint; do
+  { grep -o " $tmp/[^ ]*" /proc/mounts || true; } | sort -r | while read -r mountpoint; do
     umount -l "$mountpoint" 2>/dev/null || true
   done
   rm -rf "$tmp" "$STATE_DIR"
