@@ -204,7 +204,8 @@ describe("AgentPool", () => {
     const dialed: StuckClient[] = [];
     const pool = new AgentPool({
       resolveEndpoint: () => ({ address: agentA.address }),
-      stuckConnectingMs: 300,
+      // Wide enough that a loaded machine still makes the first check within it.
+      stuckConnectingMs: 1_500,
       verifyTimeoutMs: 50,
       createClient: (endpoint) => {
         const client = new StuckClient(endpoint);
@@ -218,7 +219,7 @@ describe("AgentPool", () => {
     // Within the threshold the pool keeps the channel and waits for its connect.
     await assert.rejects(pool.get(agentA.botId), UnavailableError);
     assert.equal(dialed.length, 1);
-    await new Promise((resolve) => setTimeout(resolve, 350));
+    await new Promise((resolve) => setTimeout(resolve, 1_550));
     const second = await pool.get(agentA.botId);
     assert.notEqual(second, first);
     assert.equal(dialed.length, 2);
