@@ -204,9 +204,10 @@ describe("AgentPool", () => {
     const dialed: StuckClient[] = [];
     const pool = new AgentPool({
       resolveEndpoint: () => ({ address: agentA.address }),
-      // Wide enough that a loaded machine still makes the first check within it.
-      stuckConnectingMs: 1_500,
-      verifyTimeoutMs: 50,
+      // Wide enough that a loaded machine still dials and verifies the first
+      // channel, and makes the first check of the stuck one, within them.
+      stuckConnectingMs: 2_000,
+      verifyTimeoutMs: 500,
       createClient: (endpoint) => {
         const client = new StuckClient(endpoint);
         dialed.push(client);
@@ -219,7 +220,7 @@ describe("AgentPool", () => {
     // Within the threshold the pool keeps the channel and waits for its connect.
     await assert.rejects(pool.get(agentA.botId), UnavailableError);
     assert.equal(dialed.length, 1);
-    await new Promise((resolve) => setTimeout(resolve, 1_550));
+    await new Promise((resolve) => setTimeout(resolve, 2_050));
     const second = await pool.get(agentA.botId);
     assert.notEqual(second, first);
     assert.equal(dialed.length, 2);
