@@ -10,6 +10,7 @@ import { AgentSupervisor, BotManager, containerIdFor, SnapshotService } from "..
 import { storeBotDirectory, storeRecords, storeTokenDirectory } from "../manager/store-records.js";
 import { FederatedMcpServers, StdioSessionRegistry } from "../mcp/index.js";
 import { packagePath } from "../package-paths.js";
+import { DEFAULT_AGENT_IMAGE, DockerRuntime } from "../runtime/docker/index.js";
 import type { ContainerRuntime } from "../runtime/runtime.js";
 import { DEFAULT_IMAGE, SandboxRuntime } from "../runtime/sandbox/index.js";
 import { openStore, type Store } from "../store/index.js";
@@ -24,8 +25,15 @@ export async function serverVersion(): Promise<string> {
 }
 
 export function createRuntime(config: BotboxConfig, logger: Logger): ContainerRuntime {
+  if (config.runtime.backend === "docker") {
+    // The agent image images/build-agent-image.sh builds, loaded the first time a bot needs it.
+    const agentImageTar = path.join(path.dirname(packagePath()), "images", "dist", "botbox-agent.tar");
+    return new DockerRuntime({ home: config.server.home, knownImages: { [DEFAULT_AGENT_IMAGE]: agentImageTar } });
+  }
   if (config.runtime.backend !== "sandbox") {
-    throw new ConfigError(`runtime.backend: "${config.runtime.backend}" is not available yet; use "sandbox"`);
+    throw new ConfigError(
+      `runtime.backend: "${config.runtime.backend}" is not available yet; use "sandbox" or "docker"`,
+    );
   }
   const agentBundle = process.env.BOTBOX_AGENT_BUNDLE ?? AGENT_BUNDLE;
   if (!existsSync(agentBundle)) {
@@ -52,7 +60,11 @@ export async function serve(options: { configFile?: string }): Promise<void> {
   await mkdir(config.server.home, { recursive: true, mode: 0o700 });
   const store = await openConfiguredStore(config);
   const runtime = createRuntime(config, logger);
-  const image = config.mcp.image ? imageRefFor(config.mcp.image, config.mcp.registry) : DEFAULT_IMAGE;
+  const image = config.mcp.image
+    ? imageRefFor(config.mcp.image, config.mcp.registry)
+    : runtime.name === "docker"
+      ? DEFAULT_AGENT_IMAGE
+      : DEFAULT_IMAGE;
   const manager = new BotManager({
     runtime,
     records: storeRecords(store),

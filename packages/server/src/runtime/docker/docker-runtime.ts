@@ -56,6 +56,8 @@ export interface DockerRuntimeOptions {
    * cannot reach each other. Default `botbox-bots`.
    */
   bridgeNetwork?: string;
+  /** Image tars loaded when their ref is first needed, e.g. `{ "botbox/agent:latest": "images/dist/botbox-agent.tar" }`. */
+  knownImages?: Record<string, string>;
 }
 
 type Inspect = Docker.ContainerInspectInfo;
@@ -75,7 +77,7 @@ export class DockerRuntime implements ContainerRuntime {
     const host = options.dockerHost ?? process.env.DOCKER_HOST;
     this.client = new Docker(connectionOf(host));
     this.where = host ?? "unix:///var/run/docker.sock";
-    this.images = new DockerImages(this.client);
+    this.images = new DockerImages(this.client, options.knownImages);
     this.snapshots = new DockerSnapshots(this.client, this.home);
     this.bridge = options.bridgeNetwork ?? DEFAULT_BRIDGE;
   }

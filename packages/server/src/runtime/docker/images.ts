@@ -1,5 +1,5 @@
 /** Images through the daemon: load, inspect, list, tag and remove. */
-import { createReadStream } from "node:fs";
+import { createReadStream, existsSync } from "node:fs";
 
 import type Docker from "dockerode";
 
@@ -12,12 +12,20 @@ import { loadableArchive } from "./image-archive.js";
 export const SNAPSHOT_REPO = "botbox-snapshot";
 
 export class DockerImages {
-  constructor(private readonly client: Docker) {}
+  /** `known`: image tars loaded on first use when the daemon lacks their ref (the built agent image). */
+  constructor(
+    private readonly client: Docker,
+    private readonly known: Record<string, string> = {},
+  ) {}
 
   async ensure(ref: string): Promise<ImageInfo> {
     const inspect = await dockerOrMissing(`inspect image ${ref}`, () => this.client.getImage(ref).inspect());
-    if (!inspect) throw new NotFoundError(`image ${ref} not found: import it first (botbox image import)`);
-    return { ref, id: inspect.Id, createdAt: new Date(inspect.Created) };
+    if (inspect) return { ref, id: inspect.Id, createdAt: new Date(inspect.Created) };
+    const tar = this.known[ref];
+    if (tar && existsSync(tar)) return this.import(ref, tar);
+    throw new NotFoundError(
+      `image ${ref} not found in Docker: ${tar ? `build it with images/build-agent-image.sh (it writes ${tar})` : "docker load or pull it first"}`,
+    );
   }
 
   async list(): Promise<ImageInfo[]> {
