@@ -16,7 +16,9 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   sourcemap: "linked",
-  external: ["better-sqlite3", "pg-native"],
+  // Native or optional: loaded from node_modules at run time (ssh2 and cpu-features
+  // come with dockerode for ssh:// Docker hosts, which botbox does not use).
+  external: ["better-sqlite3", "pg-native", "ssh2", "cpu-features"],
   banner: {
     js: "import { createRequire as __botboxRequire } from 'node:module'; const require = __botboxRequire(import.meta.url);",
   },
