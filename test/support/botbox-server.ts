@@ -32,7 +32,9 @@ export async function startBotboxServer(
   options: { home?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<BotboxServer> {
   const home = options.home ?? (await newHome());
-  const child = spawn(process.execPath, [MAIN, "serve"], {
+  // For profiling a server under a test or benchmark, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = (process.env.BOTBOX_PROFILE_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, MAIN, "serve"], {
     env: { ...process.env, BOTBOX_HOME: home, BOTBOX_PORT: "0", DATABASE_URL: "", ...options.env },
     stdio: ["ignore", "pipe", "inherit"],
   });
