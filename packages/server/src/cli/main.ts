@@ -95,7 +95,7 @@ async function main(argv: string[]): Promise<number> {
       return -1;
     case "doctor": {
       const config = await loadConfig({ file: flags.config });
-      const checks = await createRuntime(config, pino({ level: "silent" })).doctor();
+      const checks = await (await createRuntime(config, pino({ level: "silent" }))).doctor();
       output(checks, json, () =>
         checks.map((check) => `${check.ok ? "ok  " : "FAIL"} ${check.name}: ${check.detail}`).join("\n"),
       );

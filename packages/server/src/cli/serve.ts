@@ -10,7 +10,7 @@ import { AgentSupervisor, BotManager, containerIdFor, SnapshotService } from "..
 import { storeBotDirectory, storeRecords, storeTokenDirectory } from "../manager/store-records.js";
 import { FederatedMcpServers, StdioSessionRegistry } from "../mcp/index.js";
 import { packagePath } from "../package-paths.js";
-import { DEFAULT_AGENT_IMAGE, DockerRuntime } from "../runtime/docker/index.js";
+import { DEFAULT_AGENT_IMAGE } from "../runtime/docker/defaults.js";
 import type { ContainerRuntime } from "../runtime/runtime.js";
 import { DEFAULT_IMAGE, SandboxRuntime } from "../runtime/sandbox/index.js";
 import { openStore, type Store } from "../store/index.js";
@@ -24,8 +24,10 @@ export async function serverVersion(): Promise<string> {
   return (JSON.parse(manifest) as { version: string }).version;
 }
 
-export function createRuntime(config: BotboxConfig, logger: Logger): ContainerRuntime {
+export async function createRuntime(config: BotboxConfig, logger: Logger): Promise<ContainerRuntime> {
   if (config.runtime.backend === "docker") {
+    // Loaded only when used: dockerode and its dependencies would slow every sandbox server's start.
+    const { DockerRuntime } = await import("../runtime/docker/docker-runtime.js");
     // The agent image images/build-agent-image.sh builds, loaded the first time a bot needs it.
     const agentImageTar = path.join(path.dirname(packagePath()), "images", "dist", "botbox-agent.tar");
     return new DockerRuntime({ home: config.server.home, knownImages: { [DEFAULT_AGENT_IMAGE]: agentImageTar } });
@@ -59,7 +61,7 @@ export async function serve(options: { configFile?: string }): Promise<void> {
   const logger = pino({ base: { service: "botbox" } });
   await mkdir(config.server.home, { recursive: true, mode: 0o700 });
   const store = await openConfiguredStore(config);
-  const runtime = createRuntime(config, logger);
+  const runtime = await createRuntime(config, logger);
   const image = config.mcp.image
     ? imageRefFor(config.mcp.image, config.mcp.registry)
     : runtime.name === "docker"

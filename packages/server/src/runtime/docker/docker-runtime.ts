@@ -41,8 +41,6 @@ import { DockerImages } from "./images.js";
 import { dockerBotPaths } from "./layout.js";
 import { DockerSnapshots } from "./snapshots.js";
 
-/** The image `images/build-agent-image.sh` builds. */
-export const DEFAULT_AGENT_IMAGE = "botbox/agent:latest";
 const DEFAULT_BRIDGE = "botbox-bots";
 
 export interface DockerRuntimeOptions {
