@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
+import { TEST_RUNTIME } from "../support/botbox-server.js";
 import { type FilesServer, json, startFilesServer } from "./support.js";
 
 const BOT = "files-routes";
@@ -76,13 +77,23 @@ describe("file manager routes", () => {
       assert.equal(read.status, 200);
       assert.equal(read.body.path, "/etc/hostname");
       assert.equal(read.body.content.trim(), hostname);
-      // The host has an /etc/shadow; the sandbox has none.
+      // The host has an /etc/shadow. The sandbox has none; a Docker bot has its
+      // image's own. Either way the route gives the bot's, never the host's.
+      const own = await files.sh(BOT, "cat /etc/shadow 2>/dev/null || echo MISSING");
       const shadow = await get(`/fs/read?path=${encodeURIComponent("/../../etc/shadow")}`);
-      assert.equal(shadow.status, 404);
       const download = await files.fetch(
         files.url(BOT, `/fs/download?path=${encodeURIComponent("../../../etc/shadow")}`),
       );
-      assert.equal(download.status, 404);
+      if (own === "MISSING\n") {
+        assert.equal(shadow.status, 404);
+        assert.equal(download.status, 404);
+      } else {
+        assert.equal(shadow.status, 200);
+        assert.equal(shadow.body.content, own);
+        assert.equal(download.status, 200);
+        assert.equal(await download.text(), own);
+      }
+      if (TEST_RUNTIME === "sandbox") assert.equal(own, "MISSING\n", "the sandbox has no /etc/shadow");
     });
 
     it("are validated: missing, blank, non-string or with NUL bytes give 400 naming the field", async () => {

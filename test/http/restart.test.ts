@@ -77,7 +77,8 @@ describe("botbox serve: restarts and dead agents", () => {
     const first = await server.api("POST", "/bots/phoenix/container");
     assert.equal(first.status, 201);
     await server.api("POST", "/bots/phoenix/container/exec", { command: "echo survived > /data/mark" });
-    // The agent is the sandbox init's child; kill it, not the init.
+    // The agent is the init's child (the sandbox's init, or tini in a Docker
+    // container); kill it, not the init.
     const children = (await readFile(`/proc/${first.body.pid}/task/${first.body.pid}/children`, "utf8"))
       .trim()
       .split(/\s+/);

@@ -10,6 +10,22 @@ import { followJsonLines } from "./json-lines.js";
 // The bundle `npm run build` makes: what `npm start` runs, and it starts fast.
 const MAIN = fileURLToPath(new URL("../../packages/server/dist/botbox.js", import.meta.url));
 
+/**
+ * The runtime backend the servers of the end-to-end suites use (issue 7 §4):
+ * `BOTBOX_TEST_RUNTIME=docker` runs them against the Docker backend (the
+ * daemon of DOCKER_HOST, inherited), the default is `sandbox`.
+ */
+export const TEST_RUNTIME = process.env.BOTBOX_TEST_RUNTIME || "sandbox";
+
+/**
+ * For `it(name, sandboxOnly("why"), fn)`: a test of what only the sandbox
+ * backend has (bwrap processes, host uids, its file layout) skips elsewhere,
+ * saying why.
+ */
+export function sandboxOnly(reason: string): { skip?: string } {
+  return TEST_RUNTIME === "sandbox" ? {} : { skip: `${TEST_RUNTIME} backend: ${reason}` };
+}
+
 /** A real `botbox serve` process on a free port with its own home folder. */
 export interface BotboxServer {
   readonly url: string;
@@ -35,7 +51,14 @@ export async function startBotboxServer(
   // For profiling a server under a test or benchmark, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = (process.env.BOTBOX_PROFILE_NODE_ARGS ?? "").split(" ").filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, MAIN, "serve"], {
-    env: { ...process.env, BOTBOX_HOME: home, BOTBOX_PORT: "0", DATABASE_URL: "", ...options.env },
+    env: {
+      ...process.env,
+      BOTBOX_HOME: home,
+      BOTBOX_PORT: "0",
+      BOTBOX_RUNTIME: TEST_RUNTIME,
+      DATABASE_URL: "",
+      ...options.env,
+    },
     stdio: ["ignore", "pipe", "inherit"],
   });
   let onLine: ((entry: Record<string, unknown>) => void) | undefined;

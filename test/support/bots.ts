@@ -5,8 +5,9 @@ import assert from "node:assert/strict";
 import { readFile, rm } from "node:fs/promises";
 import path from "node:path";
 
-import { AgentClient } from "../../packages/server/src/client/index.js";
-import type { BotboxServer } from "./botbox-server.js";
+import { AgentClient, type AgentEndpoint } from "../../packages/server/src/client/index.js";
+import { containerIdFor } from "../../packages/server/src/manager/index.js";
+import { type BotboxServer, TEST_RUNTIME } from "./botbox-server.js";
 
 /** Registers each bot, and starts its container unless `start` is false. */
 export async function addBots(server: BotboxServer, bots: (string | { id: string; start?: boolean })[]): Promise<void> {
@@ -36,21 +37,31 @@ export async function removeServer(server: BotboxServer | undefined, botIds: str
 }
 
 /**
- * A client of the bot's own agent, as the server dials it: the sandbox
- * runtime's socket at <home>/bots/<id>/run/agent.sock, with the token kept
- * in the bot's container record.
+ * A client of the bot's own agent, as the server dials it. Sandbox: the
+ * socket at <home>/bots/<id>/run/agent.sock, with the token kept in the
+ * bot's container record. Docker: the same socket path (bound at
+ * /run/botbox), with the token read from the container's env by the
+ * runtime itself.
  */
 export async function botAgent(server: BotboxServer, botId: string): Promise<AgentClient> {
+  const client = new AgentClient(await agentEndpointOf(server, botId));
+  assert.equal((await client.info()).botId, botId);
+  return client;
+}
+
+async function agentEndpointOf(server: BotboxServer, botId: string): Promise<AgentEndpoint> {
+  if (TEST_RUNTIME === "docker") {
+    // Loaded only here: dockerode would slow every sandbox suite's start.
+    const { DockerRuntime } = await import("../../packages/server/src/runtime/docker/docker-runtime.js");
+    const endpoint = await new DockerRuntime({ home: server.home }).agentEndpoint(containerIdFor(botId));
+    assert.ok(endpoint, `the container of ${botId} is not running`);
+    return endpoint;
+  }
   const botDir = path.join(server.home, "bots", botId);
   const record = JSON.parse(await readFile(path.join(botDir, "container.json"), "utf8")) as {
     spec: { agentToken: string };
   };
-  const client = new AgentClient({
-    address: `unix:${path.join(botDir, "run", "agent.sock")}`,
-    token: record.spec.agentToken,
-  });
-  assert.equal((await client.info()).botId, botId);
-  return client;
+  return { address: `unix:${path.join(botDir, "run", "agent.sock")}`, token: record.spec.agentToken };
 }
 
 /** Runs a command in the bot's workspace through the HTTP API; fails the test unless it exits 0. */
