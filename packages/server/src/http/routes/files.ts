@@ -10,7 +10,7 @@ import type { BotManager } from "../../manager/index.js";
 import { optionalPath, refuseProtected, requiredPath } from "../files/container-path.js";
 import { sendDownload } from "../files/download.js";
 import { entryView } from "../files/entry-view.js";
-import { globToRegExp } from "../files/glob.js";
+import { compileGlob } from "../files/glob.js";
 import { collectPage, decodeCursor, type PageScope } from "../files/page.js";
 import { readText } from "../files/read-text.js";
 import { HttpStatusError } from "../files/status-error.js";
@@ -110,7 +110,7 @@ export function fileRoutes(
         ...paging,
       }),
       handler: async ({ params, query }) => {
-        const matcher = globToRegExp(query.pattern);
+        const matcher = compileGlob(query.pattern);
         const scope: PageScope = { kind: `search:${query.pattern}`, root: query.path };
         const after = query.cursor === undefined ? undefined : decodeCursor(scope, query.cursor);
         const walk = walkTree(await agentOf(params.bot_id), query.path, { recursive: true, after });
