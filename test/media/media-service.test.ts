@@ -66,7 +66,14 @@ describe("media storage and service over a real agent", () => {
     it("opens container files only under /data/, without '..'", async () => {
       await writeFile(onDisk("hello.txt"), "hi");
       assert.equal((await buffer(await storage.openContainerFile(bot, "/data/hello.txt"))).toString(), "hi");
-      for (const bad of ["/etc/passwd", "data/hello.txt", "/data/", "/data/../etc/passwd", "/data/a/../../etc"]) {
+      for (const bad of [
+        "/etc/passwd",
+        "data/hello.txt",
+        "/data/",
+        "/data/../etc/passwd",
+        "/data/a/../../etc",
+        "/data//etc/hostname",
+      ]) {
         await assert.rejects(storage.openContainerFile(bot, bad), BadRequestError, bad);
       }
       await assert.rejects(storage.openContainerFile(bot, "/data/missing.txt"), NotFoundError);

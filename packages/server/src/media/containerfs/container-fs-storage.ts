@@ -60,7 +60,8 @@ export class ContainerFsStorage implements MediaStorage {
   async openContainerFile(botId: string, containerPath: string): Promise<Readable> {
     if (!containerPath.startsWith(DATA_PREFIX)) throw new BadRequestError("path must start with /data/");
     const rest = containerPath.slice(DATA_PREFIX.length);
-    if (rest === "" || rest.split("/").includes("..") || rest.includes("\0")) {
+    // "/data//etc/x" leaves an absolute rest, which the agent would read as /etc/x.
+    if (rest === "" || rest.startsWith("/") || rest.split("/").includes("..") || rest.includes("\0")) {
       throw new BadRequestError("invalid container path");
     }
     return (await this.agent(botId)).readRaw(rest);
