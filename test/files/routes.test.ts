@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
 import { TEST_RUNTIME } from "../support/botbox-server.js";
+import { declaredBodyStatus } from "../support/bots.js";
 import { type FilesServer, json, startFilesServer } from "./support.js";
 
 const BOT = "files-routes";
@@ -132,7 +133,10 @@ describe("file manager routes", () => {
     });
 
     it("refuses a JSON body over the 8 MiB body limit with 413", async () => {
-      const { status } = await post("/fs/write", { path: "/data/huge.txt", content: "x".repeat(9 * 2 ** 20) });
+      const { status } = await declaredBodyStatus(files.url(BOT, "/fs/write"), {
+        token: files.server.adminToken,
+        length: 9 * 2 ** 20,
+      });
       assert.equal(status, 413);
       assert.equal((await get("/fs?path=/data/huge.txt")).status, 404);
     });

@@ -7,7 +7,7 @@ import { request as httpRequest } from "node:http";
 import { after, before, describe, it } from "node:test";
 
 import { type BotboxServer, startBotboxServer } from "../support/botbox-server.js";
-import { addBots, botToken, removeServer, shellIn } from "../support/bots.js";
+import { addBots, botToken, declaredBodyStatus, removeServer, shellIn } from "../support/bots.js";
 
 const BOT = "media-http";
 const OTHER = "media-http-other";
@@ -222,9 +222,13 @@ describe("media over HTTP with a real sandbox", () => {
   it("a file over the limit is 413, declared or streamed, raw or multipart, and nothing is stored", async () => {
     const before = await snapshot();
     const big = Buffer.alloc(LIMIT + 1, 1);
-    const declared = await upload(big);
-    assert.equal(declared.status, 413, JSON.stringify(declared.json));
-    assert.match(declared.json.error.message, /larger than the media limit of 1048576 bytes/);
+    const declared = await declaredBodyStatus(`${server.url}${MEDIA}`, {
+      token: server.adminToken,
+      length: big.length,
+      contentType: "application/octet-stream",
+    });
+    assert.equal(declared.status, 413, declared.body);
+    assert.match(declared.body, /larger than the media limit of 1048576 bytes/);
     const streamed = await send("POST", MEDIA, {
       body: new Blob([big]).stream(),
       headers: { "content-type": "application/octet-stream" },

@@ -1,11 +1,10 @@
 // /bots/:bot_id/container/skills end to end through `botbox serve` with a
 // real sandbox (spec 7.4, with the raw read of spec 12.2 fixed).
 import assert from "node:assert/strict";
-import { request as httpRequest } from "node:http";
 import { after, before, describe, it } from "node:test";
 
 import { type BotboxServer, startBotboxServer } from "../support/botbox-server.js";
-import { addBots, botToken, removeServer, shellIn } from "../support/bots.js";
+import { addBots, botToken, declaredBodyStatus, removeServer, shellIn } from "../support/bots.js";
 
 const BOT = "skills-http";
 const OTHER = "skills-http-other";
@@ -120,7 +119,11 @@ describe("skills over HTTP with a real sandbox", () => {
     assert.equal(tooBig.status, 413, JSON.stringify(tooBig.body));
     assert.match(tooBig.body.error.message, /larger than 1048576 bytes/);
     // A body declared over the server's 8 MiB limit is refused from its headers alone.
-    assert.equal(await declaredBodyStatus(`${server.url}${SKILLS}`, server.adminToken, 9 * 2 ** 20), 413);
+    const declared = await declaredBodyStatus(`${server.url}${SKILLS}`, {
+      token: server.adminToken,
+      length: 9 * 2 ** 20,
+    });
+    assert.equal(declared.status, 413);
     assert.equal(await tree(), before);
   });
 
@@ -151,19 +154,3 @@ describe("skills over HTTP with a real sandbox", () => {
     assert.deepEqual(await names(), ["deploy", "notes"]);
   });
 });
-
-/** The status of a POST that declares `length` bytes of JSON and sends none, read before any body goes out. */
-function declaredBodyStatus(url: string, token: string, length: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(url, {
-      method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "content-length": length },
-    });
-    request.on("response", (response) => {
-      resolve(response.statusCode ?? 0);
-      request.destroy();
-    });
-    request.on("error", reject);
-    request.flushHeaders();
-  });
-}

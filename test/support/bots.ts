@@ -3,6 +3,7 @@
 // a shell in its workspace, and a clean-up that leaves nothing behind.
 import assert from "node:assert/strict";
 import { readFile, rm } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
 import path from "node:path";
 
 import { AgentClient, type AgentEndpoint } from "../../packages/server/src/client/index.js";
@@ -72,4 +73,36 @@ export function shellIn(server: BotboxServer, botId: string): (command: string) 
     assert.equal(body.exit_code, 0, body.stderr);
     return body.stdout as string;
   };
+}
+
+/**
+ * The status of a request that declares `length` bytes of body and sends
+ * none. A server refusing a body from its headers answers and closes;
+ * reading the answer before any byte goes out keeps the client from racing
+ * that close (a client still writing gets EPIPE instead of the answer).
+ */
+export function declaredBodyStatus(
+  url: string,
+  options: { token: string; length: number; method?: string; contentType?: string },
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, {
+      method: options.method ?? "POST",
+      headers: {
+        authorization: `Bearer ${options.token}`,
+        "content-type": options.contentType ?? "application/json",
+        "content-length": options.length,
+      },
+    });
+    request.on("response", (response) => {
+      let body = "";
+      response.setEncoding("utf8").on("data", (text: string) => (body += text));
+      response.on("end", () => {
+        resolve({ status: response.statusCode ?? 0, body });
+        request.destroy();
+      });
+    });
+    request.on("error", reject);
+    request.flushHeaders();
+  });
 }
