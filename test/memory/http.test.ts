@@ -161,6 +161,20 @@ describe("memory routes with real sandboxes", () => {
     assert.equal((await server.api("PUT", one(added.body.id), { text: " \n" })).status, 400);
   });
 
+  it("lists the real memories past a symlink to /dev/zero and a FIFO in /data/memory, without hanging", async () => {
+    await server.api("DELETE", base);
+    const added = await server.api("POST", base, { message: "the real one" });
+    assert.equal(added.status, 201);
+    await sh("ln -s /dev/zero /data/memory/zz.md && mkfifo /data/memory/fifo.md");
+    const listed = await server.api("GET", base);
+    assert.equal(listed.status, 200, JSON.stringify(listed.body));
+    assert.deepEqual(
+      listed.body.results.map((entry: { memory: string }) => entry.memory),
+      ["the real one"],
+    );
+    await sh("rm -f /data/memory/zz.md /data/memory/fifo.md");
+  });
+
   it("keeps bots apart: another bot's token and another bot's memory IDs are not found", async () => {
     const added = await server.api("POST", base, { message: "secret of A" });
     const id = added.body.id as string;

@@ -1,5 +1,5 @@
-import type { AgentClient } from "../client/index.js";
-import { ConflictError, NotFoundError } from "../errors.js";
+import type { AgentClient, FileEntry } from "../client/index.js";
+import { BadRequestError, ConflictError, NotFoundError } from "../errors.js";
 import { formatMemoryDay, normalizeItem, parseMemoryDay, sortByTime } from "./day-file.js";
 import { parseLegacyMemory } from "./legacy-file.js";
 import {
@@ -22,12 +22,40 @@ import { compareInstants, memoryDate, parseRfc3339 } from "./timestamps.js";
 import { trimSpace } from "./whitespace.js";
 
 /** The agent calls the store needs; AgentClient has them. Paths are relative to the data folder. */
-export type MemoryFiles = Pick<AgentClient, "readRaw" | "writeFile" | "listDir" | "deleteFile">;
+export type MemoryFiles = Pick<AgentClient, "readRaw" | "writeRaw" | "stat" | "listDir" | "deleteFile">;
 
 export interface MemoryFileStoreOptions {
   /** The clock for "today" and the manifest's updated_at. */
   now?: () => Date;
+  /** Told about memory files skipped while reading (not regular files, too large); default process.emitWarning. */
+  warn?: (message: string) => void;
 }
+
+/**
+ * Largest memory file (day file, legacy file or manifest) read or written.
+ * Reads stop past it, so a bot's `memory/x.md -> /dev/zero` or a huge file
+ * cannot fill the server's memory.
+ */
+export const MAX_MEMORY_FILE_BYTES = 8 * 2 ** 20;
+
+/** A memory file write that would be larger than MAX_MEMORY_FILE_BYTES: the HTTP layer answers 413. */
+export class MemoryFileTooLargeError extends BadRequestError {
+  readonly statusCode = 413;
+
+  constructor(path: string, bytes: number | "over") {
+    super(
+      `memory file ${path} would be ${bytes === "over" ? "more than" : bytes} bytes, ` +
+        `past the ${MAX_MEMORY_FILE_BYTES}-byte limit of a memory file`,
+    );
+  }
+}
+
+/** What reading a memory file found. */
+type ReadResult =
+  | { kind: "missing" }
+  | { kind: "text"; content: string }
+  /** Not a regular file (a FIFO, device, folder, dangling link) or larger than the cap; not read. */
+  | { kind: "skipped"; reason: string; tooLarge: boolean };
 
 /** A memory file that parsed, with the items it holds. */
 interface ScannedFile {
@@ -42,6 +70,18 @@ const UNPARSED_SUFFIX = ".unparsed";
 const addTo = (map: Map<string, Set<string>>, key: string, value: string) => {
   map.set(key, (map.get(key) ?? new Set()).add(value));
 };
+
+/**
+ * A plain file, not a folder, symlink, device, pipe or socket: Go's mode
+ * string has no type letter (u, g and t are permission bits), as the file
+ * manager's isRegularFile.
+ */
+function isRegularFile(entry: Pick<FileEntry, "mode" | "isDir">): boolean {
+  const letters = entry.mode.slice(0, -9);
+  return !entry.isDir && (letters === "-" || /^[ugt]+$/.test(letters));
+}
+
+const isSymlink = (entry: Pick<FileEntry, "mode">) => entry.mode.slice(0, -9).includes("L");
 
 /** The items of a file in either format, or undefined when it is neither. */
 function parseMemoryFile(content: string): MemoryItem[] | undefined {
@@ -79,12 +119,14 @@ function dedupe(items: MemoryItem[]): MemoryItem[] {
  */
 export class MemoryFileStore {
   private readonly now: () => Date;
+  private readonly warn: (message: string) => void;
 
   constructor(
     private readonly files: MemoryFiles,
     options: MemoryFileStoreOptions = {},
   ) {
     this.now = options.now ?? (() => new Date());
+    this.warn = options.warn ?? ((message) => process.emitWarning(message, "BotboxMemoryWarning"));
   }
 
   /**
@@ -187,7 +229,7 @@ export class MemoryFileStore {
     for (const id of wanted) manifest.entries.delete(id);
     await this.writeManifest(manifest);
     const left = scanned.flatMap((file) => file.items).filter((item) => !wanted.has(item.id));
-    await this.files.writeFile(OVERVIEW_PATH, formatMemoryOverview(dedupe(left)));
+    await this.files.writeRaw(OVERVIEW_PATH, formatMemoryOverview(dedupe(left)));
   }
 
   async removeAllMemories(): Promise<void> {
@@ -204,7 +246,7 @@ export class MemoryFileStore {
   /** Rewrites MEMORY.md from the files; returns the items it lists. */
   async syncOverview(): Promise<MemoryItem[]> {
     const items = await this.readAllMemoryFiles();
-    await this.files.writeFile(OVERVIEW_PATH, formatMemoryOverview(items));
+    await this.files.writeRaw(OVERVIEW_PATH, formatMemoryOverview(items));
     return items;
   }
 
@@ -237,23 +279,40 @@ export class MemoryFileStore {
       });
     }
     await this.writeManifest(manifest);
-    await this.files.writeFile(OVERVIEW_PATH, formatMemoryOverview(items));
+    await this.files.writeRaw(OVERVIEW_PATH, formatMemoryOverview(items));
     return items.length;
   }
 
   /** The manifest; empty when there is none yet. ConflictError "parse manifest" when it is not JSON. */
   async readManifest(): Promise<Manifest> {
-    const content = await this.readText(MANIFEST_PATH);
-    return content === undefined ? emptyManifest() : parseManifest(content, this.now());
+    const read = await this.readText(MANIFEST_PATH);
+    if (read.kind === "missing") return emptyManifest();
+    if (read.kind === "skipped") {
+      throw new ConflictError(
+        `parse manifest ${MANIFEST_PATH}: ${read.reason} (a memory rebuild rewrites it from the memory files)`,
+      );
+    }
+    return parseManifest(read.content, this.now());
   }
 
   private async writeManifest(manifest: Manifest): Promise<void> {
-    await this.files.writeFile(MANIFEST_PATH, formatManifest(manifest, this.now()));
+    await this.writeCapped(MANIFEST_PATH, formatManifest(manifest, this.now()));
   }
 
   private async writeDay(path: string, items: MemoryItem[]): Promise<void> {
     const date = path.slice(MEMORY_DIR.length + 1, -".md".length);
-    await this.files.writeFile(path, formatMemoryDay(date, items));
+    await this.writeCapped(path, formatMemoryDay(date, items));
+  }
+
+  /**
+   * Writes a memory file through the streaming upload (atomic like WriteFile,
+   * but not bound by gRPC's 4 MiB message limit), refusing past the read cap
+   * so that everything written can be read back.
+   */
+  private async writeCapped(path: string, content: string): Promise<void> {
+    const bytes = Buffer.from(content, "utf8");
+    if (bytes.length > MAX_MEMORY_FILE_BYTES) throw new MemoryFileTooLargeError(path, bytes.length);
+    await this.files.writeRaw(path, bytes);
   }
 
   /**
@@ -262,12 +321,23 @@ export class MemoryFileStore {
    * silently overwrote it.
    */
   private async readForMerge(path: string): Promise<MemoryItem[]> {
-    const content = await this.readText(path);
-    if (content === undefined) return [];
+    const read = await this.readText(path);
+    if (read.kind === "missing") return [];
+    // Too large already: anything added would only make it larger.
+    if (read.kind === "skipped" && read.tooLarge) throw new MemoryFileTooLargeError(path, "over");
+    if (read.kind === "skipped") {
+      // Not a regular file (a FIFO, a link to a device): it holds no memories.
+      // Removed first, as the agent's writes follow symlinks: the new day file
+      // must replace the link, not be written into a device behind it.
+      this.warn(`memory: replacing ${path}: ${read.reason}`);
+      await this.files.deleteFile(path);
+      return [];
+    }
+    const { content } = read;
     const items = parseMemoryFile(content);
     if (items) return items;
     if (trimSpace(content) !== "")
-      await this.files.writeFile(`${path}.${this.now().getTime()}${UNPARSED_SUFFIX}`, content);
+      await this.files.writeRaw(`${path}.${this.now().getTime()}${UNPARSED_SUFFIX}`, content);
     return [];
   }
 
@@ -277,8 +347,8 @@ export class MemoryFileStore {
     for (const [path, ids] of removals) {
       let items = known.get(path);
       if (!items) {
-        const content = await this.readText(path);
-        items = content === undefined ? undefined : parseMemoryFile(content);
+        const read = await this.readText(path);
+        items = read.kind === "text" ? parseMemoryFile(read.content) : undefined;
       }
       if (!items) continue;
       const left = items.filter((item) => !ids.has(item.id));
@@ -297,19 +367,29 @@ export class MemoryFileStore {
     }
   }
 
-  /** Every `.md` file directly in the memory folder that parses, in listing order. */
+  /**
+   * Every `.md` file directly in the memory folder that parses, in listing
+   * order. Only regular files (or symlinks to them) are read: a FIFO would
+   * block the read and a device such as /dev/zero never ends.
+   */
   private async scanFiles(): Promise<ScannedFile[]> {
-    const paths = (await this.listMemoryDir())
-      .filter((entry) => !entry.isDir && entry.path.endsWith(".md"))
-      .map((entry) => `${MEMORY_DIR}/${entry.path}`);
+    const entries = (await this.listMemoryDir()).filter((entry) => {
+      if (entry.isDir || !entry.path.endsWith(".md")) return false;
+      // The listing describes links themselves (lstat); readText stats their targets.
+      if (isRegularFile(entry) || isSymlink(entry)) return true;
+      this.warn(`memory: skipped ${MEMORY_DIR}/${entry.path}: not a regular file (${entry.mode})`);
+      return false;
+    });
     const scanned: (ScannedFile | undefined)[] = [];
-    for (let start = 0; start < paths.length; start += READ_CONCURRENCY) {
-      const batch = paths.slice(start, start + READ_CONCURRENCY);
+    for (let start = 0; start < entries.length; start += READ_CONCURRENCY) {
+      const batch = entries.slice(start, start + READ_CONCURRENCY);
       scanned.push(
         ...(await Promise.all(
-          batch.map(async (path) => {
-            const content = await this.readText(path);
-            const items = content === undefined ? undefined : parseMemoryFile(content);
+          batch.map(async (entry) => {
+            const path = `${MEMORY_DIR}/${entry.path}`;
+            const read = await this.readText(path, isRegularFile(entry) ? entry : undefined);
+            if (read.kind === "skipped") this.warn(`memory: skipped ${path}: ${read.reason}`);
+            const items = read.kind === "text" ? parseMemoryFile(read.content) : undefined;
             return items && { path, items };
           }),
         )),
@@ -318,14 +398,38 @@ export class MemoryFileStore {
     return scanned.filter((file) => file !== undefined);
   }
 
-  /** A whole file as UTF-8, or undefined when it does not exist. */
-  private async readText(path: string): Promise<string | undefined> {
+  /**
+   * A whole file as UTF-8, at most MAX_MEMORY_FILE_BYTES of it. `entry` is
+   * what a listing said of the file; without it the file is stat'ed (through
+   * symlinks) first, so nothing but a regular file is ever opened.
+   */
+  private async readText(path: string, entry?: FileEntry): Promise<ReadResult> {
     try {
+      const stats = entry ?? (await this.files.stat(path));
+      if (!isRegularFile(stats))
+        return { kind: "skipped", reason: `not a regular file (${stats.mode})`, tooLarge: false };
+      const tooLarge = {
+        kind: "skipped",
+        reason: `larger than ${MAX_MEMORY_FILE_BYTES} bytes`,
+        tooLarge: true,
+      } as const;
+      if (Number(stats.size) > MAX_MEMORY_FILE_BYTES) return tooLarge;
+      const stream = await this.files.readRaw(path);
       const chunks: Buffer[] = [];
-      for await (const chunk of await this.files.readRaw(path)) chunks.push(chunk as Buffer);
-      return Buffer.concat(chunks).toString("utf8");
+      let total = 0;
+      try {
+        // Counted while reading: the file may have grown since it was listed.
+        for await (const chunk of stream as AsyncIterable<Buffer>) {
+          total += chunk.length;
+          if (total > MAX_MEMORY_FILE_BYTES) return tooLarge;
+          chunks.push(chunk);
+        }
+      } finally {
+        stream.destroy();
+      }
+      return { kind: "text", content: Buffer.concat(chunks, total).toString("utf8") };
     } catch (error) {
-      if (error instanceof NotFoundError) return undefined;
+      if (error instanceof NotFoundError) return { kind: "missing" };
       throw error;
     }
   }

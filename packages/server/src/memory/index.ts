@@ -9,7 +9,13 @@ export {
   type ScoredMemory,
 } from "./builtin-runtime.js";
 export { formatMemoryDay, parseMemoryDay } from "./day-file.js";
-export { type MemoryFiles, MemoryFileStore, type MemoryFileStoreOptions } from "./file-store.js";
+export {
+  MAX_MEMORY_FILE_BYTES,
+  type MemoryFiles,
+  MemoryFileStore,
+  type MemoryFileStoreOptions,
+  MemoryFileTooLargeError,
+} from "./file-store.js";
 export { parseLegacyMemory } from "./legacy-file.js";
 export { MANIFEST_PATH, MEMORY_DIR, type MemoryFilters, OVERVIEW_PATH } from "./manifest.js";
 export { escapeMarkerLines, unescapeMarkerLine } from "./marker-escape.js";
