@@ -167,4 +167,46 @@ describe("exec tool", () => {
     assert.deepEqual(result.structuredContent, { stdout: "a\n", stderr: "b\n", exit_code: 4 });
     assert.equal(textOf(result), JSON.stringify(result.structuredContent));
   });
+  describe("output far larger than pruning shows", () => {
+    // 2,500,000 lines of 20 bytes: 50,000,000 bytes, and lines = newlines + 1.
+    const command = "yes 0123456789abcdefghi | head -c 50000000; echo done >&2";
+    const line = "0123456789abcdefghi";
+    const expectedStdout = [
+      "[memoh pruned] tool result (exec stdout) too long (bytes=50000000, lines=2500001), showing head/tail",
+      "",
+      Array(150).fill(line).join("\n"),
+      "",
+      "[...snip...]",
+      "",
+      Array(49).fill(`${line}\n`).join(""),
+    ].join("\n");
+
+    /** Runs a call while sampling this (the host) process's resident memory; returns the growth. */
+    async function rssGrowth<T>(run: () => Promise<T>): Promise<{ value: T; growth: number }> {
+      const before = process.memoryUsage().rss;
+      let peak = before;
+      const timer = setInterval(() => {
+        peak = Math.max(peak, process.memoryUsage().rss);
+      }, 10);
+      try {
+        const value = await run();
+        peak = Math.max(peak, process.memoryUsage().rss);
+        return { value, growth: peak - before };
+      } finally {
+        clearInterval(timer);
+      }
+    }
+
+    for (const [name, tools] of [
+      ["through the job wrapper", () => h.tools],
+      ["through a plain exec", () => plain],
+    ] as const) {
+      it(`prunes ~50 MB of output ${name} with the whole output's counts, in bounded host memory`, async () => {
+        const { value: result, growth } = await rssGrowth(() => tools().callTool(h.agent.botId, "exec", { command }));
+        assert.notEqual(result.isError, true, textOf(result));
+        assert.deepEqual(result.structuredContent, { stdout: expectedStdout, stderr: "done\n", exit_code: 0 });
+        assert.ok(growth < 100 * 1024 * 1024, `host RSS grew by ${Math.round(growth / 1024 / 1024)} MB`);
+      });
+    }
+  });
 });

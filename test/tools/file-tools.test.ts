@@ -4,6 +4,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
 import { AgentClient } from "../../packages/server/src/client/index.js";
+import { EDIT_MAX_BYTES } from "../../packages/server/src/tools/file-tools.js";
 import { ContainerTools, ToolNotFoundError } from "../../packages/server/src/tools/index.js";
 import { startToolHarness, textOf, type ToolHarness } from "./tool-harness.js";
 
@@ -281,5 +282,43 @@ describe("container tools: read, write, list, edit", () => {
     const result = await tools.callTool("bot", "read", { path: "a", line_offset: -1 });
     assert.equal(textOf(result), "line_offset must be >= 1");
     assert.equal(asked, 0);
+  });
+  it("writes and edits a 5 MB file (more than one gRPC message holds)", async () => {
+    const big = `${"0123456789".repeat(100_000)}\n`.repeat(5) + "needle\n";
+    assert.ok(Buffer.byteLength(big) > 5_000_000);
+    assert.deepEqual(await h.ok("write", { path: "big.txt", content: big }), { ok: true });
+    assert.equal(await onDisk("big.txt"), big);
+    assert.deepEqual(await h.ok("edit", { path: "big.txt", old_text: "needle", new_text: "found" }), { ok: true });
+    assert.equal(await onDisk("big.txt"), big.replace("needle", "found"));
+  });
+
+  it("refuses to edit devices, FIFOs and directories quickly, with a clear error", async () => {
+    const started = Date.now();
+    assert.match(
+      await h.fails("edit", { path: "/dev/zero", old_text: "a", new_text: "b" }),
+      /^\/dev\/zero is not a regular file \(mode Dc/,
+    );
+    await h.sh(`mkfifo ${path.join(h.agent.dataDir, "pipe")}`);
+    assert.match(
+      await h.fails("edit", { path: "pipe", old_text: "a", new_text: "b" }),
+      /is not a regular file \(mode p/,
+    );
+    await h.sh(`mkdir -p ${path.join(h.agent.dataDir, "folder")}`);
+    assert.match(await h.fails("edit", { path: "folder", old_text: "a", new_text: "b" }), /is not a regular file/);
+    // A symlink to a device passes a stat that does not follow links; the read cap stops it.
+    await h.sh(`ln -sf /dev/zero ${path.join(h.agent.dataDir, "zero-link")}`);
+    assert.match(
+      await h.fails("edit", { path: "zero-link", old_text: "a", new_text: "b" }),
+      /is (not a regular file|too large to edit)/,
+    );
+    assert.ok(Date.now() - started < 10_000, "refused quickly");
+  });
+
+  it("refuses to edit a file over the size limit", async () => {
+    await h.sh(`truncate -s ${EDIT_MAX_BYTES + 1} ${path.join(h.agent.dataDir, "huge.txt")}`);
+    assert.match(
+      await h.fails("edit", { path: "huge.txt", old_text: "a", new_text: "b" }),
+      new RegExp(`too large to edit \\(${EDIT_MAX_BYTES + 1} bytes; the limit is ${EDIT_MAX_BYTES} bytes\\)`),
+    );
   });
 });

@@ -1,5 +1,6 @@
 import type { AgentClient } from "../client/index.js";
 import { boundedInteger, optionalBoolean, ToolArgumentError, trimmedString } from "./args.js";
+import { type BoundedOutput, collectBounded } from "./bounded-output.js";
 import { JOBS_TAIL_DEFAULTS } from "./descriptors.js";
 import { type JobReport, jobsDirOf, runForeground, startBackgroundJob } from "./jobs.js";
 import { pruneToolOutput } from "./prune.js";
@@ -56,15 +57,16 @@ async function runInForeground(
     // Nothing ran: the job files could not be set up (a read-only data folder, no setsid).
     settings.logger?.warn({ reason: outcome.reason }, "exec: cannot run as a job; running without move-to-background");
   }
-  const result = await client.exec(command, { workDir, timeoutSeconds });
+  // Streamed, not collected: a command's output can be far larger than the host should hold.
+  const result = await collectBounded(client.execStream(command, { workDir, timeoutSeconds }));
   return execResult(result.stdout, result.stderr, result.exitCode);
 }
 
-function execResult(stdout: string, stderr: string, exitCode: number) {
+function execResult(stdout: BoundedOutput, stderr: BoundedOutput, exitCode: number) {
   // A non-zero exit is a result, not a tool error (spec 5.3).
   return toolResult({
-    stdout: pruneToolOutput(stdout, STDOUT_LABEL),
-    stderr: pruneToolOutput(stderr, STDERR_LABEL),
+    stdout: stdout.pruned(STDOUT_LABEL),
+    stderr: stderr.pruned(STDERR_LABEL),
     exit_code: exitCode,
   });
 }

@@ -9,6 +9,9 @@ import type { ToolHandler } from "./tool-handler.js";
 /** Spec 1.4's probe: a NUL byte in the first 8 KiB marks a file as binary. */
 const BINARY_PROBE_BYTES = 8192;
 
+/** The largest file edit reads: it holds the file in memory, twice, while editing. */
+export const EDIT_MAX_BYTES = 16 * 1024 * 1024;
+
 export const readTool: ToolHandler = (args, { dataDir }) => {
   const path = requirePath(args, dataDir);
   const lineOffset = optionalInteger(args, "line_offset") ?? 1;
@@ -28,7 +31,8 @@ export const writeTool: ToolHandler = (args, { dataDir }) => {
   const content = optionalString(args, "content");
   if (content === undefined) throw new ToolArgumentError("content is required (use an empty string for an empty file)");
   return async (client) => {
-    await client.writeFile(path, content);
+    // Streamed and atomic: a single WriteFile message is capped by gRPC's 4 MiB limit.
+    await client.writeRaw(path, content);
     return toolResult({ ok: true });
   };
 };
@@ -62,7 +66,7 @@ export const editTool: ToolHandler = (args, { dataDir }) => {
   return async (client) => {
     // EditError reaches the LLM as a tool error, like every failure.
     const edited = applyEdit(decodeText(await readWhole(client, path), path), path, oldText, newText);
-    await client.writeFile(path, edited);
+    await client.writeRaw(path, edited);
     return toolResult({ ok: true });
   };
 };
@@ -73,11 +77,46 @@ function requirePath(args: Record<string, unknown>, dataDir: string): string {
   return path;
 }
 
+/** Go's FileMode.String() type letters that are not a regular file: dir, device, pipe, socket, char device. */
+const NOT_REGULAR = /[dDpSc]/;
+
+/**
+ * A regular file of at most EDIT_MAX_BYTES. Checked first, and enforced while
+ * reading too: the file may grow, and a symlink may lead to a device.
+ */
 async function readWhole(client: AgentClient, path: string): Promise<Buffer> {
+  const entry = await client.stat(path).catch(async (error: unknown) => {
+    // Stat's errors do not name the file; opening it gives the agent's usual message.
+    (await client.readRaw(path)).destroy();
+    throw error;
+  });
+  const typeLetters = entry.mode.slice(0, -9);
+  if (entry.isDir || NOT_REGULAR.test(typeLetters)) {
+    throw new EditError(
+      `${path} is not a regular file (mode ${entry.mode}). Edit tool only supports regular text files`,
+    );
+  }
+  if (Number(entry.size) > EDIT_MAX_BYTES) throw tooLarge(path, Number(entry.size));
   const chunks: Buffer[] = [];
-  for await (const chunk of await client.readRaw(path)) chunks.push(chunk as Buffer);
+  let length = 0;
+  const stream = await client.readRaw(path);
+  try {
+    for await (const chunk of stream) {
+      length += (chunk as Buffer).length;
+      if (length > EDIT_MAX_BYTES) throw tooLarge(path);
+      chunks.push(chunk as Buffer);
+    }
+  } finally {
+    // Stops the agent's stream when reading ends early.
+    stream.destroy();
+  }
   return Buffer.concat(chunks);
 }
+
+const tooLarge = (path: string, size?: number) =>
+  new EditError(
+    `${path} is too large to edit (${size === undefined ? "more than" : `${size} bytes; the limit is`} ${EDIT_MAX_BYTES} bytes)`,
+  );
 
 /**
  * Edits rewrite the file, so it must be text that survives decoding: invalid

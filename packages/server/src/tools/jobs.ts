@@ -25,6 +25,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { AgentClient } from "../client/index.js";
 import { NotFoundError } from "../errors.js";
 import { ToolArgumentError } from "./args.js";
+import { type BoundedOutput, collectBounded } from "./bounded-output.js";
 import { decodeTail, execBytes } from "./exec-bytes.js";
 import {
   backgroundScript,
@@ -94,12 +95,11 @@ export class JobSetupError extends Error {}
 export async function startBackgroundJob(client: AgentClient, command: string, workDir: string): Promise<JobState> {
   const id = newJobId();
   const startedAt = new Date().toISOString();
-  const result = await client.exec(backgroundScript(command, await jobsDirOf(client), id), { workDir });
-  const pid = Number(result.stdout.trim());
+  const result = await execBytes(client, backgroundScript(command, await jobsDirOf(client), id), { workDir });
+  const pid = Number(result.stdout.toString("utf8").trim());
   if (result.exitCode !== 0 || !Number.isSafeInteger(pid) || pid <= 0) {
-    throw new JobSetupError(
-      `could not start the background job: ${result.stderr.trim() || `exit code ${result.exitCode}`}`,
-    );
+    const stderr = result.stderr.toString("utf8").trim();
+    throw new JobSetupError(`could not start the background job: ${stderr || `exit code ${result.exitCode}`}`);
   }
   const meta: JobMeta = { pid, id, command, work_dir: workDir, started_at: startedAt, streams: "combined" };
   await writeMeta(client, meta);
@@ -107,11 +107,59 @@ export async function startBackgroundJob(client: AgentClient, command: string, w
 }
 
 export type ForegroundOutcome =
-  | { kind: "finished"; stdout: string; stderr: string; exitCode: number }
+  | { kind: "finished"; stdout: BoundedOutput; stderr: BoundedOutput; exitCode: number }
   | { kind: "moved"; report: JobReport }
   | { kind: "setup-failed"; reason: string };
 
-/** Runs a command as a job and waits for it up to the timeout (job-scripts.ts foregroundScript). */
+/** The wrapper's pid and exit-code lines are short; a longer start is not theirs. */
+const WRAPPER_PREFIX_MAX = 256;
+
+/**
+ * Splits the wrapper's first two lines (pid, exit code) off its stdout as it
+ * streams; the rest is the command's output.
+ */
+class WrapperPrefix {
+  private buffer = Buffer.alloc(0);
+  private done = false;
+
+  /** Takes a chunk; returns the part that belongs to the command's output. */
+  take = (chunk: Buffer): Buffer => {
+    if (this.done) return chunk;
+    this.buffer = Buffer.concat([this.buffer, chunk]);
+    const first = this.buffer.indexOf(10);
+    const second = first === -1 ? -1 : this.buffer.indexOf(10, first + 1);
+    if (second !== -1) {
+      this.done = true;
+      const rest = this.buffer.subarray(second + 1);
+      this.buffer = this.buffer.subarray(0, second + 1);
+      return rest;
+    }
+    if (this.buffer.length > WRAPPER_PREFIX_MAX) {
+      // Not the wrapper's lines: keep the start for parsing, pass the rest on.
+      this.done = true;
+      const rest = this.buffer.subarray(WRAPPER_PREFIX_MAX);
+      this.buffer = this.buffer.subarray(0, WRAPPER_PREFIX_MAX);
+      return rest;
+    }
+    return Buffer.alloc(0);
+  };
+
+  /** The pid line and the exit-code line, when they came whole. */
+  lines(): { pidLine?: string; codeLine?: string } {
+    const text = this.buffer.toString("utf8");
+    const first = text.indexOf("\n");
+    const second = first === -1 ? -1 : text.indexOf("\n", first + 1);
+    return {
+      pidLine: first === -1 ? undefined : text.slice(0, first),
+      codeLine: second === -1 ? undefined : text.slice(first + 1, second),
+    };
+  }
+}
+
+/**
+ * Runs a command as a job and waits for it up to the timeout (job-scripts.ts
+ * foregroundScript). Output is kept in bounded memory (BoundedOutput).
+ */
 export async function runForeground(
   client: AgentClient,
   command: string,
@@ -123,20 +171,18 @@ export async function runForeground(
   const startedAt = new Date().toISOString();
   const jobsDir = await jobsDirOf(client);
   const script = foregroundScript(command, jobsDir, id);
-  const result = await client.exec(script, { workDir, timeoutSeconds });
-  const stdout = result.stdout;
-  const first = stdout.indexOf("\n");
-  const second = first === -1 ? -1 : stdout.indexOf("\n", first + 1);
-  const pidLine = first === -1 ? undefined : stdout.slice(0, first);
-  const codeLine = second === -1 ? undefined : stdout.slice(first + 1, second);
+  const prefix = new WrapperPrefix();
+  const result = await collectBounded(client.execStream(script, { workDir, timeoutSeconds }), prefix.take);
+  const { pidLine, codeLine } = prefix.lines();
   // Both lines and a clean wrapper exit: the command ended in time and its output is complete.
   if (codeLine !== undefined && /^\d+$/.test(codeLine) && result.exitCode === 0) {
     removeFinishedJobFiles(client, `${jobsDir}/${id}`, codeLine);
-    return { kind: "finished", stdout: stdout.slice(second + 1), stderr: result.stderr, exitCode: Number(codeLine) };
+    return { kind: "finished", stdout: result.stdout, stderr: result.stderr, exitCode: Number(codeLine) };
   }
+  const stderrText = () => (result.stderr.text() ?? result.stderr.head().toString("utf8")).trim();
   if (pidLine === undefined || !/^\d+$/.test(pidLine)) {
-    if (result.exitCode === SETUP_FAILED_EXIT) return { kind: "setup-failed", reason: result.stderr.trim() };
-    throw new JobSetupError(`exec failed: ${result.stderr.trim() || `exit code ${result.exitCode}`}`);
+    if (result.exitCode === SETUP_FAILED_EXIT) return { kind: "setup-failed", reason: stderrText() };
+    throw new JobSetupError(`exec failed: ${stderrText() || `exit code ${result.exitCode}`}`);
   }
   // The timeout killed the wrapper; the job carries on (or just ended) on its own.
   const pid = Number(pidLine);
@@ -171,7 +217,7 @@ export async function jobReport(client: AgentClient, id: string, tail: TailLimit
 
 /** Kills the job's whole process group, then reports it like `jobReport`. */
 export async function killJob(client: AgentClient, id: string, tail: TailLimits): Promise<JobReport> {
-  const [state] = parseStatusLines((await client.exec(killScript(id))).stdout);
+  const [state] = parseStatusLines((await execBytes(client, killScript(id))).stdout.toString("utf8"));
   if (!state) throw new NotFoundError(`job ${id} not found`);
   return jobReport(client, id, tail);
 }

@@ -25,10 +25,20 @@ export function pruneToolOutput(text: string, label: string): string {
   const bytes = Buffer.byteLength(text);
   const lines = countLines(text);
   if (bytes <= PRUNE_LIMITS.maxBytes && lines <= PRUNE_LIMITS.maxLines) return text;
-  const head = headOf(text, PRUNE_LIMITS.headLines, PRUNE_LIMITS.headBytes);
-  const tail = tailOf(text, PRUNE_LIMITS.tailLines, PRUNE_LIMITS.tailBytes);
+  return prunePieces(text, text, bytes, lines, label);
+}
+
+/**
+ * The pruned layout from pieces of an output too long to keep whole: `head`
+ * starts it and `tail` ends it (each at least as long as pruning shows), and
+ * `bytes`/`lines` count the whole output. Always prunes: the caller knows the
+ * output is over the limits.
+ */
+export function prunePieces(head: string, tail: string, bytes: number, lines: number, label: string): string {
+  const headPart = headOf(head, PRUNE_LIMITS.headLines, PRUNE_LIMITS.headBytes);
+  const tailPart = tailOf(tail, PRUNE_LIMITS.tailLines, PRUNE_LIMITS.tailBytes);
   const header = `[memoh pruned] ${label} too long (bytes=${bytes}, lines=${lines}), showing head/tail`;
-  const pruned = `${header}\n\n${head}\n\n${SNIP}\n\n${tail}`;
+  const pruned = `${header}\n\n${headPart}\n\n${SNIP}\n\n${tailPart}`;
   // With these limits the layout always fits; the cut only guards other limits.
   return headOf(pruned, PRUNE_LIMITS.maxLines, PRUNE_LIMITS.maxBytes);
 }
