@@ -1,5 +1,6 @@
 /** What the Docker runtime does beyond the shared contract. */
 import assert from "node:assert/strict";
+import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
 import Docker from "dockerode";
@@ -8,7 +9,7 @@ import type { AgentClient } from "../../packages/server/src/client/index.js";
 import { DEFAULT_AGENT_IMAGE, DockerRuntime } from "../../packages/server/src/runtime/docker/index.js";
 import { BOT_LABEL, type ContainerSpec } from "../../packages/server/src/runtime/runtime.js";
 import { type DockerFixture, dockerUnavailable, openDocker } from "./docker-support.js";
-import { botSpec, Janitor, waitForAgent } from "./support.js";
+import { botSpec, buildImageTar, Janitor, waitForAgent } from "./support.js";
 
 const unavailable = await dockerUnavailable();
 const BRIDGE = `botbox-test-${process.pid}`;
@@ -38,6 +39,26 @@ describe("docker runtime", { skip: unavailable }, () => {
       .remove()
       .catch(() => {});
     await fixture.close();
+  });
+
+  it("loads a known image tar the first time its ref is needed, and names the build script when the tar is missing", async () => {
+    const ref = `botbox-test/known-${process.pid}:1`;
+    const tar = await buildImageTar(path.join(fixture.home, "known-image"), [{ "hello.txt": "hi\n" }]);
+    const known = new DockerRuntime({ home: fixture.home, bridgeNetwork: BRIDGE, knownImages: { [ref]: tar } });
+    try {
+      assert.equal((await known.ensureImage(ref)).ref, ref);
+      assert.ok((await runtime.listImages()).some((image) => image.ref === ref));
+      const missing = new DockerRuntime({
+        home: fixture.home,
+        bridgeNetwork: BRIDGE,
+        knownImages: { "botbox-test/absent:1": `${tar}.absent` },
+      });
+      await assert.rejects(missing.ensureImage("botbox-test/absent:1"), /build-agent-image\.sh/);
+      await missing.close();
+    } finally {
+      await runtime.deleteImage(ref).catch(() => undefined);
+      await known.close();
+    }
   });
 
   it("a new runtime instance re-attaches to a running container by its labels", async () => {

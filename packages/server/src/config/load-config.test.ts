@@ -37,6 +37,26 @@ describe("loadConfig", () => {
     assert.equal(config.runtime.start_timeout_seconds, 5);
   });
 
+  it("maps BOTBOX_<SECTION>_<KEY> to the longest section that fits, so [mcp_stdio] and [mcp] both work", async () => {
+    const config = await loadConfig({
+      file: undefined,
+      env: {
+        BOTBOX_MCP_STDIO_IDLE_TIMEOUT_SECONDS: "90",
+        BOTBOX_MCP_IMAGE: "memohai/mcp:latest",
+        BOTBOX_TOOLS_BACKGROUND_ON_TIMEOUT: "false",
+        BOTBOX_FILES_MAX_UPLOAD_BYTES: "1048576",
+      },
+    });
+    assert.equal(config.mcp_stdio.idle_timeout_seconds, 90);
+    assert.equal(config.mcp.image, "memohai/mcp:latest");
+    assert.equal(config.tools.background_on_timeout, false);
+    assert.equal(config.files.max_upload_bytes, 1048576);
+    await assert.rejects(
+      loadConfig({ file: undefined, env: { BOTBOX_TOOLS_EXEC_TIMEOUT_SECONDS: "900" } }),
+      /exec_timeout_seconds must not exceed exec_max_timeout_seconds/,
+    );
+  });
+
   it("takes DATABASE_URL for the database", async () => {
     const config = await loadConfig({ env: { DATABASE_URL: "postgres://u@localhost/db" } });
     assert.equal(config.database.url, "postgres://u@localhost/db");

@@ -155,15 +155,7 @@ export class MemoryFileStore {
         addTo(moved, legacy, item.id);
       }
       touched.set(path, (touched.get(path) ?? new Map()).set(item.id, item));
-      const entryFilters = filters ? structuredClone(filters) : previous?.filters;
-      manifest.entries.set(item.id, {
-        hash: item.hash,
-        createdAt: item.createdAt,
-        updatedAt: item.updatedAt,
-        date,
-        filePath: toManifestPath(path),
-        ...(entryFilters ? { filters: entryFilters } : {}),
-      });
+      manifest.entries.set(item.id, manifestEntry(item, date, path, filters ?? previous?.filters));
     }
     for (const [path, incoming] of touched) {
       const merged = new Map((await this.readForMerge(path)).map((item) => [item.id, item]));
@@ -192,15 +184,7 @@ export class MemoryFileStore {
       const date = memoryDate(item, now);
       const path = dayFilePath(date);
       grouped.set(path, [...(grouped.get(path) ?? []), item]);
-      const entryFilters = filters ? structuredClone(filters) : previous.entries.get(item.id)?.filters;
-      manifest.entries.set(item.id, {
-        hash: item.hash,
-        createdAt: item.createdAt,
-        updatedAt: item.updatedAt,
-        date,
-        filePath: toManifestPath(path),
-        ...(entryFilters ? { filters: entryFilters } : {}),
-      });
+      manifest.entries.set(item.id, manifestEntry(item, date, path, filters ?? previous.entries.get(item.id)?.filters));
     }
     for (const [path, dayItems] of grouped) await this.writeDay(path, dayItems);
     for (const entry of await this.listMemoryDir()) {
@@ -433,4 +417,16 @@ export class MemoryFileStore {
       throw error;
     }
   }
+}
+
+/** A memory's manifest entry; the filters are copied, so later changes to the caller's object do not leak in. */
+function manifestEntry(item: MemoryItem, date: string, path: string, filters: MemoryFilters | undefined) {
+  return {
+    hash: item.hash,
+    createdAt: item.createdAt,
+    updatedAt: item.updatedAt,
+    date,
+    filePath: toManifestPath(path),
+    ...(filters ? { filters: structuredClone(filters) } : {}),
+  };
 }

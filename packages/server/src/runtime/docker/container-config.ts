@@ -6,8 +6,8 @@
  */
 import type { ContainerCreateOptions, ContainerInspectInfo } from "dockerode";
 
+import { hostnameOf } from "../container-spec.js";
 import { BOT_LABEL, type ContainerInfo, type ContainerSpec, type NetworkMode, type TaskInfo } from "../runtime.js";
-import { hostnameOf } from "../sandbox/layout.js";
 import type { DockerBotPaths } from "./layout.js";
 
 /** Marks containers (and images) this runtime made. */

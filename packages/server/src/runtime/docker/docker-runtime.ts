@@ -14,6 +14,7 @@ import Docker from "dockerode";
 
 import type { AgentEndpoint } from "../../client/index.js";
 import { ConflictError, NotFoundError, UnavailableError } from "../../errors.js";
+import { botIdOf, checkContainerIds, checkContainerSpec } from "../container-spec.js";
 import type {
   ContainerInfo,
   ContainerRuntime,
@@ -24,8 +25,6 @@ import type {
   StopOptions,
   TaskInfo,
 } from "../runtime.js";
-import { checkContainerSpec } from "../sandbox/container-store.js";
-import { botIdOf, checkContainerIds } from "../sandbox/layout.js";
 import {
   boundFolders,
   containerInfoOf,
@@ -103,7 +102,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async createContainer(spec: ContainerSpec): Promise<ContainerInfo> {
-    checkContainerIds(this.home, spec.id, spec.botId);
+    checkContainerIds(spec.id, spec.botId, dockerBotPaths(this.home, spec.botId).socket);
     checkContainerSpec(spec);
     if (await this.inspect(spec.id)) throw new ConflictError(`container ${spec.id} already exists`);
     const paths = dockerBotPaths(this.home, spec.botId);

@@ -7,7 +7,7 @@
 import { chmod, chown, mkdir, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 
-import { BadRequestError, ConflictError } from "../../errors.js";
+import { ConflictError } from "../../errors.js";
 import { BOT_LABEL, type ContainerInfo, type ContainerSpec } from "../runtime.js";
 import { claimHostIdentity, type HostIdentity, releaseHostIdentity, runningAsRoot } from "./host-ids.js";
 import { readJsonFile, writeJsonFile } from "./json-file.js";
@@ -99,15 +99,4 @@ export function matchesLabels(record: ContainerRecord, labels: Record<string, st
 /** Spec 0: every container carries its bot id as a label. */
 export function withBotLabel(spec: ContainerSpec): ContainerSpec {
   return { ...spec, labels: { ...spec.labels, [BOT_LABEL]: spec.botId } };
-}
-
-/** What the sandbox can run: a known network mode, valid variable names, positive limits. */
-export function checkContainerSpec(spec: ContainerSpec): void {
-  if (spec.network !== "host" && spec.network !== "none")
-    throw new BadRequestError(`network must be "host" or "none", got ${JSON.stringify(spec.network)}`);
-  for (const key of Object.keys(spec.env))
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new BadRequestError(`bad environment variable name ${key}`);
-  for (const [name, value] of Object.entries(spec.limits))
-    if (value !== undefined && !(Number.isFinite(value) && value > 0))
-      throw new BadRequestError(`limit ${name} must be a positive number`);
 }

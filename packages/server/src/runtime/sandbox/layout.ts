@@ -16,17 +16,8 @@
  */
 import path from "node:path";
 
-import { BadRequestError } from "../../errors.js";
-import { CONTAINER_PREFIX } from "../runtime.js";
-
 /** The state folders bound read-write into every sandbox, at `/<name>`. */
 export const STATE_FOLDERS = ["data", "app", "tmp", "root", "home"] as const;
-
-/** Spec 3.1: bot ids are `[A-Za-z0-9_-]+`. */
-const BOT_ID = /^[A-Za-z0-9_-]{1,64}$/;
-
-/** Unix socket paths are limited to 108 bytes, NUL included. */
-const MAX_SOCKET_PATH = 107;
 
 export interface BotPaths {
   readonly root: string;
@@ -57,27 +48,4 @@ export function botPaths(home: string, botId: string): BotPaths {
     state: path.join(root, "state"),
     merged: path.join(root, "rootfs-state"),
   };
-}
-
-/** The bot id inside a container id `mcp-<botId>`, or undefined for anything else. */
-export function botIdOf(containerId: string): string | undefined {
-  if (!containerId.startsWith(CONTAINER_PREFIX)) return undefined;
-  const botId = containerId.slice(CONTAINER_PREFIX.length);
-  return BOT_ID.test(botId) ? botId : undefined;
-}
-
-export function checkContainerIds(home: string, id: string, botId: string): void {
-  if (!BOT_ID.test(botId)) throw new BadRequestError(`bot id ${JSON.stringify(botId)} must match [A-Za-z0-9_-]{1,64}`);
-  if (id !== CONTAINER_PREFIX + botId)
-    throw new BadRequestError(`container id ${JSON.stringify(id)} must be ${JSON.stringify(CONTAINER_PREFIX + botId)}`);
-  const socket = botPaths(home, botId).socket;
-  if (Buffer.byteLength(socket) > MAX_SOCKET_PATH)
-    throw new BadRequestError(
-      `agent socket path ${socket} is longer than ${MAX_SOCKET_PATH} bytes: use a shorter home`,
-    );
-}
-
-/** A hostname from the bot id: the container id, cut to the 63 characters a label allows. */
-export function hostnameOf(containerId: string): string {
-  return containerId.slice(0, 63).replace(/_/g, "-").toLowerCase();
 }

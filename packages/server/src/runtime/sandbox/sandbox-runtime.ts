@@ -9,6 +9,7 @@ import path from "node:path";
 import type { AgentEndpoint } from "../../client/index.js";
 import { ConflictError, NotFoundError } from "../../errors.js";
 import { packagePath } from "../../package-paths.js";
+import { botIdOf, checkContainerIds, checkContainerSpec } from "../container-spec.js";
 import type {
   ContainerInfo,
   ContainerRuntime,
@@ -20,20 +21,13 @@ import type {
   TaskInfo,
 } from "../runtime.js";
 import { BotCgroup, type CgroupSupport, detectCgroups } from "./cgroups.js";
-import {
-  checkContainerSpec,
-  containerInfo,
-  type ContainerRecord,
-  ContainerStore,
-  matchesLabels,
-  withBotLabel,
-} from "./container-store.js";
+import { containerInfo, type ContainerRecord, ContainerStore, matchesLabels, withBotLabel } from "./container-store.js";
 import { sandboxDoctor } from "./doctor.js";
 import { findBwrap } from "./find-bwrap.js";
 import { runningAsRoot } from "./host-ids.js";
 import { ImageStore } from "./images/image-store.js";
 import { readJsonFile } from "./json-file.js";
-import { botIdOf, botPaths, checkContainerIds } from "./layout.js";
+import { botPaths } from "./layout.js";
 import { type StagedFiles, stageFiles } from "./staging.js";
 import { CopyState } from "./state/copy-state.js";
 import { OverlayState } from "./state/overlay-state.js";
@@ -100,7 +94,7 @@ export class SandboxRuntime implements ContainerRuntime {
   }
 
   async createContainer(input: ContainerSpec): Promise<ContainerInfo> {
-    checkContainerIds(this.home, input.id, input.botId);
+    checkContainerIds(input.id, input.botId, botPaths(this.home, input.botId).socket);
     checkContainerSpec(input);
     const spec = withBotLabel(input);
     await this.images.ensure(spec.image);

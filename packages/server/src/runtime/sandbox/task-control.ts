@@ -3,6 +3,7 @@ import { rename, rm, stat } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 
 import { ConflictError, UnavailableError } from "../../errors.js";
+import { hostnameOf } from "../container-spec.js";
 import type { StopOptions } from "../runtime.js";
 import { writeBotEtc } from "./bot-etc.js";
 import { bwrapArgs } from "./bwrap-args.js";
@@ -10,7 +11,7 @@ import type { BotCgroup } from "./cgroups.js";
 import type { ContainerRecord } from "./container-store.js";
 import type { SandboxImage } from "./images/image-store.js";
 import { writeJsonFile } from "./json-file.js";
-import { type BotPaths, hostnameOf } from "./layout.js";
+import type { BotPaths } from "./layout.js";
 import type { StagedFiles } from "./staging.js";
 import type { WritableState } from "./state/writable-state.js";
 import { launchSandbox } from "./task-launcher.js";

@@ -1,0 +1,47 @@
+/**
+ * Checks and names every backend applies to a container spec alike: what a
+ * container id and bot id must look like, the hostname a bot gets, and the
+ * settings a backend can run.
+ */
+import { BadRequestError } from "../errors.js";
+import { CONTAINER_PREFIX, type ContainerSpec } from "./runtime.js";
+
+/** Spec 3.1: bot ids are `[A-Za-z0-9_-]+`. */
+const BOT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Unix socket paths are limited to 108 bytes, NUL included. */
+const MAX_SOCKET_PATH = 107;
+
+/** The bot id inside a container id `mcp-<botId>`, or undefined for anything else. */
+export function botIdOf(containerId: string): string | undefined {
+  if (!containerId.startsWith(CONTAINER_PREFIX)) return undefined;
+  const botId = containerId.slice(CONTAINER_PREFIX.length);
+  return BOT_ID.test(botId) ? botId : undefined;
+}
+
+/** A valid bot id, the container id `mcp-<botId>`, and an agent socket path a Unix socket can have. */
+export function checkContainerIds(id: string, botId: string, socketPath: string): void {
+  if (!BOT_ID.test(botId)) throw new BadRequestError(`bot id ${JSON.stringify(botId)} must match [A-Za-z0-9_-]{1,64}`);
+  if (id !== CONTAINER_PREFIX + botId)
+    throw new BadRequestError(`container id ${JSON.stringify(id)} must be ${JSON.stringify(CONTAINER_PREFIX + botId)}`);
+  if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH)
+    throw new BadRequestError(
+      `agent socket path ${socketPath} is longer than ${MAX_SOCKET_PATH} bytes: use a shorter home`,
+    );
+}
+
+/** A hostname from the bot id: the container id, cut to the 63 characters a label allows. */
+export function hostnameOf(containerId: string): string {
+  return containerId.slice(0, 63).replace(/_/g, "-").toLowerCase();
+}
+
+/** What a backend can run: a known network mode, valid variable names, positive limits. */
+export function checkContainerSpec(spec: ContainerSpec): void {
+  if (spec.network !== "host" && spec.network !== "none")
+    throw new BadRequestError(`network must be "host" or "none", got ${JSON.stringify(spec.network)}`);
+  for (const key of Object.keys(spec.env))
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new BadRequestError(`bad environment variable name ${key}`);
+  for (const [name, value] of Object.entries(spec.limits))
+    if (value !== undefined && !(Number.isFinite(value) && value > 0))
+      throw new BadRequestError(`limit ${name} must be a positive number`);
+}
