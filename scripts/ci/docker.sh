@@ -4,6 +4,10 @@
 #   eval "export $(bash scripts/ci/docker.sh)"   # start; prints DOCKER_HOST=unix://...
 #   bash scripts/ci/docker.sh stop               # stop it and delete its files
 #
+# BOTBOX_CI_DOCKER_STATE (default /tmp/botbox-ci-docker) is where it records
+# the running daemon: two checkouts that give different ones each get a
+# daemon of their own instead of sharing (and stopping) one.
+#
 # Installs Debian's `docker.io` when dockerd is missing, then runs a dockerd
 # whose data root, exec root, pidfile and socket all live in one temporary
 # folder, so it neither needs nor touches a system daemon. Only the
@@ -14,7 +18,7 @@ set -euo pipefail
 # The DOCKER_HOST line is written to fd 3; anything a tool prints lands on stderr.
 exec 3>&1 1>&2
 
-STATE_DIR=/tmp/botbox-ci-docker
+STATE_DIR=${BOTBOX_CI_DOCKER_STATE:-/tmp/botbox-ci-docker}
 
 log() { echo "docker.sh: $*" >&2; }
 die() {

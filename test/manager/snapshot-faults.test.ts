@@ -9,9 +9,9 @@ import { pino } from "pino";
 import { BotManager, containerIdFor, SnapshotService } from "../../packages/server/src/manager/index.js";
 import { storeRecords } from "../../packages/server/src/manager/store-records.js";
 import type { ContainerRuntime } from "../../packages/server/src/runtime/runtime.js";
-import { DEFAULT_IMAGE, SandboxRuntime } from "../../packages/server/src/runtime/sandbox/index.js";
 import { openStore, type Store } from "../../packages/server/src/store/index.js";
-import { AGENT_BUNDLE } from "../support/agent-process.js";
+import { TEST_RUNTIME } from "../support/botbox-server.js";
+import { openRuntime } from "../support/runtimes.js";
 
 const TREE = "cd /data && find . -printf '%p %y %m\\n' | sort && find . -type f -exec sha256sum {} + | sort";
 
@@ -36,28 +36,30 @@ function failOnce<T extends object>(target: T, method: keyof T, armed: { on: boo
   });
 }
 
-describe("snapshot and rollback survive a fault at every step", () => {
+describe(`snapshot and rollback survive a fault at every step (${TEST_RUNTIME} backend)`, () => {
   let home: string;
   let store: Store;
-  let runtime: SandboxRuntime;
+  let runtime: ContainerRuntime;
+  let image: string;
   const logger = pino({ level: "silent" });
 
   before(async () => {
     home = await mkdtemp(path.join(tmpdir(), "botbox-faults-"));
     store = await openStore({ sqlitePath: path.join(home, "botbox.db") });
-    runtime = new SandboxRuntime({ home, agentBundle: AGENT_BUNDLE });
+    ({ runtime, image } = await openRuntime(TEST_RUNTIME, home));
   });
   after(async () => {
     const cleanup = new BotManager({
       runtime,
       records: storeRecords(store),
-      image: DEFAULT_IMAGE,
+      image,
       network: "host",
       limits: {},
       startTimeoutMs: 20_000,
       logger,
     });
     for (const bot of await store.listBots()) await cleanup.deleteContainer(bot.id).catch(() => undefined);
+    await cleanup.close();
     await store.close();
     await rm(home, { recursive: true, force: true });
   });
@@ -66,7 +68,7 @@ describe("snapshot and rollback survive a fault at every step", () => {
     const manager = new BotManager({
       runtime: faultyRuntime,
       records: storeRecords(faultyStore),
-      image: DEFAULT_IMAGE,
+      image,
       network: "host",
       limits: {},
       startTimeoutMs: 20_000,
