@@ -1,5 +1,6 @@
 // `npm run bench`: every benchmark in one run, each against its baseline.
 import { benchAgentRss } from "./agent-rss.js";
+import { benchBackends } from "./backends.js";
 import { benchColdStart } from "./cold-start.js";
 import { benchDensity } from "./density.js";
 import { benchExecRoundTrip } from "./exec-roundtrip.js";
@@ -28,8 +29,10 @@ for (const bench of [
   // MCP stdio sessions and the tool gateway.
   benchMcpStdio,
   benchGateway,
+  // Every configured runtime backend against the sandbox (issue 7): one figure per backend and measure.
+  benchBackends,
 ]) {
-  figures.push(await bench());
+  figures.push(...[await bench()].flat());
 }
 console.log("\nsummary");
 console.table(
