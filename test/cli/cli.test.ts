@@ -9,7 +9,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
-import { type BotboxServer, newHome, startBotboxServer, TEST_RUNTIME } from "../support/botbox-server.js";
+import { type BotboxServer, newHome, runtimeEnv, startBotboxServer, TEST_RUNTIME } from "../support/botbox-server.js";
 
 const BOTBOX = fileURLToPath(new URL("../../packages/server/dist/botbox.js", import.meta.url));
 const run = promisify(execFile);
@@ -63,12 +63,17 @@ describe("the botbox command against a real server", () => {
 
   it("doctor says what the runtime can do here", async () => {
     const { stdout } = await run(process.execPath, [BOTBOX, "doctor", "--json"], {
-      env: { ...process.env, BOTBOX_HOME: server.home, BOTBOX_RUNTIME: TEST_RUNTIME },
+      env: { ...process.env, BOTBOX_HOME: server.home, ...runtimeEnv() },
     }).catch((error: { stdout: string }) => ({ stdout: error.stdout }));
     const checks = JSON.parse(stdout) as { name: string; ok: boolean; detail: string }[];
     assert.ok(checks.length >= 3);
     // The check without which no bot starts: bubblewrap, or the Docker daemon.
-    const essential = TEST_RUNTIME === "docker" ? /docker daemon/i : /bwrap|bubblewrap/i;
+    const essential =
+      TEST_RUNTIME === "docker"
+        ? /docker daemon/i
+        : TEST_RUNTIME === "containerd"
+          ? /^containerd$/i
+          : /bwrap|bubblewrap/i;
     const check = checks.find((candidate) => essential.test(candidate.name));
     assert.ok(check?.ok, JSON.stringify(checks));
   });

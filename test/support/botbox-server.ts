@@ -13,9 +13,20 @@ const MAIN = fileURLToPath(new URL("../../packages/server/dist/botbox.js", impor
 /**
  * The runtime backend the servers of the end-to-end suites use (issue 7 §4):
  * `BOTBOX_TEST_RUNTIME=docker` runs them against the Docker backend (the
- * daemon of DOCKER_HOST, inherited), the default is `sandbox`.
+ * daemon of DOCKER_HOST, inherited), `containerd` against the containerd of
+ * BOTBOX_TEST_CONTAINERD_SOCKET; the default is `sandbox`.
  */
 export const TEST_RUNTIME = process.env.BOTBOX_TEST_RUNTIME || "sandbox";
+
+/** What a botbox process needs in its environment to use TEST_RUNTIME. */
+export function runtimeEnv(): NodeJS.ProcessEnv {
+  return {
+    BOTBOX_RUNTIME: TEST_RUNTIME,
+    ...(TEST_RUNTIME === "containerd"
+      ? { BOTBOX_CONTAINERD_SOCKET_PATH: process.env.BOTBOX_TEST_CONTAINERD_SOCKET ?? "" }
+      : {}),
+  };
+}
 
 /**
  * For `it(name, sandboxOnly("why"), fn)`: a test of what only the sandbox
@@ -55,7 +66,7 @@ export async function startBotboxServer(
       ...process.env,
       BOTBOX_HOME: home,
       BOTBOX_PORT: "0",
-      BOTBOX_RUNTIME: TEST_RUNTIME,
+      ...runtimeEnv(),
       DATABASE_URL: "",
       ...options.env,
     },

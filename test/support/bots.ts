@@ -42,7 +42,7 @@ export async function removeServer(server: BotboxServer | undefined, botIds: str
  * socket at <home>/bots/<id>/run/agent.sock, with the token kept in the
  * bot's container record. Docker: the same socket path (bound at
  * /run/botbox), with the token read from the container's env by the
- * runtime itself.
+ * runtime itself. containerd: likewise, from the container's OCI spec.
  */
 export async function botAgent(server: BotboxServer, botId: string): Promise<AgentClient> {
   const client = new AgentClient(await agentEndpointOf(server, botId));
@@ -57,6 +57,21 @@ async function agentEndpointOf(server: BotboxServer, botId: string): Promise<Age
     const endpoint = await new DockerRuntime({ home: server.home }).agentEndpoint(containerIdFor(botId));
     assert.ok(endpoint, `the container of ${botId} is not running`);
     return endpoint;
+  }
+  if (TEST_RUNTIME === "containerd") {
+    // Loaded only here: it needs the generated containerd API stubs.
+    const { ContainerdRuntime } = await import("../../packages/server/src/runtime/containerd/index.js");
+    const runtime = new ContainerdRuntime({
+      home: server.home,
+      socketPath: process.env.BOTBOX_TEST_CONTAINERD_SOCKET ?? "",
+    });
+    try {
+      const endpoint = await runtime.agentEndpoint(containerIdFor(botId));
+      assert.ok(endpoint, `the container of ${botId} is not running`);
+      return endpoint;
+    } finally {
+      await runtime.close();
+    }
   }
   const botDir = path.join(server.home, "bots", botId);
   const record = JSON.parse(await readFile(path.join(botDir, "container.json"), "utf8")) as {

@@ -24,17 +24,37 @@ export async function serverVersion(): Promise<string> {
   return (JSON.parse(manifest) as { version: string }).version;
 }
 
+/** The agent image images/build-agent-image.sh builds, loaded the first time a bot needs it. */
+function agentImageTar(): string {
+  return path.join(path.dirname(packagePath()), "images", "dist", "botbox-agent.tar");
+}
+
 export async function createRuntime(config: BotboxConfig, logger: Logger): Promise<ContainerRuntime> {
   if (config.runtime.backend === "docker") {
     // Loaded only when used: dockerode and its dependencies would slow every sandbox server's start.
     const { DockerRuntime } = await import("../runtime/docker/docker-runtime.js");
-    // The agent image images/build-agent-image.sh builds, loaded the first time a bot needs it.
-    const agentImageTar = path.join(path.dirname(packagePath()), "images", "dist", "botbox-agent.tar");
-    return new DockerRuntime({ home: config.server.home, knownImages: { [DEFAULT_AGENT_IMAGE]: agentImageTar } });
+    return new DockerRuntime({ home: config.server.home, knownImages: { [DEFAULT_AGENT_IMAGE]: agentImageTar() } });
+  }
+  if (config.runtime.backend === "containerd") {
+    // Loaded only when used, like Docker's; it needs the stubs npm run gen makes from the containerd API protos.
+    const { ContainerdRuntime } = await import("../runtime/containerd/index.js");
+    const { containerd } = config;
+    return new ContainerdRuntime({
+      home: config.server.home,
+      socketPath: containerd.socket_path,
+      namespace: containerd.namespace,
+      snapshotter: containerd.snapshotter,
+      cniBinDir: containerd.cni_bin_dir,
+      ...(containerd.cni_conf_dir ? { cniConfDir: containerd.cni_conf_dir } : {}),
+      subnet: containerd.subnet,
+      bridge: containerd.bridge,
+      agentChannel: containerd.agent_channel,
+      knownImages: { [DEFAULT_AGENT_IMAGE]: agentImageTar() },
+    });
   }
   if (config.runtime.backend !== "sandbox") {
     throw new ConfigError(
-      `runtime.backend: "${config.runtime.backend}" is not available yet; use "sandbox" or "docker"`,
+      `runtime.backend: "${config.runtime.backend}" is not available yet; use "sandbox", "docker" or "containerd"`,
     );
   }
   const agentBundle = process.env.BOTBOX_AGENT_BUNDLE ?? AGENT_BUNDLE;
@@ -64,7 +84,7 @@ export async function serve(options: { configFile?: string }): Promise<void> {
   const runtime = await createRuntime(config, logger);
   const image = config.mcp.image
     ? imageRefFor(config.mcp.image, config.mcp.registry)
-    : runtime.name === "docker"
+    : runtime.name === "docker" || runtime.name === "containerd"
       ? DEFAULT_AGENT_IMAGE
       : DEFAULT_IMAGE;
   const manager = new BotManager({

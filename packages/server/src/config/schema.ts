@@ -78,6 +78,36 @@ export const configSchema = z
       })
       .strict()
       .default({ idle_timeout_seconds: 600, request_timeout_seconds: 60 }),
+    // The containerd backend (runtime.backend = "containerd"; docs/runtimes.md).
+    containerd: z
+      .object({
+        socket_path: z.string().min(1).default("/run/containerd/containerd.sock"),
+        namespace: z.string().min(1).default("default"),
+        snapshotter: z.string().min(1).default("overlayfs"),
+        /** CNI plugin executables; Debian's containernetworking-plugins puts them here. */
+        cni_bin_dir: z.string().min(1).default("/usr/lib/cni"),
+        /** Where 10-botbox.conflist is read from, or written to when absent; empty: <home>/cni. */
+        cni_conf_dir: z.string().default(""),
+        /** The bots' bridge network (spec 4.7). */
+        subnet: z
+          .string()
+          .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "must be an IPv4 CIDR such as 10.88.0.0/16")
+          .default("10.88.0.0/16"),
+        bridge: z.string().min(1).max(15).default("botbox0"),
+        /** "unix": the agent's socket in /run/botbox; "tcp": :9090 on the bot's address (images built for the original). */
+        agent_channel: z.enum(["unix", "tcp"]).default("unix"),
+      })
+      .strict()
+      .default({
+        socket_path: "/run/containerd/containerd.sock",
+        namespace: "default",
+        snapshotter: "overlayfs",
+        cni_bin_dir: "/usr/lib/cni",
+        cni_conf_dir: "",
+        subnet: "10.88.0.0/16",
+        bridge: "botbox0",
+        agent_channel: "unix",
+      }),
     // The original's [mcp] section keeps its keys and meaning (spec 9).
     mcp: z
       .object({

@@ -1,0 +1,87 @@
+/**
+ * Translation between botbox's container spec and containerd's container
+ * record, both ways. containerd is the record: the spec rides on a label, the
+ * token in the OCI spec's env the agent needs anyway, so a new runtime
+ * instance (after a server restart) finds every container by its labels.
+ */
+import type { Container } from "../../gen/containerd/github.com/containerd/containerd/api/services/containers/v1/containers.js";
+import { BOT_LABEL, type ContainerInfo, type ContainerSpec, type NetworkMode } from "../runtime.js";
+import { type ChannelMode, TOKEN_VARIABLE } from "./oci-spec.js";
+
+/** Marks containers this runtime made. */
+export const RUNTIME_LABEL = "org.botbox.runtime";
+/** The botbox spec, without its token, as JSON. */
+export const SPEC_LABEL = "org.botbox.spec";
+/** The snapshot the writable layer sits on, if any. */
+export const PARENT_LABEL = "org.botbox.parent-snapshot";
+
+export interface StoredSpec {
+  image: string;
+  labels: Record<string, string>;
+  env: Record<string, string>;
+  network: NetworkMode;
+  limits: ContainerSpec["limits"];
+  createdAt: string;
+  channel: ChannelMode;
+  /** The host folders bound at /run/botbox and /data (a runtime in another home still finds them). */
+  run: string;
+  data: string;
+}
+
+export function recordLabels(spec: ContainerSpec, stored: StoredSpec, parentSnapshot?: string): Record<string, string> {
+  return {
+    ...spec.labels,
+    [BOT_LABEL]: spec.botId,
+    [RUNTIME_LABEL]: "containerd",
+    [SPEC_LABEL]: JSON.stringify(stored),
+    ...(parentSnapshot ? { [PARENT_LABEL]: parentSnapshot } : {}),
+  };
+}
+
+export function storedSpecOf(container: Container): StoredSpec | undefined {
+  const raw = container.labels[SPEC_LABEL];
+  if (container.labels[RUNTIME_LABEL] !== "containerd" || raw === undefined || !container.labels[BOT_LABEL])
+    return undefined;
+  return JSON.parse(raw) as StoredSpec;
+}
+
+export function containerInfoOf(container: Container): ContainerInfo | undefined {
+  const stored = storedSpecOf(container);
+  const botId = container.labels[BOT_LABEL];
+  if (!stored || !botId) return undefined;
+  const parent = container.labels[PARENT_LABEL];
+  return {
+    id: container.id,
+    botId,
+    image: stored.image,
+    labels: { ...stored.labels, [BOT_LABEL]: botId },
+    network: stored.network,
+    limits: { ...stored.limits },
+    createdAt: new Date(stored.createdAt),
+    ...(parent ? { parentSnapshot: parent } : {}),
+  };
+}
+
+/** The botbox spec a container was made from, token included (from the OCI spec's env). */
+export function containerSpecOf(container: Container): ContainerSpec | undefined {
+  const info = containerInfoOf(container);
+  const stored = storedSpecOf(container);
+  if (!info || !stored) return undefined;
+  return {
+    id: info.id,
+    botId: info.botId,
+    image: info.image,
+    labels: stored.labels,
+    env: stored.env,
+    network: info.network,
+    limits: info.limits,
+    agentToken: tokenOf(container) ?? "",
+  };
+}
+
+export function tokenOf(container: Container): string | undefined {
+  if (!container.spec) return undefined;
+  const oci = JSON.parse(Buffer.from(container.spec.value).toString("utf8")) as { process?: { env?: string[] } };
+  const entry = oci.process?.env?.find((variable) => variable.startsWith(`${TOKEN_VARIABLE}=`));
+  return entry?.slice(TOKEN_VARIABLE.length + 1);
+}

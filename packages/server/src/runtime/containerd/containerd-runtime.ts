@@ -1,0 +1,379 @@
+/**
+ * The containerd runtime: every bot is a containerd container `mcp-<botId>`
+ * in one namespace, run by runc, with its root filesystem in a writable
+ * snapshot and /data in a host folder. containerd holds the records (labels,
+ * OCI spec), so a new instance, after a server restart, sees every container
+ * and its running task. The agent listens on a Unix socket in a host folder
+ * bound at /run/botbox (or, for images built for the original, on TCP :9090
+ * of the bot's CNI address, with its token).
+ */
+import { existsSync } from "node:fs";
+import { copyFile, mkdir, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+
+import type { AgentEndpoint } from "../../client/index.js";
+import { BadRequestError, ConflictError, NotFoundError, UnavailableError } from "../../errors.js";
+import type { Container } from "../../gen/containerd/github.com/containerd/containerd/api/services/containers/v1/containers.js";
+import { botIdOf, checkContainerIds, checkContainerSpec, hostnameOf } from "../container-spec.js";
+import type {
+  ContainerInfo,
+  ContainerRuntime,
+  ContainerSpec,
+  DoctorCheck,
+  ImageInfo,
+  SnapshotInfo,
+  StopOptions,
+  TaskInfo,
+} from "../runtime.js";
+import { ContainerdApi } from "./api.js";
+import {
+  containerInfoOf,
+  PARENT_LABEL,
+  recordLabels,
+  RUNTIME_LABEL,
+  type StoredSpec,
+  storedSpecOf,
+  tokenOf,
+} from "./container-record.js";
+import { containerdDoctor } from "./doctor.js";
+import { ContainerdImages } from "./images.js";
+import { activeSnapshotKey, type BotPaths, botPaths } from "./layout.js";
+import { BotNetwork } from "./network.js";
+import { AGENT_TCP_PORT, type ChannelMode, ociSpec, SPEC_TYPE_URL } from "./oci-spec.js";
+import { BotSnapshots } from "./snapshots.js";
+import { Tasks } from "./tasks.js";
+import { writableLayerFor } from "./writable-layer.js";
+
+export interface ContainerdRuntimeOptions {
+  /** botbox's state folder: bots' sockets, /data folders and snapshot copies live under it. */
+  home: string;
+  socketPath: string;
+  /** Default `default`. */
+  namespace?: string;
+  /** Default `overlayfs`. */
+  snapshotter?: string;
+  /** Default Debian's `/usr/lib/cni`. */
+  cniBinDir?: string;
+  /** Where `10-botbox.conflist` is read from, or written to when absent; default `<home>/cni`. */
+  cniConfDir?: string;
+  /** host-local's records; default its own, /var/lib/cni/networks. */
+  cniIpamDataDir?: string;
+  /** Default `10.88.0.0/16` (spec 4.7). */
+  subnet?: string;
+  /** Default `botbox0`. */
+  bridge?: string;
+  /** `unix` (default): the socket in /run/botbox. `tcp`: :9090 on the bot's address, for images built for the original. */
+  agentChannel?: ChannelMode;
+  /** Image tars imported when their ref is first needed, e.g. `{ "botbox/agent:latest": "images/dist/botbox-agent.tar" }`. */
+  knownImages?: Record<string, string>;
+}
+
+export class ContainerdRuntime implements ContainerRuntime {
+  readonly name = "containerd";
+  private readonly home: string;
+  private readonly api: ContainerdApi;
+  private readonly snapshotter: string;
+  private readonly images: ContainerdImages;
+  private readonly snapshots: BotSnapshots;
+  private readonly tasks: Tasks;
+  private readonly network: BotNetwork;
+  private readonly channel: ChannelMode;
+  private readonly cniBinDir: string;
+
+  constructor(options: ContainerdRuntimeOptions) {
+    this.home = path.resolve(options.home);
+    this.api = new ContainerdApi(options.socketPath, options.namespace ?? "default");
+    this.snapshotter = options.snapshotter ?? "overlayfs";
+    this.images = new ContainerdImages(this.api, this.snapshotter, options.knownImages);
+    this.snapshots = new BotSnapshots(this.api, this.snapshotter, this.home);
+    this.tasks = new Tasks(this.api);
+    this.channel = options.agentChannel ?? "unix";
+    this.cniBinDir = options.cniBinDir ?? "/usr/lib/cni";
+    this.network = new BotNetwork({
+      binDir: this.cniBinDir,
+      confDir: options.cniConfDir ?? path.join(this.home, "cni"),
+      name: "botbox",
+      bridge: options.bridge ?? "botbox0",
+      subnet: options.subnet ?? "10.88.0.0/16",
+      ...(options.cniIpamDataDir ? { ipamDataDir: options.cniIpamDataDir } : {}),
+    });
+  }
+
+  doctor(): Promise<DoctorCheck[]> {
+    return containerdDoctor(this.api, this.snapshotter, this.cniBinDir);
+  }
+
+  ensureImage(ref: string): Promise<ImageInfo> {
+    return this.images.ensure(ref);
+  }
+
+  listImages(): Promise<ImageInfo[]> {
+    return this.images.list();
+  }
+
+  importImage(ref: string, tarPath: string): Promise<ImageInfo> {
+    return this.images.import(ref, tarPath);
+  }
+
+  async deleteImage(ref: string): Promise<void> {
+    const users = (await this.listContainers()).filter((container) => container.image === ref);
+    if (users.length > 0) throw new ConflictError(`image ${ref} is used by ${users.map((c) => c.id).join(", ")}`);
+    await this.images.delete(ref);
+  }
+
+  async createContainer(spec: ContainerSpec): Promise<ContainerInfo> {
+    const paths = botPaths(this.home, spec.botId);
+    checkContainerIds(spec.id, spec.botId, paths.socket);
+    checkContainerSpec(spec);
+    if (this.channel === "tcp" && spec.network !== "host")
+      throw new BadRequestError(
+        `the tcp agent channel needs network "host" (an address to dial), got "${spec.network}"`,
+      );
+    if (await this.record(spec.id)) throw new ConflictError(`container ${spec.id} already exists`);
+    const image = await this.images.runnable(spec.image);
+    const snapshot = spec.fromSnapshot ? await this.snapshots.find(spec.botId, spec.fromSnapshot) : undefined;
+    await this.prepareFolders(spec.botId);
+    const layer = await writableLayerFor(this.snapshots, spec, snapshot?.key ?? image.topSnapshot, image.topSnapshot);
+    if (spec.fromSnapshot) await this.snapshots.restoreData(spec.botId, spec.fromSnapshot);
+    const parentSnapshot = spec.fromSnapshot ?? layer.parentSnapshot;
+    const stored: StoredSpec = {
+      image: spec.image,
+      labels: spec.labels,
+      env: spec.env,
+      network: spec.network,
+      limits: spec.limits,
+      createdAt: new Date().toISOString(),
+      channel: this.channel,
+      run: paths.run,
+      data: paths.data,
+    };
+    const oci = ociSpec({
+      spec,
+      image: image.config,
+      paths,
+      channel: this.channel,
+      ...(spec.network === "host" ? { netnsPath: this.network.netnsPath(spec.botId) } : {}),
+    });
+    const container: Container = {
+      id: spec.id,
+      labels: recordLabels(spec, stored, parentSnapshot),
+      image: spec.image,
+      runtime: { name: "io.containerd.runc.v2", options: undefined },
+      spec: { typeUrl: SPEC_TYPE_URL, value: Buffer.from(JSON.stringify(oci)) },
+      snapshotter: this.snapshotter,
+      snapshotKey: activeSnapshotKey(spec.id),
+      createdAt: undefined,
+      updatedAt: undefined,
+      extensions: {},
+    };
+    try {
+      await this.api.call(`create container ${spec.id}`, (md, options, done) =>
+        this.api.containers.create({ container }, md, options, done),
+      );
+    } catch (error) {
+      if (layer.fresh) await this.snapshots.removeActive(spec.id).catch(() => {});
+      throw error;
+    }
+    return (await this.getContainer(spec.id))!;
+  }
+
+  async getContainer(id: string): Promise<ContainerInfo | undefined> {
+    const container = await this.record(id);
+    return container && containerInfoOf(container);
+  }
+
+  async listContainers(labels: Record<string, string> = {}): Promise<ContainerInfo[]> {
+    const response = await this.api.call<{ containers: Container[] }>("list containers", (md, options, done) =>
+      this.api.containers.list({ filters: [`labels."${RUNTIME_LABEL}"==containerd`] }, md, options, done),
+    );
+    return response.containers
+      .flatMap((container) => containerInfoOf(container) ?? [])
+      .filter((info) =>
+        Object.entries(labels).every(([key, value]) =>
+          value === "" ? key in info.labels : info.labels[key] === value,
+        ),
+      );
+  }
+
+  async deleteContainer(id: string, options: { keepData?: boolean } = {}): Promise<void> {
+    const container = await this.required(id);
+    const info = containerInfoOf(container)!;
+    const paths = botPaths(this.home, info.botId);
+    await this.settleTask(id, paths);
+    await this.network.detach(info.botId, paths.network);
+    await this.api.call(`delete container ${id}`, (md, callOptions, done) =>
+      this.api.containers.delete({ id }, md, callOptions, done),
+    );
+    if (options.keepData) {
+      // The writable snapshot stays (a garbage-collection root): the bot's next container goes on from it.
+      await rm(paths.run, { recursive: true, force: true });
+      return;
+    }
+    await this.snapshots.removeActive(id).catch((error: unknown) => {
+      if (!(error instanceof NotFoundError)) throw error;
+    });
+    await this.snapshots.deleteAll(info.botId);
+    await rm(paths.root, { recursive: true, force: true });
+  }
+
+  async startTask(id: string): Promise<TaskInfo> {
+    const container = await this.required(id);
+    const info = containerInfoOf(container)!;
+    const paths = botPaths(this.home, info.botId);
+    const task = await this.tasks.get(id);
+    if (task && (await this.tasks.info(id, paths.lastExit)).state === "running")
+      throw new ConflictError(`task of ${id} is already running`);
+    if (task) await this.tasks.delete(id, paths.lastExit);
+    await this.prepareFolders(info.botId);
+    await rm(runFolderOf(container, paths).socket, { force: true });
+    if (info.network === "host") await this.network.attach(id, info.botId, paths.network);
+    try {
+      await this.tasks.start(id, await this.snapshots.mounts(id), paths.log, paths.lastExit);
+    } catch (error) {
+      if (info.network === "host") await this.network.detach(info.botId, paths.network);
+      throw error;
+    }
+    return this.taskInfo(id);
+  }
+
+  async stopTask(id: string, options: StopOptions = {}): Promise<TaskInfo> {
+    const container = await this.required(id);
+    const info = containerInfoOf(container)!;
+    const paths = botPaths(this.home, info.botId);
+    if ((await this.tasks.info(id, paths.lastExit)).state === "running") {
+      const timeoutMs = options.timeoutMs ?? 10_000;
+      await this.tasks.kill(id, options.signal ?? "SIGTERM");
+      if (!(await this.tasks.waitForExit(id, timeoutMs))) {
+        if (options.force === false) throw new ConflictError(`task of ${id} did not stop within ${timeoutMs} ms`);
+        await this.tasks.kill(id, "SIGKILL", true);
+        if (!(await this.tasks.waitForExit(id, 5_000))) throw new UnavailableError(`task of ${id} survived SIGKILL`);
+      }
+    }
+    await this.settleTask(id, paths);
+    if (info.network === "host") await this.network.detach(info.botId, paths.network);
+    return this.taskInfo(id);
+  }
+
+  async taskInfo(id: string): Promise<TaskInfo> {
+    const info = containerInfoOf(await this.required(id))!;
+    return this.tasks.info(id, botPaths(this.home, info.botId).lastExit);
+  }
+
+  async agentEndpoint(id: string): Promise<AgentEndpoint | undefined> {
+    const container = await this.required(id);
+    const info = containerInfoOf(container)!;
+    const paths = botPaths(this.home, info.botId);
+    if ((await this.tasks.info(id, paths.lastExit)).state !== "running") return undefined;
+    const token = tokenOf(container) ?? "";
+    if (storedSpecOf(container)?.channel === "tcp") {
+      const ip = await this.network.ipOf(paths.network);
+      return ip ? { address: `${ip}:${AGENT_TCP_PORT}`, token } : undefined;
+    }
+    // A fixed path per bot: it survives restarts of the task and of the server.
+    return { address: `unix:${runFolderOf(container, paths).socket}`, token };
+  }
+
+  async commitSnapshot(id: string, name: string): Promise<SnapshotInfo> {
+    const container = await this.stopped(id);
+    const info = containerInfoOf(container)!;
+    const parent = info.parentSnapshot;
+    const snapshot = await this.snapshots.commit(id, info.botId, name, parent);
+    await this.setParent(container, name);
+    return { name: snapshot.name, createdAt: snapshot.createdAt, ...(parent ? { parent } : {}) };
+  }
+
+  async listSnapshots(id: string): Promise<SnapshotInfo[]> {
+    const info = containerInfoOf(await this.required(id))!;
+    return (await this.snapshots.list(info.botId)).map(({ name, parent, createdAt }) => ({
+      name,
+      createdAt,
+      ...(parent ? { parent } : {}),
+    }));
+  }
+
+  async restoreSnapshot(id: string, name: string): Promise<void> {
+    const container = await this.stopped(id);
+    const botId = containerInfoOf(container)!.botId;
+    const snapshot = await this.snapshots.find(botId, name);
+    await this.snapshots.removeActive(id);
+    await this.snapshots.prepareActive(id, snapshot.key);
+    await this.snapshots.restoreData(botId, name);
+    await this.setParent(container, name);
+  }
+
+  async deleteSnapshot(id: string, name: string): Promise<void> {
+    await this.snapshots.delete(containerInfoOf(await this.required(id))!.botId, name);
+  }
+
+  async close(): Promise<void> {
+    // Tasks run in containerd's shims: only the channel goes.
+    this.api.close();
+  }
+
+  /** A task that ended (or was stopped) is deleted, which unmounts its root filesystem. */
+  private async settleTask(id: string, paths: BotPaths): Promise<void> {
+    const task = await this.tasks.info(id, paths.lastExit);
+    if (task.state === "running") throw new ConflictError(`container ${id} has a running task: stop it first`);
+    await this.tasks.delete(id, paths.lastExit);
+  }
+
+  private async setParent(container: Container, name: string): Promise<void> {
+    const updated: Container = { ...container, labels: { ...container.labels, [PARENT_LABEL]: name } };
+    await this.api.call(`label ${container.id}`, (md, options, done) =>
+      this.api.containers.update({ container: updated, updateMask: ["labels"] }, md, options, done),
+    );
+  }
+
+  private async prepareFolders(botId: string): Promise<void> {
+    const paths = botPaths(this.home, botId);
+    await mkdir(path.dirname(paths.root), { recursive: true, mode: 0o711 });
+    await mkdir(paths.root, { recursive: true, mode: 0o700 });
+    // The container's root is host root: it reaches both.
+    await mkdir(paths.run, { recursive: true, mode: 0o700 });
+    await mkdir(paths.data, { recursive: true, mode: 0o755 });
+    await mkdir(paths.etc, { recursive: true, mode: 0o755 });
+    const hostname = hostnameOf(`mcp-${botId}`);
+    await writeFile(
+      path.join(paths.etc, "hosts"),
+      `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`,
+    );
+    // The host's resolver list; systemd-resolved's real one rather than its 127.0.0.53 stub (spec 4.6).
+    const resolv = existsSync("/run/systemd/resolve/resolv.conf")
+      ? "/run/systemd/resolve/resolv.conf"
+      : "/etc/resolv.conf";
+    await copyFile(resolv, path.join(paths.etc, "resolv.conf")).catch(() =>
+      writeFile(path.join(paths.etc, "resolv.conf"), ""),
+    );
+  }
+
+  private async record(id: string): Promise<Container | undefined> {
+    if (botIdOf(id) === undefined) return undefined;
+    const response = await this.api.callOrMissing<{ container: Container | undefined }>(
+      `get container ${id}`,
+      (md, options, done) => this.api.containers.get({ id }, md, options, done),
+    );
+    const container = response?.container;
+    return container && storedSpecOf(container) ? container : undefined;
+  }
+
+  private async required(id: string): Promise<Container> {
+    const container = await this.record(id);
+    if (!container) throw new NotFoundError(`container ${JSON.stringify(id)} not found`);
+    return container;
+  }
+
+  private async stopped(id: string): Promise<Container> {
+    const container = await this.required(id);
+    const paths = botPaths(this.home, containerInfoOf(container)!.botId);
+    if ((await this.tasks.info(id, paths.lastExit)).state === "running")
+      throw new ConflictError(`task of ${id} is running: stop it first`);
+    await this.settleTask(id, paths);
+    return container;
+  }
+}
+
+/** The socket folder a container was made with, even if this runtime's home is another. */
+function runFolderOf(container: Container, paths: BotPaths): { socket: string } {
+  const run = storedSpecOf(container)?.run ?? paths.run;
+  return { socket: path.join(run, "agent.sock") };
+}

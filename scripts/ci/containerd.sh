@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# A throw-away containerd for the containerd runtime tests (issue 7 §2).
+#
+#   eval "export $(bash scripts/ci/containerd.sh)"  # start; prints BOTBOX_TEST_CONTAINERD_SOCKET=/...
+#   bash scripts/ci/containerd.sh stop              # stop it, delete its files and its network leftovers
+#
+# BOTBOX_CI_CONTAINERD_STATE (default /tmp/botbox-ci-containerd) is where it
+# records the running daemon, so two checkouts that give different ones each
+# get their own.
+#
+# Installs Debian's containerd, runc, CNI plugins and the containerd API protos
+# (which `npm run build` turns into the backend's stubs) when missing, then
+# runs a containerd whose root, state, socket and config all live in one
+# temporary folder: it neither needs nor touches a system daemon. Only the
+# BOTBOX_TEST_CONTAINERD_SOCKET line goes to stdout, so `eval` stays safe.
+# Must run as root.
+set -euo pipefail
+
+exec 3>&1 1>&2
+
+STATE_DIR=${BOTBOX_CI_CONTAINERD_STATE:-/tmp/botbox-ci-containerd}
+# What the runtime's defaults make, removed by stop (docs/runtimes.md).
+BRIDGE=${BOTBOX_CI_CONTAINERD_BRIDGE:-botbox0}
+NETWORK=botbox
+
+log() { echo "containerd.sh: $*" >&2; }
+die() {
+  log "$*"
+  exit 1
+}
+
+install_packages() {
+  local need=()
+  command -v containerd >/dev/null || need+=(containerd)
+  command -v runc >/dev/null || need+=(runc)
+  [ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)
+  [ -d /usr/share/gocode/src/github.com/containerd/containerd/api ] || need+=(golang-github-containerd-containerd-dev)
+  command -v iptables >/dev/null || need+=(iptables)
+  command -v ip >/dev/null || need+=(iproute2)
+  [ ${#need[@]} -eq 0 ] && return 0
+  log "installing ${need[*]} from Debian's packages"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${need[@]}"
+}
+
+answers() {
+  ctr --address "$1" version >/dev/null 2>&1
+}
+
+start() {
+  [ "$(id -u)" = 0 ] || die "containerd needs root"
+  if [ -f "$STATE_DIR/socket" ]; then
+    local old
+    old=$(cat "$STATE_DIR/socket")
+    if answers "$old"; then
+      log "reusing the containerd already running at $old"
+      echo "BOTBOX_TEST_CONTAINERD_SOCKET=$old" >&3
+      return 0
+    fi
+    log "forgetting a containerd that no longer answers ($old)"
+    stop
+  fi
+  install_packages
+
+  local tmp socket
+  tmp=$(mktemp -d /tmp/botbox-ci-containerd.XXXXXX)
+  chmod 0711 "$tmp"
+  socket=$tmp/containerd.sock
+  # No CRI (it would want its own CNI setup); the overlayfs snapshotter.
+  cat >"$tmp/config.toml" <<TOML
+version = 2
+root = "$tmp/root"
+state = "$tmp/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$socket"
+[ttrpc]
+  address = "$socket.ttrpc"
+[debug]
+  level = "warn"
+TOML
+
+  # The daemon must not inherit fd 3, or `$(containerd.sh)` would wait for it to exit.
+  setsid containerd --config "$tmp/config.toml" </dev/null >"$tmp/containerd.log" 2>&1 3>&- &
+  mkdir -p "$STATE_DIR"
+  echo "$tmp" >"$STATE_DIR/dir"
+  echo "$socket" >"$STATE_DIR/socket"
+  echo "$!" >"$STATE_DIR/pid"
+
+  local tries=0
+  until answers "$socket"; do
+    tries=$((tries + 1))
+    if [ "$tries" -ge 60 ] || ! kill -0 "$!" 2>/dev/null; then
+      tail -n 30 "$tmp/containerd.log" >&2 || true
+      die "containerd did not answer at $socket (log: $tmp/containerd.log)"
+    fi
+    sleep 0.5
+  done
+  log "containerd $(ctr --address "$socket" version | awk '/Server/{s=1} s && /Version/{print $2; exit}') at $socket"
+  echo "BOTBOX_TEST_CONTAINERD_SOCKET=$socket" >&3
+}
+
+stop() {
+  if [ ! -f "$STATE_DIR/dir" ]; then
+    log "no containerd recorded in $STATE_DIR; nothing to stop"
+    return 0
+  fi
+  local tmp socket pid tries=0
+  tmp=$(cat "$STATE_DIR/dir")
+  socket=$(cat "$STATE_DIR/socket" 2>/dev/null || echo "$tmp/containerd.sock")
+  # Tasks first: their shims outlive containerd otherwise.
+  if answers "$socket"; then
+    for ns in $(ctr --address "$socket" namespaces list -q 2>/dev/null); do
+      for task in $(ctr --address "$socket" -n "$ns" tasks list -q 2>/dev/null); do
+        ctr --address "$socket" -n "$ns" tasks kill -s SIGKILL -a "$task" >/dev/null 2>&1 || true
+        ctr --address "$socket" -n "$ns" tasks delete -f "$task" >/dev/null 2>&1 || true
+      done
+    done
+  fi
+  pid=$(cat "$STATE_DIR/pid" 2>/dev/null || true)
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid"
+    while kill -0 "$pid" 2>/dev/null; do
+      tries=$((tries + 1))
+      if [ "$tries" -ge 60 ]; then
+        log "containerd $pid did not stop within 30 s: killing it"
+        kill -KILL "$pid" 2>/dev/null || true
+        break
+      fi
+      sleep 0.5
+    done
+  fi
+  # Shims of tasks that could not be deleted.
+  pkill_shims "$tmp"
+  { grep -o " $tmp/[^ ]*" /proc/mounts || true; } | sort -r | while read -r mountpoint; do
+    umount -l "$mountpoint" 2>/dev/null || true
+  done
+  remove_network
+  rm -rf "$tmp" "$STATE_DIR"
+  log "stopped and removed $tmp"
+}
+
+# Each shim names the daemon's socket on its command line; only those are ours.
+pkill_shims() {
+  local proc
+  for proc in /proc/[0-9]*; do
+    if tr '\0' ' ' <"$proc/cmdline" 2>/dev/null | grep -q -- "-address $1/containerd.sock"; then
+      kill -KILL "${proc#/proc/}" 2>/dev/null || true
+    fi
+  done
+}
+
+# The bots' network namespaces, the bridge, the IPAM records and the iptables
+# chains the CNI plugins and the runtime made.
+remove_network() {
+  local ns chain
+  for ns in /run/netns/botbox-*; do
+    [ -e "$ns" ] || continue
+    umount "$ns" 2>/dev/null || true
+    rm -f "$ns"
+  done
+  ip link delete "$BRIDGE" 2>/dev/null || true
+  rm -rf "/var/lib/cni/networks/$NETWORK" "/var/lib/cni/results/$NETWORK"-*
+  iptables -D FORWARD -j BOTBOX-ISOLATE 2>/dev/null || true
+  iptables -F BOTBOX-ISOLATE 2>/dev/null || true
+  iptables -X BOTBOX-ISOLATE 2>/dev/null || true
+  for chain in $(iptables -t nat -S 2>/dev/null | awk '/^-N CNI-/{print $2}'); do
+    iptables -t nat -S 2>/dev/null | grep -- "-j $chain\$" | sed 's/^-A/-D/' | while read -r rule; do
+      # shellcheck disable=SC2086
+      iptables -t nat $rule 2>/dev/null || true
+    done
+  done
+  for chain in $(iptables -t nat -S 2>/dev/null | awk '/^-N CNI-/{print $2}'); do
+    iptables -t nat -F "$chain" 2>/dev/null || true
+    iptables -t nat -X "$chain" 2>/dev/null || true
+  done
+}
+
+case "${1:-start}" in
+  start) start ;;
+  stop) stop ;;
+  *) die "usage: $0 [start|stop]" ;;
+esac
