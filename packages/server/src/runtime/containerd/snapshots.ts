@@ -111,22 +111,26 @@ export class BotSnapshots {
   async commit(containerId: string, botId: string, name: string, parent?: string): Promise<StoredSnapshot> {
     if ((await this.list(botId)).some((snapshot) => snapshot.name === name))
       throw new ConflictError(`snapshot ${JSON.stringify(name)} already exists for bot ${botId}`);
-    const dataCopy = snapshotDataDir(this.home, botId, name);
-    await rm(path.dirname(dataCopy), { recursive: true, force: true });
-    await copyFolder(botPaths(this.home, botId).data, dataCopy);
-    try {
-      await this.commitActive(containerId, botId, name, parent);
-    } catch (error) {
-      await rm(path.dirname(dataCopy), { recursive: true, force: true });
-      throw error;
-    }
+    await this.commitActive(containerId, botId, name, parent);
     const committed = await this.find(botId, name);
     await this.prepareActive(containerId, committed.key);
     return committed;
   }
 
-  /** Commits the active snapshot as `name` without a /data copy: a writable layer kept from loss. */
+  /** Commits the active snapshot as `name`, with a copy of /data; the container is left without one. */
   async commitActive(containerId: string, botId: string, name: string, parent?: string): Promise<void> {
+    const dataCopy = snapshotDataDir(this.home, botId, name);
+    await rm(path.dirname(dataCopy), { recursive: true, force: true });
+    await copyFolder(botPaths(this.home, botId).data, dataCopy);
+    try {
+      await this.commitLayer(containerId, botId, name, parent);
+    } catch (error) {
+      await rm(path.dirname(dataCopy), { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  private async commitLayer(containerId: string, botId: string, name: string, parent?: string): Promise<void> {
     await this.api.call(`commit snapshot ${name}`, (md, options, done) =>
       this.api.snapshots.commit(
         {

@@ -1,0 +1,216 @@
+/** What the containerd runtime does beyond the shared contract. */
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { readdir } from "node:fs/promises";
+import net from "node:net";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+
+import { AgentClient } from "../../packages/server/src/client/index.js";
+import { UnauthenticatedError } from "../../packages/server/src/errors.js";
+import type { ContainerdRuntime } from "../../packages/server/src/runtime/containerd/index.js";
+import { DEFAULT_AGENT_IMAGE } from "../../packages/server/src/runtime/docker/defaults.js";
+import { BOT_LABEL, type ContainerSpec } from "../../packages/server/src/runtime/runtime.js";
+import {
+  AGENT_IMAGE_TAR,
+  type ContainerdFixture,
+  containerdUnavailable,
+  openContainerd,
+} from "./containerd-support.js";
+import { botSpec, Janitor, waitForAgent } from "./support.js";
+
+const unavailable = await containerdUnavailable();
+const GATEWAY = "10.88.0.1";
+const IPAM = "/var/lib/cni/networks/botbox";
+
+describe("containerd runtime", { skip: unavailable }, () => {
+  let fixture: ContainerdFixture;
+  let runtime: ContainerdRuntime;
+  const janitor = new Janitor();
+  const sh = async (client: AgentClient, command: string) => (await client.exec(command)).stdout.trim();
+  const started = async (
+    overrides: Partial<ContainerSpec> = {},
+    on: ContainerdRuntime = runtime,
+  ): Promise<[ContainerSpec, AgentClient]> => {
+    const spec = botSpec({ image: DEFAULT_AGENT_IMAGE, ...overrides });
+    janitor.track(on, spec.id);
+    await on.createContainer(spec);
+    await on.startTask(spec.id);
+    return [spec, janitor.client(await waitForAgent(on, spec.id))];
+  };
+  const ipOf = (client: AgentClient) =>
+    sh(
+      client,
+      "python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.connect((\"10.255.255.255\", 1)); print(s.getsockname()[0])'",
+    );
+
+  before(async () => {
+    fixture = await openContainerd();
+    runtime = fixture.runtime;
+  });
+  after(async () => {
+    await janitor.cleanUp();
+    await fixture.close();
+  });
+
+  it("imports the agent image's docker-archive tar under another ref, found again by its normalised ref (spec 4.2)", async () => {
+    const ref = `botbox-test/agent-${process.pid}:1`;
+    try {
+      const imported = await runtime.importImage(ref, AGENT_IMAGE_TAR);
+      assert.equal(imported.ref, ref);
+      assert.equal(imported.id, (await runtime.ensureImage(DEFAULT_AGENT_IMAGE)).id, "same content, same manifest");
+      assert.equal((await runtime.ensureImage(`docker.io/${ref}`)).id, imported.id, "a /-suffix match");
+      assert.ok((await runtime.listImages()).some((image) => image.ref === ref));
+      const missing = await fixture.open({ knownImages: { "botbox-test/absent:1": `${AGENT_IMAGE_TAR}.absent` } });
+      await assert.rejects(missing.ensureImage("botbox-test/absent:1"), /build-agent-image\.sh/);
+    } finally {
+      await runtime.deleteImage(ref).catch(() => undefined);
+    }
+    assert.ok((await runtime.listImages()).every((image) => image.ref !== ref));
+  });
+
+  it("a new runtime instance re-attaches to a running task by its labels", async () => {
+    const [spec, client] = await started();
+    await client.writeFile("/data/before.txt", "written before the restart");
+    const later = await fixture.open();
+    assert.deepEqual(
+      (await later.listContainers({ [BOT_LABEL]: spec.botId })).map((info) => info.id),
+      [spec.id],
+    );
+    assert.equal((await later.taskInfo(spec.id)).state, "running");
+    assert.equal((await later.agentEndpoint(spec.id))?.token, spec.agentToken);
+    const again = janitor.client(await waitForAgent(later, spec.id));
+    assert.equal((await again.readFile("/data/before.txt")).content, "     1\twritten before the restart\n");
+  });
+
+  it("a snapshot keeps /data and the root filesystem, and restore brings both back", async () => {
+    const [spec, client] = await started();
+    await client.writeFile("/data/notes.txt", "v1");
+    await sh(client, "echo layer-v1 > /root/layer.txt");
+    await runtime.stopTask(spec.id);
+    await runtime.commitSnapshot(spec.id, "first");
+    await runtime.startTask(spec.id);
+    let agent = janitor.client(await waitForAgent(runtime, spec.id));
+    await agent.writeFile("/data/notes.txt", "v2");
+    await sh(agent, "echo layer-v2 > /root/layer.txt; touch /data/extra");
+    await runtime.stopTask(spec.id);
+    await runtime.commitSnapshot(spec.id, "second");
+    assert.deepEqual(
+      (await runtime.listSnapshots(spec.id)).map(({ name, parent }) => [name, parent]),
+      [
+        ["first", undefined],
+        ["second", "first"],
+      ],
+    );
+    await runtime.restoreSnapshot(spec.id, "first");
+    await runtime.startTask(spec.id);
+    agent = janitor.client(await waitForAgent(runtime, spec.id));
+    assert.equal(
+      await sh(agent, "cat /data/notes.txt /root/layer.txt; ls /data/extra 2>&1 || true"),
+      "v1layer-v1\nls: cannot access '/data/extra': No such file or directory",
+    );
+    await runtime.stopTask(spec.id);
+    // "first" has a snapshot and a writable layer on it: it is hidden, not removed under them.
+    await runtime.deleteSnapshot(spec.id, "first");
+    assert.deepEqual(
+      (await runtime.listSnapshots(spec.id)).map((snapshot) => snapshot.name),
+      ["second"],
+    );
+    await runtime.startTask(spec.id);
+    agent = janitor.client(await waitForAgent(runtime, spec.id));
+    assert.equal(await sh(agent, "cat /root/layer.txt"), "layer-v1");
+  });
+
+  it("recreating a container never deletes its writable layer: the same image reuses it, a snapshot start recovers it first", async () => {
+    const [spec, client] = await started();
+    await sh(client, "echo installed > /root/package.txt");
+    await runtime.stopTask(spec.id);
+    await runtime.commitSnapshot(spec.id, "base");
+    await runtime.startTask(spec.id);
+    let agent = janitor.client(await waitForAgent(runtime, spec.id));
+    await sh(agent, "echo after-base > /root/package.txt");
+    await runtime.stopTask(spec.id);
+    await runtime.deleteContainer(spec.id, { keepData: true });
+    // Same image: the layer carries on, on the snapshot it sat on.
+    await runtime.createContainer(spec);
+    assert.equal((await runtime.getContainer(spec.id))?.parentSnapshot, "base");
+    await runtime.startTask(spec.id);
+    agent = janitor.client(await waitForAgent(runtime, spec.id));
+    assert.equal(await sh(agent, "cat /root/package.txt"), "after-base");
+    await runtime.stopTask(spec.id);
+    await runtime.deleteContainer(spec.id, { keepData: true });
+    // From a snapshot: the orphaned layer is committed as recovered-<time> first.
+    await runtime.createContainer({ ...spec, fromSnapshot: "base" });
+    const recovered = (await runtime.listSnapshots(spec.id)).find((snapshot) => snapshot.name.startsWith("recovered-"));
+    assert.ok(recovered, "the orphaned layer was kept as a snapshot");
+    await runtime.startTask(spec.id);
+    agent = janitor.client(await waitForAgent(runtime, spec.id));
+    assert.equal(await sh(agent, "cat /root/package.txt"), "installed");
+    await runtime.stopTask(spec.id);
+    await runtime.restoreSnapshot(spec.id, recovered.name);
+    await runtime.startTask(spec.id);
+    agent = janitor.client(await waitForAgent(runtime, spec.id));
+    assert.equal(await sh(agent, "cat /root/package.txt"), "after-base");
+  });
+
+  it("CNI: a bot reaches a listener on the bridge's gateway, but not another bot's port", async () => {
+    const listener = net.createServer((socket) => socket.end("hello from the host\n"));
+    await new Promise<void>((resolve) => listener.listen(0, "0.0.0.0", resolve));
+    const port = (listener.address() as net.AddressInfo).port;
+    try {
+      const [, first] = await started({ network: "host" });
+      const [, second] = await started({ network: "host" });
+      assert.match(await ipOf(first), /^10\.88\./);
+      assert.equal(
+        await sh(first, `curl -s -m 5 telnet://${GATEWAY}:${port} </dev/null || true`),
+        "hello from the host",
+      );
+      const secondIp = await ipOf(second);
+      await sh(second, "nohup python3 -m http.server 8000 --bind 0.0.0.0 >/dev/null 2>&1 & sleep 1");
+      assert.equal(await sh(second, "curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8000/"), "200");
+      assert.equal(
+        await sh(first, `curl -s -m 3 -o /dev/null http://${secondIp}:8000/ && echo reached || echo blocked`),
+        "blocked",
+      );
+      assert.equal(await sh(first, "ls /run/botbox"), "agent.sock", "each bot sees only its own socket");
+    } finally {
+      listener.close();
+    }
+  });
+
+  it("CNI: stopping a bot deletes its network, leaving no IP allocated and no namespace", async () => {
+    const [spec, client] = await started({ network: "host" });
+    const ip = await ipOf(client);
+    assert.ok(existsSync(path.join(IPAM, ip)), `host-local holds ${ip}`);
+    assert.ok(existsSync(`/run/netns/botbox-${spec.botId}`));
+    await runtime.stopTask(spec.id);
+    assert.ok(!existsSync(path.join(IPAM, ip)), `${ip} was released`);
+    assert.ok(!existsSync(`/run/netns/botbox-${spec.botId}`));
+    assert.ok(!(await readdir(IPAM)).some((name) => name === ip));
+    await runtime.startTask(spec.id);
+    const again = janitor.client(await waitForAgent(runtime, spec.id));
+    assert.match(await ipOf(again), /^10\.88\./);
+    await runtime.stopTask(spec.id);
+    await runtime.deleteContainer(spec.id);
+    assert.ok(!existsSync(`/run/netns/botbox-${spec.botId}`));
+  });
+
+  it("TCP channel: the agent of an image built for the original answers on :9090 of the bot's address, with its token only", async () => {
+    const tcp = await fixture.open({ agentChannel: "tcp" });
+    await assert.rejects(
+      tcp.createContainer(botSpec({ image: DEFAULT_AGENT_IMAGE, network: "none" })),
+      /tcp agent channel/,
+    );
+    const [spec, client] = await started({ network: "host" }, tcp);
+    const endpoint = (await tcp.agentEndpoint(spec.id))!;
+    assert.match(endpoint.address, /^10\.88\.\d+\.\d+:9090$/);
+    assert.equal(endpoint.token, spec.agentToken);
+    assert.equal((await client.info()).botId, spec.botId);
+    const intruder = new AgentClient({ address: endpoint.address, token: "not-the-token" });
+    try {
+      await assert.rejects(intruder.info(), UnauthenticatedError);
+    } finally {
+      intruder.close();
+    }
+  });
+});
