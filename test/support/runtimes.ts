@@ -40,6 +40,22 @@ export const RUNTIME_FACTORIES: Readonly<Record<string, RuntimeFactory>> = {
       return { runtime, image: DEFAULT_AGENT_IMAGE };
     },
   },
+  containerd: {
+    unavailable: () =>
+      process.env.BOTBOX_TEST_CONTAINERD_SOCKET
+        ? undefined
+        : 'BOTBOX_TEST_CONTAINERD_SOCKET is not set (eval "export $(bash scripts/ci/containerd.sh)")',
+    async open(home) {
+      const { ContainerdRuntime } = await import("../../packages/server/src/runtime/containerd/index.js");
+      const { DEFAULT_AGENT_IMAGE } = await import("../../packages/server/src/runtime/docker/defaults.js");
+      const runtime = new ContainerdRuntime({
+        home,
+        socketPath: process.env.BOTBOX_TEST_CONTAINERD_SOCKET!,
+        knownImages: { [DEFAULT_AGENT_IMAGE]: AGENT_IMAGE_TAR },
+      });
+      return { runtime, image: DEFAULT_AGENT_IMAGE };
+    },
+  },
 };
 
 /** Opens the backend by name; an unknown or unavailable one is an error that says why. */
