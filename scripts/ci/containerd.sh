@@ -22,6 +22,7 @@ STATE_DIR=${BOTBOX_CI_CONTAINERD_STATE:-/tmp/botbox-ci-containerd}
 # What the runtime's defaults make, removed by stop (docs/runtimes.md).
 BRIDGE=${BOTBOX_CI_CONTAINERD_BRIDGE:-botbox0}
 NETWORK=botbox
+SUBNET=${BOTBOX_CI_CONTAINERD_SUBNET:-10.88.0.0/16}
 
 log() { echo "containerd.sh: $*" >&2; }
 die() {
@@ -154,7 +155,7 @@ pkill_shims() {
 # The bots' network namespaces, the bridge, the IPAM records and the iptables
 # chains the CNI plugins and the runtime made.
 remove_network() {
-  local ns chain
+  local ns chain rule
   for ns in /run/netns/botbox-*; do
     [ -e "$ns" ] || continue
     umount "$ns" 2>/dev/null || true
@@ -162,18 +163,17 @@ remove_network() {
   done
   ip link delete "$BRIDGE" 2>/dev/null || true
   rm -rf "/var/lib/cni/networks/$NETWORK" "/var/lib/cni/results/$NETWORK"-*
-  iptables -D FORWARD -j BOTBOX-ISOLATE 2>/dev/null || true
-  iptables -F BOTBOX-ISOLATE 2>/dev/null || true
-  iptables -X BOTBOX-ISOLATE 2>/dev/null || true
-  for chain in $(iptables -t nat -S 2>/dev/null | awk '/^-N CNI-/{print $2}'); do
-    iptables -t nat -S 2>/dev/null | grep -- "-j $chain\$" | sed 's/^-A/-D/' | while read -r rule; do
-      # shellcheck disable=SC2086
-      iptables -t nat $rule 2>/dev/null || true
-    done
-  done
-  for chain in $(iptables -t nat -S 2>/dev/null | awk '/^-N CNI-/{print $2}'); do
-    iptables -t nat -F "$chain" 2>/dev/null || true
-    iptables -t nat -X "$chain" 2>/dev/null || true
+  iptables -w -D FORWARD -j BOTBOX-FORWARD 2>/dev/null || true
+  iptables -w -F BOTBOX-FORWARD 2>/dev/null || true
+  iptables -w -X BOTBOX-FORWARD 2>/dev/null || true
+  iptables -w -t nat -D POSTROUTING -s "$SUBNET" ! -o "$BRIDGE" -j MASQUERADE 2>/dev/null || true
+  # The bridge plugin's per-bot masquerade chains: jumped to from POSTROUTING
+  # with a comment naming the network; a bot not DELeted leaves one.
+  iptables -w -t nat -S POSTROUTING 2>/dev/null | grep -F "name: \\\"$NETWORK\\\"" | while read -r rule; do
+    chain=$(echo "$rule" | awk '{ print $NF }')
+    eval "iptables -w -t nat ${rule/-A/-D}" 2>/dev/null || true
+    iptables -w -t nat -F "$chain" 2>/dev/null || true
+    iptables -w -t nat -X "$chain" 2>/dev/null || true
   done
 }
 
