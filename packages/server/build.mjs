@@ -3,9 +3,8 @@
 // should re-attach to its bots within seconds). Native and optional modules
 // stay outside the bundle and load from node_modules.
 import { existsSync } from "node:fs";
-import path from "node:path";
-
 import { rm } from "node:fs/promises";
+import path from "node:path";
 
 import { build } from "esbuild";
 
