@@ -26,6 +26,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
 const SNAPSHOT_ROUNDS = Number(process.env.BENCH_SNAPSHOT_ROUNDS ?? 5);
 const DATA_MIB = Number(process.env.BENCH_SNAPSHOT_MIB ?? 256);
 const WARM_UP = 2;
+// Container names (mcp-<botId>) are global to a daemon that tests may share: this run's are its own.
+const RUN = `bench${process.pid}`;
 
 /** One backend's host: its runtime, a SQLite store and a manager on a home of its own. */
 interface Backend {
@@ -97,21 +99,21 @@ async function measureColdStart(backends: Backend[]): Promise<Samples> {
   // The first start on a backend stages the agent or loads the image.
   for (const backend of backends)
     for (let i = 0; i < WARM_UP; i++) {
-      const first = await coldStart(backend, `warm-${i}`);
+      const first = await coldStart(backend, `${RUN}-warm-${i}`);
       if (i === 0) console.log(`backends: ${backend.name} first start (staging or image load) ${ms(first)}`);
     }
   const samples = samplesOf(backends);
   for (let i = 0; i < BOTS; i++)
-    for (const backend of backends) samples.get(backend.name)!.push(await coldStart(backend, `cold-${i}`));
+    for (const backend of backends) samples.get(backend.name)!.push(await coldStart(backend, `${RUN}-cold-${i}`));
   return samples;
 }
 
 async function measureExec(backends: Backend[]): Promise<Samples> {
   const clients = new Map<string, AgentClient>();
   for (const backend of backends) {
-    await addBot(backend, "exec");
-    await backend.manager.start("exec");
-    clients.set(backend.name, await backend.manager.agentFor("exec"));
+    await addBot(backend, `${RUN}-exec`);
+    await backend.manager.start(`${RUN}-exec`);
+    clients.set(backend.name, await backend.manager.agentFor(`${RUN}-exec`));
   }
   const execTrue = async (name: string) => {
     const { exitCode } = await clients.get(name)!.exec("true");
@@ -121,7 +123,7 @@ async function measureExec(backends: Backend[]): Promise<Samples> {
   const samples = samplesOf(backends);
   for (let i = 0; i < ROUNDS; i++)
     for (const { name } of backends) samples.get(name)!.push(await time(() => execTrue(name)));
-  for (const backend of backends) await backend.manager.stop("exec");
+  for (const backend of backends) await backend.manager.stop(`${RUN}-exec`);
   return samples;
 }
 
@@ -133,7 +135,7 @@ interface SnapshotSamples {
 }
 
 async function measureSnapshots(backends: Backend[]): Promise<SnapshotSamples> {
-  const botId = "snap";
+  const botId = `${RUN}-snap`;
   const id = containerIdFor(botId);
   for (const backend of backends) {
     await addBot(backend, botId);
@@ -203,7 +205,7 @@ export async function benchBackends(): Promise<Figure[]> {
       return [
         report({
           bench: "backends",
-          figure: `sandbox only (set DOCKER_HOST to compare with docker): cold start p50 ${ms(p50(cold, "sandbox"))}, exec p50 ${ms(p50(exec, "sandbox"))}, commit p50 ${ms(p50(snapshots.commit, "sandbox"))}, restore p50 ${ms(p50(snapshots.restore, "sandbox"))}`,
+          figure: `sandbox only (DOCKER_HOST or BOTBOX_TEST_CONTAINERD_SOCKET adds docker or containerd): cold start p50 ${ms(p50(cold, "sandbox"))}, exec p50 ${ms(p50(exec, "sandbox"))}, commit p50 ${ms(p50(snapshots.commit, "sandbox"))}, restore p50 ${ms(p50(snapshots.restore, "sandbox"))}`,
           ratio: 1,
         }),
       ];
