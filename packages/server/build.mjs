@@ -1,9 +1,11 @@
-// Bundles the `botbox` command into dist/botbox.js: one file that starts in a
-// fraction of the time tsx needs to compile the sources (a server restart
-// should re-attach to its bots within seconds). Native and optional modules
-// stay outside the bundle and load from node_modules.
+// Bundles the `botbox` command into dist/botbox-main.js, started by
+// dist/botbox.js with a V8 code cache: it starts in a fraction of the time
+// tsx needs to compile the sources (a server restart should re-attach to its
+// bots within seconds). Native and optional modules stay outside the bundle
+// and load from node_modules.
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { rm } from "node:fs/promises";
+import { chmod, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 
 import { build } from "esbuild";
@@ -31,32 +33,50 @@ const missingContainerdStubs = {
 };
 
 const dist = new URL("dist/", import.meta.url).pathname;
-// Chunks of an earlier build would pile up: their names carry content hashes.
+// Code caches of an earlier build must not outlive it.
 await rm(dist, { recursive: true, force: true });
 
-await build({
-  entryPoints: { botbox: new URL("src/cli/main.ts", import.meta.url).pathname },
-  outdir: dist,
-  // What `serve` does not need at start-up (the other commands, the MCP SDK,
-  // the Docker and containerd backends, pg) sits in chunks loaded on first
-  // use: the server parses and runs less before it re-attaches to its bots.
-  splitting: true,
-  chunkNames: "chunks/[name]-[hash]",
+const common = {
   bundle: true,
   platform: "node",
   target: "node20",
-  format: "esm",
-  // A third smaller to parse at every start (re-attach after a restart waits
-  // for it); identifiers stay, so stack traces in logs stay readable.
+  // CommonJS: a V8 code cache can be used for a script, not (in Node 20) for
+  // an ES module; and what is imported with import() (the client commands,
+  // the MCP SDK, Docker and containerd backends) is then only run when first
+  // used, not at every start.
+  format: "cjs",
+  logLevel: "warning",
+};
+
+const mainFile = path.join(dist, "botbox-main.js");
+await build({
+  ...common,
+  entryPoints: [new URL("src/cli/main.ts", import.meta.url).pathname],
+  outfile: mainFile,
+  // Identifiers stay, so stack traces in logs stay readable.
   minifyWhitespace: true,
   minifySyntax: true,
   sourcemap: "linked",
   // Native or optional: loaded from node_modules at run time (ssh2 and cpu-features
   // come with dockerode for ssh:// Docker hosts, which botbox does not use).
   external: ["better-sqlite3", "pg-native", "ssh2", "cpu-features"],
-  banner: {
-    js: "import { createRequire as __botboxRequire } from 'node:module'; const require = __botboxRequire(import.meta.url);",
-  },
+  define: { "import.meta.url": "__botboxModuleUrl" },
+  banner: { js: "const __botboxModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
   plugins: [missingContainerdStubs],
-  logLevel: "warning",
 });
+
+// The command itself (`dist/botbox.js`): runs botbox-main.js with a code cache
+// named after this build.
+const buildId = createHash("sha256")
+  .update(await readFile(mainFile))
+  .digest("hex")
+  .slice(0, 16);
+await build({
+  ...common,
+  entryPoints: [new URL("src/cli/code-cache-start.ts", import.meta.url).pathname],
+  outfile: path.join(dist, "botbox.js"),
+  define: { __BOTBOX_BUILD_ID__: JSON.stringify(buildId) },
+  banner: { js: "#!/usr/bin/env node" },
+});
+await chmod(path.join(dist, "botbox.js"), 0o755);
+await writeFile(path.join(dist, "package.json"), `${JSON.stringify({ type: "commonjs" })}\n`);

@@ -7,16 +7,22 @@ import { pino } from "pino";
 import { loadConfig } from "../config/index.js";
 import { BotboxError } from "../errors.js";
 import { CliError, resolveApiTarget, userConfigPath } from "./api-client.js";
-import { botCommand } from "./commands/bot.js";
-import { exportCommand, importCommand } from "./commands/data.js";
-import { execCommand } from "./commands/exec.js";
-import { fsCommand } from "./commands/fs.js";
-import { mcpCommand } from "./commands/mcp.js";
-import { memoryCommand } from "./commands/memory.js";
 import { output } from "./commands/output.js";
-import { skillsCommand } from "./commands/skills.js";
-import { snapshotCommand } from "./commands/snapshot.js";
-import { createRuntime, serve } from "./serve.js";
+
+// Each command loads only what it needs: `serve` is the one whose start-up
+// time matters (a restarted server re-attaches its bots), and the client
+// commands should not pay for the server either.
+const commands = {
+  serve: () => import("./serve.js"),
+  bot: () => import("./commands/bot.js"),
+  data: () => import("./commands/data.js"),
+  exec: () => import("./commands/exec.js"),
+  fs: () => import("./commands/fs.js"),
+  mcp: () => import("./commands/mcp.js"),
+  memory: () => import("./commands/memory.js"),
+  skills: () => import("./commands/skills.js"),
+  snapshot: () => import("./commands/snapshot.js"),
+};
 
 const USAGE = `usage: botbox <command> [options]
 
@@ -91,10 +97,11 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (command) {
     case "serve":
-      await serve({ configFile: flags.config });
+      await (await commands.serve()).serve({ configFile: flags.config });
       return -1;
     case "doctor": {
       const config = await loadConfig({ file: flags.config });
+      const { createRuntime } = await commands.serve();
       const checks = await (await createRuntime(config, pino({ level: "silent" }))).doctor();
       output(checks, json, () =>
         checks.map((check) => `${check.ok ? "ok  " : "FAIL"} ${check.name}: ${check.detail}`).join("\n"),
@@ -102,28 +109,34 @@ async function main(argv: string[]): Promise<number> {
       return checks.every((check) => check.ok) ? 0 : 1;
     }
     case "bot":
-      await botCommand(await resolveApiTarget(flags), rest, json);
+      await (await commands.bot()).botCommand(await resolveApiTarget(flags), rest, json);
       return 0;
     case "fs":
-      await fsCommand(await resolveApiTarget(flags), rest, { json, recursive: flags.recursive ?? false });
+      await (
+        await commands.fs()
+      ).fsCommand(await resolveApiTarget(flags), rest, { json, recursive: flags.recursive ?? false });
       return 0;
     case "memory":
-      await memoryCommand(await resolveApiTarget(flags), rest, { json, limit: flags.limit });
+      await (await commands.memory()).memoryCommand(await resolveApiTarget(flags), rest, { json, limit: flags.limit });
       return 0;
     case "skills":
-      await skillsCommand(await resolveApiTarget(flags), rest, { json });
+      await (await commands.skills()).skillsCommand(await resolveApiTarget(flags), rest, { json });
       return 0;
     case "snapshot":
-      await snapshotCommand(await resolveApiTarget(flags), rest, { json, name: flags.name });
+      await (
+        await commands.snapshot()
+      ).snapshotCommand(await resolveApiTarget(flags), rest, { json, name: flags.name });
       return 0;
     case "export":
-      await exportCommand(await resolveApiTarget(flags), rest);
+      await (await commands.data()).exportCommand(await resolveApiTarget(flags), rest);
       return 0;
     case "import":
-      await importCommand(await resolveApiTarget(flags), rest, { replace: flags.replace ?? false });
+      await (
+        await commands.data()
+      ).importCommand(await resolveApiTarget(flags), rest, { replace: flags.replace ?? false });
       return 0;
     case "mcp":
-      return mcpCommand(await resolveApiTarget(flags), rest, {
+      return (await commands.mcp()).mcpCommand(await resolveApiTarget(flags), rest, {
         json,
         env: flags.env ?? [],
         cwd: flags.cwd,
@@ -131,7 +144,7 @@ async function main(argv: string[]): Promise<number> {
       });
     case "exec":
       // parseArgs drops "--"; take the words after it from argv itself.
-      return execCommand(await resolveApiTarget(flags), argvAfterCommand(argv, "exec"));
+      return (await commands.exec()).execCommand(await resolveApiTarget(flags), argvAfterCommand(argv, "exec"));
     default:
       throw new CliError(`unknown command ${JSON.stringify(command)}\n${USAGE}`);
   }

@@ -8,7 +8,9 @@ import { type BotboxConfig, ConfigError, imageRefFor, loadConfig } from "../conf
 import { createHttpServer, type Principal } from "../http/index.js";
 import { AgentSupervisor, BotManager, containerIdFor, SnapshotService } from "../manager/index.js";
 import { storeBotDirectory, storeRecords, storeTokenDirectory } from "../manager/store-records.js";
-import { FederatedMcpServers, StdioSessionRegistry } from "../mcp/index.js";
+// Not from the mcp index, which would load the MCP SDK at every start (see http/routes/mcp-stdio.ts).
+import { FederatedMcpServers } from "../mcp/federation.js";
+import { StdioSessionRegistry } from "../mcp/session-registry.js";
 import { packagePath } from "../package-paths.js";
 import { DEFAULT_AGENT_IMAGE } from "../runtime/docker/defaults.js";
 import type { ContainerRuntime } from "../runtime/runtime.js";
@@ -16,8 +18,20 @@ import { DEFAULT_IMAGE, SandboxRuntime } from "../runtime/sandbox/index.js";
 import { openStore, type Store } from "../store/index.js";
 import { ContainerTools } from "../tools/index.js";
 import { loadAdminToken } from "./admin-token.js";
+import { codeCacheHook } from "./code-cache-hook.js";
 
 const AGENT_BUNDLE = packagePath("agent", "dist", "agent.js");
+const CODE_CACHE_DELAY_MS = 5_000;
+
+/**
+ * When the server ran without a usable code cache (see code-cache-start.ts):
+ * writes one a few seconds after it is ready, so that it also holds the code
+ * the first requests compiled.
+ */
+function writeCodeCacheSoon(): void {
+  const hook = codeCacheHook();
+  if (hook?.wanted) setTimeout(() => hook.write(), CODE_CACHE_DELAY_MS).unref();
+}
 
 export async function serverVersion(): Promise<string> {
   const manifest = await readFile(packagePath("server", "package.json"), "utf8");
@@ -163,6 +177,7 @@ export async function serve(options: { configFile?: string }): Promise<void> {
     .finally(() => {
       ready = true;
       supervisor.start();
+      writeCodeCacheSoon();
     });
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {

@@ -150,7 +150,7 @@ export class BotManager implements AgentProvider {
         try {
           const task: TaskInfo = await runtime.taskInfo(containerIdFor(botId));
           if (task.state === "running") {
-            await this.start(botId);
+            await this.attach(botId);
             summary.reattached.push(botId);
           } else if (wanted.get(botId)?.status === "running") {
             await this.start(botId);
@@ -194,6 +194,28 @@ export class BotManager implements AgentProvider {
         (stats) => stats.isSocket(),
         () => false,
       );
+  }
+
+  /**
+   * Re-attaches to a task found running at start-up: its agent is dialled and
+   * verified (Info with this bot's id) and the record says running. That is
+   * all a restarted server needs, and it comes to a few milliseconds a bot;
+   * a bot whose agent does not answer yet, or whose records are incomplete,
+   * takes the whole start path, which waits for the agent (bounded).
+   */
+  private attach(botId: string): Promise<void> {
+    return this.lock.run(botId, async () => {
+      const { records } = this.options;
+      const record = await records.getContainer(botId);
+      let agent: AgentClient | undefined;
+      if (record) agent = await this.pool.get(botId).catch(() => undefined);
+      if (!record || !agent) {
+        await this.startLocked(botId);
+        return;
+      }
+      if (record.status !== "running") await records.setContainerStatus(botId, "running");
+      this.migrateLegacyDataInBackground(botId, containerIdFor(botId), agent);
+    });
   }
 
   /** Starts the task, trying once more if the first start fails. */

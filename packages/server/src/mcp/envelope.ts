@@ -1,8 +1,11 @@
-import { ErrorCode, type McpError } from "@modelcontextprotocol/sdk/types.js";
+import type { McpError } from "@modelcontextprotocol/sdk/types.js";
 
 import { BadRequestError } from "../errors.js";
 
 export type JsonRpcId = string | number;
+
+/** JSON-RPC's "Internal error" (the SDK's INTERNAL_ERROR, without loading the SDK). */
+const INTERNAL_ERROR = -32603;
 
 /** What a caller hands to `StdioSession.call`: a JSON-RPC request as received, unchecked. */
 export interface JsonRpcCallRequest {
@@ -46,7 +49,7 @@ export function errorEnvelope(id: JsonRpcId | null, code: unknown, message: unkn
     jsonrpc: "2.0",
     id,
     error: {
-      code: typeof code === "number" && Number.isInteger(code) ? code : ErrorCode.InternalError,
+      code: typeof code === "number" && Number.isInteger(code) ? code : INTERNAL_ERROR,
       message: text === "" ? "internal error" : text,
     },
   };

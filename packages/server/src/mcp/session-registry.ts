@@ -1,7 +1,7 @@
 import type { AgentProvider } from "../client/index.js";
 import { NotFoundError, UnavailableError } from "../errors.js";
 import type { McpLogger, StdioServerConfig, StdioSessionOptions, StdioSessionStart } from "./session-config.js";
-import { StdioSession } from "./stdio-session.js";
+import type { StdioSession } from "./stdio-session.js";
 
 export interface StdioSessionRegistryOptions {
   /** Hands out the client of a bot's agent (BotManager and AgentPool do). */
@@ -44,7 +44,10 @@ export class StdioSessionRegistry {
   async create(botId: string, config: StdioServerConfig): Promise<{ connectionId: string; session: StdioSession }> {
     if (this.shutDown) throw new UnavailableError("mcp sessions are shut down");
     const client = await this.options.agents.agentFor(botId);
-    const start = this.options.startSession ?? ((options) => StdioSession.start(options));
+    // The SDK client is loaded with the first session, not at every server start.
+    const start =
+      this.options.startSession ??
+      (async (options: StdioSessionStart) => (await import("./stdio-session.js")).StdioSession.start(options));
     const session = await start({ ...this.options.session, ...config, client, botId, logger: this.options.logger });
     if (this.shutDown) {
       await session.close("server shutting down");

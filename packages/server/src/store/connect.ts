@@ -4,7 +4,6 @@
  */
 import Sqlite from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
-import pg from "pg";
 import { z } from "zod";
 
 import type { StoreDialect } from "./context.js";
@@ -24,10 +23,10 @@ const optionsSchema = z.union([
   }),
 ]);
 
-export function connect(options: StoreOptions): { db: Kysely<Database>; dialect: StoreDialect } {
+export async function connect(options: StoreOptions): Promise<{ db: Kysely<Database>; dialect: StoreDialect }> {
   const checked = parseInput(optionsSchema, options);
   if ("sqlitePath" in checked) return { db: openSqlite(checked.sqlitePath), dialect: "sqlite" };
-  return { db: openPostgres(checked.databaseUrl), dialect: "postgres" };
+  return { db: await openPostgres(checked.databaseUrl), dialect: "postgres" };
 }
 
 function openSqlite(path: string): Kysely<Database> {
@@ -42,7 +41,10 @@ function openSqlite(path: string): Kysely<Database> {
   return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
 }
 
-function openPostgres(connectionString: string): Kysely<Database> {
+async function openPostgres(connectionString: string): Promise<Kysely<Database>> {
+  // Loaded only for PostgreSQL: the embedded default's start-up (and with it a
+  // restarted server's re-attach) does not pay for it.
+  const { default: pg } = await import("pg");
   const pool = new pg.Pool({ connectionString, max: 10 });
   // An idle connection that the server drops emits `error` on the pool; unhandled, that
   // event would kill the process. The pool discards the client and the next query reconnects.

@@ -18,7 +18,7 @@ import { createVersionStore } from "./versions.js";
  * returns the store. Meant to be called once at server start-up.
  */
 export async function openStore(options: StoreOptions): Promise<Store> {
-  const { db, dialect } = connect(options);
+  const { db, dialect } = await connect(options);
   try {
     await migrateToLatest(db, dialect);
   } catch (error) {
@@ -50,7 +50,7 @@ export async function revertStoreMigrations(
   { steps = 1 }: { steps?: number | "all" } = {},
 ): Promise<string[]> {
   parseField("steps", z.union([z.int().positive("must be a positive integer"), z.literal("all")]), steps);
-  const { db, dialect } = connect(options);
+  const { db, dialect } = await connect(options);
   try {
     return await migrateDown(db, dialect, steps);
   } finally {

@@ -2,7 +2,11 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 
 import type { BotManager } from "../../manager/index.js";
-import { type JsonRpcCallRequest, probeTools, type StdioSessionRegistry } from "../../mcp/index.js";
+// From their own modules, not the mcp index: the index also carries the
+// session and its transport, which load the MCP SDK, and a server start
+// should not (they come with the first session).
+import type { JsonRpcCallRequest, StdioSessionRegistry } from "../../mcp/index.js";
+import { probeTools } from "../../mcp/probe-tools.js";
 import { botParams } from "../params.js";
 import { addRoute, type AnyRoute } from "../route.js";
 
