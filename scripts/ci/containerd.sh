@@ -169,7 +169,7 @@ remove_network() {
   iptables -w -t nat -D POSTROUTING -s "$SUBNET" ! -o "$BRIDGE" -j MASQUERADE 2>/dev/null || true
   # The bridge plugin's per-bot masquerade chains: jumped to from POSTROUTING
   # with a comment naming the network; a bot not DELeted leaves one.
-  iptables -w -t nat -S POSTROUTING 2>/dev/null | grep -F "name: \\\"$NETWORK\\\"" | while read -r rule; do
+  { iptables -w -t nat -S POSTROUTING 2>/dev/null | grep -F "name: \\\"$NETWORK\\\"" || true; } | while read -r rule; do
     chain=$(echo "$rule" | awk '{ print $NF }')
     eval "iptables -w -t nat ${rule/-A/-D}" 2>/dev/null || true
     iptables -w -t nat -F "$chain" 2>/dev/null || true
