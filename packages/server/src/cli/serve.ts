@@ -140,7 +140,7 @@ export async function serve(options: { configFile?: string }): Promise<void> {
   const supervisor = new AgentSupervisor({
     runtime,
     records: storeRecords(store),
-    start: (botId) => manager.start(botId),
+    restart: (botId, retrying) => manager.restartIfWanted(botId, retrying),
     containerIdFor,
     logger,
   });

@@ -135,6 +135,26 @@ export class BotManager implements AgentProvider {
   }
 
   /**
+   * For the supervisor: starts the bot again if, checked under its lock, it
+   * is still meant to run (auto-start, status running, or "error" while the
+   * supervisor is retrying) and its task is gone. A stop or delete that
+   * raced the supervisor's look wins: false, nothing started.
+   */
+  restartIfWanted(botId: string, retrying: boolean): Promise<boolean> {
+    return this.lock.run(botId, async () => {
+      const { runtime, records } = this.options;
+      const record = await records.getContainer(botId);
+      const wanted = record?.autoStart && (record.status === "running" || (retrying && record.status === "error"));
+      if (!wanted) return false;
+      const containerId = containerIdFor(botId);
+      if (!(await runtime.getContainer(containerId))) return false;
+      if ((await runtime.taskInfo(containerId)).state === "running") return false;
+      await this.startLocked(botId);
+      return true;
+    });
+  }
+
+  /**
    * At start-up: re-attach to every bot whose task still runs (verifying its
    * agent), and start the auto-start bots whose task is gone (the original
    * left those unreachable, spec 12.3).

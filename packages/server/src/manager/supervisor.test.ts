@@ -40,10 +40,11 @@ describe("AgentSupervisor", () => {
     const supervisor = new AgentSupervisor({
       runtime,
       records: storeRecords(store),
-      start: async (botId) => {
+      restart: async (botId) => {
         started.push(botId);
         if (started.length <= 2) throw new Error("agent would not start");
         task = { state: "running" };
+        return true;
       },
       containerIdFor,
       logger: pino({ level: "silent" }),
@@ -68,5 +69,24 @@ describe("AgentSupervisor", () => {
       [3, 2, 1],
     );
     assert.equal((await store.listEvents(containerIdFor("resting"))).length, 0);
+  });
+
+  it("leaves alone a bot whose stop or delete got to its lock first: no restart counted, no event", async () => {
+    const runtime = { taskInfo: async (): Promise<TaskInfo> => ({ state: "missing" }) } as unknown as ContainerRuntime;
+    const asked: string[] = [];
+    const supervisor = new AgentSupervisor({
+      runtime,
+      records: storeRecords(store),
+      restart: async (botId) => {
+        asked.push(botId);
+        return false;
+      },
+      containerIdFor,
+      logger: pino({ level: "silent" }),
+    });
+    const before = (await store.listEvents(containerIdFor("fragile"))).length;
+    assert.deepEqual(await supervisor.checkOnce(), []);
+    assert.deepEqual(asked, ["fragile"]);
+    assert.equal((await store.listEvents(containerIdFor("fragile"))).length, before);
   });
 });

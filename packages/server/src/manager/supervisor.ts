@@ -6,8 +6,12 @@ import type { ManagerRecords } from "./records.js";
 export interface SupervisorOptions {
   runtime: ContainerRuntime;
   records: ManagerRecords;
-  /** Starts a bot and waits for its agent (BotManager.start). */
-  start: (botId: string) => Promise<unknown>;
+  /**
+   * Starts the bot again if, checked under its lock, it is still meant to run
+   * and its task is gone (BotManager.restartIfWanted); false when a stop or
+   * delete got there first. Throws when the start fails.
+   */
+  restart: (botId: string, retrying: boolean) => Promise<boolean>;
   containerIdFor: (botId: string) => string;
   logger: Logger;
   /** How often running bots are checked. Default 2 s. */
@@ -60,14 +64,16 @@ export class AgentSupervisor {
         if (!task || task.state === "running") continue;
         const backoff = this.backoff.get(record.botId) ?? { failures: 0, notBefore: 0 };
         if (Date.now() < backoff.notBefore) continue;
-        await records.recordEvent(record.containerId, "agent_restart", {
-          attempt: backoff.failures + 1,
-          exitCode: task.exitCode ?? null,
-        });
+        const attempt = { attempt: backoff.failures + 1, exitCode: task.exitCode ?? null };
         try {
-          await this.options.start(record.botId);
+          // What was read above may be stale: a stop or delete may be under way.
+          if (!(await this.options.restart(record.botId, this.backoff.has(record.botId)))) {
+            this.backoff.delete(record.botId);
+            continue;
+          }
           this.backoff.delete(record.botId);
           restarted.push(record.botId);
+          await records.recordEvent(record.containerId, "agent_restart", attempt).catch(() => undefined);
           logger.warn({ botId: record.botId, exitCode: task.exitCode }, "restarted a bot whose agent died");
         } catch (error) {
           const failures = backoff.failures + 1;
@@ -76,6 +82,9 @@ export class AgentSupervisor {
             this.options.maxBackoffMs ?? 60_000,
           );
           this.backoff.set(record.botId, { failures, notBefore: Date.now() + delay });
+          await records
+            .recordEvent(record.containerId, "agent_restart", { ...attempt, error: String(error) })
+            .catch(() => undefined);
           logger.error({ botId: record.botId, err: error, retryInMs: delay }, "restart of a dead agent failed");
         }
       }
