@@ -98,6 +98,48 @@ describe("docker runtime", { skip: unavailable }, () => {
     );
   });
 
+  it("a chain of snapshots past maxSnapshotLayers is flattened: one layer, same files and config, no agent token baked in", async () => {
+    const baseLayers = (await dockerClient().getImage(DEFAULT_AGENT_IMAGE).inspect()).RootFS.Layers?.length ?? 0;
+    const shallow = new DockerRuntime({ home: fixture.home, bridgeNetwork: BRIDGE, maxSnapshotLayers: baseLayers + 2 });
+    const spec = botSpec({ image: DEFAULT_AGENT_IMAGE });
+    janitor.track(shallow, spec.id);
+    await shallow.createContainer(spec);
+    const layerCounts: number[] = [];
+    for (let round = 1; round <= 4; round++) {
+      await shallow.startTask(spec.id);
+      const agent = janitor.client(await waitForAgent(shallow, spec.id));
+      await sh(agent, `echo round-${round} >> /root/rounds.txt; echo data-${round} > /data/round.txt`);
+      await shallow.stopTask(spec.id);
+      await shallow.commitSnapshot(spec.id, `s${round}`);
+      const image = await dockerClient()
+        .getImage((await dockerClient().getContainer(spec.id).inspect()).Image)
+        .inspect();
+      layerCounts.push(image.RootFS.Layers?.length ?? 0);
+      assert.ok(
+        !(image.Config.Env ?? []).some((entry) => entry.includes(spec.agentToken)),
+        "the token is in the image",
+      );
+    }
+    assert.ok(
+      layerCounts.every((count) => count <= baseLayers + 2),
+      `layers ${JSON.stringify(layerCounts)}`,
+    );
+    assert.ok(layerCounts.includes(1), `never flattened: ${JSON.stringify(layerCounts)}`);
+    await shallow.restoreSnapshot(spec.id, "s4");
+    await shallow.startTask(spec.id);
+    const agent = janitor.client(await waitForAgent(shallow, spec.id));
+    assert.equal((await agent.info()).botId, spec.botId);
+    assert.equal(
+      await sh(agent, "cat /proc/1/comm; cat /root/rounds.txt /data/round.txt"),
+      "tini\nround-1\nround-2\nround-3\nround-4\ndata-4",
+    );
+    assert.deepEqual(
+      (await shallow.listSnapshots(spec.id)).map((snapshot) => snapshot.name),
+      ["s1", "s2", "s3", "s4"],
+    );
+    await shallow.close();
+  });
+
   it("tini is PID 1, and on each start the image's agent replaces a different copy in /app (spec 1.1, fixed)", async () => {
     const [spec, client] = await started();
     assert.equal(await sh(client, "cat /proc/1/comm"), "tini");

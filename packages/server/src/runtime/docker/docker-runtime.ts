@@ -55,6 +55,8 @@ export interface DockerRuntimeOptions {
   bridgeNetwork?: string;
   /** Image tars loaded when their ref is first needed, e.g. `{ "botbox/agent:latest": "images/dist/botbox-agent.tar" }`. */
   knownImages?: Record<string, string>;
+  /** Layers a snapshot's image may have before its commit is flattened into one. Default 100. */
+  maxSnapshotLayers?: number;
 }
 
 type Inspect = Docker.ContainerInspectInfo;
@@ -75,7 +77,7 @@ export class DockerRuntime implements ContainerRuntime {
     this.client = new Docker(connectionOf(host));
     this.where = host ?? "unix:///var/run/docker.sock";
     this.images = new DockerImages(this.client, options.knownImages);
-    this.snapshots = new DockerSnapshots(this.client, this.home);
+    this.snapshots = new DockerSnapshots(this.client, this.home, options.maxSnapshotLayers);
     this.bridge = options.bridgeNetwork ?? DEFAULT_BRIDGE;
   }
 

@@ -32,10 +32,17 @@ export interface StoredSnapshot extends SnapshotInfo {
   imageId: string;
 }
 
+/** Layers an image may have before a commit is flattened; overlay2's own limit is 128. */
+export const DEFAULT_MAX_SNAPSHOT_LAYERS = 100;
+
+/** The agent's variables (agentEnv): the container gets them at create, the image must not keep them. */
+const CONTAINER_ONLY_ENV = /^(BOTBOX_AGENT_TOKEN|BOTBOX_BOT_ID|BOTBOX_DATA_DIR|BOTBOX_TEMPLATE_DIR|MCP_LISTEN_ADDR)=/;
+
 export class DockerSnapshots {
   constructor(
     private readonly client: Docker,
     private readonly home: string,
+    private readonly maxLayers = DEFAULT_MAX_SNAPSHOT_LAYERS,
   ) {}
 
   async list(botId: string): Promise<StoredSnapshot[]> {
@@ -79,15 +86,59 @@ export class DockerSnapshots {
           tag: snapshotKey(botId, name),
           comment: `botbox snapshot ${name} of bot ${botId}`,
           pause: false,
-          // Body: merged over the container's config by the daemon.
+          // Body: merged over the container's config by the daemon. The agent's
+          // token is blanked: the container is given it at create, and an image
+          // must not carry it (images are listed, exported and shared).
+          Env: ["BOTBOX_AGENT_TOKEN="],
           Labels: { [BOT]: botId, [NAME]: name, [PARENT]: parent ?? "", [CREATED]: createdAt.toISOString() },
         }),
       );
+      await this.flattenIfDeep(containerId, botId, name);
     } catch (error) {
+      await this.client
+        .getImage(`${SNAPSHOT_REPO}:${snapshotKey(botId, name)}`)
+        .remove({ force: true })
+        .catch(() => {});
       await rm(path.dirname(dataCopy), { recursive: true, force: true });
       throw error;
     }
     return this.find(botId, name);
+  }
+
+  /**
+   * Replaces the snapshot's image by a one-layer image of the same stopped
+   * container's filesystem (its bind mounts, /data and /run/botbox, are not
+   * part of it) when the committed image has more than `maxLayers` layers.
+   */
+  private async flattenIfDeep(containerId: string, botId: string, name: string): Promise<void> {
+    const ref = `${SNAPSHOT_REPO}:${snapshotKey(botId, name)}`;
+    const committed = await docker(`inspect ${ref}`, () => this.client.getImage(ref).inspect());
+    if ((committed.RootFS?.Layers?.length ?? 0) <= this.maxLayers) return;
+    const filesystem = await docker(`export ${containerId}`, () => this.client.getContainer(containerId).export());
+    const progress = await docker(`import ${ref}`, () =>
+      this.client.importImage(filesystem, {
+        repo: SNAPSHOT_REPO,
+        tag: snapshotKey(botId, name),
+        message: `botbox snapshot ${name} of bot ${botId}, flattened`,
+        changes: dockerfileChanges(committed.Config),
+      }),
+    );
+    const events = await docker(
+      `import ${ref}`,
+      () =>
+        new Promise<{ error?: string }[]>((resolve, reject) =>
+          this.client.modem.followProgress(progress, (error: Error | null, output: { error?: string }[]) =>
+            error ? reject(error) : resolve(output),
+          ),
+        ),
+    );
+    const failed = events.find((event) => event.error);
+    if (failed) throw new ConflictError(`flattening snapshot ${name} of bot ${botId} failed: ${failed.error}`);
+    // The layered commit lost its tag to the flat image; nothing runs on it.
+    await this.client
+      .getImage(committed.Id)
+      .remove()
+      .catch(() => {});
   }
 
   /** Puts the snapshot's copy of /data in place of the bot's current /data. */
@@ -113,6 +164,28 @@ export class DockerSnapshots {
         .remove({ force: true })
         .catch(() => {});
   }
+}
+
+/** The image config a flattened image keeps, as the Dockerfile lines `docker import --change` takes. */
+export function dockerfileChanges(config: Docker.ImageInspectInfo["Config"]): string[] {
+  const changes: string[] = [];
+  // Double-quoted words of a Dockerfile; $ would be substituted.
+  const quoted = (value: string) => JSON.stringify(value).replace(/\$/g, "\\$");
+  for (const entry of config.Env ?? []) {
+    if (CONTAINER_ONLY_ENV.test(entry)) continue;
+    const split = entry.indexOf("=");
+    if (split > 0) changes.push(`ENV ${entry.slice(0, split)}=${quoted(entry.slice(split + 1))}`);
+  }
+  for (const [key, value] of Object.entries(config.Labels ?? {})) changes.push(`LABEL ${quoted(key)}=${quoted(value)}`);
+  if (config.Entrypoint) {
+    const words = Array.isArray(config.Entrypoint) ? config.Entrypoint : [config.Entrypoint];
+    changes.push(`ENTRYPOINT ${JSON.stringify(words)}`);
+  }
+  if (config.Cmd?.length) changes.push(`CMD ${JSON.stringify(config.Cmd)}`);
+  if (config.WorkingDir) changes.push(`WORKDIR ${config.WorkingDir}`);
+  if (config.User) changes.push(`USER ${config.User}`);
+  for (const port of Object.keys(config.ExposedPorts ?? {})) changes.push(`EXPOSE ${port}`);
+  return changes;
 }
 
 async function copyFolder(from: string, to: string): Promise<void> {
