@@ -1,21 +1,23 @@
 /** What the containerd runtime does beyond the shared contract. */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { readdir } from "node:fs/promises";
+import { readdir, readFile, rm } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
 import { AgentClient } from "../../packages/server/src/client/index.js";
-import { UnauthenticatedError } from "../../packages/server/src/errors.js";
+import { ConflictError, UnauthenticatedError } from "../../packages/server/src/errors.js";
 import type { ContainerdRuntime } from "../../packages/server/src/runtime/containerd/index.js";
 import { DEFAULT_AGENT_IMAGE } from "../../packages/server/src/runtime/docker/defaults.js";
 import { BOT_LABEL, type ContainerSpec } from "../../packages/server/src/runtime/runtime.js";
 import {
   AGENT_IMAGE_TAR,
+  agentImageTarAs,
   type ContainerdFixture,
   containerdUnavailable,
   openContainerd,
+  tinyImageTar,
 } from "./containerd-support.js";
 import { botSpec, Janitor, waitForAgent } from "./support.js";
 
@@ -67,6 +69,23 @@ describe("containerd runtime", { skip: unavailable }, () => {
       await runtime.deleteImage(ref).catch(() => undefined);
     }
     assert.ok((await runtime.listImages()).every((image) => image.ref !== ref));
+  });
+
+  it("an image User given as a name runs the agent as that user, owning its socket folder and /data", async () => {
+    const ref = `botbox-test/agent-nobody-${process.pid}:1`;
+    const image = await agentImageTarAs("nobody");
+    try {
+      await runtime.importImage(ref, image.tar);
+      const [spec, client] = await started({ image: ref });
+      assert.equal(await sh(client, "id -u; id -g"), "65534\n65534");
+      await client.writeFile("/data/mine.txt", "written by nobody");
+      assert.equal(await sh(client, "stat -c %U /data/mine.txt"), "nobody");
+      await runtime.stopTask(spec.id);
+      await runtime.deleteContainer(spec.id);
+    } finally {
+      await image.dispose();
+      await runtime.deleteImage(ref).catch(() => undefined);
+    }
   });
 
   it("a new runtime instance re-attaches to a running task by its labels", async () => {
@@ -193,6 +212,42 @@ describe("containerd runtime", { skip: unavailable }, () => {
     await runtime.stopTask(spec.id);
     await runtime.deleteContainer(spec.id);
     assert.ok(!existsSync(`/run/netns/botbox-${spec.botId}`));
+  });
+
+  it("CNI: a bot whose network record was lost (the server died between ADD and writing it) still frees its address on stop; the list has no portmap", async () => {
+    const [spec, client] = await started({ network: "host" });
+    const ip = await ipOf(client);
+    assert.ok(existsSync(path.join(IPAM, ip)));
+    await rm(path.join(fixture.home, "bots", spec.botId, "network.json"));
+    await runtime.stopTask(spec.id);
+    assert.ok(!existsSync(path.join(IPAM, ip)), `${ip} was released by a DEL by container id`);
+    assert.ok(!existsSync(`/run/netns/botbox-${spec.botId}`));
+    const list = JSON.parse(await readFile(path.join(fixture.home, "cni", "10-botbox.conflist"), "utf8")) as {
+      plugins: { type: string }[];
+    };
+    assert.deepEqual(
+      list.plugins.map((plugin) => plugin.type),
+      ["bridge"],
+      "nothing sets port mappings: no portmap",
+    );
+  });
+
+  it("a known image tar is imported for its normalised ref too, and an image in use under another spelling is not deleted", async () => {
+    const name = `botbox-test/known-${process.pid}:1`;
+    const tar = await tinyImageTar();
+    const known = await fixture.open({ knownImages: { [name]: tar.path } });
+    try {
+      const imported = await known.ensureImage(`docker.io/${name}`);
+      assert.ok(imported.id.startsWith("sha256:"));
+      const spec = botSpec({ image: `docker.io/${name}` });
+      janitor.track(known, spec.id);
+      await known.createContainer(spec);
+      await assert.rejects(known.deleteImage(name), ConflictError);
+      await known.deleteContainer(spec.id);
+    } finally {
+      await known.deleteImage(name).catch(() => undefined);
+      await tar.dispose();
+    }
   });
 
   it("TCP channel: the agent of an image built for the original answers on :9090 of the bot's address, with its token only", async () => {

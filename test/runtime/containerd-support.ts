@@ -5,10 +5,15 @@
  * `images/build-agent-image.sh` writes). The runtime is loaded only when the
  * tests can run: it needs the generated API stubs.
  */
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { rm } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 
 import type {
   ContainerdRuntime,
@@ -16,6 +21,8 @@ import type {
 } from "../../packages/server/src/runtime/containerd/index.js";
 import { DEFAULT_AGENT_IMAGE } from "../../packages/server/src/runtime/docker/defaults.js";
 import { makeHome } from "./support.js";
+
+const execFileAsync = promisify(execFile);
 
 export const AGENT_IMAGE_TAR = fileURLToPath(new URL("../../images/dist/botbox-agent.tar", import.meta.url));
 const STUBS = fileURLToPath(new URL("../../packages/server/src/gen/containerd/", import.meta.url));
@@ -38,6 +45,45 @@ export async function containerdUnavailable(): Promise<string | undefined> {
   if (process.getuid?.() !== 0) return "the containerd runtime needs root";
   if (!existsSync(AGENT_IMAGE_TAR)) return `${AGENT_IMAGE_TAR} is missing: run bash images/build-agent-image.sh`;
   return undefined;
+}
+
+/**
+ * A copy of the agent image tar whose config says `User: user`: the same
+ * layers (so an import only writes the new config), another config and
+ * manifest.json. Removed with `dispose`.
+ */
+export async function agentImageTarAs(user: string): Promise<{ tar: string; dispose(): Promise<void> }> {
+  const folder = await mkdtemp(path.join(tmpdir(), "botbox-user-image-"));
+  const tar = path.join(folder, "image.tar");
+  // The image script's members are named ./<name>.
+  const member = (name: string) => execFileAsync("tar", ["-xOf", AGENT_IMAGE_TAR, `./${name}`], { maxBuffer: 2 ** 26 });
+  const [entry] = JSON.parse((await member("manifest.json")).stdout) as { Config: string; RepoTags?: string[] }[];
+  const config = JSON.parse(await member(entry!.Config).then((r) => r.stdout)) as { config?: { User?: string } };
+  config.config = { ...config.config, User: user };
+  const bytes = JSON.stringify(config);
+  const configName = `${createHash("sha256").update(bytes).digest("hex")}.json`;
+  await writeFile(path.join(folder, configName), bytes);
+  await writeFile(path.join(folder, "manifest.json"), JSON.stringify([{ ...entry, Config: configName, RepoTags: [] }]));
+  await copyFile(AGENT_IMAGE_TAR, tar);
+  await execFileAsync("tar", ["--delete", "-f", tar, "./manifest.json"]);
+  await execFileAsync("tar", ["-rf", tar, "-C", folder, "manifest.json", configName]);
+  return { tar, dispose: () => rm(folder, { recursive: true, force: true }) };
+}
+
+/** A one-layer image (a single file, no program) in a docker-save tar: enough to create a container on. */
+export async function tinyImageTar(): Promise<{ path: string; dispose(): Promise<void> }> {
+  const folder = await mkdtemp(path.join(tmpdir(), "botbox-tiny-image-"));
+  await mkdir(path.join(folder, "rootfs", "etc"), { recursive: true });
+  await writeFile(path.join(folder, "rootfs", "etc", "hostname"), "tiny\n");
+  await execFileAsync("tar", ["-cf", path.join(folder, "layer.tar"), "-C", path.join(folder, "rootfs"), "."]);
+  await writeFile(path.join(folder, "config.json"), JSON.stringify({ config: { Cmd: ["/bin/true"] } }));
+  await writeFile(
+    path.join(folder, "manifest.json"),
+    JSON.stringify([{ Config: "config.json", RepoTags: [], Layers: ["layer.tar"] }]),
+  );
+  const tar = path.join(folder, "image.tar");
+  await execFileAsync("tar", ["-cf", tar, "-C", folder, "manifest.json", "config.json", "layer.tar"]);
+  return { path: tar, dispose: () => rm(folder, { recursive: true, force: true }) };
 }
 
 export interface ContainerdFixture {

@@ -40,7 +40,13 @@ export class CniError extends Error {
   }
 }
 
-/** The bridge + host-local + portmap list of spec 4.7, on botbox's own bridge and subnet. */
+/**
+ * Spec 4.7's list on botbox's own bridge and subnet: bridge + host-local.
+ * Without its `portmap`: nothing publishes a bot's port (the runtime contract
+ * has no port mappings, and a published port would let anyone reach a bot
+ * past the isolation of network.ts), and a portmap with no mappings only
+ * costs a plugin run per ADD and DEL.
+ */
 export function botboxConfList(options: {
   name: string;
   bridge: string;
@@ -64,7 +70,6 @@ export function botboxConfList(options: {
           ...(options.ipamDataDir ? { dataDir: options.ipamDataDir } : {}),
         },
       },
-      { type: "portmap", capabilities: { portMappings: true } },
     ],
   };
 }

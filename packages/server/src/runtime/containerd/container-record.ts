@@ -6,6 +6,7 @@
  */
 import type { Container } from "../../gen/containerd/github.com/containerd/containerd/api/services/containers/v1/containers.js";
 import { BOT_LABEL, type ContainerInfo, type ContainerSpec, type NetworkMode } from "../runtime.js";
+import type { ProcessUser } from "./image-user.js";
 import { type ChannelMode, TOKEN_VARIABLE } from "./oci-spec.js";
 
 /** Marks containers this runtime made. */
@@ -80,8 +81,17 @@ export function containerSpecOf(container: Container): ContainerSpec | undefined
 }
 
 export function tokenOf(container: Container): string | undefined {
-  if (!container.spec) return undefined;
-  const oci = JSON.parse(Buffer.from(container.spec.value).toString("utf8")) as { process?: { env?: string[] } };
-  const entry = oci.process?.env?.find((variable) => variable.startsWith(`${TOKEN_VARIABLE}=`));
+  const entry = processOf(container)?.env?.find((variable) => variable.startsWith(`${TOKEN_VARIABLE}=`));
   return entry?.slice(TOKEN_VARIABLE.length + 1);
+}
+
+/** The user the task runs as, from the OCI spec. */
+export function processUserOf(container: Container): ProcessUser | undefined {
+  return processOf(container)?.user;
+}
+
+function processOf(container: Container): { env?: string[]; user?: ProcessUser } | undefined {
+  if (!container.spec) return undefined;
+  return (JSON.parse(Buffer.from(container.spec.value).toString("utf8")) as { process?: ReturnType<typeof processOf> })
+    .process;
 }

@@ -8,7 +8,7 @@
  * of the bot's CNI address, with its token).
  */
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, rm, writeFile } from "node:fs/promises";
+import { chown, copyFile, mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 
 import type { AgentEndpoint } from "../../client/index.js";
@@ -29,6 +29,7 @@ import { ContainerdApi } from "./api.js";
 import {
   containerInfoOf,
   PARENT_LABEL,
+  processUserOf,
   recordLabels,
   RUNTIME_LABEL,
   type StoredSpec,
@@ -36,6 +37,7 @@ import {
   tokenOf,
 } from "./container-record.js";
 import { containerdDoctor } from "./doctor.js";
+import { needsAccountFiles, type ProcessUser, readAccountFiles, resolveUser } from "./image-user.js";
 import { ContainerdImages } from "./images.js";
 import { activeSnapshotKey, type BotPaths, botPaths } from "./layout.js";
 import { BotNetwork } from "./network.js";
@@ -116,7 +118,12 @@ export class ContainerdRuntime implements ContainerRuntime {
   }
 
   async deleteImage(ref: string): Promise<void> {
-    const users = (await this.listContainers()).filter((container) => container.image === ref);
+    const image = await this.images.find(ref);
+    if (!image) throw new NotFoundError(`image ${ref} not found`);
+    // Containers name their image as they were given it: `foo:1` and `docker.io/library/foo:1` are one image.
+    const users: ContainerInfo[] = [];
+    for (const container of await this.listContainers())
+      if ((await this.images.find(container.image))?.name === image.name) users.push(container);
     if (users.length > 0) throw new ConflictError(`image ${ref} is used by ${users.map((c) => c.id).join(", ")}`);
     await this.images.delete(ref);
   }
@@ -147,11 +154,19 @@ export class ContainerdRuntime implements ContainerRuntime {
       run: paths.run,
       data: paths.data,
     };
+    let user: ProcessUser;
+    try {
+      user = await this.imageUser(spec.id, image.config.config?.User);
+    } catch (error) {
+      if (layer.fresh) await this.snapshots.removeActive(spec.id).catch(() => {});
+      throw error;
+    }
     const oci = ociSpec({
       spec,
       image: image.config,
       paths,
       channel: this.channel,
+      user,
       ...(spec.network === "host" ? { netnsPath: this.network.netnsPath(spec.botId) } : {}),
     });
     const container: Container = {
@@ -200,7 +215,7 @@ export class ContainerdRuntime implements ContainerRuntime {
     const info = containerInfoOf(container)!;
     const paths = botPaths(this.home, info.botId);
     await this.settleTask(id, paths);
-    await this.network.detach(info.botId, paths.network);
+    if (info.network === "host") await this.network.detach(id, info.botId, paths.network);
     await this.api.call(`delete container ${id}`, (md, callOptions, done) =>
       this.api.containers.delete({ id }, md, callOptions, done),
     );
@@ -224,13 +239,13 @@ export class ContainerdRuntime implements ContainerRuntime {
     if (task && (await this.tasks.info(id, paths.lastExit)).state === "running")
       throw new ConflictError(`task of ${id} is already running`);
     if (task) await this.tasks.delete(id, paths.lastExit);
-    await this.prepareFolders(info.botId);
+    await this.prepareFolders(info.botId, processUserOf(container));
     await rm(runFolderOf(container, paths).socket, { force: true });
     if (info.network === "host") await this.network.attach(id, info.botId, paths.network);
     try {
       await this.tasks.start(id, await this.snapshots.mounts(id), paths.log, paths.lastExit);
     } catch (error) {
-      if (info.network === "host") await this.network.detach(info.botId, paths.network);
+      if (info.network === "host") await this.network.detach(id, info.botId, paths.network);
       throw error;
     }
     return this.taskInfo(id);
@@ -250,7 +265,7 @@ export class ContainerdRuntime implements ContainerRuntime {
       }
     }
     await this.settleTask(id, paths);
-    if (info.network === "host") await this.network.detach(info.botId, paths.network);
+    if (info.network === "host") await this.network.detach(id, info.botId, paths.network);
     return this.taskInfo(id);
   }
 
@@ -317,6 +332,12 @@ export class ContainerdRuntime implements ContainerRuntime {
     await this.tasks.delete(id, paths.lastExit);
   }
 
+  /** The image's `User` against the container's own root filesystem, as containerd's `WithUser` does. */
+  private async imageUser(id: string, user: string | undefined): Promise<ProcessUser> {
+    const files = needsAccountFiles(user) ? await readAccountFiles(await this.snapshots.mounts(id)) : {};
+    return resolveUser(user, files);
+  }
+
   private async setParent(container: Container, name: string): Promise<void> {
     const updated: Container = { ...container, labels: { ...container.labels, [PARENT_LABEL]: name } };
     await this.api.call(`label ${container.id}`, (md, options, done) =>
@@ -324,13 +345,16 @@ export class ContainerdRuntime implements ContainerRuntime {
     );
   }
 
-  private async prepareFolders(botId: string): Promise<void> {
+  private async prepareFolders(botId: string, owner?: ProcessUser): Promise<void> {
     const paths = botPaths(this.home, botId);
     await mkdir(path.dirname(paths.root), { recursive: true, mode: 0o711 });
     await mkdir(paths.root, { recursive: true, mode: 0o700 });
-    // The container's root is host root: it reaches both.
     await mkdir(paths.run, { recursive: true, mode: 0o700 });
     await mkdir(paths.data, { recursive: true, mode: 0o755 });
+    // The agent runs as the image's user: a non-root one must own the folders it listens and writes in
+    // (no other host user reaches them: the bot's folder is root's, 0700).
+    if (owner && owner.uid !== 0)
+      for (const folder of [paths.run, paths.data]) await chown(folder, owner.uid, owner.gid);
     await mkdir(paths.etc, { recursive: true, mode: 0o755 });
     const hostname = hostnameOf(`mcp-${botId}`);
     await writeFile(

@@ -71,15 +71,13 @@ export async function containerdDoctor(
       ? "containerd-shim-runc-v2 is on PATH"
       : "containerd-shim-runc-v2 is missing: apt-get install containerd runc",
   });
-  const missing = ["bridge", "host-local", "portmap", "loopback"].filter(
-    (plugin) => !existsSync(path.join(cniBinDir, plugin)),
-  );
+  const missing = ["bridge", "host-local", "loopback"].filter((plugin) => !existsSync(path.join(cniBinDir, plugin)));
   checks.push({
     name: "CNI plugins",
     ok: missing.length === 0,
     detail:
       missing.length === 0
-        ? `bridge, host-local, portmap and loopback in ${cniBinDir}`
+        ? `bridge, host-local and loopback in ${cniBinDir}`
         : `missing in ${cniBinDir}: ${missing.join(", ")} (apt-get install containernetworking-plugins, or set [containerd] cni_bin_dir); bots with network "host" cannot start`,
   });
   return checks;

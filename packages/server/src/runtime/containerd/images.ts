@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 
+import { normalizeImageRef } from "../../config/index.js";
 import { ConflictError, NotFoundError } from "../../errors.js";
 import type { Image } from "../../gen/containerd/github.com/containerd/containerd/api/services/images/v1/images.js";
 import type { Descriptor } from "../../gen/containerd/github.com/containerd/containerd/api/types/descriptor.js";
@@ -52,15 +53,18 @@ export class ContainerdImages {
       const short = await get(ref.slice(library.length));
       if (short) return short;
     }
-    return (await this.all()).find(
-      (image) => image.name === ref || image.name.endsWith(`/${ref}`) || ref.endsWith(`/${image.name}`),
+    const all = await this.all();
+    return (
+      all.find((image) => sameImageRef(image.name, ref)) ??
+      all.find((image) => image.name.endsWith(`/${ref}`) || ref.endsWith(`/${image.name}`))
     );
   }
 
   async ensure(ref: string): Promise<ImageInfo> {
     const image = await this.find(ref);
     if (image) return infoOf(image, ref);
-    const tar = this.known[ref];
+    // The configured image is normalised (spec 9): `docker.io/botbox/agent:latest` is the known `botbox/agent:latest`.
+    const tar = this.known[ref] ?? Object.entries(this.known).find(([name]) => sameImageRef(name, ref))?.[1];
     if (tar && existsSync(tar)) return this.import(ref, tar);
     throw new NotFoundError(
       `image ${ref} not found in containerd: ${tar ? `build it with images/build-agent-image.sh (it writes ${tar})` : "import it first"}`,
@@ -232,6 +236,11 @@ export class ContainerdImages {
     );
     return response.images;
   }
+}
+
+/** Two refs that normalise alike (spec 9) name one image. */
+export function sameImageRef(a: string, b: string): boolean {
+  return normalizeImageRef(a) === normalizeImageRef(b);
 }
 
 function infoOf(image: Image, ref: string): ImageInfo {

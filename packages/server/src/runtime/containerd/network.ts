@@ -11,7 +11,7 @@
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 
@@ -85,7 +85,7 @@ export class BotNetwork {
     const netns = this.netnsPath(botId);
     const recorded = await readRecord(recordFile);
     if (recorded && recorded.netns === netns && existsSync(netns)) return { netns, ip: recorded.ip };
-    if (recorded) await this.detach(botId, recordFile);
+    if (recorded) await this.detach(containerId, botId, recordFile);
     const list = await this.confList();
     await this.prepareHost(list);
     await createNetns(netns);
@@ -107,7 +107,9 @@ export class BotNetwork {
       if (!ip) throw new CniError("bridge", undefined, "the result names no IP address");
       await isolatePorts(result, bridgeOf(list).bridge);
       const record: NetworkRecord = { containerId, netns, ip, list, result };
-      await writeFile(recordFile, JSON.stringify(record), { mode: 0o600 });
+      // Written whole or not at all: a torn record would make every later start fail to parse it.
+      await writeFile(`${recordFile}.tmp`, JSON.stringify(record), { mode: 0o600 });
+      await rename(`${recordFile}.tmp`, recordFile);
       return { netns, ip };
     } catch (error) {
       await cniDel(this.options.binDir, list, attachment, undefined).catch(() => {});
@@ -116,16 +118,22 @@ export class BotNetwork {
     }
   }
 
-  /** DEL with the recorded result, then the namespace and the record go. Errors of DEL are ignored. */
-  async detach(botId: string, recordFile: string): Promise<void> {
+  /**
+   * DEL with the recorded result, then the namespace and the record go. With
+   * no record (the server died between ADD and writing it), DEL still runs by
+   * container id on the current list, so host-local frees the address and
+   * the bridge plugin the veth. Errors of DEL are ignored.
+   */
+  async detach(containerId: string, botId: string, recordFile: string): Promise<void> {
     const recorded = await readRecord(recordFile);
     const netns = recorded?.netns ?? this.netnsPath(botId);
-    if (recorded)
+    const list = recorded?.list ?? (await this.confList().catch(() => undefined));
+    if (list)
       await cniDel(
         this.options.binDir,
-        recorded.list,
-        { containerId: recorded.containerId, netns: existsSync(netns) ? netns : "", ifName: "eth0" },
-        recorded.result,
+        list,
+        { containerId: recorded?.containerId ?? containerId, netns: existsSync(netns) ? netns : "", ifName: "eth0" },
+        recorded?.result,
       ).catch(() => {});
     await removeNetns(netns);
     await rm(recordFile, { force: true });

@@ -8,6 +8,7 @@
 import { hostnameOf } from "../container-spec.js";
 import type { ContainerSpec } from "../runtime.js";
 import type { ImageConfig } from "./image-archive.js";
+import type { ProcessUser } from "./image-user.js";
 import type { BotPaths } from "./layout.js";
 
 export const SPEC_TYPE_URL = "types.containerd.io/opencontainers/runtime-spec/1/Spec";
@@ -22,6 +23,8 @@ export interface OciSpecRequest {
   image: ImageConfig;
   paths: Pick<BotPaths, "run" | "data" | "etc">;
   channel: ChannelMode;
+  /** The image's `User`, resolved (image-user.ts); default root. */
+  user?: ProcessUser;
   /** The bot's network namespace for `host` network; none gives a fresh one. */
   netnsPath?: string;
 }
@@ -93,7 +96,7 @@ export function ociSpec(request: OciSpecRequest): Record<string, unknown> {
     hostname: hostnameOf(spec.id),
     process: {
       terminal: false,
-      user: userOf(config.User),
+      user: request.user ?? { uid: 0, gid: 0 },
       args: args.length > 0 ? args : ["/bin/sh"],
       env: [...env].map(([key, value]) => `${key}=${value}`),
       cwd: config.WorkingDir || "/",
@@ -157,11 +160,4 @@ export function ociSpec(request: OciSpecRequest): Record<string, unknown> {
       readonlyPaths: READONLY,
     },
   };
-}
-
-/** Numeric `uid[:gid]` only: names would need the image's /etc/passwd. */
-function userOf(user: string | undefined): { uid: number; gid: number } {
-  const [uid, gid] = (user ?? "").split(":");
-  const number = (value: string | undefined) => (value && /^\d+$/.test(value) ? Number(value) : 0);
-  return { uid: number(uid), gid: number(gid ?? uid) };
 }
