@@ -197,6 +197,17 @@ describe("containerd runtime", { skip: unavailable }, () => {
     }
   });
 
+  it("a bot has no raw sockets (no ARP spoofing of another bot's address on the bridge), but ICMP echo sockets work", async () => {
+    const [, client] = await started({ network: "host" });
+    assert.equal(
+      await sh(
+        client,
+        'python3 -c \'import socket\ntry:\n socket.socket(socket.AF_PACKET, socket.SOCK_RAW)\n print("raw")\nexcept PermissionError:\n print("refused")\nsocket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)\nprint("icmp")\'',
+      ),
+      "refused\nicmp",
+    );
+  });
+
   it("CNI: stopping a bot deletes its network, leaving no IP allocated and no namespace", async () => {
     const [spec, client] = await started({ network: "host" });
     const ip = await ipOf(client);

@@ -29,13 +29,18 @@ export interface OciSpecRequest {
   netnsPath?: string;
 }
 
+/**
+ * Docker's default set without CAP_NET_RAW: with raw sockets a bot on the
+ * bridge could send ARP claiming another bot's address to the host, and in
+ * the tcp channel the server would then dial it with the other bot's token.
+ * ping still works: ICMP datagram sockets, allowed by ping_group_range below.
+ */
 const CAPABILITIES = [
   "CAP_CHOWN",
   "CAP_DAC_OVERRIDE",
   "CAP_FSETID",
   "CAP_FOWNER",
   "CAP_MKNOD",
-  "CAP_NET_RAW",
   "CAP_SETGID",
   "CAP_SETUID",
   "CAP_SETFCAP",
@@ -156,6 +161,7 @@ export function ociSpec(request: OciSpecRequest): Record<string, unknown> {
         { type: "mount" },
         request.netnsPath ? { type: "network", path: request.netnsPath } : { type: "network" },
       ],
+      sysctl: { "net.ipv4.ping_group_range": "0 2147483647" },
       maskedPaths: MASKED,
       readonlyPaths: READONLY,
     },
