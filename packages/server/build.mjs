@@ -57,6 +57,10 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   sourcemap: "linked",
+  // Licence comments go to botbox-main.js.LEGAL.txt: the bundle stays pure
+  // ASCII, which the loader reads as Latin-1, twice as fast as UTF-8.
+  legalComments: "linked",
+  charset: "ascii",
   // Native or optional: loaded from node_modules at run time (ssh2 and cpu-features
   // come with dockerode for ssh:// Docker hosts, which botbox does not use).
   external: ["better-sqlite3", "pg-native", "ssh2", "cpu-features"],
@@ -65,12 +69,13 @@ await build({
   plugins: [missingContainerdStubs],
 });
 
+const mainSource = await readFile(mainFile);
+if (mainSource.some((byte) => byte > 0x7f))
+  throw new Error(`${mainFile} is not pure ASCII: the loader reads it as Latin-1`);
+
 // The command itself (`dist/botbox.js`): runs botbox-main.js with a code cache
 // named after this build.
-const buildId = createHash("sha256")
-  .update(await readFile(mainFile))
-  .digest("hex")
-  .slice(0, 16);
+const buildId = createHash("sha256").update(mainSource).digest("hex").slice(0, 16);
 await build({
   ...common,
   entryPoints: [new URL("src/cli/code-cache-start.ts", import.meta.url).pathname],
