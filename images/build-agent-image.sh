@@ -8,6 +8,9 @@
 #   bash images/build-agent-image.sh --load     # and `docker load` it
 #   bash images/build-agent-image.sh --watch    # rebuild when the agent changes, load
 #                                               # it, and recreate bots on it (/data kept)
+#   BOTBOX_RUNTIME=containerd bash images/build-agent-image.sh --watch
+#                                               # the same for a containerd server: no
+#                                               # docker load, the runtime imports the tar
 #
 # Two layers, as the original's dev build had (spec 10.3): the Debian base,
 # cached by its recipe, and a small botbox layer (/opt/botbox/agent.js,
@@ -22,7 +25,11 @@
 #                         URI of this machine's apt sources, else deb.debian.org)
 #   BOTBOX_AGENT_BUNDLE   the agent bundle (default packages/agent/dist/agent.js)
 #   BOTBOX_HOME           --watch: the server's home (default .botbox), whose bots
-#                         the Docker runtime recreates on the new image
+#                         the server's runtime recreates on the new image
+#   BOTBOX_RUNTIME        --watch: the server's backend (else runtime.backend of
+#                         botbox.toml); `containerd` recreates the bots on
+#                         containerd (socket: BOTBOX_CONTAINERD_SOCKET_PATH or
+#                         [containerd] socket_path), anything else on Docker
 set -euo pipefail
 exec 3>&1 1>&2
 
@@ -67,6 +74,11 @@ image_tar=$out/botbox-agent.tar
 
 load() {
   [ "${LOAD:-no}" = yes ] || return 0
+  # containerd imports the tar itself (recreate-bots.ts, or the server on first use): its key changed.
+  if [ "${BOTBOX_RUNTIME:-}" = containerd ]; then
+    log "containerd: $image_tar is imported by the runtime"
+    return 0
+  fi
   local old
   old=$(docker image inspect --format '{{.Id}}' "$ref" 2>/dev/null || true)
   log "docker load < $image_tar"
@@ -184,11 +196,13 @@ EOF
 }
 
 # Spec 10.3 deleted every bot container to pick up a new image, and their data
-# with it. Here /data is a host folder: the Docker runtime recreates each bot's
-# container on the new image and keeps /data, snapshots and tokens.
+# with it. Here /data is a host folder: the server's runtime (Docker or
+# containerd, see recreate-bots.ts) recreates each bot's container on the new
+# image and keeps /data, snapshots and tokens; containerd keeps the old
+# writable layer as a recovered-<time> snapshot when the image's layers changed.
 recreate_bots() {
   log "recreating the bots of ${BOTBOX_HOME:-.botbox} on $ref"
-  (cd "$repo" && node --import tsx "$here/recreate-bots.ts" "$ref" "${BOTBOX_HOME:-.botbox}") >&2 ||
+  (cd "$repo" && node --import tsx "$here/recreate-bots.ts" "$ref" "${BOTBOX_HOME:-.botbox}" "$image_tar") >&2 ||
     log "recreating the bots failed; they keep running on the old image"
 }
 

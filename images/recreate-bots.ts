@@ -1,22 +1,58 @@
 /**
- * Recreates every Docker-runtime bot container whose image is `ref` on the
- * image `ref` names now, keeping /data, snapshots and tokens (the watch mode
- * of build-agent-image.sh; spec 10.3 lost the data here). Running bots are
+ * Recreates every bot container whose image is `ref` on the image `ref`
+ * names now, keeping /data, snapshots and tokens (the watch mode of
+ * build-agent-image.sh; spec 10.3 lost the data here). Running bots are
  * stopped and started again.
  *
- *   node --import tsx images/recreate-bots.ts <image ref> <botbox home>
+ *   node --import tsx images/recreate-bots.ts <image ref> <botbox home> [image tar]
+ *
+ * The runtime is the server's: `runtime.backend` of botbox.toml in the working
+ * folder, or BOTBOX_RUNTIME. `containerd` recreates on containerd (socket from
+ * BOTBOX_CONTAINERD_SOCKET_PATH or `[containerd]`; the image tar, when given,
+ * is imported under `ref` when its `<tar>.key` changed); anything else on
+ * Docker, whose image build-agent-image.sh has loaded already.
  */
-import { DockerRuntime } from "../packages/server/src/runtime/docker/index.js";
+import { loadConfig } from "../packages/server/src/config/index.js";
 
-const [ref, home] = process.argv.slice(2);
+interface Upgradable {
+  listContainers(): Promise<{ id: string; image: string }[]>;
+  upgradeContainer(id: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+const [ref, home, tar] = process.argv.slice(2);
 if (!ref || !home) {
-  console.error("usage: recreate-bots.ts <image ref> <botbox home>");
+  console.error("usage: recreate-bots.ts <image ref> <botbox home> [image tar]");
   process.exit(2);
 }
-const runtime = new DockerRuntime({ home });
+const config = await loadConfig({ env: { ...process.env, BOTBOX_HOME: home } });
+let runtime: Upgradable;
+let onRef: (image: string) => boolean;
+if (config.runtime.backend === "containerd") {
+  const { ContainerdRuntime } = await import("../packages/server/src/runtime/containerd/index.js");
+  const { sameImageRef } = await import("../packages/server/src/runtime/containerd/images.js");
+  const { containerd } = config;
+  runtime = new ContainerdRuntime({
+    home: config.server.home,
+    socketPath: containerd.socket_path,
+    namespace: containerd.namespace,
+    snapshotter: containerd.snapshotter,
+    cniBinDir: containerd.cni_bin_dir,
+    ...(containerd.cni_conf_dir ? { cniConfDir: containerd.cni_conf_dir } : {}),
+    subnet: containerd.subnet,
+    bridge: containerd.bridge,
+    agentChannel: containerd.agent_channel,
+    ...(tar ? { knownImages: { [ref]: tar } } : {}),
+  });
+  onRef = (image) => sameImageRef(image, ref);
+} else {
+  const { DockerRuntime } = await import("../packages/server/src/runtime/docker/index.js");
+  runtime = new DockerRuntime({ home });
+  onRef = (image) => image === ref;
+}
 let recreated = 0;
 for (const container of await runtime.listContainers()) {
-  if (container.image !== ref) continue;
+  if (!onRef(container.image)) continue;
   try {
     if (await runtime.upgradeContainer(container.id)) {
       recreated++;

@@ -1,8 +1,9 @@
 /** What the containerd runtime does beyond the shared contract. */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import net from "node:net";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
@@ -14,6 +15,7 @@ import { BOT_LABEL, type ContainerSpec } from "../../packages/server/src/runtime
 import {
   AGENT_IMAGE_TAR,
   agentImageTarAs,
+  agentImageVariant,
   type ContainerdFixture,
   containerdUnavailable,
   openContainerd,
@@ -170,6 +172,55 @@ describe("containerd runtime", { skip: unavailable }, () => {
     await runtime.startTask(spec.id);
     agent = janitor.client(await waitForAgent(runtime, spec.id));
     assert.equal(await sh(agent, "cat /root/package.txt"), "after-base");
+  });
+
+  it("upgradeContainer moves a running bot onto a rebuilt image: /data kept, the old layer recovered as a snapshot (spec 10.3, fixed)", async () => {
+    const ref = `botbox-test/agent-upgrade-${process.pid}:1`;
+    // A known image tar as build-agent-image.sh leaves it: the tar and its inputs' key beside it.
+    const folder = await mkdtemp(path.join(tmpdir(), "botbox-upgrade-"));
+    const known = path.join(folder, "botbox-agent.tar");
+    await symlink(AGENT_IMAGE_TAR, known);
+    await writeFile(`${known}.key`, "first\n");
+    const rebuilt = await agentImageVariant({ files: { "opt/botbox/REBUILT": "yes\n" } });
+    const upgrader = await fixture.open({ knownImages: { [ref]: known } });
+    try {
+      const [spec, client] = await started({ image: ref }, upgrader);
+      await sh(client, "echo kept > /data/kept.txt; echo old-layer > /root/old.txt");
+      assert.equal(await upgrader.upgradeContainer(spec.id), false, "already on the image");
+      // The rebuild: another tar and key under the same path.
+      await rm(known);
+      await symlink(rebuilt.tar, known);
+      await writeFile(`${known}.key`, "second\n");
+      assert.equal(await upgrader.upgradeContainer(spec.id), true);
+      const image = await upgrader.ensureImage(ref);
+      assert.notEqual(image.id, (await runtime.ensureImage(DEFAULT_AGENT_IMAGE)).id, "the ref names the rebuilt image");
+      assert.equal((await upgrader.taskInfo(spec.id)).state, "running");
+      let agent = janitor.client(await waitForAgent(upgrader, spec.id));
+      assert.equal(await sh(agent, "cat /opt/botbox/REBUILT"), "yes", "the root filesystem is the new image's");
+      assert.equal(await sh(agent, "cat /data/kept.txt"), "kept");
+      assert.equal(await sh(agent, "cat /root/old.txt 2>/dev/null || echo fresh"), "fresh");
+      const info = await upgrader.getContainer(spec.id);
+      assert.equal(info?.image, ref);
+      assert.equal(info?.labels[BOT_LABEL], spec.botId);
+      assert.equal(await upgrader.upgradeContainer(spec.id), false, "already on the rebuilt image");
+      // The old writable layer was committed, not deleted.
+      const recovered = (await upgrader.listSnapshots(spec.id)).find((snapshot) =>
+        snapshot.name.startsWith("recovered-"),
+      );
+      assert.ok(recovered, "the old writable layer was kept as a snapshot");
+      await upgrader.stopTask(spec.id);
+      await upgrader.restoreSnapshot(spec.id, recovered.name);
+      await upgrader.startTask(spec.id);
+      agent = janitor.client(await waitForAgent(upgrader, spec.id));
+      assert.equal(await sh(agent, "cat /root/old.txt"), "old-layer");
+      assert.equal(await sh(agent, "cat /data/kept.txt"), "kept");
+      await upgrader.stopTask(spec.id);
+      await upgrader.deleteContainer(spec.id);
+    } finally {
+      await upgrader.deleteImage(ref).catch(() => undefined);
+      await rebuilt.dispose();
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 
   it("CNI: a bot reaches a listener on the bridge's gateway, but not another bot's port", async () => {

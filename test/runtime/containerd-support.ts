@@ -8,7 +8,7 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -52,21 +52,59 @@ export async function containerdUnavailable(): Promise<string | undefined> {
  * layers (so an import only writes the new config), another config and
  * manifest.json. Removed with `dispose`.
  */
-export async function agentImageTarAs(user: string): Promise<{ tar: string; dispose(): Promise<void> }> {
-  const folder = await mkdtemp(path.join(tmpdir(), "botbox-user-image-"));
+export function agentImageTarAs(user: string): Promise<{ tar: string; dispose(): Promise<void> }> {
+  return agentImageVariant({ user });
+}
+
+/**
+ * A copy of the agent image tar with another config: `User` set, and/or one
+ * more layer on top holding `files` (path in the image -> content), as a
+ * rebuilt agent image would have. Removed with `dispose`.
+ */
+export async function agentImageVariant(change: {
+  user?: string;
+  files?: Record<string, string>;
+}): Promise<{ tar: string; dispose(): Promise<void> }> {
+  const folder = await mkdtemp(path.join(tmpdir(), "botbox-image-variant-"));
   const tar = path.join(folder, "image.tar");
   // The image script's members are named ./<name>.
   const member = (name: string) => execFileAsync("tar", ["-xOf", AGENT_IMAGE_TAR, `./${name}`], { maxBuffer: 2 ** 26 });
-  const [entry] = JSON.parse((await member("manifest.json")).stdout) as { Config: string; RepoTags?: string[] }[];
-  const config = JSON.parse(await member(entry!.Config).then((r) => r.stdout)) as { config?: { User?: string } };
-  config.config = { ...config.config, User: user };
+  const [entry] = JSON.parse((await member("manifest.json")).stdout) as {
+    Config: string;
+    RepoTags?: string[];
+    Layers: string[];
+  }[];
+  const config = JSON.parse(await member(entry!.Config).then((r) => r.stdout)) as {
+    config?: { User?: string };
+    rootfs?: { diff_ids?: string[] };
+  };
+  if (change.user !== undefined) config.config = { ...config.config, User: change.user };
+  const added: string[] = [];
+  let layers = entry!.Layers;
+  if (change.files) {
+    const root = path.join(folder, "layer");
+    for (const [file, content] of Object.entries(change.files)) {
+      await mkdir(path.dirname(path.join(root, file)), { recursive: true });
+      await writeFile(path.join(root, file), content);
+    }
+    await execFileAsync("tar", ["-cf", path.join(folder, "extra.tar"), "--owner=0", "--group=0", "-C", root, "."]);
+    const digest = createHash("sha256")
+      .update(await readFile(path.join(folder, "extra.tar")))
+      .digest("hex");
+    config.rootfs = { ...config.rootfs, diff_ids: [...(config.rootfs?.diff_ids ?? []), `sha256:${digest}`] };
+    layers = [...layers, "extra.tar"];
+    added.push("extra.tar");
+  }
   const bytes = JSON.stringify(config);
   const configName = `${createHash("sha256").update(bytes).digest("hex")}.json`;
   await writeFile(path.join(folder, configName), bytes);
-  await writeFile(path.join(folder, "manifest.json"), JSON.stringify([{ ...entry, Config: configName, RepoTags: [] }]));
+  await writeFile(
+    path.join(folder, "manifest.json"),
+    JSON.stringify([{ ...entry, Config: configName, RepoTags: [], Layers: layers }]),
+  );
   await copyFile(AGENT_IMAGE_TAR, tar);
   await execFileAsync("tar", ["--delete", "-f", tar, "./manifest.json"]);
-  await execFileAsync("tar", ["-rf", tar, "-C", folder, "manifest.json", configName]);
+  await execFileAsync("tar", ["-rf", tar, "-C", folder, "manifest.json", configName, ...added]);
   return { tar, dispose: () => rm(folder, { recursive: true, force: true }) };
 }
 

@@ -23,6 +23,8 @@ export interface StoredSpec {
   network: NetworkMode;
   limits: ContainerSpec["limits"];
   createdAt: string;
+  /** The image's manifest digest when the container was made (absent in records made before upgrades). */
+  imageId?: string;
   channel: ChannelMode;
   /** The host folders bound at /run/botbox and /data (a runtime in another home still finds them). */
   run: string;

@@ -28,6 +28,7 @@ import type {
 import { ContainerdApi } from "./api.js";
 import {
   containerInfoOf,
+  containerSpecOf,
   PARENT_LABEL,
   processUserOf,
   recordLabels,
@@ -137,6 +138,42 @@ export class ContainerdRuntime implements ContainerRuntime {
         `the tcp agent channel needs network "host" (an address to dial), got "${spec.network}"`,
       );
     if (await this.record(spec.id)) throw new ConflictError(`container ${spec.id} already exists`);
+    await this.make(spec, { channel: this.channel, createdAt: new Date().toISOString() });
+    return (await this.getContainer(spec.id))!;
+  }
+
+  /**
+   * Recreates a container on the image its ref names now, e.g. after the
+   * agent image was rebuilt (spec 10.3 deleted such containers' writable
+   * layers). The ref is resolved again, so a known tar whose key changed is
+   * imported first. /data (a host folder), snapshots, spec, labels and token
+   * are kept; the writable layer is never deleted: on an image with the same
+   * top layer it carries on, otherwise it is committed as snapshot
+   * `recovered-<time>` (see writable-layer.ts) and the container gets a fresh
+   * one on the new image. A running task is stopped and started again. False
+   * when the container already runs on that image.
+   */
+  async upgradeContainer(id: string): Promise<boolean> {
+    const container = await this.required(id);
+    const spec = containerSpecOf(container)!;
+    const stored = storedSpecOf(container)!;
+    const paths = botPaths(this.home, spec.botId);
+    if (stored.run !== paths.run || stored.data !== paths.data)
+      throw new BadRequestError(`container ${id} was made by a runtime in another home (its /data is ${stored.data})`);
+    const image = await this.images.ensure(spec.image);
+    if (stored.imageId === image.id) return false;
+    const wasRunning = (await this.tasks.info(id, paths.lastExit)).state === "running";
+    if (wasRunning) await this.stopTask(id);
+    // The record goes, the writable layer and /data stay (keepData); make() takes the layer over.
+    await this.deleteContainer(id, { keepData: true });
+    await this.make(spec, { channel: stored.channel, createdAt: stored.createdAt });
+    if (wasRunning) await this.startTask(id);
+    return true;
+  }
+
+  /** A container record for a checked spec, with its writable layer (an existing one is never deleted). */
+  private async make(spec: ContainerSpec, options: { channel: ChannelMode; createdAt: string }): Promise<void> {
+    const paths = botPaths(this.home, spec.botId);
     const image = await this.images.runnable(spec.image);
     const snapshot = spec.fromSnapshot ? await this.snapshots.find(spec.botId, spec.fromSnapshot) : undefined;
     await this.prepareFolders(spec.botId);
@@ -149,8 +186,9 @@ export class ContainerdRuntime implements ContainerRuntime {
       env: spec.env,
       network: spec.network,
       limits: spec.limits,
-      createdAt: new Date().toISOString(),
-      channel: this.channel,
+      createdAt: options.createdAt,
+      imageId: image.info.id,
+      channel: options.channel,
       run: paths.run,
       data: paths.data,
     };
@@ -165,7 +203,7 @@ export class ContainerdRuntime implements ContainerRuntime {
       spec,
       image: image.config,
       paths,
-      channel: this.channel,
+      channel: options.channel,
       user,
       ...(spec.network === "host" ? { netnsPath: this.network.netnsPath(spec.botId) } : {}),
     });
@@ -189,7 +227,6 @@ export class ContainerdRuntime implements ContainerRuntime {
       if (layer.fresh) await this.snapshots.removeActive(spec.id).catch(() => {});
       throw error;
     }
-    return (await this.getContainer(spec.id))!;
   }
 
   async getContainer(id: string): Promise<ContainerInfo | undefined> {

@@ -76,8 +76,9 @@ async function streamWrite(
   finished.catch(() => {});
   const ref = `botbox-${blob.digest}-${randomUUID().slice(0, 8)}`;
   const send = async (request: Partial<WriteContentRequest>) => {
+    // A stream that fails (another writer committed the digest meanwhile) never drains: its error ends the wait.
     if (!stream.write(WriteContentRequest.fromPartial({ ref, ...request })))
-      await new Promise((resolve) => stream.once("drain", resolve));
+      await Promise.race([new Promise((resolve) => stream.once("drain", resolve)), finished]);
   };
   let offset = 0;
   const chunks: AsyncIterable<Buffer> = blob.file

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 
 import { normalizeImageRef } from "../../config/index.js";
 import { ConflictError, NotFoundError } from "../../errors.js";
@@ -17,6 +18,8 @@ import { readBlob, withLease, writeBlob } from "./content-store.js";
 import { chainIds, digestOf, goArch, type ImageConfig, MEDIA, openArchive } from "./image-archive.js";
 
 const GC_SNAPSHOT = "containerd.io/gc.ref.snapshot.";
+/** The `<tar>.key` a known image tar was imported with. */
+const KEY_LABEL = "org.botbox.image.key";
 
 export interface RunnableImage {
   info: ImageInfo;
@@ -60,12 +63,27 @@ export class ContainerdImages {
     );
   }
 
+  /**
+   * The image `ref` names. A known tar is imported when containerd lacks the
+   * image, and again when the key build-agent-image.sh writes beside it
+   * (`<tar>.key`, its inputs' hash) differs from the one the image was
+   * imported with: a rebuilt agent image replaces the old one under its ref.
+   */
   async ensure(ref: string): Promise<ImageInfo> {
     const image = await this.find(ref);
-    if (image) return infoOf(image, ref);
     // The configured image is normalised (spec 9): `docker.io/botbox/agent:latest` is the known `botbox/agent:latest`.
     const tar = this.known[ref] ?? Object.entries(this.known).find(([name]) => sameImageRef(name, ref))?.[1];
-    if (tar && existsSync(tar)) return this.import(ref, tar);
+    if (tar && existsSync(tar)) {
+      const key = await readFile(`${tar}.key`, "utf8").then(
+        (text) => text.trim() || undefined,
+        () => undefined,
+      );
+      if (!image || (key !== undefined && image.labels[KEY_LABEL] !== key)) {
+        await this.import(image?.name ?? ref, tar, key);
+        return infoOf((await this.find(ref))!, ref);
+      }
+    }
+    if (image) return infoOf(image, ref);
     throw new NotFoundError(
       `image ${ref} not found in containerd: ${tar ? `build it with images/build-agent-image.sh (it writes ${tar})` : "import it first"}`,
     );
@@ -99,7 +117,7 @@ export class ContainerdImages {
   }
 
   /** Imports an image tar under `ref` (replacing what `ref` named), unpacked with the snapshotter. */
-  async import(ref: string, tarPath: string): Promise<ImageInfo> {
+  async import(ref: string, tarPath: string, key?: string): Promise<ImageInfo> {
     const archive = await openArchive(tarPath);
     try {
       const layers: Descriptor[] = archive.layers.map((layer) => ({
@@ -138,16 +156,23 @@ export class ContainerdImages {
         );
         await writeBlob(this.api, { ...target, bytes: manifestBytes }, manifestLabels, lease);
         await this.unpack(layers, chain, lease);
-        await this.putImage(ref, target, lease);
+        await this.putImage(ref, target, key === undefined ? {} : { [KEY_LABEL]: key }, lease);
       });
     } finally {
       await archive.dispose();
     }
-    return this.ensure(ref);
+    const image = await this.find(ref);
+    if (!image) throw new NotFoundError(`image ${ref} not found after its import`);
+    return infoOf(image, ref);
   }
 
-  private async putImage(name: string, target: Descriptor, lease: string): Promise<void> {
-    const image = { name, labels: {}, target, createdAt: undefined, updatedAt: undefined };
+  private async putImage(
+    name: string,
+    target: Descriptor,
+    labels: Record<string, string>,
+    lease: string,
+  ): Promise<void> {
+    const image = { name, labels, target, createdAt: undefined, updatedAt: undefined };
     try {
       await this.api.call(
         `create image ${name}`,
@@ -158,7 +183,7 @@ export class ContainerdImages {
       if (!(error instanceof ConflictError)) throw error;
       await this.api.call(
         `update image ${name}`,
-        (md, options, done) => this.api.images.update({ image, updateMask: ["target"] }, md, options, done),
+        (md, options, done) => this.api.images.update({ image, updateMask: ["target", "labels"] }, md, options, done),
         { lease },
       );
     }
