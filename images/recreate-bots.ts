@@ -29,21 +29,12 @@ const config = await loadConfig({ env: { ...process.env, BOTBOX_HOME: home } });
 let runtime: Upgradable;
 let onRef: (image: string) => boolean;
 if (config.runtime.backend === "containerd") {
-  const { ContainerdRuntime } = await import("../packages/server/src/runtime/containerd/index.js");
+  const { ContainerdRuntime, containerdOptionsFrom } =
+    await import("../packages/server/src/runtime/containerd/index.js");
   const { sameImageRef } = await import("../packages/server/src/runtime/containerd/images.js");
-  const { containerd } = config;
-  runtime = new ContainerdRuntime({
-    home: config.server.home,
-    socketPath: containerd.socket_path,
-    namespace: containerd.namespace,
-    snapshotter: containerd.snapshotter,
-    cniBinDir: containerd.cni_bin_dir,
-    ...(containerd.cni_conf_dir ? { cniConfDir: containerd.cni_conf_dir } : {}),
-    subnet: containerd.subnet,
-    bridge: containerd.bridge,
-    agentChannel: containerd.agent_channel,
-    ...(tar ? { knownImages: { [ref]: tar } } : {}),
-  });
+  runtime = new ContainerdRuntime(
+    containerdOptionsFrom(config.server.home, config.containerd, tar ? { [ref]: tar } : {}),
+  );
   onRef = (image) => sameImageRef(image, ref);
 } else {
   const { DockerRuntime } = await import("../packages/server/src/runtime/docker/index.js");

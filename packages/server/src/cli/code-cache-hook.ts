@@ -2,6 +2,8 @@
 export const CODE_CACHE_HOOK = Symbol.for("botbox.codeCache");
 
 export interface CodeCacheHook {
+  /** What this start found: a cache V8 took, one it rejected, or none. */
+  readonly state: "used" | "rejected" | "none";
   /** No usable cache was loaded: one should be written. */
   readonly wanted: boolean;
   /** Writes the cache of the code compiled so far; never throws. */

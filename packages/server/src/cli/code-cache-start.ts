@@ -29,9 +29,11 @@ const cachedData = existsSync(cacheFile) ? readFileSync(cacheFile) : undefined;
 // cannot hold.
 const source = readFileSync(mainFile, "latin1").replace(/^#!.*/, "");
 const script = new Script(Module.wrap(source), { filename: mainFile, cachedData });
-const usable = cachedData !== undefined && !script.cachedDataRejected;
+const state = cachedData === undefined ? "none" : script.cachedDataRejected ? "rejected" : "used";
+const usable = state === "used";
 
 const hook: CodeCacheHook = {
+  state,
   wanted: !usable,
   write() {
     if (usable) return;

@@ -51,20 +51,10 @@ export async function createRuntime(config: BotboxConfig, logger: Logger): Promi
   }
   if (config.runtime.backend === "containerd") {
     // Loaded only when used, like Docker's; it needs the stubs npm run gen makes from the containerd API protos.
-    const { ContainerdRuntime } = await import("../runtime/containerd/index.js");
-    const { containerd } = config;
-    return new ContainerdRuntime({
-      home: config.server.home,
-      socketPath: containerd.socket_path,
-      namespace: containerd.namespace,
-      snapshotter: containerd.snapshotter,
-      cniBinDir: containerd.cni_bin_dir,
-      ...(containerd.cni_conf_dir ? { cniConfDir: containerd.cni_conf_dir } : {}),
-      subnet: containerd.subnet,
-      bridge: containerd.bridge,
-      agentChannel: containerd.agent_channel,
-      knownImages: { [DEFAULT_AGENT_IMAGE]: agentImageTar() },
-    });
+    const { ContainerdRuntime, containerdOptionsFrom } = await import("../runtime/containerd/index.js");
+    return new ContainerdRuntime(
+      containerdOptionsFrom(config.server.home, config.containerd, { [DEFAULT_AGENT_IMAGE]: agentImageTar() }),
+    );
   }
   if (config.runtime.backend !== "sandbox") {
     throw new ConfigError(
@@ -168,7 +158,13 @@ export async function serve(options: { configFile?: string }): Promise<void> {
   });
   await app.listen({ host: config.server.host, port: config.server.port });
   logger.info(
-    { home: config.server.home, runtime: runtime.name, database: store.dialect, adminTokenFile: admin.file },
+    {
+      home: config.server.home,
+      runtime: runtime.name,
+      database: store.dialect,
+      adminTokenFile: admin.file,
+      codeCache: codeCacheHook()?.state ?? "off",
+    },
     "botbox serving",
   );
   void manager

@@ -12,6 +12,7 @@ import { chown, copyFile, mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 
 import type { AgentEndpoint } from "../../client/index.js";
+import type { BotboxConfig } from "../../config/index.js";
 import { BadRequestError, ConflictError, NotFoundError, UnavailableError } from "../../errors.js";
 import type { Container } from "../../gen/containerd/github.com/containerd/containerd/api/services/containers/v1/containers.js";
 import { botIdOf, checkContainerIds, checkContainerSpec, hostnameOf } from "../container-spec.js";
@@ -69,6 +70,26 @@ export interface ContainerdRuntimeOptions {
   agentChannel?: ChannelMode;
   /** Image tars imported when their ref is first needed, e.g. `{ "botbox/agent:latest": "images/dist/botbox-agent.tar" }`. */
   knownImages?: Record<string, string>;
+}
+
+/** The runtime's options from the server config's `[containerd]` section. */
+export function containerdOptionsFrom(
+  home: string,
+  section: BotboxConfig["containerd"],
+  knownImages: Record<string, string>,
+): ContainerdRuntimeOptions {
+  return {
+    home,
+    socketPath: section.socket_path,
+    namespace: section.namespace,
+    snapshotter: section.snapshotter,
+    cniBinDir: section.cni_bin_dir,
+    ...(section.cni_conf_dir ? { cniConfDir: section.cni_conf_dir } : {}),
+    subnet: section.subnet,
+    bridge: section.bridge,
+    agentChannel: section.agent_channel,
+    knownImages,
+  };
 }
 
 export class ContainerdRuntime implements ContainerRuntime {
