@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -165,6 +165,33 @@ describe("sandbox tasks", () => {
     const log = await readFile(botPaths(home, spec.botId).log, "utf8");
     assert.match(log, /agent listening/);
     assert.doesNotMatch(log, /code cache rejected/);
+  });
+
+  it("the code cache is made and used also when the home sits under a package.json of an ES module package", async () => {
+    // As botbox's own checkout with the default home ./.botbox: node must not
+    // take the staged CommonJS bundles for ES modules.
+    const parent = await mkdtemp("/tmp/bbx-esm-");
+    try {
+      // The bots' host uids must be able to pass through to the home.
+      await chmod(parent, 0o711);
+      await writeFile(path.join(parent, "package.json"), JSON.stringify({ type: "module" }));
+      const esmHome = path.join(parent, "h");
+      const esmRuntime = new SandboxRuntime({ home: esmHome, agentBundle: AGENT_BUNDLE });
+      const spec = botSpec();
+      janitor.track(esmRuntime, spec.id);
+      await esmRuntime.createContainer(spec);
+      await esmRuntime.startTask(spec.id);
+      janitor.client(await waitForAgent(esmRuntime, spec.id));
+      const cache = await stat(path.join(esmHome, "opt", "botbox", "agent.js.cache"));
+      assert.ok(cache.size > 100_000, `cache of ${cache.size} bytes`);
+      const { stdout } = await run("ps", ["-o", "args=", "--ppid", String((await esmRuntime.taskInfo(spec.id)).pid)]);
+      assert.match(stdout, /\/opt\/botbox\/agent-start\.js/);
+      assert.doesNotMatch(await readFile(botPaths(esmHome, spec.botId).log, "utf8"), /code cache rejected/);
+      await esmRuntime.stopTask(spec.id, { timeoutMs: 5_000, force: true });
+      await esmRuntime.deleteContainer(spec.id);
+    } finally {
+      await rm(parent, { recursive: true, force: true });
+    }
   });
 
   it("a cache V8 does not accept is reported, and the agent starts without it", async () => {

@@ -43,6 +43,10 @@ export async function stageFiles(
   const agent = path.join(agentDir, "agent.js");
   await stageFile(sources.agentBundle, agent, 0o644);
   await stageFile(sources.nodeBinary, node, 0o755);
+  // The bundles are CommonJS; without this a package.json above the home that
+  // says "type": "module" (as botbox's own checkout does, with the default
+  // home ./.botbox) makes node load them as ES modules, and they fail.
+  await writeFileIfChanged(path.join(agentDir, "package.json"), `${JSON.stringify({ type: "commonjs" })}\n`);
   const loader = path.join(path.dirname(sources.agentBundle), "agent-start.js");
   let codeCache = false;
   if (sources.codeCache && existsSync(loader)) {
@@ -80,6 +84,13 @@ async function stageFile(source: string, target: string, mode: number): Promise<
   } finally {
     await rm(temporary, { force: true });
   }
+}
+
+async function writeFileIfChanged(file: string, content: string): Promise<void> {
+  if ((await readFile(file, "utf8").catch(() => undefined)) === content) return;
+  const temporary = `${file}.${randomBytes(4).toString("hex")}.tmp`;
+  await writeFile(temporary, content, { mode: 0o644 });
+  await rename(temporary, file);
 }
 
 /** Templates go to a folder named by their content, so it is never rewritten under a running bot. */
