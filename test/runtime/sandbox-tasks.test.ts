@@ -101,6 +101,45 @@ describe("sandbox tasks", () => {
     assert.equal((await runtime.stopTask(spec.id, { timeoutMs: 5_000 })).state, "stopped");
   });
 
+  it("a task seen just as it ended reports its exit code", async () => {
+    // A "bot" whose agent exits with 3 at once. Its outer bwrap, which writes
+    // the exit code, is held stopped until after the init has ended, so the
+    // task is looked at in the moment between the two.
+    const scratch = await mkdtemp("/tmp/bbx-exit-");
+    try {
+      await chmod(scratch, 0o711);
+      const bundle = path.join(scratch, "exit3.js");
+      await writeFile(bundle, "setTimeout(() => process.exit(3), 300);\n", { mode: 0o644 });
+      const exitingHome = path.join(scratch, "h");
+      const exiting = new SandboxRuntime({ home: exitingHome, agentBundle: bundle, agentCodeCache: false });
+      const spec = botSpec();
+      janitor.track(exiting, spec.id);
+      await exiting.createContainer(spec);
+      const task = await exiting.startTask(spec.id);
+      const { monitorPid } = JSON.parse(await readFile(botPaths(exitingHome, spec.botId).task, "utf8")) as {
+        monitorPid: number;
+      };
+      process.kill(monitorPid, "SIGSTOP");
+      try {
+        const ended = async () => /\) Z /.test(await readFile(`/proc/${task.pid}/stat`, "utf8").catch(() => ") Z "));
+        for (let tries = 0; tries < 500 && !(await ended()); tries++) await sleep(10);
+        assert.ok(await ended(), "the sandbox's init did not end");
+        setTimeout(() => process.kill(monitorPid, "SIGCONT"), 100);
+        const info = await exiting.taskInfo(spec.id);
+        assert.deepEqual([info.state, info.exitCode], ["stopped", 3]);
+      } finally {
+        try {
+          process.kill(monitorPid, "SIGCONT");
+        } catch {
+          // It has already been let go and has ended.
+        }
+      }
+      await exiting.deleteContainer(spec.id);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  });
+
   it("a stop lets the agent exit cleanly", async () => {
     const { spec } = await startBot();
     const info = await runtime.stopTask(spec.id, { timeoutMs: 5_000 });

@@ -6,8 +6,10 @@
  *   cache (another node, other flags, other source) is rejected by V8 and
  *   the agent simply compiles as usual.
  * - `BOTBOX_AGENT_CODE_CACHE_WRITE`: make the cache instead. The agent runs
- *   until its socket exists, so the functions it needs to start are compiled
- *   and land in the cache; then it is written there and the process exits.
+ *   as usual while the host calls each of its RPCs once, so the functions a
+ *   start and those calls need are compiled and land in the cache (a bot's
+ *   first Info and first exec then skip compiling too); when the host closes
+ *   the agent's stdin the cache is written there and the process exits.
  *   Only the host makes a cache: a bot must never write code another bot's
  *   agent runs.
  */
@@ -41,12 +43,10 @@ const agentModule = { exports: {} };
 );
 
 if (writeTo) {
-  const socket = (process.env.MCP_LISTEN_ADDR ?? "").replace(/^unix:/, "");
-  const poll = setInterval(() => {
-    if (!existsSync(socket)) return;
-    clearInterval(poll);
+  process.stdin.resume();
+  process.stdin.once("end", () => {
     writeFileSync(`${writeTo}.tmp`, script.createCachedData(), { mode: 0o644 });
     renameSync(`${writeTo}.tmp`, writeTo);
     process.exit(0);
-  }, 5);
+  });
 }

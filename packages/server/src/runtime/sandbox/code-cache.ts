@@ -10,10 +10,14 @@ import { once } from "node:events";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+
+import { AgentClient } from "../../client/index.js";
 
 export const CODE_CACHE_FILE = "agent.js.cache";
 const KEY_FILE = "agent.js.cache-key";
 const MAKE_TIMEOUT_MS = 15_000;
+const WARM_UP_VERSION = 1;
 
 /** Makes `<agentDir>/agent.js.cache` unless a current one exists. True when there is one. */
 export async function ensureCodeCache(agentDir: string): Promise<boolean> {
@@ -36,33 +40,81 @@ async function cacheKey(agentDir: string): Promise<string> {
     readFile(path.join(agentDir, "agent-start.js")),
     stat(path.join(agentDir, "node")),
   ]);
-  return createHash("sha256")
-    .update(agent)
-    .update(loader)
-    .update(`${node.size}:${node.mtimeMs}:${node.ino}`)
-    .digest("hex");
+  return (
+    createHash("sha256")
+      .update(agent)
+      .update(loader)
+      // What warmUp() calls decides what the cache holds.
+      .update(`warm-up ${WARM_UP_VERSION}`)
+      .update(`${node.size}:${node.mtimeMs}:${node.ino}`)
+      .digest("hex")
+  );
 }
 
 async function makeCodeCache(agentDir: string, cache: string): Promise<void> {
   const scratch = await mkdtemp(path.join(tmpdir(), "botbox-code-cache-"));
+  const socket = path.join(scratch, "agent.sock");
+  const child = spawn(path.join(agentDir, "node"), [path.join(agentDir, "agent-start.js")], {
+    env: {
+      PATH: process.env.PATH,
+      MCP_LISTEN_ADDR: `unix:${socket}`,
+      BOTBOX_DATA_DIR: path.join(scratch, "data"),
+      BOTBOX_TEMPLATE_DIR: path.join(scratch, "no-templates"),
+      BOTBOX_BOT_ID: "code-cache",
+      BOTBOX_AGENT_CODE_CACHE_WRITE: cache,
+    },
+    stdio: ["pipe", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr = (stderr + text).slice(-2000)));
+  // A failed warm-up must not leave an unhandled EPIPE behind.
+  child.stdin.on("error", () => undefined);
+  const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
+  const timer = setTimeout(() => child.kill("SIGKILL"), MAKE_TIMEOUT_MS);
   try {
-    const child = spawn(path.join(agentDir, "node"), [path.join(agentDir, "agent-start.js")], {
-      env: {
-        PATH: process.env.PATH,
-        MCP_LISTEN_ADDR: `unix:${path.join(scratch, "agent.sock")}`,
-        BOTBOX_DATA_DIR: path.join(scratch, "data"),
-        BOTBOX_TEMPLATE_DIR: path.join(scratch, "no-templates"),
-        BOTBOX_BOT_ID: "code-cache",
-        BOTBOX_AGENT_CODE_CACHE_WRITE: cache,
-      },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    let stderr = "";
-    child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr = (stderr + text).slice(-2000)));
-    const timer = setTimeout(() => child.kill("SIGKILL"), MAKE_TIMEOUT_MS);
-    const [code, signal] = (await once(child, "exit").finally(() => clearTimeout(timer))) as [number | null, string];
-    if (code !== 0) throw new Error(`making the agent's code cache failed (${signal ?? `exit ${code}`}): ${stderr}`);
+    const warmed = await Promise.race([warmUp(socket).then(() => true), exited.then(() => false)]);
+    // Closing stdin tells the loader to write the cache and exit.
+    child.stdin.end();
+    const [code, signal] = await exited;
+    if (!warmed || code !== 0)
+      throw new Error(`making the agent's code cache failed (${signal ?? `exit ${code}`}): ${stderr}`);
+  } catch (error) {
+    child.kill("SIGKILL");
+    throw error;
   } finally {
+    clearTimeout(timer);
     await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * One call of each kind a bot's agent serves, so their code is compiled
+ * before the cache is written. What the calls do does not matter; that each
+ * runs its handler's whole path does.
+ */
+async function warmUp(socket: string): Promise<void> {
+  while (
+    !(await stat(socket).then(
+      (stats) => stats.isSocket(),
+      () => false,
+    ))
+  )
+    await sleep(5);
+  const client = new AgentClient({ address: `unix:${socket}` });
+  try {
+    await client.info();
+    await client.mkdir("warm/dir");
+    await client.writeFile("warm/a.txt", "one\ntwo\n");
+    await client.readFile("warm/a.txt", { lineOffset: 1, lineCount: 10 });
+    await client.stat("warm/a.txt");
+    await client.listDir("warm", { recursive: true });
+    await client.rename("warm/a.txt", "warm/b.txt");
+    await client.writeRaw("warm/c.bin", Buffer.alloc(1024, 1));
+    for await (const chunk of await client.readRaw("warm/c.bin")) void chunk;
+    const result = await client.exec("cat; echo out; echo err >&2", { stdin: "in\n" });
+    if (result.exitCode !== 0) throw new Error(`warm-up exec exited with ${result.exitCode}`);
+    await client.deleteFile("warm", { recursive: true });
+  } finally {
+    client.close();
   }
 }

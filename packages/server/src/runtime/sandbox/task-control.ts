@@ -15,7 +15,7 @@ import type { BotPaths } from "./layout.js";
 import type { StagedFiles } from "./staging.js";
 import type { WritableState } from "./state/writable-state.js";
 import { launchSandbox } from "./task-launcher.js";
-import { isAlive, processStartTime, readExitCode, type TaskRecord } from "./task-record.js";
+import { awaitExitCode, isAlive, type TaskRecord } from "./task-record.js";
 
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const LOG_ROTATE_BYTES = 10 * 2 ** 20;
@@ -112,12 +112,7 @@ export async function stopSandbox(task: TaskRecord, statusFile: string, options:
     signal(-task.pid, "SIGKILL");
     if (!(await waitForExit(task, 5_000))) throw new UnavailableError(`task ${task.pid} survived SIGKILL`);
   }
-  // bwrap's monitor writes the exit code just after the init ends: give it a
-  // moment, if it still lives (it may have been killed on its own).
-  for (let tries = 0; tries < 25 && (await readExitCode(statusFile)) === undefined; tries++) {
-    if ((await processStartTime(task.monitorPid)) === undefined) break;
-    await sleep(20);
-  }
+  await awaitExitCode(task, statusFile);
 }
 
 function signal(pid: number, name: NodeJS.Signals): void {

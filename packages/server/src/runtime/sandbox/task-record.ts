@@ -4,6 +4,7 @@
  * find it again. The start time tells a live task from a reused pid.
  */
 import { readFile } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 
 import type { TaskInfo } from "../runtime.js";
 import { readJsonFile } from "./json-file.js";
@@ -44,11 +45,26 @@ export async function readExitCode(statusFile: string): Promise<number | undefin
   return match ? Number(match[1]) : undefined;
 }
 
+/**
+ * The exit code of a task whose init has ended. bwrap's monitor writes it just
+ * after the init ends: give it a moment while the monitor still lives (it may
+ * have been killed on its own, and then there is none).
+ */
+export async function awaitExitCode(task: TaskRecord, statusFile: string): Promise<number | undefined> {
+  for (let tries = 0; tries < 25; tries++) {
+    const exitCode = await readExitCode(statusFile);
+    if (exitCode !== undefined || (await processStartTime(task.monitorPid)) === undefined) return exitCode;
+    await sleep(20);
+  }
+  return readExitCode(statusFile);
+}
+
 export async function readTaskInfo(taskFile: string, statusFile: string): Promise<TaskInfo> {
   const record = await readJsonFile<TaskRecord>(taskFile);
   if (!record) return { state: "missing" };
   const startedAt = new Date(record.startedAt);
   if (await isAlive(record)) return { state: "running", pid: record.pid, startedAt };
-  const exitCode = await readExitCode(statusFile);
+  // A task seen just as it ended still reports how it ended.
+  const exitCode = await awaitExitCode(record, statusFile);
   return exitCode === undefined ? { state: "stopped", startedAt } : { state: "stopped", startedAt, exitCode };
 }
