@@ -233,6 +233,27 @@ describe("sandbox tasks", () => {
     }
   });
 
+  it("doctor says whether bots start with a code cache, and why not", async () => {
+    const check = (await runtime.doctor()).find((entry) => entry.name === "agent code cache");
+    assert.equal(check?.ok, true, check?.detail);
+    assert.match(check.detail, /\d+ KiB/);
+    // A bundle without the loader beside it cannot have one.
+    const scratch = await mkdtemp("/tmp/bbx-noloader-");
+    try {
+      const bundle = path.join(scratch, "agent.js");
+      await writeFile(bundle, "0\n");
+      const bare = new SandboxRuntime({ home: path.join(scratch, "h"), agentBundle: bundle });
+      const missing = (await bare.doctor()).find((entry) => entry.name === "agent code cache");
+      assert.equal(missing?.ok, false);
+      assert.match(missing.detail, /loader .*agent-start\.js is missing/);
+      const off = new SandboxRuntime({ home: path.join(scratch, "o"), agentBundle: bundle, agentCodeCache: false });
+      const turnedOff = (await off.doctor()).find((entry) => entry.name === "agent code cache");
+      assert.deepEqual([turnedOff?.ok, turnedOff?.detail], [true, "turned off: bots compile the agent at each start"]);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  });
+
   it("a cache V8 does not accept is reported, and the agent starts without it", async () => {
     const scratch = await mkdtemp(path.join(tmpdir(), "bbx-cache-"));
     try {

@@ -7,14 +7,20 @@ import { promisify } from "node:util";
 import type { DoctorCheck } from "../runtime.js";
 import { hostRootLinks } from "./bwrap-args.js";
 import { detectCgroups } from "./cgroups.js";
+import { CODE_CACHE_FILE } from "./code-cache.js";
 import { FIRST_HOST_ID, runningAsRoot } from "./host-ids.js";
+import type { StagedFiles } from "./staging.js";
 
 const run = promisify(execFile);
 
 /** The uid the probe sandbox runs as when we are root: nobody, unprivileged like a bot. */
 const PROBE_UID = 65534;
 
-export async function sandboxDoctor(bwrapPath: string, home: string): Promise<DoctorCheck[]> {
+export async function sandboxDoctor(
+  bwrapPath: string,
+  home: string,
+  stage: () => Promise<StagedFiles>,
+): Promise<DoctorCheck[]> {
   return Promise.all([
     checkBwrap(bwrapPath),
     checkUserNamespaces(bwrapPath),
@@ -22,7 +28,25 @@ export async function sandboxDoctor(bwrapPath: string, home: string): Promise<Do
     checkCgroups(),
     checkOverlay(),
     checkHome(home),
+    checkCodeCache(stage),
   ]);
+}
+
+/** Stages the agent as a first start would, which makes the cache when it is missing or stale. */
+async function checkCodeCache(stage: () => Promise<StagedFiles>): Promise<DoctorCheck> {
+  const name = "agent code cache";
+  try {
+    const staged = await stage();
+    if (staged.codeCache) {
+      const size = (await stat(path.join(staged.agentDir, CODE_CACHE_FILE))).size;
+      return { name, ok: true, detail: `${Math.round(size / 1024)} KiB: bots start without compiling the agent` };
+    }
+    return staged.codeCacheProblem === undefined
+      ? { name, ok: true, detail: "turned off: bots compile the agent at each start" }
+      : { name, ok: false, detail: `none, bots start slower: ${staged.codeCacheProblem}` };
+  } catch (error) {
+    return { name, ok: false, detail: `cannot stage the agent: ${(error as Error).message}` };
+  }
 }
 
 async function checkBwrap(bwrapPath: string): Promise<DoctorCheck> {

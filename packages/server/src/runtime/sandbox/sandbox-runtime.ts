@@ -72,7 +72,7 @@ export class SandboxRuntime implements ContainerRuntime {
   }
 
   doctor(): Promise<DoctorCheck[]> {
-    return sandboxDoctor(this.bwrapPath, this.home);
+    return sandboxDoctor(this.bwrapPath, this.home, () => this.stage());
   }
 
   ensureImage(ref: string): Promise<ImageInfo> {

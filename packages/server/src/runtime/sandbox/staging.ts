@@ -18,6 +18,8 @@ export interface StagedFiles {
   agentDir: string;
   /** The agent starts through agent-start.js with the V8 code cache. */
   codeCache: boolean;
+  /** Why there is no code cache although one was asked for. */
+  codeCacheProblem?: string;
   templates: string;
 }
 
@@ -49,14 +51,19 @@ export async function stageFiles(
   await writeFileIfChanged(path.join(agentDir, "package.json"), `${JSON.stringify({ type: "commonjs" })}\n`);
   const loader = path.join(path.dirname(sources.agentBundle), "agent-start.js");
   let codeCache = false;
-  if (sources.codeCache && existsSync(loader)) {
+  let codeCacheProblem: string | undefined;
+  if (sources.codeCache && !existsSync(loader)) {
+    codeCacheProblem = `its loader ${loader} is missing (build the agent with npm run build)`;
+  } else if (sources.codeCache) {
     await stageFile(loader, path.join(agentDir, "agent-start.js"), 0o644);
     codeCache = await ensureCodeCache(agentDir).catch((error: unknown) => {
       logger?.warn({ err: error }, "no V8 code cache for the agent: bots start without one");
+      codeCacheProblem = error instanceof Error ? error.message : String(error);
       return false;
     });
   }
-  return { agentDir, codeCache, templates: await stageFolder(sources.templateDir, folder) };
+  const templates = await stageFolder(sources.templateDir, folder);
+  return { agentDir, codeCache, ...(codeCacheProblem ? { codeCacheProblem } : {}), templates };
 }
 
 async function stageFile(source: string, target: string, mode: number): Promise<void> {
