@@ -134,8 +134,8 @@ describe("sandbox tasks", () => {
           // It has already been let go and has ended.
         }
       }
-      await exiting.deleteContainer(spec.id);
     } finally {
+      await janitor.cleanUp();
       await rm(scratch, { recursive: true, force: true });
     }
   });
@@ -226,9 +226,9 @@ describe("sandbox tasks", () => {
       const { stdout } = await run("ps", ["-o", "args=", "--ppid", String((await esmRuntime.taskInfo(spec.id)).pid)]);
       assert.match(stdout, /\/opt\/botbox\/agent-start\.js/);
       assert.doesNotMatch(await readFile(botPaths(esmHome, spec.botId).log, "utf8"), /code cache rejected/);
-      await esmRuntime.stopTask(spec.id, { timeoutMs: 5_000, force: true });
-      await esmRuntime.deleteContainer(spec.id);
     } finally {
+      // Before its home goes, or the janitor could no longer find it.
+      await janitor.cleanUp();
       await rm(parent, { recursive: true, force: true });
     }
   });
