@@ -2,13 +2,15 @@
 // process): memory per bot, counting every process the bot has on the host
 // (bwrap's monitor outside the sandbox, bwrap's init inside, the agent), as
 // RSS and as PSS, which splits shared pages (the node binary, libraries)
-// among the processes that map them. Baseline: one bare idle `node`.
+// among the processes that map them, and as the kernel charges each bot's
+// memory cgroup (where the machine has one). Baseline: one bare idle `node`.
 // Goal: <= 35 MB RSS per bot.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
+import { BotCgroup, detectCgroups } from "../packages/server/src/runtime/sandbox/cgroups.js";
 import {
   type Figure,
   forEachLimit,
@@ -38,6 +40,8 @@ interface BotMemory {
   init: ProcessMemory;
   agent: ProcessMemory;
   processes: number;
+  /** MB charged to the bot's memory cgroup; undefined without one. */
+  charged?: number;
 }
 
 export async function benchDensity(): Promise<Figure> {
@@ -69,6 +73,7 @@ export async function benchDensity(): Promise<Figure> {
     await sleep(2000);
 
     const table = await processTable();
+    const cgroups = await detectCgroups();
     const bots: BotMemory[] = [];
     for (const botId of ids) {
       const { pid, taskRunning } = await host.manager.state(botId);
@@ -84,7 +89,9 @@ export async function benchDensity(): Promise<Figure> {
           processMemory,
         ),
       );
+      const charged = await BotCgroup.for(cgroups, `mcp-${botId}`).memoryUsageBytes();
       bots.push({
+        charged: charged === undefined ? undefined : charged / 2 ** 20,
         total: sumMemory([monitor!, init!, agent!, ...rest]),
         monitor: monitor!,
         init: init!,
@@ -109,6 +116,12 @@ export async function benchDensity(): Promise<Figure> {
     console.log(
       `density: per bot RSS p50 ${mb(percentile(rss, 50))} max ${mb(Math.max(...rss))}; PSS p50 ${mb(percentile(pss, 50))} max ${mb(Math.max(...pss))}; all ${BOTS} bots PSS ${mb(allPss)}`,
     );
+    const charges = bots.flatMap((bot) => (bot.charged === undefined ? [] : [bot.charged]));
+    const charged =
+      charges.length === bots.length
+        ? `${mb(charges.reduce((a, b) => a + b, 0) / charges.length)} (p50 ${mb(percentile(charges, 50))}, max ${mb(Math.max(...charges))})`
+        : `not measured (${cgroups.mode === "none" ? cgroups.reason : "some bots have no memory cgroup"})`;
+    console.log(`density: per bot charged to its memory cgroup: ${charged}`);
     console.log(`density:   agent (node)      ${describe(mean((bot) => bot.agent))}`);
     console.log(`density:   sandbox init      ${describe(mean((bot) => bot.init))}`);
     console.log(`density:   bwrap monitor     ${describe(mean((bot) => bot.monitor))}`);
@@ -119,7 +132,7 @@ export async function benchDensity(): Promise<Figure> {
     const ratio = perBot.rss / bareBeside.rss;
     return report({
       bench: "density",
-      figure: `${BOTS} bots: per bot RSS ${mb(perBot.rss)}, PSS ${mb(perBot.pss)} (agent alone RSS ${mb(mean((bot) => bot.agent).rss)}); bare node RSS ${mb(bareBeside.rss)}, PSS ${mb(bareBeside.pss)}; host RSS ${mb(hostAfter.rss)} (${mb(hostBefore.rss)} before the bots)`,
+      figure: `${BOTS} bots: per bot RSS ${mb(perBot.rss)}, PSS ${mb(perBot.pss)}, cgroup charge ${charges.length ? mb(charges.reduce((a, b) => a + b, 0) / charges.length) : "-"} (agent alone RSS ${mb(mean((bot) => bot.agent).rss)}); bare node RSS ${mb(bareBeside.rss)}, PSS ${mb(bareBeside.pss)}; host RSS ${mb(hostAfter.rss)} (${mb(hostBefore.rss)} before the bots)`,
       ratio,
       goal: "<= 35 MB RSS per bot",
       met: perBot.rss <= 35,

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
-import { detectCgroups } from "../../packages/server/src/runtime/sandbox/cgroups.js";
+import { BotCgroup, detectCgroups } from "../../packages/server/src/runtime/sandbox/cgroups.js";
 import { type SandboxRuntime } from "../../packages/server/src/runtime/sandbox/index.js";
 import { botSpec, closeSandbox, Janitor, openSandbox, waitForAgent } from "./support.js";
 
@@ -66,6 +66,14 @@ describe("sandbox resource limits", () => {
         assert.ok(members.includes(task.pid!), `init in the ${controller} cgroup`);
         assert.ok(members.length >= 2, "the agent too");
       }
+      // What the kernel charges the bot, read as the density benchmark does:
+      // 32 MiB written into /data sit in the page cache on the bot's account.
+      const cgroup = BotCgroup.for(support, spec.id);
+      const before = (await cgroup.memoryUsageBytes())!;
+      assert.ok(before > 2 ** 20 && before < 128 * 2 ** 20, `charged ${before} bytes at rest`);
+      await client.exec("head -c 33554432 /dev/zero > /data/big");
+      const after = (await cgroup.memoryUsageBytes())!;
+      assert.ok(after - before >= 30 * 2 ** 20, `charged ${after - before} more bytes after writing 32 MiB`);
       // The pids limit bites inside: a fork storm fails instead of filling the host.
       const storm = await client.exec("for i in $(seq 1 100); do sleep 1 & done 2>&1; wait", { timeoutSeconds: 20 });
       assert.match(storm.stdout + storm.stderr, /fork|resource temporarily unavailable/i);

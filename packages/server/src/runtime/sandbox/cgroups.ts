@@ -71,6 +71,19 @@ export class BotCgroup {
     for (const folder of this.folders) await writeFile(path.join(folder, "cgroup.procs"), String(pid));
   }
 
+  /**
+   * What the kernel charges the bot for memory: its processes' private pages
+   * plus the page cache it brought in first. Shared pages another process
+   * (the server, an earlier bot) read first, such as node's own, are not
+   * counted again. Undefined without a memory cgroup.
+   */
+  async memoryUsageBytes(): Promise<number | undefined> {
+    if (this.mode === "none") return undefined;
+    const file = this.mode === "v2" ? "memory.current" : "memory.usage_in_bytes";
+    const text = await readFile(path.join(this.folders[0]!, file), "utf8").catch(() => undefined);
+    return text === undefined ? undefined : Number(text.trim());
+  }
+
   /** Removes the folders; a folder still holding processes stays (EBUSY). */
   async remove(): Promise<void> {
     for (const folder of this.folders) {
