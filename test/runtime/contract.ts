@@ -87,6 +87,12 @@ export function runRuntimeContract(options: RuntimeContractOptions): void {
     test("bad specs are refused", async () => {
       await assert.rejects(runtime.createContainer({ ...spec(), network: "bridge" as "host" }), BadRequestError);
       await assert.rejects(runtime.createContainer({ ...spec(), id: "not-the-bot" }), BadRequestError);
+      // An agent without a token would answer anyone who reaches it.
+      for (const agentToken of ["", "two words", "tab\there"])
+        await assert.rejects(
+          runtime.createContainer({ ...spec(), agentToken }),
+          (error: unknown) => error instanceof BadRequestError && /agentToken/.test(error.message),
+        );
     });
 
     test("unknown containers: getContainer gives undefined, the rest NotFoundError", async () => {

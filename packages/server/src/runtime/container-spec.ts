@@ -35,8 +35,14 @@ export function hostnameOf(containerId: string): string {
   return containerId.slice(0, 63).replace(/_/g, "-").toLowerCase();
 }
 
-/** What a backend can run: a known network mode, valid variable names, positive limits. */
+/**
+ * What a backend can run: an agent token, a known network mode, valid
+ * variable names, positive limits. An empty token would start an agent that
+ * answers anyone who reaches its socket or port.
+ */
 export function checkContainerSpec(spec: ContainerSpec): void {
+  if (!/^[\x21-\x7e]+$/.test(spec.agentToken))
+    throw new BadRequestError("agentToken must be a non-empty string of printable ASCII without spaces");
   if (spec.network !== "host" && spec.network !== "none")
     throw new BadRequestError(`network must be "host" or "none", got ${JSON.stringify(spec.network)}`);
   for (const key of Object.keys(spec.env))
