@@ -9,7 +9,15 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
-import { type BotboxServer, newHome, runtimeEnv, startBotboxServer, TEST_RUNTIME } from "../support/botbox-server.js";
+import {
+  type BotboxServer,
+  newHome,
+  processRunning,
+  runtimeEnv,
+  sandboxProcessesLeft,
+  startBotboxServer,
+  TEST_RUNTIME,
+} from "../support/botbox-server.js";
 
 const BOTBOX = fileURLToPath(new URL("../../packages/server/dist/botbox.js", import.meta.url));
 const run = promisify(execFile);
@@ -47,6 +55,36 @@ describe("the botbox command against a real server", () => {
     const piped = await botbox("exec", "cli-bot", "--", "echo out; echo err >&2");
     assert.deepEqual([piped.stdout, piped.stderr], ["out\n", "err\n"]);
     await assert.rejects(botbox("exec", "cli-bot", "--", "exit 3"), (error: { code?: number }) => error.code === 3);
+  });
+
+  it("bot rm deletes the named bots: gone from the list, their sandboxes ended, the others untouched", async () => {
+    const doomed = ["cli-doomed", "cli-doomed-idle"];
+    try {
+      await botbox("bot", "create", "CLI doomed", doomed[0]!);
+      await botbox("bot", "create", "CLI doomed, never started", doomed[1]!);
+      assert.equal((await botbox("bot", "start", doomed[0]!)).stdout, `${doomed[0]}: running\n`);
+      const { pid } = (await server.api("GET", `/bots/${doomed[0]}/container`)).body as { pid: number };
+      assert.ok(await processRunning(pid));
+
+      assert.deepEqual(Object.values(await botbox("bot", "rm", ...doomed)), ["", ""]);
+      const listed = JSON.parse((await botbox("bot", "list", "--json")).stdout) as { id: string }[];
+      assert.deepEqual(
+        listed.map((bot) => bot.id),
+        ["cli-bot"],
+      );
+      for (const id of doomed) assert.equal((await server.api("GET", `/bots/${id}`)).status, 404, id);
+      assert.equal((await server.api("GET", `/bots/${doomed[0]}/container`)).body.status, "missing");
+      assert.equal(await processRunning(pid), false, "the bot's task outlived bot rm");
+      assert.deepEqual(await sandboxProcessesLeft(server.home, doomed[0]!), []);
+      assert.equal((await server.api("GET", "/bots/cli-bot/container")).body.task_running, true);
+      await assert.rejects(botbox("bot", "rm", doomed[0]!), (error: { code?: number; stderr?: string }) => {
+        assert.equal(error.code, 1);
+        assert.match(error.stderr ?? "", /404.*cli-doomed/);
+        return true;
+      });
+    } finally {
+      for (const id of doomed) await server.api("DELETE", `/bots/${id}`);
+    }
   });
 
   it("reports server errors on stderr with a non-zero exit", async () => {

@@ -1,9 +1,16 @@
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
-import { type BotboxServer, startBotboxServer } from "../support/botbox-server.js";
+import {
+  type BotboxServer,
+  processRunning,
+  sandboxProcessesLeft,
+  startBotboxServer,
+} from "../support/botbox-server.js";
+import { botToken } from "../support/bots.js";
 
 describe("botbox serve: bots and containers through the HTTP API", () => {
   let server: BotboxServer;
@@ -163,6 +170,119 @@ describe("botbox serve: bots and containers through the HTTP API", () => {
       assert.match(response.body.error.message, message);
     }
     assert.equal((await server.api("GET", "/bots")).body.bots.length, before);
+  });
+
+  it("DELETE /bots/:bot_id ends the bot's sandbox, data and tokens, and frees its id", async () => {
+    await newBot("doomed");
+    const started = await server.api("POST", "/bots/doomed/container");
+    assert.equal(started.status, 201, JSON.stringify(started.body));
+    await server.api("POST", "/bots/doomed/container/exec", { command: "echo old > /data/old.txt" });
+    const token = await botToken(server, "doomed");
+    assert.equal((await server.api("GET", "/bots/doomed", undefined, token)).status, 200);
+    assert.ok(await processRunning(started.body.pid));
+
+    const deleted = await server.api("DELETE", "/bots/doomed");
+    assert.equal(deleted.status, 204, JSON.stringify(deleted.body));
+    assert.equal(deleted.body, undefined);
+    const shown = await server.api("GET", "/bots/doomed");
+    assert.equal(shown.status, 404);
+    assert.equal(shown.body.error.code, "not_found");
+    const listed = (await server.api("GET", "/bots")).body.bots.map((bot: { id: string }) => bot.id);
+    assert.ok(!listed.includes("doomed"), JSON.stringify(listed));
+    const container = await server.api("GET", "/bots/doomed/container");
+    assert.deepEqual([container.body.status, container.body.task_running], ["missing", false]);
+    assert.equal(await processRunning(started.body.pid), false, "the bot's task outlived its deletion");
+    assert.deepEqual(await sandboxProcessesLeft(server.home, "doomed"), []);
+    assert.equal((await server.api("GET", "/bots", undefined, token)).status, 401, "its token outlived the bot");
+    assert.equal((await server.api("DELETE", "/bots/doomed")).status, 404);
+
+    await newBot("doomed");
+    const again = await server.api("POST", "/bots/doomed/container");
+    assert.equal(again.status, 201, JSON.stringify(again.body));
+    assert.deepEqual([again.body.status, again.body.task_running], ["running", true]);
+    assert.notEqual(again.body.pid, started.body.pid);
+    const fresh = await server.api("POST", "/bots/doomed/container/exec", {
+      command: "test -e /data/old.txt; echo $?",
+    });
+    assert.equal(fresh.body.stdout, "1\n", "the new bot of the same id got the old one's data");
+    assert.equal(
+      (await server.api("GET", "/bots/doomed", undefined, token)).status,
+      401,
+      "the old token reaches the new bot",
+    );
+  });
+
+  it("a container deleted with ?keep_data=true leaves /data to the next one; a plain delete drops it", async () => {
+    await newBot("keeper");
+    const first = await server.api("POST", "/bots/keeper/container");
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    await server.api("POST", "/bots/keeper/container/exec", { command: "mkdir -p /data/d && echo kept > /data/d/f" });
+
+    assert.equal((await server.api("DELETE", "/bots/keeper/container?keep_data=true")).status, 204);
+    assert.equal((await server.api("GET", "/bots/keeper/container")).body.status, "missing");
+    assert.equal(await processRunning(first.body.pid), false);
+    assert.deepEqual(await sandboxProcessesLeft(server.home, "keeper"), []);
+    const second = await server.api("POST", "/bots/keeper/container");
+    assert.equal(second.status, 201, JSON.stringify(second.body));
+    const kept = await server.api("POST", "/bots/keeper/container/exec", { command: "cat /data/d/f" });
+    assert.equal(kept.body.stdout, "kept\n", JSON.stringify(kept.body));
+
+    assert.equal((await server.api("DELETE", "/bots/keeper/container")).status, 204);
+    assert.equal((await server.api("POST", "/bots/keeper/container")).status, 201);
+    const dropped = await server.api("POST", "/bots/keeper/container/exec", { command: "test -e /data/d; echo $?" });
+    assert.equal(dropped.body.stdout, "1\n", "a plain delete kept /data");
+  });
+
+  it("rejects bad exec, stream, start, stop and import input with a 4xx naming it, and changes nothing", async () => {
+    await newBot("strict");
+    const started = await server.api("POST", "/bots/strict/container");
+    assert.equal(started.status, 201, JSON.stringify(started.body));
+    const exec = "/bots/strict/container/exec";
+    await server.api("POST", exec, { command: "echo original > /data/f" });
+    const look = { command: "ls -A /data && cat /data/f" };
+    const before = (await server.api("POST", exec, look)).body.stdout;
+    assert.match(before, /\bf\noriginal\n$/);
+    const cases: [string, string, unknown, number, RegExp][] = [
+      ["POST", exec, { command: 42 }, 400, /body\.command/],
+      ["POST", exec, { command: "echo changed > /data/f", timeout: "-5" }, 400, /body\.timeout/],
+      ["POST", exec, { command: "echo changed > /data/f", timeout: 1.5 }, 400, /body\.timeout/],
+      ["POST", exec, { command: "echo changed > /data/f", env: "A=B" }, 400, /body\.env/],
+      ["POST", exec, { command: "echo changed > /data/f", env: { A: 1 } }, 400, /body\.env\.A/],
+      ["POST", exec, { command: "echo changed > /data/f", work_dir: ["/"] }, 400, /body\.work_dir/],
+      ["POST", exec, { command: "echo changed > /data/f", stdin: false }, 400, /body\.stdin/],
+      ["POST", `${exec}/stream`, { command: ["echo", "changed"] }, 400, /body\.command/],
+      ["POST", `${exec}/stream`, { command: "echo changed > /data/f", shell: "bash" }, 400, /shell/],
+      ["POST", `${exec}/stream`, { command: "echo changed > /data/f", timeout: 0 }, 400, /body\.timeout/],
+      ["POST", `${exec}/stream`, "{not json", 400, /JSON/i],
+      ["POST", "/bots/strict/container/stop", { timeout: "soon" }, 400, /body\.timeout/],
+      ["POST", "/bots/ghost/container/start", undefined, 404, /ghost/],
+      ["POST", "/bots/ghost/container/stop", undefined, 404, /ghost/],
+      ["POST", "/bots/ghost/container/stop", { timeout: 1 }, 404, /ghost/],
+    ];
+    for (const [method, route, body, status, message] of cases) {
+      const response = await server.api(method, route, body);
+      const what = `${method} ${route} ${JSON.stringify(body)}: ${JSON.stringify(response.body)}`;
+      assert.equal(response.status, status, what);
+      assert.match(response.body.error.message, message, what);
+    }
+
+    const imported = await fetch(`${server.url}/bots/strict/container/import?replace=true`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${server.adminToken}`, "content-type": "application/gzip" },
+      body: "plain text, not a gzip stream",
+    });
+    assert.equal(imported.status, 400);
+    assert.match(((await imported.json()) as { error: { message: string } }).error.message, /gzip/);
+
+    const state = await server.api("GET", "/bots/strict/container");
+    assert.deepEqual([state.body.status, state.body.pid], ["running", started.body.pid], "the bot was stopped");
+    assert.equal((await server.api("POST", exec, look)).body.stdout, before, "/data changed");
+    assert.equal((await server.api("GET", "/bots/ghost")).status, 404);
+    assert.equal(
+      existsSync(path.join(server.home, "bots", "ghost")),
+      false,
+      "a start of an unknown bot made it a folder",
+    );
   });
 
   it("a bot token reaches only its own bot; another bot gives 404, never its data", async () => {

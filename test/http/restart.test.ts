@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
-import { readFile, rm } from "node:fs/promises";
+import { readFile, rm, stat } from "node:fs/promises";
+import path from "node:path";
 import { after, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 
+import type { AgentClient } from "../../packages/server/src/client/index.js";
 import { type BotboxServer, newHome, startBotboxServer } from "../support/botbox-server.js";
+import { botAgent } from "../support/bots.js";
 
 const BOTS = Array.from({ length: 10 }, (_, i) => `restart-${i}`);
 
@@ -16,11 +19,19 @@ const isAlive = (pid: number) => {
   }
 };
 
+/** The agent's socket file as the host sees it: a new socket file is a new inode, made at a new time. */
+async function agentSocket(home: string, botId: string): Promise<{ ino: number; ctimeMs: number }> {
+  const { ino, ctimeMs } = await stat(path.join(home, "bots", botId, "run", "agent.sock"));
+  return { ino, ctimeMs };
+}
+
 describe("botbox serve: restarts and dead agents", () => {
   let server: BotboxServer | undefined;
   let home: string;
+  const agents: AgentClient[] = [];
 
   after(async () => {
+    for (const agent of agents) agent.close();
     if (server) {
       for (const id of [...BOTS, "phoenix"]) await server.api("DELETE", `/bots/${id}`);
       await server.stop();
@@ -32,12 +43,19 @@ describe("botbox serve: restarts and dead agents", () => {
     home = await newHome();
     server = await startBotboxServer({ home });
     const pids = new Map<string, number>();
+    const sockets = new Map<string, { ino: number; ctimeMs: number }>();
+    // Clients of the agents at the endpoints the server dials now.
+    const clients = new Map<string, AgentClient>();
     for (const id of BOTS) {
       assert.equal((await server.api("POST", "/bots", { id, name: id })).status, 201);
       const started = await server.api("POST", `/bots/${id}/container`);
       assert.equal(started.status, 201, JSON.stringify(started.body));
       pids.set(id, started.body.pid);
       await server.api("POST", `/bots/${id}/container/exec`, { command: `echo ${id} > /data/who` });
+      sockets.set(id, await agentSocket(home, id));
+      const client = await botAgent(server, id);
+      agents.push(client);
+      clients.set(id, client);
     }
     await server.stop();
     for (const [id, pid] of pids) assert.ok(isAlive(pid), `${id}'s task died with the server`);
@@ -47,6 +65,10 @@ describe("botbox serve: restarts and dead agents", () => {
       const state = await server.api("GET", `/bots/${id}/container`);
       assert.equal(state.body.task_running, true, id);
       assert.equal(state.body.pid, pid, `${id} was restarted instead of re-attached`);
+      // The API shows no agent endpoint; the one from before the restart,
+      // address and token, must still reach this bot's agent in the same socket.
+      assert.deepEqual(await agentSocket(home, id), sockets.get(id), `${id}'s agent socket was made anew`);
+      assert.equal((await clients.get(id)!.info()).botId, id);
       const exec = await server.api("POST", `/bots/${id}/container/exec`, { command: "cat /data/who" });
       assert.equal(exec.body.stdout, `${id}\n`);
     }

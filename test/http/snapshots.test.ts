@@ -84,4 +84,41 @@ describe("snapshots, versions and rollback through the HTTP API", () => {
     assert.equal((await server.api("GET", "/bots/snappy/container/versions")).body.versions.length, before);
     assert.equal((await server.api("GET", "/bots/snappy/container")).body.task_running, true);
   });
+
+  it("answers a bad snapshot or rollback body with a 400 naming the field, without touching the bot", async () => {
+    await exec("printf 'after the last version' > /data/untouched.txt");
+    const versionsBefore = (await server.api("GET", "/bots/snappy/container/versions")).body.versions;
+    const snapshotsBefore = (await server.api("GET", "/bots/snappy/container/snapshots")).body.snapshots.length;
+    const stateBefore = await server.api("GET", "/bots/snappy/container");
+    const cases: [string, unknown, number, RegExp][] = [
+      ["snapshots", { snapshot_name: 7 }, 400, /body\.snapshot_name/],
+      ["snapshots", { snapshot_name: "fine", display_name: "x".repeat(201) }, 400, /body\.display_name/],
+      ["snapshots", { snapshot_name: "fine", parent: "v1" }, 400, /parent/],
+      ["snapshots", { snapshot_name: ".hidden" }, 400, /snapshot name/],
+      ["snapshots", "[1,", 400, /JSON/i],
+      ["rollback", {}, 400, /body\.version/],
+      ["rollback", { version: 0 }, 400, /body\.version/],
+      ["rollback", { version: -1 }, 400, /body\.version/],
+      ["rollback", { version: 1.5 }, 400, /body\.version/],
+      ["rollback", { version: null }, 400, /body\.version/],
+      ["rollback", { version: 1, to: "latest" }, 400, /to/],
+      ["rollback", { version: 4242 }, 404, /version 4242/],
+    ];
+    for (const [route, body, status, message] of cases) {
+      const response = await server.api("POST", `/bots/snappy/container/${route}`, body);
+      const what = `${route} ${JSON.stringify(body)}: ${JSON.stringify(response.body)}`;
+      assert.equal(response.status, status, what);
+      assert.match(response.body.error.message, message, what);
+    }
+    assert.deepEqual((await server.api("GET", "/bots/snappy/container/versions")).body.versions, versionsBefore);
+    const snapshotsAfter = (await server.api("GET", "/bots/snappy/container/snapshots")).body.snapshots.length;
+    assert.equal(snapshotsAfter, snapshotsBefore);
+    const stateAfter = await server.api("GET", "/bots/snappy/container");
+    assert.deepEqual(
+      [stateAfter.body.task_running, stateAfter.body.pid, stateAfter.body.last_started_at],
+      [true, stateBefore.body.pid, stateBefore.body.last_started_at],
+      "a refused request stopped or restarted the bot",
+    );
+    assert.equal(await exec("cat /data/untouched.txt"), "after the last version");
+  });
 });

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -92,7 +92,10 @@ export async function startBotboxServer(
     child.kill("SIGKILL");
     throw error;
   });
-  const adminToken = (await readFile(path.join(home, "admin-token"), "utf8")).trim();
+  // A configured admin token is not written to the home's admin-token file.
+  const adminToken =
+    { ...process.env, ...options.env }.BOTBOX_ADMIN_TOKEN ||
+    (await readFile(path.join(home, "admin-token"), "utf8")).trim();
   const api: BotboxServer["api"] = async (method, route, body, token = adminToken) => {
     const response = await fetch(`${url}${route}`, {
       method,
@@ -123,4 +126,38 @@ export async function startBotboxServer(
       }
     },
   };
+}
+
+/**
+ * The processes still alive whose command line names the bot's folder in
+ * `home`, after waiting up to `waitMs` for them to end: for the sandbox
+ * backend, the bot's bwrap processes (its init, and the outer bwrap that
+ * waits for it and exits just after). Other backends run no such host
+ * process, so this is empty for them.
+ */
+export async function sandboxProcessesLeft(home: string, botId: string, waitMs = 5_000): Promise<number[]> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const left = await processesNaming(`${path.join(home, "bots", botId)}/`);
+    if (left.length === 0 || Date.now() >= deadline) return left;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function processesNaming(folder: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    // A process that ended meanwhile, or a zombie, has no command line.
+    const commandLine = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
+    if (commandLine.split("\0").some((arg) => arg.startsWith(folder))) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/** Whether the process runs: a zombie has ended and only waits to be reaped. */
+export async function processRunning(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+  // The state follows the command name, which is in parentheses and may hold anything.
+  return stat !== "" && stat[stat.lastIndexOf(")") + 2] !== "Z";
 }
