@@ -13,7 +13,7 @@ import type { McpServerStore } from "../store/index.js";
 import type { ContainerTools } from "../tools/index.js";
 import { installAuth, type TokenVerifier } from "./auth.js";
 import { errorResponse } from "./error-status.js";
-import { type AnyRoute, openApiDocument } from "./route.js";
+import { type AnyRoute, openApiDocument, requireDocumentedRoutes } from "./route.js";
 import { type BotDirectory, botRoutes } from "./routes/bots.js";
 import { containerRoutes, type EventLog } from "./routes/container.js";
 import { dataRoutes } from "./routes/data.js";
@@ -78,6 +78,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     logController: new AccessLog(),
   }) as unknown as FastifyInstance;
   const routes: AnyRoute[] = [];
+  requireDocumentedRoutes(app, routes);
   installAuth(app, options.adminToken, options.verifyToken);
   app.setErrorHandler((error, request, reply) => {
     // Fastify's own errors (bad JSON, body too large) carry a statusCode.

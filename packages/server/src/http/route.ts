@@ -113,3 +113,23 @@ export function openApiDocument(routes: AnyRoute[], version: string): unknown {
     paths,
   };
 }
+
+/** Served outside addRoute, so not in the OpenAPI document: the probes and the document itself. */
+const UNDOCUMENTED = new Set(["GET /health", "GET /ready", "GET /openapi.json"]);
+
+/**
+ * A route registered around addRoute would be missing from /openapi.json
+ * and skip its zod checks: the server refuses to start with one.
+ */
+export function requireDocumentedRoutes(app: FastifyInstance, routes: AnyRoute[]): void {
+  const registered: string[] = [];
+  app.addHook("onRoute", (route) => {
+    for (const method of [route.method].flat()) if (method !== "HEAD") registered.push(`${method} ${route.url}`);
+  });
+  app.addHook("onReady", async () => {
+    const documented = new Set(routes.map((route) => `${route.method} ${route.url}`));
+    const missing = registered.filter((route) => !documented.has(route) && !UNDOCUMENTED.has(route));
+    if (missing.length > 0)
+      throw new Error(`routes registered without addRoute, so missing from /openapi.json: ${missing.join(", ")}`);
+  });
+}

@@ -1,0 +1,41 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+
+import Fastify, { type FastifyInstance } from "fastify";
+import { z } from "zod";
+
+import { addRoute, type AnyRoute, openApiDocument, requireDocumentedRoutes } from "./route.js";
+
+function appWithRoutes(): { app: FastifyInstance; routes: AnyRoute[] } {
+  const app = Fastify();
+  const routes: AnyRoute[] = [];
+  requireDocumentedRoutes(app, routes);
+  addRoute(app, routes, {
+    method: "POST",
+    url: "/bots/:bot_id/things",
+    summary: "make a thing",
+    access: "admin",
+    params: z.object({ bot_id: z.string() }),
+    body: z.object({ name: z.string() }),
+    handler: async ({ body }) => ({ made: body.name }),
+  });
+  return { app, routes };
+}
+
+describe("routes", () => {
+  it("every route goes through addRoute: the server will not start with one that does not", async () => {
+    const { app } = appWithRoutes();
+    app.get("/health", async () => ({ status: "ok" }));
+    app.put("/bots/:bot_id/secret", async () => ({}));
+    await assert.rejects(async () => app.ready(), /missing from \/openapi\.json: PUT \/bots\/:bot_id\/secret/);
+  });
+
+  it("a server whose routes all go through addRoute starts, and documents them", async () => {
+    const { app, routes } = appWithRoutes();
+    await app.ready();
+    const document = openApiDocument(routes, "0.0.0") as { paths: Record<string, Record<string, unknown>> };
+    assert.deepEqual(Object.keys(document.paths), ["/bots/{bot_id}/things"]);
+    assert.ok(document.paths["/bots/{bot_id}/things"]!.post);
+    await app.close();
+  });
+});
