@@ -285,3 +285,32 @@ describe("the botbox command against a real server", () => {
     }
   });
 });
+
+describe("botbox serve without bubblewrap", { skip: TEST_RUNTIME !== "sandbox" && "the sandbox backend only" }, () => {
+  it("refuses to start and says how to install it", async () => {
+    const home = await newHome();
+    try {
+      const failed = await run(process.execPath, [BOTBOX, "serve"], {
+        env: {
+          ...process.env,
+          BOTBOX_HOME: home,
+          BOTBOX_PORT: "0",
+          BOTBOX_RUNTIME: "sandbox",
+          BOTBOX_SANDBOX_BWRAP_PATH: "/nonexistent/bwrap",
+        },
+        timeout: 30_000,
+      }).then(
+        () => undefined,
+        (error: { code?: number; stdout: string; stderr: string }) => error,
+      );
+      assert.ok(failed, "botbox serve started without bubblewrap");
+      assert.notEqual(failed.code, 0);
+      assert.match(
+        failed.stdout + failed.stderr,
+        /\/nonexistent\/bwrap was not found: install it with `apt-get install bubblewrap`/,
+      );
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+});

@@ -65,7 +65,12 @@ export async function createRuntime(config: BotboxConfig, logger: Logger): Promi
   if (!existsSync(agentBundle)) {
     throw new ConfigError(`the agent bundle ${agentBundle} is missing: run "npm run build" first`);
   }
-  return new SandboxRuntime({ home: config.server.home, agentBundle, logger });
+  return new SandboxRuntime({
+    home: config.server.home,
+    agentBundle,
+    ...(config.sandbox.bwrap_path ? { bwrapPath: config.sandbox.bwrap_path } : {}),
+    logger,
+  });
 }
 
 export function openConfiguredStore(config: BotboxConfig): Promise<Store> {

@@ -37,6 +37,14 @@ export const configSchema = z
       })
       .strict()
       .default({ backend: "sandbox", network: "host", start_timeout_seconds: 20 }),
+    // The sandbox backend (runtime.backend = "sandbox").
+    sandbox: z
+      .object({
+        /** The bwrap binary; empty: the first bwrap on PATH, else /usr/bin/bwrap. */
+        bwrap_path: z.string().default(""),
+      })
+      .strict()
+      .default({ bwrap_path: "" }),
     tools: z
       .object({
         /** Seconds an LLM's exec runs when it names no timeout. */
