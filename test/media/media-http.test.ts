@@ -3,8 +3,11 @@
 // list, delete, dedup and the size limit.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { once } from "node:events";
 import { request as httpRequest } from "node:http";
+import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 
 import { type BotboxServer, startBotboxServer } from "../support/botbox-server.js";
 import { addBots, botToken, declaredBodyStatus, removeServer, shellIn } from "../support/bots.js";
@@ -285,5 +288,37 @@ describe("media over HTTP with a real sandbox", () => {
     form.append("file", new Blob([Buffer.alloc(300_000)]), "x.bin");
     const parts = await send("POST", `/bots/${OTHER}/media`, { body: form, token: otherToken });
     assert.equal(parts.status, 503);
+  });
+
+  it("an answer that comes before the body's end keeps the connection: the rest is read and dropped", async () => {
+    // Closing instead, with the client still sending, resets the connection
+    // under it and the client sees a broken pipe, not the answer (seen in CI).
+    const { hostname, port } = new URL(server.url);
+    const socket = connect(Number(port), hostname);
+    await once(socket, "connect");
+    let received = "";
+    socket.setEncoding("latin1").on("data", (text: string) => (received += text));
+    const untilAnswer = async (count: number) => {
+      for (let tries = 0; tries < 500 && (received.match(/HTTP\/1\.1 \d{3} /g) ?? []).length < count; tries++)
+        await sleep(10);
+      return received;
+    };
+    const head = (method: string, length?: number) =>
+      `${method} /bots/${OTHER}/media HTTP/1.1\r\nHost: botbox\r\nAuthorization: Bearer ${otherToken}\r\n` +
+      (length === undefined ? "" : `Content-Type: application/octet-stream\r\nContent-Length: ${length}\r\n`) +
+      "\r\n";
+    try {
+      socket.write(`${head("POST", 300_000)}${"x".repeat(1_000)}`);
+      const first = await untilAnswer(1);
+      assert.match(first, /^HTTP\/1\.1 503 /);
+      assert.doesNotMatch(first, /^connection: close/im);
+      // The rest of the body, then a second request on the same connection.
+      socket.write("x".repeat(299_000));
+      socket.write(head("GET"));
+      const both = await untilAnswer(2);
+      assert.equal((both.match(/HTTP\/1\.1 503 /g) ?? []).length, 2, both);
+    } finally {
+      socket.destroy();
+    }
   });
 });

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { BadRequestError, ConflictError } from "../../errors.js";
 import type { BotManager } from "../../manager/bot-manager.js";
 import { exportData, importData } from "../../manager/data-transfer.js";
+import { answerBeforeBody } from "../early-answer.js";
 import { botParams } from "../params.js";
 import { addRoute, type AnyRoute } from "../route.js";
 
@@ -85,8 +86,7 @@ export function dataRoutes(
           );
           await importData(agent, archive, { replace: query.replace === "true" });
         } catch (error) {
-          // Answer now and close, rather than reading the rest of a large body.
-          if (!request.raw.complete) void reply.header("connection", "close");
+          answerBeforeBody(request, reply);
           throw error;
         } finally {
           importing.delete(params.bot_id);

@@ -7,6 +7,7 @@ import { z } from "zod";
 import type { AgentClient } from "../../client/index.js";
 import { BadRequestError, NotFoundError, UnavailableError } from "../../errors.js";
 import type { BotManager } from "../../manager/index.js";
+import { answerBeforeBody } from "../early-answer.js";
 import { optionalPath, refuseProtected, requiredPath } from "../files/container-path.js";
 import { sendDownload } from "../files/download.js";
 import { entryView } from "../files/entry-view.js";
@@ -65,8 +66,7 @@ export function fileRoutes(
     // limitBytes reports an oversized file, before WriteRaw commits.
     await scope.register(multipart, { throwFileSizeLimit: false });
     scope.setErrorHandler((error, request, reply) => {
-      // Answer now and close, rather than reading the rest of a large body.
-      if (!request.raw.complete) void reply.header("connection", "close");
+      answerBeforeBody(request, reply);
       if (!(error instanceof HttpStatusError)) throw error;
       return reply
         .status(error.statusCode)

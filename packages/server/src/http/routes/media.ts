@@ -15,6 +15,7 @@ import {
   MediaTooLargeError,
 } from "../../media/index.js";
 import { requireBotAccess } from "../auth.js";
+import { answerBeforeBody } from "../early-answer.js";
 import { botParams } from "../params.js";
 import { addRoute, type AnyRoute } from "../route.js";
 
@@ -78,9 +79,8 @@ export function mediaRoutes(
       } else done(null, payload);
     });
     scope.setErrorHandler((error, request, reply) => {
-      // Answer now and close, rather than reading the rest of a large body;
-      // the app's handler then answers as for any other route.
-      if (!request.raw.complete) void reply.header("connection", "close");
+      // The app's handler then answers as for any other route.
+      answerBeforeBody(request, reply);
       throw error;
     });
 
