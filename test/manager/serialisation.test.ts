@@ -2,62 +2,25 @@
 // one bot runs alone and in the order it was asked for, and reconcile() at
 // start-up starts again only the bots that are meant to run.
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
-import { pino } from "pino";
-
-import { BotManager, containerIdFor, SnapshotService } from "../../packages/server/src/manager/index.js";
-import { storeRecords } from "../../packages/server/src/manager/store-records.js";
-import type { ContainerRuntime } from "../../packages/server/src/runtime/runtime.js";
-import { openStore, type Store } from "../../packages/server/src/store/index.js";
+import { containerIdFor, SnapshotService } from "../../packages/server/src/manager/index.js";
 import { TEST_RUNTIME } from "../support/botbox-server.js";
-import { openRuntime } from "../support/runtimes.js";
+import { type ManagerFixture, openManagerFixture, silentLogger } from "./support.js";
 
 describe(`the manager serialises each bot's operations (${TEST_RUNTIME} backend)`, () => {
-  let home: string;
-  let store: Store;
-  let runtime: ContainerRuntime;
-  let image: string;
-  const managers: BotManager[] = [];
-  const logger = pino({ level: "silent" });
-
-  const newManager = () => {
-    const manager = new BotManager({
-      runtime,
-      records: storeRecords(store),
-      image,
-      network: "host",
-      limits: {},
-      startTimeoutMs: 20_000,
-      logger,
-    });
-    managers.push(manager);
-    return manager;
-  };
+  let fixture: ManagerFixture;
   const eventTypes = async (botId: string) =>
-    (await store.listEvents(containerIdFor(botId))).map((event) => event.eventType).reverse();
+    (await fixture.store.listEvents(containerIdFor(botId))).map((event) => event.eventType).reverse();
 
   before(async () => {
-    home = await mkdtemp(path.join(tmpdir(), "botbox-serial-"));
-    store = await openStore({ sqlitePath: path.join(home, "botbox.db") });
-    ({ runtime, image } = await openRuntime(TEST_RUNTIME, home));
+    fixture = await openManagerFixture("serial");
   });
-  after(async () => {
-    const cleanup = newManager();
-    for (const bot of await store.listBots()) await cleanup.deleteContainer(bot.id).catch(() => undefined);
-    // Only the pools: each manager's close() would close the shared runtime.
-    for (const manager of managers) manager.pool.closeAll();
-    await runtime.close();
-    await store.close();
-    await rm(home, { recursive: true, force: true });
-  });
+  after(() => fixture.close());
 
   it("operations called together run one at a time, in the order they were called", async () => {
-    const manager = newManager();
-    await store.createBot({ id: "serial-order", displayName: "serial-order" });
+    const manager = fixture.manager();
+    await fixture.store.createBot({ id: "serial-order", displayName: "serial-order" });
     // None awaited before the next is called: without the bot's lock they
     // would interleave (a stop between a start's task and its wait for Info).
     const results = await Promise.all([
@@ -80,8 +43,8 @@ describe(`the manager serialises each bot's operations (${TEST_RUNTIME} backend)
   });
 
   it("starts called together start one task", async () => {
-    const manager = newManager();
-    await store.createBot({ id: "serial-starts", displayName: "serial-starts" });
+    const manager = fixture.manager();
+    await fixture.store.createBot({ id: "serial-starts", displayName: "serial-starts" });
     const states = await Promise.all(Array.from({ length: 5 }, () => manager.start("serial-starts")));
     const pids = new Set(states.map((state) => state.pid));
     assert.equal(pids.size, 1, `one task, got pids ${[...pids].join(", ")}`);
@@ -90,9 +53,9 @@ describe(`the manager serialises each bot's operations (${TEST_RUNTIME} backend)
   });
 
   it("a delete called during a snapshot waits for it and then wins", async () => {
-    const manager = newManager();
-    const snapshots = new SnapshotService(manager, runtime, store, logger);
-    await store.createBot({ id: "serial-delete", displayName: "serial-delete" });
+    const manager = fixture.manager();
+    const snapshots = new SnapshotService(manager, fixture.runtime, fixture.store, silentLogger);
+    await fixture.store.createBot({ id: "serial-delete", displayName: "serial-delete" });
     await manager.start("serial-delete");
     await (await manager.agentFor("serial-delete")).writeFile("kept.txt", "before the snapshot\n");
     const snapshot = snapshots.create("serial-delete");
@@ -102,43 +65,20 @@ describe(`the manager serialises each bot's operations (${TEST_RUNTIME} backend)
     assert.equal(created.version, 1);
     const state = await manager.state("serial-delete");
     assert.deepEqual([state.status, state.taskRunning], ["missing", false]);
-    assert.equal(await runtime.getContainer(containerIdFor("serial-delete")), undefined);
+    assert.equal(await fixture.runtime.getContainer(containerIdFor("serial-delete")), undefined);
   });
 });
 
 describe(`reconcile() restarts only the bots meant to run (${TEST_RUNTIME} backend)`, () => {
-  let home: string;
-  let store: Store;
-  let runtime: ContainerRuntime;
-  let image: string;
-  const logger = pino({ level: "silent" });
-
-  const newManager = () =>
-    new BotManager({
-      runtime,
-      records: storeRecords(store),
-      image,
-      network: "host",
-      limits: {},
-      startTimeoutMs: 20_000,
-      logger,
-    });
+  let fixture: ManagerFixture;
 
   before(async () => {
-    home = await mkdtemp(path.join(tmpdir(), "botbox-reconcile-"));
-    store = await openStore({ sqlitePath: path.join(home, "botbox.db") });
-    ({ runtime, image } = await openRuntime(TEST_RUNTIME, home));
+    fixture = await openManagerFixture("reconcile");
   });
-  after(async () => {
-    const cleanup = newManager();
-    for (const bot of await store.listBots()) await cleanup.deleteContainer(bot.id).catch(() => undefined);
-    await cleanup.close();
-    await store.close();
-    await rm(home, { recursive: true, force: true });
-  });
+  after(() => fixture.close());
 
   it("re-attaches a running bot, restarts an auto-start bot whose task died, and leaves stopped and manual bots stopped", async () => {
-    const first = newManager();
+    const first = fixture.manager();
     const bots = {
       running: "rec-running",
       died: "rec-died",
@@ -146,7 +86,7 @@ describe(`reconcile() restarts only the bots meant to run (${TEST_RUNTIME} backe
       manual: "rec-manual",
     } as const;
     for (const id of Object.values(bots)) {
-      await store.createBot({
+      await fixture.store.createBot({
         id,
         displayName: id,
         ...(id === bots.manual ? { config: { autoStart: false } } : {}),
@@ -159,9 +99,9 @@ describe(`reconcile() restarts only the bots meant to run (${TEST_RUNTIME} backe
     // The server "goes away"; two tasks die behind its back, records still saying running.
     first.pool.closeAll();
     for (const id of [bots.died, bots.manual])
-      await runtime.stopTask(containerIdFor(id), { timeoutMs: 5_000, force: true });
+      await fixture.runtime.stopTask(containerIdFor(id), { timeoutMs: 5_000, force: true });
 
-    const second = newManager();
+    const second = fixture.manager();
     const summary = await second.reconcile();
     assert.deepEqual(summary.reattached, [bots.running]);
     assert.deepEqual(summary.restarted, [bots.died]);

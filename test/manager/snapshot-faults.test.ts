@@ -1,17 +1,11 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
-import { pino } from "pino";
-
-import { BotManager, containerIdFor, SnapshotService } from "../../packages/server/src/manager/index.js";
-import { storeRecords } from "../../packages/server/src/manager/store-records.js";
+import { containerIdFor, SnapshotService } from "../../packages/server/src/manager/index.js";
 import type { ContainerRuntime } from "../../packages/server/src/runtime/runtime.js";
-import { openStore, type Store } from "../../packages/server/src/store/index.js";
+import type { Store } from "../../packages/server/src/store/index.js";
 import { TEST_RUNTIME } from "../support/botbox-server.js";
-import { openRuntime } from "../support/runtimes.js";
+import { type ManagerFixture, openManagerFixture, silentLogger } from "./support.js";
 
 const TREE = "cd /data && find . -printf '%p %y %m\\n' | sort && find . -type f -exec sha256sum {} + | sort";
 
@@ -37,44 +31,16 @@ function failing<T extends object>(target: T, method: keyof T, armed: { left: nu
 }
 
 describe(`snapshot and rollback survive a fault at every step (${TEST_RUNTIME} backend)`, () => {
-  let home: string;
-  let store: Store;
-  let runtime: ContainerRuntime;
-  let image: string;
-  const logger = pino({ level: "silent" });
+  let fixture: ManagerFixture;
 
   before(async () => {
-    home = await mkdtemp(path.join(tmpdir(), "botbox-faults-"));
-    store = await openStore({ sqlitePath: path.join(home, "botbox.db") });
-    ({ runtime, image } = await openRuntime(TEST_RUNTIME, home));
+    fixture = await openManagerFixture("faults");
   });
-  after(async () => {
-    const cleanup = new BotManager({
-      runtime,
-      records: storeRecords(store),
-      image,
-      network: "host",
-      limits: {},
-      startTimeoutMs: 20_000,
-      logger,
-    });
-    for (const bot of await store.listBots()) await cleanup.deleteContainer(bot.id).catch(() => undefined);
-    await cleanup.close();
-    await store.close();
-    await rm(home, { recursive: true, force: true });
-  });
+  after(() => fixture.close());
 
   function services(faultyRuntime: ContainerRuntime, faultyStore: Store) {
-    const manager = new BotManager({
-      runtime: faultyRuntime,
-      records: storeRecords(faultyStore),
-      image,
-      network: "host",
-      limits: {},
-      startTimeoutMs: 20_000,
-      logger,
-    });
-    return { manager, snapshots: new SnapshotService(manager, faultyRuntime, faultyStore, logger) };
+    const manager = fixture.manager({ runtime: faultyRuntime, store: faultyStore });
+    return { manager, snapshots: new SnapshotService(manager, faultyRuntime, faultyStore, silentLogger) };
   }
 
   const steps: { name: string; where: "runtime" | "store"; method: string; during: "snapshot" | "rollback" }[] = [
@@ -91,21 +57,21 @@ describe(`snapshot and rollback survive a fault at every step (${TEST_RUNTIME} b
 
   it("a rollback whose start fails on both tries keeps the container with the version's data, and says so", async () => {
     const botId = "fault-start-twice";
-    await store.createBot({ id: botId, displayName: botId });
-    const clean = services(runtime, store);
+    await fixture.store.createBot({ id: botId, displayName: botId });
+    const clean = services(fixture.runtime, fixture.store);
     await clean.manager.start(botId);
     await (await clean.manager.agentFor(botId)).exec("echo one > /data/f");
     await clean.snapshots.create(botId, { source: "pre_exec" });
     await (await clean.manager.agentFor(botId)).exec("echo two > /data/f");
 
     const armed = { left: 2 };
-    const faulty = services(failing<ContainerRuntime>(runtime, "startTask", armed), store);
+    const faulty = services(failing<ContainerRuntime>(fixture.runtime, "startTask", armed), fixture.store);
     await assert.rejects(faulty.snapshots.rollback(botId, 1), /injected fault in startTask/);
     assert.equal(armed.left, 0, "both starts were tried");
     // Never no container: it is there, stopped, holding the version's data.
-    assert.notEqual(await runtime.getContainer(containerIdFor(botId)), undefined);
+    assert.notEqual(await fixture.runtime.getContainer(containerIdFor(botId)), undefined);
     // ("missing" on backends that recreate the container to restore: never started since)
-    assert.notEqual((await runtime.taskInfo(containerIdFor(botId))).state, "running");
+    assert.notEqual((await fixture.runtime.taskInfo(containerIdFor(botId))).state, "running");
     assert.equal((await clean.manager.state(botId)).status, "error");
     await clean.manager.start(botId);
     assert.equal((await (await clean.manager.agentFor(botId)).exec("cat /data/f")).stdout, "one\n");
@@ -116,8 +82,8 @@ describe(`snapshot and rollback survive a fault at every step (${TEST_RUNTIME} b
   for (const [index, step] of steps.entries()) {
     it(`a fault while ${step.name} leaves the bot running with its data intact`, async () => {
       const botId = `fault-${index}`;
-      await store.createBot({ id: botId, displayName: botId });
-      const clean = services(runtime, store);
+      await fixture.store.createBot({ id: botId, displayName: botId });
+      const clean = services(fixture.runtime, fixture.store);
       await clean.manager.start(botId);
       const agent = await clean.manager.agentFor(botId);
       await agent.exec("mkdir -p /data/d && echo one > /data/d/f && echo keep > /data/k");
@@ -130,8 +96,11 @@ describe(`snapshot and rollback survive a fault at every step (${TEST_RUNTIME} b
       const armed = { left: 1 };
       const faulty =
         step.where === "runtime"
-          ? services(failing<ContainerRuntime>(runtime, step.method as keyof ContainerRuntime, armed), store)
-          : services(runtime, failing<Store>(store, step.method as keyof Store, armed));
+          ? services(
+              failing<ContainerRuntime>(fixture.runtime, step.method as keyof ContainerRuntime, armed),
+              fixture.store,
+            )
+          : services(fixture.runtime, failing<Store>(fixture.store, step.method as keyof Store, armed));
       const operation =
         step.during === "snapshot" ? faulty.snapshots.create(botId) : faulty.snapshots.rollback(botId, 1);
       const expectSuccess = step.method === "startTask" || step.method === "recordEvent";
@@ -143,7 +112,7 @@ describe(`snapshot and rollback survive a fault at every step (${TEST_RUNTIME} b
       }
       assert.equal(armed.left, 0, "the fault was reached");
 
-      assert.equal((await runtime.taskInfo(containerIdFor(botId))).state, "running");
+      assert.equal((await fixture.runtime.taskInfo(containerIdFor(botId))).state, "running");
       const after = (await (await faulty.manager.agentFor(botId)).exec(TREE)).stdout;
       if (expectSuccess && step.during === "rollback") {
         // The rollback went through: the data is the version's, with /data/k back.

@@ -1,0 +1,62 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { pino } from "pino";
+
+import { BotManager } from "../../packages/server/src/manager/index.js";
+import { storeRecords } from "../../packages/server/src/manager/store-records.js";
+import type { ContainerRuntime } from "../../packages/server/src/runtime/runtime.js";
+import { openStore, type Store } from "../../packages/server/src/store/index.js";
+import { TEST_RUNTIME } from "../support/botbox-server.js";
+import { openRuntime } from "../support/runtimes.js";
+
+export const silentLogger = pino({ level: "silent" });
+
+/** A home with a SQLite store and the test backend's runtime, for suites that build their own managers. */
+export interface ManagerFixture {
+  readonly home: string;
+  readonly store: Store;
+  readonly runtime: ContainerRuntime;
+  readonly image: string;
+  /** A manager over the fixture's runtime and store, or over stand-ins for them (fault injection). */
+  manager(parts?: { runtime?: ContainerRuntime; store?: Store }): BotManager;
+  /** Deletes every bot's container, closes the managers' channels, the runtime and the store, removes the home. */
+  close(): Promise<void>;
+}
+
+export async function openManagerFixture(name: string): Promise<ManagerFixture> {
+  const home = await mkdtemp(path.join(tmpdir(), `botbox-${name}-`));
+  const store = await openStore({ sqlitePath: path.join(home, "botbox.db") });
+  const { runtime, image } = await openRuntime(TEST_RUNTIME, home);
+  const managers: BotManager[] = [];
+  const manager = (parts: { runtime?: ContainerRuntime; store?: Store } = {}) => {
+    const created = new BotManager({
+      runtime: parts.runtime ?? runtime,
+      records: storeRecords(parts.store ?? store),
+      image,
+      network: "host",
+      limits: {},
+      startTimeoutMs: 20_000,
+      logger: silentLogger,
+    });
+    managers.push(created);
+    return created;
+  };
+  return {
+    home,
+    store,
+    runtime,
+    image,
+    manager,
+    async close() {
+      const cleanup = manager();
+      for (const bot of await store.listBots()) await cleanup.deleteContainer(bot.id).catch(() => undefined);
+      // Each manager's close() would close the one runtime they share: their channels only.
+      for (const each of managers) each.pool.closeAll();
+      await runtime.close();
+      await store.close();
+      await rm(home, { recursive: true, force: true });
+    },
+  };
+}
