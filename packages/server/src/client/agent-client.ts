@@ -1,5 +1,6 @@
 import { once } from "node:events";
 import { Readable } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
 
 import {
   type ContainerServiceClient,
@@ -19,6 +20,9 @@ export type { FileEntry };
 
 /** Metadata that asks the agent to commit an upload only on a chunk with commit=true. */
 export const EXPLICIT_COMMIT_HEADER = "botbox-explicit-commit";
+
+/** How long a failed upload waits for the agent to confirm it dropped the partial file. */
+const ABORT_ANSWER_MS = 5_000;
 
 /** Spec 1.7: uploads move 64 KiB per message. */
 export const RAW_CHUNK_BYTES = 64 * 1024;
@@ -217,9 +221,18 @@ export class AgentClient {
       // Always a message with the path, so an empty upload creates the file.
       await send({ path: first ? path : "", data: Buffer.alloc(0), commit: true });
     } catch (error) {
-      // The agent drops its temporary file; the old content stays.
-      call.cancel();
-      await done.catch(() => undefined);
+      // Ending without the commit chunk makes the agent drop its temporary
+      // file and only then answer, so when this throws nothing is left; the
+      // old content stays. An agent that does not answer is cancelled.
+      call.end();
+      const answered = await Promise.race([
+        done.then(
+          () => true,
+          () => true,
+        ),
+        sleep(ABORT_ANSWER_MS, false, { ref: false }),
+      ]);
+      if (!answered) call.cancel();
       throw mapGrpcError(error);
     }
     call.end();
