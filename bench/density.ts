@@ -10,6 +10,7 @@ import { once } from "node:events";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
+import { containerIdFor } from "../packages/server/src/manager/index.js";
 import { BotCgroup, detectCgroups } from "../packages/server/src/runtime/sandbox/cgroups.js";
 import {
   type Figure,
@@ -89,7 +90,7 @@ export async function benchDensity(): Promise<Figure> {
           processMemory,
         ),
       );
-      const charged = await BotCgroup.for(cgroups, `mcp-${botId}`).memoryUsageBytes();
+      const charged = await BotCgroup.for(cgroups, containerIdFor(botId)).memoryUsageBytes();
       bots.push({
         charged: charged === undefined ? undefined : charged / 2 ** 20,
         total: sumMemory([monitor!, init!, agent!, ...rest]),

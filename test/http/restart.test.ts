@@ -5,19 +5,10 @@ import { after, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 
 import type { AgentClient } from "../../packages/server/src/client/index.js";
-import { type BotboxServer, newHome, startBotboxServer } from "../support/botbox-server.js";
+import { type BotboxServer, newHome, processRunning, startBotboxServer } from "../support/botbox-server.js";
 import { botAgent } from "../support/bots.js";
 
 const BOTS = Array.from({ length: 10 }, (_, i) => `restart-${i}`);
-
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** The agent's socket file as the host sees it: a new socket file is a new inode, made at a new time. */
 async function agentSocket(home: string, botId: string): Promise<{ ino: number; ctimeMs: number }> {
@@ -58,7 +49,7 @@ describe("botbox serve: restarts and dead agents", () => {
       clients.set(id, client);
     }
     await server.stop();
-    for (const [id, pid] of pids) assert.ok(isAlive(pid), `${id}'s task died with the server`);
+    for (const [id, pid] of pids) assert.ok(await processRunning(pid), `${id}'s task died with the server`);
 
     server = await startBotboxServer({ home });
     for (const [id, pid] of pids) {
@@ -82,7 +73,7 @@ describe("botbox serve: restarts and dead agents", () => {
     const before = await server.api("GET", `/bots/${victim}/container`);
     await server.stop();
     process.kill(before.body.pid, "SIGKILL");
-    for (let i = 0; i < 50 && isAlive(before.body.pid); i++) await sleep(20);
+    for (let i = 0; i < 50 && (await processRunning(before.body.pid)); i++) await sleep(20);
     server = await startBotboxServer({ home });
     const after = await server.api("GET", `/bots/${victim}/container`);
     assert.equal(after.body.task_running, true);

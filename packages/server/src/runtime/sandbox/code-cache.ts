@@ -93,13 +93,12 @@ async function makeCodeCache(agentDir: string, cache: string): Promise<void> {
  * runs its handler's whole path does.
  */
 async function warmUp(socket: string): Promise<void> {
-  while (
-    !(await stat(socket).then(
+  const listening = () =>
+    stat(socket).then(
       (stats) => stats.isSocket(),
       () => false,
-    ))
-  )
-    await sleep(5);
+    );
+  while (!(await listening())) await sleep(5);
   const client = new AgentClient({ address: `unix:${socket}` });
   try {
     await client.info();

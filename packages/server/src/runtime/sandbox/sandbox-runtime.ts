@@ -156,7 +156,7 @@ export class SandboxRuntime implements ContainerRuntime {
     const record = await this.record(id);
     const paths = botPaths(this.home, record.spec.botId);
     const task = await readJsonFile<TaskRecord>(paths.task);
-    if (task && (await isAlive(task))) await stopSandbox(task, paths.status, options);
+    if (task && (await isAlive(task))) await stopSandbox(task, options);
     await this.cleanUpTask(record);
     return readTaskInfo(paths.task, paths.status);
   }

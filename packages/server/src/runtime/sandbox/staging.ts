@@ -12,6 +12,7 @@ import { chmod, copyFile, link, mkdir, readdir, readFile, rename, rm, stat, utim
 import path from "node:path";
 
 import { ensureCodeCache } from "./code-cache.js";
+import { readJsonFile, writeJsonFile } from "./json-file.js";
 
 export interface StagedFiles {
   /** Bound at /opt/botbox: node, agent.js, and agent-start.js + agent.js.cache when there is a cache. */
@@ -48,7 +49,9 @@ export async function stageFiles(
   // The bundles are CommonJS; without this a package.json above the home that
   // says "type": "module" (as botbox's own checkout does, with the default
   // home ./.botbox) makes node load them as ES modules, and they fail.
-  await writeFileIfChanged(path.join(agentDir, "package.json"), `${JSON.stringify({ type: "commonjs" })}\n`);
+  const packageJson = path.join(agentDir, "package.json");
+  if ((await readJsonFile<{ type?: string }>(packageJson))?.type !== "commonjs")
+    await writeJsonFile(packageJson, { type: "commonjs" }, 0o644);
   const loader = path.join(path.dirname(sources.agentBundle), "agent-start.js");
   let codeCache = false;
   let codeCacheProblem: string | undefined;
@@ -91,13 +94,6 @@ async function stageFile(source: string, target: string, mode: number): Promise<
   } finally {
     await rm(temporary, { force: true });
   }
-}
-
-async function writeFileIfChanged(file: string, content: string): Promise<void> {
-  if ((await readFile(file, "utf8").catch(() => undefined)) === content) return;
-  const temporary = `${file}.${randomBytes(4).toString("hex")}.tmp`;
-  await writeFile(temporary, content, { mode: 0o644 });
-  await rename(temporary, file);
 }
 
 /** Templates go to a folder named by their content, so it is never rewritten under a running bot. */

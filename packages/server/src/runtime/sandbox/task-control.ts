@@ -15,7 +15,7 @@ import type { BotPaths } from "./layout.js";
 import type { StagedFiles } from "./staging.js";
 import type { WritableState } from "./state/writable-state.js";
 import { launchSandbox } from "./task-launcher.js";
-import { awaitExitCode, isAlive, type TaskRecord } from "./task-record.js";
+import { isAlive, type TaskRecord } from "./task-record.js";
 
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const LOG_ROTATE_BYTES = 10 * 2 ** 20;
@@ -103,7 +103,7 @@ function agentEnv(record: ContainerRecord, image: SandboxImage): NodeJS.ProcessE
  * and so ends the sandbox. After `timeoutMs`, SIGKILL to the init takes every
  * process of the sandbox's pid namespace with it.
  */
-export async function stopSandbox(task: TaskRecord, statusFile: string, options: StopOptions): Promise<void> {
+export async function stopSandbox(task: TaskRecord, options: StopOptions): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   signal(-task.pid, options.signal ?? "SIGTERM");
   if (!(await waitForExit(task, timeoutMs))) {
@@ -112,7 +112,6 @@ export async function stopSandbox(task: TaskRecord, statusFile: string, options:
     signal(-task.pid, "SIGKILL");
     if (!(await waitForExit(task, 5_000))) throw new UnavailableError(`task ${task.pid} survived SIGKILL`);
   }
-  await awaitExitCode(task, statusFile);
 }
 
 function signal(pid: number, name: NodeJS.Signals): void {

@@ -19,8 +19,8 @@ export interface TaskRecord {
   startedAt: string;
 }
 
-/** The process's start time, or undefined when it is gone or a zombie. */
-export async function processStartTime(pid: number): Promise<string | undefined> {
+/** A live process's command name and start time; undefined when it is gone or a zombie. */
+async function liveProcess(pid: number): Promise<{ name: string; startTime: string } | undefined> {
   let stat: string;
   try {
     stat = await readFile(`/proc/${pid}/stat`, "utf8");
@@ -28,10 +28,16 @@ export async function processStartTime(pid: number): Promise<string | undefined>
     return undefined;
   }
   // The command name (field 2) may hold spaces and parentheses: split after the last ")".
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const close = stat.lastIndexOf(")");
+  const fields = stat.slice(close + 2).split(" ");
   const state = fields[0];
   if (state === "Z" || state === "X") return undefined;
-  return fields[22 - 3];
+  return { name: stat.slice(stat.indexOf("(") + 1, close), startTime: fields[22 - 3]! };
+}
+
+/** The process's start time, or undefined when it is gone or a zombie. */
+export async function processStartTime(pid: number): Promise<string | undefined> {
+  return (await liveProcess(pid))?.startTime;
 }
 
 export async function isAlive(record: TaskRecord): Promise<boolean> {
@@ -48,12 +54,13 @@ export async function readExitCode(statusFile: string): Promise<number | undefin
 /**
  * The exit code of a task whose init has ended. bwrap's monitor writes it just
  * after the init ends: give it a moment while the monitor still lives (it may
- * have been killed on its own, and then there is none).
+ * have been killed on its own, and then there is none; its pid then belongs
+ * to bwrap no more, or to nothing).
  */
-export async function awaitExitCode(task: TaskRecord, statusFile: string): Promise<number | undefined> {
+async function awaitExitCode(task: TaskRecord, statusFile: string): Promise<number | undefined> {
   for (let tries = 0; tries < 25; tries++) {
     const exitCode = await readExitCode(statusFile);
-    if (exitCode !== undefined || (await processStartTime(task.monitorPid)) === undefined) return exitCode;
+    if (exitCode !== undefined || (await liveProcess(task.monitorPid))?.name !== "bwrap") return exitCode;
     await sleep(20);
   }
   return readExitCode(statusFile);
