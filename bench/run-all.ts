@@ -7,6 +7,7 @@ import { benchExecRoundTrip } from "./exec-roundtrip.js";
 import { benchGateway } from "./gateway.js";
 import { benchHttpTransfer } from "./http-transfer.js";
 import { benchMcpStdio } from "./mcp-stdio.js";
+import { benchNetworkIsolation } from "./network-isolation.js";
 import { benchRawThroughput } from "./raw-throughput.js";
 import { benchReadFileConcurrency } from "./readfile-concurrency.js";
 import { benchReattach } from "./reattach.js";
@@ -24,6 +25,8 @@ for (const bench of [
   benchDensity,
   benchSnapshot,
   benchReattach,
+  // The default isolated network's cost (issue 13).
+  benchNetworkIsolation,
   // The file manager's HTTP transfers.
   benchHttpTransfer,
   // MCP stdio sessions and the tool gateway.

@@ -20,6 +20,7 @@ const MIGRATIONS = [
   "0003_lifecycle_events",
   "0004_api_tokens",
   "0005_mcp_servers",
+  "0006_network_default",
 ];
 
 export function migrationTests(target: StoreTarget): void {
@@ -48,7 +49,8 @@ export function migrationTests(target: StoreTarget): void {
       const database = await target.fresh();
       try {
         await (await openStore(database.options)).close();
-        assert.deepEqual(await revertStoreMigrations(database.options, { steps: 2 }), [
+        assert.deepEqual(await revertStoreMigrations(database.options, { steps: 3 }), [
+          "0006_network_default",
           "0005_mcp_servers",
           "0004_api_tokens",
         ]);
@@ -88,6 +90,23 @@ export function migrationTests(target: StoreTarget): void {
         assert.deepEqual(await reopened.listBots(), []);
         await reopened.close();
         assert.deepEqual(await database.tables(), ALL_TABLES);
+      } finally {
+        await database.cleanup();
+      }
+    });
+
+    it("0006 drops the network `host` that older servers wrote into every bot, and keeps any other", async () => {
+      const database = await target.fresh();
+      try {
+        const first = await openStore(database.options);
+        const defaulted = await first.createBot({ displayName: "old default", config: { network: "host" } });
+        const offline = await first.createBot({ displayName: "offline", config: { network: "none" } });
+        await first.close();
+        assert.deepEqual(await revertStoreMigrations(database.options, { steps: 1 }), ["0006_network_default"]);
+        const second = await openStore(database.options);
+        assert.equal((await second.getBot(defaulted.id))?.config.network, undefined);
+        assert.equal((await second.getBot(offline.id))?.config.network, "none");
+        await second.close();
       } finally {
         await database.cleanup();
       }

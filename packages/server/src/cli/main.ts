@@ -31,7 +31,9 @@ server:
   doctor [--config botbox.toml]     check what the runtime can do on this machine
 
 bots:
-  bot create <name> [id]            register a bot
+  bot create <name> [id] [--network isolated|none|host] [--allow A]... [--deny A]...
+                                    register a bot; --allow/--deny: egress CIDRs or host names
+  bot show <id>                     a bot's network, egress rules and limits in force
   bot list | bot rm <id>...         list or delete bots
   bot start <id> | bot stop <id>    create and start a bot's container, or stop it
   exec <bot> -- <command...>        run a command in a bot's workspace
@@ -52,6 +54,18 @@ BOTBOX_TOKEN, then url and token in ${userConfigPath()}, then
 http://127.0.0.1:8080 and the admin token in ./.botbox/admin-token.
 Transfers show progress on a terminal.`;
 
+/** A server whose bots share the host's network by default is flagged: that is an opt-in for trusted bots. */
+function defaultNetworkCheck(network: string) {
+  return network === "host"
+    ? {
+        name: "default network",
+        ok: false,
+        detail:
+          '[runtime] network = "host": bots reach the host\'s services, the botbox API and each other; use "isolated" unless every bot is trusted',
+      }
+    : { name: "default network", ok: true, detail: `"${network}" unless a bot asks for another` };
+}
+
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -69,6 +83,9 @@ async function main(argv: string[]): Promise<number> {
       cwd: { type: "string" },
       recursive: { type: "boolean", short: "r" },
       limit: { type: "string" },
+      network: { type: "string" },
+      allow: { type: "string", multiple: true },
+      deny: { type: "string", multiple: true },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -86,6 +103,9 @@ async function main(argv: string[]): Promise<number> {
     name?: string;
     replace?: boolean;
     env?: string[];
+    network?: string;
+    allow?: string[];
+    deny?: string[];
     cwd?: string;
     recursive?: boolean;
     limit?: string;
@@ -102,14 +122,17 @@ async function main(argv: string[]): Promise<number> {
     case "doctor": {
       const config = await loadConfig({ file: flags.config });
       const { createRuntime } = await commands.serve();
-      const checks = await (await createRuntime(config, pino({ level: "silent" }))).doctor();
+      const checks = [
+        ...(await (await createRuntime(config, pino({ level: "silent" }))).doctor()),
+        defaultNetworkCheck(config.runtime.network),
+      ];
       output(checks, json, () =>
         checks.map((check) => `${check.ok ? "ok  " : "FAIL"} ${check.name}: ${check.detail}`).join("\n"),
       );
       return checks.every((check) => check.ok) ? 0 : 1;
     }
     case "bot":
-      await (await commands.bot()).botCommand(await resolveApiTarget(flags), rest, json);
+      await (await commands.bot()).botCommand(await resolveApiTarget(flags), rest, json, flags);
       return 0;
     case "fs":
       await (

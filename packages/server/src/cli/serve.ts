@@ -13,8 +13,9 @@ import { FederatedMcpServers } from "../mcp/federation.js";
 import { StdioSessionRegistry } from "../mcp/session-registry.js";
 import { packagePath } from "../package-paths.js";
 import { DEFAULT_AGENT_IMAGE } from "../runtime/docker/defaults.js";
-import type { ContainerRuntime } from "../runtime/runtime.js";
+import type { ContainerRuntime, ResourceLimits } from "../runtime/runtime.js";
 import { DEFAULT_IMAGE, SandboxRuntime } from "../runtime/sandbox/index.js";
+import { detectIsolation } from "../runtime/sandbox/network/index.js";
 import { openStore, type Store } from "../store/index.js";
 import { ContainerTools } from "../tools/index.js";
 import { loadAdminToken } from "./admin-token.js";
@@ -73,6 +74,16 @@ export async function createRuntime(config: BotboxConfig, logger: Logger): Promi
   });
 }
 
+/** `[runtime]`'s default limits as the manager takes them; 0 turns one off. */
+export function defaultLimits(config: BotboxConfig): ResourceLimits {
+  const { memory_bytes, pids, cpus } = config.runtime;
+  return {
+    ...(memory_bytes > 0 ? { memoryBytes: memory_bytes } : {}),
+    ...(pids > 0 ? { pids } : {}),
+    ...(cpus > 0 ? { cpus } : {}),
+  };
+}
+
 export function openConfiguredStore(config: BotboxConfig): Promise<Store> {
   return openStore(
     config.database.url
@@ -96,12 +107,20 @@ export async function serve(options: { configFile?: string }): Promise<void> {
     : runtime.name === "docker" || runtime.name === "containerd"
       ? DEFAULT_AGENT_IMAGE
       : DEFAULT_IMAGE;
+  if (config.runtime.network === "isolated" && runtime.name === "sandbox") {
+    const isolation = detectIsolation();
+    if (!isolation.ok) logger.warn(`bots without a network of their own will not start: ${isolation.reason}`);
+  }
+  if (config.runtime.network === "host")
+    logger.warn(
+      '[runtime] network = "host": bots share the host\'s network and reach its services, the botbox API and each other; use "isolated" unless every bot is trusted',
+    );
   const manager = new BotManager({
     runtime,
     records: storeRecords(store),
     image,
     network: config.runtime.network,
-    limits: { memoryBytes: config.runtime.memory_bytes, pids: config.runtime.pids, cpus: config.runtime.cpus },
+    limits: defaultLimits(config),
     startTimeoutMs: config.runtime.start_timeout_seconds * 1000,
     legacyDataRoot: config.mcp.data_root,
     onStopping: async (botId) => {

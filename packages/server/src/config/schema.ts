@@ -3,6 +3,9 @@ import { z } from "zod";
 const port = z.coerce.number().int().min(0).max(65535);
 const bytes = z.coerce.number().int().positive();
 
+/** Limits every bot gets unless it or `[runtime]` says otherwise: 2 GiB, 1024 processes, one core. */
+export const DEFAULT_LIMITS = { memory_bytes: 2 * 2 ** 30, pids: 1024, cpus: 1 } as const;
+
 /** Every setting botbox reads, with its default. Keys mirror botbox.toml sections. */
 export const configSchema = z
   .object({
@@ -27,16 +30,21 @@ export const configSchema = z
     runtime: z
       .object({
         backend: z.enum(["sandbox", "containerd", "docker", "kubernetes"]).default("sandbox"),
-        /** Bot network: "host" (outbound access) or "none". */
-        network: z.enum(["host", "none"]).default("host"),
-        memory_bytes: bytes.optional(),
-        pids: z.coerce.number().int().positive().optional(),
-        cpus: z.coerce.number().positive().optional(),
+        /**
+         * A bot's network unless it names its own: "isolated" (its own
+         * namespace, the internet only), "none" (loopback only) or "host"
+         * (the host's network: reaches the host's services; opt-in only).
+         */
+        network: z.enum(["isolated", "none", "host"]).default("isolated"),
+        /** Default limits of a bot that sets none of its own; 0 turns a default off. */
+        memory_bytes: z.coerce.number().int().min(0).default(DEFAULT_LIMITS.memory_bytes),
+        pids: z.coerce.number().int().min(0).default(DEFAULT_LIMITS.pids),
+        cpus: z.coerce.number().min(0).default(DEFAULT_LIMITS.cpus),
         /** Seconds to wait for a started bot's agent to answer Info. */
         start_timeout_seconds: z.coerce.number().positive().default(20),
       })
       .strict()
-      .default({ backend: "sandbox", network: "host", start_timeout_seconds: 20 }),
+      .default({ backend: "sandbox", network: "isolated", ...DEFAULT_LIMITS, start_timeout_seconds: 20 }),
     // The sandbox backend (runtime.backend = "sandbox").
     sandbox: z
       .object({

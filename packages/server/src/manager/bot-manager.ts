@@ -10,13 +10,14 @@ import {
   CONTAINER_PREFIX,
   type ContainerInfo,
   type ContainerRuntime,
+  type EgressPolicy,
   type NetworkMode,
   type ResourceLimits,
   type TaskInfo,
 } from "../runtime/runtime.js";
 import { KeyedLock } from "./keyed-lock.js";
 import { migrateLegacyData } from "./legacy-migration.js";
-import type { ContainerRecord, ManagerRecords } from "./records.js";
+import type { BotRecord, ContainerRecord, ManagerRecords } from "./records.js";
 import { waitForAgent } from "./wait-for-agent.js";
 
 export interface BotManagerOptions {
@@ -60,6 +61,25 @@ export class BotManager implements AgentProvider {
     this.pool = new AgentPool({
       resolveEndpoint: (botId) => options.runtime.agentEndpoint(containerIdFor(botId)),
     });
+  }
+
+  /** The network of a bot that names none: `[runtime] network`. */
+  get defaultNetwork(): NetworkMode {
+    return this.options.network;
+  }
+
+  /**
+   * The network, egress rules and limits a bot's container is made with:
+   * its own settings, and the server's defaults for those it leaves unset.
+   */
+  settingsOf(bot: BotRecord): { network: NetworkMode; egress?: EgressPolicy; limits: ResourceLimits } {
+    const own = Object.fromEntries(Object.entries(bot.limits ?? {}).filter(([, value]) => value !== undefined));
+    const network = bot.network ?? this.options.network;
+    return {
+      network,
+      ...(network === "isolated" && bot.egress ? { egress: bot.egress } : {}),
+      limits: { ...this.options.limits, ...own },
+    };
   }
 
   agentFor(botId: string): Promise<AgentClient> {
@@ -317,8 +337,7 @@ export class BotManager implements AgentProvider {
         image,
         labels: { [BOT_LABEL]: botId },
         env: {},
-        network: bot.network ?? this.options.network,
-        limits: { ...this.options.limits, ...bot.limits },
+        ...this.settingsOf(bot),
         agentToken: randomBytes(32).toString("hex"),
       });
     }

@@ -3,6 +3,8 @@
  * (packages/server/src/store) implements it; keeping the port here lets the
  * manager's logic be read without the SQL.
  */
+import type { EgressPolicy, NetworkMode, ResourceLimits } from "../runtime/runtime.js";
+
 export type ContainerStatus = "created" | "running" | "stopped" | "error";
 
 export interface ContainerRecord {
@@ -23,16 +25,18 @@ export interface BotRecord {
   name: string;
   createdAt: Date;
   /** Per-bot settings; unset ones take the server's defaults. */
-  network?: "host" | "none";
-  limits?: { memoryBytes?: number; pids?: number; cpus?: number };
+  network?: NetworkMode;
+  egress?: EgressPolicy;
+  limits?: ResourceLimits;
   autoStart: boolean;
 }
 
 export interface NewBotInput {
   id?: string;
   name: string;
-  network?: "host" | "none";
-  limits?: { memoryBytes?: number; pids?: number; cpus?: number };
+  network?: NetworkMode;
+  egress?: EgressPolicy;
+  limits?: ResourceLimits;
   autoStart?: boolean;
 }
 

@@ -8,6 +8,7 @@ const toBot = (bot: NonNullable<Awaited<ReturnType<Store["getBot"]>>>): BotRecor
   name: bot.displayName,
   createdAt: bot.createdAt,
   network: bot.config.network,
+  egress: bot.config.egress,
   limits: bot.config.limits,
   autoStart: bot.config.autoStart,
 });
@@ -50,6 +51,7 @@ export function storeBotDirectory(store: Store) {
     async createBot(input: NewBotInput) {
       const config = {
         ...(input.network ? { network: input.network } : {}),
+        ...(input.egress ? { egress: input.egress } : {}),
         ...(input.limits ? { limits: input.limits } : {}),
         ...(input.autoStart === undefined ? {} : { autoStart: input.autoStart }),
       };

@@ -4,7 +4,8 @@
  * settings a backend can run.
  */
 import { BadRequestError } from "../errors.js";
-import { CONTAINER_PREFIX, type ContainerSpec } from "./runtime.js";
+import { isDefaultEgress, normaliseEgress } from "./egress.js";
+import { CONTAINER_PREFIX, type ContainerSpec, NETWORK_MODES } from "./runtime.js";
 
 /** Spec 3.1: bot ids are `[A-Za-z0-9_-]+`. */
 const BOT_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -43,8 +44,15 @@ export function hostnameOf(containerId: string): string {
 export function checkContainerSpec(spec: ContainerSpec): void {
   if (!/^[\x21-\x7e]+$/.test(spec.agentToken))
     throw new BadRequestError("agentToken must be a non-empty string of printable ASCII without spaces");
-  if (spec.network !== "host" && spec.network !== "none")
-    throw new BadRequestError(`network must be "host" or "none", got ${JSON.stringify(spec.network)}`);
+  if (!NETWORK_MODES.includes(spec.network))
+    throw new BadRequestError(
+      `network must be one of ${NETWORK_MODES.join(", ")}, got ${JSON.stringify(spec.network)}`,
+    );
+  if (spec.egress) {
+    normaliseEgress(spec.egress);
+    if (spec.network !== "isolated" && !isDefaultEgress(spec.egress))
+      throw new BadRequestError(`egress rules apply to network "isolated" only, not "${spec.network}"`);
+  }
   for (const key of Object.keys(spec.env))
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new BadRequestError(`bad environment variable name ${key}`);
   for (const [name, value] of Object.entries(spec.limits))

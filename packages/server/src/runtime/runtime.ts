@@ -10,13 +10,24 @@
  * invalid input, UnavailableError when the backend itself cannot be reached.
  */
 import type { AgentEndpoint } from "../client/index.js";
+import type { EgressPolicy } from "./egress.js";
+
+export type { EgressPolicy } from "./egress.js";
 
 /** `mcp-<botId>`, as the original named containers (spec 0). */
 export const CONTAINER_PREFIX = "mcp-";
 /** Label carrying the bot id on every container (spec 0). */
 export const BOT_LABEL = "mcp.bot_id";
 
-export type NetworkMode = "host" | "none";
+/**
+ * `isolated`: its own network namespace with outbound access to the internet
+ * only (not the host, other bots, link-local or private ranges), narrowed by
+ * the spec's egress policy. `none`: loopback only. `host`: the old, opt-in
+ * behaviour (the sandbox shares the host's network namespace; container
+ * backends a plain bridge), reaching the host's services too.
+ */
+export type NetworkMode = "isolated" | "none" | "host";
+export const NETWORK_MODES = ["isolated", "none", "host"] as const satisfies readonly NetworkMode[];
 
 export interface ResourceLimits {
   /** Bytes of memory (RAM) the bot's processes may use together. */
@@ -37,6 +48,8 @@ export interface ContainerSpec {
   /** Extra environment for the agent and everything it runs. */
   env: Record<string, string>;
   network: NetworkMode;
+  /** Outbound rules of an `isolated` bot; undefined: the default (the internet). */
+  egress?: EgressPolicy;
   limits: ResourceLimits;
   /** Secret the agent requires on every call; the backend passes it to the agent only. */
   agentToken: string;
@@ -50,6 +63,7 @@ export interface ContainerInfo {
   image: string;
   labels: Record<string, string>;
   network: NetworkMode;
+  egress?: EgressPolicy;
   limits: ResourceLimits;
   createdAt: Date;
   /** The snapshot the writable layer sits on, if any. */

@@ -4,6 +4,7 @@ import type { Selectable } from "kysely";
 import { z } from "zod";
 
 import { ConflictError, NotFoundError } from "../errors.js";
+import { type EgressPolicy, normaliseEgress } from "../runtime/egress.js";
 import { readDate, readJson, type StoreContext } from "./context.js";
 import { translateViolations } from "./db-errors.js";
 import type { BotsTable } from "./schema.js";
@@ -11,8 +12,11 @@ import { botIdSchema, displayNameSchema, parseField, parseInput } from "./valida
 
 /** How a bot's workspace runs; the manager passes it to the runtime. */
 export interface BotConfig {
-  /** `host`: outbound network access; `none`: an empty network namespace. */
-  network: "host" | "none";
+  /** `isolated`, `none` or `host` (runtime.ts); unset: the server's `[runtime] network`. */
+  network?: "isolated" | "none" | "host";
+  /** Outbound rules of an isolated bot; unset: the internet. */
+  egress?: EgressPolicy;
+  /** Unset limits take the server's `[runtime]` defaults. */
   limits: { memoryBytes?: number; pids?: number; cpus?: number };
   /** Start the bot again when the server starts. */
   autoStart: boolean;
@@ -30,7 +34,7 @@ export interface NewBot {
   /** Defaults to a new UUID. */
   id?: string;
   displayName: string;
-  /** Missing keys take their defaults: network `host`, no limits, auto-start on. */
+  /** Missing keys take their defaults: the server's network and limits, auto-start on. */
   config?: Partial<BotConfig>;
 }
 
@@ -50,11 +54,22 @@ export interface BotStore {
   deleteBot(id: string): Promise<boolean>;
 }
 
-const DEFAULT_CONFIG: BotConfig = { network: "host", limits: {}, autoStart: true };
+const DEFAULT_CONFIG: BotConfig = { limits: {}, autoStart: true };
 
 const positiveInt = z.int().positive("must be a positive integer");
 const configSchema = z.strictObject({
-  network: z.enum(["host", "none"]).optional(),
+  network: z.enum(["isolated", "none", "host"]).optional(),
+  egress: z
+    .strictObject({ allow: z.array(z.string()).optional(), deny: z.array(z.string()) })
+    .transform((policy, context) => {
+      try {
+        return normaliseEgress(policy);
+      } catch (error) {
+        context.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    })
+    .optional(),
   limits: z
     .strictObject({
       memoryBytes: positiveInt.optional(),

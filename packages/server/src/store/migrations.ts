@@ -169,6 +169,22 @@ const steps: Record<string, { up: Step; down: Step }> = {
       await db.schema.dropTable("mcp_servers").execute();
     },
   },
+  "0006_network_default": {
+    // Until now every new bot had `"network": "host"` written into its config,
+    // asked for or not. Drop it, so those bots take the server's default
+    // (`isolated` from now on); a bot that needs the host's network opts in again.
+    async up(db, dialect) {
+      if (dialect === "postgres")
+        await sql`update bots set config = config - 'network' where config->>'network' = 'host'`.execute(db);
+      else
+        await sql`update bots set config = json_remove(config, '$.network') where json_extract(config, '$.network') = 'host'`.execute(
+          db,
+        );
+    },
+    async down() {
+      // Nothing to undo: a bot without a network takes the server's default.
+    },
+  },
 };
 
 /** The migrations in Kysely's shape, bound to one dialect. Names sort in order of application. */

@@ -7,14 +7,53 @@ interface BotView {
   created_at: string;
 }
 
-export async function botCommand(target: ApiTarget, args: string[], json: boolean): Promise<void> {
+export interface BotCreateFlags {
+  network?: string;
+  /** Egress entries; `--allow none` alone means an empty allow-list (nothing outside). */
+  allow?: string[];
+  deny?: string[];
+}
+
+export async function botCommand(
+  target: ApiTarget,
+  args: string[],
+  json: boolean,
+  flags: BotCreateFlags = {},
+): Promise<void> {
   const [action, ...rest] = args;
   switch (action) {
     case "create": {
       const [name, id] = rest;
-      if (!name) throw new CliError("usage: botbox bot create <name> [id]");
-      const bot = (await callApi(target, "POST", "/bots", { name, ...(id ? { id } : {}) })) as BotView;
+      if (!name) throw new CliError("usage: botbox bot create <name> [id] [--network M] [--allow A]... [--deny A]...");
+      const allow = flags.allow?.length === 1 && flags.allow[0] === "none" ? [] : flags.allow;
+      const egress = allow || flags.deny ? { egress: { ...(allow ? { allow } : {}), deny: flags.deny ?? [] } } : {};
+      const body = { name, ...(id ? { id } : {}), ...(flags.network ? { network: flags.network } : {}), ...egress };
+      const bot = (await callApi(target, "POST", "/bots", body)) as BotView;
       output(bot, json, () => bot.id);
+      return;
+    }
+    case "show": {
+      const [id] = rest;
+      if (!id) throw new CliError("usage: botbox bot show <id>");
+      const bot = (await callApi(target, "GET", botRoute(id))) as BotView & {
+        network: string;
+        egress: { allow: string[] | null; deny: string[] } | null;
+        limits: Record<string, number | null>;
+      };
+      output(bot, json, () =>
+        [
+          `id\t${bot.id}`,
+          `name\t${bot.name}`,
+          `network\t${bot.network}`,
+          ...(bot.egress
+            ? [
+                `allow\t${bot.egress.allow === null ? "(the internet)" : bot.egress.allow.join(" ") || "(nothing)"}`,
+                `deny\t${bot.egress.deny.join(" ")}`,
+              ]
+            : []),
+          ...Object.entries(bot.limits).map(([key, value]) => `${key}\t${value ?? "none"}`),
+        ].join("\n"),
+      );
       return;
     }
     case "list":
@@ -40,6 +79,6 @@ export async function botCommand(target: ApiTarget, args: string[], json: boolea
       return;
     }
     default:
-      throw new CliError("usage: botbox bot create|list|start|stop|rm");
+      throw new CliError("usage: botbox bot create|list|show|start|stop|rm");
   }
 }

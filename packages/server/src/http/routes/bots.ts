@@ -1,8 +1,10 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 
-import { NotFoundError } from "../../errors.js";
+import { BadRequestError, NotFoundError } from "../../errors.js";
 import type { BotManager, BotRecord, NewBotInput } from "../../manager/index.js";
+import { type EgressPolicy, MAX_EGRESS_ENTRIES, normaliseEgress } from "../../runtime/egress.js";
+import { NETWORK_MODES, type NetworkMode } from "../../runtime/runtime.js";
 import { botIdSchema, botParams } from "../params.js";
 import { addRoute, type AnyRoute } from "../route.js";
 
@@ -14,25 +16,35 @@ export interface BotDirectory {
   deleteBot(id: string): Promise<void>;
 }
 
-const view = (bot: BotRecord) => ({
-  id: bot.id,
-  name: bot.name,
-  network: bot.network ?? null,
-  limits: {
-    memory_bytes: bot.limits?.memoryBytes ?? null,
-    pids: bot.limits?.pids ?? null,
-    cpus: bot.limits?.cpus ?? null,
-  },
-  auto_start: bot.autoStart,
-  created_at: bot.createdAt,
-});
+/** A bot as the API shows it: its settings in force, the server's defaults filled in. */
+const view = (bot: BotRecord, manager: BotManager) => {
+  const { network, egress, limits } = manager.settingsOf(bot);
+  return {
+    id: bot.id,
+    name: bot.name,
+    network,
+    egress: network === "isolated" ? { allow: egress?.allow ?? null, deny: egress?.deny ?? [] } : null,
+    limits: {
+      memory_bytes: limits.memoryBytes ?? null,
+      pids: limits.pids ?? null,
+      cpus: limits.cpus ?? null,
+    },
+    auto_start: bot.autoStart,
+    created_at: bot.createdAt,
+  };
+};
+
+/** An egress list: CIDRs, addresses or host names (runtime/egress.ts checks each). */
+const egressList = z.array(z.string().min(1).max(253)).max(MAX_EGRESS_ENTRIES);
 
 const newBotBody = z
   .object({
     id: botIdSchema.optional(),
     name: z.string().min(1).max(200),
-    /** "host": outbound network access; "none": an empty network namespace. */
-    network: z.enum(["host", "none"]).optional(),
+    /** "isolated" (default): the internet only; "none": loopback only; "host": the host's network (opt-in). */
+    network: z.enum(NETWORK_MODES).optional(),
+    /** Outbound rules of an isolated bot: allow (absent: the internet; []: nothing) and deny (wins). */
+    egress: z.object({ allow: egressList.nullable().optional(), deny: egressList.optional() }).strict().optional(),
     limits: z
       .object({
         memory_bytes: z
@@ -49,6 +61,15 @@ const newBotBody = z
   })
   .strict();
 
+/** The checked egress policy of a new bot; 400 naming the entry or the clash with its network. */
+function egressOf(body: z.infer<typeof newBotBody>, defaultNetwork: NetworkMode): EgressPolicy | undefined {
+  if (!body.egress) return undefined;
+  const network = body.network ?? defaultNetwork;
+  if (network !== "isolated")
+    throw new BadRequestError(`egress rules apply to network "isolated" only; this bot's network is "${network}"`);
+  return normaliseEgress(body.egress);
+}
+
 export function botRoutes(app: FastifyInstance, routes: AnyRoute[], bots: BotDirectory, manager: BotManager): void {
   addRoute(app, routes, {
     method: "POST",
@@ -58,11 +79,13 @@ export function botRoutes(app: FastifyInstance, routes: AnyRoute[], bots: BotDir
     body: newBotBody,
     status: 201,
     handler: async ({ body }) => {
+      const egress = egressOf(body, manager.defaultNetwork);
       return view(
         await bots.createBot({
           id: body.id,
           name: body.name,
           network: body.network,
+          egress,
           limits: body.limits && {
             memoryBytes: body.limits.memory_bytes,
             pids: body.limits.pids,
@@ -70,6 +93,7 @@ export function botRoutes(app: FastifyInstance, routes: AnyRoute[], bots: BotDir
           },
           autoStart: body.auto_start,
         }),
+        manager,
       );
     },
   });
@@ -81,7 +105,7 @@ export function botRoutes(app: FastifyInstance, routes: AnyRoute[], bots: BotDir
       const all = await bots.listBots();
       const principal = request.principal;
       const visible = principal?.kind === "bot" ? all.filter((bot) => bot.id === principal.botId) : all;
-      return { bots: visible.map(view) };
+      return { bots: visible.map((bot) => view(bot, manager)) };
     },
   });
   addRoute(app, routes, {
@@ -92,7 +116,7 @@ export function botRoutes(app: FastifyInstance, routes: AnyRoute[], bots: BotDir
     handler: async ({ params }) => {
       const bot = await bots.getBot(params.bot_id);
       if (!bot) throw new NotFoundError(`bot ${params.bot_id} not found`);
-      return view(bot);
+      return view(bot, manager);
     },
   });
   addRoute(app, routes, {

@@ -37,8 +37,9 @@ export interface SandboxPlan {
 
 export async function bwrapArgs(plan: SandboxPlan): Promise<string[]> {
   const args = ["--unshare-user", "--uid", "0", "--gid", "0", "--unshare-pid", "--unshare-ipc", "--unshare-uts"];
-  // "host" shares the host's network namespace: outbound access, and the
-  // host's loopback services and abstract sockets are reachable too.
+  // "none": bwrap's own empty namespace. "isolated": the host-made namespace
+  // bwrap is started in (network/isolated-network.ts). "host" shares the
+  // host's: its loopback services and abstract sockets are reachable too.
   if (plan.network === "none") args.push("--unshare-net");
   // --new-session: a bot must not push input into a terminal of the host (TIOCSTI).
   args.push("--hostname", plan.hostname, "--new-session");

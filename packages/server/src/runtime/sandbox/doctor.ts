@@ -9,6 +9,7 @@ import { hostRootLinks } from "./bwrap-args.js";
 import { detectCgroups } from "./cgroups.js";
 import { CODE_CACHE_FILE } from "./code-cache.js";
 import { FIRST_HOST_ID, runningAsRoot } from "./host-ids.js";
+import { detectIsolation } from "./network/index.js";
 import type { StagedFiles } from "./staging.js";
 
 const run = promisify(execFile);
@@ -29,7 +30,21 @@ export async function sandboxDoctor(
     checkOverlay(),
     checkHome(home),
     checkCodeCache(stage),
+    checkIsolatedNetwork(),
   ]);
+}
+
+/** Whether network "isolated" (the default) can be given, and how. */
+async function checkIsolatedNetwork(): Promise<DoctorCheck> {
+  const name = "isolated network";
+  const support = detectIsolation();
+  if (!support.ok) return { name, ok: false, detail: `${support.reason}; bots asking for it will not start` };
+  const { stdout } = await run(support.tools.slirp4netns, ["--version"]).catch(() => ({ stdout: "slirp4netns" }));
+  return {
+    name,
+    ok: true,
+    detail: `${stdout.split("\n")[0]!.trim()} and nftables: each bot gets a network namespace owned by the host, outbound access through slirp4netns, and egress rules it cannot change (host, link-local and private ranges refused)`,
+  };
 }
 
 /** Stages the agent as a first start would, which makes the cache when it is missing or stale. */

@@ -7,7 +7,7 @@ import { appendFile, readFile } from "node:fs/promises";
 import path from "node:path";
 
 import type { AgentEndpoint } from "../../client/index.js";
-import { ConflictError, NotFoundError } from "../../errors.js";
+import { ConflictError, NotFoundError, UnavailableError } from "../../errors.js";
 import { packagePath } from "../../package-paths.js";
 import { botIdOf, checkContainerIds, checkContainerSpec } from "../container-spec.js";
 import type {
@@ -26,8 +26,10 @@ import { sandboxDoctor } from "./doctor.js";
 import { findBwrap } from "./find-bwrap.js";
 import { runningAsRoot } from "./host-ids.js";
 import { ImageStore } from "./images/image-store.js";
-import { readJsonFile } from "./json-file.js";
+import { readJsonFile, writeJsonFile } from "./json-file.js";
 import { botPaths } from "./layout.js";
+import { detectIsolation, hasHostNames, IsolatedNetwork, type IsolationSupport } from "./network/index.js";
+import { stopHelper } from "./network/slirp.js";
 import { type StagedFiles, stageFiles } from "./staging.js";
 import { CopyState } from "./state/copy-state.js";
 import { OverlayState } from "./state/overlay-state.js";
@@ -63,12 +65,15 @@ export class SandboxRuntime implements ContainerRuntime {
   private staged?: Promise<StagedFiles>;
   private cgroups?: Promise<CgroupSupport>;
   private overlay?: Promise<boolean>;
+  private isolation?: { support: IsolationSupport; network?: IsolatedNetwork };
+  private readonly egressRefresh: NodeJS.Timeout;
 
   constructor(private readonly options: SandboxRuntimeOptions) {
     this.home = path.resolve(options.home);
     this.bwrapPath = findBwrap(options.bwrapPath);
     this.images = new ImageStore(this.home, this.bwrapPath);
     this.containers = new ContainerStore(this.home);
+    this.egressRefresh = setInterval(() => void this.refreshEgress(), EGRESS_REFRESH_MS).unref();
   }
 
   doctor(): Promise<DoctorCheck[]> {
@@ -96,6 +101,7 @@ export class SandboxRuntime implements ContainerRuntime {
   async createContainer(input: ContainerSpec): Promise<ContainerInfo> {
     checkContainerIds(input.id, input.botId, botPaths(this.home, input.botId).socket);
     checkContainerSpec(input);
+    if (input.network === "isolated") this.isolatedNetwork();
     const spec = withBotLabel(input);
     await this.images.ensure(spec.image);
     const identity = await this.containers.prepare(spec);
@@ -132,6 +138,9 @@ export class SandboxRuntime implements ContainerRuntime {
   async startTask(id: string): Promise<TaskInfo> {
     const record = await this.record(id);
     if (await this.running(record)) throw new ConflictError(`task of ${id} is already running`);
+    const network = record.spec.network === "isolated" ? this.isolatedNetwork() : undefined;
+    // A task that died on its own may have left its slirp4netns behind.
+    await this.cleanUpTask(record);
     const [image, staged, state, cgroup] = await Promise.all([
       this.images.resolve(record.spec.image),
       this.stage(),
@@ -146,6 +155,7 @@ export class SandboxRuntime implements ContainerRuntime {
       staged,
       state,
       cgroup,
+      ...(network ? { network } : {}),
       switchUser: runningAsRoot(),
       warn: (message) => this.warn(record, message),
     });
@@ -191,7 +201,8 @@ export class SandboxRuntime implements ContainerRuntime {
   }
 
   async close(): Promise<void> {
-    // Nothing to release: tasks are detached and keep running.
+    // Tasks are detached and keep running; only the host-name refresh stops.
+    clearInterval(this.egressRefresh);
   }
 
   private async record(id: string): Promise<ContainerRecord> {
@@ -239,8 +250,38 @@ export class SandboxRuntime implements ContainerRuntime {
     }
   }
 
-  /** What a task leaves behind when it ends: the state's mount and the cgroups. */
+  /** The isolated network, or UnavailableError saying why this server cannot give one. */
+  private isolatedNetwork(): IsolatedNetwork {
+    if (!this.isolation) {
+      const support = detectIsolation();
+      this.isolation = support.ok ? { support, network: new IsolatedNetwork(support.tools) } : { support };
+    }
+    if (!this.isolation.network) throw new UnavailableError((this.isolation.support as { reason: string }).reason);
+    return this.isolation.network;
+  }
+
+  /** Looks the egress host names of running isolated bots up again and updates their rules. */
+  private async refreshEgress(): Promise<void> {
+    const network = this.isolation?.network;
+    if (!network) return;
+    for (const record of await this.containers.list().catch(() => [])) {
+      if (record.spec.network !== "isolated" || !hasHostNames(record.spec.egress)) continue;
+      const paths = botPaths(this.home, record.spec.botId);
+      const task = await readJsonFile<TaskRecord>(paths.task).catch(() => undefined);
+      if (!task?.network || !(await isAlive(task))) continue;
+      try {
+        const updated = await network.refresh(task.pid, record.spec.egress, task.network);
+        if (updated) await writeJsonFile(paths.task, { ...task, network: updated });
+      } catch (error) {
+        await this.warn(record, `egress host names not refreshed: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  /** What a task leaves behind when it ends: the state's mount, the cgroups, slirp4netns. */
   private async cleanUpTask(record: ContainerRecord): Promise<void> {
+    const task = await readJsonFile<TaskRecord>(botPaths(this.home, record.spec.botId).task);
+    await stopHelper(task?.network?.slirp);
     await (await this.state(record)).deactivate();
     this.cgroups ??= detectCgroups();
     await BotCgroup.for(await this.cgroups, record.spec.id).remove();
@@ -269,6 +310,9 @@ export class SandboxRuntime implements ContainerRuntime {
     await appendFile(botPaths(this.home, record.spec.botId).log, `${line}\n`, { mode: 0o600 }).catch(() => {});
   }
 }
+
+/** How often running bots' egress host names are looked up again. */
+const EGRESS_REFRESH_MS = 60_000;
 
 async function overlayUsable(): Promise<boolean> {
   const filesystems = await readFile("/proc/filesystems", "utf8").catch(() => "");

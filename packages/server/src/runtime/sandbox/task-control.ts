@@ -12,6 +12,7 @@ import type { ContainerRecord } from "./container-store.js";
 import type { SandboxImage } from "./images/image-store.js";
 import { writeJsonFile } from "./json-file.js";
 import type { BotPaths } from "./layout.js";
+import type { IsolatedNetwork, NetworkTaskRecord } from "./network/index.js";
 import type { StagedFiles } from "./staging.js";
 import type { WritableState } from "./state/writable-state.js";
 import { launchSandbox } from "./task-launcher.js";
@@ -29,6 +30,8 @@ export interface StartRequest {
   state: WritableState;
   /** The bot's cgroups, already created; undefined when limits cannot be applied. */
   cgroup?: BotCgroup;
+  /** Set for network "isolated": makes the namespace, loads the rules, attaches slirp4netns. */
+  network?: IsolatedNetwork;
   switchUser: boolean;
   warn: (message: string) => Promise<void>;
 }
@@ -41,6 +44,8 @@ export async function startSandbox(request: StartRequest): Promise<TaskRecord> {
   await rotateLog(paths.log);
   await writeBotEtc(paths.etc, hostname, spec.network);
   const stateDir = await request.state.activate();
+  const network = request.network;
+  let attached: NetworkTaskRecord | undefined;
   try {
     const args = await bwrapArgs({
       image,
@@ -57,9 +62,11 @@ export async function startSandbox(request: StartRequest): Promise<TaskRecord> {
       env: agentEnv(record, image),
       identity: record.identity,
       switchUser: request.switchUser,
+      ...(network ? { wrap: (command, args) => network.wrap(command, args, record.identity) } : {}),
       logFile: paths.log,
       statusFile: paths.status,
       beforeRelease: async (pid) => {
+        if (network) attached = await network.attach(pid, spec.egress, paths.log);
         await request.cgroup
           ?.attach(pid)
           .catch((error: unknown) =>
@@ -67,9 +74,11 @@ export async function startSandbox(request: StartRequest): Promise<TaskRecord> {
           );
       },
     });
-    await writeJsonFile(paths.task, task);
-    return task;
+    const recorded: TaskRecord = attached ? { ...task, network: attached } : task;
+    await writeJsonFile(paths.task, recorded);
+    return recorded;
   } catch (error) {
+    await network?.detach(attached);
     await request.state.deactivate();
     throw error;
   }

@@ -28,6 +28,12 @@ export interface LaunchRequest {
   identity: HostIdentity;
   /** Spawn as `identity` (we are root); otherwise bwrap runs as ourselves. */
   switchUser: boolean;
+  /**
+   * Runs bwrap through another command, e.g. one that makes its network
+   * namespace first and then becomes `identity` itself (switchUser is then
+   * ignored); it must exec bwrap, so the monitor's pid stays bwrap's.
+   */
+  wrap?: (command: string, args: string[]) => { command: string; args: string[] };
   logFile: string;
   statusFile: string;
   /** Runs while the sandbox's init waits, e.g. to move it into cgroups. */
@@ -39,11 +45,12 @@ export async function launchSandbox(request: LaunchRequest): Promise<TaskRecord>
   const status = await open(request.statusFile, "w", 0o600);
   const args = ["--info-fd", "3", "--userns-block-fd", "4", "--json-status-fd", "5", ...request.args];
   try {
-    const child = spawn(request.bwrapPath, args, {
+    const command = request.wrap ? request.wrap(request.bwrapPath, args) : { command: request.bwrapPath, args };
+    const child = spawn(command.command, command.args, {
       detached: true,
       env: request.env,
       stdio: ["ignore", log.fd, log.fd, "pipe", "pipe", status.fd],
-      ...(request.switchUser ? { uid: request.identity.uid, gid: request.identity.gid } : {}),
+      ...(request.switchUser && !request.wrap ? { uid: request.identity.uid, gid: request.identity.gid } : {}),
     });
     const info = child.stdio[3] as Readable;
     const release = child.stdio[4] as Writable;
@@ -53,7 +60,7 @@ export async function launchSandbox(request: LaunchRequest): Promise<TaskRecord>
         throw new UnavailableError(`bwrap exited with ${String(code)} before the sandbox started: ${tail.trim()}`);
       });
       const failed = once(child, "error").then(([error]) => {
-        throw new UnavailableError(`cannot run ${request.bwrapPath}: ${(error as Error).message}`, { cause: error });
+        throw new UnavailableError(`cannot run ${command.command}: ${(error as Error).message}`, { cause: error });
       });
       // Settled only on failure; keep later settlements from going unhandled.
       exited.catch(() => {});

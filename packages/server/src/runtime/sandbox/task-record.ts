@@ -8,6 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 import type { TaskInfo } from "../runtime.js";
 import { readJsonFile } from "./json-file.js";
+import type { NetworkTaskRecord } from "./network/index.js";
 
 export interface TaskRecord {
   /** Host pid of the sandbox's init (PID 1 inside), the task's pid. */
@@ -17,6 +18,8 @@ export interface TaskRecord {
   /** Host pid of the outer bwrap process that waits for the init. */
   monitorPid: number;
   startedAt: string;
+  /** An isolated bot's slirp4netns and the egress addresses loaded. */
+  network?: NetworkTaskRecord;
 }
 
 /** A live process's command name and start time; undefined when it is gone or a zombie. */

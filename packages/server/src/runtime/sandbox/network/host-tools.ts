@@ -1,0 +1,42 @@
+/** The host programs isolated networking runs, found on PATH or in the system folders. */
+import { accessSync, constants } from "node:fs";
+import path from "node:path";
+
+/** Debian package of each tool, for the install hint. */
+export const NETWORK_TOOLS = {
+  slirp4netns: "slirp4netns",
+  nft: "nftables",
+  nsenter: "util-linux",
+  unshare: "util-linux",
+  setpriv: "util-linux",
+} as const;
+
+export type NetworkTool = keyof typeof NETWORK_TOOLS;
+
+export function findTool(name: NetworkTool): string | undefined {
+  const dirs = [...(process.env.PATH ?? "").split(":").filter(Boolean), "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
+  for (const dir of dirs) {
+    const candidate = path.join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // Try the next folder.
+    }
+  }
+  return undefined;
+}
+
+/** The paths of every tool, or the list of what is missing with the packages that bring them. */
+export function findNetworkTools(): { tools: Record<NetworkTool, string> } | { missing: string } {
+  const found: Partial<Record<NetworkTool, string>> = {};
+  const missing: string[] = [];
+  for (const name of Object.keys(NETWORK_TOOLS) as NetworkTool[]) {
+    const where = findTool(name);
+    if (where) found[name] = where;
+    else missing.push(name);
+  }
+  if (missing.length === 0) return { tools: found as Record<NetworkTool, string> };
+  const packages = [...new Set(missing.map((name) => NETWORK_TOOLS[name as NetworkTool]))];
+  return { missing: `${missing.join(", ")} not found: install with \`apt-get install ${packages.join(" ")}\`` };
+}

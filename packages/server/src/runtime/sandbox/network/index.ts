@@ -1,0 +1,4 @@
+export { blockedDestinations, PRIVATE_RANGES } from "./blocked-ranges.js";
+export { egressRuleset, SLIRP_DNS } from "./egress-ruleset.js";
+export { detectIsolation, IsolatedNetwork, type IsolationSupport, type NetworkTaskRecord } from "./isolated-network.js";
+export { hasHostNames, resolveEgress } from "./resolve-egress.js";
