@@ -45,7 +45,7 @@ export async function startSandbox(request: StartRequest): Promise<TaskRecord> {
   await writeBotEtc(paths.etc, hostname, spec.network);
   const stateDir = await request.state.activate();
   const network = request.network;
-  let attached: NetworkTaskRecord | undefined;
+  let attaching: Promise<NetworkTaskRecord> | undefined;
   try {
     const args = await bwrapArgs({
       image,
@@ -66,7 +66,13 @@ export async function startSandbox(request: StartRequest): Promise<TaskRecord> {
       logFile: paths.log,
       statusFile: paths.status,
       beforeRelease: async (pid) => {
-        if (network) attached = await network.attach(pid, spec.egress, paths.log);
+        // The network comes up while the agent boots (rules first, then the
+        // link out, so nothing leaves before the rules are in); the start
+        // waits for both below.
+        if (network) {
+          attaching = network.attach(pid, spec.egress, paths.log);
+          attaching.catch(() => {});
+        }
         await request.cgroup
           ?.attach(pid)
           .catch((error: unknown) =>
@@ -74,11 +80,18 @@ export async function startSandbox(request: StartRequest): Promise<TaskRecord> {
           );
       },
     });
+    let attached: NetworkTaskRecord | undefined;
+    try {
+      attached = await attaching;
+    } catch (error) {
+      await stopSandbox(task, { timeoutMs: 0 });
+      throw error;
+    }
     const recorded: TaskRecord = attached ? { ...task, network: attached } : task;
     await writeJsonFile(paths.task, recorded);
     return recorded;
   } catch (error) {
-    await network?.detach(attached);
+    await network?.detach(await attaching?.catch(() => undefined));
     await request.state.deactivate();
     throw error;
   }

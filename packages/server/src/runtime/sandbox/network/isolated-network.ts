@@ -4,9 +4,9 @@
  * The launcher starts bwrap inside a network namespace that the host made
  * (`unshare --net`, as root), so the namespace belongs to the host's user
  * namespace, not to the bot's: root inside the bot has no capability over
- * it. Before the sandbox's init is released, this class loads the egress
- * rules into that namespace with nft and attaches slirp4netns for outbound
- * access; both run in parallel (about 20 ms each).
+ * it. While the agent boots, this class loads the egress rules into that
+ * namespace with nft, then attaches slirp4netns for outbound access (about
+ * 20 ms each); the start waits for both.
  */
 import { spawn } from "node:child_process";
 
@@ -68,16 +68,10 @@ export class IsolatedNetwork {
   async attach(pid: number, policy: EgressPolicy | undefined, logFile: string): Promise<NetworkTaskRecord> {
     const netns = `/proc/${pid}/ns/net`;
     const resolved = await resolveEgress(policy, this.resolve);
-    const [slirp, rules] = await Promise.allSettled([
-      startSlirp(this.tools.slirp4netns, netns, logFile),
-      this.nft(netns, egressRuleset(resolved, blockedDestinations())),
-    ]);
-    if (slirp.status === "rejected") throw slirp.reason;
-    if (rules.status === "rejected") {
-      await stopHelper(slirp.value);
-      throw rules.reason;
-    }
-    return { slirp: slirp.value, resolved };
+    // Rules first: until slirp4netns attaches there is no way out at all.
+    await this.nft(netns, egressRuleset(resolved, blockedDestinations()));
+    const slirp = await startSlirp(this.tools.slirp4netns, netns, logFile);
+    return { slirp, resolved };
   }
 
   /**
