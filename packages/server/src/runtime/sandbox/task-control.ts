@@ -13,11 +13,13 @@ import type { SandboxImage } from "./images/image-store.js";
 import { writeJsonFile } from "./json-file.js";
 import type { BotPaths } from "./layout.js";
 import type { IsolatedNetwork, NetworkTaskRecord } from "./network/index.js";
+import { seccompProgram } from "./seccomp.js";
 import type { StagedFiles } from "./staging.js";
 import type { WritableState } from "./state/writable-state.js";
 import { launchSandbox } from "./task-launcher.js";
 import { isAlive, type TaskRecord } from "./task-record.js";
 
+const SECCOMP = seccompProgram();
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const LOG_ROTATE_BYTES = 10 * 2 ** 20;
 
@@ -65,6 +67,7 @@ export async function startSandbox(request: StartRequest): Promise<TaskRecord> {
       ...(network ? { wrap: (command, args) => network.wrap(command, args, record.identity) } : {}),
       logFile: paths.log,
       statusFile: paths.status,
+      ...(SECCOMP ? { seccomp: SECCOMP } : {}),
       beforeRelease: async (pid) => {
         // The network comes up while the agent boots (rules first, then the
         // link out, so nothing leaves before the rules are in); the start

@@ -36,6 +36,8 @@ export interface LaunchRequest {
   wrap?: (command: string, args: string[]) => { command: string; args: string[] };
   logFile: string;
   statusFile: string;
+  /** A compiled seccomp filter bwrap applies to everything in the sandbox (seccomp.ts). */
+  seccomp?: Buffer;
   /** Runs while the sandbox's init waits, e.g. to move it into cgroups. */
   beforeRelease: (initPid: number) => Promise<void>;
 }
@@ -43,17 +45,28 @@ export interface LaunchRequest {
 export async function launchSandbox(request: LaunchRequest): Promise<TaskRecord> {
   const log = await open(request.logFile, "a", 0o600);
   const status = await open(request.statusFile, "w", 0o600);
-  const args = ["--info-fd", "3", "--userns-block-fd", "4", "--json-status-fd", "5", ...request.args];
+  const args = [
+    "--info-fd",
+    "3",
+    "--userns-block-fd",
+    "4",
+    "--json-status-fd",
+    "5",
+    ...(request.seccomp ? ["--seccomp", "6"] : []),
+    ...request.args,
+  ];
   try {
     const command = request.wrap ? request.wrap(request.bwrapPath, args) : { command: request.bwrapPath, args };
     const child = spawn(command.command, command.args, {
       detached: true,
       env: request.env,
-      stdio: ["ignore", log.fd, log.fd, "pipe", "pipe", status.fd],
+      stdio: ["ignore", log.fd, log.fd, "pipe", "pipe", status.fd, request.seccomp ? "pipe" : "ignore"],
       ...(request.switchUser && !request.wrap ? { uid: request.identity.uid, gid: request.identity.gid } : {}),
     });
     const info = child.stdio[3] as Readable;
     const release = child.stdio[4] as Writable;
+    // Small (a few hundred bytes): it fits the pipe, and bwrap reads it to its end before cloning.
+    if (request.seccomp) (child.stdio as unknown as Writable[])[6]!.end(request.seccomp);
     try {
       const exited = once(child, "exit").then(async ([code]) => {
         const tail = (await readFile(request.logFile, "utf8").catch(() => "")).slice(-2000);
