@@ -76,9 +76,10 @@ export async function createRuntime(config: BotboxConfig, logger: Logger): Promi
 
 /** `[runtime]`'s default limits as the manager takes them; 0 turns one off. */
 export function defaultLimits(config: BotboxConfig): ResourceLimits {
-  const { memory_bytes, pids, cpus } = config.runtime;
+  const { memory_bytes, pids, cpus, disk_bytes } = config.runtime;
   return {
     ...(memory_bytes > 0 ? { memoryBytes: memory_bytes } : {}),
+    ...(disk_bytes > 0 ? { diskBytes: disk_bytes } : {}),
     ...(pids > 0 ? { pids } : {}),
     ...(cpus > 0 ? { cpus } : {}),
   };

@@ -3,8 +3,8 @@ import { z } from "zod";
 const port = z.coerce.number().int().min(0).max(65535);
 const bytes = z.coerce.number().int().positive();
 
-/** Limits every bot gets unless it or `[runtime]` says otherwise: 2 GiB, 1024 processes, one core. */
-export const DEFAULT_LIMITS = { memory_bytes: 2 * 2 ** 30, pids: 1024, cpus: 1 } as const;
+/** Limits every bot gets unless it or `[runtime]` says otherwise: 2 GiB, 1024 processes, one core, 10 GiB of disk. */
+export const DEFAULT_LIMITS = { memory_bytes: 2 * 2 ** 30, pids: 1024, cpus: 1, disk_bytes: 10 * 2 ** 30 } as const;
 
 /** Every setting botbox reads, with its default. Keys mirror botbox.toml sections. */
 export const configSchema = z
@@ -40,6 +40,8 @@ export const configSchema = z
         memory_bytes: z.coerce.number().int().min(0).default(DEFAULT_LIMITS.memory_bytes),
         pids: z.coerce.number().int().min(0).default(DEFAULT_LIMITS.pids),
         cpus: z.coerce.number().min(0).default(DEFAULT_LIMITS.cpus),
+        /** A hard quota on a bot's writable state, where the backend can enforce one (docs/runtimes.md). */
+        disk_bytes: z.coerce.number().int().min(0).default(DEFAULT_LIMITS.disk_bytes),
         /** Seconds to wait for a started bot's agent to answer Info. */
         start_timeout_seconds: z.coerce.number().positive().default(20),
       })

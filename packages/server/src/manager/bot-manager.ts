@@ -63,6 +63,11 @@ export class BotManager implements AgentProvider {
     });
   }
 
+  /** Whether the backend enforces `limits.diskBytes`. */
+  get diskQuota(): boolean {
+    return this.options.runtime.capabilities?.diskQuota ?? false;
+  }
+
   /** The network of a bot that names none: `[runtime] network`. */
   get defaultNetwork(): NetworkMode {
     return this.options.network;
@@ -75,11 +80,10 @@ export class BotManager implements AgentProvider {
   settingsOf(bot: BotRecord): { network: NetworkMode; egress?: EgressPolicy; limits: ResourceLimits } {
     const own = Object.fromEntries(Object.entries(bot.limits ?? {}).filter(([, value]) => value !== undefined));
     const network = bot.network ?? this.options.network;
-    return {
-      network,
-      ...(network === "isolated" && bot.egress ? { egress: bot.egress } : {}),
-      limits: { ...this.options.limits, ...own },
-    };
+    const limits: ResourceLimits = { ...this.options.limits, ...own };
+    // A default disk quota the backend cannot enforce is not claimed (a bot's own is refused when registered).
+    if (!this.options.runtime.capabilities?.diskQuota && !("diskBytes" in own)) delete limits.diskBytes;
+    return { network, ...(network === "isolated" && bot.egress ? { egress: bot.egress } : {}), limits };
   }
 
   agentFor(botId: string): Promise<AgentClient> {

@@ -36,6 +36,14 @@ export interface ResourceLimits {
   pids?: number;
   /** CPU time as a number of cores, e.g. 0.5. */
   cpus?: number;
+  /** Bytes of disk for the bot's writable state (and, on the sandbox, its snapshots): a hard quota. */
+  diskBytes?: number;
+}
+
+/** What a backend can enforce beyond the contract's basics; a limit it cannot enforce is refused, never claimed. */
+export interface RuntimeCapabilities {
+  /** `limits.diskBytes` is a hard quota. */
+  diskQuota: boolean;
 }
 
 export interface ContainerSpec {
@@ -114,6 +122,9 @@ export interface DoctorCheck {
 export interface ContainerRuntime {
   /** `sandbox`, `containerd`, `docker`, `kubernetes`. */
   readonly name: string;
+
+  /** What it can enforce here; absent means nothing beyond the basics. */
+  readonly capabilities?: RuntimeCapabilities;
 
   /** What works on this machine and what does not, for `botbox doctor`. */
   doctor(): Promise<DoctorCheck[]>;

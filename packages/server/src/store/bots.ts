@@ -17,7 +17,7 @@ export interface BotConfig {
   /** Outbound rules of an isolated bot; unset: the internet. */
   egress?: EgressPolicy;
   /** Unset limits take the server's `[runtime]` defaults. */
-  limits: { memoryBytes?: number; pids?: number; cpus?: number };
+  limits: { memoryBytes?: number; pids?: number; cpus?: number; diskBytes?: number };
   /** Start the bot again when the server starts. */
   autoStart: boolean;
 }
@@ -75,6 +75,7 @@ const configSchema = z.strictObject({
       memoryBytes: positiveInt.optional(),
       pids: positiveInt.optional(),
       cpus: z.number().positive().optional(),
+      diskBytes: positiveInt.optional(),
     })
     .optional(),
   autoStart: z.boolean().optional(),

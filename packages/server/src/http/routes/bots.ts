@@ -28,6 +28,7 @@ const view = (bot: BotRecord, manager: BotManager) => {
       memory_bytes: limits.memoryBytes ?? null,
       pids: limits.pids ?? null,
       cpus: limits.cpus ?? null,
+      disk_bytes: limits.diskBytes ?? null,
     },
     auto_start: bot.autoStart,
     created_at: bot.createdAt,
@@ -54,6 +55,12 @@ const newBotBody = z
           .optional(),
         pids: z.number().int().min(8).optional(),
         cpus: z.number().min(0.01).max(1024).optional(),
+        /** A hard quota on the bot's writable state; refused where the backend cannot enforce one. */
+        disk_bytes: z
+          .number()
+          .int()
+          .min(64 * 2 ** 20)
+          .optional(),
       })
       .strict()
       .optional(),
@@ -80,6 +87,8 @@ export function botRoutes(app: FastifyInstance, routes: AnyRoute[], bots: BotDir
     status: 201,
     handler: async ({ body }) => {
       const egress = egressOf(body, manager.defaultNetwork);
+      if (body.limits?.disk_bytes !== undefined && !manager.diskQuota)
+        throw new BadRequestError("limits.disk_bytes: this server's runtime cannot enforce a disk quota here");
       return view(
         await bots.createBot({
           id: body.id,
@@ -90,6 +99,7 @@ export function botRoutes(app: FastifyInstance, routes: AnyRoute[], bots: BotDir
             memoryBytes: body.limits.memory_bytes,
             pids: body.limits.pids,
             cpus: body.limits.cpus,
+            diskBytes: body.limits.disk_bytes,
           },
           autoStart: body.auto_start,
         }),

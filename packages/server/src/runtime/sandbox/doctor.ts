@@ -31,7 +31,36 @@ export async function sandboxDoctor(
     checkHome(home),
     checkCodeCache(stage),
     checkIsolatedNetwork(),
+    checkDiskQuota(),
   ]);
+}
+
+/** Whether `limits.diskBytes` can be enforced: a loop-mounted ext4 image per bot. */
+async function checkDiskQuota(): Promise<DoctorCheck> {
+  const name = "disk quota";
+  if (!runningAsRoot())
+    return {
+      name,
+      ok: false,
+      detail: "not enforced: loop-mounting each bot's file system needs root; disk_bytes is refused",
+    };
+  const missing = [];
+  if (!(await stat("/dev/loop-control").catch(() => undefined))) missing.push("/dev/loop-control (no loop devices)");
+  if (
+    !(await run("mkfs.ext4", ["-V"]).then(
+      () => true,
+      () => false,
+    ))
+  )
+    missing.push("mkfs.ext4 (apt-get install e2fsprogs)");
+  return missing.length > 0
+    ? { name, ok: false, detail: `bots with a disk quota cannot be created: missing ${missing.join(", ")}` }
+    : {
+        name,
+        ok: true,
+        detail:
+          "enforced: each bot's writable state and snapshots live on its own loop-mounted ext4 image of disk_bytes; past it, writes fail with ENOSPC",
+      };
 }
 
 /** Whether network "isolated" (the default) can be given, and how. */

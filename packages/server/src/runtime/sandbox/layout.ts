@@ -11,6 +11,7 @@
  *     agent.log                  the agent's stderr
  *     etc/                       per-bot hosts, hostname, resolv.conf
  *     run/                       bound at /run/botbox: agent.sock
+ *     disk.img                   with a disk quota: the file system state/ is mounted from
  *     state/                     the writable state and its snapshots
  *     rootfs-state/              where the state's overlay is mounted
  */
@@ -30,6 +31,7 @@ export interface BotPaths {
   readonly run: string;
   readonly socket: string;
   readonly state: string;
+  readonly disk: string;
   readonly merged: string;
 }
 
@@ -46,6 +48,7 @@ export function botPaths(home: string, botId: string): BotPaths {
     run: path.join(root, "run"),
     socket: path.join(root, "run", "agent.sock"),
     state: path.join(root, "state"),
+    disk: path.join(root, "disk.img"),
     merged: path.join(root, "rootfs-state"),
   };
 }

@@ -3,11 +3,11 @@
  * machine, no daemon. Tasks are detached processes recorded on disk, so they
  * outlive the server and any later SandboxRuntime on the same home sees them.
  */
-import { appendFile, readFile } from "node:fs/promises";
+import { appendFile, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 
 import type { AgentEndpoint } from "../../client/index.js";
-import { ConflictError, NotFoundError, UnavailableError } from "../../errors.js";
+import { BadRequestError, ConflictError, NotFoundError, UnavailableError } from "../../errors.js";
 import { packagePath } from "../../package-paths.js";
 import { botIdOf, checkContainerIds, checkContainerSpec } from "../container-spec.js";
 import type {
@@ -32,6 +32,7 @@ import { detectIsolation, hasHostNames, IsolatedNetwork, type IsolationSupport }
 import { stopHelper } from "./network/slirp.js";
 import { type StagedFiles, stageFiles } from "./staging.js";
 import { CopyState } from "./state/copy-state.js";
+import { DiskImage, MIN_DISK_BYTES } from "./state/disk-image.js";
 import { OverlayState } from "./state/overlay-state.js";
 import type { WritableState } from "./state/writable-state.js";
 import { startSandbox, stopSandbox } from "./task-control.js";
@@ -58,6 +59,8 @@ const DEFAULT_TEMPLATES = packagePath("agent", "templates");
 
 export class SandboxRuntime implements ContainerRuntime {
   readonly name = "sandbox";
+  /** Disk quotas are loop-mounted file systems (state/disk-image.ts): root only. */
+  readonly capabilities = { diskQuota: runningAsRoot() };
   private readonly home: string;
   private readonly bwrapPath: string;
   private readonly images: ImageStore;
@@ -104,7 +107,25 @@ export class SandboxRuntime implements ContainerRuntime {
     if (input.network === "isolated") this.isolatedNetwork();
     const spec = withBotLabel(input);
     await this.images.ensure(spec.image);
+    const diskBytes = spec.limits.diskBytes;
+    if (diskBytes !== undefined && !this.capabilities.diskQuota)
+      throw new BadRequestError(
+        "limits.diskBytes needs the server to run as root (a loop-mounted file system per bot)",
+      );
+    if (diskBytes !== undefined && diskBytes < MIN_DISK_BYTES)
+      throw new BadRequestError(`limits.diskBytes must be at least ${MIN_DISK_BYTES} bytes`);
     const identity = await this.containers.prepare(spec);
+    if (diskBytes !== undefined) {
+      const paths = botPaths(this.home, spec.botId);
+      const disk = diskImage(this.home, spec.botId);
+      // Kept data from before quotas lives in state/ itself: a file system mounted over it would hide it.
+      if (!(await disk.exists()) && (await readdir(paths.state).catch(() => [])).length > 0)
+        await this.warn(
+          { spec, identity } as ContainerRecord,
+          "disk quota not applied: the kept data of this bot predates disk quotas",
+        );
+      else await disk.create(diskBytes);
+    }
     const record: ContainerRecord = { spec, createdAt: new Date().toISOString(), identity };
     const state = await this.state(record);
     await state.init();
@@ -132,6 +153,7 @@ export class SandboxRuntime implements ContainerRuntime {
     const record = await this.record(id);
     if (await this.running(record)) throw new ConflictError(`container ${id} has a running task: stop it first`);
     await this.cleanUpTask(record);
+    await diskImage(this.home, record.spec.botId).unmount();
     await this.containers.remove(record, options.keepData ?? false);
   }
 
@@ -225,6 +247,9 @@ export class SandboxRuntime implements ContainerRuntime {
 
   private async state(record: ContainerRecord): Promise<WritableState> {
     const paths = botPaths(this.home, record.spec.botId);
+    // A quota's file system stays mounted from creation to deletion; mount it again after a host restart.
+    const disk = diskImage(this.home, record.spec.botId);
+    if (await disk.exists()) await disk.ensureMounted();
     this.overlay ??= overlayUsable();
     return (await this.overlay)
       ? new OverlayState(paths.state, paths.merged, record.identity)
@@ -313,6 +338,11 @@ export class SandboxRuntime implements ContainerRuntime {
 
 /** How often running bots' egress host names are looked up again. */
 const EGRESS_REFRESH_MS = 60_000;
+
+function diskImage(home: string, botId: string): DiskImage {
+  const paths = botPaths(home, botId);
+  return new DiskImage(paths.disk, paths.state);
+}
 
 async function overlayUsable(): Promise<boolean> {
   const filesystems = await readFile("/proc/filesystems", "utf8").catch(() => "");

@@ -1,0 +1,81 @@
+// The sandbox's disk quota as a runtime sees it: a loop-mounted file system
+// per bot that lives from creation to deletion, survives a new runtime on the
+// same home (a server restart), is kept with keepData and adopted again, and
+// leaves no mount or loop device behind when the bot goes.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { access } from "node:fs/promises";
+import { after, before, describe, it } from "node:test";
+import { promisify } from "node:util";
+
+import { SandboxRuntime } from "../../packages/server/src/runtime/sandbox/index.js";
+import { botPaths } from "../../packages/server/src/runtime/sandbox/layout.js";
+import { isMountPoint } from "../../packages/server/src/runtime/sandbox/state/mounts.js";
+import { AGENT_BUNDLE } from "../support/agent-process.js";
+import { botSpec, closeSandbox, Janitor, openSandbox, waitForAgent } from "./support.js";
+
+const run = promisify(execFile);
+const asRoot = process.getuid?.() === 0;
+const QUOTA = 64 * 2 ** 20;
+
+async function loopDevicesOf(image: string): Promise<string> {
+  return (await run("losetup", ["-j", image])).stdout.trim();
+}
+
+describe("sandbox disk quota", { skip: !asRoot && "loop mounts need root" }, () => {
+  let home: string;
+  let runtime: SandboxRuntime;
+  const janitor = new Janitor();
+
+  before(async () => {
+    ({ home, runtime } = await openSandbox());
+  });
+  after(() => closeSandbox(janitor, home));
+
+  it("refuses a quota below 64 MiB, naming the minimum", async () => {
+    const spec = botSpec({ limits: { diskBytes: 2 ** 20 } });
+    await assert.rejects(runtime.createContainer(spec), /at least 67108864/);
+  });
+
+  it("mounts the bot's state from its image, across a server restart, and removes both with the bot", async () => {
+    const spec = botSpec({ limits: { diskBytes: QUOTA } });
+    janitor.track(runtime, spec.id);
+    const paths = botPaths(home, spec.botId);
+    await runtime.createContainer(spec);
+    assert.ok(await isMountPoint(paths.state), "state/ is a mount point");
+    await runtime.startTask(spec.id);
+    const client = janitor.client(await waitForAgent(runtime, spec.id));
+    const df = await client.exec("df -B1 --output=size /data | tail -1");
+    assert.ok(Number(df.stdout.trim()) <= QUOTA, `/data is ${df.stdout.trim()} bytes`);
+    await client.writeFile("/data/kept.txt", "kept");
+    await runtime.stopTask(spec.id, { timeoutMs: 5_000 });
+    // A host restart drops the mount: a new runtime mounts it again when it needs the state.
+    await run("umount", [paths.state]);
+    const again = new SandboxRuntime({ home, agentBundle: AGENT_BUNDLE });
+    await again.startTask(spec.id);
+    const client2 = janitor.client(await waitForAgent(again, spec.id));
+    assert.equal((await client2.exec("cat /data/kept.txt")).stdout, "kept");
+    await again.stopTask(spec.id, { timeoutMs: 5_000 });
+    await again.deleteContainer(spec.id);
+    assert.equal(await isMountPoint(paths.state), false);
+    assert.equal(await loopDevicesOf(paths.disk).catch(() => ""), "", "no loop device left");
+    await assert.rejects(access(paths.root), "the bot's folder is gone");
+  });
+
+  it("keeps the image with keepData, unmounted, and a new container adopts it with its data", async () => {
+    const spec = botSpec({ limits: { diskBytes: QUOTA } });
+    janitor.track(runtime, spec.id);
+    const paths = botPaths(home, spec.botId);
+    await runtime.createContainer(spec);
+    await runtime.startTask(spec.id);
+    await janitor.client(await waitForAgent(runtime, spec.id)).writeFile("/data/a.txt", "a");
+    await runtime.stopTask(spec.id, { timeoutMs: 5_000 });
+    await runtime.deleteContainer(spec.id, { keepData: true });
+    assert.equal(await isMountPoint(paths.state), false);
+    await access(paths.disk);
+    await runtime.createContainer(spec);
+    await runtime.startTask(spec.id);
+    const client = janitor.client(await waitForAgent(runtime, spec.id));
+    assert.equal((await client.exec("cat /data/a.txt")).stdout, "a");
+  });
+});
