@@ -83,6 +83,17 @@ describe(`network isolation (${TEST_RUNTIME})`, { skip: !asRoot && "isolated net
     assert.ok(await connectFrom(bots.isolated!, mirror, 80), "connect to the mirror by name");
   });
 
+  it("starting isolated bots leaves the host's named network namespaces alone", async () => {
+    // slirp4netns's own sandbox once unmounted them through a shared /run/netns.
+    await run("ip", ["netns", "add", "bbkeep"]);
+    try {
+      await startBot("extra", { network: "isolated" });
+      await run("ip", ["-n", "bbkeep", "link", "show", "lo"]);
+    } finally {
+      await run("ip", ["netns", "del", "bbkeep"]);
+    }
+  });
+
   it("an isolated bot has its own loopback and network namespace", async () => {
     const server = await bots.isolated!.exec(
       `node -e "const s=require('net').createServer(c=>c.end('own')).listen(7411,'127.0.0.1',()=>require('net').connect(7411,'127.0.0.1').on('data',d=>{console.log(String(d));s.close()}))"`,

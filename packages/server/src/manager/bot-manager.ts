@@ -296,12 +296,23 @@ export class BotManager implements AgentProvider {
     const task = await runtime.taskInfo(container.id);
     let agent: AgentClient;
     try {
+      // The timeout covers the whole start: the task's own set-up (its network, say) and the agent's.
+      const deadline = Date.now() + startTimeoutMs;
       if (task.state !== "running") {
         // A new process: whatever channel the pool holds is stale.
         this.pool.remove(botId);
         await runtime.startTask(container.id);
       }
-      agent = await waitForAgent(this.pool, botId, startTimeoutMs, await this.socketProbe(container.id));
+      agent = await waitForAgent(
+        this.pool,
+        botId,
+        deadline - Date.now(),
+        await this.socketProbe(container.id),
+        startTimeoutMs,
+      );
+      // Asked again now that the agent has answered and before any command of the
+      // bot's has run: a backend may take hold of the socket here (the sandbox does).
+      await runtime.agentEndpoint(container.id);
     } catch (error) {
       this.pool.remove(botId);
       await records.setContainerStatus(botId, "error");

@@ -17,8 +17,12 @@ export async function waitForAgent(
    * agent needs more.
    */
   mayBeUp: () => Promise<boolean> = async () => true,
+  /** The whole timeout, for the message, when `timeoutMs` is what is left of it. */
+  totalMs = timeoutMs,
 ): Promise<AgentClient> {
   const deadline = Date.now() + timeoutMs;
+  if (timeoutMs <= 0)
+    throw new UnavailableError(`the agent of bot ${botId} did not answer within ${totalMs} ms: the start used it all`);
   let delayMs = 5;
   let lastError: unknown;
   for (;;) {
@@ -36,7 +40,7 @@ export async function waitForAgent(
     const remaining = deadline - Date.now();
     if (remaining <= 0) {
       const reason = lastError instanceof Error ? `: ${lastError.message}` : "";
-      throw new UnavailableError(`the agent of bot ${botId} did not answer within ${timeoutMs} ms${reason}`, {
+      throw new UnavailableError(`the agent of bot ${botId} did not answer within ${totalMs} ms${reason}`, {
         cause: lastError,
       });
     }

@@ -51,10 +51,25 @@ export class ContainerStore {
       await chmod(paths.root, 0o710);
     }
     for (const folder of [paths.run, paths.etc]) await mkdir(folder, { recursive: true, mode: 0o755 });
-    // The agent creates its socket here; root (the server) reaches it regardless.
-    await chown(paths.run, identity.uid, identity.gid);
-    await chmod(paths.run, 0o700);
+    await this.secureRunDir({ spec, identity });
     return identity;
+  }
+
+  /**
+   * The agent creates its socket in run/. As root: root's, writable by the
+   * bot's group, sticky, so the socket the host takes over cannot be
+   * replaced (sandbox-runtime.ts, claimAgentSocket). Applied at each start,
+   * so folders made before this rule get it too.
+   */
+  async secureRunDir(record: Pick<ContainerRecord, "spec" | "identity">): Promise<void> {
+    const paths = botPaths(this.home, record.spec.botId);
+    if (runningAsRoot()) {
+      await chown(paths.run, 0, record.identity.gid);
+      await chmod(paths.run, 0o1770);
+    } else {
+      await chown(paths.run, record.identity.uid, record.identity.gid);
+      await chmod(paths.run, 0o700);
+    }
   }
 
   async save(record: ContainerRecord): Promise<void> {

@@ -3,7 +3,7 @@
  * machine, no daemon. Tasks are detached processes recorded on disk, so they
  * outlive the server and any later SandboxRuntime on the same home sees them.
  */
-import { appendFile, readdir, readFile } from "node:fs/promises";
+import { appendFile, lchown, lstat, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 
 import type { AgentEndpoint } from "../../client/index.js";
@@ -24,7 +24,7 @@ import { BotCgroup, type CgroupSupport, detectCgroups } from "./cgroups.js";
 import { containerInfo, type ContainerRecord, ContainerStore, matchesLabels, withBotLabel } from "./container-store.js";
 import { sandboxDoctor } from "./doctor.js";
 import { findBwrap } from "./find-bwrap.js";
-import { runningAsRoot } from "./host-ids.js";
+import { type HostIdentity, runningAsRoot } from "./host-ids.js";
 import { ImageStore } from "./images/image-store.js";
 import { readJsonFile, writeJsonFile } from "./json-file.js";
 import { botPaths } from "./layout.js";
@@ -169,6 +169,7 @@ export class SandboxRuntime implements ContainerRuntime {
       this.state(record),
       this.cgroup(record),
     ]);
+    await this.containers.secureRunDir(record);
     const task = await startSandbox({
       bwrapPath: this.bwrapPath,
       paths: botPaths(this.home, record.spec.botId),
@@ -201,8 +202,10 @@ export class SandboxRuntime implements ContainerRuntime {
   async agentEndpoint(id: string): Promise<AgentEndpoint | undefined> {
     const record = await this.record(id);
     if (!(await this.running(record))) return undefined;
+    const socket = botPaths(this.home, record.spec.botId).socket;
+    if (runningAsRoot()) await claimAgentSocket(socket, record.identity);
     // A fixed path per bot: it survives restarts of the task and of the server.
-    return { address: `unix:${botPaths(this.home, record.spec.botId).socket}`, token: record.spec.agentToken };
+    return { address: `unix:${socket}`, token: record.spec.agentToken };
   }
 
   async commitSnapshot(id: string, name: string): Promise<SnapshotInfo> {
@@ -338,6 +341,28 @@ export class SandboxRuntime implements ContainerRuntime {
 
 /** How often running bots' egress host names are looked up again. */
 const EGRESS_REFRESH_MS = 60_000;
+
+/**
+ * The host never dials a path the bot controls. The bot's run folder is
+ * root's, group-writable for the bot and sticky, so the bot may create
+ * files there but not rename or delete one it does not own. The first time
+ * the host sees the agent's socket (right after the agent's first answer,
+ * before any command of the bot's runs) it takes it over: root's from then
+ * on, it can no longer be replaced. Anything else at that path (a symlink to
+ * another bot's socket, a file, a socket of another owner) is refused.
+ */
+async function claimAgentSocket(socket: string, identity: HostIdentity): Promise<void> {
+  const stats = await lstat(socket).catch(() => undefined);
+  if (!stats) return; // Not bound yet: nothing answers there.
+  const refuse = (what: string) =>
+    new UnavailableError(`the agent socket ${socket} ${what}: not dialled (replaced from inside the bot?)`);
+  if (!stats.isSocket()) throw refuse(stats.isSymbolicLink() ? "is a symbolic link" : "is not a socket");
+  if (stats.uid === 0) return;
+  if (stats.uid !== identity.uid) throw refuse(`belongs to uid ${stats.uid}`);
+  await lchown(socket, 0, 0);
+  const after = await lstat(socket);
+  if (!after.isSocket() || after.uid !== 0 || after.ino !== stats.ino) throw refuse("changed while being taken over");
+}
 
 function diskImage(home: string, botId: string): DiskImage {
   const paths = botPaths(home, botId);

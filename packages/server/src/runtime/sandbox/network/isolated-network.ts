@@ -70,7 +70,7 @@ export class IsolatedNetwork {
     const resolved = await resolveEgress(policy, this.resolve);
     // Rules first: until slirp4netns attaches there is no way out at all.
     await this.nft(netns, egressRuleset(resolved, blockedDestinations()));
-    const slirp = await startSlirp(this.tools.slirp4netns, netns, logFile);
+    const slirp = await startSlirp(this.tools, netns, logFile);
     return { slirp, resolved };
   }
 

@@ -22,12 +22,24 @@ export interface HelperProcess {
   startTime: string;
 }
 
-export async function startSlirp(slirpPath: string, netnsPath: string, logFile: string): Promise<HelperProcess> {
+export async function startSlirp(
+  tools: { slirp4netns: string; unshare: string },
+  netnsPath: string,
+  logFile: string,
+): Promise<HelperProcess> {
   const log = await open(logFile, "a", 0o600);
   try {
+    // In a mount namespace of its own with private propagation: slirp4netns's
+    // sandbox unmounts what it does not need, and on a shared /run/netns
+    // those unmounts reached the host and broke its named network
+    // namespaces (ip netns, CNI's). unshare execs it, so the pid is its own.
     const child = spawn(
-      slirpPath,
+      tools.unshare,
       [
+        "--mount",
+        "--propagation",
+        "private",
+        tools.slirp4netns,
         "--configure",
         "--mtu=65520",
         "--disable-host-loopback",
@@ -49,7 +61,7 @@ export async function startSlirp(slirpPath: string, netnsPath: string, logFile: 
           throw new UnavailableError("slirp4netns ended before its network was ready (see the bot's agent.log)");
         })(),
         once(child, "error").then(([error]) => {
-          throw new UnavailableError(`cannot run ${slirpPath}: ${(error as Error).message}`, { cause: error });
+          throw new UnavailableError(`cannot run ${tools.slirp4netns}: ${(error as Error).message}`, { cause: error });
         }),
         new Promise((_, reject) => {
           timer = setTimeout(

@@ -1,0 +1,68 @@
+// The host never dials a path a bot controls (issue 13 §7): once the host has
+// taken over a bot's agent socket, the bot cannot delete, rename or replace
+// it, and a symlink or foreign socket found at the path is refused rather
+// than dialled (the host would otherwise send this bot's token to another
+// bot's agent).
+import assert from "node:assert/strict";
+import { rename, rm, symlink } from "node:fs/promises";
+import { after, before, describe, it } from "node:test";
+
+import type { AgentClient } from "../../packages/server/src/client/index.js";
+import type { ContainerSpec } from "../../packages/server/src/runtime/runtime.js";
+import type { SandboxRuntime } from "../../packages/server/src/runtime/sandbox/index.js";
+import { botPaths } from "../../packages/server/src/runtime/sandbox/layout.js";
+import { botSpec, closeSandbox, Janitor, openSandbox, waitForAgent } from "../runtime/support.js";
+
+const asRoot = process.getuid?.() === 0;
+
+describe("agent socket", { skip: !asRoot && "the takeover needs root" }, () => {
+  let home: string;
+  let runtime: SandboxRuntime;
+  const janitor = new Janitor();
+  const bots: { spec: ContainerSpec; client: AgentClient }[] = [];
+
+  before(async () => {
+    ({ home, runtime } = await openSandbox());
+    for (let i = 0; i < 2; i++) {
+      const spec = botSpec();
+      janitor.track(runtime, spec.id);
+      await runtime.createContainer(spec);
+      await runtime.startTask(spec.id);
+      bots.push({ spec, client: janitor.client(await waitForAgent(runtime, spec.id)) });
+    }
+  });
+  after(() => closeSandbox(janitor, home));
+
+  it("the bot cannot delete, rename or replace its agent's socket, though it may use the folder", async () => {
+    const { client } = bots[0]!;
+    for (const command of [
+      "rm -f /run/botbox/agent.sock",
+      "mv /run/botbox/agent.sock /run/botbox/moved",
+      "ln -sfn /tmp/x /run/botbox/agent.sock",
+    ]) {
+      const result = await client.exec(command);
+      assert.notEqual(result.exitCode, 0, `${command} succeeded`);
+      assert.match(result.stderr, /Operation not permitted/, command);
+    }
+    const own = await client.exec(
+      "echo x > /run/botbox/own && mv /run/botbox/own /run/botbox/own2 && rm /run/botbox/own2 && echo ok",
+    );
+    assert.equal(own.stdout.trim(), "ok", own.stderr);
+    assert.equal((await client.info()).botId, bots[0]!.spec.botId, "the agent still answers");
+  });
+
+  it("a symlink at the socket path is refused, not followed to another bot's agent", async () => {
+    const [a, b] = [botPaths(home, bots[0]!.spec.botId), botPaths(home, bots[1]!.spec.botId)];
+    assert.ok(await runtime.agentEndpoint(bots[0]!.spec.id), "the genuine socket is dialled");
+    // As if the bot had swapped it before the host took it over.
+    await rename(a.socket, `${a.socket}.real`);
+    await symlink(b.socket, a.socket);
+    try {
+      await assert.rejects(runtime.agentEndpoint(bots[0]!.spec.id), /symbolic link/);
+    } finally {
+      await rm(a.socket);
+      await rename(`${a.socket}.real`, a.socket);
+    }
+    assert.ok(await runtime.agentEndpoint(bots[0]!.spec.id));
+  });
+});
