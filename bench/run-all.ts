@@ -8,6 +8,7 @@ import { benchGateway } from "./gateway.js";
 import { benchHttpTransfer } from "./http-transfer.js";
 import { benchMcpStdio } from "./mcp-stdio.js";
 import { benchNetworkIsolation } from "./network-isolation.js";
+import { benchNoisyNeighbour } from "./noisy-neighbour.js";
 import { benchRawThroughput } from "./raw-throughput.js";
 import { benchReadFileConcurrency } from "./readfile-concurrency.js";
 import { benchReattach } from "./reattach.js";
@@ -27,6 +28,7 @@ for (const bench of [
   benchReattach,
   // The default isolated network's cost (issue 13).
   benchNetworkIsolation,
+  benchNoisyNeighbour,
   // The file manager's HTTP transfers.
   benchHttpTransfer,
   // MCP stdio sessions and the tool gateway.
