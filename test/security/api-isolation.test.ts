@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
+import { findRunsc } from "../../packages/server/src/runtime/sandbox/gvisor/runsc.js";
 import { type BotboxServer, startBotboxServer, TEST_RUNTIME } from "../support/botbox-server.js";
 import { removeServer } from "../support/bots.js";
 import { hostAddress } from "./support.js";
@@ -85,4 +86,22 @@ describe(`a default server's bots (${TEST_RUNTIME})`, { skip: !asRoot && "isolat
       0,
     );
   });
+
+  it(
+    "runs a bot that asks for gVisor under gVisor, with its /data, limits and network",
+    { skip: !findRunsc() && "runsc is not installed" },
+    async () => {
+      const created = await create({ id: "guarded", name: "guarded", isolation: "gvisor" });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      assert.equal(created.body.isolation, "gvisor");
+      assert.equal((await server.api("POST", "/bots/guarded/container")).status, 201);
+      const run = async (command: string) =>
+        (await server.api("POST", "/bots/guarded/container/exec", { command })).body as { stdout: string };
+      assert.match((await run("dmesg | head -1")).stdout, /gVisor/, "the bot's kernel is gVisor's");
+      assert.equal((await run("echo kept > /data/k && cat /data/k")).stdout.trim(), "kept");
+      const port = Number(new URL(server.url).port);
+      assert.equal(await canReach("guarded", hostAddress(), port), false, "the API stays out of reach");
+      assert.equal((await server.api("POST", "/bots/guarded/container/stop", {})).status, 200);
+    },
+  );
 });

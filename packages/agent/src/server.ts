@@ -127,9 +127,9 @@ async function bindUnix(server: Server, socketPath: string): Promise<string> {
     process.umask(previousUmask);
   }
   // A host that takes the socket over (the sandbox's makes it root's so the
-  // bot cannot replace it) may do so at once: then it is 0600 already.
-  await chmod(socketPath, 0o600).catch(async (error: unknown) => {
-    if (errorCode(error) !== "EPERM" || ((await lstat(socketPath)).mode & 0o777) !== 0o600) throw error;
+  // bot cannot replace it) may do so at once; the umask above made it 0600.
+  await chmod(socketPath, 0o600).catch((error: unknown) => {
+    if (errorCode(error) !== "EPERM") throw error;
   });
   return `unix:${socketPath}`;
 }

@@ -112,6 +112,10 @@ export async function serve(options: { configFile?: string }): Promise<void> {
     const isolation = detectIsolation();
     if (!isolation.ok) logger.warn(`bots without a network of their own will not start: ${isolation.reason}`);
   }
+  if (config.runtime.isolation === "gvisor" && !runtime.capabilities?.gvisor)
+    throw new ConfigError(
+      `[runtime] isolation = "gvisor", but the ${runtime.name} runtime cannot run gVisor here (botbox doctor says why)`,
+    );
   if (config.runtime.network === "host")
     logger.warn(
       '[runtime] network = "host": bots share the host\'s network and reach its services, the botbox API and each other; use "isolated" unless every bot is trusted',
@@ -121,6 +125,7 @@ export async function serve(options: { configFile?: string }): Promise<void> {
     records: storeRecords(store),
     image,
     network: config.runtime.network,
+    isolation: config.runtime.isolation,
     limits: defaultLimits(config),
     startTimeoutMs: config.runtime.start_timeout_seconds * 1000,
     legacyDataRoot: config.mcp.data_root,

@@ -36,6 +36,8 @@ export const configSchema = z
          * (the host's network: reaches the host's services; opt-in only).
          */
         network: z.enum(["isolated", "none", "host"]).default("isolated"),
+        /** A bot's isolation unless it names its own: "namespaces", or "gvisor" (gVisor's runsc; slower, a smaller kernel surface). */
+        isolation: z.enum(["namespaces", "gvisor"]).default("namespaces"),
         /** Default limits of a bot that sets none of its own; 0 turns a default off. */
         memory_bytes: z.coerce.number().int().min(0).default(DEFAULT_LIMITS.memory_bytes),
         pids: z.coerce.number().int().min(0).default(DEFAULT_LIMITS.pids),
@@ -46,7 +48,13 @@ export const configSchema = z
         start_timeout_seconds: z.coerce.number().positive().default(20),
       })
       .strict()
-      .default({ backend: "sandbox", network: "isolated", ...DEFAULT_LIMITS, start_timeout_seconds: 20 }),
+      .default({
+        backend: "sandbox",
+        network: "isolated",
+        isolation: "namespaces",
+        ...DEFAULT_LIMITS,
+        start_timeout_seconds: 20,
+      }),
     // The sandbox backend (runtime.backend = "sandbox").
     sandbox: z
       .object({

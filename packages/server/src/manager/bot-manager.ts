@@ -11,6 +11,7 @@ import {
   type ContainerInfo,
   type ContainerRuntime,
   type EgressPolicy,
+  type IsolationMode,
   type NetworkMode,
   type ResourceLimits,
   type TaskInfo,
@@ -26,6 +27,8 @@ export interface BotManagerOptions {
   /** Image reference for new containers (already normalised). */
   image: string;
   network: NetworkMode;
+  /** `[runtime] isolation`: what a bot that names none gets. Default `namespaces`. */
+  isolation?: IsolationMode;
   limits: ResourceLimits;
   /** How long a start may wait for the agent to answer Info. */
   startTimeoutMs: number;
@@ -63,6 +66,11 @@ export class BotManager implements AgentProvider {
     });
   }
 
+  /** Whether the backend can run bots under gVisor. */
+  get gvisor(): boolean {
+    return this.options.runtime.capabilities?.gvisor ?? false;
+  }
+
   /** Whether the backend enforces `limits.diskBytes`. */
   get diskQuota(): boolean {
     return this.options.runtime.capabilities?.diskQuota ?? false;
@@ -77,13 +85,19 @@ export class BotManager implements AgentProvider {
    * The network, egress rules and limits a bot's container is made with:
    * its own settings, and the server's defaults for those it leaves unset.
    */
-  settingsOf(bot: BotRecord): { network: NetworkMode; egress?: EgressPolicy; limits: ResourceLimits } {
+  settingsOf(bot: BotRecord): {
+    network: NetworkMode;
+    egress?: EgressPolicy;
+    isolation: IsolationMode;
+    limits: ResourceLimits;
+  } {
     const own = Object.fromEntries(Object.entries(bot.limits ?? {}).filter(([, value]) => value !== undefined));
     const network = bot.network ?? this.options.network;
     const limits: ResourceLimits = { ...this.options.limits, ...own };
     // A default disk quota the backend cannot enforce is not claimed (a bot's own is refused when registered).
     if (!this.options.runtime.capabilities?.diskQuota && !("diskBytes" in own)) delete limits.diskBytes;
-    return { network, ...(network === "isolated" && bot.egress ? { egress: bot.egress } : {}), limits };
+    const isolation = bot.isolation ?? this.options.isolation ?? "namespaces";
+    return { network, ...(network === "isolated" && bot.egress ? { egress: bot.egress } : {}), isolation, limits };
   }
 
   agentFor(botId: string): Promise<AgentClient> {

@@ -3,7 +3,7 @@
  * (packages/server/src/store) implements it; keeping the port here lets the
  * manager's logic be read without the SQL.
  */
-import type { EgressPolicy, NetworkMode, ResourceLimits } from "../runtime/runtime.js";
+import type { EgressPolicy, IsolationMode, NetworkMode, ResourceLimits } from "../runtime/runtime.js";
 
 export type ContainerStatus = "created" | "running" | "stopped" | "error";
 
@@ -27,6 +27,7 @@ export interface BotRecord {
   /** Per-bot settings; unset ones take the server's defaults. */
   network?: NetworkMode;
   egress?: EgressPolicy;
+  isolation?: IsolationMode;
   limits?: ResourceLimits;
   autoStart: boolean;
 }
@@ -36,6 +37,7 @@ export interface NewBotInput {
   name: string;
   network?: NetworkMode;
   egress?: EgressPolicy;
+  isolation?: IsolationMode;
   limits?: ResourceLimits;
   autoStart?: boolean;
 }

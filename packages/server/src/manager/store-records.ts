@@ -9,6 +9,7 @@ const toBot = (bot: NonNullable<Awaited<ReturnType<Store["getBot"]>>>): BotRecor
   createdAt: bot.createdAt,
   network: bot.config.network,
   egress: bot.config.egress,
+  isolation: bot.config.isolation,
   limits: bot.config.limits,
   autoStart: bot.config.autoStart,
 });
@@ -52,6 +53,7 @@ export function storeBotDirectory(store: Store) {
       const config = {
         ...(input.network ? { network: input.network } : {}),
         ...(input.egress ? { egress: input.egress } : {}),
+        ...(input.isolation ? { isolation: input.isolation } : {}),
         ...(input.limits ? { limits: input.limits } : {}),
         ...(input.autoStart === undefined ? {} : { autoStart: input.autoStart }),
       };

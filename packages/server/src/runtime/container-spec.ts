@@ -5,7 +5,7 @@
  */
 import { BadRequestError } from "../errors.js";
 import { isDefaultEgress, normaliseEgress } from "./egress.js";
-import { CONTAINER_PREFIX, type ContainerSpec, NETWORK_MODES } from "./runtime.js";
+import { CONTAINER_PREFIX, type ContainerSpec, ISOLATION_MODES, NETWORK_MODES } from "./runtime.js";
 
 /** Spec 3.1: bot ids are `[A-Za-z0-9_-]+`. */
 const BOT_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -47,6 +47,10 @@ export function checkContainerSpec(spec: ContainerSpec): void {
   if (!NETWORK_MODES.includes(spec.network))
     throw new BadRequestError(
       `network must be one of ${NETWORK_MODES.join(", ")}, got ${JSON.stringify(spec.network)}`,
+    );
+  if (spec.isolation !== undefined && !ISOLATION_MODES.includes(spec.isolation))
+    throw new BadRequestError(
+      `isolation must be one of ${ISOLATION_MODES.join(", ")}, got ${JSON.stringify(spec.isolation)}`,
     );
   if (spec.egress) {
     normaliseEgress(spec.egress);

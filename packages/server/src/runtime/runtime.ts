@@ -44,7 +44,13 @@ export interface ResourceLimits {
 export interface RuntimeCapabilities {
   /** `limits.diskBytes` is a hard quota. */
   diskQuota: boolean;
+  /** `isolation: "gvisor"` runs the bot under gVisor's runsc. */
+  gvisor?: boolean;
 }
+
+/** `namespaces`: the backend's own (Linux namespaces, cgroups, seccomp). `gvisor`: gVisor's user-space kernel in between. */
+export type IsolationMode = "namespaces" | "gvisor";
+export const ISOLATION_MODES = ["namespaces", "gvisor"] as const satisfies readonly IsolationMode[];
 
 export interface ContainerSpec {
   /** Container id: `mcp-<botId>`. */
@@ -58,6 +64,8 @@ export interface ContainerSpec {
   network: NetworkMode;
   /** Outbound rules of an `isolated` bot; undefined: the default (the internet). */
   egress?: EgressPolicy;
+  /** Default `namespaces`. */
+  isolation?: IsolationMode;
   limits: ResourceLimits;
   /** Secret the agent requires on every call; the backend passes it to the agent only. */
   agentToken: string;
@@ -72,6 +80,7 @@ export interface ContainerInfo {
   labels: Record<string, string>;
   network: NetworkMode;
   egress?: EgressPolicy;
+  isolation?: IsolationMode;
   limits: ResourceLimits;
   createdAt: Date;
   /** The snapshot the writable layer sits on, if any. */

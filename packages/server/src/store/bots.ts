@@ -16,6 +16,8 @@ export interface BotConfig {
   network?: "isolated" | "none" | "host";
   /** Outbound rules of an isolated bot; unset: the internet. */
   egress?: EgressPolicy;
+  /** `namespaces` or `gvisor`; unset: the server's `[runtime] isolation`. */
+  isolation?: "namespaces" | "gvisor";
   /** Unset limits take the server's `[runtime]` defaults. */
   limits: { memoryBytes?: number; pids?: number; cpus?: number; diskBytes?: number };
   /** Start the bot again when the server starts. */
@@ -59,6 +61,7 @@ const DEFAULT_CONFIG: BotConfig = { limits: {}, autoStart: true };
 const positiveInt = z.int().positive("must be a positive integer");
 const configSchema = z.strictObject({
   network: z.enum(["isolated", "none", "host"]).optional(),
+  isolation: z.enum(["namespaces", "gvisor"]).optional(),
   egress: z
     .strictObject({ allow: z.array(z.string()).optional(), deny: z.array(z.string()) })
     .transform((policy, context) => {

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { BadRequestError, NotFoundError } from "../../errors.js";
 import type { BotManager, BotRecord, NewBotInput } from "../../manager/index.js";
 import { type EgressPolicy, MAX_EGRESS_ENTRIES, normaliseEgress } from "../../runtime/egress.js";
-import { NETWORK_MODES, type NetworkMode } from "../../runtime/runtime.js";
+import { ISOLATION_MODES, NETWORK_MODES, type NetworkMode } from "../../runtime/runtime.js";
 import { botIdSchema, botParams } from "../params.js";
 import { addRoute, type AnyRoute } from "../route.js";
 
@@ -18,12 +18,13 @@ export interface BotDirectory {
 
 /** A bot as the API shows it: its settings in force, the server's defaults filled in. */
 const view = (bot: BotRecord, manager: BotManager) => {
-  const { network, egress, limits } = manager.settingsOf(bot);
+  const { network, egress, isolation, limits } = manager.settingsOf(bot);
   return {
     id: bot.id,
     name: bot.name,
     network,
     egress: network === "isolated" ? { allow: egress?.allow ?? null, deny: egress?.deny ?? [] } : null,
+    isolation,
     limits: {
       memory_bytes: limits.memoryBytes ?? null,
       pids: limits.pids ?? null,
@@ -46,6 +47,8 @@ const newBotBody = z
     network: z.enum(NETWORK_MODES).optional(),
     /** Outbound rules of an isolated bot: allow (absent: the internet; []: nothing) and deny (wins). */
     egress: z.object({ allow: egressList.nullable().optional(), deny: egressList.optional() }).strict().optional(),
+    /** "namespaces" (default) or "gvisor": gVisor's user-space kernel between the bot and the host's. */
+    isolation: z.enum(ISOLATION_MODES).optional(),
     limits: z
       .object({
         memory_bytes: z
@@ -87,6 +90,10 @@ export function botRoutes(app: FastifyInstance, routes: AnyRoute[], bots: BotDir
     status: 201,
     handler: async ({ body }) => {
       const egress = egressOf(body, manager.defaultNetwork);
+      if (body.isolation === "gvisor" && !manager.gvisor)
+        throw new BadRequestError(
+          'isolation "gvisor": this server\'s runtime cannot run gVisor here (see botbox doctor)',
+        );
       if (body.limits?.disk_bytes !== undefined && !manager.diskQuota)
         throw new BadRequestError("limits.disk_bytes: this server's runtime cannot enforce a disk quota here");
       return view(
@@ -95,6 +102,7 @@ export function botRoutes(app: FastifyInstance, routes: AnyRoute[], bots: BotDir
           name: body.name,
           network: body.network,
           egress,
+          isolation: body.isolation,
           limits: body.limits && {
             memoryBytes: body.limits.memory_bytes,
             pids: body.limits.pids,

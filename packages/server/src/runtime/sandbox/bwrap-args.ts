@@ -77,7 +77,7 @@ export async function bwrapArgs(plan: SandboxPlan): Promise<string[]> {
  * through the host's dynamic loader with the host's libraries, bound at
  * /opt/botbox/lib; the bot's own programs keep the image's.
  */
-async function agentCommand(image: SandboxImage, codeCache: boolean): Promise<string[]> {
+export async function agentCommand(image: SandboxImage, codeCache: boolean): Promise<string[]> {
   const command = ["/opt/botbox/node", codeCache ? "/opt/botbox/agent-start.js" : "/opt/botbox/agent.js"];
   if (image.kind === "host") return command;
   const loader = path.basename(await hostLoader());

@@ -98,6 +98,8 @@ export function containerInfo(record: ContainerRecord, parentSnapshot: string | 
     image: spec.image,
     labels: { ...spec.labels },
     network: spec.network,
+    ...(spec.egress ? { egress: spec.egress } : {}),
+    ...(spec.isolation ? { isolation: spec.isolation } : {}),
     limits: { ...spec.limits },
     createdAt: new Date(record.createdAt),
     ...(parentSnapshot ? { parentSnapshot } : {}),

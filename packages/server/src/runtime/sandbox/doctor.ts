@@ -8,6 +8,7 @@ import type { DoctorCheck } from "../runtime.js";
 import { hostRootLinks } from "./bwrap-args.js";
 import { detectCgroups } from "./cgroups.js";
 import { CODE_CACHE_FILE } from "./code-cache.js";
+import { findRunsc } from "./gvisor/runsc.js";
 import { FIRST_HOST_ID, runningAsRoot } from "./host-ids.js";
 import { detectIsolation } from "./network/index.js";
 import type { StagedFiles } from "./staging.js";
@@ -32,7 +33,23 @@ export async function sandboxDoctor(
     checkCodeCache(stage),
     checkIsolatedNetwork(),
     checkDiskQuota(),
+    checkGvisor(),
   ]);
+}
+
+/** Whether bots may ask for isolation "gvisor": runsc present and the server root. */
+async function checkGvisor(): Promise<DoctorCheck> {
+  const name = "gVisor";
+  const runsc = findRunsc();
+  if (!runsc)
+    return { name, ok: false, detail: 'runsc not found: isolation "gvisor" is refused (apt-get install runsc)' };
+  if (!runningAsRoot()) return { name, ok: false, detail: `${runsc} found, but runsc needs the server to run as root` };
+  const { stdout } = await run(runsc, ["--version"]).catch(() => ({ stdout: "runsc" }));
+  return {
+    name,
+    ok: true,
+    detail: `${stdout.split("\n")[0]!.trim()} (ptrace platform): bots may ask for isolation "gvisor"`,
+  };
 }
 
 /** Whether `limits.diskBytes` can be enforced: a loop-mounted ext4 image per bot. */

@@ -24,6 +24,8 @@ import { BotCgroup, type CgroupSupport, detectCgroups } from "./cgroups.js";
 import { containerInfo, type ContainerRecord, ContainerStore, matchesLabels, withBotLabel } from "./container-store.js";
 import { sandboxDoctor } from "./doctor.js";
 import { findBwrap } from "./find-bwrap.js";
+import { prepareRoot } from "./gvisor/oci-bundle.js";
+import { findRunsc, Runsc } from "./gvisor/runsc.js";
 import { type HostIdentity, runningAsRoot } from "./host-ids.js";
 import { ImageStore } from "./images/image-store.js";
 import { readJsonFile, writeJsonFile } from "./json-file.js";
@@ -60,7 +62,7 @@ const DEFAULT_TEMPLATES = packagePath("agent", "templates");
 export class SandboxRuntime implements ContainerRuntime {
   readonly name = "sandbox";
   /** Disk quotas are loop-mounted file systems (state/disk-image.ts): root only. */
-  readonly capabilities = { diskQuota: runningAsRoot() };
+  readonly capabilities = { diskQuota: runningAsRoot(), gvisor: runningAsRoot() && findRunsc() !== undefined };
   private readonly home: string;
   private readonly bwrapPath: string;
   private readonly images: ImageStore;
@@ -105,6 +107,14 @@ export class SandboxRuntime implements ContainerRuntime {
     checkContainerIds(input.id, input.botId, botPaths(this.home, input.botId).socket);
     checkContainerSpec(input);
     if (input.network === "isolated") this.isolatedNetwork();
+    if (input.isolation === "gvisor") {
+      if (!this.capabilities.gvisor)
+        throw new BadRequestError(
+          'isolation "gvisor" needs gVisor\'s runsc (apt-get install runsc) and the server running as root',
+        );
+      if ((await this.images.resolve(input.image)).kind !== "host")
+        throw new BadRequestError('isolation "gvisor" runs the default image only for now; use isolation "namespaces"');
+    }
     const spec = withBotLabel(input);
     await this.images.ensure(spec.image);
     const diskBytes = spec.limits.diskBytes;
@@ -179,6 +189,9 @@ export class SandboxRuntime implements ContainerRuntime {
       state,
       cgroup,
       ...(network ? { network } : {}),
+      ...(record.spec.isolation === "gvisor"
+        ? { gvisor: { runsc: this.runsc(), root: await (this.gvisorRoot ??= prepareRoot(this.home)) } }
+        : {}),
       switchUser: runningAsRoot(),
       warn: (message) => this.warn(record, message),
     });
@@ -189,7 +202,8 @@ export class SandboxRuntime implements ContainerRuntime {
     const record = await this.record(id);
     const paths = botPaths(this.home, record.spec.botId);
     const task = await readJsonFile<TaskRecord>(paths.task);
-    if (task && (await isAlive(task))) await stopSandbox(task, options);
+    if (task && (await isAlive(task)))
+      await stopSandbox(task, options, task.gvisor ? this.gvisorOf(record) : undefined);
     await this.cleanUpTask(record);
     return readTaskInfo(paths.task, paths.status);
   }
@@ -278,6 +292,20 @@ export class SandboxRuntime implements ContainerRuntime {
     }
   }
 
+  private runscInstance?: Runsc;
+  private gvisorRoot?: Promise<string>;
+
+  private runsc(): Runsc {
+    const binary = findRunsc();
+    if (!binary) throw new UnavailableError("gVisor's runsc is not installed: apt-get install runsc");
+    this.runscInstance ??= new Runsc(binary, path.join(this.home, "runsc"));
+    return this.runscInstance;
+  }
+
+  private gvisorOf(record: ContainerRecord) {
+    return { runsc: this.runsc(), containerId: record.spec.id, network: record.spec.network };
+  }
+
   /** The isolated network, or UnavailableError saying why this server cannot give one. */
   private isolatedNetwork(): IsolatedNetwork {
     if (!this.isolation) {
@@ -310,6 +338,7 @@ export class SandboxRuntime implements ContainerRuntime {
   private async cleanUpTask(record: ContainerRecord): Promise<void> {
     const task = await readJsonFile<TaskRecord>(botPaths(this.home, record.spec.botId).task);
     await stopHelper(task?.network?.slirp);
+    if (task?.gvisor) await this.runsc().remove(record.spec.network, record.spec.id);
     await (await this.state(record)).deactivate();
     this.cgroups ??= detectCgroups();
     await BotCgroup.for(await this.cgroups, record.spec.id).remove();

@@ -1,14 +1,15 @@
 /** Starting and stopping one bot's sandbox. */
 import { rename, rm, stat } from "node:fs/promises";
-import { setTimeout as sleep } from "node:timers/promises";
 
 import { ConflictError, UnavailableError } from "../../errors.js";
 import { hostnameOf } from "../container-spec.js";
-import type { StopOptions } from "../runtime.js";
+import type { NetworkMode, StopOptions } from "../runtime.js";
 import { writeBotEtc } from "./bot-etc.js";
 import { bwrapArgs } from "./bwrap-args.js";
 import type { BotCgroup } from "./cgroups.js";
 import type { ContainerRecord } from "./container-store.js";
+import type { Runsc } from "./gvisor/runsc.js";
+import { startGvisor, stopGvisor } from "./gvisor/start-gvisor.js";
 import type { SandboxImage } from "./images/image-store.js";
 import { writeJsonFile } from "./json-file.js";
 import type { BotPaths } from "./layout.js";
@@ -17,7 +18,7 @@ import { seccompProgram } from "./seccomp.js";
 import type { StagedFiles } from "./staging.js";
 import type { WritableState } from "./state/writable-state.js";
 import { launchSandbox } from "./task-launcher.js";
-import { isAlive, type TaskRecord } from "./task-record.js";
+import { type TaskRecord, waitForExit } from "./task-record.js";
 
 const SECCOMP = seccompProgram();
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -34,6 +35,8 @@ export interface StartRequest {
   cgroup?: BotCgroup;
   /** Set for network "isolated": makes the namespace, loads the rules, attaches slirp4netns. */
   network?: IsolatedNetwork;
+  /** Set for isolation "gvisor": the bot runs under runsc instead of bwrap. */
+  gvisor?: { runsc: Runsc; root: string };
   switchUser: boolean;
   warn: (message: string) => Promise<void>;
 }
@@ -48,16 +51,36 @@ export async function startSandbox(request: StartRequest): Promise<TaskRecord> {
   const stateDir = await request.state.activate();
   const network = request.network;
   let attaching: Promise<NetworkTaskRecord> | undefined;
+  const plan = {
+    image,
+    hostname,
+    network: spec.network,
+    stateDir,
+    runDir: paths.run,
+    etcDir: paths.etc,
+    staged: request.staged,
+  };
+  if (request.gvisor) {
+    try {
+      return await startGvisor({
+        ...request.gvisor,
+        plan,
+        paths,
+        containerId: spec.id,
+        egress: spec.egress,
+        env: agentEnv(record, image),
+        identity: record.identity,
+        ...(network ? { network } : {}),
+        ...(request.cgroup ? { cgroup: request.cgroup } : {}),
+        warn: request.warn,
+      });
+    } catch (error) {
+      await request.state.deactivate();
+      throw error;
+    }
+  }
   try {
-    const args = await bwrapArgs({
-      image,
-      hostname,
-      network: spec.network,
-      stateDir,
-      runDir: paths.run,
-      etcDir: paths.etc,
-      staged: request.staged,
-    });
+    const args = await bwrapArgs(plan);
     const task = await launchSandbox({
       bwrapPath: request.bwrapPath,
       args,
@@ -128,8 +151,17 @@ function agentEnv(record: ContainerRecord, image: SandboxImage): NodeJS.ProcessE
  * and so ends the sandbox. After `timeoutMs`, SIGKILL to the init takes every
  * process of the sandbox's pid namespace with it.
  */
-export async function stopSandbox(task: TaskRecord, options: StopOptions): Promise<void> {
+export async function stopSandbox(
+  task: TaskRecord,
+  options: StopOptions,
+  gvisor?: { runsc: Runsc; containerId: string; network: NetworkMode },
+): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 10_000;
+  if (task.gvisor) {
+    if (!gvisor)
+      throw new UnavailableError(`task ${task.pid} runs under gVisor, and runsc is not available to stop it`);
+    return stopGvisor(task, options, gvisor);
+  }
   signal(-task.pid, options.signal ?? "SIGTERM");
   if (!(await waitForExit(task, timeoutMs))) {
     if (options.force === false) throw new ConflictError(`task did not stop within ${timeoutMs} ms`);
@@ -145,15 +177,6 @@ function signal(pid: number, name: NodeJS.Signals): void {
   } catch {
     // Gone already.
   }
-}
-
-async function waitForExit(task: TaskRecord, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (await isAlive(task)) {
-    if (Date.now() >= deadline) return false;
-    await sleep(20);
-  }
-  return true;
 }
 
 async function rotateLog(log: string): Promise<void> {

@@ -20,6 +20,8 @@ export interface TaskRecord {
   startedAt: string;
   /** An isolated bot's slirp4netns and the egress addresses loaded. */
   network?: NetworkTaskRecord;
+  /** Run by gVisor's runsc: `pid` is its sandbox process, stopped through runsc. */
+  gvisor?: boolean;
 }
 
 /** A live process's command name and start time; undefined when it is gone or a zombie. */
@@ -77,4 +79,14 @@ export async function readTaskInfo(taskFile: string, statusFile: string): Promis
   // A task seen just as it ended still reports how it ended.
   const exitCode = await awaitExitCode(record, statusFile);
   return exitCode === undefined ? { state: "stopped", startedAt } : { state: "stopped", startedAt, exitCode };
+}
+
+/** Polls until the task has ended; false when it still runs after `timeoutMs`. */
+export async function waitForExit(task: TaskRecord, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (await isAlive(task)) {
+    if (Date.now() >= deadline) return false;
+    await sleep(20);
+  }
+  return true;
 }
