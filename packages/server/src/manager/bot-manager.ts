@@ -151,7 +151,12 @@ export class BotManager implements AgentProvider {
   }
 
   /** Removes the container (and with it /data unless keepData), evicting the pool first. */
-  deleteContainer(botId: string, options: { keepData?: boolean } = {}): Promise<void> {
+  /**
+   * Deletes the bot's container. `keepData` keeps its data for a container
+   * made later; `discardKeptData` (a bot deleted for good) removes what an
+   * earlier delete kept, so nothing passes to a new bot with the same id.
+   */
+  deleteContainer(botId: string, options: { keepData?: boolean; discardKeptData?: boolean } = {}): Promise<void> {
     return this.lock.run(botId, async () => {
       const { runtime, records } = this.options;
       const containerId = containerIdFor(botId);
@@ -164,6 +169,7 @@ export class BotManager implements AgentProvider {
         }
         await runtime.deleteContainer(containerId, { keepData: options.keepData ?? false });
       }
+      if (options.discardKeptData) await runtime.discardKeptData?.(botId);
       await records.deleteContainer(botId);
     });
   }

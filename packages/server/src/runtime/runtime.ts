@@ -154,6 +154,14 @@ export interface ContainerRuntime {
    */
   deleteContainer(id: string, options?: { keepData?: boolean }): Promise<void>;
 
+  /**
+   * Removes what deleting a container with `keepData` left of a bot (its
+   * data, its host identity), for a bot that is deleted for good, so a new
+   * bot with the same id starts empty. Nothing when nothing was kept;
+   * ConflictError while the bot still has a container.
+   */
+  discardKeptData?(botId: string): Promise<void>;
+
   /** Starts the task; ConflictError if it already runs. */
   startTask(id: string): Promise<TaskInfo>;
   stopTask(id: string, options?: StopOptions): Promise<TaskInfo>;

@@ -148,7 +148,8 @@ export function botRoutes(app: FastifyInstance, routes: AnyRoute[], bots: BotDir
       if (!(await bots.getBot(params.bot_id))) {
         throw new NotFoundError(`bot ${params.bot_id} not found`);
       }
-      await manager.deleteContainer(params.bot_id);
+      // For good: data kept by an earlier DELETE …/container?keep_data=true goes too.
+      await manager.deleteContainer(params.bot_id, { discardKeptData: true });
       await bots.deleteBot(params.bot_id);
       return reply.status(204).send();
     },

@@ -76,6 +76,14 @@ export class ContainerStore {
     await writeJsonFile(botPaths(this.home, record.spec.botId).record, record);
   }
 
+  /** Everything left of a bot without a container (its kept data) goes, its host identity too. */
+  async discard(botId: string): Promise<void> {
+    const paths = botPaths(this.home, botId);
+    const owner = await readJsonFile<HostIdentity>(paths.owner);
+    await rm(paths.root, { recursive: true, force: true });
+    if (owner) await releaseHostIdentity(this.home, owner);
+  }
+
   /** Drops the record and task files; the whole folder and identity too unless the data is kept. */
   async remove(record: ContainerRecord, keepData: boolean): Promise<void> {
     const paths = botPaths(this.home, record.spec.botId);

@@ -167,6 +167,12 @@ export class SandboxRuntime implements ContainerRuntime {
     await this.containers.remove(record, options.keepData ?? false);
   }
 
+  async discardKeptData(botId: string): Promise<void> {
+    if (await this.containers.get(botId)) throw new ConflictError(`bot ${botId} still has a container`);
+    await diskImage(this.home, botId).unmount();
+    await this.containers.discard(botId);
+  }
+
   async startTask(id: string): Promise<TaskInfo> {
     const record = await this.record(id);
     if (await this.running(record)) throw new ConflictError(`task of ${id} is already running`);
