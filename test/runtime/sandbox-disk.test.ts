@@ -45,6 +45,9 @@ describe("sandbox disk quota", { skip: !asRoot && "loop mounts need root" }, () 
     assert.ok(await isMountPoint(paths.state), "state/ is a mount point");
     await runtime.startTask(spec.id);
     const client = janitor.client(await waitForAgent(runtime, spec.id));
+    // The agent's log is on the quota too: the bot can make its agent log, never past the quota.
+    assert.ok(paths.log.startsWith(`${paths.state}/`));
+    await access(paths.log);
     const df = await client.exec("df -B1 --output=size /data | tail -1");
     assert.ok(Number(df.stdout.trim()) <= QUOTA, `/data is ${df.stdout.trim()} bytes`);
     await client.writeFile("/data/kept.txt", "kept");

@@ -8,11 +8,12 @@
  *     container.json             the record, token included (0600)
  *     owner.json                 the bot's host uid/gid (kept with keepData)
  *     task.json, status.json     the running task, and bwrap's exit report
- *     agent.log                  the agent's stderr
  *     etc/                       per-bot hosts, hostname, resolv.conf
  *     run/                       bound at /run/botbox: agent.sock
  *     disk.img                   with a disk quota: the file system state/ is mounted from
- *     state/                     the writable state and its snapshots
+ *     state/                     the writable state and its snapshots, and
+ *       agent.log                the agent's stderr: on the bot's disk quota, since the
+ *                                bot can write to it through its agent's /proc/<pid>/fd
  *     rootfs-state/              where the state's overlay is mounted
  */
 import path from "node:path";
@@ -43,7 +44,7 @@ export function botPaths(home: string, botId: string): BotPaths {
     owner: path.join(root, "owner.json"),
     task: path.join(root, "task.json"),
     status: path.join(root, "status.json"),
-    log: path.join(root, "agent.log"),
+    log: path.join(root, "state", "agent.log"),
     etc: path.join(root, "etc"),
     run: path.join(root, "run"),
     socket: path.join(root, "run", "agent.sock"),
