@@ -5,8 +5,8 @@
  * (`unshare --net`, as root), so the namespace belongs to the host's user
  * namespace, not to the bot's: root inside the bot has no capability over
  * it. While the agent boots, this class loads the egress rules into that
- * namespace with nft, then attaches slirp4netns for outbound access (about
- * 20 ms each); the start waits for both.
+ * namespace with nft and attaches slirp4netns for outbound access, both at
+ * once (about 20 ms each); the start waits for both.
  */
 import { spawn } from "node:child_process";
 
@@ -68,10 +68,19 @@ export class IsolatedNetwork {
   async attach(pid: number, policy: EgressPolicy | undefined, logFile: string): Promise<NetworkTaskRecord> {
     const netns = `/proc/${pid}/ns/net`;
     const resolved = await resolveEgress(policy, this.resolve);
-    // Rules first: until slirp4netns attaches there is no way out at all.
-    await this.nft(netns, egressRuleset(resolved, blockedDestinations()));
-    const slirp = await startSlirp(this.tools, netns, logFile);
-    return { slirp, resolved };
+    // Both at once. The link may come up a few milliseconds before the rules,
+    // but nothing of the bot's runs then: only its init and the booting agent,
+    // and the start (so any exec) waits for both.
+    const [slirp, rules] = await Promise.allSettled([
+      startSlirp(this.tools, netns, logFile),
+      this.nft(netns, egressRuleset(resolved, blockedDestinations())),
+    ]);
+    if (slirp.status === "rejected") throw slirp.reason;
+    if (rules.status === "rejected") {
+      await stopHelper(slirp.value);
+      throw rules.reason;
+    }
+    return { slirp: slirp.value, resolved };
   }
 
   /**
