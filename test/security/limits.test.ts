@@ -47,6 +47,15 @@ describe(`default limits (${TEST_RUNTIME})`, { skip: !asRoot && "limits need roo
     assert.match(balloon.stdout, /status=137/, "killed by the kernel (SIGKILL)");
     assert.equal((await exec("hog", "echo alive")).stdout.trim(), "alive");
     assert.equal((await exec("neighbour", "echo fine")).stdout.trim(), "fine");
+    // The supervisor records the kill (it looks every 2 s).
+    let recorded: { type: string; payload: { killed?: number } }[] = [];
+    for (let tries = 0; tries < 50 && recorded.length === 0; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const events = (await server.api("GET", "/bots/hog/container/events")).body.events as typeof recorded;
+      recorded = events.filter((event) => event.type === "oom_kill");
+    }
+    assert.equal(recorded.length, 1, "one oom_kill event");
+    assert.ok((recorded[0]!.payload.killed ?? 0) >= 1);
   });
 
   it("a process flood stops at the pids limit; the bot and its neighbour answer", async () => {

@@ -34,6 +34,8 @@ export class AgentSupervisor {
   private timer: NodeJS.Timeout | undefined;
   private readonly backoff = new Map<string, Backoff>();
   private checking = false;
+  /** The last oom_kill count seen per running bot; a new task starts its count at 0. */
+  private readonly oomKills = new Map<string, number>();
 
   constructor(private readonly options: SupervisorOptions) {}
 
@@ -49,6 +51,25 @@ export class AgentSupervisor {
   }
 
   /** One pass over the bots that should be running. */
+  /**
+   * A process the kernel killed at the bot's memory limit is recorded as an
+   * `oom_kill` event (the bot itself goes on; its agent, if it was the one,
+   * is restarted like any dead agent).
+   */
+  private async noteOomKills(record: { botId: string; containerId: string }, total: number | undefined): Promise<void> {
+    if (total === undefined) return;
+    const seen = this.oomKills.get(record.botId) ?? 0;
+    this.oomKills.set(record.botId, total);
+    if (total <= seen) return;
+    await this.options.records
+      .recordEvent(record.containerId, "oom_kill", { killed: total - seen, total })
+      .catch(() => undefined);
+    this.options.logger.warn(
+      { botId: record.botId, killed: total - seen },
+      "the kernel killed a process at the bot's memory limit",
+    );
+  }
+
   async checkOnce(): Promise<string[]> {
     if (this.checking) return [];
     this.checking = true;
@@ -61,6 +82,7 @@ export class AgentSupervisor {
       );
       for (const record of wanted) {
         const task = await runtime.taskInfo(containerIdFor(record.botId)).catch(() => undefined);
+        if (task?.state === "running") await this.noteOomKills(record, task.oomKills);
         if (!task || task.state === "running") continue;
         const backoff = this.backoff.get(record.botId) ?? { failures: 0, notBefore: 0 };
         if (Date.now() < backoff.notBefore) continue;

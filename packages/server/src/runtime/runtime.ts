@@ -96,6 +96,8 @@ export interface TaskInfo {
   startedAt?: Date;
   /** Exit code of the last run, when the backend knows it. */
   exitCode?: number;
+  /** Processes of the running task the kernel killed at its memory limit, when the backend knows. */
+  oomKills?: number;
 }
 
 export interface StopOptions {

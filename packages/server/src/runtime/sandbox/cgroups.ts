@@ -84,6 +84,15 @@ export class BotCgroup {
     return text === undefined ? undefined : Number(text.trim());
   }
 
+  /** How many of the bot's processes the kernel killed at its memory limit; undefined without a memory cgroup. */
+  async oomKills(): Promise<number | undefined> {
+    if (this.mode === "none") return undefined;
+    const file = this.mode === "v2" ? "memory.events" : "memory.oom_control";
+    const text = await readFile(path.join(this.folders[0]!, file), "utf8").catch(() => undefined);
+    const match = text === undefined ? null : /^oom_kill (\d+)$/m.exec(text);
+    return match ? Number(match[1]) : undefined;
+  }
+
   /** Removes the folders; a folder still holding processes stays (EBUSY). */
   async remove(): Promise<void> {
     for (const folder of this.folders) {

@@ -215,8 +215,13 @@ export class SandboxRuntime implements ContainerRuntime {
   }
 
   async taskInfo(id: string): Promise<TaskInfo> {
-    const paths = botPaths(this.home, (await this.record(id)).spec.botId);
-    return readTaskInfo(paths.task, paths.status);
+    const record = await this.record(id);
+    const paths = botPaths(this.home, record.spec.botId);
+    const info = await readTaskInfo(paths.task, paths.status);
+    if (info.state !== "running") return info;
+    this.cgroups ??= detectCgroups();
+    const oomKills = await BotCgroup.for(await this.cgroups, record.spec.id).oomKills();
+    return oomKills === undefined ? info : { ...info, oomKills };
   }
 
   async agentEndpoint(id: string): Promise<AgentEndpoint | undefined> {
