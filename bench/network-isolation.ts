@@ -58,6 +58,26 @@ export async function benchNetworkIsolation(): Promise<Figure[]> {
       met: added < 30,
     });
 
+    const figures = [startFigure];
+    if (isolated.runtime.capabilities.gvisor) {
+      const gvisor = await startHost(path.join(scratch, "g"), { network: "isolated", isolation: "gvisor" });
+      hosts.push(gvisor);
+      await coldStart(gvisor, "warm-g");
+      const gvisorStarts: number[] = [];
+      const namespaceStarts: number[] = [];
+      for (let i = 0; i < Math.min(BOTS, 8); i++) {
+        gvisorStarts.push(await coldStart(gvisor, `g-${i}`));
+        namespaceStarts.push(await coldStart(isolated, `n-${i}`));
+      }
+      figures.push(
+        report({
+          bench: "cold start, gVisor vs namespaces (isolated network)",
+          figure: `gvisor p50 ${ms(percentile(gvisorStarts, 50))}, namespaces p50 ${ms(percentile(namespaceStarts, 50))} (${gvisorStarts.length} bots)`,
+          ratio: percentile(gvisorStarts, 50) / percentile(namespaceStarts, 50),
+        }),
+      );
+    }
+
     for (const host of [isolated, none]) {
       await host.addBot("exec");
       await host.manager.start("exec");
@@ -85,7 +105,7 @@ export async function benchNetworkIsolation(): Promise<Figure[]> {
       goal: "<= 1.1",
       met: execRatio <= 1.1,
     });
-    return [startFigure, execFigure];
+    return [...figures, execFigure];
   } finally {
     for (const host of hosts) await host.close();
     const left = await removeSandboxes(scratch);

@@ -6,7 +6,7 @@ import { pino } from "pino";
 
 import { BotManager } from "../packages/server/src/manager/index.js";
 import { storeRecords } from "../packages/server/src/manager/store-records.js";
-import type { NetworkMode, ResourceLimits } from "../packages/server/src/runtime/runtime.js";
+import type { IsolationMode, NetworkMode, ResourceLimits } from "../packages/server/src/runtime/runtime.js";
 import { DEFAULT_IMAGE, SandboxRuntime } from "../packages/server/src/runtime/sandbox/index.js";
 import { openStore, type Store } from "../packages/server/src/store/index.js";
 import { AGENT_BUNDLE } from "../test/support/agent-process.js";
@@ -91,7 +91,13 @@ export interface Host {
 
 export async function startHost(
   home: string,
-  options: { agentBundle?: string; agentCodeCache?: boolean; network?: NetworkMode; limits?: ResourceLimits } = {},
+  options: {
+    agentBundle?: string;
+    agentCodeCache?: boolean;
+    network?: NetworkMode;
+    isolation?: IsolationMode;
+    limits?: ResourceLimits;
+  } = {},
 ): Promise<Host> {
   await mkdir(home, { recursive: true, mode: 0o700 });
   const runtime = new SandboxRuntime({
@@ -105,6 +111,7 @@ export async function startHost(
     records: storeRecords(store),
     image: DEFAULT_IMAGE,
     network: options.network ?? "host",
+    ...(options.isolation ? { isolation: options.isolation } : {}),
     limits: options.limits ?? {},
     startTimeoutMs: 30_000,
     logger: pino({ level: "silent" }),
