@@ -5,7 +5,7 @@ import { BadRequestError } from "../errors.js";
 import { requireAdmin, requireBotAccess } from "./auth.js";
 
 export interface RouteDefinition<Params extends z.ZodType, Query extends z.ZodType, Body extends z.ZodType> {
-  method: "GET" | "POST" | "PUT" | "DELETE";
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   url: string;
   summary: string;
   params?: Params;

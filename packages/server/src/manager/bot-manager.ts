@@ -4,7 +4,7 @@ import { stat } from "node:fs/promises";
 import type { Logger } from "pino";
 
 import { type AgentClient, AgentPool, type AgentProvider } from "../client/index.js";
-import { NotFoundError } from "../errors.js";
+import { ConflictError, NotFoundError } from "../errors.js";
 import {
   BOT_LABEL,
   CONTAINER_PREFIX,
@@ -63,6 +63,32 @@ export class BotManager implements AgentProvider {
   constructor(private readonly options: BotManagerOptions) {
     this.pool = new AgentPool({
       resolveEndpoint: (botId) => options.runtime.agentEndpoint(containerIdFor(botId)),
+    });
+  }
+
+  /**
+   * After a bot's settings changed: a stopped container takes them at its
+   * next start where the backend can change it in place ("next_start");
+   * otherwise they wait for the bot's next container ("next_container"). A
+   * running bot must be stopped first (ConflictError).
+   */
+  changeSettings(
+    next: BotRecord,
+    save: () => Promise<BotRecord>,
+  ): Promise<{ bot: BotRecord; takesEffect: "next_start" | "next_container" }> {
+    return this.lock.run(next.id, async () => {
+      const { runtime } = this.options;
+      const containerId = containerIdFor(next.id);
+      const container = await runtime.getContainer(containerId);
+      if (container && (await runtime.taskInfo(containerId)).state === "running")
+        throw new ConflictError(`bot ${next.id} is running: stop it before changing its network, isolation or limits`);
+      // The container first: a change it refuses leaves the record as it was.
+      const inPlace = Boolean(container && runtime.updateContainer);
+      if (inPlace) {
+        const { network, egress, isolation, limits } = this.settingsOf(next);
+        await runtime.updateContainer!(containerId, { network, egress, isolation, limits });
+      }
+      return { bot: await save(), takesEffect: inPlace ? "next_start" : "next_container" };
     });
   }
 

@@ -42,6 +42,15 @@ export interface NewBotInput {
   autoStart?: boolean;
 }
 
+/** What PATCH /bots/:id may change; an absent key stays as it is. */
+export interface BotUpdateInput {
+  name?: string;
+  network?: NetworkMode;
+  egress?: EgressPolicy;
+  isolation?: IsolationMode;
+  limits?: ResourceLimits;
+}
+
 export interface ManagerRecords {
   getBot(botId: string): Promise<BotRecord | undefined>;
   getContainer(botId: string): Promise<ContainerRecord | undefined>;

@@ -1,7 +1,7 @@
 import { NotFoundError } from "../errors.js";
 import type { Store } from "../store/index.js";
 import { containerIdFor } from "./bot-manager.js";
-import type { BotRecord, ManagerRecords, NewBotInput } from "./records.js";
+import type { BotRecord, BotUpdateInput, ManagerRecords, NewBotInput } from "./records.js";
 
 const toBot = (bot: NonNullable<Awaited<ReturnType<Store["getBot"]>>>): BotRecord => ({
   id: bot.id,
@@ -68,6 +68,15 @@ export function storeBotDirectory(store: Store) {
     },
     async deleteBot(id: string) {
       await store.deleteBot(id);
+    },
+    async updateBot(id: string, input: BotUpdateInput) {
+      const config = {
+        ...(input.network ? { network: input.network } : {}),
+        ...(input.egress ? { egress: input.egress } : {}),
+        ...(input.isolation ? { isolation: input.isolation } : {}),
+        ...(input.limits ? { limits: input.limits } : {}),
+      };
+      return toBot(await store.updateBot(id, { ...(input.name ? { displayName: input.name } : {}), config }));
     },
   };
 }

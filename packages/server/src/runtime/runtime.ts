@@ -73,6 +73,9 @@ export interface ContainerSpec {
   fromSnapshot?: string;
 }
 
+/** What `updateContainer` may change. */
+export type ContainerSettings = Pick<ContainerSpec, "network" | "egress" | "isolation" | "limits">;
+
 export interface ContainerInfo {
   id: string;
   botId: string;
@@ -155,6 +158,14 @@ export interface ContainerRuntime {
    * `keepData` is set (preserve-on-delete). The task must be stopped.
    */
   deleteContainer(id: string, options?: { keepData?: boolean }): Promise<void>;
+
+  /**
+   * Changes a stopped container's network, egress rules, isolation or
+   * limits; they take effect at its next start. BadRequestError for a change
+   * the backend cannot make in place (e.g. a disk quota's size); absent: the
+   * backend makes none, and new settings wait for a new container.
+   */
+  updateContainer?(id: string, changes: ContainerSettings): Promise<ContainerInfo>;
 
   /**
    * Removes what deleting a container with `keepData` left of a bot (its

@@ -3,6 +3,7 @@ import { z } from "zod";
 
 import { BadRequestError, NotFoundError } from "../../errors.js";
 import type { BotManager, BotRecord, NewBotInput } from "../../manager/index.js";
+import type { BotUpdateInput } from "../../manager/records.js";
 import { type EgressPolicy, MAX_EGRESS_ENTRIES, normaliseEgress } from "../../runtime/egress.js";
 import { ISOLATION_MODES, NETWORK_MODES, type NetworkMode } from "../../runtime/runtime.js";
 import { botIdSchema, botParams } from "../params.js";
@@ -11,6 +12,7 @@ import { addRoute, type AnyRoute } from "../route.js";
 /** Bot records as the HTTP layer needs them; the store implements it. */
 export interface BotDirectory {
   createBot(input: NewBotInput): Promise<BotRecord>;
+  updateBot(id: string, input: BotUpdateInput): Promise<BotRecord>;
   getBot(id: string): Promise<BotRecord | undefined>;
   listBots(): Promise<BotRecord[]>;
   deleteBot(id: string): Promise<void>;
@@ -71,13 +73,26 @@ const newBotBody = z
   })
   .strict();
 
+const botPatchBody = newBotBody.omit({ id: true, auto_start: true }).partial();
+
 /** The checked egress policy of a new bot; 400 naming the entry or the clash with its network. */
-function egressOf(body: z.infer<typeof newBotBody>, defaultNetwork: NetworkMode): EgressPolicy | undefined {
+function egressOf(
+  body: Pick<z.infer<typeof newBotBody>, "egress" | "network">,
+  defaultNetwork: NetworkMode,
+): EgressPolicy | undefined {
   if (!body.egress) return undefined;
   const network = body.network ?? defaultNetwork;
   if (network !== "isolated")
     throw new BadRequestError(`egress rules apply to network "isolated" only; this bot's network is "${network}"`);
   return normaliseEgress(body.egress);
+}
+
+/** 400 for what the server's runtime cannot do: never a setting that is not enforced. */
+function checkCapabilities(body: Partial<z.infer<typeof newBotBody>>, manager: BotManager): void {
+  if (body.isolation === "gvisor" && !manager.gvisor)
+    throw new BadRequestError('isolation "gvisor": this server\'s runtime cannot run gVisor here (see botbox doctor)');
+  if (body.limits?.disk_bytes !== undefined && !manager.diskQuota)
+    throw new BadRequestError("limits.disk_bytes: this server's runtime cannot enforce a disk quota here");
 }
 
 export function botRoutes(app: FastifyInstance, routes: AnyRoute[], bots: BotDirectory, manager: BotManager): void {
@@ -135,6 +150,45 @@ export function botRoutes(app: FastifyInstance, routes: AnyRoute[], bots: BotDir
       const bot = await bots.getBot(params.bot_id);
       if (!bot) throw new NotFoundError(`bot ${params.bot_id} not found`);
       return view(bot, manager);
+    },
+  });
+  addRoute(app, routes, {
+    method: "PATCH",
+    url: "/bots/:bot_id",
+    summary:
+      "Change a stopped bot's name, network, egress rules, isolation or limits (admin); the answer says when they take effect",
+    access: "admin",
+    params: botParams,
+    body: botPatchBody,
+    handler: async ({ params, body }) => {
+      const current = await bots.getBot(params.bot_id);
+      if (!current) throw new NotFoundError(`bot ${params.bot_id} not found`);
+      const network = body.network ?? manager.settingsOf(current).network;
+      // New rules, or the ones kept, must suit the network the bot ends up with.
+      const egress = body.egress ? egressOf({ ...body, network }, network) : undefined;
+      checkCapabilities(body, manager);
+      const limits = body.limits && {
+        ...current.limits,
+        ...Object.fromEntries(
+          Object.entries({
+            memoryBytes: body.limits.memory_bytes,
+            pids: body.limits.pids,
+            cpus: body.limits.cpus,
+            diskBytes: body.limits.disk_bytes,
+          }).filter(([, value]) => value !== undefined),
+        ),
+      };
+      const changes = {
+        ...(body.name ? { name: body.name } : {}),
+        ...(body.network ? { network: body.network } : {}),
+        ...(egress ? { egress } : {}),
+        ...(body.isolation ? { isolation: body.isolation } : {}),
+        ...(limits ? { limits } : {}),
+      };
+      const { bot, takesEffect } = await manager.changeSettings({ ...current, ...changes }, () =>
+        bots.updateBot(params.bot_id, changes),
+      );
+      return { ...view(bot, manager), takes_effect: takesEffect };
     },
   });
   addRoute(app, routes, {

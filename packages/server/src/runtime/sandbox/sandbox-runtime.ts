@@ -12,6 +12,7 @@ import { packagePath } from "../../package-paths.js";
 import { botIdOf, checkContainerIds, checkContainerSpec } from "../container-spec.js";
 import type {
   ContainerInfo,
+  ContainerSettings,
   ContainerRuntime,
   ContainerSpec,
   DoctorCheck,
@@ -165,6 +166,23 @@ export class SandboxRuntime implements ContainerRuntime {
     await this.cleanUpTask(record);
     await diskImage(this.home, record.spec.botId).unmount();
     await this.containers.remove(record, options.keepData ?? false);
+  }
+
+  async updateContainer(id: string, changes: ContainerSettings): Promise<ContainerInfo> {
+    const record = await this.record(id);
+    if (await this.running(record)) throw new ConflictError(`task of ${id} is running: stop it first`);
+    const spec: ContainerSpec = { ...record.spec, ...changes };
+    checkContainerSpec(spec);
+    if ((spec.limits.diskBytes ?? 0) !== (record.spec.limits.diskBytes ?? 0))
+      throw new BadRequestError(
+        "limits.disk_bytes of an existing container cannot change: its file system has that size",
+      );
+    if (spec.network === "isolated") this.isolatedNetwork();
+    if (spec.isolation === "gvisor" && !this.capabilities.gvisor)
+      throw new BadRequestError('isolation "gvisor" needs gVisor\'s runsc and the server running as root');
+    const updated: ContainerRecord = { ...record, spec };
+    await this.containers.save(updated);
+    return containerInfo(updated, await (await this.state(updated)).parent());
   }
 
   async discardKeptData(botId: string): Promise<void> {
