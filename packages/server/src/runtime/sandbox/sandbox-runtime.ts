@@ -12,8 +12,8 @@ import { packagePath } from "../../package-paths.js";
 import { botIdOf, checkContainerIds, checkContainerSpec } from "../container-spec.js";
 import type {
   ContainerInfo,
-  ContainerSettings,
   ContainerRuntime,
+  ContainerSettings,
   ContainerSpec,
   DoctorCheck,
   ImageInfo,
