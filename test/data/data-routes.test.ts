@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -18,7 +19,7 @@ const LIMIT = 64 * 1024;
 
 // The import route's own limits, on a bare app with a real agent behind it
 // (the full server's limit is 10 GiB, too large to cross in a test).
-describe("the import route's body limit and one-import-at-a-time rule", () => {
+describe("the import route's body and unpacked limits and one-import-at-a-time rule", () => {
   let agent: AgentProcess;
   let client: AgentClient;
   let app: FastifyInstance;
@@ -97,6 +98,34 @@ describe("the import route's body limit and one-import-at-a-time rule", () => {
     assert.equal(streamed.status, 413);
     assert.equal(streamed.headers.get("connection"), "close");
     assert.deepEqual(await readdir(agent.dataDir), []);
+  });
+
+  it("answers 413 for an archive that unpacks past the limit, however small it is, and changes nothing", async () => {
+    const before = await readdir(agent.dataDir);
+    const incoming = await mkdtemp(path.join(scratch, "bomb-"));
+    // 8 MiB of zeros: a few KiB of gzip, well under the 64 KiB limit as sent.
+    await writeFile(path.join(incoming, "zeros.bin"), Buffer.alloc(8 * 2 ** 20));
+    const archive = tarGz(incoming);
+    assert.ok(archive.length < LIMIT, `the archive is ${archive.length} bytes`);
+    const response = await post(archive);
+    assert.equal(response.status, 413);
+    const { error } = (await response.json()) as { error: { message: string } };
+    assert.match(error.message, /unpacks to more than 65536 bytes, the import limit/);
+    assert.deepEqual(await readdir(agent.dataDir), before, "no work folder or file is left behind");
+  });
+
+  it("counts a sparse file at its full size", async () => {
+    const before = await readdir(agent.dataDir);
+    const incoming = await mkdtemp(path.join(scratch, "sparse-"));
+    // 256 MiB of hole: tar --sparse stores almost nothing, extraction writes all of it.
+    execFileSync("truncate", ["-s", String(256 * 2 ** 20), path.join(incoming, "hole.bin")]);
+    for (const format of ["gnu", "posix"]) {
+      const archive = tarGz(incoming, ["."], ["--sparse", `--format=${format}`]);
+      assert.ok(archive.length < LIMIT, `the ${format} archive is ${archive.length} bytes`);
+      const response = await post(archive);
+      assert.equal(response.status, 413, `${format} format`);
+    }
+    assert.deepEqual(await readdir(agent.dataDir), before);
   });
 
   it("refuses a second import into the same bot while one runs with 409", async () => {

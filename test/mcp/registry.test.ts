@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
-import { NotFoundError, UnavailableError } from "../../packages/server/src/errors.js";
+import { ConflictError, NotFoundError, UnavailableError } from "../../packages/server/src/errors.js";
 import {
   McpSessionClosedError,
   probeTools,
@@ -26,7 +26,9 @@ describe("StdioSessionRegistry", () => {
   });
 
   /** A registry whose agents are all the one test agent: bots "a" and "b" share it. */
-  function newRegistry(options: { idleMs?: number; sweepIntervalMs?: number } = {}): StdioSessionRegistry {
+  function newRegistry(
+    options: { idleMs?: number; sweepIntervalMs?: number; maxSessionsPerBot?: number } = {},
+  ): StdioSessionRegistry {
     const registry = new StdioSessionRegistry({
       agents: { agentFor: async () => t.client },
       logger: t.logger,
@@ -114,11 +116,30 @@ describe("StdioSessionRegistry", () => {
       "pid",
       "roots",
       "slow",
+      "unfinished",
       "whereami",
     ]);
     await session.close();
     assert.equal(await probeTools(session, t.logger), undefined);
     assert.ok(t.logger.entries.some((entry) => entry.message === "mcp tool probe failed"));
+  });
+
+  it("refuses a bot's session past maxSessionsPerBot with 409, counting those still starting, until one closes", async () => {
+    const registry = newRegistry({ maxSessionsPerBot: 2 });
+    const starts = await Promise.allSettled([1, 2, 3].map(() => registry.create("a", scripted)));
+    assert.deepEqual(
+      starts.map((start) => start.status),
+      ["fulfilled", "fulfilled", "rejected"],
+    );
+    const refusal = (starts[2] as PromiseRejectedResult).reason as Error;
+    assert.ok(refusal instanceof ConflictError, String(refusal));
+    assert.match(refusal.message, /bot a has 2 stdio MCP sessions open, the most it may have at once/);
+    assert.equal(registry.list("a").length, 2);
+    // Another bot has its own allowance; a closed session frees a place.
+    await registry.create("b", scripted);
+    await registry.close("a", registry.list("a")[0]!.id);
+    await registry.create("a", scripted);
+    assert.equal(registry.list("a").length, 2);
   });
 
   it("fails create when the server does not start, and registers nothing", async () => {

@@ -151,6 +151,27 @@ describe("StdioSession with a scripted server", () => {
     assert.equal(textOf(await session.callTool("pid")).split(" ")[1], "2");
   });
 
+  it("closes the session, saying why, once the server holds more than maxLineBytes on one unfinished line", async () => {
+    const session = await start([], { maxLineBytes: 256 * 1024 });
+    // Under the limit, the line is held and the session lives on.
+    await assert.rejects(session.callTool("unfinished", { bytes: 200 * 1024 }, { timeoutMs: 500 }), McpTimeoutError);
+    const call = session.callTool("unfinished", { bytes: 100 * 1024 }, { timeoutMs: 5_000 });
+    await assert.rejects(call, (error: unknown) => {
+      assert.ok(error instanceof McpSessionClosedError, String(error));
+      assert.match(error.message, /more than 262144 bytes to stdout without a newline/);
+      return true;
+    });
+    assert.match(session.closeReason ?? "", /without a newline/);
+  });
+
+  it("holds at most 1 MiB of an unfinished line by default", async () => {
+    const session = await start();
+    await assert.rejects(
+      session.callTool("unfinished", { bytes: 2 * 2 ** 20 }, { timeoutMs: 5_000 }),
+      McpSessionClosedError,
+    );
+  });
+
   it("fails to start with the exit code and stderr when the command does not exist", async () => {
     await assert.rejects(start([], { command: "no-such-mcp-server-command", args: [] }), (error: unknown) => {
       assert.ok(error instanceof McpSessionClosedError);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
+import { MAX_MCP_SERVER_CONFIG_BYTES, MAX_MCP_SERVERS_PER_BOT } from "../../packages/server/src/store/index.js";
 import { assertRecentDate, rejectsWith, withStore } from "./harness.js";
 import type { StoreTarget } from "./targets.js";
 
@@ -56,6 +57,33 @@ export function mcpServerTests(target: StoreTarget): void {
         await store.deleteBot(a.id);
         assert.deepEqual(await store.listMcpServers(a.id), []);
         assert.equal((await database.rows("mcp_servers")).length, 1);
+      }));
+
+    it(`hold at most ${MAX_MCP_SERVER_CONFIG_BYTES} bytes of command, args, env and cwd each, and ${MAX_MCP_SERVERS_PER_BOT} a bot`, () =>
+      withStore(target, async (store) => {
+        const bot = await store.createBot({ displayName: "b" });
+        const other = await store.createBot({ displayName: "other" });
+        const half = "a".repeat(MAX_MCP_SERVER_CONFIG_BYTES / 2);
+        await rejectsWith(
+          store.putMcpServer(bot.id, "big", { command: "c", args: [half], env: { BIG: half } }),
+          "bad_request",
+          `at most ${MAX_MCP_SERVER_CONFIG_BYTES} bytes`,
+        );
+        const fits = "a".repeat(MAX_MCP_SERVER_CONFIG_BYTES - "c".length - "BIG".length);
+        await store.putMcpServer(bot.id, "big", { command: "c", env: { BIG: fits } });
+        for (let index = 1; index < MAX_MCP_SERVERS_PER_BOT; index++) {
+          await store.putMcpServer(bot.id, `s${index}`, { command: "c" });
+        }
+        await rejectsWith(
+          store.putMcpServer(bot.id, "one-more", { command: "c" }),
+          "conflict",
+          `${MAX_MCP_SERVERS_PER_BOT} MCP servers`,
+        );
+        // Replacing one at the limit is fine, and the limit is per bot.
+        await store.putMcpServer(bot.id, "s1", { command: "replaced" });
+        await store.putMcpServer(other.id, "one-more", { command: "c" });
+        assert.equal((await store.listMcpServers(bot.id)).length, MAX_MCP_SERVERS_PER_BOT);
+        assert.equal(await store.getMcpServer(bot.id, "one-more"), undefined);
       }));
 
     it("reject bad input with the field named, and change nothing", () =>

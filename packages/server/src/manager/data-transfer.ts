@@ -19,6 +19,12 @@ const EXPORT_COMMAND = `exec tar -czf - --anchored --exclude='./${IMPORT_DIR_PRE
 export interface ImportOptions {
   /** Replace the current contents of /data instead of merging into them. */
   replace?: boolean;
+  /**
+   * The most bytes the archive may unpack to (TarMemberCheck counts them);
+   * past it the import fails with UnpackedTooLargeError and changes nothing.
+   * Default: no limit.
+   */
+  maxUnpackedBytes?: number;
 }
 
 /**
@@ -81,7 +87,7 @@ export async function importData(agent: AgentClient, source: Readable, options: 
   const extraction = agent.execStream(importScript("extract"), { env, timeoutSeconds: NO_TIMEOUT });
   const exited = outcomeOf(extraction);
   try {
-    await feed(extraction, source, exited);
+    await feed(extraction, source, exited, new TarMemberCheck({ maxUnpackedBytes: options.maxUnpackedBytes }));
     const { exitCode, stderr } = await exited;
     if (exitCode !== 0) throw tarFailed("import", exitCode, stderr);
   } catch (error) {
@@ -102,7 +108,12 @@ export async function importData(agent: AgentClient, source: Readable, options: 
 const TAR_GONE: unique symbol = Symbol("tar exited");
 
 /** Sends the checked, uncompressed archive to tar's stdin, honouring flow control both ways. */
-async function feed(extraction: ExecHandle, source: Readable, exited: Promise<unknown>): Promise<void> {
+async function feed(
+  extraction: ExecHandle,
+  source: Readable,
+  exited: Promise<unknown>,
+  check: TarMemberCheck,
+): Promise<void> {
   // Resolves when tar is gone, for whatever reason; its outcome is read later.
   const tarGone: Promise<typeof TAR_GONE> = exited.then(
     () => TAR_GONE,
@@ -110,7 +121,7 @@ async function feed(extraction: ExecHandle, source: Readable, exited: Promise<un
   );
   // Errors reach the iterator through the last stream; the callback only
   // keeps pipeline from reporting them a second time.
-  const checked = pipeline(source, createGunzip(), new TarMemberCheck(), () => undefined);
+  const checked = pipeline(source, createGunzip(), check, () => undefined);
   const chunks = (checked as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   try {
     for (;;) {

@@ -8,7 +8,7 @@ import { buffer } from "node:stream/consumers";
 import { after, before, describe, it } from "node:test";
 
 import { BadRequestError } from "../errors.js";
-import { TarMemberCheck } from "./tar-member-check.js";
+import { TarMemberCheck, UnpackedTooLargeError } from "./tar-member-check.js";
 
 /** One ustar header block; enough to build archives GNU tar would refuse to write. */
 function header(name: string, options: { type?: string; linkName?: string; size?: number } = {}): Buffer {
@@ -114,6 +114,33 @@ describe("TarMemberCheck", () => {
     await assert.rejects(check(corrupt), /bad header checksum/);
     const truncated = Buffer.concat([header("big", { size: 4096 }), Buffer.alloc(1000)]);
     await assert.rejects(check(truncated), /truncated/);
+  });
+
+  it("counts what the archive unpacks to and refuses the member that passes the limit, before forwarding it", async () => {
+    // Header (512) + 1000 bytes, then a header and 2000 more: 4024 in all.
+    const data = archive(
+      header("first", { size: 1000 }),
+      Buffer.alloc(1024),
+      header("second", { size: 2000 }),
+      Buffer.alloc(2048),
+    );
+    const counted = new TarMemberCheck({ maxUnpackedBytes: 4024 });
+    await buffer(Readable.from([data]).pipe(counted));
+    assert.equal(counted.unpackedBytes, 4024);
+    const forwarded: Buffer[] = [];
+    const limited = new TarMemberCheck({ maxUnpackedBytes: 4023 });
+    limited.on("data", (chunk: Buffer) => forwarded.push(chunk));
+    const chunks = [data.subarray(0, 1536), data.subarray(1536)];
+    await assert.rejects(
+      new Promise((resolve, reject) => Readable.from(chunks).pipe(limited).on("error", reject).on("end", resolve)),
+      (error: unknown) => {
+        assert.ok(error instanceof UnpackedTooLargeError);
+        assert.equal(error.statusCode, 413);
+        assert.match(error.message, /unpacks to more than 4023 bytes/);
+        return true;
+      },
+    );
+    assert.equal(Buffer.concat(forwarded).length, 1536, "the second member's header was not passed on");
   });
 
   it("stops checking at the end-of-archive block, as GNU tar stops reading", async () => {

@@ -10,12 +10,37 @@ const MAX_METADATA_BYTES = 1024 * 1024;
 const METADATA_TYPES = new Set(["x", "g", "L", "K"]);
 
 /**
+ * An archive that unpacks to more than the import allows. A bad request to
+ * anything that maps botbox errors; `statusCode` makes the HTTP layer answer
+ * 413, the way it answers an archive too large as sent.
+ */
+export class UnpackedTooLargeError extends BadRequestError {
+  readonly statusCode = 413;
+
+  constructor(readonly limitBytes: number) {
+    super(
+      `the archive unpacks to more than ${limitBytes} bytes, the import limit (however small it is compressed); nothing was imported`,
+    );
+  }
+}
+
+export interface TarMemberCheckOptions {
+  /**
+   * The most bytes the archive may unpack to: every member's size (a sparse
+   * file's full size) plus a block for each member's entry. The member that
+   * would pass it is refused before any of it is forwarded. Default: no limit.
+   */
+  maxUnpackedBytes?: number;
+}
+
+/**
  * Passes an uncompressed tar stream through unchanged while reading its
  * headers, and fails the stream before forwarding a member whose name (or
- * hard-link target) is absolute or climbs with `..`. GNU tar strips or skips
- * such members too; checking here as well means an import refuses the whole
- * archive instead of relying on one tar's rules. Symlink targets may contain
- * `..` (node_modules/.bin links do); GNU tar defers writing through them.
+ * hard-link target) is absolute or climbs with `..`, or that would take the
+ * unpacked size past its limit. GNU tar strips or skips escaping members
+ * too; checking here as well means an import refuses the whole archive
+ * instead of relying on one tar's rules. Symlink targets may contain `..`
+ * (node_modules/.bin links do); GNU tar defers writing through them.
  */
 export class TarMemberCheck extends Transform {
   private pending: Buffer[] = [];
@@ -24,9 +49,17 @@ export class TarMemberCheck extends Transform {
   private skip = 0;
   /** The metadata member being collected, if any. */
   private collecting: { type: string; size: number } | undefined;
-  private next: { path?: string; linkpath?: string; size?: number } = {};
+  private next: { path?: string; linkpath?: string; size?: number; realSize?: number } = {};
   private ended = false;
+  private readonly maxUnpackedBytes: number;
   members = 0;
+  /** What the members so far unpack to, as counted against maxUnpackedBytes. */
+  unpackedBytes = 0;
+
+  constructor(options: TarMemberCheckOptions = {}) {
+    super();
+    this.maxUnpackedBytes = options.maxUnpackedBytes ?? Number.POSITIVE_INFINITY;
+  }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     try {
@@ -95,10 +128,15 @@ export class TarMemberCheck extends Transform {
     const prefix = ustar ? text(header, 345, 155) : "";
     const name = this.next.path ?? (prefix ? `${prefix}/${text(header, 0, 100)}` : text(header, 0, 100));
     const linkName = this.next.linkpath ?? text(header, 157, 100);
+    // A sparse file stores only its data but unpacks to its full size: old GNU
+    // headers carry that size at 483, pax ones in GNU.sparse.realsize or .size.
+    const realSize = Math.max(size, this.next.realSize ?? 0, type === "S" ? numberField(header, 483, 12) : 0);
     this.next = {};
     this.members++;
     refuseEscape("member", name);
     if (type === "1") refuseEscape(`hard link ${JSON.stringify(name)} to`, linkName);
+    this.unpackedBytes += BLOCK + (type === "5" ? 0 : realSize);
+    if (this.unpackedBytes > this.maxUnpackedBytes) throw new UnpackedTooLargeError(this.maxUnpackedBytes);
     this.skip = type === "5" ? 0 : padded(size);
   }
 
@@ -120,6 +158,11 @@ export class TarMemberCheck extends Transform {
         if (!Number.isSafeInteger(size) || size < 0) throw new BadRequestError("the archive is corrupt: bad pax size");
         this.next.size = size;
       }
+      const realSize = Number(records["GNU.sparse.realsize"] ?? records["GNU.sparse.size"] ?? 0);
+      if (!Number.isSafeInteger(realSize) || realSize < 0) {
+        throw new BadRequestError("the archive is corrupt: bad sparse file size");
+      }
+      if (realSize > 0) this.next.realSize = realSize;
     }
   }
 }

@@ -23,9 +23,20 @@ export interface ExecTransportOptions {
   stderr?: StderrLinesOptions;
   /** After close, how long the server gets to exit on end of input before it is killed. Default 1000 ms. */
   closeGraceMs?: number;
-  /** The longest stdout line accepted; longer ones end the transport. Default: the SDK's 10 MiB. */
+  /**
+   * The most stdout bytes held for a line not yet ended by a newline (the
+   * longest message accepted); past it the transport ends, failed. Default
+   * DEFAULT_MAX_LINE_BYTES.
+   */
   maxMessageBytes?: number;
 }
+
+/**
+ * 1 MiB: a server's line is held whole until its newline comes, so this is
+ * what one session can make the host hold; the SDK's own default, 10 MiB,
+ * times the sessions a bot may open was hundreds of MB.
+ */
+export const DEFAULT_MAX_LINE_BYTES = 2 ** 20;
 
 /** gRPC messages stay well under its 4 MiB limit whatever a request weighs. */
 const STDIN_CHUNK_BYTES = 64 * 1024;
@@ -51,6 +62,9 @@ export class ExecTransport implements Transport {
   readonly finished: Promise<void>;
 
   private readonly readBuffer: ReadBuffer;
+  private readonly maxMessageBytes: number;
+  /** Stdout bytes since the last newline: the line being held. */
+  private unfinishedBytes = 0;
   private readonly stderr: StderrLines;
   private readonly closeGraceMs: number;
   private markFinished!: () => void;
@@ -62,7 +76,9 @@ export class ExecTransport implements Transport {
     private readonly stream: ExecStream,
     options: ExecTransportOptions = {},
   ) {
-    this.readBuffer = new ReadBuffer({ maxBufferSize: options.maxMessageBytes });
+    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_LINE_BYTES;
+    // The bound is kept here (readStdout), where it counts only the unfinished line.
+    this.readBuffer = new ReadBuffer({ maxBufferSize: Number.POSITIVE_INFINITY });
     this.stderr = new StderrLines((line) => options.onStderrLine?.(line), options.stderr);
     this.closeGraceMs = options.closeGraceMs ?? 1000;
     this.finished = new Promise((resolve) => (this.markFinished = resolve));
@@ -147,13 +163,15 @@ export class ExecTransport implements Transport {
 
   private readStdout(chunk: Buffer): void {
     if (this.end) return;
-    try {
-      this.readBuffer.append(chunk);
-    } catch (error) {
-      this.finish({ kind: "failed", error: new Error(`stdout: ${(error as Error).message}`) });
+    const lastNewline = chunk.lastIndexOf(10);
+    this.unfinishedBytes = lastNewline === -1 ? this.unfinishedBytes + chunk.length : chunk.length - lastNewline - 1;
+    if (this.unfinishedBytes > this.maxMessageBytes) {
+      const why = `the server wrote more than ${this.maxMessageBytes} bytes to stdout without a newline, the most a stdio MCP message may hold`;
+      this.finish({ kind: "failed", error: new Error(why) });
       void this.close();
       return;
     }
+    this.readBuffer.append(chunk);
     for (;;) {
       try {
         const message = this.readBuffer.readMessage();

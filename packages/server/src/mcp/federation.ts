@@ -52,7 +52,12 @@ export class FederatedMcpServers {
   private readonly entries = new Map<string, Map<string, Entry>>();
 
   constructor(private readonly options: FederatedMcpServersOptions) {
-    this.registry = new StdioSessionRegistry(options);
+    // One session per configured server: the configurations bound their number
+    // (the store keeps at most 64 a bot), not the cap on a bot's ad hoc sessions.
+    this.registry = new StdioSessionRegistry({
+      ...options,
+      maxSessionsPerBot: options.maxSessionsPerBot ?? Number.POSITIVE_INFINITY,
+    });
   }
 
   /** Every server's tools, renamed `<server>__<tool>`. A server that fails is logged and left out. */

@@ -8,7 +8,13 @@ export {
   type JsonRpcResultEnvelope,
 } from "./envelope.js";
 export { McpCancelledError, McpServerError, McpSessionClosedError, McpTimeoutError } from "./errors.js";
-export { type ExecStream, ExecTransport, type ExecTransportEnd, type ExecTransportOptions } from "./exec-transport.js";
+export {
+  DEFAULT_MAX_LINE_BYTES,
+  type ExecStream,
+  ExecTransport,
+  type ExecTransportEnd,
+  type ExecTransportOptions,
+} from "./exec-transport.js";
 export {
   FEDERATED_TOOL_SEPARATOR,
   FederatedMcpServers,
@@ -25,6 +31,10 @@ export {
   type StdioSessionOptions,
   type StdioSessionStart,
 } from "./session-config.js";
-export { StdioSessionRegistry, type StdioSessionRegistryOptions } from "./session-registry.js";
+export {
+  DEFAULT_MAX_SESSIONS_PER_BOT,
+  StdioSessionRegistry,
+  type StdioSessionRegistryOptions,
+} from "./session-registry.js";
 export { buildServerCommand, quoteShellWord } from "./shell-command.js";
 export { StdioSession } from "./stdio-session.js";

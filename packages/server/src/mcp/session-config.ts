@@ -29,6 +29,12 @@ export interface StdioSessionOptions {
   initTimeoutMs?: number;
   /** After close, how long the server gets to exit on end of input before it is killed. Default 1 s. */
   closeGraceMs?: number;
+  /**
+   * The most bytes of stdout held while a line is unfinished: the longest
+   * message the server may send. Past it the session is closed, saying so.
+   * Default 1 MiB (DEFAULT_MAX_LINE_BYTES).
+   */
+  maxLineBytes?: number;
   /** Who we are in initialize. Default botbox. */
   clientInfo?: Implementation;
   /** Notifications from the server (log messages, list changes); they are also logged at debug. */

@@ -1,5 +1,5 @@
 import type { AgentProvider } from "../client/index.js";
-import { NotFoundError, UnavailableError } from "../errors.js";
+import { ConflictError, NotFoundError, UnavailableError } from "../errors.js";
 import type { McpLogger, StdioServerConfig, StdioSessionOptions, StdioSessionStart } from "./session-config.js";
 import type { StdioSession } from "./stdio-session.js";
 
@@ -13,9 +13,18 @@ export interface StdioSessionRegistryOptions {
   sweepIntervalMs?: number;
   /** Options for every session (roots, timeouts). */
   session?: StdioSessionOptions;
+  /**
+   * The most sessions one bot may have open (or starting) at once; one more
+   * is refused with a ConflictError (409) until one closes. Default 16
+   * (DEFAULT_MAX_SESSIONS_PER_BOT).
+   */
+  maxSessionsPerBot?: number;
   /** Starts sessions; tests use it to count or wrap starts. */
   startSession?: (start: StdioSessionStart) => Promise<StdioSession>;
 }
+
+/** Each session is a process in the bot's workspace and up to a line of buffered output on the host. */
+export const DEFAULT_MAX_SESSIONS_PER_BOT = 16;
 
 /**
  * The open stdio MCP sessions of every bot, by connection id (the session's
@@ -25,11 +34,15 @@ export interface StdioSessionRegistryOptions {
 export class StdioSessionRegistry {
   private readonly sessions = new Map<string, StdioSession>();
   private readonly idleMs: number;
+  private readonly maxSessionsPerBot: number;
+  /** Sessions being started, by bot: they count against the limit before they are registered. */
+  private readonly starting = new Map<string, number>();
   private readonly sweeper: NodeJS.Timeout;
   private shutDown = false;
 
   constructor(private readonly options: StdioSessionRegistryOptions) {
     this.idleMs = options.idleMs ?? 10 * 60_000;
+    this.maxSessionsPerBot = options.maxSessionsPerBot ?? DEFAULT_MAX_SESSIONS_PER_BOT;
     const interval = options.sweepIntervalMs ?? Math.min(30_000, this.idleMs);
     this.sweeper = setInterval(() => this.reapIdle(), interval);
     this.sweeper.unref();
@@ -43,12 +56,26 @@ export class StdioSessionRegistry {
   /** Starts a server in the bot's workspace and registers its session once the handshake is done. */
   async create(botId: string, config: StdioServerConfig): Promise<{ connectionId: string; session: StdioSession }> {
     if (this.shutDown) throw new UnavailableError("mcp sessions are shut down");
-    const client = await this.options.agents.agentFor(botId);
-    // The SDK client is loaded with the first session, not at every server start.
-    const start =
-      this.options.startSession ??
-      (async (options: StdioSessionStart) => (await import("./stdio-session.js")).StdioSession.start(options));
-    const session = await start({ ...this.options.session, ...config, client, botId, logger: this.options.logger });
+    const starting = this.starting.get(botId) ?? 0;
+    if (this.list(botId).length + starting >= this.maxSessionsPerBot) {
+      throw new ConflictError(
+        `bot ${botId} has ${this.maxSessionsPerBot} stdio MCP sessions open, the most it may have at once; close one first`,
+      );
+    }
+    this.starting.set(botId, starting + 1);
+    let session: StdioSession;
+    try {
+      const client = await this.options.agents.agentFor(botId);
+      // The SDK client is loaded with the first session, not at every server start.
+      const start =
+        this.options.startSession ??
+        (async (options: StdioSessionStart) => (await import("./stdio-session.js")).StdioSession.start(options));
+      session = await start({ ...this.options.session, ...config, client, botId, logger: this.options.logger });
+    } finally {
+      const left = (this.starting.get(botId) ?? 1) - 1;
+      if (left > 0) this.starting.set(botId, left);
+      else this.starting.delete(botId);
+    }
     if (this.shutDown) {
       await session.close("server shutting down");
       throw new UnavailableError("mcp sessions are shut down");

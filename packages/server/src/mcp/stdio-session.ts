@@ -73,6 +73,7 @@ export class StdioSession {
     });
     this.transport = new ExecTransport(stream, {
       closeGraceMs: options.closeGraceMs,
+      maxMessageBytes: options.maxLineBytes,
       onStderrLine: (line) => this.logger.warn({ ...this.logFields, line }, "mcp stderr"),
     });
     this.closed = this.transport.finished;

@@ -11,7 +11,7 @@ export const MAX_SKILL_BYTES = 2 ** 20;
 export class SkillTooLargeError extends BadRequestError {
   readonly statusCode = 413;
 
-  constructor(what: string) {
-    super(`${what} is larger than ${MAX_SKILL_BYTES} bytes`);
+  constructor(what: string, limitBytes = MAX_SKILL_BYTES) {
+    super(`${what} is larger than ${limitBytes} bytes`);
   }
 }

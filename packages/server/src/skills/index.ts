@@ -5,6 +5,7 @@ export {
   type LoadedSkills,
   loadSkills,
   type LoadSkillsOptions,
+  MAX_SKILLS_LISTING_BYTES,
   type SkillProblem,
   type SkillReader,
   SKILLS_ROOT,

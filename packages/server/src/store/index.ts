@@ -11,7 +11,15 @@ export {
 } from "./containers.js";
 export type { StoreDialect } from "./context.js";
 export type { EventRecord, EventStore, ListEventsOptions, NewEvent } from "./events.js";
-export { type McpServerInput, mcpServerNameSchema, type McpServerRecord, type McpServerStore } from "./mcp-servers.js";
+export {
+  MAX_MCP_SERVER_CONFIG_BYTES,
+  MAX_MCP_SERVERS_PER_BOT,
+  mcpServerConfigBytes,
+  type McpServerInput,
+  mcpServerNameSchema,
+  type McpServerRecord,
+  type McpServerStore,
+} from "./mcp-servers.js";
 export { openStore, revertStoreMigrations } from "./open-store.js";
 export { SNAPSHOT_SOURCES, type SnapshotRecord, type SnapshotSource, type SnapshotStore } from "./snapshots.js";
 export type { Store } from "./store.js";

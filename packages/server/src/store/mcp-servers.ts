@@ -1,7 +1,7 @@
 import type { Selectable } from "kysely";
 import { z } from "zod";
 
-import { NotFoundError } from "../errors.js";
+import { ConflictError, NotFoundError } from "../errors.js";
 import { readBool, readDate, readJson, type StoreContext } from "./context.js";
 import { translateViolations } from "./db-errors.js";
 import type { McpServersTable } from "./schema.js";
@@ -45,8 +45,29 @@ export const mcpServerNameSchema = z
   // "__" separates the server from the tool in federated tool names, so single underscores only.
   .regex(/^[A-Za-z0-9-]+(?:_[A-Za-z0-9-]+)*$/, "must be letters, digits, '-' and single '_' inside, e.g. my-server_1");
 
+/** The most MCP servers a bot may configure. */
+export const MAX_MCP_SERVERS_PER_BOT = 64;
+/** The most bytes of command, args, env (names and values) and cwd one configuration may hold together. */
+export const MAX_MCP_SERVER_CONFIG_BYTES = 64 * 1024;
+
+/** What a configuration weighs: every string of it, in UTF-8 bytes. */
+export function mcpServerConfigBytes(config: {
+  command: string;
+  args?: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+}): number {
+  const strings = [
+    config.command,
+    config.cwd ?? "",
+    ...(config.args ?? []),
+    ...Object.entries(config.env ?? {}).flat(),
+  ];
+  return strings.reduce((total, value) => total + Buffer.byteLength(value), 0);
+}
+
 const noNul = (value: string) => !value.includes("\0");
-const inputSchema = z.strictObject({
+const fieldsSchema = z.strictObject({
   command: z.string().trim().min(1, "must not be empty").max(4096).refine(noNul, "must not contain NUL"),
   args: z.array(z.string().max(65536).refine(noNul, "must not contain NUL")).max(256).default([]),
   env: z
@@ -59,6 +80,16 @@ const inputSchema = z.strictObject({
     .default({}),
   cwd: z.string().max(4096).refine(noNul, "must not contain NUL").default(""),
   enabled: z.boolean().default(true),
+});
+// Every configuration is stored, and read back at each tools listing: a bot must not grow them without bound.
+const inputSchema = fieldsSchema.superRefine((config, context) => {
+  const bytes = mcpServerConfigBytes(config);
+  if (bytes > MAX_MCP_SERVER_CONFIG_BYTES) {
+    context.addIssue({
+      code: "custom",
+      message: `command, args, env and cwd together must be at most ${MAX_MCP_SERVER_CONFIG_BYTES} bytes (these are ${bytes})`,
+    });
+  }
 });
 
 function toRecord(row: Selectable<McpServersTable>): McpServerRecord {
@@ -94,14 +125,36 @@ export function createMcpServerStore(ctx: StoreContext): McpServerStore {
         enabled: ctx.bool(server.enabled),
         updated_at: now,
       };
+      // The count and the write in one transaction, the bot's row locked on
+      // PostgreSQL, so concurrent additions cannot pass the limit together.
       const row = await translateViolations(
         () =>
-          db
-            .insertInto("mcp_servers")
-            .values({ bot_id: botId, name, ...values, created_at: now })
-            .onConflict((oc) => oc.columns(["bot_id", "name"]).doUpdateSet(values))
-            .returningAll()
-            .executeTakeFirstOrThrow(),
+          db.transaction().execute(async (trx) => {
+            const bot = await trx
+              .selectFrom("bots")
+              .select("id")
+              .where("id", "=", botId)
+              .$if(ctx.dialect === "postgres", (query) => query.forUpdate())
+              .executeTakeFirst();
+            if (!bot) throw new NotFoundError(`bot ${botId} not found`);
+            const { others } = await trx
+              .selectFrom("mcp_servers")
+              .select((eb) => eb.fn.countAll<number | string | bigint>().as("others"))
+              .where("bot_id", "=", botId)
+              .where("name", "!=", name)
+              .executeTakeFirstOrThrow();
+            if (Number(others) >= MAX_MCP_SERVERS_PER_BOT) {
+              throw new ConflictError(
+                `bot ${botId} already has ${MAX_MCP_SERVERS_PER_BOT} MCP servers, the most a bot may have; delete one first`,
+              );
+            }
+            return trx
+              .insertInto("mcp_servers")
+              .values({ bot_id: botId, name, ...values, created_at: now })
+              .onConflict((oc) => oc.columns(["bot_id", "name"]).doUpdateSet(values))
+              .returningAll()
+              .executeTakeFirstOrThrow();
+          }),
         { foreign_key: (cause) => new NotFoundError(`bot ${botId} not found`, { cause }) },
       );
       return toRecord(row);

@@ -58,4 +58,21 @@ describe("BoundedOutput", () => {
       /^\[memoh pruned\] tool result \(exec stdout\) too long \(bytes=10000000, lines=1001\)/,
     );
   });
+
+  it("gives what it kept as text: whole while nothing was dropped, else head, marker and tail", () => {
+    const marker = (dropped: number) => `<${dropped} cut>`;
+    for (const text of ["", "short", "h".repeat(10) + "t".repeat(10)]) {
+      const output = feed(Buffer.from(text), [3]);
+      assert.equal(output.droppedBytes, 0);
+      assert.equal(output.keptText(marker), text);
+    }
+    const output = new BoundedOutput(10, 10);
+    // Characters of two and three bytes, split by both cuts.
+    const text = "é".repeat(20) + "€".repeat(20);
+    for (let offset = 0; offset < Buffer.byteLength(text); offset += 7) {
+      output.push(Buffer.from(text).subarray(offset, offset + 7));
+    }
+    assert.equal(output.droppedBytes, 100 - 20);
+    assert.equal(output.keptText(marker), `${"é".repeat(5)}<80 cut>${"€".repeat(3)}`);
+  });
 });

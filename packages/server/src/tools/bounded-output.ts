@@ -1,3 +1,5 @@
+import { StringDecoder } from "node:string_decoder";
+
 import type { ExecHandle } from "../client/index.js";
 import { decodeTail } from "./exec-bytes.js";
 import { prunePieces, pruneToolOutput } from "./prune.js";
@@ -82,6 +84,24 @@ export class BoundedOutput {
     return Buffer.concat([head.subarray(Math.max(0, head.length - (this.tailCap - after.length))), after]);
   }
 
+  /** Bytes kept in neither the head nor the tail window: 0 while every byte is kept. */
+  get droppedBytes(): number {
+    return this.bytes - this.headLength - this.tailLength;
+  }
+
+  /**
+   * Everything kept, as text: the whole output when nothing was dropped, else
+   * the head, `marker(droppedBytes)`, and the tail, neither with a character
+   * split by the cut.
+   */
+  keptText(marker: (droppedBytes: number) => string): string {
+    const afterHead = Buffer.concat(this.tailChunks);
+    if (this.droppedBytes === 0) return Buffer.concat([this.head(), afterHead]).toString("utf8");
+    // A decoder holds back the bytes of a character the cut split.
+    const head = new StringDecoder("utf8").write(this.head());
+    return `${head}${marker(this.droppedBytes)}${decodeTail(afterHead)}`;
+  }
+
   /** The whole output as text, or undefined when only the head and tail were kept. */
   text(): string | undefined {
     return this.complete ? this.head().toString("utf8") : undefined;
@@ -102,6 +122,12 @@ export interface BoundedExecResult {
   exitCode: number;
 }
 
+/** How much of each stream collectBounded keeps: the first and the last bytes. */
+export interface KeptBytes {
+  headBytes: number;
+  tailBytes: number;
+}
+
 /**
  * Reads a started command to its end in bounded memory. `onStdout`, when
  * given, sees stdout chunks first and returns what is left for the collector.
@@ -109,10 +135,11 @@ export interface BoundedExecResult {
 export async function collectBounded(
   handle: ExecHandle,
   onStdout?: (chunk: Buffer) => Buffer,
+  keep: KeptBytes = { headBytes: KEEP_HEAD_BYTES, tailBytes: KEEP_TAIL_BYTES },
 ): Promise<BoundedExecResult> {
   handle.closeStdin();
-  const stdout = new BoundedOutput();
-  const stderr = new BoundedOutput();
+  const stdout = new BoundedOutput(keep.headBytes, keep.tailBytes);
+  const stderr = new BoundedOutput(keep.headBytes, keep.tailBytes);
   let exitCode = -1;
   for await (const event of handle) {
     if (event.type === "stdout") stdout.push(onStdout ? onStdout(event.data) : event.data);

@@ -4,6 +4,7 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 
 import { type BotManager, containerIdFor, type ContainerState } from "../../manager/index.js";
+import { type BoundedOutput, collectBounded } from "../../tools/index.js";
 import { botParams } from "../params.js";
 import { addRoute, type AnyRoute } from "../route.js";
 
@@ -17,6 +18,23 @@ const execBody = z
     stdin: z.string().optional(),
   })
   .strict();
+
+/**
+ * The most bytes of each stream `POST …/exec` answers with: half from the
+ * start, half from the end. The rest is dropped as it arrives, so a command
+ * that prints gigabytes costs the server no more than this; the streaming
+ * route gives all of it.
+ */
+export const EXEC_OUTPUT_KEEP_BYTES = 2 ** 20;
+
+/** A stream's kept text, with a marker saying how many bytes were cut from its middle and where to get them. */
+function keptOutput(output: BoundedOutput, stream: "stdout" | "stderr", botId: string): string {
+  return output.keptText(
+    (dropped) =>
+      `\n[botbox: ${dropped} bytes of ${stream} cut here; this route keeps the first and last ` +
+      `${EXEC_OUTPUT_KEEP_BYTES / 2} bytes of each stream; POST /bots/${botId}/container/exec/stream gives all of it]\n`,
+  );
+}
 
 function view(state: ContainerState) {
   return {
@@ -110,18 +128,36 @@ export function containerRoutes(app: FastifyInstance, routes: AnyRoute[], manage
   addRoute(app, routes, {
     method: "POST",
     url: "/bots/:bot_id/container/exec",
-    summary: "Run a command in the bot's workspace and return its output",
+    summary:
+      "Run a command in the bot's workspace and return its output: at most the first and last 512 KiB of each stream (exec/stream gives all of it)",
     params: botParams,
     body: execBody,
     handler: async ({ params, body }) => {
       const agent = await manager.agentFor(params.bot_id);
-      const result = await agent.exec(body.command, {
+      const handle = agent.execStream(body.command, {
         workDir: body.work_dir,
         env: body.env,
         timeoutSeconds: body.timeout,
         stdin: body.stdin,
       });
-      return { stdout: result.stdout, stderr: result.stderr, exit_code: result.exitCode };
+      const half = EXEC_OUTPUT_KEEP_BYTES / 2;
+      const { stdout, stderr, exitCode } = await collectBounded(handle, undefined, {
+        headBytes: half,
+        tailBytes: half,
+      });
+      const answer = {
+        stdout: keptOutput(stdout, "stdout", params.bot_id),
+        stderr: keptOutput(stderr, "stderr", params.bot_id),
+        exit_code: exitCode,
+      };
+      // Only a cut answer carries the extra fields: a whole one keeps the original's shape.
+      if (stdout.droppedBytes === 0 && stderr.droppedBytes === 0) return answer;
+      return {
+        ...answer,
+        truncated: true,
+        stdout_dropped_bytes: stdout.droppedBytes,
+        stderr_dropped_bytes: stderr.droppedBytes,
+      };
     },
   });
   addRoute(app, routes, {

@@ -15,6 +15,11 @@ const ARCHIVE_TYPES = ["application/gzip", "application/x-gzip"];
 export interface DataRoutesOptions {
   /** Largest archive an import accepts, in bytes. Default 10 GiB. */
   importLimitBytes?: number;
+  /**
+   * The most bytes an archive may unpack to: a small gzip can hold any
+   * amount of zeros. Default: the same as importLimitBytes.
+   */
+  importUnpackedLimitBytes?: number;
 }
 
 export const DEFAULT_IMPORT_LIMIT_BYTES = 10 * 2 ** 30;
@@ -31,6 +36,7 @@ export function dataRoutes(
   options: DataRoutesOptions = {},
 ): void {
   const limit = options.importLimitBytes ?? DEFAULT_IMPORT_LIMIT_BYTES;
+  const unpackedLimit = options.importUnpackedLimitBytes ?? limit;
   // One import per bot at a time: two would race to move /data around.
   const importing = new Set<string>();
   // Registered in a child context so the pass-through body parser is seen
@@ -63,7 +69,8 @@ export function dataRoutes(
     addRoute(scope, routes, {
       method: "POST",
       url: "/bots/:bot_id/container/import",
-      summary: "Import a tar.gz (the raw request body, application/gzip) into /data; ?replace=true replaces it",
+      summary:
+        "Import a tar.gz (the raw request body, application/gzip) into /data; ?replace=true replaces it; 413 past the import limit, as sent or unpacked",
       params: botParams,
       query: z.object({ replace: z.enum(["true", "false"]).default("false") }),
       handler: async ({ params, query }, request, reply) => {
@@ -84,7 +91,7 @@ export function dataRoutes(
               new BadRequestError("the upload was interrupted before the archive was complete", { cause: error }),
             ),
           );
-          await importData(agent, archive, { replace: query.replace === "true" });
+          await importData(agent, archive, { replace: query.replace === "true", maxUnpackedBytes: unpackedLimit });
         } catch (error) {
           answerBeforeBody(request, reply);
           throw error;

@@ -7,6 +7,7 @@ import type { BotManager } from "../../manager/index.js";
 // should not (they come with the first session).
 import type { JsonRpcCallRequest, StdioSessionRegistry } from "../../mcp/index.js";
 import { probeTools } from "../../mcp/probe-tools.js";
+import { MAX_MCP_SERVER_CONFIG_BYTES, mcpServerConfigBytes } from "../../store/index.js";
 import { botParams } from "../params.js";
 import { addRoute, type AnyRoute } from "../route.js";
 
@@ -20,7 +21,11 @@ const startBody = z
       .default({}),
     cwd: z.string().max(4096).default(""),
   })
-  .strict();
+  .strict()
+  // The same bound as a configured server's: a session keeps its command for its whole life.
+  .refine((config) => mcpServerConfigBytes(config) <= MAX_MCP_SERVER_CONFIG_BYTES, {
+    message: `command, args, env and cwd together must be at most ${MAX_MCP_SERVER_CONFIG_BYTES} bytes`,
+  });
 
 const connectionParams = botParams.extend({ connection_id: z.string().min(1).max(64) });
 

@@ -25,7 +25,7 @@ export function skillRoutes(app: FastifyInstance, routes: AnyRoute[], manager: B
     method: "GET",
     url: "/bots/:bot_id/container/skills",
     summary:
-      "The bot's skills from /data/.skills/<name>/SKILL.md; `errors` lists the files that could not be read or parsed",
+      "The bot's skills from /data/.skills/<name>/SKILL.md; `errors` lists the files that could not be read or parsed, and those left unread once 4 MiB of SKILL.md text is taken (then `truncated` is true)",
     params: botParams,
     handler: async ({ params }, request) => loadSkills(await agentFor(params.bot_id), { logger: request.log }),
   });
