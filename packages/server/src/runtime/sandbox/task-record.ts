@@ -63,7 +63,7 @@ export async function readExitCode(statusFile: string): Promise<number | undefin
  * to bwrap no more, or to nothing).
  */
 async function awaitExitCode(task: TaskRecord, statusFile: string): Promise<number | undefined> {
-  for (let tries = 0; tries < 25; tries++) {
+  for (let tries = 0; tries < 100; tries++) {
     const exitCode = await readExitCode(statusFile);
     if (exitCode !== undefined || (await liveProcess(task.monitorPid))?.name !== "bwrap") return exitCode;
     await sleep(20);
