@@ -112,6 +112,10 @@ export async function serve(options: { configFile?: string }): Promise<void> {
     const isolation = detectIsolation();
     if (!isolation.ok) logger.warn(`bots without a network of their own will not start: ${isolation.reason}`);
   }
+  if (config.runtime.network === "isolated" && !runtime.capabilities?.isolatedNetwork)
+    throw new ConfigError(
+      `[runtime] network = "isolated" (the default), but the ${runtime.name} runtime does not enforce it yet: set [runtime] network = "none", or "host" if every bot is trusted`,
+    );
   if (config.runtime.isolation === "gvisor" && !runtime.capabilities?.gvisor)
     throw new ConfigError(
       `[runtime] isolation = "gvisor", but the ${runtime.name} runtime cannot run gVisor here (botbox doctor says why)`,

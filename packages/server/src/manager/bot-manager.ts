@@ -4,7 +4,7 @@ import { stat } from "node:fs/promises";
 import type { Logger } from "pino";
 
 import { type AgentClient, AgentPool, type AgentProvider } from "../client/index.js";
-import { ConflictError, NotFoundError } from "../errors.js";
+import { BadRequestError, ConflictError, NotFoundError } from "../errors.js";
 import {
   BOT_LABEL,
   CONTAINER_PREFIX,
@@ -391,6 +391,12 @@ export class BotManager implements AgentProvider {
     const containerId = containerIdFor(botId);
     let container = await runtime.getContainer(containerId);
     if (!container) {
+      const { network } = this.settingsOf(bot);
+      // Never a network that looks isolated and is not.
+      if (network === "isolated" && !runtime.capabilities?.isolatedNetwork)
+        throw new BadRequestError(
+          `network "isolated" is not enforced by the ${runtime.name} runtime yet: give the bot network "host" or "none"`,
+        );
       await runtime.ensureImage(image);
       container = await runtime.createContainer({
         id: containerId,

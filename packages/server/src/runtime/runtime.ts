@@ -44,6 +44,8 @@ export interface ResourceLimits {
 export interface RuntimeCapabilities {
   /** `limits.diskBytes` is a hard quota. */
   diskQuota: boolean;
+  /** `network: "isolated"` is enforced (own namespace, host and private ranges refused, egress rules). */
+  isolatedNetwork?: boolean;
   /** `isolation: "gvisor"` runs the bot under gVisor's runsc. */
   gvisor?: boolean;
 }

@@ -63,7 +63,11 @@ const DEFAULT_TEMPLATES = packagePath("agent", "templates");
 export class SandboxRuntime implements ContainerRuntime {
   readonly name = "sandbox";
   /** Disk quotas are loop-mounted file systems (state/disk-image.ts): root only. */
-  readonly capabilities = { diskQuota: runningAsRoot(), gvisor: runningAsRoot() && findRunsc() !== undefined };
+  readonly capabilities = {
+    diskQuota: runningAsRoot(),
+    gvisor: runningAsRoot() && findRunsc() !== undefined,
+    isolatedNetwork: true,
+  };
   private readonly home: string;
   private readonly bwrapPath: string;
   private readonly images: ImageStore;
