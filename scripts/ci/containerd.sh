@@ -8,8 +8,9 @@
 # records the running daemon, so two checkouts that give different ones each
 # get their own.
 #
-# Installs Debian's containerd, runc, CNI plugins and the containerd API protos
-# (which `npm run build` turns into the backend's stubs) when missing, then
+# Installs Debian's containerd, runc, CNI plugins, nftables (isolated bots'
+# rules) and the containerd API protos (which `npm run build` turns into the
+# backend's stubs) when missing, then
 # runs a containerd whose root, state, socket and config all live in one
 # temporary folder: it neither needs nor touches a system daemon. Only the
 # BOTBOX_TEST_CONTAINERD_SOCKET line goes to stdout, so `eval` stays safe.
@@ -38,6 +39,7 @@ install_packages() {
   [ -d /usr/share/gocode/src/github.com/containerd/containerd/api ] || need+=(golang-github-containerd-containerd-dev)
   command -v iptables >/dev/null || need+=(iptables)
   command -v ip >/dev/null || need+=(iproute2)
+  command -v nft >/dev/null || need+=(nftables)
   [ ${#need[@]} -eq 0 ] && return 0
   log "installing ${need[*]} from Debian's packages"
   export DEBIAN_FRONTEND=noninteractive
@@ -152,8 +154,9 @@ pkill_shims() {
   done
 }
 
-# The bots' network namespaces, the bridge, the IPAM records and the iptables
-# chains the CNI plugins and the runtime made.
+# The bots' network namespaces, the bridge, the IPAM records, the iptables
+# chains the CNI plugins and the runtime made, and the runtime's nftables
+# table for the bridge (isolated bots' rules).
 remove_network() {
   local ns chain rule
   for ns in /run/netns/botbox-*; do
@@ -162,6 +165,7 @@ remove_network() {
     rm -f "$ns"
   done
   ip link delete "$BRIDGE" 2>/dev/null || true
+  nft delete table inet "botbox_containerd_$BRIDGE" 2>/dev/null || true
   rm -rf "/var/lib/cni/networks/$NETWORK" "/var/lib/cni/results/$NETWORK"-*
   iptables -w -D FORWARD -j BOTBOX-FORWARD 2>/dev/null || true
   iptables -w -F BOTBOX-FORWARD 2>/dev/null || true

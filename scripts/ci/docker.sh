@@ -8,9 +8,10 @@
 # the running daemon: two checkouts that give different ones each get a
 # daemon of their own instead of sharing (and stopping) one.
 #
-# Installs Debian's `docker.io` when dockerd is missing, then runs a dockerd
-# whose data root, exec root, pidfile and socket all live in one temporary
-# folder, so it neither needs nor touches a system daemon. Only the
+# Installs Debian's `docker.io` when dockerd is missing (and `nftables`, for
+# isolated bots' rules), then runs a dockerd whose data root, exec root,
+# pidfile and socket all live in one temporary folder, so it neither needs
+# nor touches a system daemon. Only the
 # DOCKER_HOST line goes to stdout so that `eval` stays safe; everything else
 # is logged to stderr. Must run as root.
 set -euo pipefail
@@ -34,6 +35,23 @@ install_docker() {
   apt-get install -y -q --no-install-recommends docker.io
 }
 
+install_nftables() {
+  [ "$(id -u)" = 0 ] || die "nft is not installed and installing it needs root"
+  log "installing nftables from Debian's packages (isolated bots' rules)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends nftables
+}
+
+# The runtime's nftables tables of this daemon's bridges (isolated bots' rules),
+# before the daemon takes the bridges away: named botbox_docker_<bridge>.
+remove_tables() {
+  local bridge
+  for bridge in $(DOCKER_HOST=$1 docker network ls -q --filter driver=bridge 2>/dev/null); do
+    nft delete table inet "botbox_docker_br-$bridge" 2>/dev/null || true
+  done
+}
+
 answers() {
   DOCKER_HOST=$1 docker info --format '{{.ServerVersion}}' >/dev/null 2>&1
 }
@@ -53,6 +71,7 @@ start() {
   fi
 
   command -v dockerd >/dev/null || install_docker
+  command -v nft >/dev/null || install_nftables
   command -v docker >/dev/null || die "the docker client is missing (Debian's docker.io ships it)"
 
   local tmp host
@@ -101,6 +120,7 @@ stop() {
   tmp=$(cat "$STATE_DIR/dir")
   # dockerd deletes its pidfile when it exits; the pid recorded at start stays.
   pid=$(cat "$tmp/dockerd.pid" 2>/dev/null || cat "$STATE_DIR/pid" 2>/dev/null || true)
+  remove_tables "$(cat "$STATE_DIR/host" 2>/dev/null || echo "unix://$tmp/docker.sock")"
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     # dockerd stops its containers (10 s each at most) and its containerd.
     kill -TERM "$pid"

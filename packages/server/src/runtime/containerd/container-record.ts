@@ -5,6 +5,7 @@
  * instance (after a server restart) finds every container by its labels.
  */
 import type { Container } from "../../gen/containerd/github.com/containerd/containerd/api/services/containers/v1/containers.js";
+import type { EgressPolicy } from "../egress.js";
 import { BOT_LABEL, type ContainerInfo, type ContainerSpec, type NetworkMode } from "../runtime.js";
 import type { ProcessUser } from "./image-user.js";
 import { type ChannelMode, TOKEN_VARIABLE } from "./oci-spec.js";
@@ -21,6 +22,8 @@ export interface StoredSpec {
   labels: Record<string, string>;
   env: Record<string, string>;
   network: NetworkMode;
+  /** An isolated bot's egress policy, normalised; absent: the internet. The host firewall is rebuilt from it. */
+  egress?: EgressPolicy;
   limits: ContainerSpec["limits"];
   createdAt: string;
   /** The image's manifest digest when the container was made (absent in records made before upgrades). */
@@ -59,6 +62,7 @@ export function containerInfoOf(container: Container): ContainerInfo | undefined
     image: stored.image,
     labels: { ...stored.labels, [BOT_LABEL]: botId },
     network: stored.network,
+    ...(stored.egress ? { egress: stored.egress } : {}),
     limits: { ...stored.limits },
     createdAt: new Date(stored.createdAt),
     ...(parent ? { parentSnapshot: parent } : {}),
@@ -77,6 +81,7 @@ export function containerSpecOf(container: Container): ContainerSpec | undefined
     labels: stored.labels,
     env: stored.env,
     network: info.network,
+    ...(info.egress ? { egress: info.egress } : {}),
     limits: info.limits,
     agentToken: tokenOf(container) ?? "",
   };

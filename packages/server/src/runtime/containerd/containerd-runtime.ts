@@ -16,6 +16,8 @@ import type { BotboxConfig } from "../../config/index.js";
 import { BadRequestError, ConflictError, NotFoundError, UnavailableError } from "../../errors.js";
 import type { Container } from "../../gen/containerd/github.com/containerd/containerd/api/services/containers/v1/containers.js";
 import { botIdOf, checkContainerIds, checkContainerSpec, hostnameOf } from "../container-spec.js";
+import { isDefaultEgress, normaliseEgress } from "../egress.js";
+import { HostFirewall } from "../host-firewall.js";
 import type {
   ContainerInfo,
   ContainerRuntime,
@@ -27,6 +29,7 @@ import type {
   TaskInfo,
 } from "../runtime.js";
 import { ContainerdApi } from "./api.js";
+import { containerdBridgeState } from "./bridge-firewall.js";
 import {
   containerInfoOf,
   containerSpecOf,
@@ -94,6 +97,8 @@ export function containerdOptionsFrom(
 
 export class ContainerdRuntime implements ContainerRuntime {
   readonly name = "containerd";
+  /** isolated: host nftables rules per bot on the CNI bridge (bridge-firewall.ts). */
+  readonly capabilities = { diskQuota: false, isolatedNetwork: true };
   private readonly home: string;
   private readonly api: ContainerdApi;
   private readonly snapshotter: string;
@@ -103,6 +108,7 @@ export class ContainerdRuntime implements ContainerRuntime {
   private readonly network: BotNetwork;
   private readonly channel: ChannelMode;
   private readonly cniBinDir: string;
+  private readonly firewall: HostFirewall;
 
   constructor(options: ContainerdRuntimeOptions) {
     this.home = path.resolve(options.home);
@@ -121,6 +127,7 @@ export class ContainerdRuntime implements ContainerRuntime {
       subnet: options.subnet ?? "10.88.0.0/16",
       ...(options.cniIpamDataDir ? { ipamDataDir: options.cniIpamDataDir } : {}),
     });
+    this.firewall = new HostFirewall("containerd", () => containerdBridgeState(this.api, this.network));
   }
 
   doctor(): Promise<DoctorCheck[]> {
@@ -154,10 +161,8 @@ export class ContainerdRuntime implements ContainerRuntime {
     const paths = botPaths(this.home, spec.botId);
     checkContainerIds(spec.id, spec.botId, paths.socket);
     checkContainerSpec(spec);
-    if (this.channel === "tcp" && spec.network !== "host")
-      throw new BadRequestError(
-        `the tcp agent channel needs network "host" (an address to dial), got "${spec.network}"`,
-      );
+    if (this.channel === "tcp" && spec.network === "none")
+      throw new BadRequestError('the tcp agent channel needs a network with an address to dial, not "none"');
     if (await this.record(spec.id)) throw new ConflictError(`container ${spec.id} already exists`);
     await this.make(spec, { channel: this.channel, createdAt: new Date().toISOString() });
     return (await this.getContainer(spec.id))!;
@@ -206,6 +211,9 @@ export class ContainerdRuntime implements ContainerRuntime {
       labels: spec.labels,
       env: spec.env,
       network: spec.network,
+      ...(spec.network === "isolated" && !isDefaultEgress(spec.egress)
+        ? { egress: normaliseEgress(spec.egress!) }
+        : {}),
       limits: spec.limits,
       createdAt: options.createdAt,
       imageId: image.info.id,
@@ -226,7 +234,7 @@ export class ContainerdRuntime implements ContainerRuntime {
       paths,
       channel: options.channel,
       user,
-      ...(spec.network === "host" ? { netnsPath: this.network.netnsPath(spec.botId) } : {}),
+      ...(spec.network !== "none" ? { netnsPath: this.network.netnsPath(spec.botId) } : {}),
     });
     const container: Container = {
       id: spec.id,
@@ -259,6 +267,8 @@ export class ContainerdRuntime implements ContainerRuntime {
     const response = await this.api.call<{ containers: Container[] }>("list containers", (md, options, done) =>
       this.api.containers.list({ filters: [`labels."${RUNTIME_LABEL}"==containerd`] }, md, options, done),
     );
+    // A server (re)starting lists its bots first: from then on the firewall is kept current.
+    this.firewall.keepCurrent();
     return response.containers
       .flatMap((container) => containerInfoOf(container) ?? [])
       .filter((info) =>
@@ -273,7 +283,7 @@ export class ContainerdRuntime implements ContainerRuntime {
     const info = containerInfoOf(container)!;
     const paths = botPaths(this.home, info.botId);
     await this.settleTask(id, paths);
-    if (info.network === "host") await this.network.detach(id, info.botId, paths.network);
+    if (info.network !== "none") await this.detach(id, info.botId, paths.network);
     await this.api.call(`delete container ${id}`, (md, callOptions, done) =>
       this.api.containers.delete({ id }, md, callOptions, done),
     );
@@ -299,11 +309,16 @@ export class ContainerdRuntime implements ContainerRuntime {
     if (task) await this.tasks.delete(id, paths.lastExit);
     await this.prepareFolders(info.botId, processUserOf(container));
     await rm(runFolderOf(container, paths).socket, { force: true });
-    if (info.network === "host") await this.network.attach(id, info.botId, paths.network);
+    if (info.network !== "none") {
+      await this.network.attach(id, info.botId, paths.network);
+      this.firewall.keepCurrent();
+    }
     try {
+      // The bot's rules are in before its first instruction runs: its address is known from the ADD.
+      if (info.network !== "none") await this.firewall.sync();
       await this.tasks.start(id, await this.snapshots.mounts(id), paths.log, paths.lastExit);
     } catch (error) {
-      if (info.network === "host") await this.network.detach(id, info.botId, paths.network);
+      if (info.network !== "none") await this.detach(id, info.botId, paths.network);
       throw error;
     }
     return this.taskInfo(id);
@@ -323,7 +338,7 @@ export class ContainerdRuntime implements ContainerRuntime {
       }
     }
     await this.settleTask(id, paths);
-    if (info.network === "host") await this.network.detach(id, info.botId, paths.network);
+    if (info.network !== "none") await this.detach(id, info.botId, paths.network);
     return this.taskInfo(id);
   }
 
@@ -379,8 +394,15 @@ export class ContainerdRuntime implements ContainerRuntime {
   }
 
   async close(): Promise<void> {
-    // Tasks run in containerd's shims: only the channel goes.
+    // Tasks run in containerd's shims: only the channel goes (and the firewall's timer; its table stays).
+    this.firewall.close();
     this.api.close();
+  }
+
+  /** The namespace and address go, then the address's rules: they must not pass to the next bot given it. */
+  private async detach(id: string, botId: string, recordFile: string): Promise<void> {
+    await this.network.detach(id, botId, recordFile);
+    await this.firewall.sync();
   }
 
   /** A task that ended (or was stopped) is deleted, which unmounts its root filesystem. */

@@ -1,7 +1,8 @@
-/** `botbox doctor` for the containerd runtime: the daemon, the snapshotter, runc's shim, the CNI plugins. */
+/** `botbox doctor` for the containerd runtime: the daemon, the snapshotter, runc's shim, the CNI plugins, the isolated network. */
 import { existsSync } from "node:fs";
 import path from "node:path";
 
+import { hostFirewallCheck } from "../host-firewall.js";
 import type { DoctorCheck } from "../runtime.js";
 import type { ContainerdApi } from "./api.js";
 
@@ -78,7 +79,8 @@ export async function containerdDoctor(
     detail:
       missing.length === 0
         ? `bridge, host-local and loopback in ${cniBinDir}`
-        : `missing in ${cniBinDir}: ${missing.join(", ")} (apt-get install containernetworking-plugins, or set [containerd] cni_bin_dir); bots with network "host" cannot start`,
+        : `missing in ${cniBinDir}: ${missing.join(", ")} (apt-get install containernetworking-plugins, or set [containerd] cni_bin_dir); bots with network "isolated" or "host" cannot start`,
   });
+  checks.push(await hostFirewallCheck("containerd"));
   return checks;
 }

@@ -1,5 +1,5 @@
 /**
- * Bots with network `host` get their own network namespace, made before the
+ * Bots with network `isolated` or `host` get their own network namespace, made before the
  * task and named `/run/netns/botbox-<botId>`, which the task's OCI spec joins.
  * CNI ADD runs once per namespace and its result is recorded in the bot's
  * folder: a running task is never given a second ADD (spec 12.2), a server
@@ -74,6 +74,11 @@ export class BotNetwork {
       throw error;
     });
     return this.listReady;
+  }
+
+  /** The bridge's interface on the host: what the host firewall's table is about. */
+  async bridgeName(): Promise<string> {
+    return bridgeOf(await this.confList()).bridge;
   }
 
   netnsPath(botId: string): string {

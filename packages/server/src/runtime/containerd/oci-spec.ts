@@ -25,7 +25,7 @@ export interface OciSpecRequest {
   channel: ChannelMode;
   /** The image's `User`, resolved (image-user.ts); default root. */
   user?: ProcessUser;
-  /** The bot's network namespace for `host` network; none gives a fresh one. */
+  /** The bot's network namespace for `isolated` and `host` networks; none gives a fresh one. */
   netnsPath?: string;
 }
 

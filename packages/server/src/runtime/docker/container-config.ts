@@ -7,6 +7,7 @@
 import type { ContainerCreateOptions, ContainerInspectInfo } from "dockerode";
 
 import { hostnameOf } from "../container-spec.js";
+import { type EgressPolicy, isDefaultEgress, normaliseEgress } from "../egress.js";
 import { BOT_LABEL, type ContainerInfo, type ContainerSpec, type NetworkMode, type TaskInfo } from "../runtime.js";
 import type { DockerBotPaths } from "./layout.js";
 
@@ -24,6 +25,8 @@ interface StoredSpec {
   labels: Record<string, string>;
   env: Record<string, string>;
   network: NetworkMode;
+  /** An isolated bot's egress policy, normalised; absent: the internet. The host firewall is rebuilt from it. */
+  egress?: EgressPolicy;
   limits: ContainerSpec["limits"];
   createdAt: string;
 }
@@ -45,7 +48,7 @@ export interface CreateRequest {
   /** The image to run: the spec's, or a snapshot's. */
   imageId: string;
   paths: Pick<DockerBotPaths, "run" | "data">;
-  /** The Docker network for `host` mode (a bridge without inter-container traffic). */
+  /** The Docker network for `isolated` and `host` (a bridge without inter-container traffic). */
   bridge: string;
   parentSnapshot?: string;
   createdAt: Date;
@@ -58,6 +61,7 @@ export function createOptions(request: CreateRequest): ContainerCreateOptions {
     labels: spec.labels,
     env: spec.env,
     network: spec.network,
+    ...(spec.network === "isolated" && !isDefaultEgress(spec.egress) ? { egress: normaliseEgress(spec.egress!) } : {}),
     limits: spec.limits,
     createdAt: request.createdAt.toISOString(),
   };
@@ -76,6 +80,9 @@ export function createOptions(request: CreateRequest): ContainerCreateOptions {
     },
     HostConfig: {
       NetworkMode: spec.network === "none" ? "none" : request.bridge,
+      // The host firewall knows an isolated bot by its bridge address: without raw sockets it cannot
+      // send from another's (nor ARP-claim one). ping still works: Docker sets ping_group_range.
+      ...(spec.network === "isolated" ? { CapDrop: ["NET_RAW"] } : {}),
       Mounts: [
         { Type: "bind", Source: paths.run, Target: "/run/botbox" },
         { Type: "bind", Source: paths.data, Target: "/data" },
@@ -102,6 +109,7 @@ export function specOf(inspect: ContainerInspectInfo): ContainerSpec | undefined
     labels: info.labels,
     env: stored.env,
     network: info.network,
+    ...(info.egress ? { egress: info.egress } : {}),
     limits: info.limits,
     agentToken: token?.slice(TOKEN_VARIABLE.length + 1) ?? "",
   };
@@ -125,6 +133,7 @@ export function containerInfoOf(name: string, labels: Record<string, string>): C
     image: stored.image,
     labels: { ...stored.labels, [BOT_LABEL]: botId },
     network: stored.network,
+    ...(stored.egress ? { egress: stored.egress } : {}),
     limits: { ...stored.limits },
     createdAt: new Date(stored.createdAt),
     ...(parent ? { parentSnapshot: parent } : {}),

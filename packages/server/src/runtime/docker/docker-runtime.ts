@@ -15,6 +15,7 @@ import Docker from "dockerode";
 import type { AgentEndpoint } from "../../client/index.js";
 import { ConflictError, NotFoundError, UnavailableError } from "../../errors.js";
 import { botIdOf, checkContainerIds, checkContainerSpec } from "../container-spec.js";
+import { HostFirewall } from "../host-firewall.js";
 import type {
   ContainerInfo,
   ContainerRuntime,
@@ -25,6 +26,7 @@ import type {
   StopOptions,
   TaskInfo,
 } from "../runtime.js";
+import { dockerBridgeState } from "./bridge-firewall.js";
 import {
   boundFolders,
   containerInfoOf,
@@ -48,9 +50,10 @@ export interface DockerRuntimeOptions {
   /** `unix:///path.sock` or `tcp://host:port`; default: DOCKER_HOST, else /var/run/docker.sock. */
   dockerHost?: string;
   /**
-   * The Docker network of bots whose network is `host` (they reach the
-   * outside): a bridge made with inter-container traffic disabled, so bots
-   * cannot reach each other. Default `botbox-bots`.
+   * The Docker network of bots whose network is `isolated` or `host`: a
+   * bridge made with inter-container traffic disabled, so bots cannot reach
+   * each other; the host firewall narrows isolated bots' traffic further.
+   * Default `botbox-bots`.
    */
   bridgeNetwork?: string;
   /** Image tars loaded when their ref is first needed, e.g. `{ "botbox/agent:latest": "images/dist/botbox-agent.tar" }`. */
@@ -63,6 +66,8 @@ type Inspect = Docker.ContainerInspectInfo;
 
 export class DockerRuntime implements ContainerRuntime {
   readonly name = "docker";
+  /** isolated: host nftables rules per bot on the bridge (bridge-firewall.ts). */
+  readonly capabilities = { diskQuota: false, isolatedNetwork: true };
   private readonly home: string;
   private readonly client: Docker;
   private readonly where: string;
@@ -70,6 +75,7 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly snapshots: DockerSnapshots;
   private readonly bridge: string;
   private bridgeReady?: Promise<void>;
+  private readonly firewall: HostFirewall;
 
   constructor(options: DockerRuntimeOptions) {
     this.home = path.resolve(options.home);
@@ -79,6 +85,7 @@ export class DockerRuntime implements ContainerRuntime {
     this.images = new DockerImages(this.client, options.knownImages);
     this.snapshots = new DockerSnapshots(this.client, this.home, options.maxSnapshotLayers);
     this.bridge = options.bridgeNetwork ?? DEFAULT_BRIDGE;
+    this.firewall = new HostFirewall("docker", () => dockerBridgeState(this.client, this.bridge));
   }
 
   doctor(): Promise<DoctorCheck[]> {
@@ -117,7 +124,7 @@ export class DockerRuntime implements ContainerRuntime {
       imageId = (await this.images.ensure(spec.image)).id;
       await this.prepareFolders(spec.botId);
     }
-    if (spec.network === "host") await this.ensureBridge();
+    if (spec.network !== "none") await this.ensureBridge();
     await docker(`create ${spec.id}`, () =>
       this.client.createContainer(
         createOptions({
@@ -139,6 +146,8 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async listContainers(labels: Record<string, string> = {}): Promise<ContainerInfo[]> {
+    // A server (re)starting lists its bots first: from then on the firewall is kept current.
+    this.firewall.keepCurrent();
     const filters = { label: [`${RUNTIME_LABEL}=docker`] };
     const listed = await docker("list containers", () =>
       this.client.listContainers({ all: true, filters: JSON.stringify(filters) }),
@@ -159,6 +168,7 @@ export class DockerRuntime implements ContainerRuntime {
     if (inspect.State.Running) throw new ConflictError(`container ${id} has a running task: stop it first`);
     const botId = specOf(inspect)!.botId;
     await docker(`remove ${id}`, () => this.client.getContainer(inspect.Id).remove({ v: true }));
+    await this.firewall.sync();
     await this.images.removeIfUnused(inspect.Image);
     const paths = dockerBotPaths(this.home, botId);
     if (options.keepData) {
@@ -175,7 +185,18 @@ export class DockerRuntime implements ContainerRuntime {
     const botId = specOf(inspect)!.botId;
     await this.prepareFolders(botId);
     await rm(dockerBotPaths(this.home, botId).socket, { force: true });
+    const bridged = specOf(inspect)!.network !== "none";
+    // The bridge's table first: until the bot's own rules are in, its address is refused everything.
+    if (bridged) await this.firewall.sync();
     await docker(`start ${id}`, () => this.client.getContainer(inspect.Id).start());
+    if (bridged) {
+      this.firewall.keepCurrent();
+      await this.firewall.sync().catch(async (error: unknown) => {
+        await this.kill(this.client.getContainer(inspect.Id), "SIGKILL");
+        await this.waitForExit(id, 5_000);
+        throw error;
+      });
+    }
     return this.taskInfo(id);
   }
 
@@ -191,6 +212,8 @@ export class DockerRuntime implements ContainerRuntime {
         if (!(await this.waitForExit(id, 5_000))) throw new UnavailableError(`task of ${id} survived SIGKILL`);
       }
     }
+    // Its address goes back to the pool: its rules must not pass to the next bot given it.
+    if (specOf(inspect)!.network !== "none") await this.firewall.sync();
     return this.taskInfo(id);
   }
 
@@ -256,7 +279,8 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async close(): Promise<void> {
-    // Nothing to release: containers run in the daemon, and API calls hold no connection open.
+    // Containers run in the daemon, and API calls hold no connection open; the firewall's table stays.
+    this.firewall.close();
   }
 
   /** A new container with the same spec on another image; /data stays where it is. */

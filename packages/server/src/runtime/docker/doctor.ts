@@ -1,6 +1,7 @@
-/** `botbox doctor` for the Docker runtime: the daemon, its cgroups and what limits it can apply. */
+/** `botbox doctor` for the Docker runtime: the daemon, its cgroups, what limits it can apply, the isolated network. */
 import type Docker from "dockerode";
 
+import { hostFirewallCheck } from "../host-firewall.js";
 import type { DoctorCheck } from "../runtime.js";
 
 export async function dockerDoctor(client: Docker, where: string): Promise<DoctorCheck[]> {
@@ -46,5 +47,6 @@ export async function dockerDoctor(client: Docker, where: string): Promise<Docto
         ? "userns-remap is on: the agent's socket folder belongs to host root, which the container's root is not"
         : "containers run as host root: the agent's socket folder is reachable",
     },
+    await hostFirewallCheck("docker"),
   ];
 }

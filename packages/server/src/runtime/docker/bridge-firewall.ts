@@ -1,0 +1,32 @@
+/**
+ * What the host firewall (../host-firewall.ts) needs from the daemon: the
+ * bots' bridge interface and every running botbox container on it, with its
+ * address and its spec label's network and egress. Containers of any botbox
+ * home count: the bridge is the daemon's.
+ */
+import type Docker from "dockerode";
+
+import type { BridgeBot, BridgeState } from "../host-firewall.js";
+import { containerInfoOf, RUNTIME_LABEL } from "./container-config.js";
+import { docker, dockerOrMissing } from "./docker-errors.js";
+
+/** Undefined while the bridge network does not exist (no bot ever needed it). */
+export async function dockerBridgeState(client: Docker, network: string): Promise<BridgeState | undefined> {
+  const inspect = (await dockerOrMissing(`inspect network ${network}`, () => client.getNetwork(network).inspect())) as
+    { Id: string; Options?: Record<string, string> } | undefined;
+  if (!inspect) return undefined;
+  // Docker names a bridge br-<id> unless the network was made with a name for it.
+  const bridge = inspect.Options?.["com.docker.network.bridge.name"] ?? `br-${inspect.Id.slice(0, 12)}`;
+  const filters = { label: [`${RUNTIME_LABEL}=docker`], network: [inspect.Id] };
+  const listed = await docker("list containers", () => client.listContainers({ filters: JSON.stringify(filters) }));
+  const bots: BridgeBot[] = [];
+  for (const container of listed) {
+    const info = containerInfoOf(container.Names[0] ?? "", container.Labels);
+    const ip = Object.values(container.NetworkSettings.Networks).find(
+      (attached) => attached.NetworkID === inspect.Id,
+    )?.IPAddress;
+    if (info && ip && info.network !== "none")
+      bots.push({ ip, network: info.network, ...(info.egress ? { egress: info.egress } : {}) });
+  }
+  return { bridge, bots };
+}
