@@ -160,7 +160,12 @@ export class BotManager implements AgentProvider {
       const wasRunning = (await this.options.runtime.taskInfo(containerId)).state === "running";
       let result: T;
       try {
-        if (wasRunning) await this.stopLocked(containerId, botId, 10_000);
+        if (wasRunning) {
+          await this.stopLocked(containerId, botId, 10_000);
+          // Paused for `work`, not stopped: should the server die before the start
+          // below, the record still says running and reconcile starts it again.
+          await this.options.records.setContainerStatus(botId, "running");
+        }
         result = await work(containerId);
       } catch (error) {
         // The operation failed: the bot must still come back as it was.

@@ -1,7 +1,9 @@
 /**
  * Snapshots as full copies, for a server that is not root and so cannot mount
  * overlays: `cp -a --reflink=auto`, which is cheap only on a copy-on-write
- * file system (btrfs, XFS with reflink). doctor says so.
+ * file system (btrfs, XFS with reflink). doctor says so. A commit's copy
+ * counts once the index names it; a restore is logged and rolled back after a
+ * crash (copy-recovery.ts).
  */
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -12,6 +14,10 @@ import { promisify } from "node:util";
 import { ConflictError, NotFoundError } from "../../../errors.js";
 import type { SnapshotInfo } from "../../runtime.js";
 import type { HostIdentity } from "../host-ids.js";
+import { type CopyPaths, dropUnusedCopies, recoverCopies, settleCopyIntent } from "./copy-recovery.js";
+import { crashPoint } from "./crash-point.js";
+import { syncFolder, syncTree } from "./durable-file.js";
+import { forgetRecovery, recoverOnce, withStateLock, writeIntent } from "./intent-log.js";
 import { checkSnapshotName, readIndex, toSnapshotInfo, writeIndex } from "./snapshot-index.js";
 import { makeStateFolders, type WritableState } from "./writable-state.js";
 
@@ -19,77 +25,115 @@ const run = promisify(execFile);
 
 export class CopyState implements WritableState {
   readonly kind = "copy";
-  private readonly upper: string;
-  private readonly copies: string;
+  private readonly paths: CopyPaths;
 
   constructor(
-    private readonly stateDir: string,
+    stateDir: string,
     private readonly owner: HostIdentity,
   ) {
-    this.upper = path.join(stateDir, "upper");
-    this.copies = path.join(stateDir, "snapshots");
+    this.paths = { state: stateDir, upper: path.join(stateDir, "upper"), copies: path.join(stateDir, "snapshots") };
   }
 
-  async init(): Promise<void> {
-    await mkdir(this.copies, { recursive: true, mode: 0o700 });
-    await makeStateFolders(this.upper, this.owner);
-    await writeIndex(this.stateDir, await readIndex(this.stateDir));
+  init(): Promise<void> {
+    return this.locked(async () => {
+      await mkdir(this.paths.copies, { recursive: true, mode: 0o700 });
+      await makeStateFolders(this.paths.upper, this.owner);
+      await writeIndex(this.paths.state, await readIndex(this.paths.state));
+    });
   }
 
   async activate(): Promise<string> {
-    return this.upper;
+    await this.recover();
+    return this.paths.upper;
   }
 
-  async deactivate(): Promise<void> {}
+  async deactivate(): Promise<void> {
+    await this.recover();
+  }
 
-  async commit(name: string): Promise<SnapshotInfo> {
-    checkSnapshotName(name);
-    const index = await readIndex(this.stateDir);
-    if (index.snapshots.some((snapshot) => snapshot.name === name))
-      throw new ConflictError(`snapshot ${JSON.stringify(name)} already exists`);
-    await copyTree(this.upper, path.join(this.copies, name));
-    const record = {
-      name,
-      ...(index.active.parent ? { parent: index.active.parent } : {}),
-      layers: [name],
-      createdAt: new Date().toISOString(),
-    };
-    index.snapshots.push(record);
-    index.active = { layers: [], parent: name };
-    await writeIndex(this.stateDir, index);
-    return toSnapshotInfo(record);
+  commit(name: string): Promise<SnapshotInfo> {
+    return this.locked(async () => {
+      checkSnapshotName(name);
+      const index = await readIndex(this.paths.state);
+      if (index.snapshots.some((snapshot) => snapshot.name === name))
+        throw new ConflictError(`snapshot ${JSON.stringify(name)} already exists`);
+      await copyTree(this.paths.upper, path.join(this.paths.copies, name));
+      crashPoint("copy-commit:copied");
+      const record = {
+        name,
+        ...(index.active.parent ? { parent: index.active.parent } : {}),
+        layers: [name],
+        createdAt: new Date().toISOString(),
+      };
+      index.snapshots.push(record);
+      index.active = { layers: [], parent: name };
+      await syncTree(path.join(this.paths.copies, name));
+      await writeIndex(this.paths.state, index);
+      return toSnapshotInfo(record);
+    });
   }
 
   async list(): Promise<SnapshotInfo[]> {
-    return (await readIndex(this.stateDir)).snapshots.map(toSnapshotInfo);
+    await this.recover();
+    return (await readIndex(this.paths.state)).snapshots.map(toSnapshotInfo);
   }
 
-  async restore(name: string): Promise<void> {
-    const index = await readIndex(this.stateDir);
-    if (!index.snapshots.some((snapshot) => snapshot.name === name))
-      throw new NotFoundError(`snapshot ${JSON.stringify(name)} not found`);
-    const fresh = `${this.upper}.${randomBytes(4).toString("hex")}`;
-    await copyTree(path.join(this.copies, name), fresh);
-    const trash = `${fresh}.trash`;
-    await rename(this.upper, trash);
-    await rename(fresh, this.upper);
-    index.active = { layers: [], parent: name };
-    await writeIndex(this.stateDir, index);
-    await rm(trash, { recursive: true, force: true });
+  restore(name: string): Promise<void> {
+    return this.locked(async () => {
+      const index = await readIndex(this.paths.state);
+      if (!index.snapshots.some((snapshot) => snapshot.name === name))
+        throw new NotFoundError(`snapshot ${JSON.stringify(name)} not found`);
+      const suffix = randomBytes(4).toString("hex");
+      const fresh = `restore-${suffix}`;
+      const trash = `trash-${suffix}`;
+      const op = await writeIntent(this.paths.state, { op: "copy-restore", name, fresh, trash });
+      try {
+        await copyTree(path.join(this.paths.copies, name), path.join(this.paths.state, fresh));
+        crashPoint("copy-restore:copied");
+        await rename(this.paths.upper, path.join(this.paths.state, trash));
+        crashPoint("copy-restore:upper-moved");
+        await rename(path.join(this.paths.state, fresh), this.paths.upper);
+        await syncFolder(this.paths.state);
+        crashPoint("copy-restore:copy-moved");
+        index.active = { layers: [], parent: name };
+        index.lastOp = op.id;
+        await writeIndex(this.paths.state, index);
+      } catch (error) {
+        await settleCopyIntent(this.paths, op, await readIndex(this.paths.state)).catch(() =>
+          forgetRecovery(this.paths.state),
+        );
+        throw error;
+      }
+      await settleCopyIntent(this.paths, op, index);
+      await dropUnusedCopies(this.paths, index);
+    });
   }
 
-  async delete(name: string): Promise<void> {
-    const index = await readIndex(this.stateDir);
-    const remaining = index.snapshots.filter((snapshot) => snapshot.name !== name);
-    if (remaining.length === index.snapshots.length)
-      throw new NotFoundError(`snapshot ${JSON.stringify(name)} not found`);
-    index.snapshots = remaining;
-    await writeIndex(this.stateDir, index);
-    await rm(path.join(this.copies, name), { recursive: true, force: true });
+  delete(name: string): Promise<void> {
+    return this.locked(async () => {
+      const index = await readIndex(this.paths.state);
+      const remaining = index.snapshots.filter((snapshot) => snapshot.name !== name);
+      if (remaining.length === index.snapshots.length)
+        throw new NotFoundError(`snapshot ${JSON.stringify(name)} not found`);
+      index.snapshots = remaining;
+      await writeIndex(this.paths.state, index);
+      crashPoint("copy-delete:index-written");
+      await rm(path.join(this.paths.copies, name), { recursive: true, force: true });
+    });
   }
 
   async parent(): Promise<string | undefined> {
-    return (await readIndex(this.stateDir)).active.parent;
+    await this.recover();
+    return (await readIndex(this.paths.state)).active.parent;
+  }
+
+  private recover(): Promise<void> {
+    return recoverOnce(this.paths.state, () => recoverCopies(this.paths));
+  }
+
+  private async locked<T>(work: () => Promise<T>): Promise<T> {
+    await this.recover();
+    return withStateLock(this.paths.state, work);
   }
 }
 

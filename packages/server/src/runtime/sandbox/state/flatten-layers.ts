@@ -9,6 +9,7 @@
 import { chmod, chown, link, lstat, mkdir, readdir, utimes } from "node:fs/promises";
 import path from "node:path";
 
+import { crashPoint } from "./crash-point.js";
 import { mountOverlay, unmount } from "./mounts.js";
 
 /** `layers` bottom first; `target` must not exist; `scratch` is an empty folder to mount on. */
@@ -18,6 +19,7 @@ export async function flattenLayers(layers: string[], target: string, scratch: s
   const topFirst = [...layers].reverse();
   await mkdir(scratch, { recursive: true });
   await mountOverlay(scratch, topFirst);
+  crashPoint("flatten:mounted");
   try {
     await copyFolder(scratch, target, "", topFirst);
   } finally {

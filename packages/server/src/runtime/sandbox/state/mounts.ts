@@ -5,8 +5,29 @@ import { promisify } from "node:util";
 const run = promisify(execFile);
 
 export async function isMountPoint(folder: string): Promise<boolean> {
+  return (await mountPoints()).includes(folder);
+}
+
+async function mountPoints(): Promise<string[]> {
   const table = await readFile("/proc/self/mountinfo", "utf8");
-  return table.split("\n").some((line) => unescapeMountPath(line.split(" ")[4] ?? "") === folder);
+  return table
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => unescapeMountPath(line.split(" ")[4] ?? ""));
+}
+
+/**
+ * Unmounts everything mounted at or below `folder`, deepest first: what a
+ * crash left mounted must not make a delete fail (EBUSY) or reach through a
+ * mount into the layers below it.
+ */
+export async function unmountAllUnder(folder: string): Promise<void> {
+  // Stacked mounts appear once each; a few rounds take them all off.
+  for (let round = 0; round < 8; round++) {
+    const below = (await mountPoints()).filter((point) => point === folder || point.startsWith(`${folder}/`));
+    if (below.length === 0) return;
+    for (const point of [...new Set(below)].sort((a, b) => b.length - a.length)) await unmount(point);
+  }
 }
 
 /**

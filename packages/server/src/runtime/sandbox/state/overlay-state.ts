@@ -11,16 +11,31 @@
  * and points the chain at the snapshot's. With no layer below, `upper` is
  * bound as is and nothing is mounted. A chain longer than MAX_LAYERS is
  * squashed into one layer of hard links (flatten-layers.ts).
+ *
+ * Commit and restore are logged before their first step and rolled back or
+ * finished after a crash (intent-log.ts, overlay-recovery.ts); the first use
+ * of a state in a process recovers it.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, rename, rm } from "node:fs/promises";
+import { mkdir, rename } from "node:fs/promises";
 import path from "node:path";
 
 import { ConflictError, NotFoundError } from "../../../errors.js";
 import type { SnapshotInfo } from "../../runtime.js";
 import type { HostIdentity } from "../host-ids.js";
+import { crashPoint } from "./crash-point.js";
+import { syncFolder, syncTree } from "./durable-file.js";
 import { flattenLayers } from "./flatten-layers.js";
+import {
+  forgetRecovery,
+  type Intent,
+  type IntentRecord,
+  recoverOnce,
+  withStateLock,
+  writeIntent,
+} from "./intent-log.js";
 import { mountOverlay, unmount } from "./mounts.js";
+import { dropUnused, type OverlayPaths, recoverOverlay, settleIntent } from "./overlay-recovery.js";
 import { checkSnapshotName, readIndex, type StateIndex, toSnapshotInfo, writeIndex } from "./snapshot-index.js";
 import { makeStateFolders, type WritableState } from "./writable-state.js";
 
@@ -28,108 +43,174 @@ export const MAX_LAYERS = 8;
 
 export class OverlayState implements WritableState {
   readonly kind = "overlay";
-  private readonly upper: string;
-  private readonly layers: string;
+  private readonly paths: OverlayPaths;
 
   constructor(
-    private readonly stateDir: string,
+    stateDir: string,
     /** Where the overlay is mounted while a task runs. */
-    private readonly merged: string,
+    merged: string,
     private readonly owner: HostIdentity,
   ) {
-    this.upper = path.join(stateDir, "upper");
-    this.layers = path.join(stateDir, "layers");
-  }
-
-  async init(): Promise<void> {
-    await mkdir(this.layers, { recursive: true, mode: 0o755 });
-    const index = await readIndex(this.stateDir);
-    if (index.active.layers.length === 0) await makeStateFolders(this.upper, this.owner);
-    else await mkdir(this.upper, { recursive: true, mode: 0o755 });
-    await writeIndex(this.stateDir, index);
-  }
-
-  async activate(): Promise<string> {
-    await this.deactivate();
-    const { active } = await readIndex(this.stateDir);
-    if (active.layers.length === 0) return this.upper;
-    const work = path.join(this.stateDir, "work");
-    await mkdir(work, { recursive: true, mode: 0o700 });
-    await mkdir(this.merged, { recursive: true, mode: 0o755 });
-    const topFirst = active.layers.map((layer) => path.join(this.layers, layer)).reverse();
-    await mountOverlay(this.merged, topFirst, { upper: this.upper, work });
-    return this.merged;
-  }
-
-  async deactivate(): Promise<void> {
-    await unmount(this.merged);
-  }
-
-  async commit(name: string): Promise<SnapshotInfo> {
-    checkSnapshotName(name);
-    const index = await readIndex(this.stateDir);
-    if (index.snapshots.some((snapshot) => snapshot.name === name))
-      throw new ConflictError(`snapshot ${JSON.stringify(name)} already exists`);
-    await this.deactivate();
-    const layer = newLayerId();
-    await rename(this.upper, path.join(this.layers, layer));
-    await mkdir(this.upper, { mode: 0o755 });
-    let chain = [...index.active.layers, layer];
-    if (chain.length > MAX_LAYERS) {
-      const squashed = newLayerId();
-      const folders = chain.map((id) => path.join(this.layers, id));
-      await flattenLayers(folders, path.join(this.layers, squashed), path.join(this.stateDir, "flatten"));
-      chain = [squashed];
-    }
-    const record = {
-      name,
-      ...(index.active.parent ? { parent: index.active.parent } : {}),
-      layers: chain,
-      createdAt: new Date().toISOString(),
+    this.paths = {
+      state: stateDir,
+      upper: path.join(stateDir, "upper"),
+      layers: path.join(stateDir, "layers"),
+      merged,
+      scratch: path.join(stateDir, "flatten"),
     };
-    index.snapshots.push(record);
-    index.active = { layers: chain, parent: name };
-    await this.save(index);
-    return toSnapshotInfo(record);
+  }
+
+  init(): Promise<void> {
+    return this.locked(async () => {
+      await mkdir(this.paths.layers, { recursive: true, mode: 0o755 });
+      const index = await readIndex(this.paths.state);
+      if (index.active.layers.length === 0) await makeStateFolders(this.paths.upper, this.owner);
+      else await mkdir(this.paths.upper, { recursive: true, mode: 0o755 });
+      await writeIndex(this.paths.state, index);
+    });
+  }
+
+  activate(): Promise<string> {
+    return this.locked(async () => {
+      await unmount(this.paths.merged);
+      const { active } = await readIndex(this.paths.state);
+      if (active.layers.length === 0) return this.paths.upper;
+      const work = path.join(this.paths.state, "work");
+      await mkdir(work, { recursive: true, mode: 0o700 });
+      await mkdir(this.paths.merged, { recursive: true, mode: 0o755 });
+      const topFirst = active.layers.map((layer) => path.join(this.paths.layers, layer)).reverse();
+      await mountOverlay(this.paths.merged, topFirst, { upper: this.paths.upper, work });
+      return this.paths.merged;
+    });
+  }
+
+  deactivate(): Promise<void> {
+    return this.locked(() => unmount(this.paths.merged));
+  }
+
+  commit(name: string): Promise<SnapshotInfo> {
+    return this.locked(async () => {
+      checkSnapshotName(name);
+      const index = await readIndex(this.paths.state);
+      if (index.snapshots.some((snapshot) => snapshot.name === name))
+        throw new ConflictError(`snapshot ${JSON.stringify(name)} already exists`);
+      await unmount(this.paths.merged);
+      const layer = newLayerId();
+      const squash = index.active.layers.length + 1 > MAX_LAYERS;
+      return this.change({ op: "commit", name, layer, ...(squash ? { squashed: newLayerId() } : {}) }, async (op) => {
+        await rename(this.paths.upper, path.join(this.paths.layers, layer));
+        await syncFolder(this.paths.layers);
+        crashPoint("commit:upper-moved");
+        await mkdir(this.paths.upper, { mode: 0o755 });
+        await syncFolder(this.paths.state);
+        crashPoint("commit:upper-made");
+        let chain = [...index.active.layers, layer];
+        if (op.op === "commit" && op.squashed) {
+          const folders = chain.map((id) => path.join(this.paths.layers, id));
+          await flattenLayers(folders, path.join(this.paths.layers, op.squashed), this.paths.scratch);
+          crashPoint("commit:flattened");
+          chain = [op.squashed];
+        }
+        const record = {
+          name,
+          ...(index.active.parent ? { parent: index.active.parent } : {}),
+          layers: chain,
+          createdAt: new Date().toISOString(),
+        };
+        index.snapshots.push(record);
+        index.active = { layers: chain, parent: name };
+        // The layer's files must be on disk before the index that names them.
+        await syncTree(path.join(this.paths.layers, chain[chain.length - 1]!));
+        await this.writeCommitPoint(index, op);
+        crashPoint("commit:index-written");
+        return toSnapshotInfo(record);
+      });
+    });
   }
 
   async list(): Promise<SnapshotInfo[]> {
-    return (await readIndex(this.stateDir)).snapshots.map(toSnapshotInfo);
+    await this.recover();
+    return (await readIndex(this.paths.state)).snapshots.map(toSnapshotInfo);
   }
 
-  async restore(name: string): Promise<void> {
-    const index = await readIndex(this.stateDir);
-    const snapshot = index.snapshots.find((candidate) => candidate.name === name);
-    if (!snapshot) throw new NotFoundError(`snapshot ${JSON.stringify(name)} not found`);
-    await this.deactivate();
-    const trash = path.join(this.stateDir, `trash-${newLayerId()}`);
-    await rename(this.upper, trash);
-    await mkdir(this.upper, { mode: 0o755 });
-    index.active = { layers: snapshot.layers, parent: name };
-    await this.save(index);
-    await rm(trash, { recursive: true, force: true });
+  restore(name: string): Promise<void> {
+    return this.locked(async () => {
+      const index = await readIndex(this.paths.state);
+      const snapshot = index.snapshots.find((candidate) => candidate.name === name);
+      if (!snapshot) throw new NotFoundError(`snapshot ${JSON.stringify(name)} not found`);
+      await unmount(this.paths.merged);
+      const trash = `trash-${newLayerId()}`;
+      await this.change({ op: "restore", name, trash }, async (op) => {
+        await rename(this.paths.upper, path.join(this.paths.state, trash));
+        crashPoint("restore:upper-moved");
+        await mkdir(this.paths.upper, { mode: 0o755 });
+        await syncFolder(this.paths.state);
+        crashPoint("restore:upper-made");
+        index.active = { layers: snapshot.layers, parent: name };
+        await this.writeCommitPoint(index, op);
+        crashPoint("restore:index-written");
+      });
+    });
   }
 
-  async delete(name: string): Promise<void> {
-    const index = await readIndex(this.stateDir);
-    const remaining = index.snapshots.filter((snapshot) => snapshot.name !== name);
-    if (remaining.length === index.snapshots.length)
-      throw new NotFoundError(`snapshot ${JSON.stringify(name)} not found`);
-    index.snapshots = remaining;
-    await this.save(index);
+  /** One step: the index without the snapshot. Its layers are dropped after, or by the next recovery. */
+  delete(name: string): Promise<void> {
+    return this.locked(async () => {
+      const index = await readIndex(this.paths.state);
+      const remaining = index.snapshots.filter((snapshot) => snapshot.name !== name);
+      if (remaining.length === index.snapshots.length)
+        throw new NotFoundError(`snapshot ${JSON.stringify(name)} not found`);
+      index.snapshots = remaining;
+      await writeIndex(this.paths.state, index);
+      crashPoint("delete:index-written");
+      await dropUnused(this.paths, index);
+    });
   }
 
   async parent(): Promise<string | undefined> {
-    return (await readIndex(this.stateDir)).active.parent;
+    await this.recover();
+    return (await readIndex(this.paths.state)).active.parent;
   }
 
-  /** Writes the index, then drops the layers nothing refers to any more. */
-  private async save(index: StateIndex): Promise<void> {
-    await writeIndex(this.stateDir, index);
-    const used = new Set([...index.active.layers, ...index.snapshots.flatMap((snapshot) => snapshot.layers)]);
-    for (const layer of await readdir(this.layers)) {
-      if (!used.has(layer)) await rm(path.join(this.layers, layer), { recursive: true, force: true });
+  /**
+   * Logs `intent`, runs its steps, clears the log and drops what it left
+   * unused. A step that fails rolls the change back at once; if even that
+   * fails, the next use of the state tries again.
+   */
+  private async change<T>(intent: Intent, steps: (op: IntentRecord) => Promise<T>): Promise<T> {
+    const op = await writeIntent(this.paths.state, intent);
+    crashPoint(`${intent.op}:intent-written`);
+    let result: T;
+    try {
+      result = await steps(op);
+    } catch (error) {
+      await this.rollBack(op).catch(() => forgetRecovery(this.paths.state));
+      throw error;
     }
+    await settleIntent(this.paths, op, await readIndex(this.paths.state));
+    crashPoint(`${intent.op}:intent-cleared`);
+    await dropUnused(this.paths, await readIndex(this.paths.state));
+    return result;
+  }
+
+  private async rollBack(op: IntentRecord): Promise<void> {
+    await unmount(this.paths.scratch);
+    await settleIntent(this.paths, op, await readIndex(this.paths.state));
+  }
+
+  private async writeCommitPoint(index: StateIndex, op: IntentRecord): Promise<void> {
+    index.lastOp = op.id;
+    await writeIndex(this.paths.state, index);
+  }
+
+  private recover(): Promise<void> {
+    return recoverOnce(this.paths.state, () => recoverOverlay(this.paths));
+  }
+
+  /** After the first recovery, one change of this state at a time. */
+  private async locked<T>(work: () => Promise<T>): Promise<T> {
+    await this.recover();
+    return withStateLock(this.paths.state, work);
   }
 }
 

@@ -2,7 +2,8 @@ import path from "node:path";
 
 import { BadRequestError } from "../../../errors.js";
 import type { SnapshotInfo } from "../../runtime.js";
-import { readJsonFile, writeJsonFile } from "../json-file.js";
+import { readJsonFile } from "../json-file.js";
+import { writeFileDurably } from "./durable-file.js";
 
 export interface SnapshotRecord {
   name: string;
@@ -16,6 +17,8 @@ export interface SnapshotRecord {
 export interface StateIndex {
   active: { layers: string[]; parent?: string };
   snapshots: SnapshotRecord[];
+  /** The change (intent-log.ts) that wrote this index: whether it reached its commit point. */
+  lastOp?: string;
 }
 
 export async function readIndex(stateDir: string): Promise<StateIndex> {
@@ -25,7 +28,7 @@ export async function readIndex(stateDir: string): Promise<StateIndex> {
 }
 
 export async function writeIndex(stateDir: string, index: StateIndex): Promise<void> {
-  await writeJsonFile(path.join(stateDir, "index.json"), index);
+  await writeFileDurably(path.join(stateDir, "index.json"), `${JSON.stringify(index, null, 2)}\n`);
 }
 
 export function toSnapshotInfo(record: SnapshotRecord): SnapshotInfo {
