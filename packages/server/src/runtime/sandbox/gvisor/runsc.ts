@@ -13,26 +13,16 @@
  *   sandbox process is moved in before the bot starts.
  */
 import { execFile } from "node:child_process";
-import { accessSync, constants } from "node:fs";
-import path from "node:path";
 import { promisify } from "node:util";
 
 import { UnavailableError } from "../../../errors.js";
 import type { NetworkMode } from "../../runtime.js";
+import { findExecutable } from "../find-bwrap.js";
 
 const run = promisify(execFile);
 
 export function findRunsc(): string | undefined {
-  for (const dir of [...(process.env.PATH ?? "").split(":").filter(Boolean), "/usr/sbin", "/usr/bin"]) {
-    const candidate = path.join(dir, "runsc");
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // Next.
-    }
-  }
-  return undefined;
+  return findExecutable("runsc");
 }
 
 export class Runsc {

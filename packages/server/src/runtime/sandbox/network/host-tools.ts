@@ -1,6 +1,5 @@
 /** The host programs isolated networking runs, found on PATH or in the system folders. */
-import { accessSync, constants } from "node:fs";
-import path from "node:path";
+import { findExecutable } from "../find-bwrap.js";
 
 /** Debian package of each tool, for the install hint. */
 export const NETWORK_TOOLS = {
@@ -14,17 +13,7 @@ export const NETWORK_TOOLS = {
 export type NetworkTool = keyof typeof NETWORK_TOOLS;
 
 export function findTool(name: NetworkTool): string | undefined {
-  const dirs = [...(process.env.PATH ?? "").split(":").filter(Boolean), "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
-  for (const dir of dirs) {
-    const candidate = path.join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // Try the next folder.
-    }
-  }
-  return undefined;
+  return findExecutable(name);
 }
 
 /** The paths of every tool, or the list of what is missing with the packages that bring them. */

@@ -18,7 +18,7 @@ import { type CopyPaths, dropUnusedCopies, recoverCopies, settleCopyIntent } fro
 import { crashPoint } from "./crash-point.js";
 import { syncFolder, syncTree } from "./durable-file.js";
 import { forgetRecovery, recoverOnce, withStateLock, writeIntent } from "./intent-log.js";
-import { checkSnapshotName, readIndex, toSnapshotInfo, writeIndex } from "./snapshot-index.js";
+import { checkSnapshotName, readIndex, toSnapshotInfo, withoutSnapshot, writeIndex } from "./snapshot-index.js";
 import { makeStateFolders, type WritableState } from "./writable-state.js";
 
 const run = promisify(execFile);
@@ -111,11 +111,7 @@ export class CopyState implements WritableState {
 
   delete(name: string): Promise<void> {
     return this.locked(async () => {
-      const index = await readIndex(this.paths.state);
-      const remaining = index.snapshots.filter((snapshot) => snapshot.name !== name);
-      if (remaining.length === index.snapshots.length)
-        throw new NotFoundError(`snapshot ${JSON.stringify(name)} not found`);
-      index.snapshots = remaining;
+      const index = withoutSnapshot(await readIndex(this.paths.state), name);
       await writeIndex(this.paths.state, index);
       crashPoint("copy-delete:index-written");
       await rm(path.join(this.paths.copies, name), { recursive: true, force: true });

@@ -36,7 +36,14 @@ import {
 } from "./intent-log.js";
 import { mountOverlay, unmount } from "./mounts.js";
 import { dropUnused, type OverlayPaths, recoverOverlay, settleIntent } from "./overlay-recovery.js";
-import { checkSnapshotName, readIndex, type StateIndex, toSnapshotInfo, writeIndex } from "./snapshot-index.js";
+import {
+  checkSnapshotName,
+  readIndex,
+  type StateIndex,
+  toSnapshotInfo,
+  withoutSnapshot,
+  writeIndex,
+} from "./snapshot-index.js";
 import { makeStateFolders, type WritableState } from "./writable-state.js";
 
 export const MAX_LAYERS = 8;
@@ -156,11 +163,7 @@ export class OverlayState implements WritableState {
   /** One step: the index without the snapshot. Its layers are dropped after, or by the next recovery. */
   delete(name: string): Promise<void> {
     return this.locked(async () => {
-      const index = await readIndex(this.paths.state);
-      const remaining = index.snapshots.filter((snapshot) => snapshot.name !== name);
-      if (remaining.length === index.snapshots.length)
-        throw new NotFoundError(`snapshot ${JSON.stringify(name)} not found`);
-      index.snapshots = remaining;
+      const index = withoutSnapshot(await readIndex(this.paths.state), name);
       await writeIndex(this.paths.state, index);
       crashPoint("delete:index-written");
       await dropUnused(this.paths, index);

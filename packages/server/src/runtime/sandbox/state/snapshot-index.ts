@@ -1,5 +1,6 @@
 import path from "node:path";
 
+import { NotFoundError } from "../../../errors.js";
 import { BadRequestError } from "../../../errors.js";
 import type { SnapshotInfo } from "../../runtime.js";
 import { readJsonFile } from "../json-file.js";
@@ -42,4 +43,12 @@ export function toSnapshotInfo(record: SnapshotRecord): SnapshotInfo {
 export function checkSnapshotName(name: string): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name))
     throw new BadRequestError(`snapshot name ${JSON.stringify(name)} must match [A-Za-z0-9][A-Za-z0-9._-]{0,127}`);
+}
+
+/** The index without snapshot `name`; NotFoundError when it has none of that name. */
+export function withoutSnapshot(index: StateIndex, name: string): StateIndex {
+  const remaining = index.snapshots.filter((snapshot) => snapshot.name !== name);
+  if (remaining.length === index.snapshots.length)
+    throw new NotFoundError(`snapshot ${JSON.stringify(name)} not found`);
+  return { ...index, snapshots: remaining };
 }
