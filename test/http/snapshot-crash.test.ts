@@ -7,21 +7,22 @@ import { after, describe, it } from "node:test";
 import { type BotboxServer, newHome, sandboxOnly, startBotboxServer } from "../support/botbox-server.js";
 
 describe("botbox serve killed in the middle of a snapshot", () => {
-  let home: string;
+  let home: string | undefined;
   let server: BotboxServer | undefined;
 
   after(async () => {
     await server?.api("DELETE", "/bots/crashy").catch(() => undefined);
     await server?.stop();
-    await rm(home, { recursive: true, force: true });
+    if (home) await rm(home, { recursive: true, force: true });
   });
 
   it(
     "comes back with the bot running, /data whole, no half snapshot, and the bot deletable",
     sandboxOnly("the crash step is in the sandbox's state code"),
     async () => {
-      home = await newHome();
-      const crashing = await startBotboxServer({ home, env: { BOTBOX_TEST_CRASH_AT: "commit:upper-moved" } });
+      const fresh = await newHome();
+      home = fresh;
+      const crashing = await startBotboxServer({ home: fresh, env: { BOTBOX_TEST_CRASH_AT: "commit:upper-moved" } });
       server = crashing;
       assert.equal((await crashing.api("POST", "/bots", { id: "crashy", name: "crashy" })).status, 201);
       assert.equal((await crashing.api("POST", "/bots/crashy/container")).status, 201);
@@ -32,7 +33,7 @@ describe("botbox serve killed in the middle of a snapshot", () => {
       const [, signal] = await exited;
       assert.equal(signal, "SIGKILL");
 
-      server = await startBotboxServer({ home });
+      server = await startBotboxServer({ home: fresh });
       const reconciled = server.logs.find((entry) => entry.msg === "reconciled bots") as { restarted: string[] };
       assert.deepEqual(reconciled.restarted, ["crashy"], "the auto-start bot stopped for the snapshot is started");
       assert.equal((await server.api("GET", "/bots/crashy/container")).body.task_running, true);
@@ -43,7 +44,7 @@ describe("botbox serve killed in the middle of a snapshot", () => {
       assert.equal(again.status, 201, JSON.stringify(again.body));
       const deleted = await server.api("DELETE", "/bots/crashy");
       assert.ok(deleted.status < 300, JSON.stringify(deleted.body));
-      const left = await access(path.join(home, "bots", "crashy")).then(
+      const left = await access(path.join(fresh, "bots", "crashy")).then(
         () => true,
         () => false,
       );
