@@ -26,6 +26,7 @@ describe(`default limits (${TEST_RUNTIME})`, { skip: !asRoot && "limits need roo
 
   before(async () => {
     server = await startBotboxServer({
+      productDefaults: true,
       env: {
         BOTBOX_RUNTIME_MEMORY_BYTES: String(MEMORY),
         BOTBOX_RUNTIME_PIDS: String(PIDS),

@@ -19,14 +19,15 @@ const MAIN = fileURLToPath(new URL("../../packages/server/dist/botbox.js", impor
 export const TEST_RUNTIME = process.env.BOTBOX_TEST_RUNTIME || "sandbox";
 
 /** What a botbox process needs in its environment to use TEST_RUNTIME. */
-export function runtimeEnv(): NodeJS.ProcessEnv {
+export function runtimeEnv(options: { productDefaults?: boolean } = {}): NodeJS.ProcessEnv {
   return {
     BOTBOX_RUNTIME: TEST_RUNTIME,
     // On Docker and containerd these suites keep the bridge without host
     // rules ("host"), as before issue 13: isolated bridges have their own
     // suites (test/runtime/*-isolation.test.ts), and ten isolated starts at
     // once run near the start timeout on a loaded two-core machine.
-    ...(TEST_RUNTIME === "sandbox" ? {} : { BOTBOX_RUNTIME_NETWORK: "host" }),
+    // The security suite asks for botbox's own defaults (productDefaults).
+    ...(TEST_RUNTIME === "sandbox" || options.productDefaults ? {} : { BOTBOX_RUNTIME_NETWORK: "host" }),
     ...(TEST_RUNTIME === "containerd"
       ? { BOTBOX_CONTAINERD_SOCKET_PATH: process.env.BOTBOX_TEST_CONTAINERD_SOCKET ?? "" }
       : {}),
@@ -61,7 +62,12 @@ export async function newHome(): Promise<string> {
 }
 
 export async function startBotboxServer(
-  options: { home?: string; env?: NodeJS.ProcessEnv } = {},
+  options: {
+    home?: string;
+    env?: NodeJS.ProcessEnv;
+    /** botbox's own defaults on every backend, not the end-to-end harness's (see runtimeEnv). */
+    productDefaults?: boolean;
+  } = {},
 ): Promise<BotboxServer> {
   const home = options.home ?? (await newHome());
   // For profiling a server under a test or benchmark, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
@@ -71,7 +77,7 @@ export async function startBotboxServer(
       ...process.env,
       BOTBOX_HOME: home,
       BOTBOX_PORT: "0",
-      ...runtimeEnv(),
+      ...runtimeEnv(options),
       DATABASE_URL: "",
       ...options.env,
     },

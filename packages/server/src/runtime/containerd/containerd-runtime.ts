@@ -18,6 +18,7 @@ import type { Container } from "../../gen/containerd/github.com/containerd/conta
 import { botIdOf, checkContainerIds, checkContainerSpec, hostnameOf } from "../container-spec.js";
 import { isDefaultEgress, normaliseEgress } from "../egress.js";
 import { HostFirewall } from "../host-firewall.js";
+import { withOomKills } from "../process-cgroup.js";
 import type {
   ContainerInfo,
   ContainerRuntime,
@@ -344,7 +345,7 @@ export class ContainerdRuntime implements ContainerRuntime {
 
   async taskInfo(id: string): Promise<TaskInfo> {
     const info = containerInfoOf(await this.required(id))!;
-    return this.tasks.info(id, botPaths(this.home, info.botId).lastExit);
+    return withOomKills(await this.tasks.info(id, botPaths(this.home, info.botId).lastExit));
   }
 
   async agentEndpoint(id: string): Promise<AgentEndpoint | undefined> {

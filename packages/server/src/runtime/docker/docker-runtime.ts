@@ -16,6 +16,7 @@ import type { AgentEndpoint } from "../../client/index.js";
 import { ConflictError, NotFoundError, UnavailableError } from "../../errors.js";
 import { botIdOf, checkContainerIds, checkContainerSpec } from "../container-spec.js";
 import { HostFirewall } from "../host-firewall.js";
+import { withOomKills } from "../process-cgroup.js";
 import type {
   ContainerInfo,
   ContainerRuntime,
@@ -218,7 +219,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async taskInfo(id: string): Promise<TaskInfo> {
-    return taskInfoOf(await this.required(id));
+    return withOomKills(taskInfoOf(await this.required(id)));
   }
 
   async agentEndpoint(id: string): Promise<AgentEndpoint | undefined> {
