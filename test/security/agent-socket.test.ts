@@ -8,14 +8,16 @@ import { rename, rm, symlink } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 
 import type { AgentClient } from "../../packages/server/src/client/index.js";
-import type { ContainerSpec } from "../../packages/server/src/runtime/runtime.js";
+import type { ContainerRuntime, ContainerSpec } from "../../packages/server/src/runtime/runtime.js";
 import type { SandboxRuntime } from "../../packages/server/src/runtime/sandbox/index.js";
 import { botPaths } from "../../packages/server/src/runtime/sandbox/layout.js";
-import { botSpec, closeSandbox, Janitor, openSandbox, waitForAgent } from "../runtime/support.js";
+import { botSpec, closeSandbox, Janitor, makeHome, openSandbox, waitForAgent } from "../runtime/support.js";
+import { TEST_RUNTIME } from "../support/botbox-server.js";
+import { openRuntime } from "../support/runtimes.js";
 
 const asRoot = process.getuid?.() === 0;
 
-describe("agent socket", { skip: !asRoot && "the takeover needs root" }, () => {
+describe("agent socket", { skip: (!asRoot && "the takeover needs root") || (TEST_RUNTIME !== "sandbox" && "the sandbox's takeover") }, () => {
   let home: string;
   let runtime: SandboxRuntime;
   const janitor = new Janitor();
@@ -65,4 +67,58 @@ describe("agent socket", { skip: !asRoot && "the takeover needs root" }, () => {
     }
     assert.ok(await runtime.agentEndpoint(bots[0]!.spec.id));
   });
+});
+
+// On Docker and containerd root in the bot may replace anything in its run
+// folder, so the host checks what it finds at the socket path each time it
+// resolves the bot's endpoint: a symlink the bot left there (to another bot's
+// socket, on the host's side of the bind mount) is refused, not dialled.
+describe(`agent socket swapped from inside a bot (${TEST_RUNTIME})`, () => {
+  const containers = TEST_RUNTIME !== "sandbox";
+  let home: string;
+  let runtime: ContainerRuntime;
+  let image: string;
+  const janitor = new Janitor();
+  const bots: ContainerSpec[] = [];
+  let inside: AgentClient;
+
+  before(async () => {
+    if (!containers) return;
+    home = await makeHome();
+    ({ runtime, image } = await openRuntime(TEST_RUNTIME, home));
+    for (let i = 0; i < 2; i++) {
+      const spec = botSpec({ image, network: "none" });
+      janitor.track(runtime, spec.id);
+      await runtime.createContainer(spec);
+      await runtime.startTask(spec.id);
+      const agent = janitor.client(await waitForAgent(runtime, spec.id, 30_000));
+      if (bots.length === 0) inside = agent;
+      bots.push(spec);
+    }
+  });
+  after(async () => {
+    if (containers) await closeSandbox(janitor, home);
+  });
+
+  it(
+    "a symlink the bot puts at its socket path is refused, not followed to another bot's agent",
+    { skip: !containers && "the sandbox bot cannot replace its socket (above)" },
+    async () => {
+      const [a, b] = bots as [ContainerSpec, ContainerSpec];
+      const genuine = await runtime.agentEndpoint(a.id);
+      assert.ok(genuine, "the genuine socket is dialled");
+      const other = (await runtime.agentEndpoint(b.id))!.address.replace(/^unix:/, "");
+      const swapped = await inside.exec(
+        `mv /run/botbox/agent.sock /run/botbox/real.sock && ln -s ${other} /run/botbox/agent.sock && echo swapped`,
+      );
+      assert.equal(swapped.stdout.trim(), "swapped", swapped.stderr);
+      try {
+        await assert.rejects(runtime.agentEndpoint(a.id), /symbolic link/);
+      } finally {
+        const restored = await inside.exec("rm /run/botbox/agent.sock && mv /run/botbox/real.sock /run/botbox/agent.sock");
+        assert.equal(restored.exitCode, 0, restored.stderr);
+      }
+      assert.ok(await runtime.agentEndpoint(a.id), "the genuine socket again");
+    },
+  );
 });

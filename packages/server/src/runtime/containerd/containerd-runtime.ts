@@ -15,6 +15,7 @@ import type { AgentEndpoint } from "../../client/index.js";
 import type { BotboxConfig } from "../../config/index.js";
 import { BadRequestError, ConflictError, NotFoundError, UnavailableError } from "../../errors.js";
 import type { Container } from "../../gen/containerd/github.com/containerd/containerd/api/services/containers/v1/containers.js";
+import { checkedSocketAddress } from "../agent-socket.js";
 import { botIdOf, checkContainerIds, checkContainerSpec, hostnameOf } from "../container-spec.js";
 import { isDefaultEgress, normaliseEgress } from "../egress.js";
 import { HostFirewall } from "../host-firewall.js";
@@ -359,7 +360,7 @@ export class ContainerdRuntime implements ContainerRuntime {
       return ip ? { address: `${ip}:${AGENT_TCP_PORT}`, token } : undefined;
     }
     // A fixed path per bot: it survives restarts of the task and of the server.
-    return { address: `unix:${runFolderOf(container, paths).socket}`, token };
+    return { address: await checkedSocketAddress(runFolderOf(container, paths).socket), token };
   }
 
   async commitSnapshot(id: string, name: string): Promise<SnapshotInfo> {

@@ -14,6 +14,7 @@ import Docker from "dockerode";
 
 import type { AgentEndpoint } from "../../client/index.js";
 import { ConflictError, NotFoundError, UnavailableError } from "../../errors.js";
+import { checkedSocketAddress } from "../agent-socket.js";
 import { botIdOf, checkContainerIds, checkContainerSpec } from "../container-spec.js";
 import { HostFirewall } from "../host-firewall.js";
 import { withOomKills } from "../process-cgroup.js";
@@ -227,7 +228,7 @@ export class DockerRuntime implements ContainerRuntime {
     if (!inspect.State.Running) return undefined;
     const spec = specOf(inspect)!;
     // A fixed path per bot: it survives restarts of the task and of the server.
-    return { address: `unix:${dockerBotPaths(this.home, spec.botId).socket}`, token: spec.agentToken };
+    return { address: await checkedSocketAddress(dockerBotPaths(this.home, spec.botId).socket), token: spec.agentToken };
   }
 
   async commitSnapshot(id: string, name: string): Promise<SnapshotInfo> {
