@@ -1,8 +1,12 @@
+import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import path from "node:path";
 
 import { parse as parseToml } from "smol-toml";
+
+// Only node:crypto behind it: the client commands do not load the server.
+import { proofMatches, SERVER_PROOF_ROUTE } from "../http/server-proof.js";
 
 /** Where the CLI finds the server and its token. */
 export interface ApiTarget {
@@ -60,16 +64,45 @@ export async function resolveApiTarget(flags: TargetFlags): Promise<ApiTarget> {
   const env = (name: string) => process.env[name] || undefined;
   const url = flags.url ?? env("BOTBOX_URL") ?? file.url ?? `http://127.0.0.1:${env("BOTBOX_PORT") ?? 8080}`;
   let token = flags.token ?? env("BOTBOX_TOKEN") ?? env("BOTBOX_ADMIN_TOKEN") ?? file.token;
+  let adminToken = token !== undefined && (token === env("BOTBOX_ADMIN_TOKEN") || token.startsWith("bbx_admin_"));
   if (!token) {
     const home = path.resolve(flags.home ?? env("BOTBOX_HOME") ?? ".botbox");
     token = (await readFile(path.join(home, "admin-token"), "utf8").catch(() => "")).trim();
+    adminToken = true;
   }
   if (!token) {
     throw new CliError(
       `no API token: pass --token, set BOTBOX_TOKEN, put token = "…" in ${userConfigPath()}, or run where the server's home has admin-token`,
     );
   }
-  return { url: url.replace(/\/+$/, ""), token };
+  const target = { url: url.replace(/\/+$/, ""), token };
+  if (adminToken) await requireServerProof(target);
+  return target;
+}
+
+/**
+ * Before the admin token leaves this process, the server must show it holds
+ * the same token (http/server-proof.ts): another process on the port (a bot
+ * with the host's network that bound it while the server was down) gets a
+ * challenge it cannot answer, and never the token. Bot-scoped tokens are not
+ * known to the server in plain, so they cannot be checked this way
+ * (docs/server.md).
+ */
+async function requireServerProof(target: ApiTarget): Promise<void> {
+  const challenge = randomBytes(32).toString("hex");
+  let proof: unknown;
+  try {
+    const response = await fetch(`${target.url}${SERVER_PROOF_ROUTE}?challenge=${challenge}`, { redirect: "error" });
+    proof = response.ok ? ((await response.json()) as { proof?: unknown }).proof : undefined;
+  } catch (error) {
+    if (error instanceof SyntaxError) proof = undefined;
+    else throw new CliError(`cannot reach botbox at ${target.url}: ${String((error as Error).cause ?? error)}`);
+  }
+  if (!proofMatches(target.token, challenge, proof)) {
+    throw new CliError(
+      `the server at ${target.url} could not prove it holds the admin token, so the token was not sent: another process may hold the port (is botbox running? see docs/server.md)`,
+    );
+  }
 }
 
 /** `/bots/<id>` with the id escaped. */

@@ -5,6 +5,7 @@ import path from "node:path";
 import { type Logger, pino } from "pino";
 
 import { type BotboxConfig, ConfigError, imageRefFor, loadConfig } from "../config/index.js";
+import { BotboxError } from "../errors.js";
 import { createHttpServer, type Principal } from "../http/index.js";
 import { AgentSupervisor, BotManager, containerIdFor, SnapshotService } from "../manager/index.js";
 import { storeBotDirectory, storeRecords, storeTokenDirectory } from "../manager/store-records.js";
@@ -20,6 +21,8 @@ import { openStore, type Store } from "../store/index.js";
 import { ContainerTools } from "../tools/index.js";
 import { loadAdminToken } from "./admin-token.js";
 import { codeCacheHook } from "./code-cache-hook.js";
+import { connectionLimitsFor, raiseOpenFileLimit } from "./connection-limits.js";
+import { describePortHolder } from "./port-holder.js";
 
 const AGENT_BUNDLE = packagePath("agent", "dist", "agent.js");
 const CODE_CACHE_DELAY_MS = 5_000;
@@ -93,6 +96,23 @@ export function openConfiguredStore(config: BotboxConfig): Promise<Store> {
   );
 }
 
+/** The error of a server that cannot bind its port: which port, and who holds it when /proc says. */
+async function listenFailure(error: unknown, server: { host: string; port: number }): Promise<unknown> {
+  if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") return error;
+  const holder = await describePortHolder(server.port);
+  // Clients check the server's proof before they send the admin token (docs/server.md), so the holder gets none.
+  return new ServeError(
+    `cannot listen on ${server.host}:${server.port}: another process holds the port (${holder ?? "not visible in /proc"}); botbox is not serving. Stop that process or set server.port`,
+  );
+}
+
+/** `botbox serve` could not start; main prints the message and exits non-zero. */
+export class ServeError extends BotboxError {
+  constructor(message: string) {
+    super("unavailable", message);
+  }
+}
+
 /**
  * `botbox serve`: the host server. Bots run detached from it, so stopping the
  * server leaves them running; the next start re-attaches to them.
@@ -100,6 +120,9 @@ export function openConfiguredStore(config: BotboxConfig): Promise<Store> {
 export async function serve(options: { configFile?: string }): Promise<void> {
   const config = await loadConfig({ file: options.configFile });
   const logger = pino({ base: { service: "botbox" } });
+  const openFiles = raiseOpenFileLimit();
+  if (openFiles.problem) logger.warn(`the open-file limit stays at ${openFiles.limit.soft}: ${openFiles.problem}`);
+  const connections = connectionLimitsFor(config.server, openFiles.limit.soft);
   await mkdir(config.server.home, { recursive: true, mode: 0o700 });
   const store = await openConfiguredStore(config);
   const runtime = await createRuntime(config, logger);
@@ -189,11 +212,19 @@ export async function serve(options: { configFile?: string }): Promise<void> {
     logger,
     version: await serverVersion(),
     isReady: () => ready,
+    connections,
   });
-  await app.listen({ host: config.server.host, port: config.server.port });
+  try {
+    await app.listen({ host: config.server.host, port: config.server.port });
+  } catch (error) {
+    await Promise.all([manager.close(), store.close()]).catch(() => undefined);
+    throw await listenFailure(error, config.server);
+  }
   logger.info(
     {
       home: config.server.home,
+      openFiles: openFiles.limit,
+      connections,
       runtime: runtime.name,
       database: store.dialect,
       adminTokenFile: admin.file,

@@ -6,6 +6,16 @@ const bytes = z.coerce.number().int().positive();
 /** Limits every bot gets unless it or `[runtime]` says otherwise: 2 GiB, 1024 processes, one core, 10 GiB of disk. */
 export const DEFAULT_LIMITS = { memory_bytes: 2 * 2 ** 30, pids: 1024, cpus: 1, disk_bytes: 10 * 2 ** 30 } as const;
 
+const SERVER_DEFAULTS = {
+  host: "127.0.0.1",
+  port: 8080,
+  home: "./.botbox",
+  max_connections: 0,
+  max_connections_per_peer: 0,
+  admin_reserved_connections: 16,
+  first_request_timeout_seconds: 10,
+};
+
 /** Every setting botbox reads, with its default. Keys mirror botbox.toml sections. */
 export const configSchema = z
   .object({
@@ -17,9 +27,17 @@ export const configSchema = z
         home: z.string().min(1).default("./.botbox"),
         /** The admin token; generated into <home>/admin-token when unset. */
         admin_token: z.string().min(16).optional(),
+        /** API connections at once; 0: the smaller of 4096 and half the open-file limit. */
+        max_connections: z.coerce.number().int().min(0).max(1_000_000).default(0),
+        /** API connections from one address; 0: half of the connections that are not reserved. */
+        max_connections_per_peer: z.coerce.number().int().min(0).max(1_000_000).default(0),
+        /** Connections kept for requests with the admin token once the others are used up. */
+        admin_reserved_connections: z.coerce.number().int().min(1).max(1024).default(16),
+        /** A connection that has not sent its first request's headers by then is closed. */
+        first_request_timeout_seconds: z.coerce.number().positive().max(600).default(10),
       })
       .strict()
-      .default({ host: "127.0.0.1", port: 8080, home: "./.botbox" }),
+      .default(SERVER_DEFAULTS),
     database: z
       .object({
         /** postgres://… ; empty means the embedded SQLite at <home>/botbox.db. */

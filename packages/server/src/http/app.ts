@@ -7,11 +7,13 @@ import Fastify, {
 } from "fastify";
 import type { Logger } from "pino";
 
+import { BadRequestError } from "../errors.js";
 import type { BotManager, SnapshotService } from "../manager/index.js";
 import type { FederatedMcpServers, StdioSessionRegistry } from "../mcp/index.js";
 import type { McpServerStore } from "../store/index.js";
 import type { ContainerTools } from "../tools/index.js";
 import { installAuth, type TokenVerifier } from "./auth.js";
+import { type ConnectionLimits, guardConnections } from "./connection-guard.js";
 import { errorResponse } from "./error-status.js";
 import { type AnyRoute, openApiDocument, requireDocumentedRoutes } from "./route.js";
 import { type BotDirectory, botRoutes } from "./routes/bots.js";
@@ -26,6 +28,7 @@ import { skillRoutes } from "./routes/skills.js";
 import { snapshotRoutes } from "./routes/snapshots.js";
 import { type TokenDirectory, tokenRoutes } from "./routes/tokens.js";
 import { toolsGatewayRoutes } from "./routes/tools-gateway.js";
+import { CHALLENGE_PATTERN, SERVER_PROOF_ROUTE, serverProof } from "./server-proof.js";
 
 export interface HttpServerOptions {
   manager: BotManager;
@@ -48,6 +51,8 @@ export interface HttpServerOptions {
   version: string;
   /** Answers /ready: false while start-up work (migrations, reconcile) runs. */
   isReady?: () => boolean;
+  /** Bounds on the API's connections; none when absent (tests that build the app in process). */
+  connections?: ConnectionLimits;
 }
 
 /**
@@ -80,6 +85,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   const routes: AnyRoute[] = [];
   requireDocumentedRoutes(app, routes);
   installAuth(app, options.adminToken, options.verifyToken);
+  if (options.connections) guardConnections(app, options.connections);
   app.setErrorHandler((error, request, reply) => {
     // Fastify's own errors (bad JSON, body too large) carry a statusCode.
     const status = (error as { statusCode?: number }).statusCode;
@@ -97,6 +103,12 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   app.get("/ready", async (_request, reply) => {
     const ready = options.isReady?.() ?? true;
     return reply.status(ready ? 200 : 503).send({ status: ready ? "ready" : "starting" });
+  });
+  app.get(SERVER_PROOF_ROUTE, async (request) => {
+    const challenge = (request.query as { challenge?: unknown }).challenge;
+    if (typeof challenge !== "string" || !CHALLENGE_PATTERN.test(challenge))
+      throw new BadRequestError("query.challenge: must be 32 to 128 lowercase hex digits");
+    return { service: "botbox", proof: serverProof(options.adminToken, challenge) };
   });
   app.get("/openapi.json", async () => openApiDocument(routes, options.version));
   botRoutes(app, routes, options.bots, options.manager);

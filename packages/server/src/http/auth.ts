@@ -3,6 +3,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 
 import { ForbiddenError, NotFoundError, UnauthenticatedError } from "../errors.js";
+import { SERVER_PROOF_ROUTE } from "./server-proof.js";
 
 /** Who a request acts for: the admin, or one bot. */
 export type Principal = { kind: "admin" } | { kind: "bot"; botId: string; tokenId: string };
@@ -17,7 +18,8 @@ declare module "fastify" {
 }
 
 // Probes (load balancers, Kubernetes) call these without credentials; they tell nothing about bots.
-const PUBLIC_ROUTES = new Set(["/health", "/ready"]);
+// /identity answers a challenge before the client sends any token (server-proof.ts).
+const PUBLIC_ROUTES = new Set(["/health", "/ready", SERVER_PROOF_ROUTE]);
 
 const digest = (text: string) => createHash("sha256").update(text).digest();
 

@@ -3,6 +3,7 @@ import { z } from "zod";
 
 import { BadRequestError } from "../errors.js";
 import { requireAdmin, requireBotAccess } from "./auth.js";
+import { SERVER_PROOF_ROUTE } from "./server-proof.js";
 
 export interface RouteDefinition<Params extends z.ZodType, Query extends z.ZodType, Body extends z.ZodType> {
   method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -115,7 +116,7 @@ export function openApiDocument(routes: AnyRoute[], version: string): unknown {
 }
 
 /** Served outside addRoute, so not in the OpenAPI document: the probes and the document itself. */
-const UNDOCUMENTED = new Set(["GET /health", "GET /ready", "GET /openapi.json"]);
+const UNDOCUMENTED = new Set(["GET /health", "GET /ready", "GET /openapi.json", `GET ${SERVER_PROOF_ROUTE}`]);
 
 /**
  * A route registered around addRoute would be missing from /openapi.json
