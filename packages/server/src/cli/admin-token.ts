@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { readFile, writeFile } from "node:fs/promises";
+import { chmod, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 
 /**
@@ -13,7 +13,11 @@ export async function loadAdminToken(
   if (configured) return { token: configured };
   const file = path.join(home, "admin-token");
   const existing = (await readFile(file, "utf8").catch(() => "")).trim();
-  if (existing) return { token: existing, file };
+  if (existing) {
+    // A token file copied in or made by hand with the umask's 0644 would let any local user act as admin.
+    await chmod(file, 0o600);
+    return { token: existing, file };
+  }
   const token = `bbx_admin_${randomBytes(24).toString("hex")}`;
   // "wx": two servers starting at once must not both write a token.
   await writeFile(file, `${token}\n`, { mode: 0o600, flag: "wx" }).catch(async (error: NodeJS.ErrnoException) => {

@@ -2,6 +2,8 @@
  * Opens a Kysely instance on one of the two supported databases. Everything
  * dialect-specific about connections lives here.
  */
+import { chmodSync, closeSync, openSync } from "node:fs";
+
 import Sqlite from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import { z } from "zod";
@@ -29,7 +31,29 @@ export async function connect(options: StoreOptions): Promise<{ db: Kysely<Datab
   return { db: await openPostgres(checked.databaseUrl), dialect: "postgres" };
 }
 
+/** SQLite's own files beside the database; it creates them with the database file's mode. */
+const SQLITE_SIDE_FILES = ["-wal", "-shm", "-journal"];
+
+/**
+ * The database holds MCP server env values and token hashes: only the
+ * server's user may read it. A new file is created 0600 before SQLite opens
+ * it (SQLite then gives its -wal and -shm the same mode); an existing one,
+ * made by an older botbox with the umask's 0644, is narrowed at each start.
+ */
+function restrictDatabaseFiles(path: string): void {
+  if (path === ":memory:" || path.startsWith("file:")) return;
+  closeSync(openSync(path, "a", 0o600));
+  for (const file of [path, ...SQLITE_SIDE_FILES.map((suffix) => `${path}${suffix}`)]) {
+    try {
+      chmodSync(file, 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    }
+  }
+}
+
 function openSqlite(path: string): Kysely<Database> {
+  restrictDatabaseFiles(path);
   const database = new Sqlite(path);
   // SQLite leaves foreign keys off unless asked, per connection; every cascade depends on them.
   database.pragma("foreign_keys = ON");
