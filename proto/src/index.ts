@@ -19,6 +19,7 @@ export {
   MkdirResponse,
   ReadFileRequest,
   ReadFileResponse,
+  ReadRawNoFollowRequest,
   ReadRawRequest,
   RenameRequest,
   RenameResponse,
@@ -27,6 +28,7 @@ export {
   WriteFileRequest,
   WriteFileResponse,
   WriteRawChunk,
+  WriteRawNoFollowChunk,
   WriteRawResponse,
 } from "./gen/mcpcontainer.js";
 export {
@@ -35,7 +37,9 @@ export {
   decodeDataChunk,
   decodeExecOutput,
   decodeWriteRawChunk,
+  decodeWriteRawNoFollowChunk,
   encodeDataChunk,
   encodeExecOutput,
   encodeWriteRawChunk,
+  encodeWriteRawNoFollowChunk,
 } from "./raw-codec.js";

@@ -3,14 +3,16 @@ import { describe, it } from "node:test";
 
 import { BinaryWriter } from "@bufbuild/protobuf/wire";
 
-import { DataChunk, ExecOutput, ExecOutput_Stream, WriteRawChunk } from "./gen/mcpcontainer.js";
+import { DataChunk, ExecOutput, ExecOutput_Stream, WriteRawChunk, WriteRawNoFollowChunk } from "./gen/mcpcontainer.js";
 import {
   decodeDataChunk,
   decodeExecOutput,
   decodeWriteRawChunk,
+  decodeWriteRawNoFollowChunk,
   encodeDataChunk,
   encodeExecOutput,
   encodeWriteRawChunk,
+  encodeWriteRawNoFollowChunk,
 } from "./raw-codec.js";
 
 const sizes = [0, 1, 127, 128, 16_383, 16_384, 65_536, 2_097_152];
@@ -34,6 +36,20 @@ describe("fast raw codecs", () => {
       const generated = Buffer.from(WriteRawChunk.encode(message).finish());
       assert.deepEqual(encodeWriteRawChunk(message), generated);
       assert.deepEqual(decodeWriteRawChunk(generated), message);
+    }
+  });
+
+  it("encode WriteRawNoFollowChunk exactly as the generated code does, every flag on and off", () => {
+    const empty = Buffer.alloc(0);
+    for (const message of [
+      { root: "", relativePath: "", data: empty, abort: false, commit: false, replace: false },
+      { root: "/data", relativePath: "media/ü.bin", data: empty, abort: false, commit: false, replace: true },
+      { root: "", relativePath: "", data: Buffer.alloc(70_000, 1), abort: false, commit: true, replace: false },
+      { root: "", relativePath: "", data: empty, abort: true, commit: false, replace: false },
+    ]) {
+      const generated = Buffer.from(WriteRawNoFollowChunk.encode(message).finish());
+      assert.deepEqual(encodeWriteRawNoFollowChunk(message), generated);
+      assert.deepEqual(decodeWriteRawNoFollowChunk(generated), message);
     }
   });
 

@@ -1,4 +1,5 @@
-// Hand-written codecs for the two bulk messages, DataChunk and WriteRawChunk.
+// Hand-written codecs for the bulk messages: DataChunk, WriteRawChunk and
+// WriteRawNoFollowChunk.
 // They produce and accept exactly the protobuf encoding of the generated code
 // (checked by raw-codec.test.ts), but copy the payload once on encode and not
 // at all on decode, where the generated code copies it three times and
@@ -11,6 +12,7 @@ import {
   type DataChunk,
   ExecOutput,
   type WriteRawChunk,
+  type WriteRawNoFollowChunk,
 } from "./gen/mcpcontainer.js";
 
 const WIRE_VARINT = 0;
@@ -151,6 +153,38 @@ export function decodeWriteRawChunk(buffer: Buffer): WriteRawChunk {
   return { path, data, commit };
 }
 
+export function encodeWriteRawNoFollowChunk(message: WriteRawNoFollowChunk): Buffer {
+  return encodeFields([
+    [1, Buffer.from(message.root)],
+    [2, Buffer.from(message.relativePath)],
+    [3, message.data],
+    [4, message.abort],
+    [5, message.commit],
+    [6, message.replace],
+  ]);
+}
+
+export function decodeWriteRawNoFollowChunk(buffer: Buffer): WriteRawNoFollowChunk {
+  const chunk: WriteRawNoFollowChunk = {
+    root: "",
+    relativePath: "",
+    data: Buffer.alloc(0),
+    abort: false,
+    commit: false,
+    replace: false,
+  };
+  decodeFields(buffer, (field, value) => {
+    if (Buffer.isBuffer(value)) {
+      if (field === 1) chunk.root = value.toString("utf8");
+      else if (field === 2) chunk.relativePath = value.toString("utf8");
+      else if (field === 3) chunk.data = value;
+    } else if (field === 4) chunk.abort = value !== 0;
+    else if (field === 5) chunk.commit = value !== 0;
+    else if (field === 6) chunk.replace = value !== 0;
+  });
+  return chunk;
+}
+
 /**
  * Exec output is the other stream of many messages (4 KiB each). Negative
  * exit codes, rare, take the generated path: an int32 below zero is a 10-byte
@@ -189,6 +223,16 @@ export const ContainerServiceDefinition = {
     ...GeneratedService.writeRaw,
     requestSerialize: encodeWriteRawChunk,
     requestDeserialize: decodeWriteRawChunk,
+  },
+  readRawNoFollow: {
+    ...GeneratedService.readRawNoFollow,
+    responseSerialize: encodeDataChunk,
+    responseDeserialize: decodeDataChunk,
+  },
+  writeRawNoFollow: {
+    ...GeneratedService.writeRawNoFollow,
+    requestSerialize: encodeWriteRawNoFollowChunk,
+    requestDeserialize: decodeWriteRawNoFollowChunk,
   },
 } satisfies typeof GeneratedService;
 

@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { createWriteStream, type WriteStream } from "node:fs";
-import { chmod, chown, lstat, mkdir, readlink, rename, stat, unlink } from "node:fs/promises";
+import { createWriteStream, fchmod, fchown, type Stats, type WriteStream } from "node:fs";
+import { lstat, mkdir, readlink, rename, stat, unlink } from "node:fs/promises";
 import path from "node:path";
+import { promisify } from "node:util";
 
 import { describeSystemError, errorCode, internal } from "./rpc-error.js";
 
@@ -26,6 +27,7 @@ export class AtomicFile {
     // Buffered, so the next message is received while earlier data is
     // written; `flush` fsyncs before the descriptor closes.
     private readonly stream: WriteStream,
+    private readonly shown = target,
   ) {
     stream.on("error", (error) => {
       this.streamError = error;
@@ -42,7 +44,20 @@ export class AtomicFile {
     } catch (error) {
       throw internal(describeSystemError("mkdir", folder, error));
     }
-    const tempPath = path.join(folder, `.${path.basename(target)}.botbox-${randomBytes(6).toString("hex")}.tmp`);
+    return AtomicFile.beside(target, existing);
+  }
+
+  /**
+   * Starts the temporary file next to `target`, whose folder exists; `target`
+   * may name it through /proc/self/fd (anchored-path.ts), then `shown` is
+   * the path messages give. `existing` is the file it replaces, if any.
+   */
+  static async beside(target: string, existing?: Stats, shown = target): Promise<AtomicFile> {
+    const tempPath = path.join(
+      path.dirname(target),
+      `.${path.basename(target)}.botbox-${randomBytes(6).toString("hex")}.tmp`,
+    );
+    // "wx" is O_CREAT|O_EXCL, which never follows a link either.
     const stream = createWriteStream(tempPath, {
       flags: "wx",
       mode: 0o644,
@@ -52,9 +67,9 @@ export class AtomicFile {
     try {
       await Promise.race([once(stream, "open"), once(stream, "error")]);
     } catch (error) {
-      throw internal(describeSystemError("create", target, error));
+      throw internal(describeSystemError("create", shown, error));
     }
-    const atomic = new AtomicFile(target, tempPath, stream);
+    const atomic = new AtomicFile(target, tempPath, stream, shown);
     if (existing) await atomic.keepOwnershipOf(existing.mode, existing.uid, existing.gid);
     return atomic;
   }
@@ -81,7 +96,7 @@ export class AtomicFile {
     } catch (error) {
       await this.closeStream();
       await unlink(this.tempPath).catch(() => undefined);
-      throw internal(describeSystemError("write", this.target, error));
+      throw internal(describeSystemError("write", this.shown, error));
     }
   }
 
@@ -101,9 +116,12 @@ export class AtomicFile {
   }
 
   private async keepOwnershipOf(mode: number, uid: number, gid: number): Promise<void> {
-    // An overwrite in place kept the file's mode and owner; a rename would not.
-    await chmod(this.tempPath, mode & 0o7777).catch(() => undefined);
-    if (process.getuid?.() === 0) await chown(this.tempPath, uid, gid).catch(() => undefined);
+    // An overwrite in place kept the file's mode and owner; a rename would
+    // not. Through the descriptor: the temporary file's name could be a link
+    // by now.
+    const fd = (this.stream as unknown as { fd: number }).fd;
+    await promisify(fchmod)(fd, mode & 0o7777).catch(() => undefined);
+    if (process.getuid?.() === 0) await promisify(fchown)(fd, uid, gid).catch(() => undefined);
   }
 }
 

@@ -11,6 +11,7 @@ import { exec } from "./handlers/exec.js";
 import { listDir } from "./handlers/list-dir.js";
 import { deleteFile, mkdir, rename, stat } from "./handlers/path-ops.js";
 import { readRaw, writeRaw } from "./handlers/raw.js";
+import { readRawNoFollow, writeRawNoFollow } from "./handlers/raw-no-follow.js";
 import { readFile } from "./handlers/read-file.js";
 import { writeFile } from "./handlers/write-file.js";
 import { bidiStream, type CallPolicy, clientStream, serverStream, unary } from "./rpc-call.js";
@@ -60,6 +61,8 @@ export function createContainerService(config: AgentConfig, logger: Logger): Con
     ),
     readRaw: serverStream(policy, "ReadRaw", (call, log) => readRaw(dataDir, call, log)),
     writeRaw: clientStream(policy, "WriteRaw", (call, log) => writeRaw(dataDir, call, log)),
+    readRawNoFollow: serverStream(policy, "ReadRawNoFollow", (call, log) => readRawNoFollow(dataDir, call, log)),
+    writeRawNoFollow: clientStream(policy, "WriteRawNoFollow", (call, log) => writeRawNoFollow(dataDir, call, log)),
     exec: bidiStream(policy, "Exec", (call, log) => exec({ dataDir, baseEnv }, call, log)),
   };
 }

@@ -142,6 +142,29 @@ export interface WriteRawResponse {
   bytesWritten: number;
 }
 
+export interface ReadRawNoFollowRequest {
+  /** Absolute, or relative to the data folder; empty means the data folder. */
+  root: string;
+  /** Clean and relative: no "..", no "." component, no leading "/". */
+  relativePath: string;
+}
+
+export interface WriteRawNoFollowChunk {
+  /** root and relative_path in the first chunk only, as for ReadRawNoFollow. */
+  root: string;
+  relativePath: string;
+  data: Buffer;
+  /** The sender's source failed: drop the temporary file, answer ABORTED. */
+  abort: boolean;
+  /** botbox addition: as WriteRawChunk.commit, under the same metadata. */
+  commit: boolean;
+  /**
+   * botbox addition: replace an existing regular file (atomically). Without
+   * it, as in the original, an existing target fails ALREADY_EXISTS.
+   */
+  replace: boolean;
+}
+
 export interface DeleteFileRequest {
   path: string;
   recursive: boolean;
@@ -1400,6 +1423,188 @@ export const WriteRawResponse: MessageFns<WriteRawResponse> = {
   },
 };
 
+function createBaseReadRawNoFollowRequest(): ReadRawNoFollowRequest {
+  return { root: "", relativePath: "" };
+}
+
+export const ReadRawNoFollowRequest: MessageFns<ReadRawNoFollowRequest> = {
+  encode(message: ReadRawNoFollowRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.root !== "") {
+      writer.uint32(10).string(message.root);
+    }
+    if (message.relativePath !== "") {
+      writer.uint32(18).string(message.relativePath);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReadRawNoFollowRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReadRawNoFollowRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.root = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.relativePath = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<ReadRawNoFollowRequest>): ReadRawNoFollowRequest {
+    return ReadRawNoFollowRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReadRawNoFollowRequest>): ReadRawNoFollowRequest {
+    const message = createBaseReadRawNoFollowRequest();
+    message.root = object.root ?? "";
+    message.relativePath = object.relativePath ?? "";
+    return message;
+  },
+};
+
+function createBaseWriteRawNoFollowChunk(): WriteRawNoFollowChunk {
+  return { root: "", relativePath: "", data: Buffer.alloc(0), abort: false, commit: false, replace: false };
+}
+
+export const WriteRawNoFollowChunk: MessageFns<WriteRawNoFollowChunk> = {
+  encode(message: WriteRawNoFollowChunk, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.root !== "") {
+      writer.uint32(10).string(message.root);
+    }
+    if (message.relativePath !== "") {
+      writer.uint32(18).string(message.relativePath);
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(26).bytes(message.data);
+    }
+    if (message.abort !== false) {
+      writer.uint32(32).bool(message.abort);
+    }
+    if (message.commit !== false) {
+      writer.uint32(40).bool(message.commit);
+    }
+    if (message.replace !== false) {
+      writer.uint32(48).bool(message.replace);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WriteRawNoFollowChunk {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWriteRawNoFollowChunk();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.root = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.relativePath = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.abort = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.commit = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.replace = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<WriteRawNoFollowChunk>): WriteRawNoFollowChunk {
+    return WriteRawNoFollowChunk.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WriteRawNoFollowChunk>): WriteRawNoFollowChunk {
+    const message = createBaseWriteRawNoFollowChunk();
+    message.root = object.root ?? "";
+    message.relativePath = object.relativePath ?? "";
+    message.data = object.data ?? Buffer.alloc(0);
+    message.abort = object.abort ?? false;
+    message.commit = object.commit ?? false;
+    message.replace = object.replace ?? false;
+    return message;
+  },
+};
+
 function createBaseDeleteFileRequest(): DeleteFileRequest {
   return { path: "", recursive: false };
 }
@@ -1749,6 +1954,34 @@ export const ContainerServiceService = {
     responseSerialize: (value: InfoResponse): Buffer => Buffer.from(InfoResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): InfoResponse => InfoResponse.decode(value),
   },
+  /**
+   * botbox additions, named and numbered as in the original's later bridge:
+   * raw transfers anchored at `root` that never follow a symbolic link in
+   * any component of root or relative_path, and only ever read or replace a
+   * regular file. The host uses them where it relies on a path staying where
+   * it says (media, skills), so a bot cannot redirect the host's reads and
+   * writes with a link. A symbolic link on the way fails PERMISSION_DENIED.
+   */
+  readRawNoFollow: {
+    path: "/mcpcontainer.ContainerService/ReadRawNoFollow" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: ReadRawNoFollowRequest): Buffer =>
+      Buffer.from(ReadRawNoFollowRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReadRawNoFollowRequest => ReadRawNoFollowRequest.decode(value),
+    responseSerialize: (value: DataChunk): Buffer => Buffer.from(DataChunk.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DataChunk => DataChunk.decode(value),
+  },
+  writeRawNoFollow: {
+    path: "/mcpcontainer.ContainerService/WriteRawNoFollow" as const,
+    requestStream: true as const,
+    responseStream: false as const,
+    requestSerialize: (value: WriteRawNoFollowChunk): Buffer =>
+      Buffer.from(WriteRawNoFollowChunk.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WriteRawNoFollowChunk => WriteRawNoFollowChunk.decode(value),
+    responseSerialize: (value: WriteRawResponse): Buffer => Buffer.from(WriteRawResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WriteRawResponse => WriteRawResponse.decode(value),
+  },
 } as const;
 
 export interface ContainerServiceServer extends UntypedServiceImplementation {
@@ -1767,6 +2000,16 @@ export interface ContainerServiceServer extends UntypedServiceImplementation {
    * expects before using it (container spec 12.1.2). Old clients never call it.
    */
   info: handleUnaryCall<InfoRequest, InfoResponse>;
+  /**
+   * botbox additions, named and numbered as in the original's later bridge:
+   * raw transfers anchored at `root` that never follow a symbolic link in
+   * any component of root or relative_path, and only ever read or replace a
+   * regular file. The host uses them where it relies on a path staying where
+   * it says (media, skills), so a bot cannot redirect the host's reads and
+   * writes with a link. A symbolic link on the way fails PERMISSION_DENIED.
+   */
+  readRawNoFollow: handleServerStreamingCall<ReadRawNoFollowRequest, DataChunk>;
+  writeRawNoFollow: handleClientStreamingCall<WriteRawNoFollowChunk, WriteRawResponse>;
 }
 
 export interface ContainerServiceClient extends Client {
@@ -1913,6 +2156,36 @@ export interface ContainerServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: InfoResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * botbox additions, named and numbered as in the original's later bridge:
+   * raw transfers anchored at `root` that never follow a symbolic link in
+   * any component of root or relative_path, and only ever read or replace a
+   * regular file. The host uses them where it relies on a path staying where
+   * it says (media, skills), so a bot cannot redirect the host's reads and
+   * writes with a link. A symbolic link on the way fails PERMISSION_DENIED.
+   */
+  readRawNoFollow(request: ReadRawNoFollowRequest, options?: Partial<CallOptions>): ClientReadableStream<DataChunk>;
+  readRawNoFollow(
+    request: ReadRawNoFollowRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<DataChunk>;
+  writeRawNoFollow(
+    callback: (error: ServiceError | null, response: WriteRawResponse) => void,
+  ): ClientWritableStream<WriteRawNoFollowChunk>;
+  writeRawNoFollow(
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: WriteRawResponse) => void,
+  ): ClientWritableStream<WriteRawNoFollowChunk>;
+  writeRawNoFollow(
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: WriteRawResponse) => void,
+  ): ClientWritableStream<WriteRawNoFollowChunk>;
+  writeRawNoFollow(
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: WriteRawResponse) => void,
+  ): ClientWritableStream<WriteRawNoFollowChunk>;
 }
 
 export const ContainerServiceClient = makeGenericClientConstructor(

@@ -28,6 +28,15 @@ export async function readRaw(
   } catch (error) {
     throw notFound(describeSystemError("open", filePath, error));
   }
+  await sendFile(file, filePath, call);
+}
+
+/** Streams an open file to the call, following its flow control; closes the file. */
+export async function sendFile(
+  file: FileHandle,
+  shownPath: string,
+  call: ServerWritableStream<unknown, DataChunk>,
+): Promise<void> {
   const cancelled = once(call, "cancelled").catch(() => undefined);
   try {
     for (;;) {
@@ -38,7 +47,7 @@ export async function readRaw(
       try {
         ({ bytesRead } = await file.read(buffer, 0, READ_AHEAD_BYTES, null));
       } catch (error) {
-        throw internal(describeSystemError("read", filePath, error));
+        throw internal(describeSystemError("read", shownPath, error));
       }
       // A cancel during the read: the stream takes no more writes, and no
       // drain would ever come.
@@ -55,7 +64,7 @@ export async function readRaw(
 }
 
 /** Sent by botbox clients: commit only on a chunk with commit=true. */
-const EXPLICIT_COMMIT_HEADER = "botbox-explicit-commit";
+export const EXPLICIT_COMMIT_HEADER = "botbox-explicit-commit";
 
 export async function writeRaw(
   dataDir: string,

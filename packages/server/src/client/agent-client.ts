@@ -1,31 +1,15 @@
-import { once } from "node:events";
-import { Readable } from "node:stream";
-import { setTimeout as sleep } from "node:timers/promises";
+import type { Readable } from "node:stream";
 
-import {
-  type ContainerServiceClient,
-  ContainerServiceFastClient,
-  type DataChunk,
-  type FileEntry,
-  type WriteRawChunk,
-} from "@botbox/proto";
+import { type ContainerServiceClient, ContainerServiceFastClient, type FileEntry } from "@botbox/proto";
 import { type ChannelOptions, type connectivityState, credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
 
 import { BadRequestError } from "../errors.js";
 import { type AgentEndpoint, grpcTarget } from "./endpoint.js";
 import { mapGrpcError } from "./error-mapping.js";
 import { execConfig, ExecHandle, type ExecOptions, type ExecResult } from "./exec-stream.js";
+import { type ByteSource, readableOf, upload } from "./raw-transfer.js";
 
 export type { FileEntry };
-
-/** Metadata that asks the agent to commit an upload only on a chunk with commit=true. */
-export const EXPLICIT_COMMIT_HEADER = "botbox-explicit-commit";
-
-/** How long a failed upload waits for the agent to confirm it dropped the partial file. */
-const ABORT_ANSWER_MS = 5_000;
-
-/** Spec 1.7: uploads move 64 KiB per message. */
-export const RAW_CHUNK_BYTES = 64 * 1024;
 
 export interface ReadFileOptions {
   /** 1-based first line; values below 1 mean 1. */
@@ -143,100 +127,57 @@ export class AgentClient {
    */
   async readRaw(path: string): Promise<Readable> {
     if (path === "") throw new BadRequestError("path is required");
-    const call = this.stub.readRaw({ path }, this.metadata());
-    let ended = false;
-    let handedOut = false;
-    const output = new Readable({
-      // Flow control: gRPC pauses while the reader is behind.
-      read: () => call.resume(),
-      destroy: (error, callback) => {
-        if (!ended) call.cancel();
-        callback(error);
-      },
-    });
-    // Wait for the first message, the end, or an error before handing the
-    // stream out, so a missing file fails here.
-    await new Promise<void>((resolve, reject) => {
-      call.on("data", (message: DataChunk) => {
-        resolve();
-        if (!output.push(message.data)) call.pause();
-      });
-      call.on("end", () => {
-        ended = true;
-        resolve();
-        output.push(null);
-      });
-      call.on("error", (error) => {
-        ended = true;
-        const failure = mapGrpcError(error) as Error;
-        // Before the stream is handed out the caller gets the error from the
-        // promise; after, from the stream.
-        if (handedOut) output.destroy(failure);
-        else reject(failure);
-      });
-    });
-    handedOut = true;
-    return output;
+    return readableOf(this.stub.readRaw({ path }, this.metadata()));
+  }
+
+  /**
+   * As readRaw, for `relativePath` under `root` (absolute, or "" for the
+   * agent's data folder), but the agent follows no symbolic link in any
+   * component and reads only a regular file: a link on the way is a
+   * ForbiddenError. For paths the host relies on staying where they say.
+   */
+  async readRawNoFollow(root: string, relativePath: string): Promise<Readable> {
+    checkAnchored(relativePath);
+    return readableOf(this.stub.readRawNoFollow({ root, relativePath }, this.metadata()));
   }
 
   /**
    * Uploads a stream into a file, atomically: the agent only replaces the
    * target once every byte arrived. An empty source makes an empty file.
    */
-  async writeRaw(
-    path: string,
-    source: AsyncIterable<Uint8Array> | Iterable<Uint8Array> | Uint8Array | string,
-  ): Promise<number> {
+  async writeRaw(path: string, source: ByteSource): Promise<number> {
     if (path === "") throw new BadRequestError("path is required");
-    let settle!: (error: ServiceError | null, bytesWritten: number) => void;
-    const done = new Promise<number>((resolve, reject) => {
-      settle = (error, bytesWritten) => (error ? reject(mapGrpcError(error)) : resolve(bytesWritten));
-    });
-    // Failures reach the caller through `return done`; until then nothing
-    // awaits it, and an unhandled rejection would end the server.
-    void done.catch(() => undefined);
-    const metadata = this.metadata();
-    // Only a chunk with commit=true completes the upload; a cancel can then
-    // never be mistaken for a finished upload (see WriteRawChunk.commit).
-    metadata.set(EXPLICIT_COMMIT_HEADER, "1");
-    const call = this.stub.writeRaw(metadata, (error, response) => settle(error, Number(response?.bytesWritten ?? 0)));
-    const send = async (message: WriteRawChunk) => {
-      if (!call.write(message)) await Promise.race([once(call, "drain"), done]);
-    };
-    try {
-      let first = true;
-      const chunks =
-        typeof source === "string" ? [Buffer.from(source)] : source instanceof Uint8Array ? [source] : source;
-      for await (const piece of chunks) {
-        const chunk = asBuffer(piece);
-        for (let offset = 0; offset < chunk.length; offset += RAW_CHUNK_BYTES) {
-          await send({
-            path: first ? path : "",
-            data: chunk.subarray(offset, offset + RAW_CHUNK_BYTES),
-            commit: false,
-          });
-          first = false;
-        }
-      }
-      // Always a message with the path, so an empty upload creates the file.
-      await send({ path: first ? path : "", data: Buffer.alloc(0), commit: true });
-    } catch (error) {
-      // Ending without the commit chunk makes the agent drop its temporary
-      // file and only then answer, so when this throws nothing is left; the
-      // old content stays. An agent that does not answer is cancelled.
-      call.end();
-      const answered = await Promise.race([
-        done.then(
-          () => true,
-          () => true,
-        ),
-        sleep(ABORT_ANSWER_MS, false, { ref: false }),
-      ]);
-      if (!answered) call.cancel();
-      throw mapGrpcError(error);
-    }
-    call.end();
-    return done;
+    return upload(
+      (metadata, callback) => this.stub.writeRaw(metadata, callback),
+      this.metadata(),
+      source,
+      (data, first, commit) => ({ path: first ? path : "", data, commit }),
+    );
+  }
+
+  /**
+   * As writeRaw, for `relativePath` under `root`, without following a
+   * symbolic link in any component (a ForbiddenError); missing folders below
+   * root are made. An existing target must be a regular file and is replaced
+   * only with `replace` (otherwise a ConflictError).
+   */
+  async writeRawNoFollow(
+    root: string,
+    relativePath: string,
+    source: ByteSource,
+    options: { replace?: boolean } = {},
+  ): Promise<number> {
+    checkAnchored(relativePath);
+    const replace = options.replace ?? false;
+    return upload(
+      (metadata, callback) => this.stub.writeRawNoFollow(metadata, callback),
+      this.metadata(),
+      source,
+      (data, first, commit) =>
+        first
+          ? { root, relativePath, data, commit, replace, abort: false }
+          : { root: "", relativePath: "", data, commit, replace: false, abort: false },
+    );
   }
 
   /** The channel's connectivity; `true` asks it to connect when idle. */
@@ -269,5 +210,12 @@ export class AgentClient {
   }
 }
 
-const asBuffer = (chunk: Uint8Array): Buffer =>
-  Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+/** The original bridge's rule for relative_path: relative, clean, not climbing. */
+function checkAnchored(relativePath: string): void {
+  const parts = relativePath.split("/");
+  if (relativePath === "" || parts.some((part) => part === "" || part === "." || part === "..")) {
+    throw new BadRequestError(
+      `path ${JSON.stringify(relativePath)} must be relative and clean: no empty, "." or ".." component`,
+    );
+  }
+}

@@ -7,6 +7,7 @@ import {
   AgentError,
   BadRequestError,
   type BotboxError,
+  ConflictError,
   ForbiddenError,
   NotFoundError,
   UnauthenticatedError,
@@ -26,6 +27,7 @@ describe("gRPC error mapping (spec 2.2)", () => {
     [status.UNAUTHENTICATED, UnauthenticatedError, "unauthenticated", "unauthenticated: open /data/x"],
     [status.UNAVAILABLE, UnavailableError, "unavailable", "unavailable: open /data/x"],
     [status.ABORTED, UnavailableError, "unavailable", "unavailable: open /data/x"],
+    [status.ALREADY_EXISTS, ConflictError, "conflict", "already exists: open /data/x"],
   ];
   for (const [code, type, botboxCode, message] of table) {
     it(`maps ${status[code]} to ${type.name}`, () => {

@@ -4,6 +4,7 @@ import {
   AgentError,
   BadRequestError,
   type BotboxError,
+  ConflictError,
   ForbiddenError,
   NotFoundError,
   UnauthenticatedError,
@@ -29,6 +30,8 @@ const BY_STATUS: Partial<Record<status, Make>> = {
   [status.UNAUTHENTICATED]: (details, cause) => new UnauthenticatedError(`unauthenticated: ${details}`, { cause }),
   [status.UNAVAILABLE]: (details, cause) => new UnavailableError(`unavailable: ${details}`, { cause }),
   [status.ABORTED]: (details, cause) => new UnavailableError(`unavailable: ${details}`, { cause }),
+  // WriteRawNoFollow without `replace` over an existing file.
+  [status.ALREADY_EXISTS]: (details, cause) => new ConflictError(`already exists: ${details}`, { cause }),
 };
 
 /** Maps a gRPC status error; anything else (already mapped, or not from gRPC) passes through. */

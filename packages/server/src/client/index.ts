@@ -5,7 +5,6 @@ export {
   type AgentInfo,
   type CallOptions,
   type FileEntry,
-  RAW_CHUNK_BYTES,
   type ReadFileOptions,
   type ReadFileResult,
 } from "./agent-client.js";
@@ -13,3 +12,4 @@ export { type AgentEndpoint, sameEndpoint } from "./endpoint.js";
 export { mapGrpcError } from "./error-mapping.js";
 export { type ExecEvent, ExecHandle, type ExecOptions, type ExecResult } from "./exec-stream.js";
 export { AgentPool, type AgentPoolOptions, type AgentProvider, type EndpointResolver } from "./pool.js";
+export { type ByteSource, RAW_CHUNK_BYTES } from "./raw-transfer.js";
