@@ -9,23 +9,31 @@ import type { ByteSource, MediaStorage, StoredObject } from "../storage.js";
 /** Relative, so the agent resolves it under the bot's /data. */
 const MEDIA_DIR = "media";
 const DATA_PREFIX = "/data/";
+/** The no-follow calls' root: "" is the agent's data folder, /data in a workspace. */
+const DATA_ROOT = "";
 
 export type AgentLookup = (
   botId: string,
-) => Promise<Pick<AgentClient, "writeRaw" | "readRaw" | "stat" | "rename" | "deleteFile" | "listDir">>;
+) => Promise<Pick<AgentClient, "writeRawNoFollow" | "readRawNoFollow" | "stat" | "rename" | "deleteFile" | "listDir">>;
 
-/** Media stored as files in each bot's own /data/media (spec 7.2, storage/providers/containerfs). */
+/**
+ * Media stored as files in each bot's own /data/media (spec 7.2,
+ * storage/providers/containerfs). Bytes go in and out through the agent's
+ * no-follow calls: the bot owns /data/media and could put a link where a
+ * media file is expected (to /dev/zero, a FIFO, its agent's files); such a
+ * file is refused (403) instead of served or written through.
+ */
 export class ContainerFsStorage implements MediaStorage {
   constructor(private readonly agentFor: AgentLookup) {}
 
   async put(key: string, source: ByteSource): Promise<number> {
     const { botId, sub } = parseRoutingKey(key);
-    return (await this.agent(botId)).writeRaw(`${MEDIA_DIR}/${sub}`, source);
+    return (await this.agent(botId)).writeRawNoFollow(DATA_ROOT, `${MEDIA_DIR}/${sub}`, source, { replace: true });
   }
 
   async open(key: string): Promise<Readable> {
     const { botId, sub } = parseRoutingKey(key);
-    return (await this.agent(botId)).readRaw(`${MEDIA_DIR}/${sub}`);
+    return (await this.agent(botId)).readRawNoFollow(DATA_ROOT, `${MEDIA_DIR}/${sub}`);
   }
 
   async stat(key: string): Promise<StoredObject | undefined> {
@@ -64,7 +72,7 @@ export class ContainerFsStorage implements MediaStorage {
     if (rest === "" || rest.startsWith("/") || rest.split("/").includes("..") || rest.includes("\0")) {
       throw new BadRequestError("invalid container path");
     }
-    return (await this.agent(botId)).readRaw(rest);
+    return (await this.agent(botId)).readRawNoFollow(DATA_ROOT, rest);
   }
 
   /**
