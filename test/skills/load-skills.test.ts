@@ -119,14 +119,14 @@ describe("skills loader and store over a real agent", () => {
       listDir: async () => {
         throw new BadRequestError("listing broke");
       },
-      readRaw: client.readRaw.bind(client),
+      readRawNoFollow: client.readRawNoFollow.bind(client),
     };
     await assert.rejects(loadSkills(failing), BadRequestError);
     const missing = {
       listDir: async () => {
         throw new NotFoundError("gone");
       },
-      readRaw: client.readRaw.bind(client),
+      readRawNoFollow: client.readRawNoFollow.bind(client),
     };
     assert.deepEqual(await loadSkills(missing), { skills: [], errors: [] });
   });

@@ -8,7 +8,7 @@ export const SKILLS_ROOT = "/data/.skills";
 export const SKILLS_DIR = ".skills";
 export const SKILL_FILE = "SKILL.md";
 
-export type SkillReader = Pick<AgentClient, "listDir" | "readRaw">;
+export type SkillReader = Pick<AgentClient, "listDir" | "readRawNoFollow">;
 
 /** A SKILL.md that could not be used, or was used without its frontmatter. */
 export interface SkillProblem {
@@ -154,7 +154,9 @@ async function readSkillFile(
 ): Promise<{ text: string; bytes: number } | undefined> {
   let stream;
   try {
-    stream = await agent.readRaw(path);
+    // No link followed, no FIFO opened: a bot's SKILL.md that is not a plain
+    // file is reported as a problem instead of read (a FIFO would hang it).
+    stream = await agent.readRawNoFollow("", path);
   } catch (error) {
     if (error instanceof NotFoundError) return undefined;
     throw error;
