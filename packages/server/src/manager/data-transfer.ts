@@ -89,7 +89,9 @@ export async function importData(agent: AgentClient, source: Readable, options: 
   try {
     await feed(extraction, source, exited, new TarMemberCheck({ maxUnpackedBytes: options.maxUnpackedBytes }));
     const { exitCode, stderr } = await exited;
-    if (exitCode !== 0) throw tarFailed("import", exitCode, stderr);
+    // The archive is what tar failed on (a member it cannot make, a full
+    // disk quota): the client's to fix, a 400 with tar's reason.
+    if (exitCode !== 0) throw new BadRequestError(tarFailed("import", exitCode, stderr).message);
   } catch (error) {
     extraction.cancel();
     await exited.catch(() => undefined);

@@ -108,6 +108,40 @@ describe("TarMemberCheck", () => {
     assert.ok((await check(data)).equals(data));
   });
 
+  const refusedOtherwise: [string, Buffer, RegExp][] = [
+    [
+      "a file written through a link it made",
+      archive(header("link", { type: "2", linkName: "/etc" }), header("./link/passwd", { size: 0 })),
+      /goes through the symbolic link "link"/,
+    ],
+    [
+      "a hard link through a link it made",
+      archive(header("a/up", { type: "2", linkName: "../.." }), header("h", { type: "1", linkName: "a/up/x" })),
+      /hard link "h" to "a\/up\/x" goes through the symbolic link "a\/up"/,
+    ],
+    ["a character device", archive(header("null", { type: "3" })), /"null" is a character device/],
+    ["a block device", archive(header("disk", { type: "4" })), /"disk" is a block device/],
+  ];
+  for (const [what, data, message] of refusedOtherwise) {
+    it(`refuses an archive with ${what}`, async () => {
+      await assert.rejects(check(data), (error: unknown) => {
+        assert.ok(error instanceof BadRequestError);
+        assert.match(error.message, message);
+        return true;
+      });
+    });
+  }
+
+  it("accepts a file beside a link, a link named like a folder's prefix, and a FIFO", async () => {
+    const data = archive(
+      header("link", { type: "2", linkName: "/etc" }),
+      header("link-not/file"),
+      header("linked/file"),
+      header("pipe", { type: "6" }),
+    );
+    assert.ok((await check(data)).equals(data));
+  });
+
   it("rejects a header with a wrong checksum and an archive cut off inside a member", async () => {
     const corrupt = archive(header("file.txt"));
     corrupt[10] = 0x41;

@@ -8,6 +8,10 @@ const MAX_METADATA_BYTES = 1024 * 1024;
 
 /** Type flags whose payload describes the next member instead of being file data. */
 const METADATA_TYPES = new Set(["x", "g", "L", "K"]);
+/** Character and block devices: nothing a bot's /data should hold, and root in a container may make them. */
+const DEVICE_TYPES: Record<string, string> = { "3": "character device", "4": "block device" };
+/** The symbolic-link names an archive may hold, all together; node_modules trees hold thousands. */
+const MAX_SYMLINK_NAME_BYTES = 16 * 1024 * 1024;
 
 /**
  * An archive that unpacks to more than the import allows. A bad request to
@@ -36,7 +40,8 @@ export interface TarMemberCheckOptions {
 /**
  * Passes an uncompressed tar stream through unchanged while reading its
  * headers, and fails the stream before forwarding a member whose name (or
- * hard-link target) is absolute or climbs with `..`, or that would take the
+ * hard-link target) is absolute, climbs with `..` or goes through a symbolic
+ * link the archive made, a device node, or a member that would take the
  * unpacked size past its limit. GNU tar strips or skips escaping members
  * too; checking here as well means an import refuses the whole archive
  * instead of relying on one tar's rules. Symlink targets may contain `..`
@@ -51,6 +56,9 @@ export class TarMemberCheck extends Transform {
   private collecting: { type: string; size: number } | undefined;
   private next: { path?: string; linkpath?: string; size?: number; realSize?: number } = {};
   private ended = false;
+  /** Members that are symbolic links, by their clean name: no later member may go through one. */
+  private readonly symlinks = new Set<string>();
+  private symlinkNameBytes = 0;
   private readonly maxUnpackedBytes: number;
   members = 0;
   /** What the members so far unpack to, as counted against maxUnpackedBytes. */
@@ -135,9 +143,41 @@ export class TarMemberCheck extends Transform {
     this.members++;
     refuseEscape("member", name);
     if (type === "1") refuseEscape(`hard link ${JSON.stringify(name)} to`, linkName);
+    if (DEVICE_TYPES[type]) {
+      throw new BadRequestError(`the archive is refused: member ${JSON.stringify(name)} is a ${DEVICE_TYPES[type]}`);
+    }
+    this.refuseThroughSymlink("member", name);
+    if (type === "1") this.refuseThroughSymlink(`hard link ${JSON.stringify(name)} to`, linkName);
+    if (type === "2") this.rememberSymlink(name);
     this.unpackedBytes += BLOCK + (type === "5" ? 0 : realSize);
     if (this.unpackedBytes > this.maxUnpackedBytes) throw new UnpackedTooLargeError(this.maxUnpackedBytes);
     this.skip = type === "5" ? 0 : padded(size);
+  }
+
+  /**
+   * A member written through a link the archive made earlier (`link -> /etc`
+   * then `link/passwd`) would land wherever the link points; tars differ on
+   * whether they write through it, so the archive is refused.
+   */
+  private refuseThroughSymlink(what: string, name: string): void {
+    const parts = cleanParts(name);
+    for (let depth = 1; depth < parts.length; depth++) {
+      const folder = parts.slice(0, depth).join("/");
+      if (this.symlinks.has(folder)) {
+        throw new BadRequestError(
+          `the archive is refused: ${what} ${JSON.stringify(name)} goes through the symbolic link ${JSON.stringify(folder)} it made earlier`,
+        );
+      }
+    }
+  }
+
+  private rememberSymlink(name: string): void {
+    const clean = cleanParts(name).join("/");
+    this.symlinkNameBytes += clean.length;
+    if (this.symlinkNameBytes > MAX_SYMLINK_NAME_BYTES) {
+      throw new BadRequestError("the archive is refused: its symbolic links' names pass 16 MiB");
+    }
+    this.symlinks.add(clean);
   }
 
   private takeMetadata(type: string, data: Buffer): void {
@@ -174,6 +214,9 @@ function refuseEscape(what: string, name: string): void {
     );
   }
 }
+
+/** A member name's components, without the empty and "." ones tar ignores. */
+const cleanParts = (name: string) => name.split("/").filter((part) => part !== "" && part !== ".");
 
 const padded = (size: number) => Math.ceil(size / BLOCK) * BLOCK;
 
