@@ -66,8 +66,9 @@ describe(`one bot's processes out of another's reach (${TEST_RUNTIME})`, { skip:
       // setsid: the sleeper outlives the exec call that started it.
       await exec(id, `setsid sleep ${sleeper} </dev/null >/dev/null 2>&1 & echo ${secret}-${id} > /data/secret`);
       for (let tries = 0; tries < 50 && hostPid[id] === undefined; tries++) {
-        [hostPid[id]] = await hostPidsOf(["sleep", sleeper]);
-        if (hostPid[id] === undefined) await new Promise((resolve) => setTimeout(resolve, 100));
+        const [found] = await hostPidsOf(["sleep", sleeper]);
+        if (found === undefined) await new Promise((resolve) => setTimeout(resolve, 100));
+        else hostPid[id] = found;
       }
       assert.ok(hostPid[id], `the sleeper of ${id} shows in the host's process list`);
     }
