@@ -15,6 +15,7 @@ import type { ContainerTools } from "../tools/index.js";
 import { installAuth, type TokenVerifier } from "./auth.js";
 import { type ConnectionLimits, guardConnections } from "./connection-guard.js";
 import { errorResponse } from "./error-status.js";
+import { requireKnownBot } from "./known-bot.js";
 import { type AnyRoute, openApiDocument, requireDocumentedRoutes } from "./route.js";
 import { type BotDirectory, botRoutes } from "./routes/bots.js";
 import { containerRoutes, type EventLog } from "./routes/container.js";
@@ -86,6 +87,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   requireDocumentedRoutes(app, routes);
   installAuth(app, options.adminToken, options.verifyToken);
   if (options.connections) guardConnections(app, options.connections);
+  requireKnownBot(app, options.bots);
   app.setErrorHandler((error, request, reply) => {
     // Fastify's own errors (bad JSON, body too large) carry a statusCode.
     const status = (error as { statusCode?: number }).statusCode;

@@ -13,7 +13,22 @@ import { BadRequestError, ForbiddenError } from "../../errors.js";
 export function containerPath(requested: string): string {
   const trimmed = requested.trim();
   if (trimmed.includes("\0")) throw new BadRequestError("path must not contain NUL bytes");
-  return path.posix.resolve("/", trimmed);
+  const cleaned = path.posix.resolve("/", trimmed);
+  checkNameLengths(cleaned);
+  return cleaned;
+}
+
+// Linux's NAME_MAX and PATH_MAX (with its NUL), in bytes: past them every
+// system call fails with ENAMETOOLONG, so the request is refused first.
+const NAME_MAX_BYTES = 255;
+const PATH_MAX_BYTES = 4095;
+
+function checkNameLengths(cleaned: string): void {
+  if (Buffer.byteLength(cleaned) > PATH_MAX_BYTES)
+    throw new BadRequestError(`path is longer than ${PATH_MAX_BYTES} bytes`);
+  const long = cleaned.split("/").find((name) => Buffer.byteLength(name) > NAME_MAX_BYTES);
+  if (long !== undefined)
+    throw new BadRequestError(`path: the name "${long.slice(0, 32)}…" is longer than ${NAME_MAX_BYTES} bytes`);
 }
 
 /** A required path field: present, a string, not blank; cleaned by containerPath. */

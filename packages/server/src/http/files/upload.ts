@@ -2,7 +2,14 @@ import type {} from "@fastify/multipart";
 import type { FastifyRequest } from "fastify";
 
 import type { AgentClient } from "../../client/index.js";
-import { BadRequestError, BotboxError, NotFoundError } from "../../errors.js";
+import {
+  AgentError,
+  BadRequestError,
+  BotboxError,
+  ConflictError,
+  NotFoundError,
+  UnavailableError,
+} from "../../errors.js";
 import { limitBytes } from "./byte-streams.js";
 import { refuseProtected, requiredPath } from "./container-path.js";
 import { tooLarge } from "./status-error.js";
@@ -22,13 +29,30 @@ export async function uploadStream(
   target: string,
   source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   limit: number,
+  workspaceRunning?: () => Promise<boolean>,
 ): Promise<UploadResult> {
-  const size = await agent.writeRaw(
-    target,
-    limitBytes(interruptible(source), limit, () => uploadTooLarge(limit)),
-  );
+  let size: number;
+  try {
+    size = await agent.writeRaw(
+      target,
+      limitBytes(interruptible(source), limit, () => uploadTooLarge(limit)),
+    );
+  } catch (error) {
+    // The channel broke mid-write (gRPC says UNAVAILABLE or a bare INTERNAL,
+    // whichever comes first) because the bot was stopped under the upload:
+    // the agent never committed, so nothing was written. That is the bot's
+    // state changing, not a server failure.
+    if (isChannelFailure(error) && workspaceRunning && !(await workspaceRunning().catch(() => false)))
+      throw new ConflictError(
+        `the bot's workspace stopped during the upload of ${target}; nothing was written: start it and upload again`,
+        { cause: error },
+      );
+    throw error;
+  }
   return { path: target, size };
 }
+
+const isChannelFailure = (error: unknown) => error instanceof UnavailableError || error instanceof AgentError;
 
 /** A client that goes away mid-upload is a 400 of its own making, not a server failure. */
 async function* interruptible(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<Uint8Array> {
@@ -62,6 +86,7 @@ export async function uploadMultipart(
   request: FastifyRequest,
   agentFor: () => Promise<AgentClient>,
   limit: number,
+  workspaceRunning?: () => Promise<boolean>,
 ): Promise<UploadResult> {
   if (!request.isMultipart()) {
     throw new BadRequestError(
@@ -111,7 +136,7 @@ export async function uploadMultipart(
       continue;
     }
     // Failures from here on (too large, interrupted) answer at once.
-    result = await uploadStream(agent, target, part.file, limit);
+    result = await uploadStream(agent, target, part.file, limit, workspaceRunning);
   }
   if (refusal) throw refusal;
   if (result === undefined) {

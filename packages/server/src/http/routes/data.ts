@@ -3,7 +3,7 @@ import { Readable, Transform, type TransformCallback } from "node:stream";
 import { errorCodes, type FastifyInstance } from "fastify";
 import { z } from "zod";
 
-import { BadRequestError, ConflictError } from "../../errors.js";
+import { AgentError, BadRequestError, BotboxError, ConflictError } from "../../errors.js";
 import type { BotManager } from "../../manager/bot-manager.js";
 import { exportData, importData } from "../../manager/data-transfer.js";
 import { answerBeforeBody } from "../early-answer.js";
@@ -94,7 +94,7 @@ export function dataRoutes(
           await importData(agent, archive, { replace: query.replace === "true", maxUnpackedBytes: unpackedLimit });
         } catch (error) {
           answerBeforeBody(request, reply);
-          throw error;
+          throw archiveRefusal(error);
         } finally {
           importing.delete(params.bot_id);
         }
@@ -102,6 +102,17 @@ export function dataRoutes(
       },
     });
   });
+}
+
+/**
+ * tar failing on the archive's contents, or a merge that clashes with what
+ * /data holds (a file where a folder is), is the archive's fault: a 400 with
+ * tar's words, not a 500. importData raises these as plain agent_error
+ * BotboxErrors; an AgentError is the channel's, and keeps its own mapping.
+ */
+function archiveRefusal(error: unknown): unknown {
+  if (!(error instanceof BotboxError) || error.code !== "agent_error" || error instanceof AgentError) return error;
+  return new BadRequestError(`the archive could not be imported: ${error.message}`, { cause: error });
 }
 
 const tooLarge = (limit: number) =>

@@ -50,6 +50,8 @@ export function fileRoutes(
       throw new UnavailableError(`container not reachable: ${(error as Error).message}`, { cause: error });
     }
   };
+  // Waits for a stop in progress (it holds the bot's lock), so the answer is what the stop left.
+  const workspaceRunning = async (botId: string) => (await manager.state(botId)).taskRunning;
   const statExisting = async (agent: AgentClient, target: string) => {
     try {
       return await agent.stat(target);
@@ -169,7 +171,12 @@ export function fileRoutes(
       summary: "Upload a file as multipart/form-data: a path field, then the file part; {path, size}",
       params: botParams,
       handler: async ({ params }, request) =>
-        uploadMultipart(request, () => agentOf(params.bot_id), options.maxUploadBytes),
+        uploadMultipart(
+          request,
+          () => agentOf(params.bot_id),
+          options.maxUploadBytes,
+          () => workspaceRunning(params.bot_id),
+        ),
     });
 
     // The raw variant, in its own scope so that any body, whatever its type
@@ -192,7 +199,7 @@ export function fileRoutes(
           const body: Readable | Uint8Array[] = request.body instanceof Readable ? request.body : [];
           const agent = await agentOf(params.bot_id);
           await checkUploadTarget(agent, query.path);
-          return uploadStream(agent, query.path, body, options.maxUploadBytes);
+          return uploadStream(agent, query.path, body, options.maxUploadBytes, () => workspaceRunning(params.bot_id));
         },
       });
     });
