@@ -131,6 +131,15 @@ describe("no-follow raw reads and writes", { timeout: 60_000 }, () => {
     await rm(path.join(outside, "planted"));
   });
 
+  it("answers a write through a link into a missing /proc entry instead of spinning forever", async () => {
+    // Node's recursive mkdir never returned for such a folder; a bot can point a link there.
+    symlinkSync("/proc/999999999/root/data/secret", inData("into-proc"));
+    const started = Date.now();
+    await assert.rejects(client.writeFile("into-proc", "x", { timeoutMs: 10_000 }), /no such file or directory/);
+    await assert.rejects(client.mkdir("/proc/999999999/root/x", { timeoutMs: 10_000 }), /no such file or directory/);
+    assert.ok(Date.now() - started < 5_000);
+  });
+
   it("never reads outside while a folder on the way is swapped for a link", async () => {
     // The race a check-then-open would lose: the folder flips between a real
     // one and a link to the outside folder while reads run.

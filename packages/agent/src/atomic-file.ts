@@ -1,10 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { createWriteStream, fchmod, fchown, type Stats, type WriteStream } from "node:fs";
-import { lstat, mkdir, readlink, rename, stat, unlink } from "node:fs/promises";
+import { lstat, readlink, rename, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 
+import { makeFolders } from "./make-folders.js";
 import { describeSystemError, errorCode, internal } from "./rpc-error.js";
 
 const WRITE_BUFFER_BYTES = 1024 * 1024;
@@ -40,7 +41,7 @@ export class AtomicFile {
     if (existing?.isDirectory()) throw internal(`create ${target}: is a directory`);
     const folder = path.dirname(target);
     try {
-      await mkdir(folder, { recursive: true, mode: 0o755 });
+      await makeFolders(folder);
     } catch (error) {
       throw internal(describeSystemError("mkdir", folder, error));
     }

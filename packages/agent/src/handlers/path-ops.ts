@@ -1,4 +1,4 @@
-import { mkdir as makeDirectory, rename as renamePath, rm, rmdir, stat as statPath, unlink } from "node:fs/promises";
+import { rename as renamePath, rm, rmdir, stat as statPath, unlink } from "node:fs/promises";
 import path from "node:path";
 
 import type {
@@ -13,6 +13,7 @@ import type {
 } from "@botbox/proto";
 
 import { toFileEntry } from "../file-entry.js";
+import { makeFolders } from "../make-folders.js";
 import { resolvePath } from "../paths.js";
 import { describeSystemError, errorCode, internal, invalidArgument, notFound } from "../rpc-error.js";
 
@@ -32,7 +33,7 @@ export async function stat(dataDir: string, request: StatRequest): Promise<StatR
 export async function mkdir(dataDir: string, request: MkdirRequest): Promise<MkdirResponse> {
   const target = resolvePath(dataDir, request.path);
   try {
-    await makeDirectory(target, { recursive: true, mode: 0o755 });
+    await makeFolders(target);
   } catch (error) {
     throw internal(describeSystemError("mkdir", target, error));
   }
@@ -46,7 +47,7 @@ export async function rename(dataDir: string, request: RenameRequest): Promise<R
   const from = resolvePath(dataDir, request.oldPath);
   const to = resolvePath(dataDir, request.newPath);
   try {
-    await makeDirectory(path.dirname(to), { recursive: true, mode: 0o755 });
+    await makeFolders(path.dirname(to));
     await renamePath(from, to);
   } catch (error) {
     // The original answered INTERNAL for a missing source (spec 1.4), which
