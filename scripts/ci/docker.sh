@@ -11,7 +11,18 @@
 # Installs Debian's `docker.io` when dockerd is missing (and `nftables`, for
 # isolated bots' rules), then runs a dockerd whose data root, exec root,
 # pidfile and socket all live in one temporary folder, so it neither needs
-# nor touches a system daemon. Only the
+# nor touches a system daemon.
+#
+# gVisor for the isolation tests (issue 13), unless BOTBOX_CI_DOCKER_GVISOR=0:
+# Debian's runsc (package `runsc`) is registered as the daemon's runtime
+# `runsc`, with the arguments docs/runtimes.md explains: the ptrace platform
+# (no KVM here), --host-uds=create (the agent listens in the bind-mounted
+# /run/botbox and the server connects from the host), and --network=host
+# (runsc 20221219 takes any network namespace for the root one on kernels
+# 6.x and refuses its own network stack; "host" is the container's own
+# namespace, bridge and firewall rules included).
+#
+# Only the
 # DOCKER_HOST line goes to stdout so that `eval` stays safe; everything else
 # is logged to stderr. Must run as root.
 set -euo pipefail
@@ -52,6 +63,26 @@ remove_tables() {
   done
 }
 
+install_package() {
+  [ "$(id -u)" = 0 ] || die "$1 is not installed and installing it needs root"
+  log "installing $1 from Debian's packages"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "$1"
+}
+
+# dockerd's --add-runtime takes no arguments for the runtime: a config file does.
+write_daemon_config() {
+  local tmp=$1 gvisor=$2
+  if [ "$gvisor" = 1 ]; then
+    cat >"$tmp/daemon.json" <<JSON
+{ "runtimes": { "runsc": { "path": "$(command -v runsc)", "runtimeArgs": ["--platform=ptrace", "--host-uds=create", "--network=host"] } } }
+JSON
+  else
+    echo '{}' >"$tmp/daemon.json"
+  fi
+}
+
 answers() {
   DOCKER_HOST=$1 docker info --format '{{.ServerVersion}}' >/dev/null 2>&1
 }
@@ -74,16 +105,19 @@ start() {
   command -v nft >/dev/null || install_nftables
   command -v docker >/dev/null || die "the docker client is missing (Debian's docker.io ships it)"
 
-  local tmp host
+  local tmp host gvisor=${BOTBOX_CI_DOCKER_GVISOR:-1}
   tmp=$(mktemp -d /tmp/botbox-ci-docker.XXXXXX)
   chmod 0711 "$tmp"
   host=unix://$tmp/docker.sock
+  if [ "$gvisor" = 1 ]; then command -v runsc >/dev/null || install_package runsc; fi
+  write_daemon_config "$tmp" "$gvisor"
 
   # The daemon must not inherit fd 3, or `$(docker.sh)` would wait for it to exit.
   # No default bridge (docker0 would outlive the daemon); iptables stays on:
   # the runtime makes its own bridge network and disables inter-container
   # traffic on it with iptables rules. cgroupfs: no systemd runs here.
   setsid dockerd \
+    --config-file "$tmp/daemon.json" \
     --data-root "$tmp/data" \
     --exec-root "$tmp/exec" \
     --pidfile "$tmp/dockerd.pid" \
@@ -107,7 +141,7 @@ start() {
     fi
     sleep 0.5
   done
-  log "dockerd $(DOCKER_HOST=$host docker info --format '{{.ServerVersion}}, {{.Driver}}, cgroup {{.CgroupDriver}} v{{.CgroupVersion}}') at $host"
+  log "dockerd $(DOCKER_HOST=$host docker info --format '{{.ServerVersion}}, {{.Driver}}, cgroup {{.CgroupDriver}} v{{.CgroupVersion}}, runtimes {{range $name, $_ := .Runtimes}}{{$name}} {{end}}') at $host"
   echo "DOCKER_HOST=$host" >&3
 }
 

@@ -8,6 +8,7 @@ import { type BotboxConfig, ConfigError, imageRefFor, loadConfig } from "../conf
 import { BotboxError } from "../errors.js";
 import { createHttpServer, type Principal } from "../http/index.js";
 import { AgentSupervisor, BotManager, containerIdFor, SnapshotService } from "../manager/index.js";
+import { sweepStaleTransfers } from "../manager/stale-transfer-sweep.js";
 import { storeBotDirectory, storeRecords, storeTokenDirectory } from "../manager/store-records.js";
 // Not from the mcp index, which would load the MCP SDK at every start (see http/routes/mcp-stdio.ts).
 import { FederatedMcpServers } from "../mcp/federation.js";
@@ -51,7 +52,10 @@ export async function createRuntime(config: BotboxConfig, logger: Logger): Promi
   if (config.runtime.backend === "docker") {
     // Loaded only when used: dockerode and its dependencies would slow every sandbox server's start.
     const { DockerRuntime } = await import("../runtime/docker/docker-runtime.js");
-    return new DockerRuntime({ home: config.server.home, knownImages: { [DEFAULT_AGENT_IMAGE]: agentImageTar() } });
+    const runtime = new DockerRuntime({ home: config.server.home, knownImages: { [DEFAULT_AGENT_IMAGE]: agentImageTar() } });
+    // gVisor and the disk quota depend on the daemon; one that does not answer yet offers neither.
+    await runtime.detectCapabilities().catch(() => undefined);
+    return runtime;
   }
   if (config.runtime.backend === "containerd") {
     // Loaded only when used, like Docker's; it needs the stubs npm run gen makes from the containerd API protos.
@@ -94,6 +98,18 @@ export function openConfiguredStore(config: BotboxConfig): Promise<Store> {
       ? { databaseUrl: config.database.url }
       : { sqlitePath: path.join(config.server.home, "botbox.db") },
   );
+}
+
+/**
+ * What a stop or crash left of uploads and imports in the running bots'
+ * /data, swept once they are re-attached (stale-transfer-sweep.ts says what
+ * counts as stale). One bot at a time: it is background work.
+ */
+async function sweepRunningBots(manager: BotManager, botIds: string[], logger: Logger): Promise<void> {
+  for (const botId of botIds) {
+    const agent = await manager.agentFor(botId).catch(() => undefined);
+    if (agent) await sweepStaleTransfers(agent, botId, logger);
+  }
 }
 
 /** The error of a server that cannot bind its port: which port, and who holds it when /proc says. */
@@ -234,6 +250,8 @@ export async function serve(options: { configFile?: string }): Promise<void> {
   );
   void manager
     .reconcile()
+    // Not awaited: readiness does not wait for the sweep.
+    .then(({ reattached, restarted }) => void sweepRunningBots(manager, [...reattached, ...restarted], logger))
     .catch((error: unknown) => logger.error({ err: error }, "reconcile failed"))
     .finally(() => {
       ready = true;

@@ -8,7 +8,15 @@ import type { ContainerCreateOptions, ContainerInspectInfo } from "dockerode";
 
 import { hostnameOf } from "../container-spec.js";
 import { type EgressPolicy, isDefaultEgress, normaliseEgress } from "../egress.js";
-import { BOT_LABEL, type ContainerInfo, type ContainerSpec, type NetworkMode, type TaskInfo } from "../runtime.js";
+import {
+  BOT_LABEL,
+  type ContainerInfo,
+  type ContainerSpec,
+  type IsolationMode,
+  type NetworkMode,
+  type TaskInfo,
+} from "../runtime.js";
+import { DROPPED_CAPABILITIES, SECURITY_OPTIONS } from "./hardening.js";
 import type { DockerBotPaths } from "./layout.js";
 
 /** Marks containers (and images) this runtime made. */
@@ -27,6 +35,8 @@ interface StoredSpec {
   network: NetworkMode;
   /** An isolated bot's egress policy, normalised; absent: the internet. The host firewall is rebuilt from it. */
   egress?: EgressPolicy;
+  /** Absent: namespaces. */
+  isolation?: IsolationMode;
   limits: ContainerSpec["limits"];
   createdAt: string;
 }
@@ -52,6 +62,8 @@ export interface CreateRequest {
   bridge: string;
   parentSnapshot?: string;
   createdAt: Date;
+  /** The daemon's runtime name for gVisor (`runsc`); required when the spec asks for gVisor. */
+  gvisorRuntime?: string;
 }
 
 export function createOptions(request: CreateRequest): ContainerCreateOptions {
@@ -62,10 +74,13 @@ export function createOptions(request: CreateRequest): ContainerCreateOptions {
     env: spec.env,
     network: spec.network,
     ...(spec.network === "isolated" && !isDefaultEgress(spec.egress) ? { egress: normaliseEgress(spec.egress!) } : {}),
+    ...(spec.isolation ? { isolation: spec.isolation } : {}),
     limits: spec.limits,
     createdAt: request.createdAt.toISOString(),
   };
   const { memoryBytes, pids, cpus } = spec.limits;
+  if (spec.isolation === "gvisor" && !request.gvisorRuntime)
+    throw new Error("createOptions: a gVisor spec needs the daemon's gVisor runtime name");
   return {
     name: spec.id,
     Image: request.imageId,
@@ -80,9 +95,11 @@ export function createOptions(request: CreateRequest): ContainerCreateOptions {
     },
     HostConfig: {
       NetworkMode: spec.network === "none" ? "none" : request.bridge,
-      // The host firewall knows an isolated bot by its bridge address: without raw sockets it cannot
-      // send from another's (nor ARP-claim one). ping still works: Docker sets ping_group_range.
-      ...(spec.network === "isolated" ? { CapDrop: ["NET_RAW"] } : {}),
+      // hardening.ts says what is dropped and why; NET_RAW among them: the host firewall knows an
+      // isolated bot by its bridge address, and without raw sockets it cannot send from another's.
+      CapDrop: [...DROPPED_CAPABILITIES],
+      SecurityOpt: [...SECURITY_OPTIONS],
+      ...(spec.isolation === "gvisor" ? { Runtime: request.gvisorRuntime } : {}),
       Mounts: [
         { Type: "bind", Source: paths.run, Target: "/run/botbox" },
         { Type: "bind", Source: paths.data, Target: "/data" },
@@ -110,6 +127,7 @@ export function specOf(inspect: ContainerInspectInfo): ContainerSpec | undefined
     env: stored.env,
     network: info.network,
     ...(info.egress ? { egress: info.egress } : {}),
+    ...(info.isolation ? { isolation: info.isolation } : {}),
     limits: info.limits,
     agentToken: token?.slice(TOKEN_VARIABLE.length + 1) ?? "",
   };
@@ -134,6 +152,7 @@ export function containerInfoOf(name: string, labels: Record<string, string>): C
     labels: { ...stored.labels, [BOT_LABEL]: botId },
     network: stored.network,
     ...(stored.egress ? { egress: stored.egress } : {}),
+    ...(stored.isolation ? { isolation: stored.isolation } : {}),
     limits: { ...stored.limits },
     createdAt: new Date(stored.createdAt),
     ...(parent ? { parentSnapshot: parent } : {}),

@@ -13,7 +13,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import Docker from "dockerode";
 
 import type { AgentEndpoint } from "../../client/index.js";
-import { ConflictError, NotFoundError, UnavailableError } from "../../errors.js";
+import { BadRequestError, ConflictError, NotFoundError, UnavailableError } from "../../errors.js";
 import { checkedSocketAddress } from "../agent-socket.js";
 import { botIdOf, checkContainerIds, checkContainerSpec } from "../container-spec.js";
 import { HostFirewall } from "../host-firewall.js";
@@ -24,10 +24,12 @@ import type {
   ContainerSpec,
   DoctorCheck,
   ImageInfo,
+  RuntimeCapabilities,
   SnapshotInfo,
   StopOptions,
   TaskInfo,
 } from "../runtime.js";
+import { canMountDiskImages, DockerBotDisk } from "./bot-disk.js";
 import { dockerBridgeState } from "./bridge-firewall.js";
 import {
   boundFolders,
@@ -39,7 +41,7 @@ import {
   taskInfoOf,
 } from "./container-config.js";
 import { docker, dockerOrMissing } from "./docker-errors.js";
-import { dockerDoctor } from "./doctor.js";
+import { type DaemonFeatures, daemonFeaturesOf, dockerDoctor, refusal } from "./doctor.js";
 import { DockerImages } from "./images.js";
 import { dockerBotPaths } from "./layout.js";
 import { DockerSnapshots } from "./snapshots.js";
@@ -62,14 +64,20 @@ export interface DockerRuntimeOptions {
   knownImages?: Record<string, string>;
   /** Layers a snapshot's image may have before its commit is flattened into one. Default 100. */
   maxSnapshotLayers?: number;
+  /** The daemon's runtime name for gVisor's runsc (daemon.json "runtimes"). Default `runsc`. */
+  gvisorRuntime?: string;
 }
 
 type Inspect = Docker.ContainerInspectInfo;
 
 export class DockerRuntime implements ContainerRuntime {
   readonly name = "docker";
-  /** isolated: host nftables rules per bot on the bridge (bridge-firewall.ts). */
-  readonly capabilities = { diskQuota: false, isolatedNetwork: true };
+  /**
+   * isolated: host nftables rules per bot on the bridge (bridge-firewall.ts).
+   * gvisor and diskQuota depend on the daemon: false until `detectCapabilities`
+   * (or a first create) has asked it.
+   */
+  readonly capabilities: RuntimeCapabilities = { diskQuota: false, isolatedNetwork: true, gvisor: false };
   private readonly home: string;
   private readonly client: Docker;
   private readonly where: string;
@@ -78,6 +86,9 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly bridge: string;
   private bridgeReady?: Promise<void>;
   private readonly firewall: HostFirewall;
+  private readonly disk: DockerBotDisk;
+  private readonly gvisorRuntime: string;
+  private features?: Promise<DaemonFeatures>;
 
   constructor(options: DockerRuntimeOptions) {
     this.home = path.resolve(options.home);
@@ -88,10 +99,31 @@ export class DockerRuntime implements ContainerRuntime {
     this.snapshots = new DockerSnapshots(this.client, this.home, options.maxSnapshotLayers);
     this.bridge = options.bridgeNetwork ?? DEFAULT_BRIDGE;
     this.firewall = new HostFirewall("docker", () => dockerBridgeState(this.client, this.bridge));
+    this.disk = new DockerBotDisk(this.home);
+    this.gvisorRuntime = options.gvisorRuntime ?? "runsc";
+  }
+
+  /**
+   * Asks the daemon what it offers (gVisor registered, overlay2 for the disk
+   * quota) and sets `capabilities`; a daemon that does not answer leaves
+   * them false and is asked again next time.
+   */
+  async detectCapabilities(): Promise<RuntimeCapabilities> {
+    this.features ??= (async () => {
+      const info = (await docker("info", () => this.client.info())) as Record<string, unknown>;
+      return daemonFeaturesOf(info, this.gvisorRuntime, await canMountDiskImages());
+    })().catch((error: unknown) => {
+      this.features = undefined;
+      throw error;
+    });
+    const features = await this.features;
+    this.capabilities.gvisor = features.gvisor.ok;
+    this.capabilities.diskQuota = features.diskQuota.ok;
+    return this.capabilities;
   }
 
   doctor(): Promise<DoctorCheck[]> {
-    return dockerDoctor(this.client, this.where);
+    return dockerDoctor(this.client, this.where, this.gvisorRuntime);
   }
 
   ensureImage(ref: string): Promise<ImageInfo> {
@@ -115,16 +147,17 @@ export class DockerRuntime implements ContainerRuntime {
   async createContainer(spec: ContainerSpec): Promise<ContainerInfo> {
     checkContainerIds(spec.id, spec.botId, dockerBotPaths(this.home, spec.botId).socket);
     checkContainerSpec(spec);
+    await this.refuseUnsupported(spec);
     if (await this.inspect(spec.id)) throw new ConflictError(`container ${spec.id} already exists`);
     const paths = dockerBotPaths(this.home, spec.botId);
     let imageId: string;
     if (spec.fromSnapshot) {
       imageId = (await this.snapshots.find(spec.botId, spec.fromSnapshot)).imageId;
-      await this.prepareFolders(spec.botId);
+      await this.prepareFolders(spec);
       await this.snapshots.restoreData(spec.botId, spec.fromSnapshot);
     } else {
       imageId = (await this.images.ensure(spec.image)).id;
-      await this.prepareFolders(spec.botId);
+      await this.prepareFolders(spec);
     }
     if (spec.network !== "none") await this.ensureBridge();
     await docker(`create ${spec.id}`, () =>
@@ -135,10 +168,12 @@ export class DockerRuntime implements ContainerRuntime {
           paths,
           bridge: this.bridge,
           createdAt: new Date(),
+          gvisorRuntime: this.gvisorRuntime,
           ...(spec.fromSnapshot ? { parentSnapshot: spec.fromSnapshot } : {}),
         }),
       ),
     );
+    if (spec.limits.diskBytes) await this.disk.attachLayer(spec.botId, await this.required(spec.id), true);
     return (await this.getContainer(spec.id))!;
   }
 
@@ -169,10 +204,13 @@ export class DockerRuntime implements ContainerRuntime {
     const inspect = await this.required(id);
     if (inspect.State.Running) throw new ConflictError(`container ${id} has a running task: stop it first`);
     const botId = specOf(inspect)!.botId;
+    await this.disk.detachLayer(inspect);
     await docker(`remove ${id}`, () => this.client.getContainer(inspect.Id).remove({ v: true }));
     await this.firewall.sync();
     await this.images.removeIfUnused(inspect.Image);
     const paths = dockerBotPaths(this.home, botId);
+    // The quota image stays with keepData (disk.img, unmounted); a new container mounts it again.
+    await this.disk.unmountAll(botId);
     if (options.keepData) {
       await rm(paths.run, { recursive: true, force: true });
       return;
@@ -184,8 +222,11 @@ export class DockerRuntime implements ContainerRuntime {
   async startTask(id: string): Promise<TaskInfo> {
     const inspect = await this.required(id);
     if (inspect.State.Running) throw new ConflictError(`task of ${id} is already running`);
-    const botId = specOf(inspect)!.botId;
-    await this.prepareFolders(botId);
+    const spec = specOf(inspect)!;
+    const botId = spec.botId;
+    await this.prepareFolders(spec);
+    // After a reboot the binds are gone: the layer's content is on the image, put it back in place.
+    if (spec.limits.diskBytes) await this.disk.attachLayer(botId, inspect, false);
     await rm(dockerBotPaths(this.home, botId).socket, { force: true });
     const bridged = specOf(inspect)!.network !== "none";
     // The bridge's table first: until the bot's own rules are in, its address is refused everything.
@@ -288,6 +329,7 @@ export class DockerRuntime implements ContainerRuntime {
   /** A new container with the same spec on another image; /data stays where it is. */
   private async recreate(old: Inspect, imageId: string, parentSnapshot: string | undefined): Promise<void> {
     const spec = specOf(old)!;
+    await this.disk.detachLayer(old);
     await docker(`remove ${spec.id}`, () => this.client.getContainer(old.Id).remove({ v: true }));
     await docker(`create ${spec.id}`, () =>
       this.client.createContainer(
@@ -298,20 +340,32 @@ export class DockerRuntime implements ContainerRuntime {
           paths: boundFolders(old) ?? dockerBotPaths(this.home, spec.botId),
           bridge: this.bridge,
           createdAt: createdAtOf(old),
+          gvisorRuntime: this.gvisorRuntime,
           ...(parentSnapshot ? { parentSnapshot } : {}),
         }),
       ),
     );
+    // A fresh layer: what the old one held is in the committed image now (or dropped by an upgrade).
+    if (spec.limits.diskBytes) await this.disk.attachLayer(spec.botId, await this.required(spec.id), true);
     if (old.Image !== imageId) await this.images.removeIfUnused(old.Image);
   }
 
-  private async prepareFolders(botId: string): Promise<void> {
-    const paths = dockerBotPaths(this.home, botId);
+  private async prepareFolders(spec: ContainerSpec): Promise<void> {
+    const paths = dockerBotPaths(this.home, spec.botId);
     await mkdir(path.dirname(paths.root), { recursive: true, mode: 0o711 });
     await mkdir(paths.root, { recursive: true, mode: 0o700 });
     // The container's root is host root (no userns-remap): it reaches both.
     await mkdir(paths.run, { recursive: true, mode: 0o700 });
     await mkdir(paths.data, { recursive: true, mode: 0o755 });
+    if (spec.limits.diskBytes) await this.disk.mount(spec.botId, spec.limits.diskBytes);
+  }
+
+  /** What this daemon cannot do, refused before anything is made, naming what to configure. */
+  private async refuseUnsupported(spec: ContainerSpec): Promise<void> {
+    if (spec.isolation !== "gvisor" && !spec.limits.diskBytes) return;
+    const features = await this.detectCapabilities().then(() => this.features!);
+    if (spec.isolation === "gvisor" && !features.gvisor.ok) throw new BadRequestError(refusal("gvisor", features));
+    if (spec.limits.diskBytes && !features.diskQuota.ok) throw new BadRequestError(refusal("diskQuota", features));
   }
 
   private async ensureBridge(): Promise<void> {

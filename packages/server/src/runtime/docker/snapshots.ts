@@ -16,6 +16,7 @@ import type Docker from "dockerode";
 
 import { ConflictError, NotFoundError } from "../../errors.js";
 import type { SnapshotInfo } from "../runtime.js";
+import { emptyFolder } from "./bot-disk.js";
 import { docker } from "./docker-errors.js";
 import { SNAPSHOT_REPO } from "./images.js";
 import { dockerBotPaths, snapshotDataDir, snapshotKey } from "./layout.js";
@@ -144,7 +145,8 @@ export class DockerSnapshots {
   /** Puts the snapshot's copy of /data in place of the bot's current /data. */
   async restoreData(botId: string, name: string): Promise<void> {
     const data = dockerBotPaths(this.home, botId).data;
-    await rm(data, { recursive: true, force: true });
+    // Emptied, not removed: under a disk quota it is a mount point (bot-disk.ts).
+    await emptyFolder(data);
     await copyFolder(snapshotDataDir(this.home, botId, name), data);
   }
 
