@@ -6,7 +6,8 @@
  */
 import type { Container } from "../../gen/containerd/github.com/containerd/containerd/api/services/containers/v1/containers.js";
 import type { EgressPolicy } from "../egress.js";
-import { BOT_LABEL, type ContainerInfo, type ContainerSpec, type NetworkMode } from "../runtime.js";
+import { BOT_LABEL, type ContainerInfo, type ContainerSpec, type IsolationMode, type NetworkMode } from "../runtime.js";
+import type { IdRange } from "./id-range.js";
 import type { ProcessUser } from "./image-user.js";
 import { type ChannelMode, TOKEN_VARIABLE } from "./oci-spec.js";
 
@@ -25,6 +26,10 @@ export interface StoredSpec {
   /** An isolated bot's egress policy, normalised; absent: the internet. The host firewall is rebuilt from it. */
   egress?: EgressPolicy;
   limits: ContainerSpec["limits"];
+  /** Absent: namespaces. */
+  isolation?: IsolationMode;
+  /** The host ids its user namespace maps to; absent in records made before remapping (host ids). */
+  idRange?: IdRange;
   createdAt: string;
   /** The image's manifest digest when the container was made (absent in records made before upgrades). */
   imageId?: string;
@@ -63,6 +68,7 @@ export function containerInfoOf(container: Container): ContainerInfo | undefined
     labels: { ...stored.labels, [BOT_LABEL]: botId },
     network: stored.network,
     ...(stored.egress ? { egress: stored.egress } : {}),
+    ...(stored.isolation ? { isolation: stored.isolation } : {}),
     limits: { ...stored.limits },
     createdAt: new Date(stored.createdAt),
     ...(parent ? { parentSnapshot: parent } : {}),
@@ -82,6 +88,7 @@ export function containerSpecOf(container: Container): ContainerSpec | undefined
     env: stored.env,
     network: info.network,
     ...(info.egress ? { egress: info.egress } : {}),
+    ...(info.isolation ? { isolation: info.isolation } : {}),
     limits: info.limits,
     agentToken: tokenOf(container) ?? "",
   };

@@ -44,6 +44,8 @@ import {
   tokenOf,
 } from "./container-record.js";
 import { containerdDoctor } from "./doctor.js";
+import { findRunsc, runscShimOptions, runscWrapper } from "./gvisor.js";
+import { claimIdRange, type IdRange, releaseIdRange, shiftOwnership, withMetacopy } from "./id-range.js";
 import { needsAccountFiles, type ProcessUser, readAccountFiles, resolveUser } from "./image-user.js";
 import { ContainerdImages } from "./images.js";
 import { activeSnapshotKey, type BotPaths, botPaths } from "./layout.js";
@@ -75,6 +77,15 @@ export interface ContainerdRuntimeOptions {
   agentChannel?: ChannelMode;
   /** Image tars imported when their ref is first needed, e.g. `{ "botbox/agent:latest": "images/dist/botbox-agent.tar" }`. */
   knownImages?: Record<string, string>;
+  /** runsc for `isolation: "gvisor"`; default the one on PATH; "" turns gVisor off. */
+  runscPath?: string;
+  /**
+   * Hardening that is on by default; false only for the controls in tests
+   * (the same attempt succeeding without the protection). Containers made
+   * with one off record it and keep it.
+   */
+  userNamespaces?: boolean;
+  seccomp?: boolean;
 }
 
 /** The runtime's options from the server config's `[containerd]` section. */
@@ -100,7 +111,7 @@ export function containerdOptionsFrom(
 export class ContainerdRuntime implements ContainerRuntime {
   readonly name = "containerd";
   /** isolated: host nftables rules per bot on the CNI bridge (bridge-firewall.ts). */
-  readonly capabilities = { diskQuota: false, isolatedNetwork: true };
+  readonly capabilities: { diskQuota: boolean; isolatedNetwork: boolean; gvisor: boolean };
   private readonly home: string;
   private readonly api: ContainerdApi;
   private readonly snapshotter: string;
@@ -111,8 +122,15 @@ export class ContainerdRuntime implements ContainerRuntime {
   private readonly channel: ChannelMode;
   private readonly cniBinDir: string;
   private readonly firewall: HostFirewall;
+  private readonly runsc: string | undefined;
+  private readonly userNamespaces: boolean;
+  private readonly seccomp: boolean;
 
   constructor(options: ContainerdRuntimeOptions) {
+    this.runsc = options.runscPath === undefined ? findRunsc() : options.runscPath || undefined;
+    this.userNamespaces = options.userNamespaces ?? true;
+    this.seccomp = options.seccomp ?? true;
+    this.capabilities = { diskQuota: false, isolatedNetwork: true, gvisor: this.runsc !== undefined };
     this.home = path.resolve(options.home);
     this.api = new ContainerdApi(options.socketPath, options.namespace ?? "default");
     this.snapshotter = options.snapshotter ?? "overlayfs";
@@ -133,7 +151,7 @@ export class ContainerdRuntime implements ContainerRuntime {
   }
 
   doctor(): Promise<DoctorCheck[]> {
-    return containerdDoctor(this.api, this.snapshotter, this.cniBinDir);
+    return containerdDoctor(this.api, this.snapshotter, this.cniBinDir, this.runsc);
   }
 
   ensureImage(ref: string): Promise<ImageInfo> {
@@ -163,6 +181,10 @@ export class ContainerdRuntime implements ContainerRuntime {
     const paths = botPaths(this.home, spec.botId);
     checkContainerIds(spec.id, spec.botId, paths.socket);
     checkContainerSpec(spec);
+    if (spec.isolation === "gvisor" && !this.runsc)
+      throw new BadRequestError('isolation "gvisor": runsc is not installed here (apt-get install runsc)');
+    if (spec.limits.diskBytes !== undefined)
+      throw new BadRequestError("limits.disk_bytes: the containerd runtime cannot enforce a disk quota yet");
     if (this.channel === "tcp" && spec.network === "none")
       throw new BadRequestError('the tcp agent channel needs a network with an address to dial, not "none"');
     if (await this.record(spec.id)) throw new ConflictError(`container ${spec.id} already exists`);
@@ -205,7 +227,16 @@ export class ContainerdRuntime implements ContainerRuntime {
     const image = await this.images.runnable(spec.image);
     const snapshot = spec.fromSnapshot ? await this.snapshots.find(spec.botId, spec.fromSnapshot) : undefined;
     await this.prepareFolders(spec.botId);
-    const layer = await writableLayerFor(this.snapshots, spec, snapshot?.key ?? image.topSnapshot, image.topSnapshot);
+    const idRange = this.userNamespaces ? await claimIdRange(paths.idRange, `${this.home}\t${spec.botId}`) : undefined;
+    const parent = snapshot?.key ?? image.topSnapshot;
+    const layer = await writableLayerFor(this.snapshots, spec, parent, image.topSnapshot);
+    // A layer straight on the image holds host root's files: shifted once into the bot's range.
+    // The bot's own snapshots (and a reused layer) are in its range already.
+    if (idRange && layer.fresh && parent === image.topSnapshot)
+      await shiftOwnership(await this.snapshots.mounts(spec.id), idRange).catch(async (error: unknown) => {
+        await this.snapshots.removeActive(spec.id).catch(() => {});
+        throw error;
+      });
     if (spec.fromSnapshot) await this.snapshots.restoreData(spec.botId, spec.fromSnapshot);
     const parentSnapshot = spec.fromSnapshot ?? layer.parentSnapshot;
     const stored: StoredSpec = {
@@ -217,6 +248,8 @@ export class ContainerdRuntime implements ContainerRuntime {
         ? { egress: normaliseEgress(spec.egress!) }
         : {}),
       limits: spec.limits,
+      ...(spec.isolation === "gvisor" ? { isolation: "gvisor" as const } : {}),
+      ...(idRange ? { idRange } : {}),
       createdAt: options.createdAt,
       imageId: image.info.id,
       channel: options.channel,
@@ -225,7 +258,7 @@ export class ContainerdRuntime implements ContainerRuntime {
     };
     let user: ProcessUser;
     try {
-      user = await this.imageUser(spec.id, image.config.config?.User);
+      user = await this.imageUser(spec.id, image.config.config?.User, idRange);
     } catch (error) {
       if (layer.fresh) await this.snapshots.removeActive(spec.id).catch(() => {});
       throw error;
@@ -237,12 +270,17 @@ export class ContainerdRuntime implements ContainerRuntime {
       channel: options.channel,
       user,
       ...(spec.network !== "none" ? { netnsPath: this.network.netnsPath(spec.botId) } : {}),
+      ...(idRange ? { idRange } : {}),
+      seccomp: this.seccomp,
     });
     const container: Container = {
       id: spec.id,
       labels: recordLabels(spec, stored, parentSnapshot),
       image: spec.image,
-      runtime: { name: "io.containerd.runc.v2", options: undefined },
+      runtime: {
+        name: "io.containerd.runc.v2",
+        options: spec.isolation === "gvisor" ? runscShimOptions(await runscWrapper(this.home, this.runsc!)) : undefined,
+      },
       spec: { typeUrl: SPEC_TYPE_URL, value: Buffer.from(JSON.stringify(oci)) },
       snapshotter: this.snapshotter,
       snapshotKey: activeSnapshotKey(spec.id),
@@ -298,7 +336,10 @@ export class ContainerdRuntime implements ContainerRuntime {
       if (!(error instanceof NotFoundError)) throw error;
     });
     await this.snapshots.deleteAll(info.botId);
+    const idRange = storedSpecOf(container)?.idRange;
     await rm(paths.root, { recursive: true, force: true });
+    // Only once nothing of the bot is left on disk: the next holder of the range must find none of its files.
+    if (idRange) await releaseIdRange(idRange);
   }
 
   async startTask(id: string): Promise<TaskInfo> {
@@ -309,16 +350,19 @@ export class ContainerdRuntime implements ContainerRuntime {
     if (task && (await this.tasks.info(id, paths.lastExit)).state === "running")
       throw new ConflictError(`task of ${id} is already running`);
     if (task) await this.tasks.delete(id, paths.lastExit);
-    await this.prepareFolders(info.botId, processUserOf(container));
+    const idRange = storedSpecOf(container)?.idRange;
+    await this.prepareFolders(info.botId, processUserOf(container), idRange);
     await rm(runFolderOf(container, paths).socket, { force: true });
     if (info.network !== "none") {
       await this.network.attach(id, info.botId, paths.network);
       this.firewall.keepCurrent();
+      const first = idRange?.first ?? 0;
+      await this.network.allowPing(info.botId, first, idRange ? first + idRange.size - 1 : 2147483647);
     }
     try {
       // The bot's rules are in before its first instruction runs: its address is known from the ADD.
       if (info.network !== "none") await this.firewall.sync();
-      await this.tasks.start(id, await this.snapshots.mounts(id), paths.log, paths.lastExit);
+      await this.tasks.start(id, await this.rootfs(id, idRange), paths.log, paths.lastExit);
     } catch (error) {
       if (info.network !== "none") await this.detach(id, info.botId, paths.network);
       throw error;
@@ -415,9 +459,15 @@ export class ContainerdRuntime implements ContainerRuntime {
   }
 
   /** The image's `User` against the container's own root filesystem, as containerd's `WithUser` does. */
-  private async imageUser(id: string, user: string | undefined): Promise<ProcessUser> {
-    const files = needsAccountFiles(user) ? await readAccountFiles(await this.snapshots.mounts(id)) : {};
+  private async imageUser(id: string, user: string | undefined, idRange?: IdRange): Promise<ProcessUser> {
+    const files = needsAccountFiles(user) ? await readAccountFiles(await this.rootfs(id, idRange)) : {};
     return resolveUser(user, files);
+  }
+
+  /** The writable snapshot's mounts; a remapped layer's need metacopy (id-range.ts). */
+  private async rootfs(id: string, idRange: IdRange | undefined) {
+    const mounts = await this.snapshots.mounts(id);
+    return idRange ? withMetacopy(mounts) : mounts;
   }
 
   private async setParent(container: Container, name: string): Promise<void> {
@@ -427,7 +477,7 @@ export class ContainerdRuntime implements ContainerRuntime {
     );
   }
 
-  private async prepareFolders(botId: string, owner?: ProcessUser): Promise<void> {
+  private async prepareFolders(botId: string, owner?: ProcessUser, idRange?: IdRange): Promise<void> {
     const paths = botPaths(this.home, botId);
     await mkdir(path.dirname(paths.root), { recursive: true, mode: 0o711 });
     await mkdir(paths.root, { recursive: true, mode: 0o700 });
@@ -435,8 +485,11 @@ export class ContainerdRuntime implements ContainerRuntime {
     await mkdir(paths.data, { recursive: true, mode: 0o755 });
     // The agent runs as the image's user: a non-root one must own the folders it listens and writes in
     // (no other host user reaches them: the bot's folder is root's, 0700).
-    if (owner && owner.uid !== 0)
-      for (const folder of [paths.run, paths.data]) await chown(folder, owner.uid, owner.gid);
+    // In a user namespace, even the bot's root is a host id of its range.
+    const shift = idRange?.first ?? 0;
+    if ((owner && owner.uid !== 0) || shift !== 0)
+      for (const folder of [paths.run, paths.data])
+        await chown(folder, shift + (owner?.uid ?? 0), shift + (owner?.gid ?? 0));
     await mkdir(paths.etc, { recursive: true, mode: 0o755 });
     const hostname = hostnameOf(`mcp-${botId}`);
     await writeFile(

@@ -1,4 +1,4 @@
-/** `botbox doctor` for the containerd runtime: the daemon, the snapshotter, runc's shim, the CNI plugins, the isolated network. */
+/** `botbox doctor` for the containerd runtime: the daemon, the snapshotter, runc's shim, the CNI plugins, the isolated network, gVisor, hardening. */
 import { existsSync } from "node:fs";
 import path from "node:path";
 
@@ -16,6 +16,7 @@ export async function containerdDoctor(
   api: ContainerdApi,
   snapshotter: string,
   cniBinDir: string,
+  runsc: string | undefined,
 ): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [
     {
@@ -82,5 +83,23 @@ export async function containerdDoctor(
         : `missing in ${cniBinDir}: ${missing.join(", ")} (apt-get install containernetworking-plugins, or set [containerd] cni_bin_dir); bots with network "isolated" or "host" cannot start`,
   });
   checks.push(await hostFirewallCheck("containerd"));
+  checks.push({
+    name: "gVisor",
+    ok: runsc !== undefined,
+    detail: runsc
+      ? `isolation "gvisor" available: the runc shim runs ${runsc} (ptrace platform)`
+      : 'runsc is not installed: isolation "gvisor" is refused (apt-get install runsc to offer it)',
+  });
+  checks.push({
+    name: "hardening",
+    ok: true,
+    detail:
+      "every bot: its own user namespace (a host uid range of its own), Docker's default seccomp profile, no new privileges, Docker's capabilities without NET_RAW",
+  });
+  checks.push({
+    name: "disk quota",
+    ok: true,
+    detail: "not enforced on containerd: limits.disk_bytes is refused",
+  });
   return checks;
 }

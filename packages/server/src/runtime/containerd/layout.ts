@@ -9,6 +9,7 @@
  *     task.log                     the task's stdout and stderr
  *     last-exit.json               how the last task ended (its task is deleted)
  *     network.json                 the CNI result of the bot's network namespace
+ *     id-range.json                the bot's host uid/gid range (user namespace, id-range.ts)
  *
  * containerd holds the rest: the container record (spec, labels, token in the
  * OCI spec's env), the writable snapshot and the committed snapshots.
@@ -26,6 +27,7 @@ export interface BotPaths {
   readonly log: string;
   readonly lastExit: string;
   readonly network: string;
+  readonly idRange: string;
 }
 
 export function botPaths(home: string, botId: string): BotPaths {
@@ -40,6 +42,7 @@ export function botPaths(home: string, botId: string): BotPaths {
     log: path.join(root, "task.log"),
     lastExit: path.join(root, "last-exit.json"),
     network: path.join(root, "network.json"),
+    idRange: path.join(root, "id-range.json"),
   };
 }
 

@@ -124,6 +124,23 @@ export class BotNetwork {
   }
 
   /**
+   * Lets the bot's groups use ICMP datagram sockets (ping without CAP_NET_RAW)
+   * in its namespace. Set here, not in the OCI spec: the namespace belongs to
+   * the host's user namespace, which a remapped bot cannot write sysctls of,
+   * and whose gids are the host's (the bot's range, `low`..`high`).
+   */
+  async allowPing(botId: string, low: number, high: number): Promise<void> {
+    await run("nsenter", [
+      `--net=${this.netnsPath(botId)}`,
+      "--",
+      "sysctl",
+      "-q",
+      "-w",
+      `net.ipv4.ping_group_range=${low} ${high}`,
+    ]);
+  }
+
+  /**
    * DEL with the recorded result, then the namespace and the record go. With
    * no record (the server died between ADD and writing it), DEL still runs by
    * container id on the current list, so host-local frees the address and

@@ -7,9 +7,11 @@
  */
 import { hostnameOf } from "../container-spec.js";
 import type { ContainerSpec } from "../runtime.js";
+import { idMappings,type IdRange } from "./id-range.js";
 import type { ImageConfig } from "./image-archive.js";
 import type { ProcessUser } from "./image-user.js";
 import type { BotPaths } from "./layout.js";
+import { defaultSeccompProfile } from "./seccomp-profile.js";
 
 export const SPEC_TYPE_URL = "types.containerd.io/opencontainers/runtime-spec/1/Spec";
 export const TOKEN_VARIABLE = "BOTBOX_AGENT_TOKEN";
@@ -27,6 +29,10 @@ export interface OciSpecRequest {
   user?: ProcessUser;
   /** The bot's network namespace for `isolated` and `host` networks; none gives a fresh one. */
   netnsPath?: string;
+  /** The bot's host id range: it runs in a user namespace of its own. Absent: host ids (records made before). */
+  idRange?: IdRange;
+  /** Docker's default seccomp profile (seccomp-profile.ts); false only for a control in tests. Default true. */
+  seccomp?: boolean;
 }
 
 /**
@@ -133,7 +139,7 @@ export function ociSpec(request: OciSpecRequest): Record<string, unknown> {
         options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
       },
       { destination: "/dev/mqueue", type: "mqueue", source: "mqueue", options: ["nosuid", "noexec", "nodev"] },
-      { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"] },
+      sysMount(request),
       { destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["ro", "nosuid", "noexec", "nodev"] },
       {
         destination: "/run",
@@ -160,10 +166,38 @@ export function ociSpec(request: OciSpecRequest): Record<string, unknown> {
         { type: "uts" },
         { type: "mount" },
         request.netnsPath ? { type: "network", path: request.netnsPath } : { type: "network" },
+        ...(request.idRange ? [{ type: "user" }, { type: "cgroup" }] : []),
       ],
-      sysctl: { "net.ipv4.ping_group_range": "0 2147483647" },
+      ...(request.idRange
+        ? { uidMappings: idMappings(request.idRange), gidMappings: idMappings(request.idRange) }
+        : {}),
+      ...(request.seccomp === false ? {} : { seccomp: defaultSeccompProfile() }),
+      // A bot's own namespace (network "none") takes the sysctl; a CNI one is set by the host (network.ts).
+      ...(request.netnsPath ? {} : { sysctl: { "net.ipv4.ping_group_range": `0 ${pingGroupMax(request.idRange)}` } }),
       maskedPaths: MASKED,
       readonlyPaths: READONLY,
     },
   };
+}
+
+/** The highest gid ping may be used by: every gid the bot has (those outside a user namespace's map are invalid). */
+function pingGroupMax(range: IdRange | undefined): number {
+  return range ? range.size - 1 : 2147483647;
+}
+
+/**
+ * sysfs can only be mounted by the owner of the network namespace: a remapped
+ * bot in a CNI namespace (the host's user namespace owns it) gets the host's
+ * /sys bound read-only instead, as rootless Podman does; its masked paths
+ * still apply.
+ */
+function sysMount(request: OciSpecRequest): Record<string, unknown> {
+  if (request.idRange && request.netnsPath)
+    return {
+      destination: "/sys",
+      type: "bind",
+      source: "/sys",
+      options: ["rbind", "rro", "nosuid", "noexec", "nodev"],
+    };
+  return { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"] };
 }
