@@ -52,7 +52,10 @@ export async function createRuntime(config: BotboxConfig, logger: Logger): Promi
   if (config.runtime.backend === "docker") {
     // Loaded only when used: dockerode and its dependencies would slow every sandbox server's start.
     const { DockerRuntime } = await import("../runtime/docker/docker-runtime.js");
-    const runtime = new DockerRuntime({ home: config.server.home, knownImages: { [DEFAULT_AGENT_IMAGE]: agentImageTar() } });
+    const runtime = new DockerRuntime({
+      home: config.server.home,
+      knownImages: { [DEFAULT_AGENT_IMAGE]: agentImageTar() },
+    });
     // gVisor and the disk quota depend on the daemon; one that does not answer yet offers neither.
     await runtime.detectCapabilities().catch(() => undefined);
     return runtime;

@@ -15,14 +15,14 @@ export function requireKnownBot(app: FastifyInstance, bots: Pick<BotDirectory, "
   app.addHook("preHandler", async (request, reply) => {
     if (!request.routeOptions.url?.includes(":bot_id")) return;
     const botId = (request.params as { bot_id?: unknown } | undefined)?.bot_id;
-    if (typeof botId !== "string" || (await bots.getBot(botId).catch(invalidIdIsUnknown))) return;
+    // An id the store refuses (bad characters, too long) is left to the route's own check: a 400 naming it.
+    if (typeof botId !== "string" || (await bots.getBot(botId).catch(invalidIdIsChecked)) !== undefined) return;
     answerBeforeBody(request, reply);
     throw new NotFoundError(`bot ${botId} not found`);
   });
 }
 
-/** An id the store refuses (too long, bad characters) names no bot either. */
-function invalidIdIsUnknown(error: unknown): undefined {
-  if (error instanceof BadRequestError) return undefined;
+function invalidIdIsChecked(error: unknown): "invalid id" {
+  if (error instanceof BadRequestError) return "invalid id";
   throw error;
 }

@@ -1,3 +1,5 @@
+import { randomBytes } from "node:crypto";
+
 /**
  * The shell side of an import, run by the agent in its data folder (/data in
  * a workspace) with BOTBOX_IMPORT_DIR naming a fresh work folder there. The
@@ -6,8 +8,17 @@
  * POSIX sh, GNU or BusyBox tar/cp/mv.
  */
 
-/** Work folders are named `<prefix><random hex>`; exports leave them out. */
+/** Work folders are named `<prefix><server run id>-<random hex>`; exports leave them out. */
 export const IMPORT_DIR_PREFIX = ".botbox-import-";
+
+/**
+ * Names this server process: a work folder that carries another run's id
+ * was left by an import that died with its server (or its bot), so the
+ * start-up sweep (stale-transfer-sweep.ts) may remove it.
+ */
+export const SERVER_RUN_ID = randomBytes(6).toString("hex");
+
+export const newImportDirName = () => `${IMPORT_DIR_PREFIX}${SERVER_RUN_ID}-${randomBytes(8).toString("hex")}`;
 
 const PRELUDE = `set -u
 W="$BOTBOX_IMPORT_DIR"

@@ -1,10 +1,9 @@
-import { randomBytes } from "node:crypto";
 import { pipeline, Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 
 import type { AgentClient, ExecEvent, ExecHandle } from "../client/index.js";
 import { BadRequestError, BotboxError } from "../errors.js";
-import { IMPORT_DIR_PREFIX, importScript } from "./data-import-scripts.js";
+import { IMPORT_DIR_PREFIX, importScript, newImportDirName } from "./data-import-scripts.js";
 import { TarMemberCheck } from "./tar-member-check.js";
 
 /** Exec timeout meaning "none": transfers of a large /data take as long as they take. */
@@ -83,7 +82,7 @@ async function nextStdout(events: AsyncIterator<ExecEvent>, stderr: StderrTail):
  * clash such as a file over a folder fails midway and is reported).
  */
 export async function importData(agent: AgentClient, source: Readable, options: ImportOptions = {}): Promise<void> {
-  const env = { BOTBOX_IMPORT_DIR: `${IMPORT_DIR_PREFIX}${randomBytes(8).toString("hex")}` };
+  const env = { BOTBOX_IMPORT_DIR: newImportDirName() };
   const extraction = agent.execStream(importScript("extract"), { env, timeoutSeconds: NO_TIMEOUT });
   const exited = outcomeOf(extraction);
   try {

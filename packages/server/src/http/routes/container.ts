@@ -1,9 +1,11 @@
 import { StringDecoder } from "node:string_decoder";
 
-import type { FastifyInstance } from "fastify";
+import type { FastifyBaseLogger, FastifyInstance } from "fastify";
+import type { Logger } from "pino";
 import { z } from "zod";
 
 import { type BotManager, containerIdFor, type ContainerState } from "../../manager/index.js";
+import { sweepStaleTransfers } from "../../manager/stale-transfer-sweep.js";
 import { type BoundedOutput, collectBounded } from "../../tools/index.js";
 import { botParams } from "../params.js";
 import { addRoute, type AnyRoute } from "../route.js";
@@ -17,6 +19,20 @@ import { addRoute, type AnyRoute } from "../route.js";
 const MAX_COMMAND_BYTES = 128 * 1024 - 1;
 /** execve takes C strings: a NUL would cut them, and Node refuses them at spawn. */
 const noNul = (value: string) => !value.includes("\0");
+
+/**
+ * Starts the bot, then sweeps in the background what uploads and imports cut
+ * short by its last stop left in /data: the fresh agent is proof that
+ * nothing of an earlier one still writes.
+ */
+async function startAndSweep(manager: BotManager, botId: string, logger: FastifyBaseLogger): Promise<ContainerState> {
+  const state = await manager.start(botId);
+  void manager
+    .agentFor(botId)
+    .then((agent) => sweepStaleTransfers(agent, botId, logger as Logger))
+    .catch(() => undefined);
+  return state;
+}
 
 const execBody = z
   .object({
@@ -100,8 +116,8 @@ export function containerRoutes(app: FastifyInstance, routes: AnyRoute[], manage
     summary: "Create the bot's container and start it; fails (not 200) when the start fails",
     params: botParams,
     status: 201,
-    handler: async ({ params }) => {
-      return view(await manager.start(params.bot_id));
+    handler: async ({ params }, request) => {
+      return view(await startAndSweep(manager, params.bot_id, request.log));
     },
   });
   addRoute(app, routes, {
@@ -130,8 +146,8 @@ export function containerRoutes(app: FastifyInstance, routes: AnyRoute[], manage
     url: "/bots/:bot_id/container/start",
     summary: "Start the task and wait for the bot's agent to answer",
     params: botParams,
-    handler: async ({ params }) => {
-      return view(await manager.start(params.bot_id));
+    handler: async ({ params }, request) => {
+      return view(await startAndSweep(manager, params.bot_id, request.log));
     },
   });
   addRoute(app, routes, {
