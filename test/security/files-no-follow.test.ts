@@ -20,8 +20,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
-import { ContainerServiceFastClient } from "@botbox/proto";
-import { credentials, status } from "@grpc/grpc-js";
+import { ContainerServiceDefinition, ContainerServiceFastClient } from "@botbox/proto";
+import { credentials, Server, ServerCredentials, status } from "@grpc/grpc-js";
 
 import { AgentClient } from "../../packages/server/src/client/index.js";
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from "../../packages/server/src/errors.js";
@@ -129,6 +129,26 @@ describe("no-follow raw reads and writes", { timeout: 60_000 }, () => {
     await client.writeRaw("media/escape/planted", "planted");
     assert.deepEqual(readdirSync(outside).sort(), ["planted", "secret"]);
     await rm(path.join(outside, "planted"));
+  });
+
+  it("fails with a clear error, never following instead, against an agent that predates the calls", async () => {
+    // A gRPC server with the service and none of its methods answers
+    // UNIMPLEMENTED, as an agent built before these calls does.
+    const old = new Server();
+    old.addService(ContainerServiceDefinition, {} as never);
+    const port = await new Promise<number>((resolve, reject) =>
+      old.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, bound) =>
+        error ? reject(error) : resolve(bound),
+      ),
+    );
+    const oldClient = new AgentClient({ address: `127.0.0.1:${port}` });
+    try {
+      await assert.rejects(oldClient.readRawNoFollow("", "media/x"), /predates this server; rebuild it/);
+      await assert.rejects(oldClient.writeRawNoFollow("", "media/x", "data"), /predates this server; rebuild it/);
+    } finally {
+      oldClient.close();
+      old.forceShutdown();
+    }
   });
 
   it("answers a write through a link into a missing /proc entry instead of spinning forever", async () => {

@@ -3,7 +3,7 @@ import type { Readable } from "node:stream";
 import { type ContainerServiceClient, ContainerServiceFastClient, type FileEntry } from "@botbox/proto";
 import { type ChannelOptions, type connectivityState, credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
 
-import { BadRequestError } from "../errors.js";
+import { AgentError, BadRequestError } from "../errors.js";
 import { type AgentEndpoint, grpcTarget } from "./endpoint.js";
 import { mapGrpcError } from "./error-mapping.js";
 import { execConfig, ExecHandle, type ExecOptions, type ExecResult } from "./exec-stream.js";
@@ -138,7 +138,7 @@ export class AgentClient {
    */
   async readRawNoFollow(root: string, relativePath: string): Promise<Readable> {
     checkAnchored(relativePath);
-    return readableOf(this.stub.readRawNoFollow({ root, relativePath }, this.metadata()));
+    return readableOf(this.stub.readRawNoFollow({ root, relativePath }, this.metadata())).catch(explainUnimplemented);
   }
 
   /**
@@ -177,7 +177,7 @@ export class AgentClient {
         first
           ? { root, relativePath, data, commit, replace, abort: false }
           : { root: "", relativePath: "", data, commit, replace: false, abort: false },
-    );
+    ).catch(explainUnimplemented);
   }
 
   /** The channel's connectivity; `true` asks it to connect when idle. */
@@ -208,6 +208,22 @@ export class AgentClient {
       );
     });
   }
+}
+
+/**
+ * An agent older than these calls (a container image built before them)
+ * answers UNIMPLEMENTED. The host does not fall back to the following calls:
+ * it fails, saying what to do.
+ */
+function explainUnimplemented(error: unknown): never {
+  if (error instanceof AgentError && error.grpcCode === "UNIMPLEMENTED") {
+    throw new AgentError(
+      "UNIMPLEMENTED",
+      "the bot's agent has no no-follow file calls: its image predates this server; rebuild it (images/build-agent-image.sh) and restart the bot",
+      { cause: error },
+    );
+  }
+  throw error;
 }
 
 /** The original bridge's rule for relative_path: relative, clean, not climbing. */
