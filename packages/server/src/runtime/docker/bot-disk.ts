@@ -6,8 +6,8 @@
  *   bots/<botId>/disk.img          the image
  *   bots/<botId>/disk/             its mount
  *     data/  run/                  bound on the host at bots/<botId>/data and run/
- *     layer/diff  layer/work       bound over the container's overlay2 upper
- *                                  and work folders in Docker's data root
+ *     layer/                       bound over the container's overlay2 folder
+ *                                  (its upper `diff` and `work`) in Docker's data root
  *
  * So /data, /run/botbox and the container's writable layer (/, /tmp, /root,
  * installed packages) share the one quota; past it, writes fail with ENOSPC
@@ -73,33 +73,28 @@ export class DockerBotDisk {
 
   /**
    * Puts the container's writable layer on the image: binds the image's
-   * layer folders over the overlay2 upper and work folders. `fresh` empties
-   * them first (a new container: what an older one wrote was committed or
-   * is discarded); otherwise binds only what is not bound (after a reboot).
+   * `layer/` over the container's overlay2 folder (upper and work must be
+   * under one mount, so the whole folder, with Docker's `link` and `lower`
+   * files copied in). `fresh` starts it over from Docker's new folder (a new
+   * container: what an older one wrote was committed or is discarded);
+   * otherwise it binds only what is not bound (after a reboot).
    */
   async attachLayer(botId: string, inspect: Docker.ContainerInspectInfo, fresh: boolean): Promise<void> {
-    const { upper, work } = overlayFolders(inspect);
+    const folder = overlayFolder(inspect);
     const layer = path.join(this.image(botId).mountPoint, "layer");
-    if (fresh) await rm(layer, { recursive: true, force: true });
-    for (const [inside, target] of [
-      ["diff", upper],
-      ["work", work],
-    ] as const) {
-      const source = path.join(layer, inside);
-      await mkdir(source, { recursive: true, mode: 0o755 });
-      if (fresh || !(await isMountPoint(target))) {
-        await unmount(target);
-        await run("mount", ["--bind", source, target]);
-      }
-    }
+    if (fresh) {
+      await unmount(folder);
+      await rm(layer, { recursive: true, force: true });
+      await mkdir(layer, { mode: 0o700 });
+      await run("cp", ["-a", `${folder}/.`, layer]);
+    } else if (await isMountPoint(folder)) return;
+    await run("mount", ["--bind", layer, folder]);
   }
 
-  /** Takes the layer binds off a container about to be removed. */
+  /** Takes the layer bind off a container about to be removed. */
   async detachLayer(inspect: Docker.ContainerInspectInfo): Promise<void> {
     if (inspect.GraphDriver?.Name !== "overlay2") return;
-    const { upper, work } = overlayFolders(inspect);
-    await unmount(upper);
-    await unmount(work);
+    await unmount(overlayFolder(inspect));
   }
 
   /** Unmounts the image and its binds; the image file stays (keepData). */
@@ -108,16 +103,16 @@ export class DockerBotDisk {
   }
 }
 
-function overlayFolders(inspect: Docker.ContainerInspectInfo): { upper: string; work: string } {
+/** The container's overlay2 folder in the data root: the parent of its `diff` (upper) and `work`. */
+function overlayFolder(inspect: Docker.ContainerInspectInfo): string {
   // dockerode types only devicemapper's fields; overlay2 reports its folders here.
   const data = (inspect.GraphDriver?.Data ?? {}) as { UpperDir?: string; WorkDir?: string };
   const upper = data.UpperDir;
-  const work = data.WorkDir;
-  if (inspect.GraphDriver?.Name !== "overlay2" || !upper || !work)
+  if (inspect.GraphDriver?.Name !== "overlay2" || !upper || path.dirname(upper) !== path.dirname(data.WorkDir ?? ""))
     throw new BadRequestError(
       `limits.diskBytes on Docker needs the overlay2 storage driver; this daemon uses ${inspect.GraphDriver?.Name ?? "another"}`,
     );
-  return { upper, work };
+  return path.dirname(upper);
 }
 
 /** Empties a folder without removing it: it may be a mount point. */

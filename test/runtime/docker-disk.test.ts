@@ -1,0 +1,127 @@
+/**
+ * limits.diskBytes on Docker (bot-disk.ts): /data and the container's
+ * writable layer share one loop-mounted ext4 image; past it, writes fail
+ * with ENOSPC inside the bot, the bot keeps answering, and the host's disk
+ * holds no more than the quota. A bot without a quota writes past the same
+ * size, so the test can fail. Sizes stay small (96 MiB quota, 128 MiB writes).
+ */
+import assert from "node:assert/strict";
+import { stat } from "node:fs/promises";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+
+import Docker from "dockerode";
+
+import type { AgentClient } from "../../packages/server/src/client/index.js";
+import { DEFAULT_AGENT_IMAGE, DockerRuntime } from "../../packages/server/src/runtime/docker/index.js";
+import type { ContainerSpec } from "../../packages/server/src/runtime/runtime.js";
+import { type DockerFixture, dockerUnavailable, openDocker } from "./docker-support.js";
+import { botSpec, Janitor, waitForAgent } from "./support.js";
+
+const dockerClient = () => new Docker({ socketPath: process.env.DOCKER_HOST!.replace(/^unix:\/\//, "") });
+const unavailable =
+  (await dockerUnavailable()) ?? (process.getuid?.() !== 0 ? "the disk quota needs root (loop mounts)" : undefined);
+const QUOTA = 96 * 2 ** 20;
+/** 128 MiB in 1 MiB blocks: past the quota; prints dd's output (its error, if any) and "exit <code>". */
+const fill = (file: string) => `{ dd if=/dev/zero of=${file} bs=1M count=128 2>&1; echo "exit $?"; sync; }`;
+
+describe("docker runtime: disk quota", { skip: unavailable }, () => {
+  let fixture: DockerFixture;
+  let runtime: DockerRuntime;
+  const janitor = new Janitor();
+  const sh = async (client: AgentClient, command: string) => (await client.exec(command)).stdout.trim();
+  const started = async (overrides: Partial<ContainerSpec> = {}): Promise<[ContainerSpec, AgentClient]> => {
+    const spec = botSpec({ image: DEFAULT_AGENT_IMAGE, ...overrides });
+    janitor.track(runtime, spec.id);
+    await runtime.createContainer(spec);
+    await runtime.startTask(spec.id);
+    return [spec, janitor.client(await waitForAgent(runtime, spec.id))];
+  };
+  const allocated = async (file: string) => (await stat(file)).blocks * 512;
+
+  before(async () => {
+    fixture = await openDocker();
+    runtime = new DockerRuntime({ home: fixture.home });
+  });
+  after(async () => {
+    await janitor.cleanUp();
+    await fixture.close();
+  });
+
+  it("is offered on this daemon (overlay2, root) and doctor says how it is enforced", async () => {
+    assert.equal((await runtime.detectCapabilities()).diskQuota, true);
+    const check = (await runtime.doctor()).find((entry) => entry.name === "disk quota");
+    assert.match(check?.detail ?? "", /loop-mounted ext4/);
+  });
+
+  it("a write past the quota fails with ENOSPC in /data and in the writable layer; the bot keeps answering", async () => {
+    const [spec, client] = await started({ limits: { diskBytes: QUOTA } });
+    assert.match(await sh(client, fill("/data/big")), /No space left on device/);
+    assert.equal((await client.info()).botId, spec.botId);
+    const image = path.join(fixture.home, "bots", spec.botId, "disk.img");
+    assert.ok((await allocated(image)) <= QUOTA, "the image holds no more than the quota on the host");
+    // The layer shares the quota: full while /data is, and bounded on its own once /data is emptied.
+    assert.match(await sh(client, fill("/root/while-full")), /No space left on device/);
+    await sh(client, "rm /data/big /root/while-full");
+    assert.match(await sh(client, fill("/root/big")), /No space left on device/);
+    assert.match(await sh(client, fill("/tmp/big")), /No space left on device/);
+    await sh(client, "rm -f /root/big /tmp/big; sync");
+    assert.equal(await sh(client, "echo fine > /root/after && cat /root/after"), "fine");
+    assert.ok((await allocated(image)) <= QUOTA);
+  });
+
+  it("a bot without a quota writes the same 128 MiB (the quota is what stops it)", async () => {
+    const [, client] = await started();
+    assert.equal(await sh(client, `${fill("/data/big")} >/dev/null; stat -c %s /data/big; rm /data/big`), String(128 * 2 ** 20));
+  });
+
+  it("keeps the layer on the quota across stop, snapshot, restore and a new runtime instance", async () => {
+    const [spec, client] = await started({ limits: { diskBytes: QUOTA } });
+    await sh(client, "echo layer > /root/kept && echo data > /data/kept");
+    await runtime.stopTask(spec.id, { timeoutMs: 5_000 });
+    await runtime.commitSnapshot(spec.id, "one");
+    const later = new DockerRuntime({ home: fixture.home });
+    await later.startTask(spec.id);
+    const again = janitor.client(await waitForAgent(later, spec.id));
+    assert.equal(await sh(again, "cat /root/kept /data/kept"), "layer\ndata");
+    assert.match(await sh(again, fill("/root/big")), /No space left on device/);
+    await sh(again, "rm -f /root/big /root/kept /data/kept");
+    await later.stopTask(spec.id, { timeoutMs: 5_000 });
+    await later.restoreSnapshot(spec.id, "one");
+    await later.startTask(spec.id);
+    const restored = janitor.client(await waitForAgent(later, spec.id));
+    assert.equal(await sh(restored, "cat /root/kept /data/kept"), "layer\ndata");
+    const upper = (
+      (await dockerClient().getContainer(spec.id).inspect()).GraphDriver.Data as unknown as { UpperDir: string }
+    ).UpperDir;
+    assert.match(await sh(restored, `${fill("/root/big")}`), /No space left on device/);
+    await sh(restored, "rm -f /root/big");
+    assert.ok(upper.length > 0);
+    await later.close();
+  });
+
+  it("bounds a gVisor bot the same way", async (t) => {
+    if (!(await runtime.detectCapabilities()).gvisor) return t.skip("the daemon has no runsc runtime");
+    const [spec, client] = await started({ isolation: "gvisor", limits: { diskBytes: QUOTA } });
+    assert.match(await sh(client, fill("/data/big")), /No space left on device/);
+    await sh(client, "rm /data/big");
+    assert.match(await sh(client, fill("/root/big")), /No space left on device/);
+    assert.equal((await client.info()).botId, spec.botId);
+  });
+
+  it("deleting the bot unmounts its image and removes it", async () => {
+    const [spec] = await started({ limits: { diskBytes: QUOTA } });
+    await runtime.stopTask(spec.id, { timeoutMs: 5_000 });
+    await runtime.deleteContainer(spec.id);
+    const root = path.join(fixture.home, "bots", spec.botId);
+    await assert.rejects(stat(root), /ENOENT/);
+    const { readFile } = await import("node:fs/promises");
+    assert.ok(!(await readFile("/proc/self/mountinfo", "utf8")).includes(root));
+  });
+
+  it("refuses a quota below 64 MiB with a clear error", async () => {
+    const spec = botSpec({ image: DEFAULT_AGENT_IMAGE, limits: { diskBytes: 2 ** 20 } });
+    janitor.track(runtime, spec.id);
+    await assert.rejects(runtime.createContainer(spec), /at least .*64 MiB/);
+  });
+});
