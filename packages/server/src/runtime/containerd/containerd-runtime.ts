@@ -86,6 +86,7 @@ export interface ContainerdRuntimeOptions {
    */
   userNamespaces?: boolean;
   seccomp?: boolean;
+  noNewPrivileges?: boolean;
 }
 
 /** The runtime's options from the server config's `[containerd]` section. */
@@ -125,11 +126,13 @@ export class ContainerdRuntime implements ContainerRuntime {
   private readonly runsc: string | undefined;
   private readonly userNamespaces: boolean;
   private readonly seccomp: boolean;
+  private readonly noNewPrivileges: boolean;
 
   constructor(options: ContainerdRuntimeOptions) {
     this.runsc = options.runscPath === undefined ? findRunsc() : options.runscPath || undefined;
     this.userNamespaces = options.userNamespaces ?? true;
     this.seccomp = options.seccomp ?? true;
+    this.noNewPrivileges = options.noNewPrivileges ?? true;
     this.capabilities = { diskQuota: false, isolatedNetwork: true, gvisor: this.runsc !== undefined };
     this.home = path.resolve(options.home);
     this.api = new ContainerdApi(options.socketPath, options.namespace ?? "default");
@@ -227,7 +230,12 @@ export class ContainerdRuntime implements ContainerRuntime {
     const image = await this.images.runnable(spec.image);
     const snapshot = spec.fromSnapshot ? await this.snapshots.find(spec.botId, spec.fromSnapshot) : undefined;
     await this.prepareFolders(spec.botId);
-    const idRange = this.userNamespaces ? await claimIdRange(paths.idRange, `${this.home}\t${spec.botId}`) : undefined;
+    // gVisor bots are not remapped: runsc's gofer would open the bound folders from inside the user
+    // namespace, through botbox's root-only home; the Sentry already runs in an empty user namespace.
+    const idRange =
+      this.userNamespaces && spec.isolation !== "gvisor"
+        ? await claimIdRange(paths.idRange, `${this.home}\t${spec.botId}`)
+        : undefined;
     const parent = snapshot?.key ?? image.topSnapshot;
     const layer = await writableLayerFor(this.snapshots, spec, parent, image.topSnapshot);
     // A layer straight on the image holds host root's files: shifted once into the bot's range.
@@ -272,6 +280,7 @@ export class ContainerdRuntime implements ContainerRuntime {
       ...(spec.network !== "none" ? { netnsPath: this.network.netnsPath(spec.botId) } : {}),
       ...(idRange ? { idRange } : {}),
       seccomp: this.seccomp,
+      noNewPrivileges: this.noNewPrivileges,
     });
     const container: Container = {
       id: spec.id,

@@ -46,8 +46,8 @@ export async function runscWrapper(home: string, runsc: string): Promise<string>
 }
 
 /**
- * The runc shim's options (containerd.runc.v1.Options) naming runsc: field 5
- * binary_name and field 6 root, encoded by hand (two strings) rather than
+ * The runc shim's options (containerd.runc.v1.Options) naming runsc: field 6
+ * binary_name and field 7 root, encoded by hand (two strings) rather than
  * generating stubs for the shim's own proto.
  */
 export function runscShimOptions(binary: string): Any {
@@ -57,7 +57,7 @@ export function runscShimOptions(binary: string): Any {
   };
   return {
     typeUrl: "containerd.runc.v1.Options",
-    value: Buffer.concat([field(5, binary), field(6, RUNSC_STATE_ROOT)]),
+    value: Buffer.concat([field(6, binary), field(7, RUNSC_STATE_ROOT)]),
   };
 }
 

@@ -33,6 +33,8 @@ export interface OciSpecRequest {
   idRange?: IdRange;
   /** Docker's default seccomp profile (seccomp-profile.ts); false only for a control in tests. Default true. */
   seccomp?: boolean;
+  /** Setuid and file capabilities gain nothing; false only for a control in tests. Default true. */
+  noNewPrivileges?: boolean;
 }
 
 /**
@@ -116,7 +118,7 @@ export function ociSpec(request: OciSpecRequest): Record<string, unknown> {
         effective: CAPABILITIES,
         permitted: CAPABILITIES,
       },
-      noNewPrivileges: true,
+      noNewPrivileges: request.noNewPrivileges ?? true,
     },
     mounts: [
       { destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"] },
@@ -192,7 +194,8 @@ function pingGroupMax(range: IdRange | undefined): number {
  * still apply.
  */
 function sysMount(request: OciSpecRequest): Record<string, unknown> {
-  if (request.idRange && request.netnsPath)
+  // gVisor's sysfs is its own Sentry's, mounted anywhere.
+  if (request.idRange && request.netnsPath && request.spec.isolation !== "gvisor")
     return {
       destination: "/sys",
       type: "bind",

@@ -1,0 +1,111 @@
+/**
+ * The containerd runtime's hardening (issue 13 §5): Docker's default seccomp
+ * profile, no new privileges, and a user namespace per bot mapped to a host id
+ * range of its own. Each attempt fails in a default bot and succeeds in a
+ * control bot made by a runtime with that protection off, so the test can fail.
+ */
+import assert from "node:assert/strict";
+import { chmod, readFile, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+
+import type { AgentClient } from "../../packages/server/src/client/index.js";
+import type { ContainerdRuntime } from "../../packages/server/src/runtime/containerd/index.js";
+import { DEFAULT_AGENT_IMAGE } from "../../packages/server/src/runtime/docker/defaults.js";
+import type { ContainerSpec } from "../../packages/server/src/runtime/runtime.js";
+import { type ContainerdFixture, containerdUnavailable, openContainerd } from "./containerd-support.js";
+import { botSpec, Janitor, waitForAgent } from "./support.js";
+
+const unavailable = await containerdUnavailable();
+
+describe("containerd runtime: hardening", { skip: unavailable, timeout: 600_000 }, () => {
+  let fixture: ContainerdFixture;
+  let hardened: AgentClient;
+  let hardenedSpec: ContainerSpec;
+  let control: AgentClient;
+  let controlSpec: ContainerSpec;
+  const janitor = new Janitor();
+  const started = async (runtime: ContainerdRuntime): Promise<[ContainerSpec, AgentClient]> => {
+    const spec = botSpec({ image: DEFAULT_AGENT_IMAGE, network: "none" });
+    janitor.track(runtime, spec.id);
+    await runtime.createContainer(spec);
+    await runtime.startTask(spec.id);
+    return [spec, janitor.client(await waitForAgent(runtime, spec.id, 60_000))];
+  };
+  const dataOf = (spec: ContainerSpec) => path.join(fixture.home, "bots", spec.botId, "data");
+  const sh = async (client: AgentClient, command: string) => {
+    const result = await client.exec(command);
+    return `${result.stdout}${result.stderr}`.trim();
+  };
+
+  before(async () => {
+    fixture = await openContainerd();
+    [hardenedSpec, hardened] = await started(fixture.runtime);
+    const unprotected = await fixture.open({ seccomp: false, userNamespaces: false, noNewPrivileges: false });
+    [controlSpec, control] = await started(unprotected);
+  });
+  after(async () => {
+    await janitor.cleanUp();
+    await fixture?.close();
+  });
+
+  it("seccomp: a new user namespace and the key rings are refused; without the profile they are not", async () => {
+    const nestedUserns = "unshare -U true 2>&1 && echo allowed || echo refused";
+    assert.match(await sh(hardened, nestedUserns), /Operation not permitted[\s\S]*refused/);
+    assert.equal(await sh(control, nestedUserns), "allowed");
+    // keyctl(KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, create): syscall 250 on x86_64, 219 on arm64.
+    const keyctl = `python3 -c 'import ctypes, os, platform
+libc = ctypes.CDLL(None, use_errno=True)
+nr = 250 if platform.machine() == "x86_64" else 219
+r = libc.syscall(nr, 0, -3, 1)
+print("allowed" if r >= 0 else os.strerror(ctypes.get_errno()))'`;
+    assert.equal(await sh(hardened, keyctl), "Operation not permitted");
+    assert.equal(await sh(control, keyctl), "allowed");
+    assert.match(await sh(hardened, "grep -E '^Seccomp:' /proc/self/status"), /Seccomp:\s+2/);
+  });
+
+  it("no new privileges: a setuid-root program run by an ordinary user stays that user", async () => {
+    const attempt =
+      "cp /usr/bin/id /tmp/setuid-id && chmod 4755 /tmp/setuid-id && setpriv --reuid=1000 --regid=1000 --clear-groups /tmp/setuid-id -u";
+    assert.equal(await sh(hardened, attempt), "1000");
+    assert.equal(await sh(control, attempt), "0");
+    assert.match(await sh(hardened, "grep NoNewPrivs /proc/self/status"), /NoNewPrivs:\s+1/);
+  });
+
+  it("user namespace: root in the bot owns its files on the host as a high id of its own range", async () => {
+    const range = JSON.parse(
+      await readFile(path.join(fixture.home, "bots", hardenedSpec.botId, "id-range.json"), "utf8"),
+    ) as { first: number; size: number };
+    assert.ok(range.first >= 2 ** 28 && range.size === 65_536, JSON.stringify(range));
+    assert.equal(await sh(hardened, "id -u"), "0");
+    assert.equal((await sh(hardened, "cat /proc/self/uid_map")).split(/\s+/).join(" "), `0 ${range.first} 65536`);
+    await sh(hardened, "echo mine > /data/made-by-root && chown 1234:1234 /data/made-by-root");
+    const made = await stat(path.join(dataOf(hardenedSpec), "made-by-root"));
+    assert.deepEqual([made.uid, made.gid], [range.first + 1234, range.first + 1234]);
+    // The control, without a user namespace, is root on the host.
+    await sh(control, "echo mine > /data/made-by-root");
+    assert.equal((await stat(path.join(dataOf(controlSpec), "made-by-root"))).uid, 0);
+  });
+
+  it("user namespace: root in the bot cannot act as host root on its bind mounts", async () => {
+    for (const spec of [hardenedSpec, controlSpec]) {
+      const secret = path.join(dataOf(spec), "host-secret");
+      await writeFile(secret, "host only\n");
+      await chmod(secret, 0o600);
+    }
+    const attempt = "cat /data/host-secret 2>&1; chown 0:0 /data/host-secret 2>&1 && echo chowned";
+    const denied = await sh(hardened, attempt);
+    assert.match(denied, /Permission denied/);
+    assert.doesNotMatch(denied, /host only|chowned/);
+    assert.match(await sh(control, attempt), /host only[\s\S]*chowned/);
+    // Host files the image did not bring are nobody's to the bot.
+    assert.match(await sh(hardened, "stat -c %U /data/host-secret"), /nobody/);
+  });
+
+  it("the image's files are the bot's own: it can install into and change its root file system", async () => {
+    const out = await sh(hardened, "echo extra >> /etc/hostname.test; echo x >> /etc/issue && ls -ln /etc/issue /usr/bin/su");
+    assert.match(out, /^-rw-r--r-- 1 0 0 .*\/etc\/issue/m);
+    // Setuid bits survive the shift of the image's owners.
+    assert.match(out, /^-rwsr-xr-x 1 0 0 .*\/usr\/bin\/su/m);
+  });
+});
