@@ -72,7 +72,10 @@ describe("docker runtime: disk quota", { skip: unavailable }, () => {
 
   it("a bot without a quota writes the same 128 MiB (the quota is what stops it)", async () => {
     const [, client] = await started();
-    assert.equal(await sh(client, `${fill("/data/big")} >/dev/null; stat -c %s /data/big; rm /data/big`), String(128 * 2 ** 20));
+    assert.equal(
+      await sh(client, `${fill("/data/big")} >/dev/null; stat -c %s /data/big; rm /data/big`),
+      String(128 * 2 ** 20),
+    );
   });
 
   it("keeps the layer on the quota across stop, snapshot, restore and a new runtime instance", async () => {

@@ -103,7 +103,10 @@ describe("docker runtime: gVisor", { skip: unavailable }, () => {
     // emulated devices, and one naming a host disk (loop0, block 7:0) opens nothing.
     assert.equal(await sh(client, PRIVILEGE_PROBE), "euid=65534 mknod=ok chroot=denied raw=denied");
     assert.equal(
-      await sh(client, "mknod /tmp/host-disk b 7 0 2>/dev/null; head -c 1 /tmp/host-disk >/dev/null 2>&1 && echo read || echo refused"),
+      await sh(
+        client,
+        "mknod /tmp/host-disk b 7 0 2>/dev/null; head -c 1 /tmp/host-disk >/dev/null 2>&1 && echo read || echo refused",
+      ),
       "refused",
     );
   });

@@ -16,7 +16,7 @@ const run = promisify(execFile);
  */
 export const PRIVILEGE_PROBE = [
   "cp /usr/bin/id /tmp/suid-id && chmod 4755 /tmp/suid-id",
-  'euid=$(setpriv --reuid=65534 --regid=65534 --clear-groups /tmp/suid-id -u 2>&1)',
+  "euid=$(setpriv --reuid=65534 --regid=65534 --clear-groups /tmp/suid-id -u 2>&1)",
   "rm -f /tmp/probe-node; if mknod /tmp/probe-node c 1 3 2>/dev/null; then m=ok; else m=denied; fi",
   "if chroot / true 2>/dev/null; then c=ok; else c=denied; fi",
   "if perl -e 'use Socket; socket(my $s, PF_INET, SOCK_RAW, 1) or exit 1' 2>/dev/null; then r=ok; else r=denied; fi",
@@ -36,8 +36,10 @@ export const APT_PROBE = [
   "chown -R nobody /tmp/pkg/usr/share/botbox-probe && chown -R root /tmp/pkg/usr/share/botbox-probe",
   "dpkg-deb --build /tmp/pkg /tmp/botbox-probe.deb >/dev/null",
   "apt-get install -y -q /tmp/botbox-probe.deb >/tmp/apt.log 2>&1 || { cat /tmp/apt.log; exit 1; }",
-  "test \"$(cat /usr/share/botbox-probe/hi)\" = hi && echo installed",
-].join(" && ").replace("set -e &&", "set -e;");
+  'test "$(cat /usr/share/botbox-probe/hi)" = hi && echo installed',
+]
+  .join(" && ")
+  .replace("set -e &&", "set -e;");
 
 /** Runs `script` with sh in a plain container of `image` (Docker's defaults only) and returns its output. */
 export async function inControlContainer(image: string, script: string, extra: string[] = []): Promise<string> {

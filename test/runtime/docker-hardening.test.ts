@@ -47,7 +47,10 @@ describe("docker runtime: hardening", { skip: unavailable }, () => {
   for (const network of ["none", "isolated"] as const) {
     it(`a ${network} bot gains nothing from a setuid binary and cannot mknod, chroot or open raw sockets`, async () => {
       const client = await started({ network });
-      assert.equal((await client.exec(PRIVILEGE_PROBE)).stdout.trim(), "euid=65534 mknod=denied chroot=denied raw=denied");
+      assert.equal(
+        (await client.exec(PRIVILEGE_PROBE)).stdout.trim(),
+        "euid=65534 mknod=denied chroot=denied raw=denied",
+      );
     });
   }
 

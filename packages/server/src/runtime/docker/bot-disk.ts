@@ -125,10 +125,12 @@ export async function emptyFolder(folder: string): Promise<void> {
 export async function canMountDiskImages(): Promise<boolean> {
   if (process.getuid?.() !== 0) return false;
   for (const folder of ["/usr/sbin", "/sbin", "/usr/bin"]) {
-    if (await access(path.join(folder, "mkfs.ext4")).then(
-      () => true,
-      () => false,
-    ))
+    if (
+      await access(path.join(folder, "mkfs.ext4")).then(
+        () => true,
+        () => false,
+      )
+    )
       return true;
   }
   return false;

@@ -269,7 +269,10 @@ export class DockerRuntime implements ContainerRuntime {
     if (!inspect.State.Running) return undefined;
     const spec = specOf(inspect)!;
     // A fixed path per bot: it survives restarts of the task and of the server.
-    return { address: await checkedSocketAddress(dockerBotPaths(this.home, spec.botId).socket), token: spec.agentToken };
+    return {
+      address: await checkedSocketAddress(dockerBotPaths(this.home, spec.botId).socket),
+      token: spec.agentToken,
+    };
   }
 
   async commitSnapshot(id: string, name: string): Promise<SnapshotInfo> {
