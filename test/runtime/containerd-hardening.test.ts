@@ -103,7 +103,10 @@ print("allowed" if r >= 0 else os.strerror(ctypes.get_errno()))'`;
   });
 
   it("the image's files are the bot's own: it can install into and change its root file system", async () => {
-    const out = await sh(hardened, "echo extra >> /etc/hostname.test; echo x >> /etc/issue && ls -ln /etc/issue /usr/bin/su");
+    const out = await sh(
+      hardened,
+      "echo extra >> /etc/hostname.test; echo x >> /etc/issue && ls -ln /etc/issue /usr/bin/su",
+    );
     assert.match(out, /^-rw-r--r-- 1 0 0 .*\/etc\/issue/m);
     // Setuid bits survive the shift of the image's owners.
     assert.match(out, /^-rwsr-xr-x 1 0 0 .*\/usr\/bin\/su/m);

@@ -45,12 +45,13 @@ import {
 } from "./container-record.js";
 import { containerdDoctor } from "./doctor.js";
 import { findRunsc, runscShimOptions, runscWrapper } from "./gvisor.js";
-import { claimIdRange, type IdRange, releaseIdRange, shiftOwnership, withMetacopy } from "./id-range.js";
+import { claimIdRange, type IdRange, releaseIdRange, withMetacopy } from "./id-range.js";
 import { needsAccountFiles, type ProcessUser, readAccountFiles, resolveUser } from "./image-user.js";
 import { ContainerdImages } from "./images.js";
 import { activeSnapshotKey, type BotPaths, botPaths } from "./layout.js";
 import { BotNetwork } from "./network.js";
 import { AGENT_TCP_PORT, type ChannelMode, ociSpec, SPEC_TYPE_URL } from "./oci-spec.js";
+import { ShiftedBases } from "./shifted-base.js";
 import { BotSnapshots } from "./snapshots.js";
 import { Tasks } from "./tasks.js";
 import { writableLayerFor } from "./writable-layer.js";
@@ -118,6 +119,7 @@ export class ContainerdRuntime implements ContainerRuntime {
   private readonly snapshotter: string;
   private readonly images: ContainerdImages;
   private readonly snapshots: BotSnapshots;
+  private readonly shiftedBases: ShiftedBases;
   private readonly tasks: Tasks;
   private readonly network: BotNetwork;
   private readonly channel: ChannelMode;
@@ -139,6 +141,7 @@ export class ContainerdRuntime implements ContainerRuntime {
     this.snapshotter = options.snapshotter ?? "overlayfs";
     this.images = new ContainerdImages(this.api, this.snapshotter, options.knownImages);
     this.snapshots = new BotSnapshots(this.api, this.snapshotter, this.home);
+    this.shiftedBases = new ShiftedBases(this.api, this.snapshotter);
     this.tasks = new Tasks(this.api);
     this.channel = options.agentChannel ?? "unix";
     this.cniBinDir = options.cniBinDir ?? "/usr/lib/cni";
@@ -177,6 +180,7 @@ export class ContainerdRuntime implements ContainerRuntime {
     for (const container of await this.listContainers())
       if ((await this.images.find(container.image))?.name === image.name) users.push(container);
     if (users.length > 0) throw new ConflictError(`image ${ref} is used by ${users.map((c) => c.id).join(", ")}`);
+    await this.shiftedBases.removeOn((await this.images.runnable(ref)).topSnapshot);
     await this.images.delete(ref);
   }
 
@@ -236,15 +240,11 @@ export class ContainerdRuntime implements ContainerRuntime {
       this.userNamespaces && spec.isolation !== "gvisor"
         ? await claimIdRange(paths.idRange, `${this.home}\t${spec.botId}`)
         : undefined;
-    const parent = snapshot?.key ?? image.topSnapshot;
+    // The image's files belong to host root: a remapped bot's layer sits on a copy shifted into its
+    // range (shifted-base.ts). The bot's own snapshots are in its range already.
+    const parent =
+      snapshot?.key ?? (idRange ? await this.shiftedBases.ensure(image.topSnapshot, idRange) : image.topSnapshot);
     const layer = await writableLayerFor(this.snapshots, spec, parent, image.topSnapshot);
-    // A layer straight on the image holds host root's files: shifted once into the bot's range.
-    // The bot's own snapshots (and a reused layer) are in its range already.
-    if (idRange && layer.fresh && parent === image.topSnapshot)
-      await shiftOwnership(await this.snapshots.mounts(spec.id), idRange).catch(async (error: unknown) => {
-        await this.snapshots.removeActive(spec.id).catch(() => {});
-        throw error;
-      });
     if (spec.fromSnapshot) await this.snapshots.restoreData(spec.botId, spec.fromSnapshot);
     const parentSnapshot = spec.fromSnapshot ?? layer.parentSnapshot;
     const stored: StoredSpec = {

@@ -11,8 +11,8 @@
  * above the sandbox's ids (200000+) and the usual subuid ranges, and below
  * 2^31 so no tool that reads ids as signed numbers is surprised.
  *
- * The image's files belong to host root, so a fresh writable layer is
- * shifted once (`shiftOwnership`): mounted with overlayfs `metacopy=on`, each
+ * The image's files belong to host root, so a copy of the image is shifted
+ * once per range (`shiftOwnership`, shifted-base.ts): mounted with overlayfs `metacopy=on`, each
  * file's owner moves up by `first`, which copies up metadata only (about
  * 4 KiB per file; measured below in docs/runtimes.md), not contents. Chosen
  * over idmapped mounts because containerd 1.6 and runc 1.1 here cannot make
@@ -111,7 +111,8 @@ export async function shiftOwnership(mounts: Mount[], range: IdRange): Promise<n
         if (stat.isFile() && (stat.mode & 0o6000) !== 0) await chmod(file, stat.mode & 0o7777);
       }
       count++;
-      if (stat.isDirectory()) await Promise.all((await readdir(file)).map((entry) => shift(path.join(file, entry))));
+      // One at a time: concurrent copy-ups in one overlay directory were seen to lose entries (ENOENT).
+      if (stat.isDirectory()) for (const entry of await readdir(file)) await shift(path.join(file, entry));
     };
     await shift(target);
   } finally {

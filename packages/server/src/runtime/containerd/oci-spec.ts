@@ -7,7 +7,7 @@
  */
 import { hostnameOf } from "../container-spec.js";
 import type { ContainerSpec } from "../runtime.js";
-import { idMappings,type IdRange } from "./id-range.js";
+import { idMappings, type IdRange } from "./id-range.js";
 import type { ImageConfig } from "./image-archive.js";
 import type { ProcessUser } from "./image-user.js";
 import type { BotPaths } from "./layout.js";
