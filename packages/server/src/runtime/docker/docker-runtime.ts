@@ -13,23 +13,24 @@ import { setTimeout as sleep } from "node:timers/promises";
 import Docker from "dockerode";
 
 import type { AgentEndpoint } from "../../client/index.js";
-import { BadRequestError, ConflictError, NotFoundError, UnavailableError } from "../../errors.js";
+import { ConflictError, NotFoundError, UnavailableError } from "../../errors.js";
 import { checkedSocketAddress } from "../agent-socket.js";
 import { botIdOf, checkContainerIds, checkContainerSpec } from "../container-spec.js";
 import { HostFirewall } from "../host-firewall.js";
 import { withOomKills } from "../process-cgroup.js";
-import type {
-  ContainerInfo,
-  ContainerRuntime,
-  ContainerSpec,
-  DoctorCheck,
-  ImageInfo,
-  RuntimeCapabilities,
-  SnapshotInfo,
-  StopOptions,
-  TaskInfo,
+import {
+  BOT_LABEL,
+  type ContainerInfo,
+  type ContainerRuntime,
+  type ContainerSpec,
+  type DoctorCheck,
+  type ImageInfo,
+  type RuntimeCapabilities,
+  type SnapshotInfo,
+  type StopOptions,
+  type TaskInfo,
 } from "../runtime.js";
-import { canMountDiskImages, DockerBotDisk } from "./bot-disk.js";
+import { DockerBotDisk } from "./bot-disk.js";
 import { dockerBridgeState } from "./bridge-firewall.js";
 import {
   boundFolders,
@@ -40,8 +41,9 @@ import {
   specOf,
   taskInfoOf,
 } from "./container-config.js";
+import { connectionOf, DaemonFeatureProbe } from "./daemon.js";
 import { docker, dockerOrMissing } from "./docker-errors.js";
-import { type DaemonFeatures, daemonFeaturesOf, dockerDoctor, refusal } from "./doctor.js";
+import { dockerDoctor } from "./doctor.js";
 import { DockerImages } from "./images.js";
 import { dockerBotPaths } from "./layout.js";
 import { DockerSnapshots } from "./snapshots.js";
@@ -88,7 +90,7 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly firewall: HostFirewall;
   private readonly disk: DockerBotDisk;
   private readonly gvisorRuntime: string;
-  private features?: Promise<DaemonFeatures>;
+  private readonly features: DaemonFeatureProbe;
 
   constructor(options: DockerRuntimeOptions) {
     this.home = path.resolve(options.home);
@@ -101,6 +103,7 @@ export class DockerRuntime implements ContainerRuntime {
     this.firewall = new HostFirewall("docker", () => dockerBridgeState(this.client, this.bridge));
     this.disk = new DockerBotDisk(this.home);
     this.gvisorRuntime = options.gvisorRuntime ?? "runsc";
+    this.features = new DaemonFeatureProbe(this.client, this.gvisorRuntime, this.capabilities);
   }
 
   /**
@@ -109,16 +112,7 @@ export class DockerRuntime implements ContainerRuntime {
    * them false and is asked again next time.
    */
   async detectCapabilities(): Promise<RuntimeCapabilities> {
-    this.features ??= (async () => {
-      const info = (await docker("info", () => this.client.info())) as Record<string, unknown>;
-      return daemonFeaturesOf(info, this.gvisorRuntime, await canMountDiskImages());
-    })().catch((error: unknown) => {
-      this.features = undefined;
-      throw error;
-    });
-    const features = await this.features;
-    this.capabilities.gvisor = features.gvisor.ok;
-    this.capabilities.diskQuota = features.diskQuota.ok;
+    await this.features.detect();
     return this.capabilities;
   }
 
@@ -147,7 +141,7 @@ export class DockerRuntime implements ContainerRuntime {
   async createContainer(spec: ContainerSpec): Promise<ContainerInfo> {
     checkContainerIds(spec.id, spec.botId, dockerBotPaths(this.home, spec.botId).socket);
     checkContainerSpec(spec);
-    await this.refuseUnsupported(spec);
+    await this.features.refuseUnsupported(spec);
     if (await this.inspect(spec.id)) throw new ConflictError(`container ${spec.id} already exists`);
     const paths = dockerBotPaths(this.home, spec.botId);
     let imageId: string;
@@ -217,6 +211,19 @@ export class DockerRuntime implements ContainerRuntime {
     }
     await this.snapshots.deleteAll(botId);
     await rm(paths.root, { recursive: true, force: true });
+  }
+
+  /**
+   * What `deleteContainer({ keepData: true })` left of a bot deleted for
+   * good: its /data (a folder, or its quota image), its snapshots' copies of
+   * /data and their committed images. A new bot with the same id starts empty.
+   */
+  async discardKeptData(botId: string): Promise<void> {
+    const kept = await this.listContainers({ [BOT_LABEL]: botId });
+    if (kept.length > 0) throw new ConflictError(`bot ${botId} still has container ${kept[0]!.id}: delete it first`);
+    await this.disk.unmountAll(botId);
+    await this.snapshots.deleteAll(botId);
+    await rm(dockerBotPaths(this.home, botId).root, { recursive: true, force: true });
   }
 
   async startTask(id: string): Promise<TaskInfo> {
@@ -363,14 +370,6 @@ export class DockerRuntime implements ContainerRuntime {
     if (spec.limits.diskBytes) await this.disk.mount(spec.botId, spec.limits.diskBytes);
   }
 
-  /** What this daemon cannot do, refused before anything is made, naming what to configure. */
-  private async refuseUnsupported(spec: ContainerSpec): Promise<void> {
-    if (spec.isolation !== "gvisor" && !spec.limits.diskBytes) return;
-    const features = await this.detectCapabilities().then(() => this.features!);
-    if (spec.isolation === "gvisor" && !features.gvisor.ok) throw new BadRequestError(refusal("gvisor", features));
-    if (spec.limits.diskBytes && !features.diskQuota.ok) throw new BadRequestError(refusal("diskQuota", features));
-  }
-
   private async ensureBridge(): Promise<void> {
     this.bridgeReady ??= (async () => {
       const existing = await dockerOrMissing(`inspect network ${this.bridge}`, () =>
@@ -428,12 +427,4 @@ export class DockerRuntime implements ContainerRuntime {
     }
     return true;
   }
-}
-
-/** dockerode's connection settings for a DOCKER_HOST-style address; undefined keeps its defaults. */
-function connectionOf(host: string | undefined): Docker.DockerOptions | undefined {
-  if (!host) return undefined;
-  if (host.startsWith("unix://")) return { socketPath: host.slice("unix://".length) };
-  const url = new URL(host.replace(/^tcp:/, "http:"));
-  return { host: url.hostname, port: Number(url.port || 2375), protocol: "http" };
 }

@@ -1,7 +1,14 @@
 /**
  * What every Docker bot runs without (issue 13 §5), on top of Docker's own
- * defaults (its seccomp profile, AppArmor where the host has it, masked /proc
- * paths, the device cgroup).
+ * defaults (AppArmor where the host has it, masked /proc paths, the device
+ * cgroup).
+ *
+ * seccomp: the containerd backend's profile (containerd/seccomp-profile.ts),
+ * which is Docker's default allow-list without io_uring, as Docker 25 and
+ * later ship it; the daemons Debian has (20.10) still allow io_uring, a
+ * frequent source of kernel privilege escalations. Under gVisor the profile
+ * is not applied (runsc ignores OCI seccomp unless --oci-seccomp); gVisor's
+ * own kernel is the filter there.
  *
  * `no-new-privileges`: a setuid or file-capability binary in the image (su,
  * ping of old images, anything a bot installs) cannot raise a process above
@@ -25,6 +32,11 @@
  * - SETPCAP: changing capability sets of its own threads beyond dropping.
  * - SYS_CHROOT: chroot; debootstrap-style builds need it, apt and dpkg do not.
  */
+import { defaultSeccompProfile } from "../containerd/seccomp-profile.js";
+
 export const DROPPED_CAPABILITIES = ["NET_RAW", "MKNOD", "AUDIT_WRITE", "SETFCAP", "SETPCAP", "SYS_CHROOT"] as const;
 
-export const SECURITY_OPTIONS = ["no-new-privileges:true"] as const;
+export const SECURITY_OPTIONS = [
+  "no-new-privileges:true",
+  `seccomp=${JSON.stringify(defaultSeccompProfile())}`,
+] as const;
