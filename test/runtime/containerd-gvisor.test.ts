@@ -5,6 +5,7 @@
  * without runsc refuses it. Prints the cold start of both isolations.
  */
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -79,9 +80,16 @@ describe("containerd runtime: gVisor", { skip: unavailable, timeout: 600_000 }, 
 
   it("limits hold: the bot's cgroup carries its memory and pids limits", async () => {
     const [spec] = await started({ isolation: "gvisor", limits: { memoryBytes: 256 * 2 ** 20, pids: 128 } });
-    const cgroup = path.join("/sys/fs/cgroup/botbox", spec.id);
-    assert.equal((await readFile(path.join(cgroup, "memory.max"), "utf8")).trim(), String(256 * 2 ** 20));
-    assert.equal((await readFile(path.join(cgroup, "pids.max"), "utf8")).trim(), "128");
+    // cgroup v2 (one tree) or v1 (a tree per controller), whichever the host mounts.
+    const v2 = path.join("/sys/fs/cgroup/botbox", spec.id);
+    const [memory, pids] = existsSync(path.join(v2, "memory.max"))
+      ? [path.join(v2, "memory.max"), path.join(v2, "pids.max")]
+      : [
+          path.join("/sys/fs/cgroup/memory/botbox", spec.id, "memory.limit_in_bytes"),
+          path.join("/sys/fs/cgroup/pids/botbox", spec.id, "pids.max"),
+        ];
+    assert.equal((await readFile(memory, "utf8")).trim(), String(256 * 2 ** 20));
+    assert.equal((await readFile(pids, "utf8")).trim(), "128");
   });
 
   it("an isolated gVisor bot cannot reach the host's address", async () => {
