@@ -8,7 +8,7 @@
 # records the running daemon, so two checkouts that give different ones each
 # get their own.
 #
-# Installs Debian's containerd, runc, CNI plugins, nftables (isolated bots'
+# Installs Debian's containerd, runc, runsc (gVisor bots), CNI plugins, nftables (isolated bots'
 # rules) and the containerd API protos (which `npm run build` turns into the
 # backend's stubs) when missing, then
 # runs a containerd whose root, state, socket and config all live in one
@@ -40,6 +40,8 @@ install_packages() {
   command -v iptables >/dev/null || need+=(iptables)
   command -v ip >/dev/null || need+=(iproute2)
   command -v nft >/dev/null || need+=(nftables)
+  # gVisor bots (isolation "gvisor"): the runc shim runs runsc.
+  command -v runsc >/dev/null || need+=(runsc)
   [ ${#need[@]} -eq 0 ] && return 0
   log "installing ${need[*]} from Debian's packages"
   export DEBIAN_FRONTEND=noninteractive

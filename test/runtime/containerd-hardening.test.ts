@@ -5,6 +5,7 @@
  * control bot made by a runtime with that protection off, so the test can fail.
  */
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { chmod, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -110,5 +111,26 @@ print("allowed" if r >= 0 else os.strerror(ctypes.get_errno()))'`;
     assert.match(out, /^-rw-r--r-- 1 0 0 .*\/etc\/issue/m);
     // Setuid bits survive the shift of the image's owners.
     assert.match(out, /^-rwsr-xr-x 1 0 0 .*\/usr\/bin\/su/m);
+  });
+
+  it("a bot deleted for good gives its id range back, and a new bot of that id starts empty", async () => {
+    const { idRangeRegistry } = await import("../../packages/server/src/runtime/containerd/id-range.js");
+    const [spec, client] = await started(fixture.runtime);
+    await sh(client, "echo old > /data/old.txt");
+    const range = JSON.parse(await readFile(path.join(fixture.home, "bots", spec.botId, "id-range.json"), "utf8")) as {
+      first: number;
+    };
+    const slot = path.join(idRangeRegistry(), String((range.first - 2 ** 28) / 65_536));
+    assert.ok(existsSync(slot));
+    await fixture.runtime.stopTask(spec.id);
+    await fixture.runtime.deleteContainer(spec.id, { keepData: true });
+    assert.ok(existsSync(slot), "kept data keeps its range");
+    await fixture.runtime.discardKeptData(spec.botId);
+    assert.equal(existsSync(slot), false);
+    assert.equal(existsSync(path.join(fixture.home, "bots", spec.botId)), false);
+    await fixture.runtime.createContainer({ ...spec, agentToken: `${spec.agentToken}-new` });
+    await fixture.runtime.startTask(spec.id);
+    const again = janitor.client(await waitForAgent(fixture.runtime, spec.id, 60_000));
+    assert.equal(await sh(again, "test -e /data/old.txt && echo found || echo gone"), "gone");
   });
 });

@@ -8,7 +8,7 @@
  * of the bot's CNI address, with its token).
  */
 import { existsSync } from "node:fs";
-import { chown, copyFile, mkdir, rm, writeFile } from "node:fs/promises";
+import { chown, copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 
 import type { AgentEndpoint } from "../../client/index.js";
@@ -348,6 +348,23 @@ export class ContainerdRuntime implements ContainerRuntime {
     const idRange = storedSpecOf(container)?.idRange;
     await rm(paths.root, { recursive: true, force: true });
     // Only once nothing of the bot is left on disk: the next holder of the range must find none of its files.
+    if (idRange) await releaseIdRange(idRange);
+  }
+
+  /** What `deleteContainer({ keepData })` left of a bot deleted for good: its layer, snapshots, folder and id range. */
+  async discardKeptData(botId: string): Promise<void> {
+    const id = `mcp-${botId}`;
+    if (await this.record(id)) throw new ConflictError(`bot ${botId} still has its container ${id}`);
+    const paths = botPaths(this.home, botId);
+    await this.snapshots.removeActive(id).catch((error: unknown) => {
+      if (!(error instanceof NotFoundError)) throw error;
+    });
+    await this.snapshots.deleteAll(botId);
+    const idRange = await readFile(paths.idRange, "utf8").then(
+      (text) => JSON.parse(text) as IdRange,
+      () => undefined,
+    );
+    await rm(paths.root, { recursive: true, force: true });
     if (idRange) await releaseIdRange(idRange);
   }
 
