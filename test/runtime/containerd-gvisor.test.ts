@@ -113,4 +113,21 @@ describe("containerd runtime: gVisor", { skip: unavailable, timeout: 600_000 }, 
     const again = janitor.client(await waitForAgent(runtime, spec.id, 60_000));
     assert.equal(await sh(again, "cat /root/layer.txt /data/data.txt"), "kept\nkept");
   });
+
+  it("a kept gVisor layer is recovered as a snapshot, not reused, when the bot comes back remapped", async () => {
+    const [spec, client] = await started({ isolation: "gvisor" });
+    await sh(client, "echo from-gvisor > /root/kept.txt");
+    await runtime.stopTask(spec.id);
+    await runtime.deleteContainer(spec.id, { keepData: true });
+    await runtime.createContainer({ ...spec, isolation: "namespaces" });
+    await runtime.startTask(spec.id);
+    const again = janitor.client(await waitForAgent(runtime, spec.id, 60_000));
+    // The fresh layer is the bot's own: root can change the image's files.
+    assert.equal(await sh(again, "echo x >> /etc/issue && echo changed"), "changed");
+    const snapshots = await runtime.listSnapshots(spec.id);
+    assert.ok(
+      snapshots.some((snapshot) => snapshot.name.startsWith("recovered-")),
+      JSON.stringify(snapshots),
+    );
+  });
 });

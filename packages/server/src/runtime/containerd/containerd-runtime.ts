@@ -242,9 +242,11 @@ export class ContainerdRuntime implements ContainerRuntime {
         : undefined;
     // The image's files belong to host root: a remapped bot's layer sits on a copy shifted into its
     // range (shifted-base.ts). The bot's own snapshots are in its range already.
-    const parent =
-      snapshot?.key ?? (idRange ? await this.shiftedBases.ensure(image.topSnapshot, idRange) : image.topSnapshot);
-    const layer = await writableLayerFor(this.snapshots, spec, parent, image.topSnapshot);
+    // A kept layer is reused only on this base: one made without the range (a gVisor bot's, or from
+    // before remapping) would hold files the bot's root cannot touch, so it is recovered as a snapshot.
+    const base = idRange ? await this.shiftedBases.ensure(image.topSnapshot, idRange) : image.topSnapshot;
+    const parent = snapshot?.key ?? base;
+    const layer = await writableLayerFor(this.snapshots, spec, parent, base);
     if (spec.fromSnapshot) await this.snapshots.restoreData(spec.botId, spec.fromSnapshot);
     const parentSnapshot = spec.fromSnapshot ?? layer.parentSnapshot;
     const stored: StoredSpec = {
