@@ -236,10 +236,7 @@ export class ContainerdRuntime implements ContainerRuntime {
     await this.prepareFolders(spec.botId);
     // gVisor bots are not remapped: runsc's gofer would open the bound folders from inside the user
     // namespace, through botbox's root-only home; the Sentry already runs in an empty user namespace.
-    const idRange =
-      this.userNamespaces && spec.isolation !== "gvisor"
-        ? await claimIdRange(paths.idRange, `${this.home}\t${spec.botId}`)
-        : undefined;
+    const idRange = this.userNamespaces && spec.isolation !== "gvisor" ? await claimIdRange(paths.idRange) : undefined;
     // The image's files belong to host root: a remapped bot's layer sits on a copy shifted into its
     // range (shifted-base.ts). The bot's own snapshots are in its range already.
     // A kept layer is reused only on this base: one made without the range (a gVisor bot's, or from

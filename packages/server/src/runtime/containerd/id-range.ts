@@ -20,6 +20,7 @@
  * because a shared range would let an escaped bot read its neighbours' files.
  */
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { chmod, lchown, lstat, mkdir, mkdtemp, readdir, readFile, rm, rmdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -44,7 +45,7 @@ export function idRangeRegistry(): string {
 }
 
 /** The bot's range: the one recorded in its folder (kept data), else a fresh one. */
-export async function claimIdRange(recordFile: string, owner: string): Promise<IdRange> {
+export async function claimIdRange(recordFile: string): Promise<IdRange> {
   const recorded = await readFile(recordFile, "utf8").then(
     (text) => JSON.parse(text) as IdRange,
     () => undefined,
@@ -53,10 +54,12 @@ export async function claimIdRange(recordFile: string, owner: string): Promise<I
   const registry = idRangeRegistry();
   await mkdir(registry, { recursive: true, mode: 0o700 });
   const taken = new Set(await readdir(registry));
+  await releaseStale(registry, taken);
   for (let slot = 0; slot < SLOTS; slot++) {
     if (taken.has(String(slot))) continue;
     try {
-      await writeFile(path.join(registry, String(slot)), `${owner}\n`, { flag: "wx", mode: 0o600 });
+      // The owner is the bot's folder, which exists before a claim (and goes before a release).
+      await writeFile(path.join(registry, String(slot)), `${path.dirname(recordFile)}\n`, { flag: "wx", mode: 0o600 });
     } catch (error) {
       // Another process took it between the listing and the create.
       if ((error as NodeJS.ErrnoException).code === "EEXIST") continue;
@@ -67,6 +70,22 @@ export async function claimIdRange(recordFile: string, owner: string): Promise<I
     return range;
   }
   throw new Error("no free host id range left for a new bot");
+}
+
+/**
+ * Ranges whose bot folder is gone (its home was removed without deleting the
+ * bot, e.g. by a test or by hand) hold no files any more: they are free.
+ */
+async function releaseStale(registry: string, taken: Set<string>): Promise<void> {
+  for (const slot of [...taken]) {
+    const entry = (await readFile(path.join(registry, slot), "utf8").catch(() => "")).trim();
+    // Early entries named `<home>\t<botId>`.
+    const [home, botId] = entry.split("\t");
+    const owner = botId ? path.join(home!, "bots", botId) : entry;
+    if (!owner.startsWith("/") || existsSync(owner)) continue;
+    await rm(path.join(registry, slot), { force: true });
+    taken.delete(slot);
+  }
 }
 
 export async function releaseIdRange(range: IdRange): Promise<void> {
