@@ -17,57 +17,61 @@ import { openRuntime } from "../support/runtimes.js";
 
 const asRoot = process.getuid?.() === 0;
 
-describe("agent socket", { skip: (!asRoot && "the takeover needs root") || (TEST_RUNTIME !== "sandbox" && "the sandbox's takeover") }, () => {
-  let home: string;
-  let runtime: SandboxRuntime;
-  const janitor = new Janitor();
-  const bots: { spec: ContainerSpec; client: AgentClient }[] = [];
+describe(
+  "agent socket",
+  { skip: (!asRoot && "the takeover needs root") || (TEST_RUNTIME !== "sandbox" && "the sandbox's takeover") },
+  () => {
+    let home: string;
+    let runtime: SandboxRuntime;
+    const janitor = new Janitor();
+    const bots: { spec: ContainerSpec; client: AgentClient }[] = [];
 
-  before(async () => {
-    ({ home, runtime } = await openSandbox());
-    for (let i = 0; i < 2; i++) {
-      const spec = botSpec();
-      janitor.track(runtime, spec.id);
-      await runtime.createContainer(spec);
-      await runtime.startTask(spec.id);
-      bots.push({ spec, client: janitor.client(await waitForAgent(runtime, spec.id)) });
-    }
-  });
-  after(() => closeSandbox(janitor, home));
+    before(async () => {
+      ({ home, runtime } = await openSandbox());
+      for (let i = 0; i < 2; i++) {
+        const spec = botSpec();
+        janitor.track(runtime, spec.id);
+        await runtime.createContainer(spec);
+        await runtime.startTask(spec.id);
+        bots.push({ spec, client: janitor.client(await waitForAgent(runtime, spec.id)) });
+      }
+    });
+    after(() => closeSandbox(janitor, home));
 
-  it("the bot cannot delete, rename or replace its agent's socket, though it may use the folder", async () => {
-    const { client } = bots[0]!;
-    for (const command of [
-      "rm -f /run/botbox/agent.sock",
-      "mv /run/botbox/agent.sock /run/botbox/moved",
-      "ln -sfn /tmp/x /run/botbox/agent.sock",
-    ]) {
-      const result = await client.exec(command);
-      assert.notEqual(result.exitCode, 0, `${command} succeeded`);
-      assert.match(result.stderr, /Operation not permitted/, command);
-    }
-    const own = await client.exec(
-      "echo x > /run/botbox/own && mv /run/botbox/own /run/botbox/own2 && rm /run/botbox/own2 && echo ok",
-    );
-    assert.equal(own.stdout.trim(), "ok", own.stderr);
-    assert.equal((await client.info()).botId, bots[0]!.spec.botId, "the agent still answers");
-  });
+    it("the bot cannot delete, rename or replace its agent's socket, though it may use the folder", async () => {
+      const { client } = bots[0]!;
+      for (const command of [
+        "rm -f /run/botbox/agent.sock",
+        "mv /run/botbox/agent.sock /run/botbox/moved",
+        "ln -sfn /tmp/x /run/botbox/agent.sock",
+      ]) {
+        const result = await client.exec(command);
+        assert.notEqual(result.exitCode, 0, `${command} succeeded`);
+        assert.match(result.stderr, /Operation not permitted/, command);
+      }
+      const own = await client.exec(
+        "echo x > /run/botbox/own && mv /run/botbox/own /run/botbox/own2 && rm /run/botbox/own2 && echo ok",
+      );
+      assert.equal(own.stdout.trim(), "ok", own.stderr);
+      assert.equal((await client.info()).botId, bots[0]!.spec.botId, "the agent still answers");
+    });
 
-  it("a symlink at the socket path is refused, not followed to another bot's agent", async () => {
-    const [a, b] = [botPaths(home, bots[0]!.spec.botId), botPaths(home, bots[1]!.spec.botId)];
-    assert.ok(await runtime.agentEndpoint(bots[0]!.spec.id), "the genuine socket is dialled");
-    // As if the bot had swapped it before the host took it over.
-    await rename(a.socket, `${a.socket}.real`);
-    await symlink(b.socket, a.socket);
-    try {
-      await assert.rejects(runtime.agentEndpoint(bots[0]!.spec.id), /symbolic link/);
-    } finally {
-      await rm(a.socket);
-      await rename(`${a.socket}.real`, a.socket);
-    }
-    assert.ok(await runtime.agentEndpoint(bots[0]!.spec.id));
-  });
-});
+    it("a symlink at the socket path is refused, not followed to another bot's agent", async () => {
+      const [a, b] = [botPaths(home, bots[0]!.spec.botId), botPaths(home, bots[1]!.spec.botId)];
+      assert.ok(await runtime.agentEndpoint(bots[0]!.spec.id), "the genuine socket is dialled");
+      // As if the bot had swapped it before the host took it over.
+      await rename(a.socket, `${a.socket}.real`);
+      await symlink(b.socket, a.socket);
+      try {
+        await assert.rejects(runtime.agentEndpoint(bots[0]!.spec.id), /symbolic link/);
+      } finally {
+        await rm(a.socket);
+        await rename(`${a.socket}.real`, a.socket);
+      }
+      assert.ok(await runtime.agentEndpoint(bots[0]!.spec.id));
+    });
+  },
+);
 
 // On Docker and containerd root in the bot may replace anything in its run
 // folder, so the host checks what it finds at the socket path each time it
@@ -115,7 +119,9 @@ describe(`agent socket swapped from inside a bot (${TEST_RUNTIME})`, () => {
       try {
         await assert.rejects(runtime.agentEndpoint(a.id), /symbolic link/);
       } finally {
-        const restored = await inside.exec("rm /run/botbox/agent.sock && mv /run/botbox/real.sock /run/botbox/agent.sock");
+        const restored = await inside.exec(
+          "rm /run/botbox/agent.sock && mv /run/botbox/real.sock /run/botbox/agent.sock",
+        );
         assert.equal(restored.exitCode, 0, restored.stderr);
       }
       assert.ok(await runtime.agentEndpoint(a.id), "the genuine socket again");

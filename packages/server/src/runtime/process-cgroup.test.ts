@@ -15,7 +15,10 @@ describe("a process's memory cgroup", () => {
 
   it("knows nothing of a process that is gone, and leaves a stopped task's info alone", async () => {
     assert.equal(await memoryCgroupOf(2 ** 22 + 1), undefined);
-    assert.deepEqual(await withOomKills({ state: "stopped", pid: process.pid }), { state: "stopped", pid: process.pid });
+    assert.deepEqual(await withOomKills({ state: "stopped", pid: process.pid }), {
+      state: "stopped",
+      pid: process.pid,
+    });
     assert.equal(typeof (await withOomKills({ state: "running", pid: process.pid })).oomKills, "number");
   });
 });

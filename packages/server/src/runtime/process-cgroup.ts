@@ -33,7 +33,9 @@ export async function oomKillsOfProcess(pid: number): Promise<number | undefined
 }
 
 /** The task's info with its OOM kill count added when it runs and the count can be read. */
-export async function withOomKills<T extends { state: string; pid?: number }>(info: T): Promise<T & { oomKills?: number }> {
+export async function withOomKills<T extends { state: string; pid?: number }>(
+  info: T,
+): Promise<T & { oomKills?: number }> {
   if (info.state !== "running" || !info.pid) return info;
   const oomKills = await oomKillsOfProcess(info.pid);
   return oomKills === undefined ? info : { ...info, oomKills };
