@@ -75,6 +75,8 @@ describe("the start-up sweep of stale transfer leftovers", () => {
   });
 
   it("at a bot's start after a stop: the upload its old agent left goes too; the kept replace stays", async () => {
+    // The sweep tells "before the agent started" to within 2 s (whole seconds of boot time and mtime).
+    await sleep(3_000);
     assert.equal((await server.api("POST", `/bots/${BOT}/container/stop`, { timeout: 1 })).status, 200);
     server.logs.length = 0;
     assert.equal((await server.api("POST", `/bots/${BOT}/container/start`)).status, 200);
