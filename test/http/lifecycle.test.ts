@@ -62,7 +62,7 @@ describe("botbox serve: bots and containers through the HTTP API", () => {
       pids: 64,
       cpus: 1,
       // A disk quota is shown only where the backend enforces one.
-      disk_bytes: TEST_RUNTIME === "sandbox" ? 10 * 2 ** 30 : null,
+      disk_bytes: TEST_RUNTIME === "containerd" ? null : 10 * 2 ** 30,
     });
     assert.equal((await server.api("POST", "/bots/offline/container")).status, 201);
     const interfaces = await server.api("POST", "/bots/offline/container/exec", {

@@ -44,7 +44,7 @@ describe(`a default server's bots (${TEST_RUNTIME})`, { skip: !asRoot && "isolat
       pids: 1024,
       cpus: 1,
       // Only where the backend enforces a quota is one shown.
-      disk_bytes: TEST_RUNTIME === "sandbox" ? 10 * 2 ** 30 : null,
+      disk_bytes: TEST_RUNTIME === "containerd" ? null : 10 * 2 ** 30,
     });
     assert.deepEqual((await server.api("GET", "/bots/plain")).body, created.body);
   });
