@@ -13,6 +13,7 @@ import type { Info } from "../../gen/containerd/github.com/containerd/containerd
 import type { Mount } from "../../gen/containerd/github.com/containerd/containerd/api/types/mount.js";
 import type { ContainerdApi } from "./api.js";
 import { type IdRange, shiftOwnership } from "./id-range.js";
+import { listSnapshots, removeSnapshot } from "./snapshots.js";
 
 const GC_ROOT = "containerd.io/gc.root";
 const SHIFTED = "org.botbox.shifted";
@@ -74,19 +75,11 @@ export class ShiftedBases {
     return response?.info;
   }
 
-  private async remove(key: string): Promise<void> {
-    await this.api.call(`remove snapshot ${key}`, (md, options, done) =>
-      this.api.snapshots.remove({ snapshotter: this.snapshotter, key }, md, options, done),
-    );
+  private remove(key: string): Promise<void> {
+    return removeSnapshot(this.api, this.snapshotter, key);
   }
 
   private all(): Promise<Info[]> {
-    return new Promise((resolve, reject) => {
-      const found: Info[] = [];
-      const stream = this.api.snapshots.list({ snapshotter: this.snapshotter, filters: [] }, this.api.metadata());
-      stream.on("data", (response: { info: Info[] }) => found.push(...response.info));
-      stream.on("error", reject);
-      stream.on("end", () => resolve(found));
-    });
+    return listSnapshots(this.api, this.snapshotter);
   }
 }

@@ -192,24 +192,34 @@ export class BotSnapshots {
     }
   }
 
-  private async remove(key: string): Promise<void> {
-    await this.api.call(`remove snapshot ${key}`, (md, options, done) =>
-      this.api.snapshots.remove({ snapshotter: this.snapshotter, key }, md, options, done),
-    );
+  private remove(key: string): Promise<void> {
+    return removeSnapshot(this.api, this.snapshotter, key);
   }
 
   private all(): Promise<Info[]> {
-    return new Promise((resolve, reject) => {
-      const found: Info[] = [];
-      const stream = this.api.snapshots.list({ snapshotter: this.snapshotter, filters: [] }, this.api.metadata());
-      stream.on("data", (response: { info: Info[] }) => found.push(...response.info));
-      stream.on("error", reject);
-      stream.on("end", () => resolve(found));
-    });
+    return listSnapshots(this.api, this.snapshotter);
   }
 }
 
 async function copyFolder(from: string, to: string): Promise<void> {
   await mkdir(to, { recursive: true, mode: 0o755 });
   await run("cp", ["-a", "--reflink=auto", `${from}/.`, to]);
+}
+
+/** Removes one snapshot of a snapshotter. */
+export async function removeSnapshot(api: ContainerdApi, snapshotter: string, key: string): Promise<void> {
+  await api.call(`remove snapshot ${key}`, (md, options, done) =>
+    api.snapshots.remove({ snapshotter, key }, md, options, done),
+  );
+}
+
+/** Every snapshot of a snapshotter (a server stream, gathered). */
+export function listSnapshots(api: ContainerdApi, snapshotter: string): Promise<Info[]> {
+  return new Promise((resolve, reject) => {
+    const found: Info[] = [];
+    const stream = api.snapshots.list({ snapshotter, filters: [] }, api.metadata());
+    stream.on("data", (response: { info: Info[] }) => found.push(...response.info));
+    stream.on("error", reject);
+    stream.on("end", () => resolve(found));
+  });
 }
