@@ -71,6 +71,10 @@ export async function waitForAgent(runtime: ContainerRuntime, id: string, timeou
       const client = new AgentClient(endpoint);
       try {
         await client.info({ timeoutMs: 1_000 });
+        // Asked again once the agent answers, as the manager does: the first
+        // call may have come before the socket was bound, and the sandbox
+        // takes hold of the socket only when it finds one there.
+        await runtime.agentEndpoint(id);
         return { client, endpoint, waitedMs: Date.now() - started };
       } catch (error) {
         lastError = error;
