@@ -30,7 +30,9 @@ import type {
   StopOptions,
   TaskInfo,
 } from "../runtime.js";
+import { MIN_DISK_BYTES } from "../sandbox/state/disk-image.js";
 import { ContainerdApi } from "./api.js";
+import { ContainerdBotDisk, diskQuotaSupport } from "./bot-disk.js";
 import { containerdBridgeState } from "./bridge-firewall.js";
 import {
   containerInfoOf,
@@ -115,6 +117,9 @@ export class ContainerdRuntime implements ContainerRuntime {
   /** isolated: host nftables rules per bot on the CNI bridge (bridge-firewall.ts). */
   readonly capabilities: { diskQuota: boolean; isolatedNetwork: boolean; gvisor: boolean };
   private readonly home: string;
+  /** limits.diskBytes: a loop-mounted image per bot (bot-disk.ts), when this server can make one. */
+  private readonly disk: ContainerdBotDisk;
+  private readonly diskQuota: { ok: boolean; detail: string };
   private readonly api: ContainerdApi;
   private readonly snapshotter: string;
   private readonly images: ContainerdImages;
@@ -135,12 +140,17 @@ export class ContainerdRuntime implements ContainerRuntime {
     this.userNamespaces = options.userNamespaces ?? true;
     this.seccomp = options.seccomp ?? true;
     this.noNewPrivileges = options.noNewPrivileges ?? true;
-    this.capabilities = { diskQuota: false, isolatedNetwork: true, gvisor: this.runsc !== undefined };
     this.home = path.resolve(options.home);
     this.api = new ContainerdApi(options.socketPath, options.namespace ?? "default");
     this.snapshotter = options.snapshotter ?? "overlayfs";
+    this.diskQuota = diskQuotaSupport(this.snapshotter);
+    this.capabilities = { diskQuota: this.diskQuota.ok, isolatedNetwork: true, gvisor: this.runsc !== undefined };
+    this.disk = new ContainerdBotDisk(this.home);
     this.images = new ContainerdImages(this.api, this.snapshotter, options.knownImages);
-    this.snapshots = new BotSnapshots(this.api, this.snapshotter, this.home);
+    // A quota bot's layer is on its image: it goes into the snapshotter's folder before any commit.
+    this.snapshots = new BotSnapshots(this.api, this.snapshotter, this.home, async (containerId, botId) =>
+      this.disk.flush(botId, await this.snapshots.mounts(containerId)),
+    );
     this.shiftedBases = new ShiftedBases(this.api, this.snapshotter);
     this.tasks = new Tasks(this.api);
     this.channel = options.agentChannel ?? "unix";
@@ -157,7 +167,7 @@ export class ContainerdRuntime implements ContainerRuntime {
   }
 
   doctor(): Promise<DoctorCheck[]> {
-    return containerdDoctor(this.api, this.snapshotter, this.cniBinDir, this.runsc);
+    return containerdDoctor(this.api, this.snapshotter, this.cniBinDir, this.runsc, this.diskQuota);
   }
 
   ensureImage(ref: string): Promise<ImageInfo> {
@@ -190,8 +200,11 @@ export class ContainerdRuntime implements ContainerRuntime {
     checkContainerSpec(spec);
     if (spec.isolation === "gvisor" && !this.runsc)
       throw new BadRequestError('isolation "gvisor": runsc is not installed here (apt-get install runsc)');
-    if (spec.limits.diskBytes !== undefined)
-      throw new BadRequestError("limits.disk_bytes: the containerd runtime cannot enforce a disk quota yet");
+    if (spec.limits.diskBytes !== undefined && !this.diskQuota.ok) throw new BadRequestError(this.diskQuota.detail);
+    if (spec.limits.diskBytes !== undefined && spec.limits.diskBytes < MIN_DISK_BYTES)
+      throw new BadRequestError(
+        `limits.disk_bytes must be at least ${MIN_DISK_BYTES} bytes (64 MiB, ext4's own structures), got ${spec.limits.diskBytes}`,
+      );
     if (this.channel === "tcp" && spec.network === "none")
       throw new BadRequestError('the tcp agent channel needs a network with an address to dial, not "none"');
     if (await this.record(spec.id)) throw new ConflictError(`container ${spec.id} already exists`);
@@ -234,6 +247,8 @@ export class ContainerdRuntime implements ContainerRuntime {
     const image = await this.images.runnable(spec.image);
     const snapshot = spec.fromSnapshot ? await this.snapshots.find(spec.botId, spec.fromSnapshot) : undefined;
     await this.prepareFolders(spec.botId);
+    // Before any copy into /data (a restore) or commit of a kept layer: both go through the image.
+    if (spec.limits.diskBytes !== undefined) await this.disk.mount(spec.botId, spec.limits.diskBytes);
     // gVisor bots are not remapped: runsc's gofer would open the bound folders from inside the user
     // namespace, through botbox's root-only home; the Sentry already runs in an empty user namespace.
     const idRange = this.userNamespaces && spec.isolation !== "gvisor" ? await claimIdRange(paths.idRange) : undefined;
@@ -265,7 +280,7 @@ export class ContainerdRuntime implements ContainerRuntime {
     };
     let user: ProcessUser;
     try {
-      user = await this.imageUser(spec.id, image.config.config?.User, idRange);
+      user = await this.imageUser(spec, image.config.config?.User, idRange);
     } catch (error) {
       if (layer.fresh) await this.snapshots.removeActive(spec.id).catch(() => {});
       throw error;
@@ -335,6 +350,8 @@ export class ContainerdRuntime implements ContainerRuntime {
     await this.api.call(`delete container ${id}`, (md, callOptions, done) =>
       this.api.containers.delete({ id }, md, callOptions, done),
     );
+    // The image and its binds come off; with keepData the image file stays for the next container.
+    await this.disk.unmountAll(info.botId);
     if (options.keepData) {
       // The writable snapshot stays (a garbage-collection root): the bot's next container goes on from it.
       await rm(paths.run, { recursive: true, force: true });
@@ -359,6 +376,7 @@ export class ContainerdRuntime implements ContainerRuntime {
       if (!(error instanceof NotFoundError)) throw error;
     });
     await this.snapshots.deleteAll(botId);
+    await this.disk.unmountAll(botId);
     const idRange = await readFile(paths.idRange, "utf8").then(
       (text) => JSON.parse(text) as IdRange,
       () => undefined,
@@ -376,6 +394,8 @@ export class ContainerdRuntime implements ContainerRuntime {
       throw new ConflictError(`task of ${id} is already running`);
     if (task) await this.tasks.delete(id, paths.lastExit);
     const idRange = storedSpecOf(container)?.idRange;
+    // After a reboot the image is mounted again before the folders are given their owner (on the image).
+    await this.mountDisk(container);
     await this.prepareFolders(info.botId, processUserOf(container), idRange);
     await rm(runFolderOf(container, paths).socket, { force: true });
     if (info.network !== "none") {
@@ -387,7 +407,12 @@ export class ContainerdRuntime implements ContainerRuntime {
     try {
       // The bot's rules are in before its first instruction runs: its address is known from the ADD.
       if (info.network !== "none") await this.firewall.sync();
-      await this.tasks.start(id, await this.rootfs(id, idRange), paths.log, paths.lastExit);
+      await this.tasks.start(
+        id,
+        await this.rootfs(id, info.botId, idRange, storedSpecOf(container)?.limits.diskBytes),
+        paths.log,
+        paths.lastExit,
+      );
     } catch (error) {
       if (info.network !== "none") await this.detach(id, info.botId, paths.network);
       throw error;
@@ -435,6 +460,8 @@ export class ContainerdRuntime implements ContainerRuntime {
   async commitSnapshot(id: string, name: string): Promise<SnapshotInfo> {
     const container = await this.stopped(id);
     const info = containerInfoOf(container)!;
+    // /data is copied from the image's folder, not from what a missing bind would leave visible.
+    await this.mountDisk(container);
     const parent = info.parentSnapshot;
     const snapshot = await this.snapshots.commit(id, info.botId, name, parent);
     await this.setParent(container, name);
@@ -456,6 +483,7 @@ export class ContainerdRuntime implements ContainerRuntime {
     const snapshot = await this.snapshots.find(botId, name);
     await this.snapshots.removeActive(id);
     await this.snapshots.prepareActive(id, snapshot.key);
+    await this.mountDisk(container);
     await this.snapshots.restoreData(botId, name);
     await this.setParent(container, name);
   }
@@ -484,15 +512,28 @@ export class ContainerdRuntime implements ContainerRuntime {
   }
 
   /** The image's `User` against the container's own root filesystem, as containerd's `WithUser` does. */
-  private async imageUser(id: string, user: string | undefined, idRange?: IdRange): Promise<ProcessUser> {
-    const files = needsAccountFiles(user) ? await readAccountFiles(await this.rootfs(id, idRange)) : {};
+  private async imageUser(spec: ContainerSpec, user: string | undefined, idRange?: IdRange): Promise<ProcessUser> {
+    const files = needsAccountFiles(user)
+      ? await readAccountFiles(await this.rootfs(spec.id, spec.botId, idRange, spec.limits.diskBytes))
+      : {};
     return resolveUser(user, files);
   }
 
-  /** The writable snapshot's mounts; a remapped layer's need metacopy (id-range.ts). */
-  private async rootfs(id: string, idRange: IdRange | undefined) {
-    const mounts = await this.snapshots.mounts(id);
+  /**
+   * The writable snapshot's mounts; a remapped layer's need metacopy
+   * (id-range.ts); with a disk quota its upper and work folders are on the
+   * bot's image (bot-disk.ts).
+   */
+  private async rootfs(id: string, botId: string, idRange: IdRange | undefined, diskBytes: number | undefined) {
+    let mounts = await this.snapshots.mounts(id);
+    if (diskBytes !== undefined) mounts = await this.disk.layerMounts(botId, mounts);
     return idRange ? withMetacopy(mounts) : mounts;
+  }
+
+  /** Mounts a quota bot's image and binds (idempotent: after a reboot, or a keepData delete). */
+  private async mountDisk(container: Container): Promise<void> {
+    const diskBytes = storedSpecOf(container)?.limits.diskBytes;
+    if (diskBytes !== undefined) await this.disk.mount(containerInfoOf(container)!.botId, diskBytes);
   }
 
   private async setParent(container: Container, name: string): Promise<void> {

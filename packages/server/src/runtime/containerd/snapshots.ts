@@ -16,6 +16,7 @@ import { promisify } from "node:util";
 import { ConflictError, NotFoundError } from "../../errors.js";
 import type { Info } from "../../gen/containerd/github.com/containerd/containerd/api/services/snapshots/v1/snapshots.js";
 import type { Mount } from "../../gen/containerd/github.com/containerd/containerd/api/types/mount.js";
+import { emptyFolder } from "../bot-disk-image.js";
 import type { SnapshotInfo } from "../runtime.js";
 import type { ContainerdApi } from "./api.js";
 import { activeSnapshotKey, botPaths, committedSnapshotName, snapshotDataDir } from "./layout.js";
@@ -38,6 +39,8 @@ export class BotSnapshots {
     private readonly api: ContainerdApi,
     private readonly snapshotter: string,
     private readonly home: string,
+    /** Runs before the active snapshot is committed: a layer kept elsewhere (bot-disk.ts) is put in place. */
+    private readonly beforeCommit: (containerId: string, botId: string) => Promise<void> = async () => {},
   ) {}
 
   async list(botId: string): Promise<StoredSnapshot[]> {
@@ -123,6 +126,7 @@ export class BotSnapshots {
     await rm(path.dirname(dataCopy), { recursive: true, force: true });
     await copyFolder(botPaths(this.home, botId).data, dataCopy);
     try {
+      await this.beforeCommit(containerId, botId);
       await this.commitLayer(containerId, botId, name, parent);
     } catch (error) {
       await rm(path.dirname(dataCopy), { recursive: true, force: true });
@@ -155,7 +159,8 @@ export class BotSnapshots {
   /** Puts the snapshot's copy of /data in place of the bot's current /data. */
   async restoreData(botId: string, name: string): Promise<void> {
     const data = botPaths(this.home, botId).data;
-    await rm(data, { recursive: true, force: true });
+    // Emptied, not removed: with a disk quota it is a mount point (bot-disk.ts).
+    await emptyFolder(data);
     await copyFolder(snapshotDataDir(this.home, botId, name), data);
   }
 

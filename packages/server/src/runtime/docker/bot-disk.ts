@@ -1,7 +1,7 @@
 /**
  * A Docker bot's hard disk quota (`limits.diskBytes`): everything the bot can
  * write lives on one ext4 file system in a sparse image of `diskBytes`
- * (state/disk-image.ts, the sandbox's own), loop-mounted on the host:
+ * (bot-disk-image.ts, shared with containerd), loop-mounted on the host:
  *
  *   bots/<botId>/disk.img          the image
  *   bots/<botId>/disk/             its mount
@@ -26,16 +26,20 @@
  * removes the container, or it cannot delete its folders (EBUSY).
  */
 import { execFile } from "node:child_process";
-import { access, mkdir, readdir, rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 
 import type Docker from "dockerode";
 
 import { BadRequestError } from "../../errors.js";
-import { DiskImage, MIN_DISK_BYTES } from "../sandbox/state/disk-image.js";
+import { botDiskImage, mountBotDisk } from "../bot-disk-image.js";
+import type { DiskImage } from "../sandbox/state/disk-image.js";
 import { isMountPoint, unmount, unmountAllUnder } from "../sandbox/state/mounts.js";
 import { dockerBotPaths } from "./layout.js";
+
+// Shared with containerd (bot-disk-image.ts); the Docker files import them from here.
+export { canMountDiskImages, emptyFolder } from "../bot-disk-image.js";
 
 const run = promisify(execFile);
 
@@ -43,8 +47,7 @@ export class DockerBotDisk {
   constructor(private readonly home: string) {}
 
   private image(botId: string): DiskImage {
-    const root = dockerBotPaths(this.home, botId).root;
-    return new DiskImage(path.join(root, "disk.img"), path.join(root, "disk"));
+    return botDiskImage(dockerBotPaths(this.home, botId).root);
   }
 
   /** Whether the bot has a quota image (made at create, kept with keepData). */
@@ -54,21 +57,8 @@ export class DockerBotDisk {
 
   /** Makes (first time) and mounts the bot's image, and binds its data and run folders in place. */
   async mount(botId: string, diskBytes: number): Promise<void> {
-    if (diskBytes < MIN_DISK_BYTES)
-      throw new BadRequestError(`limits.diskBytes must be at least ${MIN_DISK_BYTES} bytes (64 MiB), got ${diskBytes}`);
-    const image = this.image(botId);
-    await image.create(diskBytes);
-    await image.ensureMounted();
     const paths = dockerBotPaths(this.home, botId);
-    for (const [inside, outside, mode] of [
-      ["data", paths.data, 0o755],
-      ["run", paths.run, 0o700],
-    ] as const) {
-      const source = path.join(image.mountPoint, inside);
-      await mkdir(source, { recursive: true, mode });
-      await mkdir(outside, { recursive: true, mode });
-      if (!(await isMountPoint(outside))) await run("mount", ["--bind", source, outside]);
-    }
+    await mountBotDisk(this.image(botId), diskBytes, { data: paths.data, run: paths.run });
   }
 
   /**
@@ -113,25 +103,4 @@ function overlayFolder(inspect: Docker.ContainerInspectInfo): string {
       `limits.diskBytes on Docker needs the overlay2 storage driver; this daemon uses ${inspect.GraphDriver?.Name ?? "another"}`,
     );
   return path.dirname(upper);
-}
-
-/** Empties a folder without removing it: it may be a mount point. */
-export async function emptyFolder(folder: string): Promise<void> {
-  const entries = await readdir(folder).catch(() => [] as string[]);
-  await Promise.all(entries.map((entry) => rm(path.join(folder, entry), { recursive: true, force: true })));
-}
-
-/** Whether `mkfs.ext4` and `mount` can run: root, and e2fsprogs installed. */
-export async function canMountDiskImages(): Promise<boolean> {
-  if (process.getuid?.() !== 0) return false;
-  for (const folder of ["/usr/sbin", "/sbin", "/usr/bin"]) {
-    if (
-      await access(path.join(folder, "mkfs.ext4")).then(
-        () => true,
-        () => false,
-      )
-    )
-      return true;
-  }
-  return false;
 }

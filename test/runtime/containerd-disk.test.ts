@@ -1,0 +1,179 @@
+/**
+ * limits.diskBytes on containerd (containerd/bot-disk.ts): /data, /run/botbox
+ * and the writable overlay's upper folder share one loop-mounted ext4 image;
+ * past it, writes fail with ENOSPC inside the bot, the bot keeps answering,
+ * a neighbour is untouched and the host's disk holds no more than the quota.
+ * A bot without a quota writes past the same size, so the test can fail.
+ * Sizes stay small (96 MiB quota, 128 MiB writes).
+ */
+import assert from "node:assert/strict";
+import { readFile, stat } from "node:fs/promises";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+
+import type { AgentClient } from "../../packages/server/src/client/index.js";
+import type { ContainerdRuntime } from "../../packages/server/src/runtime/containerd/index.js";
+import { DEFAULT_AGENT_IMAGE } from "../../packages/server/src/runtime/docker/defaults.js";
+import type { ContainerSpec } from "../../packages/server/src/runtime/runtime.js";
+import { type ContainerdFixture, containerdUnavailable, openContainerd } from "./containerd-support.js";
+import { botSpec, Janitor, waitForAgent } from "./support.js";
+
+const unavailable =
+  (await containerdUnavailable()) ?? (process.getuid?.() !== 0 ? "the disk quota needs root (loop mounts)" : undefined);
+const QUOTA = 96 * 2 ** 20;
+/** 128 MiB in 1 MiB blocks: past the quota; prints dd's output (its error, if any) and "exit <code>". */
+const fill = (file: string) => `{ dd if=/dev/zero of=${file} bs=1M count=128 2>&1; echo "exit $?"; sync; }`;
+const mounted = async (folder: string) => (await readFile("/proc/self/mountinfo", "utf8")).includes(folder);
+
+describe("containerd runtime: disk quota", { skip: unavailable, timeout: 900_000 }, () => {
+  let fixture: ContainerdFixture;
+  let runtime: ContainerdRuntime;
+  const janitor = new Janitor();
+  const sh = async (client: AgentClient, command: string) => {
+    const result = await client.exec(command);
+    return `${result.stdout}${result.stderr}`.trim();
+  };
+  const started = async (
+    overrides: Partial<ContainerSpec> = {},
+    on: ContainerdRuntime = runtime,
+  ): Promise<[ContainerSpec, AgentClient]> => {
+    const spec = botSpec({ image: DEFAULT_AGENT_IMAGE, network: "none", ...overrides });
+    janitor.track(on, spec.id);
+    await on.createContainer(spec);
+    await on.startTask(spec.id);
+    return [spec, janitor.client(await waitForAgent(on, spec.id, 60_000))];
+  };
+  const allocated = async (file: string) => (await stat(file)).blocks * 512;
+  const botRoot = (spec: ContainerSpec) => path.join(fixture.home, "bots", spec.botId);
+
+  before(async () => {
+    fixture = await openContainerd();
+    runtime = fixture.runtime;
+  });
+  after(async () => {
+    await janitor.cleanUp();
+    await fixture?.close();
+  });
+
+  it("is offered here (root, mkfs.ext4, loop, overlayfs) and doctor says how; another snapshotter refuses it", async () => {
+    assert.equal(runtime.capabilities.diskQuota, true);
+    const check = (await runtime.doctor()).find((entry) => entry.name === "disk quota");
+    assert.match(check?.detail ?? "", /loop-mounted ext4 image per bot/);
+    const native = await fixture.open({ snapshotter: "native" });
+    assert.equal(native.capabilities.diskQuota, false);
+    const spec = botSpec({ image: DEFAULT_AGENT_IMAGE, limits: { diskBytes: QUOTA } });
+    await assert.rejects(native.createContainer(spec), /needs the overlayfs snapshotter/);
+  });
+
+  it("a write past the quota fails with ENOSPC in /data, /, /tmp and /root; the bot and a neighbour keep going", async () => {
+    const [spec, client] = await started({ limits: { diskBytes: QUOTA } });
+    const [, neighbour] = await started();
+    assert.match(await sh(client, fill("/data/big")), /No space left on device/);
+    assert.equal((await client.info()).botId, spec.botId);
+    const image = path.join(botRoot(spec), "disk.img");
+    assert.ok((await allocated(image)) <= QUOTA, "the image holds no more than the quota on the host");
+    // The layer shares the quota: full while /data is, and bounded on its own once /data is emptied.
+    assert.match(await sh(client, fill("/root/while-full")), /No space left on device/);
+    // The neighbour (no quota) writes while this bot is full.
+    assert.equal(await sh(neighbour, "echo ok > /data/n && cat /data/n"), "ok");
+    await sh(client, "rm -f /data/big /root/while-full");
+    for (const file of ["/root/big", "/tmp/big", "/big"]) {
+      assert.match(await sh(client, fill(file)), /No space left on device/, file);
+      await sh(client, `rm -f ${file}; sync`);
+    }
+    assert.equal(await sh(client, "echo fine > /root/after && cat /root/after"), "fine");
+    assert.ok((await allocated(image)) <= QUOTA);
+  });
+
+  it("a bot without a quota writes the same 128 MiB (the quota is what stops it)", async () => {
+    const [, client] = await started();
+    assert.equal(
+      await sh(client, `${fill("/root/big")} >/dev/null; stat -c %s /root/big; rm /root/big`),
+      String(128 * 2 ** 20),
+    );
+  });
+
+  it("the layer on the image is the bot's: owned by its shifted range, not host root", async () => {
+    const [spec, client] = await started({ limits: { diskBytes: QUOTA } });
+    await sh(client, "echo mine > /root/owned && echo mine > /data/owned");
+    const layer = path.join(botRoot(spec), "disk", "layer", "upper", "root", "owned");
+    assert.ok((await stat(layer)).uid >= 2 ** 28, "a file of the bot's root belongs to its range on the host");
+    assert.ok((await stat(path.join(botRoot(spec), "disk", "data", "owned"))).uid >= 2 ** 28);
+  });
+
+  it("keeps files across stop, snapshot, a new runtime instance and restore; past the quota still fails", async () => {
+    const [spec, client] = await started({ limits: { diskBytes: QUOTA } });
+    await sh(client, "echo layer > /root/kept && echo data > /data/kept && rm /etc/hostname");
+    await runtime.stopTask(spec.id, { timeoutMs: 5_000 });
+    await runtime.commitSnapshot(spec.id, "one");
+    const later = await fixture.open();
+    await later.startTask(spec.id);
+    const again = janitor.client(await waitForAgent(later, spec.id, 60_000));
+    assert.equal(await sh(again, "cat /root/kept /data/kept; test -e /etc/hostname || echo gone"), "layer\ndata\ngone");
+    assert.match(await sh(again, fill("/root/big")), /No space left on device/);
+    await sh(again, "rm -f /root/big /root/kept /data/kept; echo later > /root/later");
+    await later.stopTask(spec.id, { timeoutMs: 5_000 });
+    await later.restoreSnapshot(spec.id, "one");
+    await later.startTask(spec.id);
+    const restored = janitor.client(await waitForAgent(later, spec.id, 60_000));
+    assert.equal(
+      await sh(
+        restored,
+        "cat /root/kept /data/kept; test -e /root/later || echo no-later; test -e /etc/hostname || echo gone",
+      ),
+      "layer\ndata\nno-later\ngone",
+    );
+    assert.match(await sh(restored, fill("/root/big")), /No space left on device/);
+    await sh(restored, "rm -f /root/big");
+    assert.deepEqual(
+      (await later.listSnapshots(spec.id)).map((snapshot) => snapshot.name),
+      ["one"],
+    );
+  });
+
+  it("a task restart keeps the layer; keepData keeps the image for the next container; discard removes it", async () => {
+    const [spec, client] = await started({ limits: { diskBytes: QUOTA } });
+    await sh(client, "echo layer > /root/kept && echo data > /data/kept");
+    await runtime.stopTask(spec.id, { timeoutMs: 5_000 });
+    await runtime.startTask(spec.id);
+    const again = janitor.client(await waitForAgent(runtime, spec.id, 60_000));
+    assert.equal(await sh(again, "cat /root/kept /data/kept"), "layer\ndata");
+    await runtime.stopTask(spec.id, { timeoutMs: 5_000 });
+    await runtime.deleteContainer(spec.id, { keepData: true });
+    assert.ok(!(await mounted(botRoot(spec))), "nothing of the bot stays mounted");
+    await stat(path.join(botRoot(spec), "disk.img"));
+    await runtime.createContainer(spec);
+    await runtime.startTask(spec.id);
+    const next = janitor.client(await waitForAgent(runtime, spec.id, 60_000));
+    assert.equal(await sh(next, "cat /root/kept /data/kept"), "layer\ndata");
+    await runtime.stopTask(spec.id, { timeoutMs: 5_000 });
+    await runtime.deleteContainer(spec.id, { keepData: true });
+    await runtime.discardKeptData(spec.botId);
+    await assert.rejects(stat(botRoot(spec)), /ENOENT/);
+    assert.ok(!(await mounted(botRoot(spec))));
+  });
+
+  it("bounds a gVisor bot the same way", async (t) => {
+    if (!runtime.capabilities.gvisor) return t.skip("runsc is not installed");
+    const [spec, client] = await started({ isolation: "gvisor", limits: { diskBytes: QUOTA } });
+    assert.match(await sh(client, fill("/data/big")), /No space left on device/);
+    await sh(client, "rm /data/big");
+    assert.match(await sh(client, fill("/root/big")), /No space left on device/);
+    assert.equal((await client.info()).botId, spec.botId);
+  });
+
+  it("deleting the bot unmounts its image and removes it", async () => {
+    const [spec] = await started({ limits: { diskBytes: QUOTA } });
+    assert.ok(await mounted(botRoot(spec)));
+    await runtime.stopTask(spec.id, { timeoutMs: 5_000 });
+    await runtime.deleteContainer(spec.id);
+    await assert.rejects(stat(botRoot(spec)), /ENOENT/);
+    assert.ok(!(await mounted(botRoot(spec))));
+  });
+
+  it("refuses a quota below 64 MiB with a clear error", async () => {
+    const spec = botSpec({ image: DEFAULT_AGENT_IMAGE, limits: { diskBytes: 2 ** 20 } });
+    janitor.track(runtime, spec.id);
+    await assert.rejects(runtime.createContainer(spec), /at least .*64 MiB/);
+  });
+});
