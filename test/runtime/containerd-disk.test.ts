@@ -153,6 +153,30 @@ describe("containerd runtime: disk quota", { skip: unavailable, timeout: 900_000
     assert.ok(!(await mounted(botRoot(spec))));
   });
 
+  it("a quota given, grown and taken away across keepData re-creates keeps every file", async () => {
+    const [spec, client] = await started();
+    await sh(client, "echo layer > /root/kept && echo data > /data/kept");
+    const recreate = async (limits: ContainerSpec["limits"]) => {
+      await runtime.stopTask(spec.id, { timeoutMs: 5_000 });
+      await runtime.deleteContainer(spec.id, { keepData: true });
+      await runtime.createContainer({ ...spec, limits });
+      await runtime.startTask(spec.id);
+      return janitor.client(await waitForAgent(runtime, spec.id, 60_000));
+    };
+    const quota = await recreate({ diskBytes: QUOTA });
+    assert.equal(await sh(quota, "cat /root/kept /data/kept"), "layer\ndata");
+    assert.match(await sh(quota, fill("/data/big")), /No space left on device/);
+    await sh(quota, "rm -f /data/big");
+    // Grown to 192 MiB: the same 128 MiB now fits.
+    const grown = await recreate({ diskBytes: 2 * QUOTA });
+    assert.match(await sh(grown, `${fill("/data/big")}; rm -f /data/big`), /exit 0/);
+    assert.equal(await sh(grown, "cat /root/kept /data/kept"), "layer\ndata");
+    const none = await recreate({});
+    assert.equal(await sh(none, "cat /root/kept /data/kept"), "layer\ndata");
+    await assert.rejects(stat(path.join(botRoot(spec), "disk.img")), /ENOENT/);
+    assert.ok(!(await mounted(botRoot(spec))));
+  });
+
   it("bounds a gVisor bot the same way", async (t) => {
     if (!runtime.capabilities.gvisor) return t.skip("runsc is not installed");
     const [spec, client] = await started({ isolation: "gvisor", limits: { diskBytes: QUOTA } });

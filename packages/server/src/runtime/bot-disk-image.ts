@@ -15,13 +15,13 @@
  * ENOSPC inside the bot and the host's disk is untouched.
  */
 import { execFile } from "node:child_process";
-import { access, mkdir, readdir, rm } from "node:fs/promises";
+import { access, mkdir, readdir, rm, stat, truncate } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 
 import { BadRequestError } from "../errors.js";
 import { DiskImage, MIN_DISK_BYTES } from "./sandbox/state/disk-image.js";
-import { isMountPoint } from "./sandbox/state/mounts.js";
+import { isMountPoint, unmount } from "./sandbox/state/mounts.js";
 
 const run = promisify(execFile);
 
@@ -34,6 +34,9 @@ export function botDiskImage(botRoot: string): DiskImage {
  * Makes (first time) and mounts the bot's image, and binds its `data/` and
  * `run/` at the host folders the container's spec binds. Idempotent: a
  * server start (or a start after a reboot) finds what is mounted already.
+ * An unmounted image of another size (the bot's quota changed while its
+ * data was kept) is resized first. A new image takes in what the bot's
+ * `data` folder held (a bot given a quota after it ran without one).
  */
 export async function mountBotDisk(
   image: DiskImage,
@@ -42,7 +45,9 @@ export async function mountBotDisk(
 ): Promise<void> {
   if (diskBytes < MIN_DISK_BYTES)
     throw new BadRequestError(`limits.diskBytes must be at least ${MIN_DISK_BYTES} bytes (64 MiB), got ${diskBytes}`);
-  await image.create(diskBytes);
+  const fresh = !(await image.exists());
+  if (fresh) await image.create(diskBytes);
+  else if (!(await isMountPoint(image.mountPoint))) await resize(image, diskBytes);
   await image.ensureMounted();
   for (const [inside, outside, mode] of [
     ["data", folders.data, 0o755],
@@ -51,8 +56,52 @@ export async function mountBotDisk(
     const source = path.join(image.mountPoint, inside);
     await mkdir(source, { recursive: true, mode });
     await mkdir(outside, { recursive: true, mode });
-    if (!(await isMountPoint(outside))) await run("mount", ["--bind", source, outside]);
+    if (await isMountPoint(outside)) continue;
+    if (fresh && inside === "data") await moveInto(image, outside, source);
+    await run("mount", ["--bind", source, outside]);
   }
+}
+
+/** Moves a folder's files onto a new image; if they do not fit, the image goes and the folder is left whole. */
+async function moveInto(image: DiskImage, from: string, to: string): Promise<void> {
+  if ((await readdir(from)).length === 0) return;
+  try {
+    await run("cp", ["-a", `${from}/.`, to]);
+  } catch (error) {
+    await unmount(image.mountPoint);
+    await rm(image.imagePath, { force: true });
+    throw new BadRequestError(
+      `limits.disk_bytes: the bot's /data does not fit in the quota (${(error as { stderr?: string }).stderr?.trim() ?? String(error)})`,
+    );
+  }
+  await emptyFolder(from);
+}
+
+/**
+ * Gives an unmounted image the quota's size: ext4 grows in place; it
+ * shrinks only if what the bot keeps fits (otherwise a 400 says so).
+ */
+async function resize(image: DiskImage, diskBytes: number): Promise<void> {
+  const wanted = Math.floor(diskBytes / 4096) * 4096;
+  const current = (await stat(image.imagePath)).size;
+  if (current === wanted) return;
+  // resize2fs wants a freshly checked file system; e2fsck -p exits 1 when it fixed something.
+  await run("e2fsck", ["-f", "-p", image.imagePath]).catch((error: { code?: number }) => {
+    if (error.code !== 1) throw error;
+  });
+  if (wanted > current) {
+    await truncate(image.imagePath, wanted);
+    await run("resize2fs", ["-f", image.imagePath]);
+    return;
+  }
+  try {
+    await run("resize2fs", [image.imagePath, `${wanted / 1024}K`]);
+  } catch (error) {
+    throw new BadRequestError(
+      `limits.disk_bytes: ${diskBytes} bytes is less than the bot keeps on its disk (${(error as { stderr?: string }).stderr?.trim() ?? String(error)})`,
+    );
+  }
+  await truncate(image.imagePath, wanted);
 }
 
 /** Empties a folder without removing it: it may be a mount point. */

@@ -26,7 +26,7 @@
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { chmod, chown, mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 
@@ -34,7 +34,7 @@ import { BadRequestError } from "../../errors.js";
 import type { Mount } from "../../gen/containerd/github.com/containerd/containerd/api/types/mount.js";
 import { botDiskImage, emptyFolder, mountBotDisk } from "../bot-disk-image.js";
 import type { DiskImage } from "../sandbox/state/disk-image.js";
-import { unmountAllUnder } from "../sandbox/state/mounts.js";
+import { unmount, unmountAllUnder } from "../sandbox/state/mounts.js";
 import { botPaths } from "./layout.js";
 
 const run = promisify(execFile);
@@ -54,10 +54,13 @@ export class ContainerdBotDisk {
 
   /**
    * The active snapshot's mounts with its upper and work folders on the
-   * image (mounted first). A layer left by another active snapshot is emptied
-   * and given the new upper folder's owner and mode: containerd gives a
-   * snapshot's upper its parent's owner, which for a remapped bot is its
-   * range's root.
+   * image (mounted first). A layer left by another active snapshot is
+   * replaced by what the snapshotter's folder holds (empty for a new
+   * snapshot; a layer written before the bot had a quota moves in), with
+   * that folder's owner and mode: containerd gives a snapshot's upper its
+   * parent's owner, which for a remapped bot is its range's root. The
+   * snapshotter's folder is emptied once its files are on the image, so
+   * the host does not hold them twice.
    */
   async layerMounts(botId: string, mounts: Mount[]): Promise<Mount[]> {
     const overlay = overlayOf(mounts);
@@ -69,11 +72,20 @@ export class ContainerdBotDisk {
         await mkdir(folder, { recursive: true, mode: 0o755 });
         await emptyFolder(folder);
       }
+      try {
+        await run("cp", ["-a", `${real.upper}/.`, layer.upper]);
+      } catch (error) {
+        await emptyFolder(layer.upper);
+        throw new BadRequestError(
+          `limits.disk_bytes: the bot's writable layer does not fit in the quota (${(error as { stderr?: string }).stderr?.trim() ?? String(error)})`,
+        );
+      }
       const owner = await stat(real.upper);
       await chown(layer.upper, owner.uid, owner.gid);
       await chmod(layer.upper, owner.mode & 0o7777);
       await writeFile(layer.record, real.upper, { mode: 0o600 });
     }
+    await this.trim(botId, mounts);
     return mounts.map((mount) =>
       mount === overlay
         ? {
@@ -107,6 +119,34 @@ export class ContainerdBotDisk {
     await emptyFolder(real.upper);
     // -a keeps owners, modes, xattrs (overlay's opaque, redirect and metacopy marks) and whiteouts (0/0 devices).
     await run("cp", ["-a", `${layer.upper}/.`, real.upper]);
+  }
+
+  /** Empties the snapshotter's upper folder when the image holds its layer (a copy left by a flush). */
+  async trim(botId: string, mounts: Mount[]): Promise<void> {
+    const real = overlayFolders(overlayOf(mounts));
+    if ((await readFile(this.layer(botId).record, "utf8").catch(() => "")) === real.upper)
+      await emptyFolder(real.upper);
+  }
+
+  /**
+   * Takes a bot off its quota (its container is made again without one):
+   * the layer goes back to the snapshotter's folder (`flush`, when there is
+   * an active snapshot), /data back to the host folder, and the image goes.
+   */
+  async release(botId: string, mounts: Mount[] | undefined): Promise<void> {
+    const image = this.image(botId);
+    if (!(await image.exists())) return;
+    await image.ensureMounted();
+    if (mounts) await this.flush(botId, mounts);
+    const data = botPaths(this.home, botId).data;
+    await unmount(data);
+    await mkdir(data, { recursive: true, mode: 0o755 });
+    await emptyFolder(data);
+    const kept = path.join(image.mountPoint, "data");
+    if (existsSync(kept)) await run("cp", ["-a", `${kept}/.`, data]);
+    await this.unmountAll(botId);
+    await rm(image.imagePath, { force: true });
+    await rm(image.mountPoint, { recursive: true, force: true });
   }
 
   /** Unmounts the image and its binds; the image file stays (keepData). */

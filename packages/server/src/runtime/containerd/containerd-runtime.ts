@@ -248,7 +248,15 @@ export class ContainerdRuntime implements ContainerRuntime {
     const snapshot = spec.fromSnapshot ? await this.snapshots.find(spec.botId, spec.fromSnapshot) : undefined;
     await this.prepareFolders(spec.botId);
     // Before any copy into /data (a restore) or commit of a kept layer: both go through the image.
-    if (spec.limits.diskBytes !== undefined) await this.disk.mount(spec.botId, spec.limits.diskBytes);
+    // A kept layer on the image is put back in the snapshotter's folder first, so that writable-layer.ts
+    // sees what it holds; a bot made again without a quota gets its files back on the host.
+    const kept = (await this.snapshots.stat(activeSnapshotKey(spec.id)))
+      ? await this.snapshots.mounts(spec.id)
+      : undefined;
+    if (spec.limits.diskBytes !== undefined) {
+      await this.disk.mount(spec.botId, spec.limits.diskBytes);
+      if (kept) await this.disk.flush(spec.botId, kept);
+    } else await this.disk.release(spec.botId, kept);
     // gVisor bots are not remapped: runsc's gofer would open the bound folders from inside the user
     // namespace, through botbox's root-only home; the Sentry already runs in an empty user namespace.
     const idRange = this.userNamespaces && spec.isolation !== "gvisor" ? await claimIdRange(paths.idRange) : undefined;
