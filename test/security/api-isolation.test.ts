@@ -43,8 +43,8 @@ describe(`a default server's bots (${TEST_RUNTIME})`, { skip: !asRoot && "isolat
       memory_bytes: 2 * 2 ** 30,
       pids: 1024,
       cpus: 1,
-      // Only where the backend enforces a quota is one shown.
-      disk_bytes: TEST_RUNTIME === "containerd" ? null : 10 * 2 ** 30,
+      // Every backend enforces the default disk quota.
+      disk_bytes: 10 * 2 ** 30,
     });
     assert.deepEqual((await server.api("GET", "/bots/plain")).body, created.body);
   });

@@ -15,8 +15,6 @@ const asRoot = process.getuid?.() === 0;
 const MEMORY = 256 * 2 ** 20;
 const PIDS = 128;
 const DISK = 128 * 2 ** 20;
-// containerd enforces no disk quota yet: it shows none and refuses a bot's own (docs/runtimes.md).
-const QUOTA = TEST_RUNTIME !== "containerd";
 
 describe(`default limits (${TEST_RUNTIME})`, { skip: !asRoot && "limits need root (cgroups)" }, () => {
   let server: BotboxServer;
@@ -41,7 +39,7 @@ describe(`default limits (${TEST_RUNTIME})`, { skip: !asRoot && "limits need roo
 
   it("shows the defaults in force on a bot that set none", async () => {
     const { body } = await server.api("GET", "/bots/hog");
-    assert.deepEqual(body.limits, { memory_bytes: MEMORY, pids: PIDS, cpus: 1, disk_bytes: QUOTA ? DISK : null });
+    assert.deepEqual(body.limits, { memory_bytes: MEMORY, pids: PIDS, cpus: 1, disk_bytes: DISK });
   });
 
   it("a memory balloon past the limit loses only its own process; the bot and its neighbour answer", async () => {
@@ -88,7 +86,6 @@ describe(`default limits (${TEST_RUNTIME})`, { skip: !asRoot && "limits need roo
 
   it(
     "a disk fill stops at the quota with ENOSPC; the bot, its neighbour and the host's disk are untouched",
-    { skip: !QUOTA && "containerd enforces no disk quota yet" },
     async () => {
       const hostFree = (await statfs(server.home)).bavail * (await statfs(server.home)).bsize;
       const fill = await exec("hog", "dd if=/dev/zero of=/data/fill bs=1M count=200 2>&1; echo status=$?");
