@@ -15,6 +15,7 @@
  *   rules (isolated, egress) and "none" apply exactly as for runc bots.
  * runsc keeps its state under its own root, apart from runc's.
  */
+import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -40,8 +41,10 @@ export async function runscWrapper(home: string, runsc: string): Promise<string>
   const script = `#!/bin/sh\n# runsc for containerd's runc shim, with botbox's flags (containerd/gvisor.ts).\nexec ${runsc} ${RUNSC_FLAGS.join(" ")} "$@"\n`;
   if ((await readFile(file, "utf8").catch(() => "")) === script) return file;
   await mkdir(folder, { recursive: true, mode: 0o755 });
-  await writeFile(`${file}.tmp`, script, { mode: 0o755 });
-  await rename(`${file}.tmp`, file);
+  // A temporary name of its own: bots made at once each write one, and the last rename wins.
+  const temporary = `${file}.${randomUUID()}.tmp`;
+  await writeFile(temporary, script, { mode: 0o755 });
+  await rename(temporary, file);
   return file;
 }
 
