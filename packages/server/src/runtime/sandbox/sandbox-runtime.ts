@@ -31,7 +31,13 @@ import { type HostIdentity, runningAsRoot } from "./host-ids.js";
 import { ImageStore } from "./images/image-store.js";
 import { readJsonFile, writeJsonFile } from "./json-file.js";
 import { botPaths } from "./layout.js";
-import { detectIsolation, hasHostNames, IsolatedNetwork, type IsolationSupport } from "./network/index.js";
+import {
+  detectIsolation,
+  hasHostNames,
+  IsolatedNetwork,
+  type IsolationSupport,
+  NetnsPool,
+} from "./network/index.js";
 import { stopHelper } from "./network/slirp.js";
 import { type StagedFiles, stageFiles } from "./staging.js";
 import { CopyState } from "./state/copy-state.js";
@@ -54,11 +60,19 @@ export interface SandboxRuntimeOptions {
   bwrapPath?: string;
   /** Seeded into /data at agent start; default: the agent package's templates. */
   templateDir?: string;
+  /**
+   * Network namespaces for isolated bots kept made ahead, rules and
+   * slirp4netns attached (network/netns-pool.ts); 0 turns the pool off.
+   * Default: 2.
+   */
+  networkPool?: number;
   /** Where warnings go (limits not applied, ...); they are written to the bot's agent.log too. */
   logger?: { warn(fields: object, message: string): void };
 }
 
 const DEFAULT_TEMPLATES = packagePath("agent", "templates");
+/** Enough for starts one after another; a burst beyond it makes its namespaces at launch. */
+const DEFAULT_NETWORK_POOL = 2;
 
 export class SandboxRuntime implements ContainerRuntime {
   readonly name = "sandbox";
@@ -84,6 +98,8 @@ export class SandboxRuntime implements ContainerRuntime {
     this.images = new ImageStore(this.home, this.bwrapPath);
     this.containers = new ContainerStore(this.home);
     this.egressRefresh = setInterval(() => void this.refreshEgress(), EGRESS_REFRESH_MS).unref();
+    // Pooled namespaces a crashed server left behind; a live server's stay.
+    if (runningAsRoot()) void NetnsPool.sweep(this.netpoolDir());
   }
 
   doctor(): Promise<DoctorCheck[]> {
@@ -273,8 +289,10 @@ export class SandboxRuntime implements ContainerRuntime {
   }
 
   async close(): Promise<void> {
-    // Tasks are detached and keep running; only the host-name refresh stops.
+    // Tasks are detached and keep running; the host-name refresh stops, and
+    // the pooled network namespaces no bot has taken end.
     clearInterval(this.egressRefresh);
+    await this.isolation?.network?.close();
   }
 
   private async record(id: string): Promise<ContainerRecord> {
@@ -343,10 +361,21 @@ export class SandboxRuntime implements ContainerRuntime {
   private isolatedNetwork(): IsolatedNetwork {
     if (!this.isolation) {
       const support = detectIsolation();
-      this.isolation = support.ok ? { support, network: new IsolatedNetwork(support.tools) } : { support };
+      this.isolation = support.ok ? { support, network: this.makeIsolatedNetwork(support.tools) } : { support };
     }
     if (!this.isolation.network) throw new UnavailableError((this.isolation.support as { reason: string }).reason);
     return this.isolation.network;
+  }
+
+  private makeIsolatedNetwork(tools: Extract<IsolationSupport, { ok: true }>["tools"]): IsolatedNetwork {
+    const warn = (message: string) => this.options.logger?.warn({}, message);
+    return new IsolatedNetwork(tools, {
+      pool: { dir: this.netpoolDir(), size: this.options.networkPool ?? DEFAULT_NETWORK_POOL, warn },
+    });
+  }
+
+  private netpoolDir(): string {
+    return path.join(this.home, "netpool");
   }
 
   /** Looks the egress host names of running isolated bots up again and updates their rules. */

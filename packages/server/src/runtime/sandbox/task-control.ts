@@ -1,5 +1,6 @@
 /** Starting and stopping one bot's sandbox. */
 import { rename, rm, stat } from "node:fs/promises";
+import path from "node:path";
 
 import { ConflictError, UnavailableError } from "../../errors.js";
 import { hostnameOf } from "../container-spec.js";
@@ -13,7 +14,7 @@ import { startGvisor, stopGvisor } from "./gvisor/start-gvisor.js";
 import type { SandboxImage } from "./images/image-store.js";
 import { writeJsonFile } from "./json-file.js";
 import type { BotPaths } from "./layout.js";
-import type { IsolatedNetwork, NetworkTaskRecord } from "./network/index.js";
+import type { IsolatedNetwork, NetworkLease, NetworkTaskRecord } from "./network/index.js";
 import { seccompProgram } from "./seccomp.js";
 import type { StagedFiles } from "./staging.js";
 import type { WritableState } from "./state/writable-state.js";
@@ -50,7 +51,6 @@ export async function startSandbox(request: StartRequest): Promise<TaskRecord> {
   await writeBotEtc(paths.etc, hostname, spec.network);
   const stateDir = await request.state.activate();
   const network = request.network;
-  let attaching: Promise<NetworkTaskRecord> | undefined;
   const plan = {
     image,
     hostname,
@@ -79,24 +79,27 @@ export async function startSandbox(request: StartRequest): Promise<TaskRecord> {
       throw error;
     }
   }
+  let lease: NetworkLease | undefined;
+  let attaching: Promise<NetworkTaskRecord> | undefined;
   try {
     const args = await bwrapArgs(plan);
+    // A namespace made ahead when the pool has one, else one made at launch.
+    const leased = (lease = await network?.lease());
     const task = await launchSandbox({
       bwrapPath: request.bwrapPath,
       args,
       env: agentEnv(record, image),
       identity: record.identity,
       switchUser: request.switchUser,
-      ...(network ? { wrap: (command, args) => network.wrap(command, args, record.identity) } : {}),
+      ...(leased ? { wrap: (command, args) => leased.wrap(command, args, record.identity) } : {}),
       logFile: paths.log,
       statusFile: paths.status,
       ...(SECCOMP ? { seccomp: SECCOMP } : {}),
       beforeRelease: async (pid) => {
-        // The network comes up while the agent boots (rules first, then the
-        // link out, so nothing leaves before the rules are in); the start
-        // waits for both below.
-        if (network) {
-          attaching = network.attach(pid, spec.egress, paths.log);
+        // The network comes up (fresh) or gets the bot's rules (pooled)
+        // while the agent boots; the start waits for it below.
+        if (leased) {
+          attaching = leased.attach(pid, spec.egress, path.join(paths.root, "slirp.log"));
           attaching.catch(() => {});
         }
         await request.cgroup
@@ -117,7 +120,7 @@ export async function startSandbox(request: StartRequest): Promise<TaskRecord> {
     await writeJsonFile(paths.task, recorded);
     return recorded;
   } catch (error) {
-    await network?.detach(await attaching?.catch(() => undefined));
+    await lease?.abandon();
     await request.state.deactivate();
     throw error;
   }

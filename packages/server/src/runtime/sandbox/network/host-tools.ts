@@ -1,4 +1,6 @@
 /** The host programs isolated networking runs, found on PATH or in the system folders. */
+import { spawnSync } from "node:child_process";
+
 import { findExecutable } from "../find-bwrap.js";
 
 /** Debian package of each tool, for the install hint. */
@@ -8,6 +10,8 @@ export const NETWORK_TOOLS = {
   nsenter: "util-linux",
   unshare: "util-linux",
   setpriv: "util-linux",
+  /** Holds a pooled namespace until a bot joins it (netns-pool.ts). */
+  sleep: "coreutils",
 } as const;
 
 export type NetworkTool = keyof typeof NETWORK_TOOLS;
@@ -28,4 +32,13 @@ export function findNetworkTools(): { tools: Record<NetworkTool, string> } | { m
   if (missing.length === 0) return { tools: found as Record<NetworkTool, string> };
   const packages = [...new Set(missing.map((name) => NETWORK_TOOLS[name as NetworkTool]))];
   return { missing: `${missing.join(", ")} not found: install with \`apt-get install ${packages.join(" ")}\`` };
+}
+
+/**
+ * Whether this `unshare` takes `--setuid`/`--setgid` (util-linux 2.38 does):
+ * then it becomes the bot's uid itself, one exec fewer than through setpriv.
+ */
+export function unshareSetsIdentity(unshare: string): boolean {
+  const help = spawnSync(unshare, ["--help"], { encoding: "utf8", timeout: 5_000 });
+  return /--setuid/.test(help.stdout ?? "") && /--setgid/.test(help.stdout ?? "");
 }

@@ -58,7 +58,7 @@ export async function startSlirp(
       await Promise.race([
         (async () => {
           for await (const chunk of ready) if (String(chunk).includes("1")) return;
-          throw new UnavailableError("slirp4netns ended before its network was ready (see the bot's agent.log)");
+          throw new UnavailableError(`slirp4netns ended before its network was ready (see ${logFile})`);
         })(),
         once(child, "error").then(([error]) => {
           throw new UnavailableError(`cannot run ${tools.slirp4netns}: ${(error as Error).message}`, { cause: error });
