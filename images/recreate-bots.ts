@@ -1,24 +1,23 @@
 /**
  * Recreates every bot container whose image is `ref` on the image `ref`
  * names now, keeping /data, snapshots and tokens (the watch mode of
- * build-agent-image.sh; spec 10.3 lost the data here). Running bots are
+ * build-agent-image.sh; the original lost the data here). Running bots are
  * stopped and started again.
  *
  *   node --import tsx images/recreate-bots.ts <image ref> <botbox home> [image tar]
  *
- * The runtime is the server's: `runtime.backend` of botbox.toml in the working
- * folder, or BOTBOX_RUNTIME. `containerd` recreates on containerd (socket from
- * BOTBOX_CONTAINERD_SOCKET_PATH or `[containerd]`; the image tar, when given,
- * is imported under `ref` when its `<tar>.key` changed); anything else on
- * Docker, whose image build-agent-image.sh has loaded already.
+ * The runtime is the server's, chosen by the registry
+ * (packages/server/src/runtime/backends.ts) from `runtime.backend` of
+ * botbox.toml in the working folder, or BOTBOX_RUNTIME; anything but
+ * containerd means Docker. The image tar, when given,
+ * is what a backend that imports images (containerd) loads under `ref` when
+ * its `<tar>.key` changed; Docker's image build-agent-image.sh has loaded
+ * already.
  */
-import { loadConfig } from "../packages/server/src/config/index.js";
+import { pino } from "pino";
 
-interface Upgradable {
-  listContainers(): Promise<{ id: string; image: string }[]>;
-  upgradeContainer(id: string): Promise<boolean>;
-  close(): Promise<void>;
-}
+import { loadConfig } from "../packages/server/src/config/index.js";
+import { backendNamed, createRuntime } from "../packages/server/src/runtime/backends.js";
 
 const [ref, home, tar] = process.argv.slice(2);
 if (!ref || !home) {
@@ -26,24 +25,23 @@ if (!ref || !home) {
   process.exit(2);
 }
 const config = await loadConfig({ env: { ...process.env, BOTBOX_HOME: home } });
-let runtime: Upgradable;
-let onRef: (image: string) => boolean;
-if (config.runtime.backend === "containerd") {
-  const { ContainerdRuntime, containerdOptionsFrom } =
-    await import("../packages/server/src/runtime/containerd/index.js");
-  const { sameImageRef } = await import("../packages/server/src/runtime/containerd/images.js");
-  runtime = new ContainerdRuntime(
-    containerdOptionsFrom(config.server.home, config.containerd, tar ? { [ref]: tar } : {}),
-  );
-  onRef = (image) => sameImageRef(image, ref);
-} else {
-  const { DockerRuntime } = await import("../packages/server/src/runtime/docker/index.js");
-  runtime = new DockerRuntime({ home });
-  onRef = (image) => image === ref;
+// The agent image is the container backends': bots of a sandbox server do
+// not run it, so any backend that cannot upgrade means Docker, into which
+// build-agent-image.sh has loaded it.
+if (!["docker", "containerd"].includes(config.runtime.backend)) config.runtime.backend = "docker";
+const runtime = await createRuntime(config, {
+  logger: pino({ level: "silent" }),
+  knownImages: tar ? { [ref]: tar } : {},
+  agentBundle: process.env.BOTBOX_AGENT_BUNDLE ?? "",
+});
+if (!runtime.upgradeContainer) {
+  console.error(`the ${runtime.name} runtime cannot recreate containers on a new image`);
+  process.exit(2);
 }
+const backend = backendNamed(runtime.name);
 let recreated = 0;
 for (const container of await runtime.listContainers()) {
-  if (!onRef(container.image)) continue;
+  if (!backend.sameImage(container.image, ref)) continue;
   try {
     if (await runtime.upgradeContainer(container.id)) {
       recreated++;

@@ -13,15 +13,10 @@ import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 
 import type { AgentClient } from "../../packages/server/src/client/index.js";
-import type {
-  ContainerRuntime,
-  ContainerSpec,
-  IsolationMode,
-  RuntimeCapabilities,
-} from "../../packages/server/src/runtime/runtime.js";
+import type { ContainerRuntime, ContainerSpec, IsolationMode } from "../../packages/server/src/runtime/runtime.js";
 import { findRunsc } from "../../packages/server/src/runtime/sandbox/gvisor/runsc.js";
 import { botSpec, Janitor, makeHome, waitForAgent } from "../runtime/support.js";
-import { openRuntime, RUNTIME_FACTORIES } from "../support/runtimes.js";
+import { openRuntime, runtimeUnavailable } from "../support/runtimes.js";
 import {
   aptMirrorHost,
   connectFrom,
@@ -41,17 +36,14 @@ const ISOLATIONS: IsolationMode[] = (await offersGvisor()) ? ["namespaces", "gvi
 
 async function offersGvisor(): Promise<boolean> {
   if (sandbox) return findRunsc() !== undefined;
-  if (!asRoot || RUNTIME_FACTORIES[TEST_RUNTIME]?.unavailable()) return false;
+  if (!asRoot || runtimeUnavailable(TEST_RUNTIME)) return false;
   const home = await makeHome();
   try {
     const { runtime } = await openRuntime(TEST_RUNTIME, home);
-    // Docker learns it from its daemon (a registered runsc runtime).
-    const capabilities =
-      "detectCapabilities" in runtime && typeof runtime.detectCapabilities === "function"
-        ? await (runtime.detectCapabilities as () => Promise<RuntimeCapabilities>)()
-        : runtime.capabilities;
+    // Docker's were asked of its daemon when it was opened.
+    const gvisor = runtime.capabilities?.gvisor === true;
     await runtime.close();
-    return capabilities?.gvisor === true;
+    return gvisor;
   } finally {
     await rm(home, { recursive: true, force: true });
   }

@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 
@@ -14,9 +13,9 @@ import { storeBotDirectory, storeRecords, storeTokenDirectory } from "../manager
 import { FederatedMcpServers } from "../mcp/federation.js";
 import { StdioSessionRegistry } from "../mcp/session-registry.js";
 import { packagePath } from "../package-paths.js";
+import { backendNamed, createRuntime as createBackendRuntime } from "../runtime/backends.js";
 import { DEFAULT_AGENT_IMAGE } from "../runtime/docker/defaults.js";
 import type { ContainerRuntime, ResourceLimits } from "../runtime/runtime.js";
-import { DEFAULT_IMAGE, SandboxRuntime } from "../runtime/sandbox/index.js";
 import { detectIsolation } from "../runtime/sandbox/network/index.js";
 import { openStore, type Store } from "../store/index.js";
 import { ContainerTools } from "../tools/index.js";
@@ -48,39 +47,12 @@ function agentImageTar(): string {
   return path.join(path.dirname(packagePath()), "images", "dist", "botbox-agent.tar");
 }
 
-export async function createRuntime(config: BotboxConfig, logger: Logger): Promise<ContainerRuntime> {
-  if (config.runtime.backend === "docker") {
-    // Loaded only when used: dockerode and its dependencies would slow every sandbox server's start.
-    const { DockerRuntime } = await import("../runtime/docker/docker-runtime.js");
-    const runtime = new DockerRuntime({
-      home: config.server.home,
-      knownImages: { [DEFAULT_AGENT_IMAGE]: agentImageTar() },
-    });
-    // gVisor and the disk quota depend on the daemon; one that does not answer yet offers neither.
-    await runtime.detectCapabilities().catch(() => undefined);
-    return runtime;
-  }
-  if (config.runtime.backend === "containerd") {
-    // Loaded only when used, like Docker's; it needs the stubs npm run gen makes from the containerd API protos.
-    const { ContainerdRuntime, containerdOptionsFrom } = await import("../runtime/containerd/index.js");
-    return new ContainerdRuntime(
-      containerdOptionsFrom(config.server.home, config.containerd, { [DEFAULT_AGENT_IMAGE]: agentImageTar() }),
-    );
-  }
-  if (config.runtime.backend !== "sandbox") {
-    throw new ConfigError(
-      `runtime.backend: "${config.runtime.backend}" is not available yet; use "sandbox", "docker" or "containerd"`,
-    );
-  }
-  const agentBundle = process.env.BOTBOX_AGENT_BUNDLE ?? AGENT_BUNDLE;
-  if (!existsSync(agentBundle)) {
-    throw new ConfigError(`the agent bundle ${agentBundle} is missing: run "npm run build" first`);
-  }
-  return new SandboxRuntime({
-    home: config.server.home,
-    agentBundle,
-    ...(config.sandbox.bwrap_path ? { bwrapPath: config.sandbox.bwrap_path } : {}),
+/** The configured backend's runtime (runtime/backends.ts), as `serve` and `doctor` use it. */
+export function createRuntime(config: BotboxConfig, logger: Logger): Promise<ContainerRuntime> {
+  return createBackendRuntime(config, {
     logger,
+    knownImages: { [DEFAULT_AGENT_IMAGE]: agentImageTar() },
+    agentBundle: process.env.BOTBOX_AGENT_BUNDLE ?? AGENT_BUNDLE,
   });
 }
 
@@ -147,9 +119,7 @@ export async function serve(options: { configFile?: string }): Promise<void> {
   const runtime = await createRuntime(config, logger);
   const image = config.mcp.image
     ? imageRefFor(config.mcp.image, config.mcp.registry)
-    : runtime.name === "docker" || runtime.name === "containerd"
-      ? DEFAULT_AGENT_IMAGE
-      : DEFAULT_IMAGE;
+    : backendNamed(runtime.name).defaultImage;
   if (config.runtime.network === "isolated" && runtime.name === "sandbox") {
     const isolation = detectIsolation();
     if (!isolation.ok) logger.warn(`bots without a network of their own will not start: ${isolation.reason}`);

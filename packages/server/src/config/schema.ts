@@ -1,5 +1,7 @@
 import { z } from "zod";
 
+import { AUTO_BACKEND, BACKEND_NAMES } from "../runtime/backends.js";
+
 const port = z.coerce.number().int().min(0).max(65535);
 const bytes = z.coerce.number().int().positive();
 
@@ -47,7 +49,8 @@ export const configSchema = z
       .default({ url: "" }),
     runtime: z
       .object({
-        backend: z.enum(["sandbox", "containerd", "docker", "kubernetes"]).default("sandbox"),
+        /** A backend of runtime/backends.ts, or "auto": the first of them that can start here. */
+        backend: z.enum([AUTO_BACKEND, ...BACKEND_NAMES] as [string, ...string[]]).default("sandbox"),
         /**
          * A bot's network unless it names its own: "isolated" (its own
          * namespace, the internet only), "none" (loopback only) or "host"

@@ -136,7 +136,7 @@ export interface DoctorCheck {
 }
 
 export interface ContainerRuntime {
-  /** `sandbox`, `containerd`, `docker`, `kubernetes`. */
+  /** The backend's name in the registry (backends.ts): `sandbox`, `docker`, `containerd`. */
   readonly name: string;
 
   /** What it can enforce here; absent means nothing beyond the basics. */
@@ -200,4 +200,21 @@ export interface ContainerRuntime {
 
   /** Releases the backend's own resources; running tasks keep running. */
   close(): Promise<void>;
+
+  // Optional capabilities: a backend that has one declares it here, and
+  // callers test for the method rather than for the backend's name.
+
+  /**
+   * Asks the backend's service what it offers here (a daemon's runtimes,
+   * its storage driver) and updates `capabilities`. Backends whose
+   * capabilities are known at construction have none.
+   */
+  detectCapabilities?(): Promise<RuntimeCapabilities>;
+
+  /**
+   * Recreates the container on the image its reference names now (after the
+   * image was rebuilt), keeping /data, snapshots and the token; a running
+   * task is stopped and started again. False when it is on that image already.
+   */
+  upgradeContainer?(id: string): Promise<boolean>;
 }

@@ -1,0 +1,33 @@
+/** The sandbox backend's entry in the registry (../backends.ts): bubblewrap, no daemon. */
+import { existsSync } from "node:fs";
+
+import { UnavailableError } from "../../errors.js";
+import type { RuntimeBackend } from "../backend.js";
+import { findBwrap } from "./find-bwrap.js";
+import { DEFAULT_IMAGE } from "./images/image-store.js";
+
+export const sandboxBackend: RuntimeBackend = {
+  name: "sandbox",
+  summary: "bubblewrap sandboxes run by the server itself, no daemon (the default)",
+  defaultImage: DEFAULT_IMAGE,
+  unavailable(config) {
+    try {
+      findBwrap(config.sandbox.bwrap_path || undefined);
+      return undefined;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  },
+  async create({ config, logger, agentBundle }) {
+    if (!existsSync(agentBundle))
+      throw new UnavailableError(`the agent bundle ${agentBundle} is missing: run "npm run build" first`);
+    const { SandboxRuntime } = await import("./sandbox-runtime.js");
+    return new SandboxRuntime({
+      home: config.server.home,
+      agentBundle,
+      ...(config.sandbox.bwrap_path ? { bwrapPath: config.sandbox.bwrap_path } : {}),
+      logger,
+    });
+  },
+  sameImage: (image, ref) => image === ref,
+};
