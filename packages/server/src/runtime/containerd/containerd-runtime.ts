@@ -492,6 +492,9 @@ export class ContainerdRuntime implements ContainerRuntime {
     await this.snapshots.removeActive(id);
     await this.snapshots.prepareActive(id, snapshot.key);
     await this.mountDisk(container);
+    // The discarded layer leaves the image now, or it would count against the quota while /data is copied back.
+    if (storedSpecOf(container)?.limits.diskBytes !== undefined)
+      await this.disk.layerMounts(botId, await this.snapshots.mounts(id));
     await this.snapshots.restoreData(botId, name);
     await this.setParent(container, name);
   }

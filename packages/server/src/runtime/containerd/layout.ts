@@ -10,6 +10,8 @@
  *     last-exit.json               how the last task ended (its task is deleted)
  *     network.json                 the CNI result of the bot's network namespace
  *     id-range.json                the bot's host uid/gid range (user namespace, id-range.ts)
+ *     disk.img, disk/              with limits.diskBytes: the bot's ext4 image and its mount, holding
+ *                                  data/, run/ and the writable layer's upper folder (bot-disk.ts)
  *
  * containerd holds the rest: the container record (spec, labels, token in the
  * OCI spec's env), the writable snapshot and the committed snapshots.
