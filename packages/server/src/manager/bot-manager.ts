@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 
 import { type AgentClient, AgentPool, type AgentProvider } from "../client/index.js";
 import { BadRequestError, ConflictError, NotFoundError } from "../errors.js";
+import { KeyedLock } from "../lib/index.js";
 import {
   BOT_LABEL,
   CONTAINER_PREFIX,
@@ -16,7 +17,6 @@ import {
   type ResourceLimits,
   type TaskInfo,
 } from "../runtime/runtime.js";
-import { KeyedLock } from "./keyed-lock.js";
 import { migrateLegacyData } from "./legacy-migration.js";
 import type { BotRecord, ContainerRecord, ManagerRecords } from "./records.js";
 import { waitForAgent } from "./wait-for-agent.js";

@@ -1,7 +1,6 @@
 // Public face of the manager. Named exports only.
 export { BotManager, type BotManagerOptions, containerIdFor, type ContainerState } from "./bot-manager.js";
 export { exportData, importData, type ImportOptions } from "./data-transfer.js";
-export { KeyedLock } from "./keyed-lock.js";
 export { migrateLegacyData, type MigrationResult } from "./legacy-migration.js";
 export type { BotRecord, ContainerRecord, ContainerStatus, ManagerRecords, NewBotInput } from "./records.js";
 export { type SnapshotResult, SnapshotService, type SnapshotSource, type SnapshotView } from "./snapshots.js";

@@ -36,5 +36,5 @@ export {
   StdioSessionRegistry,
   type StdioSessionRegistryOptions,
 } from "./session-registry.js";
-export { buildServerCommand, quoteShellWord } from "./shell-command.js";
+export { buildServerCommand } from "./shell-command.js";
 export { StdioSession } from "./stdio-session.js";

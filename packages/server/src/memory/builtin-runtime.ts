@@ -1,5 +1,5 @@
 import { BadRequestError, NotFoundError } from "../errors.js";
-import { KeyedLock } from "../manager/index.js";
+import { KeyedLock } from "../lib/index.js";
 import { type MemoryFiles, MemoryFileStore } from "./file-store.js";
 import type { MemoryFilters } from "./manifest.js";
 import { botIdOfMemoryId, newMemoryId } from "./memory-ids.js";

@@ -7,4 +7,3 @@ export { TOOL_NAMES, type ToolName } from "./descriptors.js";
 export { type JobMeta, type JobState, type JobStatus } from "./jobs.js";
 export { normalizePath } from "./normalize-path.js";
 export { PRUNE_LIMITS, pruneToolOutput } from "./prune.js";
-export { shellQuote } from "./shell-quote.js";

@@ -1,4 +1,4 @@
-import { shellQuote as q } from "./shell-quote.js";
+import { shellQuote as q } from "../lib/index.js";
 
 /**
  * The POSIX sh scripts behind jobs (see jobs.ts for the design), one Exec

@@ -1,0 +1,4 @@
+// General primitives with no botbox concern of their own, used across the
+// server's folders. Named exports only.
+export { KeyedLock } from "./keyed-lock.js";
+export { shellQuote, shellWord } from "./shell-quote.js";
