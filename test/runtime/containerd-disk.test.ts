@@ -114,7 +114,11 @@ describe("containerd runtime: disk quota", { skip: unavailable, timeout: 900_000
     // The layer is left full: the restore must drop it before /data is copied back onto the image.
     await sh(again, "rm -f /root/kept /data/kept; echo later > /root/later; dd if=/dev/zero of=/root/rest bs=4k; sync");
     await later.stopTask(spec.id, { timeoutMs: 5_000 });
+    const discarded = path.join(botRoot(spec), "disk", "layer", "upper", "root", "big");
+    await stat(discarded);
     await later.restoreSnapshot(spec.id, "one");
+    // The discarded layer left the image at the restore, not at the next start: it no longer takes quota.
+    await assert.rejects(stat(discarded), /ENOENT/);
     await later.startTask(spec.id);
     const restored = janitor.client(await waitForAgent(later, spec.id, 60_000));
     assert.equal(
