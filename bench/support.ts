@@ -97,6 +97,8 @@ export async function startHost(
     network?: NetworkMode;
     isolation?: IsolationMode;
     limits?: ResourceLimits;
+    /** Pooled network namespaces (SandboxRuntimeOptions.networkPool); default: the runtime's. */
+    networkPool?: number;
   } = {},
 ): Promise<Host> {
   await mkdir(home, { recursive: true, mode: 0o700 });
@@ -104,6 +106,7 @@ export async function startHost(
     home,
     agentBundle: options.agentBundle ?? AGENT_BUNDLE,
     agentCodeCache: options.agentCodeCache,
+    ...(options.networkPool === undefined ? {} : { networkPool: options.networkPool }),
   });
   const store = await openStore({ sqlitePath: path.join(home, "botbox.db") });
   const manager = new BotManager({

@@ -288,6 +288,11 @@ export class SandboxRuntime implements ContainerRuntime {
     await (await this.state(await this.record(id))).delete(name);
   }
 
+  /** How many pooled network namespaces are ready now (the bench reports how many starts took one). */
+  get networkPoolReady(): number {
+    return this.isolation?.network?.pooledReady ?? 0;
+  }
+
   async close(): Promise<void> {
     // Tasks are detached and keep running; the host-name refresh stops, and
     // the pooled network namespaces no bot has taken end.

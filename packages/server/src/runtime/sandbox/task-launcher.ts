@@ -66,7 +66,13 @@ export async function launchSandbox(request: LaunchRequest): Promise<TaskRecord>
     const info = child.stdio[3] as Readable;
     const release = child.stdio[4] as Writable;
     // Small (a few hundred bytes): it fits the pipe, and bwrap reads it to its end before cloning.
-    if (request.seccomp) (child.stdio as unknown as Writable[])[6]!.end(request.seccomp);
+    if (request.seccomp) {
+      const seccompPipe = (child.stdio as unknown as Writable[])[6]!;
+      // A bwrap that fails before reading it resets the pipe (ECONNRESET):
+      // its exit, below, says why; unhandled, the error would end the server.
+      seccompPipe.on("error", () => {});
+      seccompPipe.end(request.seccomp);
+    }
     try {
       const exited = once(child, "exit").then(async ([code]) => {
         const tail = (await readFile(request.logFile, "utf8").catch(() => "")).slice(-2000);

@@ -31,7 +31,7 @@ import { UnavailableError } from "../../../errors.js";
 import { readJsonFile, writeJsonFile } from "../json-file.js";
 import { processStartTime } from "../task-record.js";
 import type { NetworkTool } from "./host-tools.js";
-import { loadRules } from "./nft.js";
+import { loadRules, yieldCpu } from "./nft.js";
 import { type HelperProcess, startSlirp, stopHelper } from "./slirp.js";
 
 export interface PooledNamespace {
@@ -64,12 +64,15 @@ export interface NetnsPoolOptions {
 }
 
 const HOLDER_TIMEOUT_MS = 5_000;
+/** A start, agent included, is over within this on an idle machine. */
+const REFILL_DELAY_MS = 1_000;
 /** After a failed fill, starts take the slow path for this long before the pool tries again. */
 const RETRY_AFTER_FAILURE_MS = 30_000;
 
 export class NetnsPool {
   private readonly ready: PooledNamespace[] = [];
   private filling?: Promise<void>;
+  private refillTimer?: NodeJS.Timeout;
   private failedAt = -Infinity;
   private closed = false;
   private owner?: Promise<HelperProcess>;
@@ -93,7 +96,7 @@ export class NetnsPool {
       if ((await isRunning(entry.holder)) && (await isRunning(entry.slirp))) taken = entry;
       else await destroyEntry(this.options.dir, entry);
     }
-    this.refill();
+    if (!taken) this.refillLater();
     return taken;
   }
 
@@ -104,13 +107,17 @@ export class NetnsPool {
   async handOver(entry: PooledNamespace, slirpLog: string): Promise<void> {
     unowned.delete(entry.slirp);
     await stopHelper(entry.holder);
+    // The bot's now: back to the ordinary priority it would have had if started for it.
+    yieldCpu(entry.slirp.pid, 0);
     await rename(logPath(this.options.dir, entry.id), slirpLog).catch(() => undefined);
     await rm(recordPath(this.options.dir, entry.id), { force: true });
+    this.refillLater();
   }
 
   /** An entry that was taken and not handed over (the start failed): ended whole. */
-  discard(entry: PooledNamespace): Promise<void> {
-    return destroyEntry(this.options.dir, entry);
+  async discard(entry: PooledNamespace): Promise<void> {
+    await destroyEntry(this.options.dir, entry);
+    this.refillLater();
   }
 
   /** Starts filling up to the pool's size, one entry at a time, unless it is already doing so. */
@@ -118,6 +125,19 @@ export class NetnsPool {
     if (this.closed || this.options.size <= 0 || this.filling) return;
     if (performance.now() - this.failedAt < RETRY_AFTER_FAILURE_MS) return;
     this.filling = this.fill().finally(() => (this.filling = undefined));
+  }
+
+  /**
+   * Refills once the start that used the pool is over: spawning from the
+   * server blocks its event loop for a fork each (milliseconds, more under
+   * load), which would otherwise land on the start it follows.
+   */
+  private refillLater(): void {
+    if (this.closed || this.refillTimer) return;
+    this.refillTimer = setTimeout(() => {
+      this.refillTimer = undefined;
+      this.refill();
+    }, REFILL_DELAY_MS).unref();
   }
 
   /** How many entries are ready now (for tests and the bench). */
@@ -128,6 +148,7 @@ export class NetnsPool {
   /** Ends every entry this pool holds; entries already handed over belong to their bots. */
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.refillTimer);
     await this.filling;
     await Promise.all(this.ready.splice(0).map((entry) => destroyEntry(this.options.dir, entry)));
   }
@@ -176,8 +197,8 @@ export class NetnsPool {
       const netns = `/proc/${holder.pid}/ns/net`;
       // Rules first, then the link out: nothing runs in the namespace yet, so no hurry.
       const ruleset = this.options.ruleset();
-      await loadRules(tools, netns, ruleset);
-      slirp = await startSlirp(tools, netns, logPath(dir, id));
+      await loadRules(tools, netns, ruleset, { background: true });
+      slirp = await startSlirp(tools, netns, logPath(dir, id), { background: true });
       trackUntilExit(slirp);
       await writeJsonFile(recordPath(dir, id), { id, owner, holder, slirp } satisfies PoolRecord);
       return { id, holder, slirp, ruleset };

@@ -14,6 +14,7 @@ import type { Readable } from "node:stream";
 
 import { UnavailableError } from "../../../errors.js";
 import { processStartTime } from "../task-record.js";
+import { yieldCpu } from "./nft.js";
 
 const READY_TIMEOUT_MS = 10_000;
 
@@ -26,6 +27,7 @@ export async function startSlirp(
   tools: { slirp4netns: string; unshare: string },
   netnsPath: string,
   logFile: string,
+  options: { background?: boolean } = {},
 ): Promise<HelperProcess> {
   const log = await open(logFile, "a", 0o600);
   try {
@@ -52,6 +54,8 @@ export async function startSlirp(
       ],
       { detached: true, stdio: ["ignore", log.fd, log.fd, "pipe"] },
     );
+    // Made ahead for the pool: at the lowest priority until a bot takes it.
+    if (options.background) yieldCpu(child.pid);
     const ready = child.stdio[3] as Readable;
     let timer: NodeJS.Timeout | undefined;
     try {
