@@ -30,7 +30,7 @@ describe(`a default server's bots (${TEST_RUNTIME})`, { skip: !asRoot && "isolat
 
   before(async () => {
     // On every address, so "the host's address" names the API too.
-    server = await startBotboxServer({ productDefaults: true, env: { BOTBOX_HOST: "0.0.0.0" } });
+    server = await startBotboxServer({ env: { BOTBOX_HOST: "0.0.0.0" } });
   });
   after(() => removeServer(server, bots));
 

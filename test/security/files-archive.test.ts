@@ -144,7 +144,7 @@ describe(`export and import under attack (${TEST_RUNTIME})`, { skip: !asRoot && 
   };
 
   before(async () => {
-    server = await startBotboxServer({ productDefaults: true });
+    server = await startBotboxServer();
     hostScratch = await mkdtemp(path.join(tmpdir(), "botbox-tar-attack-"));
     execFileSync("sh", ["-c", `echo host > ${hostScratch}/sentinel`]);
     for (const id of bots) {

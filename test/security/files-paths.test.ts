@@ -67,7 +67,7 @@ describe(`file manager and media under path attacks (${TEST_RUNTIME})`, { skip: 
   };
 
   before(async () => {
-    server = await startBotboxServer({ productDefaults: true });
+    server = await startBotboxServer();
     hostScratch = await mkdtemp(path.join(tmpdir(), "botbox-path-attack-"));
     hostFile = path.join(hostScratch, "host-file");
     await writeFile(hostFile, "host-only\n");

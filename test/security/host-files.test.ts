@@ -37,7 +37,7 @@ describe(
       );
 
     before(async () => {
-      server = await startBotboxServer({ productDefaults: true });
+      server = await startBotboxServer();
       await addBots(server, BOTS);
       for (const file of [
         path.join(server.home, `${tag}-home`),

@@ -26,7 +26,6 @@ describe(`default limits (${TEST_RUNTIME})`, { skip: !asRoot && "limits need roo
 
   before(async () => {
     server = await startBotboxServer({
-      productDefaults: true,
       env: {
         BOTBOX_RUNTIME_MEMORY_BYTES: String(MEMORY),
         BOTBOX_RUNTIME_PIDS: String(PIDS),
@@ -84,28 +83,22 @@ describe(`default limits (${TEST_RUNTIME})`, { skip: !asRoot && "limits need roo
     assert.equal((await exec("neighbour", "echo fine")).stdout.trim(), "fine");
   });
 
-  it(
-    "a disk fill stops at the quota with ENOSPC; the bot, its neighbour and the host's disk are untouched",
-    async () => {
-      const hostFree = (await statfs(server.home)).bavail * (await statfs(server.home)).bsize;
-      const fill = await exec("hog", "dd if=/dev/zero of=/data/fill bs=1M count=200 2>&1; echo status=$?");
-      assert.match(fill.stdout, /No space left on device/, fill.stdout);
-      assert.match(fill.stdout, /status=1/);
-      const written = Number((await exec("hog", "stat -c %s /data/fill")).stdout.trim());
-      assert.ok(written < DISK, `${written} bytes written under a ${DISK}-byte quota`);
-      // The host lost at most the quota, not the 200 MiB asked for.
-      const hostFreeAfter = (await statfs(server.home)).bavail * (await statfs(server.home)).bsize;
-      assert.ok(hostFree - hostFreeAfter < DISK + 16 * 2 ** 20, `host disk fell by ${hostFree - hostFreeAfter}`);
-      assert.equal((await exec("hog", "echo alive")).stdout.trim(), "alive");
-      assert.equal(
-        (await exec("neighbour", "head -c 1M /dev/zero > /data/small && echo wrote")).stdout.trim(),
-        "wrote",
-      );
-      // Deleting gives the space back.
-      assert.equal(
-        (await exec("hog", "rm /data/fill && head -c 8M /dev/zero > /data/again && echo wrote")).stdout.trim(),
-        "wrote",
-      );
-    },
-  );
+  it("a disk fill stops at the quota with ENOSPC; the bot, its neighbour and the host's disk are untouched", async () => {
+    const hostFree = (await statfs(server.home)).bavail * (await statfs(server.home)).bsize;
+    const fill = await exec("hog", "dd if=/dev/zero of=/data/fill bs=1M count=200 2>&1; echo status=$?");
+    assert.match(fill.stdout, /No space left on device/, fill.stdout);
+    assert.match(fill.stdout, /status=1/);
+    const written = Number((await exec("hog", "stat -c %s /data/fill")).stdout.trim());
+    assert.ok(written < DISK, `${written} bytes written under a ${DISK}-byte quota`);
+    // The host lost at most the quota, not the 200 MiB asked for.
+    const hostFreeAfter = (await statfs(server.home)).bavail * (await statfs(server.home)).bsize;
+    assert.ok(hostFree - hostFreeAfter < DISK + 16 * 2 ** 20, `host disk fell by ${hostFree - hostFreeAfter}`);
+    assert.equal((await exec("hog", "echo alive")).stdout.trim(), "alive");
+    assert.equal((await exec("neighbour", "head -c 1M /dev/zero > /data/small && echo wrote")).stdout.trim(), "wrote");
+    // Deleting gives the space back.
+    assert.equal(
+      (await exec("hog", "rm /data/fill && head -c 8M /dev/zero > /data/again && echo wrote")).stdout.trim(),
+      "wrote",
+    );
+  });
 });

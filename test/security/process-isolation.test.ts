@@ -57,7 +57,7 @@ describe(`one bot's processes out of another's reach (${TEST_RUNTIME})`, { skip:
   };
 
   before(async () => {
-    server = await startBotboxServer({ productDefaults: true });
+    server = await startBotboxServer();
     for (const id of bots) {
       assert.equal((await server.api("POST", "/bots", { id, name: id })).status, 201);
       const started = await server.api("POST", `/bots/${id}/container`);

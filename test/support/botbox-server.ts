@@ -18,16 +18,14 @@ const MAIN = fileURLToPath(new URL("../../packages/server/dist/botbox.js", impor
  */
 export const TEST_RUNTIME = process.env.BOTBOX_TEST_RUNTIME || "sandbox";
 
-/** What a botbox process needs in its environment to use TEST_RUNTIME. */
-export function runtimeEnv(options: { productDefaults?: boolean } = {}): NodeJS.ProcessEnv {
+/**
+ * What a botbox process needs in its environment to use TEST_RUNTIME. Every
+ * suite runs on botbox's own defaults (network "isolated", default limits
+ * and disk quota) on every backend, as a new user's server would.
+ */
+export function runtimeEnv(): NodeJS.ProcessEnv {
   return {
     BOTBOX_RUNTIME: TEST_RUNTIME,
-    // On Docker and containerd these suites keep the bridge without host
-    // rules ("host"), as before issue 13: isolated bridges have their own
-    // suites (test/runtime/*-isolation.test.ts), and ten isolated starts at
-    // once run near the start timeout on a loaded two-core machine.
-    // The security suite asks for botbox's own defaults (productDefaults).
-    ...(TEST_RUNTIME === "sandbox" || options.productDefaults ? {} : { BOTBOX_RUNTIME_NETWORK: "host" }),
     ...(TEST_RUNTIME === "containerd"
       ? { BOTBOX_CONTAINERD_SOCKET_PATH: process.env.BOTBOX_TEST_CONTAINERD_SOCKET ?? "" }
       : {}),
@@ -65,8 +63,6 @@ export async function startBotboxServer(
   options: {
     home?: string;
     env?: NodeJS.ProcessEnv;
-    /** botbox's own defaults on every backend, not the end-to-end harness's (see runtimeEnv). */
-    productDefaults?: boolean;
   } = {},
 ): Promise<BotboxServer> {
   const home = options.home ?? (await newHome());
@@ -77,7 +73,7 @@ export async function startBotboxServer(
       ...process.env,
       BOTBOX_HOME: home,
       BOTBOX_PORT: "0",
-      ...runtimeEnv(options),
+      ...runtimeEnv(),
       DATABASE_URL: "",
       ...options.env,
     },
