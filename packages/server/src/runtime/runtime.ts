@@ -48,6 +48,12 @@ export interface RuntimeCapabilities {
   isolatedNetwork?: boolean;
   /** `isolation: "gvisor"` runs the bot under gVisor's runsc. */
   gvisor?: boolean;
+  /**
+   * False only for a backend whose bots are plain host processes (the tests'
+   * FakeRuntime): no namespaces, so no network "none", no root of the bot's
+   * own, no limits, and it refuses them. Absent: confined, as every real backend is.
+   */
+  confined?: boolean;
 }
 
 /** `namespaces`: the backend's own (Linux namespaces, cgroups, seccomp). `gvisor`: gVisor's user-space kernel in between. */

@@ -1,0 +1,69 @@
+// A manager over the FakeRuntime (real agents as plain host processes) and a
+// SQLite store in a fresh home: the manager's own code, run without root,
+// daemons or network. openManagerFixture (support.ts) is the same over a
+// real backend.
+import { rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+
+import { BotManager } from "../../packages/server/src/manager/index.js";
+import { storeRecords } from "../../packages/server/src/manager/store-records.js";
+import { openStore, type Store } from "../../packages/server/src/store/index.js";
+import { makeHome } from "../runtime/support.js";
+import { FAKE_IMAGE, FakeRuntime } from "../support/fake-runtime.js";
+import { silentLogger } from "./support.js";
+
+export interface FakeManagerFixture {
+  readonly home: string;
+  readonly store: Store;
+  readonly runtime: FakeRuntime;
+  /** A manager over the fixture's store and `runtime` (default: the fixture's), as a restarted server would build. */
+  manager(runtime?: FakeRuntime): BotManager;
+  /** A second runtime on the same home, as a restarted server would open. */
+  reopenRuntime(options?: { agentBundle?: string }): FakeRuntime;
+  /** An agent bundle that exits at once with `code`: a real start that fails. */
+  brokenAgentBundle(code: number): Promise<string>;
+  /** The bot's lifecycle events, oldest first. */
+  eventTypes(containerId: string): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export async function openFakeManagerFixture(): Promise<FakeManagerFixture> {
+  const home = await makeHome();
+  const store = await openStore({ sqlitePath: path.join(home, "botbox.db") });
+  const runtime = new FakeRuntime({ home });
+  const managers: BotManager[] = [];
+  const manager = (over = runtime) => {
+    const created = new BotManager({
+      runtime: over,
+      records: storeRecords(store),
+      image: FAKE_IMAGE,
+      network: "host",
+      limits: {},
+      startTimeoutMs: 15_000,
+      logger: silentLogger,
+    });
+    managers.push(created);
+    return created;
+  };
+  return {
+    home,
+    store,
+    runtime,
+    manager,
+    reopenRuntime: (options = {}) => new FakeRuntime({ home, ...options }),
+    async brokenAgentBundle(code) {
+      const bundle = path.join(home, `exits-${code}.js`);
+      await writeFile(bundle, `process.exit(${code});\n`);
+      return bundle;
+    },
+    eventTypes: async (containerId) => (await store.listEvents(containerId)).map((event) => event.eventType).reverse(),
+    async close() {
+      const cleanup = manager();
+      for (const bot of await store.listBots()) await cleanup.deleteContainer(bot.id).catch(() => undefined);
+      for (const each of managers) each.pool.closeAll();
+      await runtime.close();
+      await store.close();
+      await rm(home, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,23 @@
+// The runtime contract on the FakeRuntime (real agents as plain host
+// processes): runs without root, daemons or network. Nothing is skipped by
+// name: what the fake cannot enforce, the contract checks it refuses.
+import { rm } from "node:fs/promises";
+import { after } from "node:test";
+
+import { FakeRuntime } from "../support/fake-runtime.js";
+import { runRuntimeContract } from "./contract.js";
+import { makeHome } from "./support.js";
+
+const homes: string[] = [];
+after(async () => {
+  for (const home of homes) await rm(home, { recursive: true, force: true });
+});
+
+runRuntimeContract({
+  name: "fake",
+  newRuntime: async () => {
+    const home = await makeHome();
+    homes.push(home);
+    return new FakeRuntime({ home });
+  },
+});
