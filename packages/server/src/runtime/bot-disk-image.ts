@@ -35,8 +35,9 @@ export function botDiskImage(botRoot: string): DiskImage {
  * `run/` at the host folders the container's spec binds. Idempotent: a
  * server start (or a start after a reboot) finds what is mounted already.
  * An unmounted image of another size (the bot's quota changed while its
- * data was kept) is resized first. A new image takes in what the bot's
- * `data` folder held (a bot given a quota after it ran without one).
+ * data was kept) is resized first. Files in the bot's `data` folder under
+ * the bind point move onto the image: a bot given a quota after it ran
+ * without one, or such a move cut short by a crash (it is done again).
  */
 export async function mountBotDisk(
   image: DiskImage,
@@ -57,19 +58,23 @@ export async function mountBotDisk(
     await mkdir(source, { recursive: true, mode });
     await mkdir(outside, { recursive: true, mode });
     if (await isMountPoint(outside)) continue;
-    if (fresh && inside === "data") await moveInto(image, outside, source);
+    if (inside === "data") await moveInto(image, outside, source, fresh);
     await run("mount", ["--bind", source, outside]);
   }
 }
 
-/** Moves a folder's files onto a new image; if they do not fit, the image goes and the folder is left whole. */
-async function moveInto(image: DiskImage, from: string, to: string): Promise<void> {
+/**
+ * Moves a folder's files onto the image (copied, then removed: a crash in
+ * between only means copying again). If they do not fit, the folder is left
+ * whole, and an image made for them goes.
+ */
+async function moveInto(image: DiskImage, from: string, to: string, fresh: boolean): Promise<void> {
   if ((await readdir(from)).length === 0) return;
   try {
     await run("cp", ["-a", `${from}/.`, to]);
   } catch (error) {
     await unmount(image.mountPoint);
-    await rm(image.imagePath, { force: true });
+    if (fresh) await rm(image.imagePath, { force: true });
     throw new BadRequestError(
       `limits.disk_bytes: the bot's /data does not fit in the quota (${(error as { stderr?: string }).stderr?.trim() ?? String(error)})`,
     );
