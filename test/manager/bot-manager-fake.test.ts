@@ -3,11 +3,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
 import { BadRequestError, NotFoundError } from "../../packages/server/src/errors.js";
-import { BotManager, containerIdFor } from "../../packages/server/src/manager/index.js";
+import { containerIdFor } from "../../packages/server/src/manager/index.js";
 import { storeRecords } from "../../packages/server/src/manager/store-records.js";
-import { FAKE_IMAGE } from "../support/fake-runtime.js";
 import { type FakeManagerFixture, openFakeManagerFixture } from "./fake-support.js";
-import { silentLogger } from "./support.js";
 
 describe("the bot manager on the fake runtime", () => {
   let fixture: FakeManagerFixture;
@@ -52,15 +50,7 @@ describe("the bot manager on the fake runtime", () => {
 
   it("a start whose agent exits is reported, leaves status error and a start_failed event, and no task", async () => {
     const broken = fixture.reopenRuntime({ agentBundle: await fixture.brokenAgentBundle(3) });
-    const manager = new BotManager({
-      runtime: broken,
-      records: storeRecords(fixture.store),
-      image: FAKE_IMAGE,
-      network: "host",
-      limits: {},
-      startTimeoutMs: 1_000,
-      logger: silentLogger,
-    });
+    const manager = fixture.manager(broken, 1_000);
     await fixture.store.createBot({ id: "broken", displayName: "broken" });
     await assert.rejects(manager.start("broken"));
     const state = await manager.state("broken");

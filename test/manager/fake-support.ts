@@ -17,7 +17,7 @@ export interface FakeManagerFixture {
   readonly store: Store;
   readonly runtime: FakeRuntime;
   /** A manager over the fixture's store and `runtime` (default: the fixture's), as a restarted server would build. */
-  manager(runtime?: FakeRuntime): BotManager;
+  manager(runtime?: FakeRuntime, startTimeoutMs?: number): BotManager;
   /** A second runtime on the same home, as a restarted server would open. */
   reopenRuntime(options?: { agentBundle?: string }): FakeRuntime;
   /** An agent bundle that exits at once with `code`: a real start that fails. */
@@ -32,14 +32,14 @@ export async function openFakeManagerFixture(): Promise<FakeManagerFixture> {
   const store = await openStore({ sqlitePath: path.join(home, "botbox.db") });
   const runtime = new FakeRuntime({ home });
   const managers: BotManager[] = [];
-  const manager = (over = runtime) => {
+  const manager = (over = runtime, startTimeoutMs = 15_000) => {
     const created = new BotManager({
       runtime: over,
       records: storeRecords(store),
       image: FAKE_IMAGE,
       network: "host",
       limits: {},
-      startTimeoutMs: 15_000,
+      startTimeoutMs,
       logger: silentLogger,
     });
     managers.push(created);

@@ -1,0 +1,58 @@
+// reconcile() on the fake runtime, across a restart of the server: a new
+// runtime instance and a new manager on the same home, as `botbox serve`
+// started again would open them.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+
+import { containerIdFor } from "../../packages/server/src/manager/index.js";
+import { type FakeManagerFixture, openFakeManagerFixture } from "./fake-support.js";
+
+describe("reconcile() on the fake runtime, from a new runtime instance", () => {
+  let fixture: FakeManagerFixture;
+
+  before(async () => {
+    fixture = await openFakeManagerFixture();
+  });
+  after(() => fixture.close());
+
+  it("re-attaches the running bot, restarts the auto-start bot that died, leaves stopped and manual bots", async () => {
+    const first = fixture.manager();
+    const bots = { running: "r-running", died: "r-died", stopped: "r-stopped", manual: "r-manual" } as const;
+    for (const id of Object.values(bots)) {
+      await fixture.store.createBot({
+        id,
+        displayName: id,
+        ...(id === bots.manual ? { config: { autoStart: false } } : {}),
+      });
+      await first.start(id);
+    }
+    const runningPid = (await first.state(bots.running)).pid;
+    await first.stop(bots.stopped);
+    first.pool.closeAll();
+    await fixture.runtime.close();
+    // Behind the server's back, while it is away: two agents die.
+    for (const id of [bots.died, bots.manual]) {
+      const task = await fixture.runtime.taskInfo(containerIdFor(id));
+      process.kill(task.pid!, "SIGKILL");
+    }
+
+    const runtime = fixture.reopenRuntime();
+    for (const id of [bots.died, bots.manual])
+      await waitUntil(async () => (await runtime.taskInfo(containerIdFor(id))).state === "stopped");
+    const second = fixture.manager(runtime);
+    const summary = await second.reconcile();
+    assert.deepEqual(summary, { reattached: [bots.running], restarted: [bots.died], failed: [] });
+    assert.equal((await second.state(bots.running)).pid, runningPid, "re-attached, not restarted");
+    for (const id of [bots.running, bots.died]) assert.equal((await (await second.agentFor(id)).info()).botId, id);
+    for (const id of [bots.stopped, bots.manual]) assert.equal((await second.state(id)).taskRunning, false, id);
+  });
+});
+
+/** A killed process is gone once the kernel has reaped it: bounded, a few milliseconds in practice. */
+async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`not true within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
