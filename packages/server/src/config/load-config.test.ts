@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
 
-import { ConfigError, loadConfig } from "./load-config.js";
+import { ConfigError, loadConfig, loadConfigWithSources } from "./load-config.js";
+import { configSchema } from "./schema.js";
 
 async function tomlFile(text: string): Promise<string> {
   const file = path.join(await mkdtemp(path.join(tmpdir(), "botbox-config-")), "botbox.toml");
@@ -75,5 +76,48 @@ describe("loadConfig", () => {
   it("reports a file that is not TOML, or missing when named", async () => {
     await assert.rejects(loadConfig({ file: await tomlFile("[server\nport=1"), env: {} }), /not valid TOML/);
     await assert.rejects(loadConfig({ file: "/nonexistent/botbox.toml", env: {} }), /cannot read config file/);
+  });
+
+  it("gives an absent section and an empty one the same defaults, each written once on its key", () => {
+    const absent = configSchema.parse({});
+    const empty = configSchema.parse(Object.fromEntries(Object.keys(configSchema.shape).map((name) => [name, {}])));
+    assert.deepEqual(empty, absent);
+    assert.equal(absent.containerd.cni_bin_dir, "/usr/lib/cni");
+    assert.equal(absent.runtime.memory_bytes, 2 * 2 ** 30);
+  });
+
+  it("says where each value came from: the default, the file, or the variable that overrides the file", async () => {
+    const file = await tomlFile('[server]\nport = 9000\nhost = "0.0.0.0"\n');
+    const { config, sources } = await loadConfigWithSources({ file, env: { BOTBOX_PORT: "9100" } });
+    assert.equal(config.server.port, 9100);
+    assert.deepEqual(sources["server.port"], { kind: "env", variable: "BOTBOX_PORT" });
+    assert.deepEqual(sources["server.host"], { kind: "file", file });
+    assert.deepEqual(sources["server.home"], { kind: "default" });
+    assert.deepEqual(sources["mcp.image"], { kind: "unset" });
+  });
+
+  it("ignores the retired [mcp] keys with a warning naming the key that does the job", async () => {
+    const file = await tomlFile('[mcp]\nsnapshotter = "native"\ncni_bin_dir = "/opt/cni/bin"\n');
+    const warnings: string[] = [];
+    const config = await loadConfig({
+      file,
+      env: { BOTBOX_MCP_CNI_CONF_DIR: "/etc/cni/net.d" },
+      onWarning: (message) => warnings.push(message),
+    });
+    assert.equal(config.containerd.snapshotter, "overlayfs");
+    assert.equal(warnings.length, 3, warnings.join("\n"));
+    assert.match(
+      warnings.join("\n"),
+      /\[mcp\] snapshotter \(in .*botbox\.toml\) is no longer read.*\[containerd\] snapshotter/,
+    );
+    assert.match(warnings.join("\n"), /\[mcp\] cni_conf_dir \(from BOTBOX_MCP_CNI_CONF_DIR\)/);
+    assert.ok(!("snapshotter" in config.mcp));
+  });
+
+  it("leaves process variables that look like a section's alone (BOTBOX_CONTAINERD_ID_REGISTRY)", async () => {
+    const config = await loadConfig({ env: { BOTBOX_CONTAINERD_ID_REGISTRY: "/tmp/ids" } });
+    assert.equal(config.containerd.namespace, "default");
+    // Without the exception it is a key of [containerd], which the strict schema refuses.
+    assert.throws(() => configSchema.parse({ containerd: { id_registry: "/tmp/ids" } }), /id_registry/);
   });
 });

@@ -2,177 +2,244 @@ import { z } from "zod";
 
 import { AUTO_BACKEND, BACKEND_NAMES } from "../runtime/backends.js";
 
+// Each default is written once, on its key: a section's `.prefault({})` runs
+// the empty section through its keys' defaults, so an absent section and an
+// empty one give the same values. `.describe()` texts are the docs' settings
+// table (scripts/settings-table.ts writes it into docs/server.md).
+
 const port = z.coerce.number().int().min(0).max(65535);
 const bytes = z.coerce.number().int().positive();
+const booleanLike = z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]);
 
 /** Limits every bot gets unless it or `[runtime]` says otherwise: 2 GiB, 1024 processes, one core, 10 GiB of disk. */
 export const DEFAULT_LIMITS = { memory_bytes: 2 * 2 ** 30, pids: 1024, cpus: 1, disk_bytes: 10 * 2 ** 30 } as const;
 
-const SERVER_DEFAULTS = {
-  host: "127.0.0.1",
-  port: 8080,
-  home: "./.botbox",
-  max_connections: 0,
-  max_connections_per_peer: 0,
-  admin_reserved_connections: 16,
-  first_request_timeout_seconds: 10,
-};
+const server = z
+  .object({
+    host: z.string().min(1).default("127.0.0.1").describe("listen address"),
+    port: port.default(8080).describe("listen port (`0` picks a free one)"),
+    home: z
+      .string()
+      .min(1)
+      .default("./.botbox")
+      .describe("botbox's state: `botbox.db`, `bots/`, `images/`, `admin-token`"),
+    admin_token: z
+      .string()
+      .min(16)
+      .optional()
+      .describe("the admin token; unset: read from, or generated into, `<home>/admin-token` (0600)"),
+    max_connections: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(1_000_000)
+      .default(0)
+      .describe("API connections at once; `0`: the smaller of 4096 and half the open-file limit"),
+    max_connections_per_peer: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(1_000_000)
+      .default(0)
+      .describe("API connections from one address; `0`: half of the connections that are not reserved"),
+    admin_reserved_connections: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(1024)
+      .default(16)
+      .describe("connections kept for requests with the admin token once the others are used up"),
+    first_request_timeout_seconds: z.coerce
+      .number()
+      .positive()
+      .max(600)
+      .default(10)
+      .describe("a connection that has not sent its first request's headers by then is closed"),
+  })
+  .strict();
+
+const database = z
+  .object({
+    url: z.string().default("").describe("`postgres://…`; empty: the embedded SQLite at `<home>/botbox.db`"),
+  })
+  .strict();
+
+const runtime = z
+  .object({
+    backend: z
+      .enum([AUTO_BACKEND, ...BACKEND_NAMES] as [string, ...string[]])
+      .default("sandbox")
+      .describe(`the runtime backend (docs/runtimes.md), or \`${AUTO_BACKEND}\`: the first one that can start here`),
+    network: z
+      .enum(["isolated", "none", "host"])
+      .default("isolated")
+      .describe(
+        "a bot's network unless it names its own: `isolated` (the internet only), `none` (loopback) or `host` (opt-in, trusted bots only)",
+      ),
+    isolation: z
+      .enum(["namespaces", "gvisor"])
+      .default("namespaces")
+      .describe("a bot's isolation unless it names its own: `namespaces`, or `gvisor` (gVisor's runsc)"),
+    memory_bytes: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(DEFAULT_LIMITS.memory_bytes)
+      .describe("memory of a bot that sets none; `0`: no default limit"),
+    pids: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(DEFAULT_LIMITS.pids)
+      .describe("processes and threads of a bot that sets none; `0`: no default limit"),
+    cpus: z.coerce
+      .number()
+      .min(0)
+      .default(DEFAULT_LIMITS.cpus)
+      .describe("cores of a bot that sets none; `0`: no default limit"),
+    disk_bytes: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(DEFAULT_LIMITS.disk_bytes)
+      .describe("hard quota on a bot's writable state, where the backend enforces one; `0`: none"),
+    start_timeout_seconds: z.coerce
+      .number()
+      .positive()
+      .default(20)
+      .describe("how long a start waits for the bot's agent to answer Info"),
+  })
+  .strict();
+
+const sandbox = z
+  .object({
+    bwrap_path: z
+      .string()
+      .default("")
+      .describe("the bubblewrap binary; empty: the first `bwrap` on `PATH`, else `/usr/bin/bwrap`"),
+  })
+  .strict();
+
+const tools = z
+  .object({
+    exec_timeout_seconds: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(86_400)
+      .default(30)
+      .describe("the LLM `exec` tool's timeout when the call names none"),
+    exec_max_timeout_seconds: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(86_400)
+      .default(600)
+      .describe("the longest timeout an `exec` call may ask for"),
+    background_on_timeout: booleanLike
+      .default(true)
+      .describe("a foreground `exec` still running at its timeout becomes a background job instead of being killed"),
+  })
+  .strict()
+  .refine((section) => section.exec_timeout_seconds <= section.exec_max_timeout_seconds, {
+    message: "exec_timeout_seconds must not exceed exec_max_timeout_seconds",
+  });
+
+const files = z
+  .object({
+    max_upload_bytes: bytes.default(16 * 2 ** 30).describe("largest upload the file manager accepts (413 past it)"),
+    max_read_bytes: bytes
+      .default(16 * 2 ** 20)
+      .describe("largest file `/fs/read` returns as text (413 past it; use `/fs/download`)"),
+  })
+  .strict();
+
+const media = z
+  .object({
+    max_bytes: bytes.default(100 * 2 ** 20).describe("largest media file ingested (413 past it)"),
+  })
+  .strict();
+
+const mcpStdio = z
+  .object({
+    idle_timeout_seconds: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(600)
+      .describe("stdio MCP sessions unused this long are closed and their servers ended"),
+    request_timeout_seconds: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(60)
+      .describe("how long one JSON-RPC request waits for its answer (progress restarts the clock)"),
+  })
+  .strict();
+
+const containerd = z
+  .object({
+    socket_path: z.string().min(1).default("/run/containerd/containerd.sock").describe("containerd's API socket"),
+    namespace: z.string().min(1).default("default").describe("the containerd namespace botbox's bots live in"),
+    snapshotter: z.string().min(1).default("overlayfs").describe("the snapshotter of the bots' root filesystems"),
+    cni_bin_dir: z
+      .string()
+      .min(1)
+      .default("/usr/lib/cni")
+      .describe("CNI plugin executables (Debian's `containernetworking-plugins` puts them here)"),
+    cni_conf_dir: z
+      .string()
+      .default("")
+      .describe("where `10-botbox.conflist` is read from, or written to when absent; empty: `<home>/cni`"),
+    subnet: z
+      .string()
+      .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "must be an IPv4 CIDR such as 10.88.0.0/16")
+      .default("10.88.0.0/16")
+      .describe("the bots' bridge network"),
+    bridge: z.string().min(1).max(15).default("botbox0").describe("the bridge interface's name"),
+    agent_channel: z
+      .enum(["unix", "tcp"])
+      .default("unix")
+      .describe(
+        "`unix`: the agent's socket in `/run/botbox`; `tcp`: port 9090 on the bot's address (images built for the original)",
+      ),
+  })
+  .strict();
+
+// The original's [mcp] section keeps the keys botbox reads, with their
+// meaning; the ones it never read are retired (retired-keys.ts).
+const mcp = z
+  .object({
+    image: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("image of new bots; unset: the backend's default image (docs/runtimes.md)"),
+    registry: z.string().default("").describe("registry an `image` without one is pulled from, as the original did"),
+    data_root: z
+      .string()
+      .default("data")
+      .describe(
+        "where legacy `bots/<id>` data is copied from into a bot's `/data`, once; relative to the working folder",
+      ),
+  })
+  .strict();
 
 /** Every setting botbox reads, with its default. Keys mirror botbox.toml sections. */
 export const configSchema = z
   .object({
-    server: z
-      .object({
-        host: z.string().min(1).default("127.0.0.1"),
-        port: port.default(8080),
-        /** Where botbox keeps its state: database, bots, images, admin token. */
-        home: z.string().min(1).default("./.botbox"),
-        /** The admin token; generated into <home>/admin-token when unset. */
-        admin_token: z.string().min(16).optional(),
-        /** API connections at once; 0: the smaller of 4096 and half the open-file limit. */
-        max_connections: z.coerce.number().int().min(0).max(1_000_000).default(0),
-        /** API connections from one address; 0: half of the connections that are not reserved. */
-        max_connections_per_peer: z.coerce.number().int().min(0).max(1_000_000).default(0),
-        /** Connections kept for requests with the admin token once the others are used up. */
-        admin_reserved_connections: z.coerce.number().int().min(1).max(1024).default(16),
-        /** A connection that has not sent its first request's headers by then is closed. */
-        first_request_timeout_seconds: z.coerce.number().positive().max(600).default(10),
-      })
-      .strict()
-      .default(SERVER_DEFAULTS),
-    database: z
-      .object({
-        /** postgres://… ; empty means the embedded SQLite at <home>/botbox.db. */
-        url: z.string().default(""),
-      })
-      .strict()
-      .default({ url: "" }),
-    runtime: z
-      .object({
-        /** A backend of runtime/backends.ts, or "auto": the first of them that can start here. */
-        backend: z.enum([AUTO_BACKEND, ...BACKEND_NAMES] as [string, ...string[]]).default("sandbox"),
-        /**
-         * A bot's network unless it names its own: "isolated" (its own
-         * namespace, the internet only), "none" (loopback only) or "host"
-         * (the host's network: reaches the host's services; opt-in only).
-         */
-        network: z.enum(["isolated", "none", "host"]).default("isolated"),
-        /** A bot's isolation unless it names its own: "namespaces", or "gvisor" (gVisor's runsc; slower, a smaller kernel surface). */
-        isolation: z.enum(["namespaces", "gvisor"]).default("namespaces"),
-        /** Default limits of a bot that sets none of its own; 0 turns a default off. */
-        memory_bytes: z.coerce.number().int().min(0).default(DEFAULT_LIMITS.memory_bytes),
-        pids: z.coerce.number().int().min(0).default(DEFAULT_LIMITS.pids),
-        cpus: z.coerce.number().min(0).default(DEFAULT_LIMITS.cpus),
-        /** A hard quota on a bot's writable state, where the backend can enforce one (docs/runtimes.md). */
-        disk_bytes: z.coerce.number().int().min(0).default(DEFAULT_LIMITS.disk_bytes),
-        /** Seconds to wait for a started bot's agent to answer Info. */
-        start_timeout_seconds: z.coerce.number().positive().default(20),
-      })
-      .strict()
-      .default({
-        backend: "sandbox",
-        network: "isolated",
-        isolation: "namespaces",
-        ...DEFAULT_LIMITS,
-        start_timeout_seconds: 20,
-      }),
-    // The sandbox backend (runtime.backend = "sandbox").
-    sandbox: z
-      .object({
-        /** The bwrap binary; empty: the first bwrap on PATH, else /usr/bin/bwrap. */
-        bwrap_path: z.string().default(""),
-      })
-      .strict()
-      .default({ bwrap_path: "" }),
-    tools: z
-      .object({
-        /** Seconds an LLM's exec runs when it names no timeout. */
-        exec_timeout_seconds: z.coerce.number().int().min(1).max(86_400).default(30),
-        /** The longest timeout an LLM's exec may ask for. */
-        exec_max_timeout_seconds: z.coerce.number().int().min(1).max(86_400).default(600),
-        /** A foreground exec still running at its timeout becomes a background job instead of being killed. */
-        background_on_timeout: z
-          .union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")])
-          .default(true),
-      })
-      .strict()
-      .refine((tools) => tools.exec_timeout_seconds <= tools.exec_max_timeout_seconds, {
-        message: "exec_timeout_seconds must not exceed exec_max_timeout_seconds",
-      })
-      .default({ exec_timeout_seconds: 30, exec_max_timeout_seconds: 600, background_on_timeout: true }),
-    files: z
-      .object({
-        /** Largest upload the file manager accepts (413 past it). */
-        max_upload_bytes: bytes.default(16 * 2 ** 30),
-        /** Largest file /fs/read returns as text (413 past it; use /fs/download). */
-        max_read_bytes: bytes.default(16 * 2 ** 20),
-      })
-      .strict()
-      .default({ max_upload_bytes: 16 * 2 ** 30, max_read_bytes: 16 * 2 ** 20 }),
-    media: z
-      .object({
-        /** Largest media file ingested (413 past it). */
-        max_bytes: bytes.default(100 * 2 ** 20),
-      })
-      .strict()
-      .default({ max_bytes: 100 * 2 ** 20 }),
-    mcp_stdio: z
-      .object({
-        /** Sessions unused this long are closed and their servers ended. */
-        idle_timeout_seconds: z.coerce.number().int().min(1).default(600),
-        /** How long one JSON-RPC request may wait for its answer (progress restarts the clock). */
-        request_timeout_seconds: z.coerce.number().int().min(1).default(60),
-      })
-      .strict()
-      .default({ idle_timeout_seconds: 600, request_timeout_seconds: 60 }),
-    // The containerd backend (runtime.backend = "containerd"; docs/runtimes.md).
-    containerd: z
-      .object({
-        socket_path: z.string().min(1).default("/run/containerd/containerd.sock"),
-        namespace: z.string().min(1).default("default"),
-        snapshotter: z.string().min(1).default("overlayfs"),
-        /** CNI plugin executables; Debian's containernetworking-plugins puts them here. */
-        cni_bin_dir: z.string().min(1).default("/usr/lib/cni"),
-        /** Where 10-botbox.conflist is read from, or written to when absent; empty: <home>/cni. */
-        cni_conf_dir: z.string().default(""),
-        /** The bots' bridge network (spec 4.7). */
-        subnet: z
-          .string()
-          .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "must be an IPv4 CIDR such as 10.88.0.0/16")
-          .default("10.88.0.0/16"),
-        bridge: z.string().min(1).max(15).default("botbox0"),
-        /** "unix": the agent's socket in /run/botbox; "tcp": :9090 on the bot's address (images built for the original). */
-        agent_channel: z.enum(["unix", "tcp"]).default("unix"),
-      })
-      .strict()
-      .default({
-        socket_path: "/run/containerd/containerd.sock",
-        namespace: "default",
-        snapshotter: "overlayfs",
-        cni_bin_dir: "/usr/lib/cni",
-        cni_conf_dir: "",
-        subnet: "10.88.0.0/16",
-        bridge: "botbox0",
-        agent_channel: "unix",
-      }),
-    // The original's [mcp] section keeps its keys and meaning (spec 9).
-    mcp: z
-      .object({
-        image: z.string().min(1).optional(),
-        registry: z.string().default(""),
-        snapshotter: z.string().default(""),
-        data_root: z.string().default("data"),
-        cni_bin_dir: z.string().default("/opt/cni/bin"),
-        cni_conf_dir: z.string().default("/etc/cni/net.d"),
-      })
-      .strict()
-      .default({
-        registry: "",
-        snapshotter: "",
-        data_root: "data",
-        cni_bin_dir: "/opt/cni/bin",
-        cni_conf_dir: "/etc/cni/net.d",
-      }),
+    server: server.prefault({}),
+    database: database.prefault({}),
+    runtime: runtime.prefault({}),
+    // Read by the sandbox backend only.
+    sandbox: sandbox.prefault({}),
+    tools: tools.prefault({}),
+    files: files.prefault({}),
+    media: media.prefault({}),
+    mcp_stdio: mcpStdio.prefault({}),
+    // Read by the containerd backend only (docs/runtimes.md).
+    containerd: containerd.prefault({}),
+    mcp: mcp.prefault({}),
   })
   .strict();
 

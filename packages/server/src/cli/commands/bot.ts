@@ -1,4 +1,5 @@
-import { type ApiTarget, botRoute, callApi, CliError } from "../api-client.js";
+import { type ApiTarget, botRoute, callApi } from "../api-client.js";
+import { usageError } from "../help.js";
 import { output } from "./output.js";
 
 interface BotView {
@@ -24,7 +25,7 @@ export async function botCommand(
   switch (action) {
     case "create": {
       const [name, id] = rest;
-      if (!name) throw new CliError("usage: botbox bot create <name> [id] [--network M] [--allow A]... [--deny A]...");
+      if (!name) throw usageError("bot");
       const allow = flags.allow?.length === 1 && flags.allow[0] === "none" ? [] : flags.allow;
       const egress = allow || flags.deny ? { egress: { ...(allow ? { allow } : {}), deny: flags.deny ?? [] } } : {};
       const body = { name, ...(id ? { id } : {}), ...(flags.network ? { network: flags.network } : {}), ...egress };
@@ -34,7 +35,7 @@ export async function botCommand(
     }
     case "show": {
       const [id] = rest;
-      if (!id) throw new CliError("usage: botbox bot show <id>");
+      if (!id) throw usageError("bot");
       const bot = (await callApi(target, "GET", botRoute(id))) as BotView & {
         network: string;
         egress: { allow: string[] | null; deny: string[] } | null;
@@ -65,7 +66,7 @@ export async function botCommand(
     case "start":
     case "stop": {
       const [id] = rest;
-      if (!id) throw new CliError(`usage: botbox bot ${action} <id>`);
+      if (!id) throw usageError("bot");
       const route = action === "start" ? "/container" : "/container/stop";
       const state = (await callApi(target, "POST", botRoute(id, route), action === "stop" ? {} : undefined)) as {
         status: string;
@@ -74,11 +75,11 @@ export async function botCommand(
       return;
     }
     case "rm": {
-      if (rest.length === 0) throw new CliError("usage: botbox bot rm <id>...");
+      if (rest.length === 0) throw usageError("bot");
       for (const id of rest) await callApi(target, "DELETE", botRoute(id));
       return;
     }
     default:
-      throw new CliError("usage: botbox bot create|list|show|start|stop|rm");
+      throw usageError("bot");
   }
 }

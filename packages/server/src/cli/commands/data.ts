@@ -4,12 +4,13 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 
 import { type ApiTarget, botRoute, CliError, requestApi } from "../api-client.js";
+import { usageError } from "../help.js";
 import { countedStream, createProgress } from "../progress.js";
 
 /** `botbox export <bot> [file|-]`: /data as a tar.gz, to a file or stdout. */
 export async function exportCommand(target: ApiTarget, args: string[]): Promise<void> {
   const [botId, file = `${args[0]}-data.tar.gz`] = args;
-  if (!botId) throw new CliError("usage: botbox export <bot> [file.tar.gz | -]");
+  if (!botId) throw usageError("export");
   const response = await requestApi(target, "GET", botRoute(botId, "/container/export"), { what: "export" });
   if (!response.body) throw new CliError("export: the server sent no archive");
   const toStdout = file === "-";
@@ -27,7 +28,7 @@ export async function exportCommand(target: ApiTarget, args: string[]): Promise<
 /** `botbox import <bot> <file|-> [--replace]`: a tar.gz into /data. */
 export async function importCommand(target: ApiTarget, args: string[], flags: { replace: boolean }): Promise<void> {
   const [botId, file] = args;
-  if (!botId || !file) throw new CliError("usage: botbox import <bot> <file.tar.gz | -> [--replace]");
+  if (!botId || !file) throw usageError("import");
   const fromStdin = file === "-";
   const size = fromStdin ? undefined : (await stat(file).catch(() => undefined))?.size;
   if (!fromStdin && size === undefined) throw new CliError(`import: cannot read ${file}`);

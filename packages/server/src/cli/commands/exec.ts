@@ -1,4 +1,5 @@
 import { type ApiTarget, botRoute, CliError, requestApi } from "../api-client.js";
+import { usageError } from "../help.js";
 
 /**
  * One argument is a shell command line as typed (`botbox exec b -- 'ls | wc'`);
@@ -13,7 +14,7 @@ export async function execCommand(target: ApiTarget, args: string[]): Promise<nu
   const separator = args.indexOf("--");
   const botId = args[0];
   const command = separator === -1 ? args.slice(1) : args.slice(separator + 1);
-  if (!botId || command.length === 0) throw new CliError("usage: botbox exec <bot> -- <command...>");
+  if (!botId || command.length === 0) throw usageError("exec");
   const response = await requestApi(target, "POST", botRoute(botId, "/container/exec/stream"), {
     what: "exec",
     headers: { "content-type": "application/json" },

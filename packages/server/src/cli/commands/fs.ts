@@ -5,16 +5,9 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 
 import { type ApiTarget, botRoute, callApi, CliError, requestApi } from "../api-client.js";
+import { usageError } from "../help.js";
 import { countedStream, createProgress } from "../progress.js";
 import { output, table } from "./output.js";
-
-const USAGE = `usage: botbox fs ls <bot> [path] [-r]     list a folder (-r: the whole tree)
-       botbox fs cat <bot> <path>           print a file
-       botbox fs put <bot> <local> <path>   upload a file
-       botbox fs get <bot> <path> [local|-] download a file
-       botbox fs rm <bot> <path> [-r]       delete (-r: a folder and its contents)
-       botbox fs mv <bot> <from> <to>       rename or move
-       botbox fs mkdir <bot> <path>         make a folder and its parents`;
 
 interface EntryView {
   name: string;
@@ -90,9 +83,9 @@ export async function fsCommand(
   flags: { json: boolean; recursive: boolean },
 ): Promise<void> {
   const [action, botId, first, second] = args;
-  if (!botId) throw new CliError(USAGE);
+  if (!botId) throw usageError("fs");
   const need = (value: string | undefined): string => {
-    if (!value) throw new CliError(USAGE);
+    if (!value) throw usageError("fs");
     return value;
   };
   switch (action) {
@@ -126,6 +119,6 @@ export async function fsCommand(
       await callApi(target, "POST", fsRoute(botId, "/mkdir"), { path: need(first) });
       return;
     default:
-      throw new CliError(USAGE);
+      throw usageError("fs");
   }
 }

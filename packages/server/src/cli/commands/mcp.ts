@@ -2,13 +2,8 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 
 import { type ApiTarget, botRoute, callApi, CliError } from "../api-client.js";
+import { usageError } from "../help.js";
 import { output, table } from "./output.js";
-
-const USAGE = `usage: botbox mcp add <bot> <name> [--env K=V]... [--cwd DIR] -- <command> [args...]
-       botbox mcp ls <bot>            the bot's MCP servers
-       botbox mcp rm <bot> <name>
-       botbox mcp tools <bot>         every tool the bot's gateway serves
-       botbox mcp call <bot> <tool> [json-arguments]`;
 
 interface ServerView {
   name: string;
@@ -53,11 +48,11 @@ export async function mcpCommand(
   flags: { json: boolean; env: string[]; cwd?: string; command: string[] },
 ): Promise<number> {
   const [action, botId, name, extra] = args;
-  if (!botId) throw new CliError(USAGE);
+  if (!botId) throw usageError("mcp");
   switch (action) {
     case "add": {
       const [command, ...commandArgs] = flags.command;
-      if (!name || !command) throw new CliError(USAGE);
+      if (!name || !command) throw usageError("mcp");
       const server = (await callApi(target, "PUT", botRoute(botId, `/mcp-servers/${encodeURIComponent(name)}`), {
         command,
         args: commandArgs,
@@ -83,7 +78,7 @@ export async function mcpCommand(
       return 0;
     }
     case "rm": {
-      if (!name) throw new CliError(USAGE);
+      if (!name) throw usageError("mcp");
       await callApi(target, "DELETE", botRoute(botId, `/mcp-servers/${encodeURIComponent(name)}`));
       return 0;
     }
@@ -95,7 +90,7 @@ export async function mcpCommand(
       return 0;
     }
     case "call": {
-      if (!name) throw new CliError(USAGE);
+      if (!name) throw usageError("mcp");
       let toolArgs: Record<string, unknown> = {};
       if (extra !== undefined) {
         try {
@@ -115,6 +110,6 @@ export async function mcpCommand(
       return result.isError ? 1 : 0;
     }
     default:
-      throw new CliError(USAGE);
+      throw usageError("mcp");
   }
 }

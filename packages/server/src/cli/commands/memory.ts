@@ -1,10 +1,6 @@
 import { type ApiTarget, botRoute, callApi, CliError } from "../api-client.js";
+import { usageError } from "../help.js";
 import { output, table } from "./output.js";
-
-const USAGE = `usage: botbox memory add <bot> <text|->      remember a text (- reads stdin)
-       botbox memory search <bot> <query> [--limit N]
-       botbox memory ls <bot> [--limit N]
-       botbox memory rm <bot> <id>...`;
 
 interface MemoryView {
   id: string;
@@ -36,7 +32,7 @@ export async function memoryCommand(
   flags: { json: boolean; limit?: string },
 ): Promise<void> {
   const [action, botId, ...rest] = args;
-  if (!botId) throw new CliError(USAGE);
+  if (!botId) throw usageError("memory");
   const limit = parseLimit(flags.limit);
   const route = (suffix = "") => botRoute(botId, `/memory${suffix}`);
   const show = (results: MemoryView[]) =>
@@ -53,14 +49,14 @@ export async function memoryCommand(
   switch (action) {
     case "add": {
       const [text] = rest;
-      if (text === undefined) throw new CliError(USAGE);
+      if (text === undefined) throw usageError("memory");
       const message = text === "-" ? await readStdin() : rest.join(" ");
       const added = (await callApi(target, "POST", route(), { message })) as MemoryView;
       output(added, flags.json, () => added.id);
       return;
     }
     case "search": {
-      if (rest.length === 0) throw new CliError(USAGE);
+      if (rest.length === 0) throw usageError("memory");
       const { results } = (await callApi(target, "POST", route("/search"), {
         query: rest.join(" "),
         ...(limit ? { limit } : {}),
@@ -77,12 +73,12 @@ export async function memoryCommand(
       return;
     }
     case "rm": {
-      if (rest.length === 0) throw new CliError(USAGE);
+      if (rest.length === 0) throw usageError("memory");
       const result = (await callApi(target, "POST", route("/delete"), { ids: rest })) as { deleted: number };
       output(result, flags.json, () => `deleted ${result.deleted}`);
       return;
     }
     default:
-      throw new CliError(USAGE);
+      throw usageError("memory");
   }
 }

@@ -1,11 +1,8 @@
 import { readFile } from "node:fs/promises";
 
 import { type ApiTarget, botRoute, callApi, CliError } from "../api-client.js";
+import { usageError } from "../help.js";
 import { output, table } from "./output.js";
-
-const USAGE = `usage: botbox skills ls <bot>
-       botbox skills add <bot> <SKILL.md|->...   add or replace skills from Markdown files (- reads stdin)
-       botbox skills rm <bot> <name>...`;
 
 interface SkillView {
   name: string;
@@ -26,7 +23,7 @@ async function readSource(source: string): Promise<string> {
 /** `botbox skills ls|add|rm`. */
 export async function skillsCommand(target: ApiTarget, args: string[], flags: { json: boolean }): Promise<void> {
   const [action, botId, ...rest] = args;
-  if (!botId) throw new CliError(USAGE);
+  if (!botId) throw usageError("skills");
   const route = botRoute(botId, "/container/skills");
   switch (action) {
     case "ls":
@@ -43,18 +40,18 @@ export async function skillsCommand(target: ApiTarget, args: string[], flags: { 
       return;
     }
     case "add": {
-      if (rest.length === 0) throw new CliError(USAGE);
+      if (rest.length === 0) throw usageError("skills");
       const skills = await Promise.all(rest.map(readSource));
       const result = (await callApi(target, "POST", route, { skills })) as { names?: string[] };
       output(result, flags.json, () => (result.names ?? []).join("\n"));
       return;
     }
     case "rm": {
-      if (rest.length === 0) throw new CliError(USAGE);
+      if (rest.length === 0) throw usageError("skills");
       await callApi(target, "DELETE", route, { names: rest });
       return;
     }
     default:
-      throw new CliError(USAGE);
+      throw usageError("skills");
   }
 }

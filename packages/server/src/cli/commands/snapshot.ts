@@ -1,7 +1,6 @@
-import { type ApiTarget, botRoute, callApi, CliError } from "../api-client.js";
+import { type ApiTarget, botRoute, callApi } from "../api-client.js";
+import { usageError } from "../help.js";
 import { output, table } from "./output.js";
-
-const USAGE = "usage: botbox snapshot create <bot> [--name N] | ls <bot> | rollback <bot> <version>";
 
 interface SnapshotView {
   name: string;
@@ -18,7 +17,7 @@ export async function snapshotCommand(
   flags: { json: boolean; name?: string },
 ): Promise<void> {
   const [action, botId, version] = args;
-  if (!botId) throw new CliError(USAGE);
+  if (!botId) throw usageError("snapshot");
   switch (action) {
     case "create": {
       const created = (await callApi(target, "POST", botRoute(botId, "/container/snapshots"), {
@@ -43,7 +42,7 @@ export async function snapshotCommand(
     case "rollback": {
       const wanted = Number(version);
       if (!version || !Number.isInteger(wanted) || wanted < 1)
-        throw new CliError(`${USAGE}\n(version: a number from snapshot ls)`);
+        throw usageError("snapshot", "snapshot rollback: the version is a number from snapshot ls");
       const result = (await callApi(target, "POST", botRoute(botId, "/container/rollback"), { version: wanted })) as {
         version: number;
       };
@@ -51,6 +50,6 @@ export async function snapshotCommand(
       return;
     }
     default:
-      throw new CliError(USAGE);
+      throw usageError("snapshot");
   }
 }
