@@ -12,7 +12,7 @@
 #                                               # the same for a containerd server: no
 #                                               # docker load, the runtime imports the tar
 #
-# Two layers, as the original's dev build had (spec 10.3): the Debian base,
+# Two layers, as the original's dev build had: the Debian base,
 # cached by its recipe, and a small botbox layer (/opt/botbox/agent.js,
 # /opt/mcp-template, /opt/entrypoint.sh), so an agent change rebuilds only the
 # second. Nothing is rebuilt when no input changed. Only the tar's path goes
@@ -195,7 +195,7 @@ EOF
   log "built $image_tar in $(($(date +%s) - started)) s: $(du -h "$image_tar" | cut -f1) (base $(du -h "$base_tar" | cut -f1))"
 }
 
-# Spec 10.3 deleted every bot container to pick up a new image, and their data
+# The original deleted every bot container to pick up a new image, and their data
 # with it. Here /data is a host folder: the server's runtime (Docker or
 # containerd, see recreate-bots.ts) recreates each bot's container on the new
 # image and keeps /data, snapshots and tokens; containerd keeps the old

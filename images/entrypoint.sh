@@ -1,7 +1,7 @@
 #!/bin/sh
 # The agent image's entrypoint, run by tini (PID 1, reaps zombies).
 #
-# Spec 1.1 kept a copy of the agent in /app, the writable layer, "so it
+# The original kept a copy of the agent in /app, the writable layer, "so it
 # survives snapshot restores", and ran that copy for the container's whole
 # life: a newer agent in the image was never used. The fix: the image's bundle
 # is authoritative. When the copy in /app is missing or differs from the

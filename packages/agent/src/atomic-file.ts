@@ -14,7 +14,7 @@ const MAX_SYMLINK_HOPS = 40;
 /**
  * Writes a file so that readers only ever see the old content or the whole new
  * content: data goes to a temporary file in the target's folder, is flushed,
- * then renamed over the target. The original truncated in place (spec 1.4), so
+ * then renamed over the target. The original truncated in place, so
  * a broken stream left a half-written file where the old one was.
  */
 export class AtomicFile {

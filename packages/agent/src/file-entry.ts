@@ -8,7 +8,7 @@ const S_ISGID = 0o2000;
 const S_ISVTX = 0o1000;
 
 /**
- * Go's `FileMode.String()` (spec 1.3): type letters in Go's bit order
+ * Go's `FileMode.String()`: type letters in Go's bit order
  * (d, L, D, p, S, u, g, c, t), or "-" when there are none, then rwxrwxrwx.
  */
 export function goFileMode(mode: number): string {

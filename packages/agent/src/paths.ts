@@ -3,7 +3,7 @@ import path from "node:path";
 import { invalidArgument } from "./rpc-error.js";
 
 /**
- * Spec 1.2: absolute paths are cleaned, relative ones are joined onto the data
+ * Absolute paths are cleaned, relative ones are joined onto the data
  * folder. `..` may climb out of it: the workspace itself is the sandbox.
  */
 export function resolvePath(dataDir: string, requested: string): string {

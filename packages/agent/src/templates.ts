@@ -7,7 +7,7 @@ import type { Logger } from "pino";
 import { errorCode } from "./rpc-error.js";
 
 /**
- * Spec 1.1: every start makes the data folder and copies each top-level
+ * Every start makes the data folder and copies each top-level
  * regular file of the template folder that the data folder lacks. Folders are
  * skipped; a missing template folder is fine.
  */

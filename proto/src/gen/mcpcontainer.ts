@@ -32,7 +32,7 @@ export const protobufFileName = "mcpcontainer.proto";
 /**
  * The wire contract between the botbox host server and the agent inside every
  * bot's workspace. Package, service, method, message and field names and
- * numbers are those of the original `mcpcontainer` proto (container spec 1.3),
+ * numbers are those of the original `mcpcontainer` proto,
  * so existing images and clients keep working. botbox only ever ADDS to this
  * file: a new RPC or a new field number, never a changed one.
  */
@@ -1943,7 +1943,7 @@ export const ContainerServiceService = {
   },
   /**
    * botbox addition: lets the host verify that a channel reaches the bot it
-   * expects before using it (container spec 12.1.2). Old clients never call it.
+   * expects before using it. Old clients never call it.
    */
   info: {
     path: "/mcpcontainer.ContainerService/Info" as const,
@@ -1997,7 +1997,7 @@ export interface ContainerServiceServer extends UntypedServiceImplementation {
   deleteFile: handleUnaryCall<DeleteFileRequest, DeleteFileResponse>;
   /**
    * botbox addition: lets the host verify that a channel reaches the bot it
-   * expects before using it (container spec 12.1.2). Old clients never call it.
+   * expects before using it. Old clients never call it.
    */
   info: handleUnaryCall<InfoRequest, InfoResponse>;
   /**
@@ -2142,7 +2142,7 @@ export interface ContainerServiceClient extends Client {
   ): ClientUnaryCall;
   /**
    * botbox addition: lets the host verify that a channel reaches the bot it
-   * expects before using it (container spec 12.1.2). Old clients never call it.
+   * expects before using it. Old clients never call it.
    */
   info(request: InfoRequest, callback: (error: ServiceError | null, response: InfoResponse) => void): ClientUnaryCall;
   info(

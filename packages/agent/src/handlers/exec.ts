@@ -11,7 +11,7 @@ import { resolvePath } from "../paths.js";
 import type { CallLog } from "../rpc-call.js";
 import { describeSystemError, internal, invalidArgument } from "../rpc-error.js";
 
-// Spec 1.7.
+// The original's defaults: a timeout of 0 means 30 s; output goes in 4 KiB messages.
 export const DEFAULT_EXEC_TIMEOUT_SECONDS = 30;
 export const EXEC_OUTPUT_CHUNK_BYTES = 4096;
 const ENV_ENTRY = /^[^=\0]+=[^\0]*$/;
@@ -26,7 +26,8 @@ export interface ExecOptions {
 }
 
 /**
- * Spec 1.5, with the original's bugs fixed: stdin in the first message is
+ * Runs `/bin/sh -c <command>` and streams its output, with the original's
+ * bugs fixed (docs/reference.md#fix-exec-kill): stdin in the first message is
  * used, a timeout or cancel kills the whole process group and closes the
  * pipes (so a grandchild holding stdout cannot hang the call), a kill reports
  * 128+signal, a negative timeout means none, and output respects the

@@ -9,7 +9,7 @@ import { resolvePath } from "../paths.js";
 import { describeSystemError, notFound } from "../rpc-error.js";
 
 export async function listDir(dataDir: string, request: ListDirRequest): Promise<ListDirResponse> {
-  // Spec 1.4: an empty path lists the data folder.
+  // An empty path lists the data folder.
   const root = resolvePath(dataDir, request.path === "" ? "." : request.path);
   if (request.recursive) {
     const entries: FileEntry[] = [];
@@ -28,7 +28,7 @@ export async function listDir(dataDir: string, request: ListDirRequest): Promise
 
 /**
  * Go's filepath.WalkDir in lexical order, symlinks not followed, the root
- * excluded; any entry or subtree that cannot be read is skipped (spec 1.4), so
+ * excluded; any entry or subtree that cannot be read is skipped, so
  * a missing root yields an empty list.
  */
 async function walk(folder: string, prefix: string, into: FileEntry[]): Promise<void> {

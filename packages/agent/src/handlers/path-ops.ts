@@ -50,7 +50,7 @@ export async function rename(dataDir: string, request: RenameRequest): Promise<R
     await makeFolders(path.dirname(to));
     await renamePath(from, to);
   } catch (error) {
-    // The original answered INTERNAL for a missing source (spec 1.4), which
+    // The original answered INTERNAL for a missing source, which
     // the file manager turned into a 500; a missing source is a NOT_FOUND.
     if (errorCode(error) === "ENOENT" && !(await exists(from))) {
       throw notFound(describeSystemError("rename", from, error));

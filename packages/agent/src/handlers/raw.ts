@@ -9,7 +9,7 @@ import { resolvePath } from "../paths.js";
 import { type CallLog, cancellableMessages } from "../rpc-call.js";
 import { describeSystemError, internal, invalidArgument, notFound, RpcError } from "../rpc-error.js";
 
-// Spec 1.7: raw transfers move 64 KiB per message.
+// Raw transfers move 64 KiB per message.
 export const RAW_CHUNK_BYTES = 64 * 1024;
 // Disk reads are larger, then cut into messages: fewer round trips to the
 // thread pool.
@@ -73,7 +73,7 @@ export async function writeRaw(
 ): Promise<WriteRawResponse> {
   // grpc-js half-closes a client stream just before it resets it on cancel,
   // so for clients that can say so, the end of the stream alone is not a
-  // finished upload; older clients keep the original rule (spec 1.4).
+  // finished upload; older clients keep the original rule.
   const explicitCommit = call.metadata.get(EXPLICIT_COMMIT_HEADER).length > 0;
   let file: AtomicFile | undefined;
   let committed = false;
@@ -85,7 +85,7 @@ export async function writeRaw(
         const target = resolvePath(dataDir, chunk.path);
         log.path = target;
         // Created on the first chunk even when it carries no data, so an empty
-        // upload makes an empty file (the original made none, spec 1.4).
+        // upload makes an empty file (the original made none).
         file = await AtomicFile.create(target);
       }
       if (chunk.data.length > 0) await file.write(chunk.data);

@@ -5,7 +5,7 @@ import type { ReadFileRequest, ReadFileResponse } from "@botbox/proto";
 import { resolvePath } from "../paths.js";
 import { describeSystemError, errorCode, internal, notFound } from "../rpc-error.js";
 
-// Spec 1.7: the limits an LLM-facing paged read keeps.
+// The limits an LLM-facing paged read keeps.
 export const READ_MAX_LINES = 200;
 export const READ_MAX_OUTPUT_BYTES = 5120;
 export const READ_MAX_LINE_RUNES = 1000;
@@ -43,7 +43,7 @@ async function readPage(file: FileHandle, lineOffset: number, maxLines: number):
     try {
       ({ bytesRead } = await file.read(buffer, 0, buffer.length, position));
     } catch (error) {
-      // Spec 1.4: a directory opens fine and then fails to read; the result is
+      // A directory opens fine and then fails to read; the result is
       // an empty page, not an error.
       if (errorCode(error) === "EISDIR") return { content: "", totalLines: 0, binary: false };
       throw internal(`read: ${error instanceof Error ? error.message : String(error)}`);
@@ -65,7 +65,7 @@ async function readPage(file: FileHandle, lineOffset: number, maxLines: number):
  * Splits a byte stream into lines like Go's bufio.ScanLines (LF separates, a
  * trailing CR is dropped, a last line without LF still counts) and collects the
  * selected lines as `%6d\t<text>\n` within the byte budget. Unlike the
- * original, a line over 1 MiB does not stop the count (spec 1.4).
+ * original, a line over 1 MiB does not stop the count.
  */
 class PageCollector {
   private lineNumber = 1;
