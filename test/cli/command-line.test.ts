@@ -85,35 +85,41 @@ describe("botbox's command line", () => {
   });
 
   it("prints each command's own help from the table, for help <command> and <command> --help", async () => {
-    for (const command of COMMANDS) {
-      const expected = `${renderCommandHelp(command)}\n`;
-      for (const outcome of [await botbox("help", command.name), await botbox(command.name, "--help")]) {
-        assert.equal(outcome.code, 0, command.name);
-        assert.equal(outcome.stdout, expected, command.name);
-      }
-      for (const line of command.usage) assert.ok(expected.includes(`botbox ${line}`), line);
-      for (const flag of Object.keys(command.flags))
-        assert.ok(expected.includes(`--${flag}`), `${command.name} --${flag}`);
-    }
+    // All at once: each is a separate process, and the machine may be busy.
+    await Promise.all(
+      COMMANDS.map(async (command) => {
+        const expected = `${renderCommandHelp(command)}\n`;
+        for (const outcome of await Promise.all([botbox("help", command.name), botbox(command.name, "--help")])) {
+          assert.equal(outcome.code, 0, command.name);
+          assert.equal(outcome.stdout, expected, command.name);
+        }
+        for (const line of command.usage) assert.ok(expected.includes(`botbox ${line}`), line);
+        for (const flag of Object.keys(command.flags)) {
+          assert.ok(expected.includes(`--${flag}`), `${command.name} --${flag}`);
+        }
+      }),
+    );
   });
 
   it("dispatches every command of the table to its own handler", async () => {
     // With nothing to act on, each handler answers with its own usage (or,
     // for the server's commands, fails to read the named config file): proof
     // that the table's entry reached the right code.
-    for (const command of COMMANDS) {
-      const args = [
-        ...("config" in command.flags ? ["--config", "/nonexistent/botbox.toml"] : []),
-        ...("url" in command.flags ? ["--url", "http://127.0.0.1:9", "--token", "not-an-admin-token"] : []),
-      ];
-      const outcome = await botbox(command.name, ...args);
-      assert.notEqual(outcome.code, 0, command.name);
-      assert.match(
-        outcome.stderr,
-        new RegExp(`usage: botbox ${command.name} |cannot read config file /nonexistent/botbox\\.toml`),
-        command.name,
-      );
-    }
+    await Promise.all(
+      COMMANDS.map(async (command) => {
+        const args = [
+          ...("config" in command.flags ? ["--config", "/nonexistent/botbox.toml"] : []),
+          ...("url" in command.flags ? ["--url", "http://127.0.0.1:9", "--token", "not-an-admin-token"] : []),
+        ];
+        const outcome = await botbox(command.name, ...args);
+        assert.notEqual(outcome.code, 0, command.name);
+        assert.match(
+          outcome.stderr,
+          new RegExp(`usage: botbox ${command.name} |cannot read config file /nonexistent/botbox\\.toml`),
+          command.name,
+        );
+      }),
+    );
   });
 
   it("gives a flag name one type across commands, so one pass can find the command's name", () => {
