@@ -123,7 +123,7 @@ export class AgentClient {
 
   /**
    * Opens a file for streaming. Fails here, not on the first read, when the
-   * file is missing (the original deferred that error, spec 2.1).
+   * file is missing (the original deferred that error).
    */
   async readRaw(path: string): Promise<Readable> {
     if (path === "") throw new BadRequestError("path is required");

@@ -21,7 +21,7 @@ export function grpcTarget(address: string): string {
   }
   if (/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(address)) return address;
   // A bare IPv6 address with a port cannot be told apart from its own colons
-  // (spec 2.1 dialled "<ip>:9090" without brackets).
+  // (the original dialled "<ip>:9090" without brackets, so IPv6 broke).
   throw new BadRequestError(
     `agent address ${JSON.stringify(address)} must be "unix:/path", "host:port" or "[v6]:port"`,
   );

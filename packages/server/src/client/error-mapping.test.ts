@@ -19,7 +19,7 @@ function statusError(code: status, details: string): Error {
   return Object.assign(new Error(`${code} ${status[code]}: ${details}`), { code, details, metadata: new Metadata() });
 }
 
-describe("gRPC error mapping (spec 2.2)", () => {
+describe("gRPC error mapping", () => {
   const table: [status, new (...args: never[]) => BotboxError, string, string][] = [
     [status.NOT_FOUND, NotFoundError, "not_found", "not found: open /data/x"],
     [status.INVALID_ARGUMENT, BadRequestError, "bad_request", "invalid argument: open /data/x"],

@@ -22,7 +22,7 @@ function isStatusError(error: unknown): error is StatusError {
 
 type Make = (details: string, cause: StatusError) => BotboxError;
 
-/** The one table from gRPC status to botbox errors (spec 2.2, plus UNAUTHENTICATED). */
+/** The one table from gRPC status to botbox errors: the original's, plus UNAUTHENTICATED and ALREADY_EXISTS. */
 const BY_STATUS: Partial<Record<status, Make>> = {
   [status.NOT_FOUND]: (details, cause) => new NotFoundError(`not found: ${details}`, { cause }),
   [status.INVALID_ARGUMENT]: (details, cause) => new BadRequestError(`invalid argument: ${details}`, { cause }),

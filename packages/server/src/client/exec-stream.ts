@@ -102,7 +102,7 @@ export class ExecHandle implements AsyncIterable<ExecEvent> {
       // A consumer that stops reading early must not leave the command running.
       if (!exited) this.call.cancel();
     }
-    // The original client reported exit code 0 here (spec 1.5); an exit status
+    // The original client reported exit code 0 here; an exit status
     // that never came is not a success.
     if (!exited) throw new AgentError("UNKNOWN", "exec stream ended without an exit status");
   }

@@ -4,7 +4,7 @@ import { IdentityMismatchError, UnavailableError } from "../errors.js";
 import { AgentClient } from "./agent-client.js";
 import { type AgentEndpoint, sameEndpoint } from "./endpoint.js";
 
-/** Anything that hands out a client for a bot (spec 2.3's Provider). */
+/** Anything that hands out a client for a bot (the original's Provider interface). */
 export interface AgentProvider {
   agentFor(botId: string): Promise<AgentClient>;
 }
@@ -14,7 +14,7 @@ export type EndpointResolver = (botId: string) => AgentEndpoint | undefined | Pr
 export interface AgentPoolOptions {
   /** Where a bot's agent listens now; asked only when the pool has no usable channel. */
   resolveEndpoint: EndpointResolver;
-  /** A channel stuck connecting this long is replaced (spec 12.2). Default 30 s. */
+  /** A channel stuck connecting this long is replaced. Default 30 s. */
   stuckConnectingMs?: number;
   /** Deadline for the identity check. Default 5 s. */
   verifyTimeoutMs?: number;
@@ -34,8 +34,8 @@ interface Entry {
 /**
  * One channel per bot, reused while healthy. Every channel is checked with
  * Info before use and after each reconnect, so a channel that reaches another
- * bot's agent is never handed out (the original trusted a cached IP, spec
- * 12.1.2).
+ * bot's agent is never handed out (the original trusted a cached IP, which
+ * could point at another bot once addresses were reused).
  */
 export class AgentPool implements AgentProvider {
   private readonly entries = new Map<string, Entry>();
@@ -79,7 +79,7 @@ export class AgentPool implements AgentProvider {
 
   /**
    * Tells the pool where a bot's agent is now. A different endpoint evicts the
-   * cached channel (the original only evicted on some paths, spec 3.2).
+   * cached channel (the original only evicted on some paths).
    */
   setEndpoint(botId: string, endpoint: AgentEndpoint): void {
     const previous = this.endpoints.get(botId) ?? this.entries.get(botId)?.endpoint;

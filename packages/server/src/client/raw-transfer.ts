@@ -15,7 +15,7 @@ export const EXPLICIT_COMMIT_HEADER = "botbox-explicit-commit";
 /** How long a failed upload waits for the agent to confirm it dropped the partial file. */
 const ABORT_ANSWER_MS = 5_000;
 
-/** Spec 1.7: uploads move 64 KiB per message. */
+/** Uploads move 64 KiB per message. */
 export const RAW_CHUNK_BYTES = 64 * 1024;
 
 export type ByteSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array> | Uint8Array | string;

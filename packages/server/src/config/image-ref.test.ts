@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 
 import { imageRefFor, normalizeImageRef } from "./image-ref.js";
 
-describe("normalizeImageRef (spec 9, spec 11 item 17)", () => {
+describe("normalizeImageRef", () => {
   const cases: [string, string][] = [
     ["alpine", "docker.io/library/alpine"],
     ["alpine:3.20", "docker.io/library/alpine:3.20"],

@@ -1,5 +1,5 @@
 /**
- * Spec 9: a bare name is a Docker Hub library image, a name whose first
+ * A bare name is a Docker Hub library image, a name whose first
  * segment looks like a host (has "." or ":", or is "localhost") is left as it
  * is, anything else is a Docker Hub user image.
  */
@@ -11,7 +11,7 @@ export function normalizeImageRef(ref: string): string {
   return `docker.io/${trimmed}`;
 }
 
-/** With a registry mirror the reference is `<registry>/<image>` verbatim (spec 9). */
+/** With a registry mirror the reference is `<registry>/<image>` verbatim. */
 export function imageRefFor(image: string, registry: string): string {
   const mirror = registry.trim().replace(/\/+$/, "");
   return mirror ? `${mirror}/${image.trim()}` : normalizeImageRef(image);

@@ -1,7 +1,7 @@
 /**
  * Serialises work per key: a bot's operations run one at a time, in the order
  * they were asked for, while different bots proceed in parallel. The original
- * locked only snapshot operations (spec 3.1), so a start could race a delete.
+ * locked only snapshot operations, so a start could race a delete.
  */
 export class KeyedLock {
   private readonly tails = new Map<string, Promise<unknown>>();

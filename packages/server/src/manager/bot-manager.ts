@@ -32,7 +32,7 @@ export interface BotManagerOptions {
   limits: ResourceLimits;
   /** How long a start may wait for the agent to answer Info. */
   startTimeoutMs: number;
-  /** Spec 3.5: [mcp] data_root holding legacy bind-mount data; unset turns the migration off. */
+  /** [mcp] data_root holding legacy bind-mount data (docs/reference.md#legacy-migration); unset turns the migration off. */
   legacyDataRoot?: string;
   /** Called before a bot's task is stopped or its container deleted, e.g. to close its MCP sessions first. */
   onStopping?: (botId: string) => Promise<void> | void;
@@ -133,7 +133,7 @@ export class BotManager implements AgentProvider {
   /**
    * Starts the bot's task, or re-attaches to a running one, and returns once
    * the bot's own agent answers. A failed start is reported, never taken for
-   * success (spec 7.8), and leaves the status "error".
+   * success, and leaves the status "error".
    */
   start(botId: string): Promise<ContainerState> {
     return this.lock.run(botId, async () => {
@@ -232,7 +232,7 @@ export class BotManager implements AgentProvider {
   /**
    * At start-up: re-attach to every bot whose task still runs (verifying its
    * agent), and start the auto-start bots whose task is gone (the original
-   * left those unreachable, spec 12.3).
+   * left those unreachable).
    */
   async reconcile(): Promise<{ reattached: string[]; restarted: string[]; failed: string[] }> {
     const { runtime, records, logger } = this.options;
@@ -266,7 +266,7 @@ export class BotManager implements AgentProvider {
     await this.options.runtime.close();
   }
 
-  /** Spec 3.5, in the background as in the original, but only once the agent answers (spec 12.2). */
+  /** In the background as in the original, but only once the agent answers. */
   private migrateLegacyDataInBackground(botId: string, containerId: string, agent: AgentClient): void {
     const { legacyDataRoot, logger } = this.options;
     if (legacyDataRoot === undefined) return;

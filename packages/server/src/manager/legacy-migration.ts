@@ -40,8 +40,8 @@ const SMALL_FILE_BYTES = 8 * 2 ** 20;
 const running = new Map<string, Promise<MigrationResult>>();
 
 /**
- * Spec 3.5, the one-time copy of `<data_root>/bots/<id>` into the bot's /data,
- * with the original's bugs fixed (spec 12.2): it runs only once the agent
+ * The one-time copy of `<data_root>/bots/<id>` into the bot's /data,
+ * with the original's bugs fixed: it runs only once the agent
  * answers, creates empty files and empty folders, keeps file and folder modes,
  * recreates symlinks, and renames the source to `<src>.migrated` only when
  * nothing failed, so a partial copy is retried at the next start.

@@ -11,7 +11,7 @@ interface ModeEntry {
 
 /**
  * Gives copied files and folders their original modes (the original left
- * every file 0644, spec 3.5). One `xargs chmod` per mode and batch keeps the
+ * every file 0644). One `xargs chmod` per mode and batch keeps the
  * number of execs small; a batch that fails is retried path by path so the
  * failures are counted exactly. Folders come last, so a read-only folder is
  * made so only once everything inside it is in place.

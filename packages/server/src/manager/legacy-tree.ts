@@ -12,8 +12,8 @@ export type TreeEntry =
 /**
  * Walks a folder depth-first, parents before children, without following
  * symlinks. A folder or entry that cannot be read is yielded as an error and
- * the walk goes on, so the caller can count it (spec 3.5: a partly walked
- * tree must not be marked migrated).
+ * the walk goes on, so the caller can count it (a partly walked tree must
+ * not be marked migrated).
  */
 export async function* walkTree(root: string, folder = root): AsyncGenerator<TreeEntry> {
   let names: string[];

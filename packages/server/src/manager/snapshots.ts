@@ -33,7 +33,7 @@ export interface SnapshotView {
 const SNAPSHOT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /**
- * Snapshots, versions and rollback (spec 3.4) on top of the runtime's
+ * Snapshots, versions and rollback on top of the runtime's
  * commit/restore. Each runs under the bot's lock with the task stopped, and a
  * failure at any step brings the bot back as it was, where the original left
  * the container missing.

@@ -2,8 +2,8 @@ import type { AgentClient, AgentProvider } from "../client/index.js";
 import { BotboxError, UnavailableError } from "../errors.js";
 
 /**
- * A start is done only when the bot's own agent answers (spec 12.2: the
- * original called a start done once a task existed, and raced the agent's
+ * A start is done only when the bot's own agent answers (the original
+ * called a start done once a task existed, and raced the agent's
  * start-up). Retries while the agent is not up yet; any other failure, such
  * as an agent that answers for another bot, ends the wait at once.
  */

@@ -6,7 +6,7 @@ import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import { BadRequestError } from "../errors.js";
 import { errorEnvelope, mcpErrorEnvelope, requestIdOf, resultEnvelope } from "./envelope.js";
 
-describe("JSON-RPC envelopes (spec 6.2)", () => {
+describe("JSON-RPC envelopes", () => {
   it("keeps the caller's raw id and answers null for a missing result", () => {
     assert.deepEqual(resultEnvelope("1", { ok: true }), { jsonrpc: "2.0", id: "1", result: { ok: true } });
     assert.deepEqual(resultEnvelope(1, undefined), { jsonrpc: "2.0", id: 1, result: null });

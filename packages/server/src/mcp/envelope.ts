@@ -15,7 +15,7 @@ export interface JsonRpcCallRequest {
   params?: unknown;
 }
 
-/** Spec 6.2's "callRaw envelope fix": `call` always answers with a whole JSON-RPC response. */
+/** `call` always answers with a whole JSON-RPC response (docs/reference.md#jsonrpc-envelope). */
 export type JsonRpcEnvelope = JsonRpcResultEnvelope | JsonRpcErrorEnvelope;
 
 export interface JsonRpcResultEnvelope {
@@ -30,7 +30,7 @@ export interface JsonRpcErrorEnvelope {
   error: { code: number; message: string };
 }
 
-/** The caller's raw id, kept as given: string "1" and number 1 are different ids (spec 6.2). */
+/** The caller's raw id, kept as given: string "1" and number 1 are different ids. */
 export function requestIdOf(request: JsonRpcCallRequest): JsonRpcId {
   const { id } = request;
   if (id === undefined || id === null) throw new BadRequestError("missing request id");
@@ -42,7 +42,7 @@ export function resultEnvelope(id: JsonRpcId, result: unknown): JsonRpcResultEnv
   return { jsonrpc: "2.0", id, result: result ?? null };
 }
 
-/** Spec 6.2: the code defaults to -32603 and the message, trimmed, to "internal error"; `data` is dropped. */
+/** The code defaults to -32603 and the message, trimmed, to "internal error"; `data` is dropped. */
 export function errorEnvelope(id: JsonRpcId | null, code: unknown, message: unknown): JsonRpcErrorEnvelope {
   const text = typeof message === "string" ? message.trim() : "";
   return {

@@ -46,7 +46,7 @@ const STDIN_CHUNK_BYTES = 64 * 1024;
  * JSON-RPC on the process's stdin and stdout, framed by the SDK's own
  * ReadBuffer and serializeMessage (the stdio transport's rules), with stderr
  * going to the log. The stream has no timeout: a stdio server lives as long
- * as its session (spec 6.1 step 3).
+ * as its session (the original's 30 s default killed every stdio server).
  */
 export class ExecTransport implements Transport {
   onclose?: Transport["onclose"];

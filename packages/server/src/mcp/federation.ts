@@ -42,7 +42,7 @@ export function splitFederatedToolName(name: string): { server: string; tool: st
 /**
  * The tools of a bot's configured stdio servers, as one list. Each server
  * runs once per bot and is reused across calls (the original started a
- * process for every tools/list and tools/call, spec 6.3); a session that
+ * process for every tools/list and tools/call); a session that
  * ended is started again at its next use, and a changed configuration
  * replaces it. Idle sessions are closed like any other.
  */

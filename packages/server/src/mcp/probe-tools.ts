@@ -2,7 +2,7 @@ import type { McpLogger } from "./session-config.js";
 import type { StdioSession } from "./stdio-session.js";
 
 /**
- * Spec 6.3's probe after a session starts: the server's tool names, trimmed,
+ * The probe after a session starts, as the original's: the server's tool names, trimmed,
  * non-empty and sorted, within 8 s. A failure or an empty list is only
  * logged, and gives undefined (the response then omits `tools`).
  */

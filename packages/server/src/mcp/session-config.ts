@@ -7,7 +7,7 @@ export interface StdioServerConfig {
   name: string;
   command: string;
   args?: string[];
-  /** Passed in the Exec's env field, never as a shell prefix (spec 6.1 step 2.3). */
+  /** Passed in the Exec's env field, never as a shell prefix: the original's quoted `'K=V'` prefix became the command name. */
   env?: Record<string, string>;
   /** Resolved like every other path: relative to the bot's data folder. Default: the data folder. */
   cwd?: string;

@@ -29,7 +29,7 @@ export const DEFAULT_MAX_SESSIONS_PER_BOT = 16;
 /**
  * The open stdio MCP sessions of every bot, by connection id (the session's
  * id). Sessions leave on their own when they end; idle ones are reaped
- * (spec 6.3: the original never read lastUsedAt, so sessions leaked).
+ * (the original never read lastUsedAt, so sessions leaked).
  */
 export class StdioSessionRegistry {
   private readonly sessions = new Map<string, StdioSession>();

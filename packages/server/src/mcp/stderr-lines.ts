@@ -1,7 +1,7 @@
 import { StringDecoder } from "node:string_decoder";
 
 export interface StderrLinesOptions {
-  /** Longer lines are cut to this many characters (the original allowed 1 MiB, spec 6.1). Default 4096. */
+  /** Longer lines are cut to this many characters (the original allowed 1 MiB). Default 4096. */
   maxLineLength?: number;
   /** How many of the last non-empty lines to keep for error messages. Default 20. */
   tailLines?: number;

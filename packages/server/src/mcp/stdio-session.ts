@@ -68,7 +68,8 @@ export class StdioSession {
     const stream = options.client.execStream(buildServerCommand(options.command, options.args), {
       workDir: options.cwd?.trim() || undefined,
       env: cleanEnv(options.env),
-      // Spec 6.1 step 3: 0 meant the 30 s default and killed every server.
+      // -1: no timeout. The original sent 0, which the agent takes as its 30 s
+      // default, so every server was killed after 30 s.
       timeoutSeconds: -1,
     });
     this.transport = new ExecTransport(stream, {
@@ -80,7 +81,7 @@ export class StdioSession {
     this.sdk = new Client(options.clientInfo ?? { name: "botbox", version: "0.1.0" }, {
       capabilities: { roots: { listChanged: true } },
     });
-    // Spec 12.2: the original dropped server-to-client requests. Ping is
+    // The original dropped server-to-client requests. Ping is
     // answered by the SDK itself; anything else unknown gets "method not found".
     const roots = [{ uri: options.rootsUri ?? "file:///data", name: "data" }];
     this.sdk.setRequestHandler(ListRootsRequestSchema, () => {
@@ -144,7 +145,7 @@ export class StdioSession {
     this.assertOpen();
     // The SDK Client handshook in start; a caller's own handshake is answered
     // from what the server said then, so the server never sees a second one
-    // (spec 6.2's doubling).
+    // (the original could send notifications/initialized twice).
     if (method === "initialize") return resultEnvelope(id, this.initializeResult());
     if (method === "notifications/initialized") return resultEnvelope(id, {});
     try {
@@ -326,7 +327,7 @@ function isParams(params: unknown): params is Record<string, unknown> | undefine
   return params === undefined || (typeof params === "object" && params !== null && !Array.isArray(params));
 }
 
-/** Spec 6.1: blank keys are dropped. */
+/** Blank keys are dropped. */
 function cleanEnv(env: Record<string, string> | undefined): Record<string, string> {
   return Object.fromEntries(Object.entries(env ?? {}).filter(([key]) => key.trim() !== ""));
 }

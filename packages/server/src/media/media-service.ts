@@ -54,7 +54,7 @@ export interface OpenedMedia {
 }
 
 /**
- * Content-addressed media of a bot (spec 7.3).
+ * Content-addressed media of a bot.
  *
  * Ingest streams the input straight into a staging file in the bot's own
  * /data/media/.incoming, hashing it on the way, then renames it to its
@@ -86,7 +86,7 @@ export class MediaService {
       const key = `${botId}/${storageKey}`;
       // Dedup asks whether the file exists. The original asked whether it
       // opened, which with its ReadRaw bug always held, so nothing was ever
-      // stored (spec 7.3, 12.2).
+      // stored.
       const deduplicated = (await this.storage.stat(key)) !== undefined;
       if (!deduplicated) {
         await this.storage.move(staging, key);

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 
 import { extensionFor, mimeForPath, normalizeMime } from "./mime-types.js";
 
-describe("media types and extensions (spec 7.3)", () => {
+describe("media types and extensions", () => {
   it("maps common mimes to their extensions", () => {
     assert.equal(extensionFor("image/png"), ".png");
     assert.equal(extensionFor("image/jpeg"), ".jpg");

@@ -1,6 +1,6 @@
 import path from "node:path";
 
-/** Common media types and the extension a stored file gets for each (spec 7.3's mime map). */
+/** Common media types and the extension a stored file gets for each (the original's mime map). */
 const EXTENSION_BY_MIME: Record<string, string> = {
   "image/png": ".png",
   "image/jpeg": ".jpg",

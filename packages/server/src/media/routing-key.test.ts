@@ -12,7 +12,7 @@ const refused = (run: () => unknown, message: string | RegExp) =>
     return true;
   });
 
-describe("parseRoutingKey (spec 7.2, provider_test cases)", () => {
+describe("parseRoutingKey (the original's provider_test cases)", () => {
   it("accepts <bot>/<sub>", () => {
     assert.deepEqual(parseRoutingKey("bot-1/image/ab12/ab12cd.png"), { botId: "bot-1", sub: "image/ab12/ab12cd.png" });
   });

@@ -2,7 +2,7 @@ import path from "node:path";
 
 import { BadRequestError } from "../errors.js";
 
-/** Where media lives inside a bot's workspace (spec 7.2). */
+/** Where media lives inside a bot's workspace. */
 export const MEDIA_ROOT = "/data/media";
 
 const BOT_ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -34,7 +34,7 @@ export function splitRoutingKey(key: string): [string, string] {
 }
 
 /**
- * `<botId>/<sub>` (spec 7.2's parseRoutingKey). Stricter than the original,
+ * `<botId>/<sub>`, as the original's parseRoutingKey took it. Stricter than the original,
  * which cleaned first and so took `bot-a/../bot-b/x` for bot-b's `x`: any
  * `..` segment is refused before cleaning, and the bot part must be a bot id.
  */

@@ -11,7 +11,7 @@ export interface StoredObject {
 export type ByteSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array> | Uint8Array | string;
 
 /**
- * Where media bytes live (spec 7.2's storage.Provider, with its optional
+ * Where media bytes live (the original's storage.Provider, with its optional
  * ContainerFileOpener and PrefixLister made part of the contract, plus the
  * `stat` and `move` that dedup and staging need). Keys are routing keys.
  */

@@ -48,7 +48,7 @@ function newestUpdatedFirst(a: MemoryItem, b: MemoryItem): number {
 }
 
 /**
- * The "builtin" memory provider (spec 7.6): memories as Markdown files in the
+ * The "builtin" memory provider: memories as Markdown files in the
  * bot's own workspace, through MemoryFileStore. Writes are serialised per bot,
  * since each one reads, merges and rewrites day files and the manifest.
  * A memory ID belongs to the bot named before its ":"; asking one bot for

@@ -16,7 +16,7 @@ const item = (id: string, text: string, createdAt = "", extra: Partial<MemoryIte
   ...extra,
 });
 
-describe("day files (spec 7.5)", () => {
+describe("day files", () => {
   it("formats then parses two items given out of order (service_test.go)", () => {
     const md = formatMemoryDay("2026-03-01", [
       item("mem_2", "second record", "2026-03-01T11:15:00Z", { hash: "h2" }),

@@ -3,7 +3,7 @@ import { goJson, type MemoryItem } from "./memory-item.js";
 import { compareInstants, memoryTime } from "./timestamps.js";
 import { trimSpace } from "./whitespace.js";
 
-// The original's names and formats, kept so existing bots' files stay readable (spec 7.5).
+// The original's names and formats, kept so existing bots' files stay readable.
 export const ENTRY_START_PREFIX = "<!-- MEMOH:ENTRY ";
 export const ENTRY_START_SUFFIX = " -->";
 export const ENTRY_END_MARKER = "<!-- /MEMOH:ENTRY -->";

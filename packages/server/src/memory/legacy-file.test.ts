@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 
 import { parseLegacyMemory } from "./legacy-file.js";
 
-describe("legacy one-file-per-item memories (spec 7.5)", () => {
+describe("legacy one-file-per-item memories", () => {
   it("reads id, hash, timestamps and body from the frontmatter (service_test.go)", () => {
     const content = [
       "---",

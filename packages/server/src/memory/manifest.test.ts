@@ -6,7 +6,7 @@ import { emptyManifest, formatManifest, fromManifestPath, legacyFilePath, parseM
 
 const NOW = new Date("2026-05-17T12:00:00Z");
 
-describe("index/manifest.json (spec 7.5)", () => {
+describe("index/manifest.json", () => {
   it("backfills a missing date from created_at (else today) and a missing file_path from the date", () => {
     const manifest = parseManifest(
       JSON.stringify({

@@ -21,7 +21,7 @@ export interface ManifestEntry {
   filters?: MemoryFilters;
 }
 
-/** `index/manifest.json` (spec 7.5). Entries in a Map: memory IDs are data, and `__proto__` is a valid one. */
+/** `index/manifest.json`. Entries in a Map: memory IDs are data, and `__proto__` is a valid one. */
 export interface Manifest {
   version: number;
   updatedAt: string;

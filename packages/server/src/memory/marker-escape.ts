@@ -6,7 +6,7 @@ import { leadingSpaceLength } from "./whitespace.js";
  * A day file delimits each memory with marker lines (`<!-- MEMOH:ENTRY {…} -->`
  * and `<!-- /MEMOH:ENTRY -->`), and the parser recognises them after trimming
  * whitespace. In the original a memory containing the end-marker line
- * corrupted the file (spec 7.5). Here a text line is "marker-like" when, after
+ * corrupted the file. Here a text line is "marker-like" when, after
  * its leading whitespace, it has zero or more backslashes and then
  * `<!-- MEMOH:` or `<!-- /MEMOH:`.
  *

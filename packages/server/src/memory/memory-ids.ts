@@ -13,12 +13,12 @@ export function nextUnixNano(): bigint {
   return now;
 }
 
-/** `<botID>:mem_<unixnano>` (spec 7.6), unique within this process. */
+/** `<botID>:mem_<unixnano>`, unique within this process. */
 export function newMemoryId(botId: string): string {
   return `${botId}:mem_${nextUnixNano()}`;
 }
 
-/** The bot a memory ID belongs to: what precedes its first ":", or "" when there is none (spec 7.6). */
+/** The bot a memory ID belongs to: what precedes its first ":", or "" when there is none. */
 export function botIdOfMemoryId(memoryId: string): string {
   const colon = memoryId.indexOf(":");
   return colon < 0 ? "" : trimSpace(memoryId.slice(0, colon));

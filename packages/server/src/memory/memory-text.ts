@@ -35,7 +35,7 @@ export interface MemoryMessage {
   content?: string;
 }
 
-/** Messages as one memory text (spec 7.6): `[ROLE] content` lines, empty contents skipped, an empty role is MESSAGE. */
+/** Messages as one memory text: `[ROLE] content` lines, empty contents skipped, an empty role is MESSAGE. */
 export function messagesText(messages: MemoryMessage[]): string {
   return messages
     .map((message) => ({
@@ -47,7 +47,7 @@ export function messagesText(messages: MemoryMessage[]): string {
     .join("\n");
 }
 
-/** sha256 hex of the trimmed text (spec 7.6). */
+/** sha256 hex of the trimmed text. */
 export function memoryHash(text: string): string {
   return createHash("sha256").update(trimSpace(text), "utf8").digest("hex");
 }

@@ -12,7 +12,7 @@ const item = (id: string, text: string, createdAt = ""): MemoryItem => ({
   updatedAt: "",
 });
 
-describe("MEMORY.md overview (spec 7.5)", () => {
+describe("MEMORY.md overview", () => {
   it("says so when there are no memories", () => {
     assert.equal(formatMemoryOverview([]), "# MEMORY\n\n> No memory entries yet.\n");
   });

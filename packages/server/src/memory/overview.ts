@@ -27,7 +27,7 @@ export function overviewText(text: string): string {
 }
 
 /**
- * `/data/MEMORY.md` (spec 7.5): `# MEMORY`, then the newest 500 items (time
+ * `/data/MEMORY.md`: `# MEMORY`, then the newest 500 items (time
  * descending, then ID descending) as `N. [<created_at|unknown>] (<id>) <text>`.
  * Items without text are left out, and numbers stay consecutive.
  */

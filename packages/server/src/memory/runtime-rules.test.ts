@@ -6,7 +6,7 @@ import { botIdOfMemoryId, newMemoryId, nextUnixNano } from "./memory-ids.js";
 import { MAX_MEMORY_TEXT_BYTES, memoryHash, messagesText, normalizeMemoryText } from "./memory-text.js";
 import { searchScore } from "./search-score.js";
 
-describe("memory IDs (spec 7.6)", () => {
+describe("memory IDs", () => {
   it("are <botID>:mem_<unixnano>, strictly increasing even within one millisecond", () => {
     const ids = Array.from({ length: 1000 }, () => newMemoryId("bot-1"));
     assert.equal(new Set(ids).size, 1000);
@@ -51,7 +51,7 @@ describe("memory texts", () => {
   });
 });
 
-describe("search scores (spec 7.6)", () => {
+describe("search scores", () => {
   it("gives 1 to an empty query and to a text containing the whole query, else the share of its words", () => {
     assert.equal(searchScore("", "anything"), 1);
     assert.equal(searchScore("green tea", "Alice likes GREEN TEA a lot"), 1);

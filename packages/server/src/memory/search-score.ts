@@ -1,7 +1,7 @@
 import { fields } from "./whitespace.js";
 
 /**
- * How well a memory matches a query (spec 7.6), for a query already
+ * How well a memory matches a query, for a query already
  * lowercased and trimmed: 1 for an empty query or when the lowercased text
  * contains the whole query, else the fraction of the query's words it contains.
  */

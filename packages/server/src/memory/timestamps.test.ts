@@ -14,7 +14,7 @@ import {
 const NOW = new Date("2026-05-17T23:59:59.999Z");
 const dated = (createdAt: string, updatedAt = "") => memoryDate({ createdAt, updatedAt }, NOW);
 
-describe("memory dates (spec 7.5)", () => {
+describe("memory dates", () => {
   it("reads each layout as a UTC date", () => {
     assert.equal(dated("2026-03-01T10:00:00.123456789Z"), "2026-03-01"); // RFC3339Nano
     assert.equal(dated("2026-03-01T10:00:00Z"), "2026-03-01"); // RFC3339

@@ -80,7 +80,7 @@ export function compareInstants(a: Instant | undefined, b: Instant | undefined):
   return left.nanos - right.nanos;
 }
 
-/** The sort time of an item (spec 7.5): created_at, else updated_at, in RFC 3339; else the zero time. */
+/** The sort time of an item: created_at, else updated_at, in RFC 3339; else the zero time. */
 export function memoryTime(item: { createdAt: string; updatedAt: string }): Instant {
   return parseRfc3339(item.createdAt) ?? parseRfc3339(item.updatedAt) ?? ZERO_INSTANT;
 }
@@ -99,7 +99,7 @@ export function formatRfc3339(date: Date): string {
 }
 
 /**
- * The UTC date of a timestamp (spec 7.5), trying RFC3339Nano/RFC3339,
+ * The UTC date of a timestamp, trying RFC3339Nano/RFC3339,
  * `YYYY-MM-DD HH:MM:SS` (UTC), `YYYY-MM-DD`, then the first 10 characters as
  * a date. Undefined when none of them reads it.
  */
@@ -125,7 +125,7 @@ export function todayOf(now: Date): string {
 }
 
 /**
- * The day file an item belongs in (spec 7.5): the date of created_at, else of
+ * The day file an item belongs in: the date of created_at, else of
  * updated_at, else today (UTC). The original tried only created_at (its
  * fallback to today made the updated_at branch unreachable).
  */

@@ -7,7 +7,7 @@ import { BadRequestError } from "../errors.js";
 import { isDefaultEgress, normaliseEgress } from "./egress.js";
 import { CONTAINER_PREFIX, type ContainerSpec, ISOLATION_MODES, NETWORK_MODES } from "./runtime.js";
 
-/** Spec 3.1: bot ids are `[A-Za-z0-9_-]+`. */
+/** Bot ids are `[A-Za-z0-9_-]+`. */
 const BOT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Unix socket paths are limited to 108 bytes, NUL included. */

@@ -14,9 +14,9 @@ import type { EgressPolicy } from "./egress.js";
 
 export type { EgressPolicy } from "./egress.js";
 
-/** `mcp-<botId>`, as the original named containers (spec 0). */
+/** `mcp-<botId>`, as the original named containers. */
 export const CONTAINER_PREFIX = "mcp-";
-/** Label carrying the bot id on every container (spec 0). */
+/** Label carrying the bot id on every container. */
 export const BOT_LABEL = "mcp.bot_id";
 
 /**

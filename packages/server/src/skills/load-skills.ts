@@ -3,7 +3,7 @@ import { NotFoundError } from "../errors.js";
 import { MAX_SKILL_BYTES, SkillTooLargeError } from "./errors.js";
 import { parseSkill, type Skill } from "./parse-skill.js";
 
-/** Where skills live (spec 7.4); the agent is given the relative form, resolved under /data. */
+/** Where skills live; the agent is given the relative form, resolved under /data. */
 export const SKILLS_ROOT = "/data/.skills";
 export const SKILLS_DIR = ".skills";
 export const SKILL_FILE = "SKILL.md";
@@ -59,7 +59,7 @@ interface ReadOutcome {
  * /data/.skills/<name>/SKILL.md, and a bare /data/.skills/SKILL.md as
  * "default".
  *
- * Fixed from the original (spec 7.4, 12.2): files are read raw, without line
+ * Fixed from the original: files are read raw, without line
  * numbers or the 5 KiB cap, so frontmatter is found; a file that cannot be
  * read or parsed is reported in `errors` instead of dropped in silence; and
  * only a missing /data/.skills means "no skills" (any other listing failure

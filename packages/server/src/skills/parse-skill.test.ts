@@ -5,7 +5,7 @@ import { BadRequestError } from "../errors.js";
 import { parseSkill } from "./parse-skill.js";
 import { checkSkillName } from "./skill-name.js";
 
-describe("parseSkill (spec 7.4)", () => {
+describe("parseSkill", () => {
   it("reads name, description and metadata from the frontmatter; the body is the content", () => {
     const raw =
       "---\nname: deploy\ndescription: Ship it\nmetadata:\n  tags: [ops, ci]\n  level: 2\n---\n\n# Deploy\nRun it.\n";

@@ -16,7 +16,7 @@ export interface ParsedSkill {
 }
 
 /**
- * Parses a SKILL.md (spec 7.4): optional YAML frontmatter between `---`
+ * Parses a SKILL.md: optional YAML frontmatter between `---`
  * lines with `name`, `description` and `metadata`, then the body. Without
  * usable frontmatter the skill takes `fallbackName` and the body as content.
  */

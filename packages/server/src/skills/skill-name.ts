@@ -6,7 +6,7 @@ const FORBIDDEN = /[\u0000-\u001f\u007f/\\]/;
 
 /**
  * A skill name is a folder name under /data/.skills. The original refused
- * only an empty name, `..`, `/` and `\` (spec 7.4); this also refuses NUL and
+ * only an empty name, `..`, `/` and `\`; this also refuses NUL and
  * control characters, a leading dot (hidden, and `.` itself) and long names.
  */
 export function checkSkillName(name: string): string {

@@ -34,8 +34,8 @@ export interface ContainerRecord {
  * A new container row, or changes to the one with this `containerId`. On
  * insert, omitted fields take their defaults (status `created`, namespace
  * `default`, auto-start on, path `/data`, name = containerId). On update,
- * omitted fields keep their value: unlike the original's ensureDBRecords
- * (spec 3.4, 12.2), recording a container never resets a `running` status,
+ * omitted fields keep their value: unlike the original's ensureDBRecords,
+ * recording a container never resets a `running` status,
  * and never writes an empty container path.
  */
 export interface ContainerUpsert {
@@ -54,7 +54,7 @@ export interface ContainerUpsert {
 }
 
 export interface ContainerStore {
-  /** Spec 8 UpsertContainer. A containerId owned by another bot is a ConflictError. */
+  /** The original's UpsertContainer. A containerId owned by another bot is a ConflictError. */
   upsertContainer(input: ContainerUpsert): Promise<ContainerRecord>;
   getContainer(containerId: string): Promise<ContainerRecord | undefined>;
   /** The bot's most recently updated container. */

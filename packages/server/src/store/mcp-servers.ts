@@ -7,7 +7,7 @@ import { translateViolations } from "./db-errors.js";
 import type { McpServersTable } from "./schema.js";
 import { botIdSchema, parseField, parseInput } from "./validation.js";
 
-/** A bot's stdio MCP server: a command run inside its workspace (spec 6.3). */
+/** A bot's stdio MCP server: a command run inside its workspace. */
 export interface McpServerRecord {
   botId: string;
   /** Unique per bot; prefixes its tools in the gateway, so letters, digits, '_' and '-' only. */

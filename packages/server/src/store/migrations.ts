@@ -34,7 +34,7 @@ const steps: Record<string, { up: Step; down: Step }> = {
         .addColumn("created_at", t.timestamp, (c) => c.notNull().defaultTo(t.now))
         .addColumn("updated_at", t.timestamp, (c) => c.notNull().defaultTo(t.now))
         .execute();
-      // Spec 8's table without host_path, plus the runtime backend that owns the container.
+      // The original's containers table without host_path, plus the runtime backend that owns the container.
       await db.schema
         .createTable("containers")
         .addColumn("id", "text", (c) => c.primaryKey())
@@ -150,7 +150,7 @@ const steps: Record<string, { up: Step; down: Step }> = {
   "0005_mcp_servers": {
     async up(db, dialect) {
       const t = columnTypes(dialect);
-      // A bot's configured stdio MCP servers (spec 6.3, federation), run inside its workspace.
+      // A bot's configured stdio MCP servers (the federation gateway's), run inside its workspace.
       await db.schema
         .createTable("mcp_servers")
         .addColumn("bot_id", "text", (c) => c.notNull().references("bots.id").onDelete("cascade"))

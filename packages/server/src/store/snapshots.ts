@@ -9,12 +9,12 @@ import { nameSchema, parseField } from "./validation.js";
 export const SNAPSHOT_SOURCES = ["manual", "pre_exec", "rollback"] as const;
 export type SnapshotSource = (typeof SNAPSHOT_SOURCES)[number];
 
-/** A committed runtime snapshot botbox manages (spec 3.4); rows are made with a version (versions.ts). */
+/** A committed runtime snapshot botbox manages; rows are made with a version (versions.ts). */
 export interface SnapshotRecord {
   id: string;
   containerId: string;
   runtimeSnapshotName: string;
-  /** The active layer the snapshot was committed from (spec 3.4). */
+  /** The active layer the snapshot was committed from. */
   parentRuntimeSnapshotName: string | null;
   snapshotter: string;
   source: SnapshotSource;

@@ -6,7 +6,7 @@ import { newId } from "./ids.js";
 import { SNAPSHOT_SOURCES, type SnapshotRecord, type SnapshotSource, toSnapshot } from "./snapshots.js";
 import { displayNameSchema, nameSchema, parseField, parseInput } from "./validation.js";
 
-/** A version gives a snapshot a per-container number (spec 3.4). */
+/** A version gives a snapshot a per-container number. */
 export interface VersionRecord {
   id: string;
   containerId: string;
@@ -22,14 +22,14 @@ export interface SnapshotVersionInput {
   runtimeSnapshotName: string;
   parentRuntimeSnapshotName?: string | null;
   snapshotter: string;
-  /** Default `manual`, as the original's empty source (spec 3.4). */
+  /** Default `manual`, as the original's empty source. */
   source?: SnapshotSource;
   displayName?: string | null;
 }
 
 export interface VersionStore {
   /**
-   * Spec 3.4 recordSnapshotVersion, in one transaction: upserts the snapshot
+   * As the original's recordSnapshotVersion, in one transaction: upserts the snapshot
    * row and gives it the container's next version number (max + 1).
    * Concurrent calls for one container get distinct versions.
    */

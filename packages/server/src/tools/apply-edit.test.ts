@@ -6,7 +6,7 @@ import { applyEdit, detectLineEnding, EditError, findText, fuzzyNormalize } from
 const fails = (fn: () => unknown, message: RegExp) =>
   assert.throws(fn, (error: unknown) => error instanceof EditError && message.test(error.message));
 
-describe("applyEdit (spec 5.3)", () => {
+describe("applyEdit", () => {
   it("replaces the one exact occurrence and keeps the file's trailing newline", () => {
     assert.equal(applyEdit("hello world\n", "f.txt", "hello world", "goodbye world"), "goodbye world\n");
   });

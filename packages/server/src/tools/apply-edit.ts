@@ -1,8 +1,8 @@
 /**
- * The edit tool's matching rules (spec 5.3, applyEdit), with the original's
- * bug fixed: a fuzzy match replaces only the matched region. The original
+ * The edit tool's matching rules, the original's applyEdit
+ * (docs/reference.md#edit-matching), with its bug fixed: a fuzzy match replaces only the matched region. The original
  * wrote back the fuzzy-normalised text, so one edit stripped the trailing
- * whitespace and smart punctuation of the whole file (spec 12.2).
+ * whitespace and smart punctuation of the whole file.
  */
 export class EditError extends Error {}
 
@@ -95,7 +95,7 @@ for (const code of [
 }
 
 /**
- * Fuzzy normalisation (spec 5.3): trailing whitespace of each line dropped,
+ * Fuzzy normalisation: trailing whitespace of each line dropped,
  * smart quotes, dashes and odd spaces made ASCII. Every mapped character is
  * one UTF-16 unit, so `origin[i]` is where `text[i]` came from.
  */

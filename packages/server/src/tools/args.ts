@@ -1,7 +1,7 @@
 /**
- * Argument helpers for tool calls. Unlike the original (spec 5.2), strings are
+ * Argument helpers for tool calls. Unlike the original, strings are
  * not stringified and, apart from paths and commands, not trimmed: a file's
- * content and edit texts keep their whitespace (spec 12.2). Every failure
+ * content and edit texts keep their whitespace. Every failure
  * names the argument, and nothing is touched before all arguments pass.
  */
 export class ToolArgumentError extends Error {}

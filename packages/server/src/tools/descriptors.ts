@@ -13,7 +13,7 @@ export interface DescriptorSettings {
   backgroundOnTimeout: boolean;
 }
 
-/** Spec 5.1, plus exec's timeout and background options and the jobs tool. */
+/** The original's five tools (read, write, list, edit, exec), plus exec's timeout and background options and the jobs tool. */
 export function toolDescriptors(settings: DescriptorSettings): Tool[] {
   const { dataDir, execTimeout } = settings;
   const path = (what: string) => ({

@@ -13,7 +13,7 @@ export const STDERR_LABEL = "tool result (exec stderr)";
 const DEFAULT_TAIL = { lines: JOBS_TAIL_DEFAULTS.lines, bytes: JOBS_TAIL_DEFAULTS.bytes };
 
 /**
- * Spec 5.3 exec, plus a timeout argument (the original fixed 30 s), background
+ * The exec tool, plus a timeout argument (the original fixed 30 s), background
  * jobs, and a foreground command that outlives its timeout moved to the
  * background instead of killed (jobs.ts).
  */
@@ -63,7 +63,7 @@ async function runInForeground(
 }
 
 function execResult(stdout: BoundedOutput, stderr: BoundedOutput, exitCode: number) {
-  // A non-zero exit is a result, not a tool error (spec 5.3).
+  // A non-zero exit is a result, not a tool error.
   return toolResult({
     stdout: stdout.pruned(STDOUT_LABEL),
     stderr: stderr.pruned(STDERR_LABEL),

@@ -6,7 +6,7 @@ import { normalizePath } from "./normalize-path.js";
 import { toolError, toolResult } from "./results.js";
 import type { ToolHandler } from "./tool-handler.js";
 
-/** Spec 1.4's probe: a NUL byte in the first 8 KiB marks a file as binary. */
+/** The agent's probe: a NUL byte in the first 8 KiB marks a file as binary. */
 const BINARY_PROBE_BYTES = 8192;
 
 /** The largest file edit reads: it holds the file in memory, twice, while editing. */
@@ -27,7 +27,7 @@ export const readTool: ToolHandler = (args, { dataDir }) => {
 
 export const writeTool: ToolHandler = (args, { dataDir }) => {
   const path = requirePath(args, dataDir);
-  // Not trimmed: a file's trailing newline is part of it (spec 12.2).
+  // Not trimmed: a file's trailing newline is part of it.
   const content = optionalString(args, "content");
   if (content === undefined) throw new ToolArgumentError("content is required (use an empty string for an empty file)");
   return async (client) => {

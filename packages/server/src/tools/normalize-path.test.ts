@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 
 import { normalizePath } from "./normalize-path.js";
 
-describe("normalizePath (spec 5.2)", () => {
+describe("normalizePath", () => {
   const table: [string, string][] = [
     ["/data/test.txt", "test.txt"],
     ["/data", "."],

@@ -1,5 +1,5 @@
 /**
- * Spec 5.2: the tools speak in paths under the data folder. `/data` itself
+ * The tools speak in paths under the data folder. `/data` itself
  * becomes ".", a `/data/` prefix is dropped (with any slashes after it), and
  * everything else (relative paths, other absolute paths, `/database`) is
  * passed on; the agent resolves relative paths under its data folder.

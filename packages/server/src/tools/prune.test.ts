@@ -5,7 +5,7 @@ import { countLines, headOf, PRUNE_LIMITS, pruneToolOutput, tailOf, utf8Prefix, 
 
 const LABEL = "tool result (exec stdout)";
 
-describe("pruneToolOutput (spec 5.3)", () => {
+describe("pruneToolOutput", () => {
   it("leaves output of exactly 10 KiB alone and prunes one byte more", () => {
     const exact = "x".repeat(PRUNE_LIMITS.maxBytes);
     assert.equal(pruneToolOutput(exact, LABEL), exact);

@@ -1,5 +1,5 @@
 /**
- * Spec 5.3 (exec): long tool output is cut to a head and a tail so it fits an
+ * The exec tool's long output is cut to a head and a tail so it fits an
  * LLM's context. Sizes are UTF-8 bytes; cuts never split a character. The
  * header text is the original's, kept so prompts tuned to it still match.
  */

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { BadRequestError, ForbiddenError } from "../../errors.js";
 
 /**
- * Spec 7.1: file manager paths are absolute from the container root. The
+ * File manager paths are absolute from the container root. The
  * input is trimmed, prefixed with "/" and cleaned, so `..` cannot climb above
  * "/". The container is the sandbox: what lies above its root is out of reach
  * whatever the path says.
@@ -47,8 +47,8 @@ export const optionalPath = (fallback: string) =>
     .default(fallback)
     .transform((value) => containerPath(value.trim() === "" ? fallback : value));
 
-// Folders the sandbox needs to work at all. The original refused only "/"
-// (spec 12.1.3), so deleting /bin or /data made a workspace unusable.
+// Folders the sandbox needs to work at all. The original refused only "/",
+// so deleting /bin or /data made a workspace unusable.
 const PROTECTED = new Set([
   "/",
   "/app",

@@ -2,7 +2,7 @@ import path from "node:path";
 
 import type { FileEntry } from "../../client/index.js";
 
-/** A file as the file manager shows it (spec 7.1 field names). */
+/** A file as the file manager shows it, with the original's field names. */
 export interface EntryView {
   name: string;
   path: string;

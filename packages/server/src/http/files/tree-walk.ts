@@ -17,7 +17,7 @@ export interface WalkOptions {
 /**
  * The entries under `root`, one non-recursive ListDir per folder. The agent's
  * recursive ListDir answers in one unary message, which a big tree takes past
- * gRPC's 4 MiB limit (spec 12.3); walking folder by folder lets a caller stop
+ * gRPC's 4 MiB limit; walking folder by folder lets a caller stop
  * after a page and resume from the last entry it returned.
  */
 export async function* walkTree(agent: AgentClient, root: string, options: WalkOptions): AsyncGenerator<EntryView> {
@@ -59,7 +59,7 @@ async function* walkFolder(
 async function listFolder(agent: AgentClient, folder: string, isRoot: boolean) {
   try {
     const entries = await agent.listDir(folder);
-    // Spec 7.1: an entry naming the folder itself is skipped.
+    // An entry naming the folder itself is skipped.
     return entries
       .filter((entry) => entry.path !== "" && entry.path !== ".")
       .sort((a, b) => compareNames(a.path, b.path));
@@ -67,7 +67,7 @@ async function listFolder(agent: AgentClient, folder: string, isRoot: boolean) {
     if (!(error instanceof NotFoundError)) throw error;
     if (isRoot) throw await describeMissingFolder(agent, folder, error);
     // A folder that vanished or cannot be read mid-walk is skipped, as the
-    // agent's own recursive listing does (spec 1.4).
+    // agent's own recursive listing does.
     return [];
   }
 }

@@ -29,7 +29,7 @@ const startBody = z
 
 const connectionParams = botParams.extend({ connection_id: z.string().min(1).max(64) });
 
-/** Any JSON object: JSON-RPC errors are answered as envelopes (HTTP 200), not as HTTP 400s (spec 6.3). */
+/** Any JSON object: JSON-RPC errors are answered as envelopes (HTTP 200), not as HTTP 400s. */
 const jsonRpcBody = z.record(z.string(), z.unknown());
 
 const rpcError = (id: unknown, code: number, message: string) => ({
@@ -41,7 +41,7 @@ const rpcError = (id: unknown, code: number, message: string) => ({
 const urlOf = (botId: string, connectionId: string) => `/bots/${botId}/mcp-stdio/${connectionId}`;
 
 /**
- * Spec 6.3: stdio MCP servers run in the bot's workspace through Exec, and
+ * Stdio MCP servers run in the bot's workspace through Exec, and
  * JSON-RPC proxied to them. Sessions live on after the request that started
  * them, until closed, idle too long, or their server exits.
  */

@@ -47,7 +47,7 @@ const entryView = (entry: MediaEntry) => ({
 });
 
 /**
- * Media: ingest and fetch content-addressed files (spec 7.2, 7.3). Keys in
+ * Media: ingest and fetch content-addressed files. Keys in
  * URLs are storage keys, the part of a media key after `<bot_id>/`.
  */
 export function mediaRoutes(

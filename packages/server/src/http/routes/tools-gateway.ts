@@ -6,7 +6,7 @@ import { botParams } from "../params.js";
 import { addRoute, type AnyRoute } from "../route.js";
 
 /**
- * POST /bots/:bot_id/tools: the MCP tool gateway (spec 6.3 last bullet) over
+ * POST /bots/:bot_id/tools: the MCP tool gateway (the LLM tools reach clients here) over
  * Streamable HTTP, stateless: each request gets its own server and
  * transport, so any number of clients and server replicas need no shared
  * session state. Behind the same bearer-token auth as every route.

@@ -1,5 +1,5 @@
 /**
- * CNI, by the book (CNI spec 1.0): each plugin of a network configuration
+ * CNI, by the book (the CNI specification, version 1.0): each plugin of a network configuration
  * list is an executable in the bin folder, run with CNI_COMMAND, CNI_CONTAINERID,
  * CNI_NETNS, CNI_IFNAME and CNI_PATH in its environment and its configuration
  * on stdin; ADD runs the plugins in order, each given the previous one's
@@ -41,7 +41,7 @@ export class CniError extends Error {
 }
 
 /**
- * Spec 4.7's list on botbox's own bridge and subnet: bridge + host-local.
+ * The original's network list on botbox's own bridge and subnet: bridge + host-local.
  * Without its `portmap`: nothing publishes a bot's port (the runtime contract
  * has no port mappings, and a published port would let anyone reach a bot
  * past the isolation of network.ts), and a portmap with no mappings only
@@ -103,7 +103,7 @@ export async function cniDel(
   if (failure) throw failure;
 }
 
-/** The first address over all interfaces that is not loopback (spec 4.3 extractIP). */
+/** The first address over all interfaces that is not loopback, as the original picked it. */
 export function ipOf(result: CniResult): string | undefined {
   for (const entry of result.ips ?? []) {
     const address = entry.address.split("/")[0]!;

@@ -72,7 +72,7 @@ export interface ContainerdRuntimeOptions {
   cniConfDir?: string;
   /** host-local's records; default its own, /var/lib/cni/networks. */
   cniIpamDataDir?: string;
-  /** Default `10.88.0.0/16` (spec 4.7). */
+  /** Default `10.88.0.0/16`. */
   subnet?: string;
   /** Default `botbox0`. */
   bridge?: string;
@@ -214,8 +214,8 @@ export class ContainerdRuntime implements ContainerRuntime {
 
   /**
    * Recreates a container on the image its ref names now, e.g. after the
-   * agent image was rebuilt (spec 10.3 deleted such containers' writable
-   * layers). The ref is resolved again, so a known tar whose key changed is
+   * agent image was rebuilt (the original deleted such containers and their
+   * writable layers). The ref is resolved again, so a known tar whose key changed is
    * imported first. /data (a host folder), snapshots, spec, labels and token
    * are kept; the writable layer is never deleted: on an image with the same
    * top layer it carries on, otherwise it is committed as snapshot
@@ -573,7 +573,7 @@ export class ContainerdRuntime implements ContainerRuntime {
       path.join(paths.etc, "hosts"),
       `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`,
     );
-    // The host's resolver list; systemd-resolved's real one rather than its 127.0.0.53 stub (spec 4.6).
+    // The host's resolver list; systemd-resolved's real one rather than its 127.0.0.53 stub.
     const resolv = existsSync("/run/systemd/resolve/resolv.conf")
       ? "/run/systemd/resolve/resolv.conf"
       : "/etc/resolv.conf";

@@ -1,6 +1,6 @@
 /**
  * Images in containerd: import (client-side, see content-store.ts), lookup
- * with the fallbacks of spec 4.2, list, delete, and what a container needs
+ * with the original's fallbacks (docs/reference.md#image-ref), list, delete, and what a container needs
  * from one: its config and the snapshot of its top layer, unpacked on demand.
  */
 import { randomUUID } from "node:crypto";
@@ -41,7 +41,7 @@ export class ContainerdImages {
     private readonly known: Record<string, string> = {},
   ) {}
 
-  /** Spec 4.2: the exact name, then without `docker.io/library/`, then a `/`-suffix match either way. */
+  /** The exact name, then without `docker.io/library/`, then a `/`-suffix match either way. */
   async find(ref: string): Promise<Image | undefined> {
     const get = (name: string) =>
       this.api
@@ -71,7 +71,7 @@ export class ContainerdImages {
    */
   async ensure(ref: string): Promise<ImageInfo> {
     const image = await this.find(ref);
-    // The configured image is normalised (spec 9): `docker.io/botbox/agent:latest` is the known `botbox/agent:latest`.
+    // The configured image is normalised: `docker.io/botbox/agent:latest` is the known `botbox/agent:latest`.
     const tar = this.known[ref] ?? Object.entries(this.known).find(([name]) => sameImageRef(name, ref))?.[1];
     if (tar && existsSync(tar)) {
       const key = await readFile(`${tar}.key`, "utf8").then(
@@ -263,7 +263,7 @@ export class ContainerdImages {
   }
 }
 
-/** Two refs that normalise alike (spec 9) name one image. */
+/** Two refs that normalise alike name one image. */
 export function sameImageRef(a: string, b: string): boolean {
   return normalizeImageRef(a) === normalizeImageRef(b);
 }

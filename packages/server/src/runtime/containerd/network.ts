@@ -2,10 +2,10 @@
  * Bots with network `isolated` or `host` get their own network namespace, made before the
  * task and named `/run/netns/botbox-<botId>`, which the task's OCI spec joins.
  * CNI ADD runs once per namespace and its result is recorded in the bot's
- * folder: a running task is never given a second ADD (spec 12.2), a server
+ * folder: a running task is never given a second ADD, a server
  * restart finds the IP in the record, and DEL (on stop and delete) works from
  * the record after a restart too. Host rules: IP forwarding and one
- * MASQUERADE rule (spec 4.4), and a FORWARD chain that drops traffic between
+ * MASQUERADE rule, and a FORWARD chain that drops traffic between
  * two bots while letting them reach the outside; bridge ports are also
  * isolated, so bots cannot reach each other even at layer 2.
  */
@@ -85,7 +85,7 @@ export class BotNetwork {
     return `${NETNS_DIR}/botbox-${botId}`;
   }
 
-  /** The bot's namespace with its IP: the recorded one, or a new ADD (spec 4.3's retry rule). */
+  /** The bot's namespace with its IP: the recorded one, or a new ADD (a stale "duplicate allocation" or "already exists" gets a DEL and one more ADD). */
   async attach(containerId: string, botId: string, recordFile: string): Promise<{ netns: string; ip: string }> {
     const netns = this.netnsPath(botId);
     const recorded = await readRecord(recordFile);
@@ -167,7 +167,7 @@ export class BotNetwork {
     return recorded && existsSync(recorded.netns) ? recorded.ip : undefined;
   }
 
-  /** ip_forward, the MASQUERADE rule (spec 4.4) and the FORWARD chain; idempotent, once per instance. */
+  /** ip_forward, the MASQUERADE rule and the FORWARD chain; idempotent, once per instance. */
   prepareHost(list: CniConfList): Promise<void> {
     this.hostReady ??= (async () => {
       const { bridge, subnet } = bridgeOf(list);

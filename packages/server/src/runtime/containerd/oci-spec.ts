@@ -15,7 +15,7 @@ import { defaultSeccompProfile } from "./seccomp-profile.js";
 
 export const SPEC_TYPE_URL = "types.containerd.io/opencontainers/runtime-spec/1/Spec";
 export const TOKEN_VARIABLE = "BOTBOX_AGENT_TOKEN";
-/** Where an agent listens in `tcp` channel mode: what images built for the original expect (spec 1.1). */
+/** Where an agent listens in `tcp` channel mode: what images built for the original expect. */
 export const AGENT_TCP_PORT = 9090;
 
 export type ChannelMode = "unix" | "tcp";

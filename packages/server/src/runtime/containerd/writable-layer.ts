@@ -1,8 +1,8 @@
 /**
  * The writable snapshot a new container gets. The original deleted any
  * snapshot under the container's key and prepared a fresh one, silently
- * destroying an orphaned writable layer (spec 4.2, fixed later upstream by
- * recovering data first). Here an existing one is never deleted:
+ * destroying an orphaned writable layer (fixed later upstream by recovering
+ * data first). Here an existing one is never deleted:
  * - on the same image (a container deleted with keepData, or lost), it is
  *   reused as it is, so /app, /root and installed packages carry on;
  * - otherwise (another image, or a start from a snapshot) it is first

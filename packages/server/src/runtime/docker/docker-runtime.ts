@@ -313,8 +313,8 @@ export class DockerRuntime implements ContainerRuntime {
 
   /**
    * Recreates a container on the image its ref names now, e.g. after the
-   * agent image was rebuilt (spec 10.3 deleted such containers' writable
-   * layers). /data, snapshots, spec and token are kept; the old container
+   * agent image was rebuilt (the original deleted such containers and their
+   * writable layers). /data, snapshots, spec and token are kept; the old container
    * layer (/app, /root, installed packages) is not: Docker cannot move a layer
    * onto another image. A running task is stopped and started again. False
    * when the container already runs on that image.

@@ -7,7 +7,7 @@ import { SLIRP_DNS } from "./network/index.js";
 /**
  * The bot's own hosts, hostname and resolv.conf, bound over the image's at
  * start. resolv.conf is re-read from the host each start, so a changed host
- * resolver reaches bots on their next start (spec 4.6 bound the host's file);
+ * resolver reaches bots on their next start (the original bound the host's file once);
  * an isolated bot asks slirp4netns's forwarder, which asks the host's.
  */
 export async function writeBotEtc(etcDir: string, hostname: string, network: NetworkMode): Promise<void> {

@@ -168,14 +168,14 @@ export function containerInfo(record: ContainerRecord, parentSnapshot: string | 
   };
 }
 
-/** Every given label must be present; an empty value matches any value (spec 4.1). */
+/** Every given label must be present; an empty value matches any value. */
 export function matchesLabels(record: ContainerRecord, labels: Record<string, string>): boolean {
   return Object.entries(labels).every(([key, value]) =>
     value === "" ? key in record.spec.labels : record.spec.labels[key] === value,
   );
 }
 
-/** Spec 0: every container carries its bot id as a label. */
+/** Every container carries its bot id as a label. */
 export function withBotLabel(spec: ContainerSpec): ContainerSpec {
   return { ...spec, labels: { ...spec.labels, [BOT_LABEL]: spec.botId } };
 }

@@ -100,7 +100,7 @@ async function stageFile(source: string, target: string, mode: number): Promise<
 async function stageFolder(source: string, parent: string): Promise<string> {
   const files: [string, Buffer][] = [];
   for (const entry of await readdir(source, { withFileTypes: true }).catch(() => [])) {
-    // The agent seeds only top-level regular files (spec 1.1).
+    // The agent seeds only top-level regular files.
     if (entry.isFile()) files.push([entry.name, await readFile(path.join(source, entry.name))]);
   }
   const hash = createHash("sha256");
