@@ -1,4 +1,4 @@
-// Exec, the bidirectional command stream (container spec 1.5), against the
+// Exec, the bidirectional command stream, against the
 // real bundled agent, with botbox's fixes: stdin in the first message, kills
 // of the whole process group, 128+signal exit codes, negative timeouts.
 import assert from "node:assert/strict";

@@ -1,5 +1,5 @@
-// Path resolution, WriteFile, WriteRaw and ReadRaw (container spec 1.2 and
-// 1.4) against the real bundled agent, including botbox's atomic writes.
+// Path resolution, WriteFile, WriteRaw and ReadRaw against the real bundled
+// agent, including botbox's atomic writes.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";

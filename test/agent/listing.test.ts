@@ -1,4 +1,4 @@
-// ListDir, Stat, Mkdir, Rename and DeleteFile (container spec 1.3 and 1.4)
+// ListDir, Stat, Mkdir, Rename and DeleteFile
 // against the real bundled agent.
 import assert from "node:assert/strict";
 import {

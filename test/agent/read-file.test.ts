@@ -1,4 +1,4 @@
-// ReadFile, the paged text read built for LLMs (container spec 1.4 and 1.7),
+// ReadFile, the paged text read built for LLMs,
 // against the real bundled agent.
 import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";

@@ -116,7 +116,7 @@ describe("the botbox command against a real server", () => {
     assert.ok(check?.ok, JSON.stringify(checks));
   });
 
-  it("migrates a bot's legacy bind-mount data once its agent answers (spec 3.5)", async () => {
+  it("migrates a bot's legacy bind-mount data once its agent answers", async () => {
     const source = path.join(legacyRoot, "bots", "legacy-bot");
     await mkdir(path.join(source, "notes", "empty"), { recursive: true });
     await writeFile(path.join(source, "notes", "a.md"), "from the old days\n");

@@ -15,7 +15,7 @@ import { buildSampleTree, manifest } from "./support.js";
 
 const NOBODY = 65534;
 
-describe("migrateLegacyData (spec 3.5, with its fixes) against a real agent", () => {
+describe("migrateLegacyData, with the original's bugs fixed, against a real agent", () => {
   const agents: { agent: AgentProcess; client: AgentClient }[] = [];
   const logger = pino({ level: "silent" });
   let dataRoot: string;

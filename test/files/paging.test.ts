@@ -1,5 +1,5 @@
-// Paged listings and search (spec 12.3: the agent's recursive ListDir of a
-// big tree does not fit one gRPC message): a 50,000-file tree pages through
+// Paged listings and search (the agent's recursive ListDir of a big tree
+// does not fit one gRPC message): a 50,000-file tree pages through
 // completely, with no duplicates and no gaps, in a stable order.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";

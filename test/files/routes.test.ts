@@ -1,4 +1,4 @@
-// The file manager's routes (spec 7.1) end to end: `botbox serve`, a real
+// The file manager's routes end to end: `botbox serve`, a real
 // sandbox, real paths. Transfers and paging have their own files.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";

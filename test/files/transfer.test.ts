@@ -1,4 +1,4 @@
-// Downloads and uploads through the file manager (spec 7.1): streamed both
+// Downloads and uploads through the file manager: streamed both
 // ways, ranges, limits, and uploads that fail leave the old file in place.
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";

@@ -1,5 +1,5 @@
 // End to end through `botbox serve` with real sandboxes: stdio MCP sessions
-// over HTTP (spec 6.3), the bots' configured MCP servers, and the MCP tool
+// over HTTP, the bots' configured MCP servers, and the MCP tool
 // gateway spoken to with the SDK's own client.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -47,7 +47,7 @@ describe("MCP over HTTP with real sandboxes", () => {
     await removeServer(server, [A, B]);
   });
 
-  describe("stdio sessions (spec 6.3)", () => {
+  describe("stdio sessions", () => {
     let url: string;
 
     it("start: connection id, URL and the sorted tool names", async () => {

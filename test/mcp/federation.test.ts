@@ -118,7 +118,7 @@ describe("FederatedMcpServers", () => {
     assert.ok(failures.some((entry) => entry.fields.mcpServer === "bad__name"));
   });
 
-  it("retries a server whose initialize failed at its next use (spec 6.4's retry, as a new start)", async () => {
+  it("retries a server whose initialize failed at its next use (the original retried initialize; here, as a new start)", async () => {
     configs = [scripted("flaky", { args: [...scripted().args!, "--fail-init-once", "federation-init-failed"] })];
     assert.deepEqual(await federation.listTools("bot"), []);
     const names = (await federation.listTools("bot")).map((tool) => tool.name);

@@ -27,7 +27,7 @@ describe("a long-lived stdio session", () => {
     await t.stop();
   });
 
-  it("stays alive and answers after 61 s, past the agent's 30 s default exec timeout (spec 6.1 step 3)", async () => {
+  it("stays alive and answers after 61 s, past the agent's 30 s default exec timeout that killed the original's servers", async () => {
     assert.equal(textOf(await session.callTool("echo", { message: "before" })), "Echo: before");
     await new Promise((resolve) => setTimeout(resolve, 61_000));
     assert.equal(session.closeReason, undefined);

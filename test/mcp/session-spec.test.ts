@@ -1,5 +1,7 @@
-// The seven session tests of spec 6.4, against a real agent and a real
-// (scripted) stdio server instead of a fake connection.
+// The original's seven session tests (response and error envelopes, retry
+// after a failed initialize, no doubled handshake, pending calls cleaned up
+// on cancel and on close, the read loop ending on close), against a real
+// agent and a real (scripted) stdio server instead of a fake connection.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
@@ -7,7 +9,7 @@ import { BadRequestError } from "../../packages/server/src/errors.js";
 import { McpSessionClosedError, McpTimeoutError, StdioSession } from "../../packages/server/src/mcp/index.js";
 import { eventually, processExists, startTestAgent, type TestAgent, textOf, wireLog } from "./support.js";
 
-describe("StdioSession (spec 6.4)", () => {
+describe("StdioSession", () => {
   let t: TestAgent;
   const sessions: StdioSession[] = [];
 

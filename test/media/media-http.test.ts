@@ -1,5 +1,5 @@
-// Media routes end to end through `botbox serve` with a real sandbox
-// (spec 7.2, 7.3): uploads (raw and multipart), ingest from /data, fetch,
+// Media routes end to end through `botbox serve` with a real sandbox:
+// uploads (raw and multipart), ingest from /data, fetch,
 // list, delete, dedup and the size limit.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -95,7 +95,7 @@ describe("media over HTTP with a real sandbox", () => {
     assert.equal(await sh("ls -A /data/media/.incoming"), "");
   });
 
-  it("the same content again writes nothing: inode and mtime unchanged (spec 7.3's dedup, fixed)", async () => {
+  it("the same content again writes nothing: inode and mtime unchanged (the original's dedup stored nothing)", async () => {
     const before = await snapshot();
     await new Promise((resolve) => setTimeout(resolve, 50));
     const { status, json } = await upload(pngBytes, "", { "content-type": "image/png" });

@@ -1,4 +1,4 @@
-// The containerfs media storage (spec 7.2) and the media service (spec 7.3)
+// The containerfs media storage and the media service
 // against a real agent process whose data folder plays /data.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -41,7 +41,7 @@ describe("media storage and service over a real agent", () => {
   // file in the agent: retry on ENOTEMPTY instead of failing the next test.
   beforeEach(() => rm(mediaDir(), { recursive: true, force: true, maxRetries: 5, retryDelay: 50 }));
 
-  describe("storage (spec 7.2)", () => {
+  describe("storage", () => {
     it("put, open, stat and delete a key under /data/media", async () => {
       const key = `${bot}/image/ab12/ab12cd.png`;
       assert.equal(await storage.put(key, "png bytes"), 9);
@@ -113,7 +113,7 @@ describe("media storage and service over a real agent", () => {
     });
   });
 
-  describe("service (spec 7.3)", () => {
+  describe("service", () => {
     it("stores content at /data/media/<h2>/<sha256><ext>, the extension from the mime", async () => {
       const png = Buffer.from("\x89PNG fake image");
       const hash = sha256(png);

@@ -1,4 +1,4 @@
-// The memory file store (spec 7.5) against a real agent process: the files it
+// The memory file store against a real agent process: the files it
 // writes byte for byte, the manifest, moves, removals, rebuilds and the
 // legacy format.
 import assert from "node:assert/strict";
@@ -39,7 +39,7 @@ describe("MemoryFileStore on a real agent", () => {
     await memory?.stop();
   });
 
-  it("persists the first memory of a bot that has no files at all (spec 12.2 bug fixed)", async () => {
+  it("persists the first memory of a bot that has no files at all (the original failed here)", async () => {
     assert.deepEqual(await store.readAllMemoryFiles(), []);
     await store.persistMemories([item("b:mem_1", "  first  ", "2026-03-01T09:40:00Z")], { bot_id: "b" });
     assert.equal(

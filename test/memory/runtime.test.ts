@@ -1,4 +1,4 @@
-// The builtin memory runtime (spec 7.6) over a real agent: IDs, scoring,
+// The builtin memory runtime over a real agent: IDs, scoring,
 // ordering, updates, deletes, compaction, usage, and concurrent writes.
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";

@@ -57,7 +57,7 @@ describe("containerd runtime", { skip: unavailable }, () => {
     await fixture.close();
   });
 
-  it("imports the agent image's docker-archive tar under another ref, found again by its normalised ref (spec 4.2)", async () => {
+  it("imports the agent image's docker-archive tar under another ref, found again by its normalised ref", async () => {
     const ref = `botbox-test/agent-${process.pid}:1`;
     try {
       const imported = await runtime.importImage(ref, AGENT_IMAGE_TAR);
@@ -174,7 +174,7 @@ describe("containerd runtime", { skip: unavailable }, () => {
     assert.equal(await sh(agent, "cat /root/package.txt"), "after-base");
   });
 
-  it("upgradeContainer moves a running bot onto a rebuilt image: /data kept, the old layer recovered as a snapshot (spec 10.3, fixed)", async () => {
+  it("upgradeContainer moves a running bot onto a rebuilt image: /data kept, the old layer recovered as a snapshot (the original deleted it)", async () => {
     const ref = `botbox-test/agent-upgrade-${process.pid}:1`;
     // A known image tar as build-agent-image.sh leaves it: the tar and its inputs' key beside it.
     const folder = await mkdtemp(path.join(tmpdir(), "botbox-upgrade-"));

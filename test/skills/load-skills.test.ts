@@ -1,4 +1,4 @@
-// The skills loader and store (spec 7.4) against a real agent process whose
+// The skills loader and store against a real agent process whose
 // data folder plays /data.
 import assert from "node:assert/strict";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -42,7 +42,7 @@ describe("skills loader and store over a real agent", () => {
     assert.deepEqual(await loadSkills(client), { skills: [], errors: [] });
   });
 
-  it("reads the raw file: frontmatter is parsed, no line numbers, nothing cut at 5 KiB (spec 12.2)", async () => {
+  it("reads the raw file: frontmatter is parsed, no line numbers, nothing cut at 5 KiB", async () => {
     const body = Array.from({ length: 400 }, (_, i) => `step ${i + 1}: do the thing carefully`).join("\n");
     const raw = `---\nname: deploy\ndescription: Ship the service\nmetadata:\n  owner: ops\n  tags: [ci, cd]\n---\n\n${body}\n`;
     await put("deploy/SKILL.md", raw);

@@ -1,5 +1,6 @@
 // /bots/:bot_id/container/skills end to end through `botbox serve` with a
-// real sandbox (spec 7.4, with the raw read of spec 12.2 fixed).
+// real sandbox, SKILL.md read raw (the original's loader got line-numbered
+// text cut at 5 KiB).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 

@@ -6,7 +6,7 @@ import type { StoreTarget } from "./targets.js";
 
 export function containerTests(target: StoreTarget): void {
   describe("containers", () => {
-    it("are inserted with spec 8's defaults", () =>
+    it("are inserted with the original's defaults", () =>
       withStore(target, async (store) => {
         const bot = await store.createBot({ displayName: "b" });
         const container = await store.upsertContainer({
@@ -39,7 +39,7 @@ export function containerTests(target: StoreTarget): void {
         assert.deepEqual(await store.getContainer(container.containerId), container);
       }));
 
-    it("keep their status and start time when upserted again (the original reset them, spec 12.2)", () =>
+    it("keep their status and start time when upserted again (the original reset them)", () =>
       withStore(target, async (store) => {
         const { bot, containerId } = await botWithContainer(store);
         const started = await store.markContainerStarted(containerId);

@@ -8,8 +8,9 @@ import { EDIT_MAX_BYTES } from "../../packages/server/src/tools/file-tools.js";
 import { ContainerTools, ToolNotFoundError } from "../../packages/server/src/tools/index.js";
 import { startToolHarness, textOf, type ToolHarness } from "./tool-harness.js";
 
-// Spec 5.4's provider tests, against a real agent instead of the fake, plus
-// the fixes of spec 12.2 and stricter argument checks.
+// The original's provider tests, against a real agent instead of the fake,
+// plus its bugs fixed (docs/reference.md#fix-tool-trim, #fix-fuzzy-edit) and
+// stricter argument checks.
 describe("container tools: read, write, list, edit", () => {
   let h: ToolHarness;
   const onDisk = (file: string) => readFile(path.join(h.agent.dataDir, file), "utf8");
