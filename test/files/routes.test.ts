@@ -36,7 +36,7 @@ describe("file manager routes", () => {
   });
 
   describe("GET /fs", () => {
-    it("describes a file with the spec's field names", async () => {
+    it("describes a file with the original's field names", async () => {
       await write("/data/hello.txt", "hello\n");
       const { status, body } = await get("/fs?path=/data/hello.txt");
       assert.equal(status, 200);
