@@ -126,7 +126,7 @@ describe("MemoryFileStore bounds on a real agent", () => {
       (failure: unknown) => failure,
     );
     assert.ok(error instanceof MemoryFileTooLargeError);
-    assert.equal(error.statusCode, 413);
+    assert.equal(error.code, "payload_too_large");
     assert.equal(await memory.read("memory/2026-03-01.md"), before);
     assert.equal((await store.readAllMemoryFiles()).length, 70);
   });

@@ -1,8 +1,8 @@
 /**
  * botbox's errors: one small tree with a readonly string `code`. Callers match
  * on the class or the code, never on message text. The client maps gRPC
- * statuses into these (client/error-mapping.ts); the HTTP layer maps these to
- * HTTP statuses.
+ * statuses into these (client/error-mapping.ts); http/error-status.ts holds
+ * the one table from these codes to HTTP statuses.
  */
 export type BotboxErrorCode =
   | "not_found"
@@ -12,7 +12,18 @@ export type BotboxErrorCode =
   | "unavailable"
   | "conflict"
   | "identity_mismatch"
-  | "agent_error";
+  | "agent_error"
+  | "payload_too_large"
+  | "unsupported_media_type"
+  | "range_not_satisfiable"
+  | "uri_too_long"
+  // Codes the HTTP layer reads out of an agent failure (http/error-status.ts).
+  | "bot_stopped"
+  | "name_too_long"
+  | "read_only"
+  | "not_a_directory"
+  | "is_a_directory"
+  | "no_space";
 
 export class BotboxError extends Error {
   readonly code: BotboxErrorCode;
@@ -51,6 +62,54 @@ export class UnauthenticatedError extends BotboxError {
 export class UnavailableError extends BotboxError {
   constructor(message: string, options?: { cause?: unknown }) {
     super("unavailable", message, options);
+  }
+}
+
+/**
+ * A bot's workspace (its agent) cannot be had: stopped, starting, gone, or
+ * its channel failed. The one policy for every route family and the LLM
+ * tools: unavailable (503) with the reason, whatever the lookup threw.
+ */
+export class WorkspaceUnreachableError extends UnavailableError {
+  constructor(
+    readonly botId: string,
+    cause: unknown,
+  ) {
+    super(`container not reachable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/** Runs `lookup` (a bot's agent client); any failure becomes a WorkspaceUnreachableError. */
+export async function reachWorkspace<T>(botId: string, lookup: (botId: string) => Promise<T>): Promise<T> {
+  try {
+    return await lookup(botId);
+  } catch (error) {
+    if (error instanceof WorkspaceUnreachableError) throw error;
+    throw new WorkspaceUnreachableError(botId, error);
+  }
+}
+
+/** A body, file or archive over a size limit; the message names the limit. */
+export class PayloadTooLargeError extends BotboxError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("payload_too_large", message, options);
+  }
+}
+
+/** Content of a kind the route does not take or give (binary where text is read, an unknown body type). */
+export class UnsupportedMediaTypeError extends BotboxError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("unsupported_media_type", message, options);
+  }
+}
+
+/** A byte range outside the file; the HTTP layer says the file's size in Content-Range. */
+export class RangeNotSatisfiableError extends BotboxError {
+  constructor(
+    readonly sizeBytes: number,
+    message: string,
+  ) {
+    super("range_not_satisfiable", message);
   }
 }
 

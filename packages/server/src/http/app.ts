@@ -89,14 +89,9 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   if (options.connections) guardConnections(app, options.connections);
   requireKnownBot(app, options.bots);
   app.setErrorHandler((error, request, reply) => {
-    // Fastify's own errors (bad JSON, body too large) carry a statusCode.
-    const status = (error as { statusCode?: number }).statusCode;
-    if (status && status >= 400 && status < 500) {
-      return reply.status(status).send({ error: { code: "bad_request", message: (error as Error).message } });
-    }
-    const { status: httpStatus, body } = errorResponse(error);
-    if (httpStatus >= 500) request.log.error({ err: error }, "request failed");
-    return reply.status(httpStatus).send(body);
+    const { status, headers, body } = errorResponse(error);
+    if (status >= 500) request.log.error({ err: error }, "request failed");
+    return reply.status(status).headers(headers).send(body);
   });
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send({ error: { code: "not_found", message: `no route ${request.method} ${request.url}` } }),

@@ -169,7 +169,7 @@ describe("TarMemberCheck", () => {
       new Promise((resolve, reject) => Readable.from(chunks).pipe(limited).on("error", reject).on("end", resolve)),
       (error: unknown) => {
         assert.ok(error instanceof UnpackedTooLargeError);
-        assert.equal(error.statusCode, 413);
+        assert.equal(error.code, "payload_too_large");
         assert.match(error.message, /unpacks to more than 4023 bytes/);
         return true;
       },

@@ -1,6 +1,6 @@
 import { Transform, type TransformCallback } from "node:stream";
 
-import { BadRequestError } from "../errors.js";
+import { BadRequestError, PayloadTooLargeError } from "../errors.js";
 
 const BLOCK = 512;
 /** Long names and pax records are small; a bigger one is an attack on memory. */
@@ -13,14 +13,8 @@ const DEVICE_TYPES: Record<string, string> = { "3": "character device", "4": "bl
 /** The symbolic-link names an archive may hold, all together; node_modules trees hold thousands. */
 const MAX_SYMLINK_NAME_BYTES = 16 * 1024 * 1024;
 
-/**
- * An archive that unpacks to more than the import allows. A bad request to
- * anything that maps botbox errors; `statusCode` makes the HTTP layer answer
- * 413, the way it answers an archive too large as sent.
- */
-export class UnpackedTooLargeError extends BadRequestError {
-  readonly statusCode = 413;
-
+/** An archive that unpacks to more than the import allows. */
+export class UnpackedTooLargeError extends PayloadTooLargeError {
   constructor(readonly limitBytes: number) {
     super(
       `the archive unpacks to more than ${limitBytes} bytes, the import limit (however small it is compressed); nothing was imported`,

@@ -1,5 +1,5 @@
 import type { AgentClient, FileEntry } from "../client/index.js";
-import { BadRequestError, ConflictError, NotFoundError } from "../errors.js";
+import { ConflictError, NotFoundError, PayloadTooLargeError } from "../errors.js";
 import { formatMemoryDay, normalizeItem, parseMemoryDay, sortByTime } from "./day-file.js";
 import { parseLegacyMemory } from "./legacy-file.js";
 import {
@@ -38,10 +38,8 @@ export interface MemoryFileStoreOptions {
  */
 export const MAX_MEMORY_FILE_BYTES = 8 * 2 ** 20;
 
-/** A memory file write that would be larger than MAX_MEMORY_FILE_BYTES: the HTTP layer answers 413. */
-export class MemoryFileTooLargeError extends BadRequestError {
-  readonly statusCode = 413;
-
+/** A memory file write that would be larger than MAX_MEMORY_FILE_BYTES. */
+export class MemoryFileTooLargeError extends PayloadTooLargeError {
   constructor(path: string, bytes: number | "over") {
     super(
       `memory file ${path} would be ${bytes === "over" ? "more than" : bytes} bytes, ` +

@@ -2,7 +2,7 @@ import type { CallToolResult, Tool } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "pino";
 
 import type { AgentClient } from "../client/index.js";
-import { BotboxError, type BotboxErrorCode, NotFoundError } from "../errors.js";
+import { BotboxError, type BotboxErrorCode, NotFoundError, reachWorkspace } from "../errors.js";
 import { EditError } from "./apply-edit.js";
 import { ToolArgumentError } from "./args.js";
 import { toolDescriptors, type ToolName } from "./descriptors.js";
@@ -31,7 +31,14 @@ export class ToolNotFoundError extends NotFoundError {
   }
 }
 
-const ROUTINE_CODES = new Set<BotboxErrorCode>(["not_found", "bad_request", "forbidden", "conflict"]);
+const ROUTINE_CODES = new Set<BotboxErrorCode>([
+  "not_found",
+  "bad_request",
+  "forbidden",
+  "conflict",
+  "payload_too_large",
+  "unsupported_media_type",
+]);
 
 const HANDLERS: Record<ToolName, ToolHandler> = {
   read: readTool,
@@ -91,10 +98,10 @@ export class ContainerTools {
     }
     let client: AgentClient;
     try {
-      client = await this.options.clients(botId.trim());
+      client = await reachWorkspace(botId.trim(), this.options.clients);
     } catch (error) {
       log?.warn({ err: error }, "tool call: container not reachable");
-      return toolError(`container not reachable: ${error instanceof Error ? error.message : String(error)}`);
+      return toolError(describeFailure(error));
     }
     try {
       return await run(client);

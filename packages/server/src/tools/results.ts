@@ -1,6 +1,12 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 
-import { AgentError, BotboxError, UnauthenticatedError, UnavailableError } from "../errors.js";
+import {
+  AgentError,
+  BotboxError,
+  UnauthenticatedError,
+  UnavailableError,
+  WorkspaceUnreachableError,
+} from "../errors.js";
 
 /** Spec 5.2: structured content, mirrored as JSON text for clients that only read text. */
 export function toolResult(structured: Record<string, unknown>): CallToolResult {
@@ -18,6 +24,8 @@ export function toolError(message: string): CallToolResult {
  * original passed raw gRPC strings through, spec 12.2).
  */
 export function describeFailure(error: unknown): string {
+  // Its message already says so, with the reason.
+  if (error instanceof WorkspaceUnreachableError) return error.message;
   if (error instanceof UnavailableError) return `container not reachable: ${error.message}`;
   if (error instanceof UnauthenticatedError) return `container rejected the call: ${error.message}`;
   if (error instanceof AgentError) return `agent error: ${statusDetails(error) ?? error.message}`;

@@ -5,12 +5,11 @@ import { pipeline } from "node:stream/promises";
 import type { FastifyReply, FastifyRequest } from "fastify";
 
 import type { AgentClient, FileEntry } from "../../client/index.js";
-import { BadRequestError } from "../../errors.js";
+import { BadRequestError, RangeNotSatisfiableError } from "../../errors.js";
 import { parseByteRange } from "./byte-range.js";
 import { sliceBytes } from "./byte-streams.js";
 import { attachmentDisposition, contentTypeFor } from "./content-headers.js";
 import { isRegularFile } from "./entry-view.js";
-import { HttpStatusError } from "./status-error.js";
 
 /**
  * Streams a file to the client: ReadRaw piped into the response, never held
@@ -32,14 +31,7 @@ export async function sendDownload(
   const sized = size > 0;
   const range = sized ? parseByteRange(request.headers.range, size) : undefined;
   if (range === "unsatisfiable") {
-    throw new HttpStatusError(
-      416,
-      "range_not_satisfiable",
-      `the file is ${size} bytes; the range asked for is outside it`,
-      {
-        "content-range": `bytes */${size}`,
-      },
-    );
+    throw new RangeNotSatisfiableError(size, `the file is ${size} bytes; the range asked for is outside it`);
   }
   const start = range?.start ?? 0;
   const length = range ? range.end - range.start + 1 : size;

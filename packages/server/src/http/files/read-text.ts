@@ -1,7 +1,6 @@
 import type { AgentClient, FileEntry } from "../../client/index.js";
-import { BadRequestError } from "../../errors.js";
+import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from "../../errors.js";
 import { isRegularFile } from "./entry-view.js";
-import { HttpStatusError, tooLarge } from "./status-error.js";
 
 export interface TextFile {
   path: string;
@@ -24,7 +23,7 @@ export async function readText(
   if (entry.isDir) throw new BadRequestError(`${target} is a directory: list it with /fs/list`);
   if (!isRegularFile(entry)) throw new BadRequestError(`${target} is not a regular file`);
   const overLimit = (size: string) =>
-    tooLarge(
+    new PayloadTooLargeError(
       `${target} is ${size} bytes, more than /fs/read returns (${maxBytes}, files.max_read_bytes): use /fs/download`,
     );
   if (entry.size > maxBytes) throw overLimit(String(entry.size));
@@ -53,4 +52,4 @@ export async function readText(
 }
 
 const notText = (target: string, why: string) =>
-  new HttpStatusError(415, "unsupported_media_type", `${target} ${why}: use /fs/download for its bytes`);
+  new UnsupportedMediaTypeError(`${target} ${why}: use /fs/download for its bytes`);

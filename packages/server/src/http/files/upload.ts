@@ -8,11 +8,12 @@ import {
   BotboxError,
   ConflictError,
   NotFoundError,
+  PayloadTooLargeError,
   UnavailableError,
 } from "../../errors.js";
+import { asBotboxError } from "../error-status.js";
 import { limitBytes } from "./byte-streams.js";
 import { refuseProtected, requiredPath } from "./container-path.js";
-import { tooLarge } from "./status-error.js";
 
 export interface UploadResult {
   path: string;
@@ -59,14 +60,16 @@ async function* interruptible(source: AsyncIterable<Uint8Array> | Iterable<Uint8
   try {
     yield* source;
   } catch (error) {
-    const status = (error as { statusCode?: number }).statusCode ?? 0;
-    if (error instanceof BotboxError || (status >= 400 && status < 500)) throw error;
+    // A limit a parser enforced keeps its own code; any other break is the cut.
+    const mapped = asBotboxError(error);
+    if (mapped && mapped.code !== "bad_request") throw mapped;
+    if (error instanceof BotboxError) throw error;
     throw new BadRequestError("the upload was interrupted before it was complete", { cause: error });
   }
 }
 
 export const uploadTooLarge = (limit: number) =>
-  tooLarge(`the upload is larger than the limit of ${limit} bytes (files.max_upload_bytes)`);
+  new PayloadTooLargeError(`the upload is larger than the limit of ${limit} bytes (files.max_upload_bytes)`);
 
 /** Checks an upload target before any byte moves: not a protected path, not a folder. */
 export async function checkUploadTarget(agent: AgentClient, target: string): Promise<void> {

@@ -1,9 +1,16 @@
 import { Readable, Transform, type TransformCallback } from "node:stream";
 
-import { errorCodes, type FastifyInstance } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 
-import { AgentError, BadRequestError, BotboxError, ConflictError } from "../../errors.js";
+import {
+  AgentError,
+  BadRequestError,
+  BotboxError,
+  ConflictError,
+  PayloadTooLargeError,
+  reachWorkspace,
+} from "../../errors.js";
 import type { BotManager } from "../../manager/bot-manager.js";
 import { exportData, importData } from "../../manager/data-transfer.js";
 import { answerBeforeBody } from "../early-answer.js";
@@ -54,7 +61,7 @@ export function dataRoutes(
       summary: "Stream the bot's /data as a tar.gz",
       params: botParams,
       handler: async ({ params }, _request, reply) => {
-        const archive = await exportData(await manager.agentFor(params.bot_id));
+        const archive = await exportData(await reachWorkspace(params.bot_id, (id) => manager.agentFor(id)));
         const stamp = new Date().toISOString().replace(/[:.]/g, "-");
         void reply
           .type("application/gzip")
@@ -81,7 +88,7 @@ export function dataRoutes(
         if (importing.has(params.bot_id)) throw new ConflictError(`an import into bot ${params.bot_id} is running`);
         importing.add(params.bot_id);
         try {
-          const agent = await manager.agentFor(params.bot_id);
+          const agent = await reachWorkspace(params.bot_id, (id) => manager.agentFor(id));
           // pipe, with the upload's errors forwarded by hand: an import that
           // stops early must not destroy the request, or the socket goes with
           // it and the client never reads why.
@@ -116,9 +123,7 @@ function archiveRefusal(error: unknown): unknown {
 }
 
 const tooLarge = (limit: number) =>
-  Object.assign(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE(), {
-    message: `the archive is larger than the import limit of ${limit} bytes`,
-  });
+  new PayloadTooLargeError(`the archive is larger than the import limit of ${limit} bytes`);
 
 /** Fails the stream once more than `limit` bytes went through (a body without content-length). */
 class ByteLimit extends Transform {

@@ -5,7 +5,7 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 
 import type { AgentClient } from "../../client/index.js";
-import { BadRequestError, NotFoundError, UnavailableError } from "../../errors.js";
+import { BadRequestError, NotFoundError, reachWorkspace } from "../../errors.js";
 import type { BotManager } from "../../manager/index.js";
 import { answerBeforeBody } from "../early-answer.js";
 import { optionalPath, refuseProtected, requiredPath } from "../files/container-path.js";
@@ -14,7 +14,6 @@ import { entryView } from "../files/entry-view.js";
 import { compileGlob } from "../files/glob.js";
 import { collectPage, decodeCursor, type PageScope } from "../files/page.js";
 import { readText } from "../files/read-text.js";
-import { HttpStatusError } from "../files/status-error.js";
 import { walkTree } from "../files/tree-walk.js";
 import { checkUploadTarget, uploadMultipart, uploadStream, uploadTooLarge } from "../files/upload.js";
 import { botParams } from "../params.js";
@@ -42,14 +41,7 @@ export function fileRoutes(
   manager: BotManager,
   options: FileRouteOptions,
 ): void {
-  // Spec 7.1: a client that cannot be had is a 503, whatever the reason.
-  const agentOf = async (botId: string): Promise<AgentClient> => {
-    try {
-      return await manager.agentFor(botId);
-    } catch (error) {
-      throw new UnavailableError(`container not reachable: ${(error as Error).message}`, { cause: error });
-    }
-  };
+  const agentOf = (botId: string): Promise<AgentClient> => reachWorkspace(botId, (id) => manager.agentFor(id));
   // Waits for a stop in progress (it holds the bot's lock), so the answer is what the stop left.
   const workspaceRunning = async (botId: string) => (await manager.state(botId)).taskRunning;
   const statExisting = async (agent: AgentClient, target: string) => {
@@ -68,12 +60,9 @@ export function fileRoutes(
     // limitBytes reports an oversized file, before WriteRaw commits.
     await scope.register(multipart, { throwFileSizeLimit: false });
     scope.setErrorHandler((error, request, reply) => {
+      // The app's handler then answers as for any other route.
       answerBeforeBody(request, reply);
-      if (!(error instanceof HttpStatusError)) throw error;
-      return reply
-        .status(error.statusCode)
-        .headers(error.headers)
-        .send({ error: { code: error.code, message: error.message } });
+      throw error;
     });
 
     addRoute(scope, routes, {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 
+import { reachWorkspace } from "../../errors.js";
 import type { BotManager } from "../../manager/index.js";
 import { BuiltinMemoryRuntime, type MemoryItem } from "../../memory/index.js";
 import { botParams } from "../params.js";
@@ -43,7 +44,9 @@ function view(item: MemoryItem, botId: string, score?: number) {
 
 /** The builtin memory runtime over the bot's memory files (spec 7.5, 7.6). */
 export function memoryRoutes(app: FastifyInstance, routes: AnyRoute[], manager: BotManager): void {
-  const runtime = new BuiltinMemoryRuntime({ clients: (botId) => manager.agentFor(botId) });
+  const runtime = new BuiltinMemoryRuntime({
+    clients: (botId) => reachWorkspace(botId, (id) => manager.agentFor(id)),
+  });
 
   addRoute(app, routes, {
     method: "POST",

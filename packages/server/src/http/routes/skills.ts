@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 
-import { UnavailableError } from "../../errors.js";
+import { reachWorkspace } from "../../errors.js";
 import type { BotManager } from "../../manager/index.js";
 import { checkSkillNames, deleteSkills, loadSkills, prepareSkillUpserts, upsertSkills } from "../../skills/index.js";
 import { botParams } from "../params.js";
@@ -11,15 +11,7 @@ const MAX_SKILLS_PER_REQUEST = 100;
 
 /** Skills, /bots/:bot_id/container/skills (spec 7.4). */
 export function skillRoutes(app: FastifyInstance, routes: AnyRoute[], manager: BotManager): void {
-  /** The original answered 500 "container not reachable"; an unreachable workspace is a 503. */
-  const agentFor = async (botId: string) => {
-    try {
-      return await manager.agentFor(botId);
-    } catch (error) {
-      if (error instanceof UnavailableError) throw error;
-      throw new UnavailableError(`the workspace of bot ${botId} is not reachable`, { cause: error });
-    }
-  };
+  const agentFor = (botId: string) => reachWorkspace(botId, (id) => manager.agentFor(id));
 
   addRoute(app, routes, {
     method: "GET",

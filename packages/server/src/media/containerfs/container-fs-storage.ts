@@ -2,7 +2,7 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 
 import type { AgentClient } from "../../client/index.js";
-import { BadRequestError, NotFoundError, UnavailableError } from "../../errors.js";
+import { BadRequestError, NotFoundError, reachWorkspace } from "../../errors.js";
 import { checkBotId, checkListPrefix, MEDIA_ROOT, parseRoutingKey, splitRoutingKey } from "../routing-key.js";
 import type { ByteSource, MediaStorage, StoredObject } from "../storage.js";
 
@@ -105,13 +105,7 @@ export class ContainerFsStorage implements MediaStorage {
       }));
   }
 
-  /** The original answered 500 "container not reachable"; an unreachable agent is a 503. */
-  private async agent(botId: string) {
-    try {
-      return await this.agentFor(botId);
-    } catch (error) {
-      if (error instanceof UnavailableError) throw error;
-      throw new UnavailableError(`the workspace of bot ${botId} is not reachable`, { cause: error });
-    }
+  private agent(botId: string) {
+    return reachWorkspace(botId, this.agentFor);
   }
 }
