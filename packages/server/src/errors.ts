@@ -120,7 +120,7 @@ export class ConflictError extends BotboxError {
   }
 }
 
-/** A channel reached an agent that serves another bot (spec 12.1.2). */
+/** A channel reached an agent that serves another bot (the original, routing by a cached IP, could not tell). */
 export class IdentityMismatchError extends BotboxError {
   constructor(
     readonly expectedBotId: string,

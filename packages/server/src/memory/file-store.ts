@@ -106,7 +106,7 @@ function dedupe(items: MemoryItem[]): MemoryItem[] {
 }
 
 /**
- * The builtin memory provider's files in one bot's workspace (spec 7.5): day
+ * The builtin memory provider's files in one bot's workspace: day
  * files `memory/YYYY-MM-DD.md`, legacy `memory/<id>.md`, the manifest
  * `index/manifest.json` and the overview `MEMORY.md`.
  *
@@ -136,7 +136,7 @@ export class MemoryFileStore {
   async persistMemories(items: MemoryItem[], filters?: MemoryFilters): Promise<void> {
     const written = items.map(normalizeItem).filter((item) => item !== undefined);
     if (written.length === 0) return;
-    // A bot's first memory finds no manifest: it starts empty (spec 12.2 bug fixed).
+    // A bot's first memory finds no manifest: it starts empty (the original failed here).
     const [manifest, listed] = await Promise.all([this.readManifest(), this.listMemoryDir()]);
     const existingNames = new Set(listed.map((entry) => entry.path));
     const now = this.now();

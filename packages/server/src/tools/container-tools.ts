@@ -24,7 +24,7 @@ export interface ContainerToolsOptions {
   logger?: Logger;
 }
 
-/** Thrown for a tool this provider does not have, so a gateway can ask another provider (spec 5.2). */
+/** Thrown for a tool this provider does not have, so a gateway can ask another provider. */
 export class ToolNotFoundError extends NotFoundError {
   constructor(readonly toolName: string) {
     super(`tool not found: ${toolName}`);
@@ -49,7 +49,7 @@ const HANDLERS: Record<ToolName, ToolHandler> = {
   jobs: jobsTool,
 };
 
-/** The LLM-facing tools over a bot's workspace (spec 5): read, write, list, edit, exec and jobs. */
+/** The LLM-facing tools over a bot's workspace: read, write, list, edit, exec and jobs. */
 export class ContainerTools {
   private readonly settings: ToolSettings;
   private readonly descriptors: Tool[];

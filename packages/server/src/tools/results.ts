@@ -8,7 +8,7 @@ import {
   WorkspaceUnreachableError,
 } from "../errors.js";
 
-/** Spec 5.2: structured content, mirrored as JSON text for clients that only read text. */
+/** Structured content, mirrored as JSON text for clients that only read text. */
 export function toolResult(structured: Record<string, unknown>): CallToolResult {
   return { structuredContent: structured, content: [{ type: "text", text: JSON.stringify(structured) }] };
 }
@@ -21,7 +21,7 @@ export function toolError(message: string): CallToolResult {
  * The text an LLM sees for a failure. botbox errors already read well ("not
  * found: open /data/x: no such file or directory"); an unmapped agent status
  * loses its "grpc INTERNAL:" prefix, which means nothing to a model (the
- * original passed raw gRPC strings through, spec 12.2).
+ * original passed raw gRPC strings through).
  */
 export function describeFailure(error: unknown): string {
   // Its message already says so, with the reason.

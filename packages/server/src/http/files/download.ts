@@ -13,7 +13,7 @@ import { isRegularFile } from "./entry-view.js";
 
 /**
  * Streams a file to the client: ReadRaw piped into the response, never held
- * whole (the original buffered it, spec 7.1), with Content-Length from the
+ * whole (the original buffered it), with Content-Length from the
  * stat and one Range if asked for.
  */
 export async function sendDownload(

@@ -11,7 +11,7 @@ export interface TextFile {
 
 /**
  * A file's whole text through ReadRaw. The original used the LLM-oriented
- * ReadFile, so content came line-numbered and cut at 5 KiB (spec 7.1, fixed
+ * ReadFile, so content came line-numbered and cut at 5 KiB (fixed
  * upstream in 70252124b); the bound here is `maxBytes`, with a 413 past it.
  */
 export async function readText(

@@ -82,7 +82,7 @@ export async function checkUploadTarget(agent: AgentClient, target: string): Pro
 }
 
 /**
- * Spec 7.1's multipart upload: a `path` field, then the `file` part, streamed
+ * The original's multipart upload: a `path` field, then the `file` part, streamed
  * as it arrives. `agentFor` is called once the path is known.
  */
 export async function uploadMultipart(

@@ -34,7 +34,7 @@ const paging = {
 };
 const ok = { ok: true } as const;
 
-/** The file manager, /bots/:bot_id/container/fs… (spec 7.1). */
+/** The file manager, /bots/:bot_id/container/fs…: paths absolute from the container root (docs/reference.md#file-manager). */
 export function fileRoutes(
   app: FastifyInstance,
   routes: AnyRoute[],
@@ -148,7 +148,7 @@ export function fileRoutes(
         const agent = await agentOf(params.bot_id);
         await checkUploadTarget(agent, body.path);
         // WriteRaw, not the unary WriteFile: that one fails past gRPC's 4 MiB
-        // message limit (spec 12.3).
+        // message limit.
         await agent.writeRaw(body.path, Buffer.from(body.content));
         return ok;
       },

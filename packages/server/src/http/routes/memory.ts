@@ -42,7 +42,7 @@ function view(item: MemoryItem, botId: string, score?: number) {
   };
 }
 
-/** The builtin memory runtime over the bot's memory files (spec 7.5, 7.6). */
+/** The builtin memory runtime over the bot's memory files (docs/reference.md#memory-files). */
 export function memoryRoutes(app: FastifyInstance, routes: AnyRoute[], manager: BotManager): void {
   const runtime = new BuiltinMemoryRuntime({
     clients: (botId) => reachWorkspace(botId, (id) => manager.agentFor(id)),

@@ -9,7 +9,7 @@ import { addRoute, type AnyRoute } from "../route.js";
 
 const MAX_SKILLS_PER_REQUEST = 100;
 
-/** Skills, /bots/:bot_id/container/skills (spec 7.4). */
+/** Skills, /bots/:bot_id/container/skills: /data/.skills/<name>/SKILL.md (docs/reference.md#skills-layout). */
 export function skillRoutes(app: FastifyInstance, routes: AnyRoute[], manager: BotManager): void {
   const agentFor = (botId: string) => reachWorkspace(botId, (id) => manager.agentFor(id));
 

@@ -17,7 +17,7 @@ export type AgentLookup = (
 ) => Promise<Pick<AgentClient, "writeRawNoFollow" | "readRawNoFollow" | "stat" | "rename" | "deleteFile" | "listDir">>;
 
 /**
- * Media stored as files in each bot's own /data/media (spec 7.2,
+ * Media stored as files in each bot's own /data/media (the original's
  * storage/providers/containerfs). Bytes go in and out through the agent's
  * no-follow calls: the bot owns /data/media and could put a link where a
  * media file is expected (to /dev/zero, a FIFO, its agent's files); such a
@@ -76,7 +76,7 @@ export class ContainerFsStorage implements MediaStorage {
   }
 
   /**
-   * Unlike the original (spec 7.2), which answered every failure with an
+   * Unlike the original, which answered every failure with an
    * empty list, only a missing folder is empty; other errors are reported.
    * A prefix ending in "/" lists that folder (the original cleaned the slash
    * away and then looked for the folder's name among its parent's files).
