@@ -4,10 +4,12 @@
  *   images/<ref, URI-encoded>/   image.json, and etc/ (default image) or rootfs/
  *   opt/                         the agent bundle, node and templates, staged
  *   host-ids/<uid>               one file per host uid handed to a bot
+ *   netpool/<id>.json, .log      network namespaces made ahead (network/netns-pool.ts)
  *   bots/<botId>/                root:<bot gid> 0710: only root and that bot get in
  *     container.json             the record, token included (0600)
  *     owner.json                 the bot's host uid/gid (kept with keepData)
  *     task.json, status.json     the running task, and bwrap's exit report
+ *     slirp.log                  an isolated bot's slirp4netns output
  *     etc/                       per-bot hosts, hostname, resolv.conf
  *     run/                       bound at /run/botbox: agent.sock
  *     disk.img                   with a disk quota: the file system state/ is mounted from

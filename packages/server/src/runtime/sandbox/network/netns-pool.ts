@@ -93,7 +93,8 @@ export class NetnsPool {
     while (!taken && this.ready.length > 0) {
       // Out of the list before any await, so two starts never get the same one.
       const entry = this.ready.shift()!;
-      if ((await isRunning(entry.holder)) && (await isRunning(entry.slirp))) taken = entry;
+      const running = await Promise.all([isRunning(entry.holder), isRunning(entry.slirp)]);
+      if (running.every(Boolean)) taken = entry;
       else await destroyEntry(this.options.dir, entry);
     }
     if (!taken) this.refillLater();
