@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
 import { describe, it } from "node:test";
 
 import { errorCodes } from "fastify";
@@ -75,6 +76,16 @@ describe("errorResponse", () => {
     const readOnly = errorResponse(new AgentError("INTERNAL", "grpc INTERNAL: create /usr/x: read-only file system"));
     assert.deepEqual([readOnly.status, readOnly.body.error.code], [403, "read_only"]);
     assert.equal(errorResponse(new AgentError("INTERNAL", "grpc INTERNAL: something odd")).status, 500);
+  });
+
+  it("is the table docs/server.md lists, code for code", async () => {
+    const docs = await readFile(new URL("../../../../docs/server.md", import.meta.url), "utf8");
+    const rows = [...docs.matchAll(/^\| `([a-z_]+)` +\| (\d{3}) +\|/gm)].map(([, code, status]) => [
+      code,
+      Number(status),
+    ]);
+    const documented = Object.fromEntries(rows.filter(([code]) => code !== "internal"));
+    assert.deepEqual(documented, HTTP_STATUS);
   });
 
   it("has a status for every code", () => {
