@@ -8,15 +8,13 @@
 import assert from "node:assert/strict";
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 
 import Docker from "dockerode";
 
-import type { AgentClient } from "../../packages/server/src/client/index.js";
-import { DEFAULT_AGENT_IMAGE, DockerRuntime } from "../../packages/server/src/runtime/docker/index.js";
-import type { ContainerSpec } from "../../packages/server/src/runtime/runtime.js";
-import { type DockerFixture, dockerUnavailable, openDocker } from "./docker-support.js";
-import { botSpec, Janitor, waitForAgent } from "./support.js";
+import { DEFAULT_AGENT_IMAGE } from "../../packages/server/src/runtime/docker/index.js";
+import { dockerSuite, dockerUnavailable } from "./docker-support.js";
+import { botSpec, waitForAgent } from "./support.js";
 
 const dockerClient = () => new Docker({ socketPath: process.env.DOCKER_HOST!.replace(/^unix:\/\//, "") });
 const unavailable =
@@ -26,31 +24,14 @@ const QUOTA = 96 * 2 ** 20;
 const fill = (file: string) => `{ dd if=/dev/zero of=${file} bs=1M count=128 2>&1; echo "exit $?"; sync; }`;
 
 describe("docker runtime: disk quota", { skip: unavailable }, () => {
-  let fixture: DockerFixture;
-  let runtime: DockerRuntime;
-  const janitor = new Janitor();
-  const sh = async (client: AgentClient, command: string) => (await client.exec(command)).stdout.trim();
-  const started = async (overrides: Partial<ContainerSpec> = {}): Promise<[ContainerSpec, AgentClient]> => {
-    const spec = botSpec({ image: DEFAULT_AGENT_IMAGE, ...overrides });
-    janitor.track(runtime, spec.id);
-    await runtime.createContainer(spec);
-    await runtime.startTask(spec.id);
-    return [spec, janitor.client(await waitForAgent(runtime, spec.id))];
-  };
+  const suite = dockerSuite();
+  const { janitor, sh } = suite;
+  const started = suite.started;
   const allocated = async (file: string) => (await stat(file)).blocks * 512;
 
-  before(async () => {
-    fixture = await openDocker();
-    runtime = new DockerRuntime({ home: fixture.home });
-  });
-  after(async () => {
-    await janitor.cleanUp();
-    await fixture.close();
-  });
-
   it("is offered on this daemon (overlay2, root) and doctor says how it is enforced", async () => {
-    assert.equal((await runtime.detectCapabilities()).diskQuota, true);
-    const check = (await runtime.doctor()).find((entry) => entry.name === "disk quota");
+    assert.equal((await suite.runtime.detectCapabilities()).diskQuota, true);
+    const check = (await suite.runtime.doctor()).find((entry) => entry.name === "disk quota");
     assert.match(check?.detail ?? "", /loop-mounted ext4/);
   });
 
@@ -58,7 +39,7 @@ describe("docker runtime: disk quota", { skip: unavailable }, () => {
     const [spec, client] = await started({ limits: { diskBytes: QUOTA } });
     assert.match(await sh(client, fill("/data/big")), /No space left on device/);
     assert.equal((await client.info()).botId, spec.botId);
-    const image = path.join(fixture.home, "bots", spec.botId, "disk.img");
+    const image = path.join(suite.home, "bots", spec.botId, "disk.img");
     assert.ok((await allocated(image)) <= QUOTA, "the image holds no more than the quota on the host");
     // The layer shares the quota: full while /data is, and bounded on its own once /data is emptied.
     assert.match(await sh(client, fill("/root/while-full")), /No space left on device/);
@@ -81,9 +62,9 @@ describe("docker runtime: disk quota", { skip: unavailable }, () => {
   it("keeps the layer on the quota across stop, snapshot, restore and a new runtime instance", async () => {
     const [spec, client] = await started({ limits: { diskBytes: QUOTA } });
     await sh(client, "echo layer > /root/kept && echo data > /data/kept");
-    await runtime.stopTask(spec.id, { timeoutMs: 5_000 });
-    await runtime.commitSnapshot(spec.id, "one");
-    const later = new DockerRuntime({ home: fixture.home });
+    await suite.runtime.stopTask(spec.id, { timeoutMs: 5_000 });
+    await suite.runtime.commitSnapshot(spec.id, "one");
+    const later = suite.another();
     await later.startTask(spec.id);
     const again = janitor.client(await waitForAgent(later, spec.id));
     assert.equal(await sh(again, "cat /root/kept /data/kept"), "layer\ndata");
@@ -104,7 +85,7 @@ describe("docker runtime: disk quota", { skip: unavailable }, () => {
   });
 
   it("bounds a gVisor bot the same way", async (t) => {
-    if (!(await runtime.detectCapabilities()).gvisor) return t.skip("the daemon has no runsc runtime");
+    if (!(await suite.runtime.detectCapabilities()).gvisor) return t.skip("the daemon has no runsc runtime");
     const [spec, client] = await started({ isolation: "gvisor", limits: { diskBytes: QUOTA } });
     assert.match(await sh(client, fill("/data/big")), /No space left on device/);
     await sh(client, "rm /data/big");
@@ -114,9 +95,9 @@ describe("docker runtime: disk quota", { skip: unavailable }, () => {
 
   it("deleting the bot unmounts its image and removes it", async () => {
     const [spec] = await started({ limits: { diskBytes: QUOTA } });
-    await runtime.stopTask(spec.id, { timeoutMs: 5_000 });
-    await runtime.deleteContainer(spec.id);
-    const root = path.join(fixture.home, "bots", spec.botId);
+    await suite.runtime.stopTask(spec.id, { timeoutMs: 5_000 });
+    await suite.runtime.deleteContainer(spec.id);
+    const root = path.join(suite.home, "bots", spec.botId);
     await assert.rejects(stat(root), /ENOENT/);
     const { readFile } = await import("node:fs/promises");
     assert.ok(!(await readFile("/proc/self/mountinfo", "utf8")).includes(root));
@@ -124,7 +105,7 @@ describe("docker runtime: disk quota", { skip: unavailable }, () => {
 
   it("refuses a quota below 64 MiB with a clear error", async () => {
     const spec = botSpec({ image: DEFAULT_AGENT_IMAGE, limits: { diskBytes: 2 ** 20 } });
-    janitor.track(runtime, spec.id);
-    await assert.rejects(runtime.createContainer(spec), /at least .*64 MiB/);
+    janitor.track(suite.runtime, spec.id);
+    await assert.rejects(suite.runtime.createContainer(spec), /at least .*64 MiB/);
   });
 });

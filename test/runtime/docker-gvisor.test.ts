@@ -6,18 +6,17 @@
  * cold starts of runc and gVisor bots.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 
 import Docker from "dockerode";
 
-import type { AgentClient } from "../../packages/server/src/client/index.js";
 import { BadRequestError } from "../../packages/server/src/errors.js";
-import { DEFAULT_AGENT_IMAGE, DockerRuntime } from "../../packages/server/src/runtime/docker/index.js";
+import { DEFAULT_AGENT_IMAGE } from "../../packages/server/src/runtime/docker/index.js";
 import type { ContainerSpec } from "../../packages/server/src/runtime/runtime.js";
 import { PRIVILEGE_PROBE } from "./docker-hardening-support.js";
 import { hostAddress, hostListener, probe } from "./docker-isolation-support.js";
-import { type DockerFixture, dockerUnavailable, openDocker } from "./docker-support.js";
-import { botSpec, Janitor, waitForAgent } from "./support.js";
+import { dockerSuite, dockerUnavailable } from "./docker-support.js";
+import { botSpec, waitForAgent } from "./support.js";
 
 const dockerClient = () => new Docker({ socketPath: process.env.DOCKER_HOST!.replace(/^unix:\/\//, "") });
 const unavailable =
@@ -28,38 +27,15 @@ const unavailable =
 const BRIDGE = `botbox-gvisor-${process.pid}`;
 
 describe("docker runtime: gVisor", { skip: unavailable }, () => {
-  let fixture: DockerFixture;
-  let runtime: DockerRuntime;
-  const janitor = new Janitor();
-  const sh = async (client: AgentClient, command: string) => (await client.exec(command)).stdout.trim();
-  const created = async (overrides: Partial<ContainerSpec> = {}): Promise<ContainerSpec> => {
-    const spec = botSpec({ image: DEFAULT_AGENT_IMAGE, isolation: "gvisor", ...overrides });
-    janitor.track(runtime, spec.id);
-    await runtime.createContainer(spec);
-    return spec;
-  };
-  const started = async (overrides: Partial<ContainerSpec> = {}): Promise<[ContainerSpec, AgentClient]> => {
-    const spec = await created(overrides);
-    await runtime.startTask(spec.id);
-    return [spec, janitor.client(await waitForAgent(runtime, spec.id, 30_000))];
-  };
-
-  before(async () => {
-    fixture = await openDocker();
-    runtime = new DockerRuntime({ home: fixture.home, bridgeNetwork: BRIDGE });
-  });
-  after(async () => {
-    await janitor.cleanUp();
-    await dockerClient()
-      .getNetwork(BRIDGE)
-      .remove()
-      .catch(() => {});
-    await fixture.close();
-  });
+  const suite = dockerSuite({ bridge: BRIDGE, startTimeoutMs: 30_000 });
+  const { janitor, sh } = suite;
+  // Every bot of this suite is a gVisor bot unless a test says otherwise.
+  const created = (overrides: Partial<ContainerSpec> = {}) => suite.created({ isolation: "gvisor", ...overrides });
+  const started = (overrides: Partial<ContainerSpec> = {}) => suite.started({ isolation: "gvisor", ...overrides });
 
   it("says gVisor is available once it has asked the daemon, and doctor says so", async () => {
-    assert.equal((await runtime.detectCapabilities()).gvisor, true);
-    const check = (await runtime.doctor()).find((entry) => entry.name === "gVisor");
+    assert.equal((await suite.runtime.detectCapabilities()).gvisor, true);
+    const check = (await suite.runtime.doctor()).find((entry) => entry.name === "gVisor");
     assert.equal(check?.ok, true, check?.detail);
   });
 
@@ -67,7 +43,7 @@ describe("docker runtime: gVisor", { skip: unavailable }, () => {
     const [spec, client] = await started();
     const inspect = await dockerClient().getContainer(spec.id).inspect();
     assert.equal(inspect.HostConfig.Runtime, "runsc");
-    assert.equal((await runtime.getContainer(spec.id))?.isolation, "gvisor");
+    assert.equal((await suite.runtime.getContainer(spec.id))?.isolation, "gvisor");
     // gVisor's sentry reports its own kernel log; the host's dmesg is not there.
     assert.match(await sh(client, "dmesg 2>/dev/null | head -n 1"), /gVisor/i);
     assert.equal((await client.info()).botId, spec.botId);
@@ -76,18 +52,18 @@ describe("docker runtime: gVisor", { skip: unavailable }, () => {
   it("keeps /data across restarts and commits and restores a snapshot", async () => {
     const [spec, client] = await started();
     await sh(client, "echo durable > /data/kept.txt && echo layer > /root/layer.txt");
-    await runtime.stopTask(spec.id, { timeoutMs: 5_000 });
-    await runtime.commitSnapshot(spec.id, "one");
-    await runtime.startTask(spec.id);
-    const again = janitor.client(await waitForAgent(runtime, spec.id, 30_000));
+    await suite.runtime.stopTask(spec.id, { timeoutMs: 5_000 });
+    await suite.runtime.commitSnapshot(spec.id, "one");
+    await suite.runtime.startTask(spec.id);
+    const again = janitor.client(await waitForAgent(suite.runtime, spec.id, 30_000));
     assert.equal(await sh(again, "cat /data/kept.txt /root/layer.txt"), "durable\nlayer");
     await sh(again, "rm /data/kept.txt /root/layer.txt");
-    await runtime.stopTask(spec.id, { timeoutMs: 5_000 });
-    await runtime.restoreSnapshot(spec.id, "one");
-    await runtime.startTask(spec.id);
-    const restored = janitor.client(await waitForAgent(runtime, spec.id, 30_000));
+    await suite.runtime.stopTask(spec.id, { timeoutMs: 5_000 });
+    await suite.runtime.restoreSnapshot(spec.id, "one");
+    await suite.runtime.startTask(spec.id);
+    const restored = janitor.client(await waitForAgent(suite.runtime, spec.id, 30_000));
     assert.equal(await sh(restored, "cat /data/kept.txt /root/layer.txt"), "durable\nlayer");
-    assert.equal((await runtime.getContainer(spec.id))?.isolation, "gvisor");
+    assert.equal((await suite.runtime.getContainer(spec.id))?.isolation, "gvisor");
   });
 
   it("applies memory and pids limits to the sandbox", async () => {
@@ -125,7 +101,7 @@ describe("docker runtime: gVisor", { skip: unavailable }, () => {
   });
 
   it("refuses a gVisor bot on a daemon without the runtime, naming what to configure", async () => {
-    const without = new DockerRuntime({ home: fixture.home, bridgeNetwork: BRIDGE, gvisorRuntime: "absent-runsc" });
+    const without = suite.another({ gvisorRuntime: "absent-runsc" });
     const spec = botSpec({ image: DEFAULT_AGENT_IMAGE, isolation: "gvisor" });
     await assert.rejects(
       without.createContainer(spec),
@@ -140,8 +116,8 @@ describe("docker runtime: gVisor", { skip: unavailable }, () => {
     const coldStart = async (isolation: "namespaces" | "gvisor") => {
       const began = Date.now();
       const spec = await created({ isolation });
-      await runtime.startTask(spec.id);
-      janitor.client(await waitForAgent(runtime, spec.id, 30_000));
+      await suite.runtime.startTask(spec.id);
+      janitor.client(await waitForAgent(suite.runtime, spec.id, 30_000));
       return Date.now() - began;
     };
     const runs: Record<string, number[]> = { namespaces: [], gvisor: [] };

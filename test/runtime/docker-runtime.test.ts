@@ -1,62 +1,37 @@
 /** What the Docker runtime does beyond the shared contract. */
 import assert from "node:assert/strict";
 import path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 
 import Docker from "dockerode";
 
 import type { AgentClient } from "../../packages/server/src/client/index.js";
-import { DEFAULT_AGENT_IMAGE, DockerRuntime } from "../../packages/server/src/runtime/docker/index.js";
-import { BOT_LABEL, type ContainerSpec } from "../../packages/server/src/runtime/runtime.js";
-import { type DockerFixture, dockerUnavailable, openDocker } from "./docker-support.js";
-import { botSpec, buildImageTar, Janitor, waitForAgent } from "./support.js";
+import { DEFAULT_AGENT_IMAGE } from "../../packages/server/src/runtime/docker/index.js";
+import { BOT_LABEL } from "../../packages/server/src/runtime/runtime.js";
+import { dockerSuite, dockerUnavailable } from "./docker-support.js";
+import { botSpec, buildImageTar, waitForAgent } from "./support.js";
 
 const unavailable = await dockerUnavailable();
 const BRIDGE = `botbox-test-${process.pid}`;
 const dockerClient = () => new Docker({ socketPath: process.env.DOCKER_HOST!.replace(/^unix:\/\//, "") });
 
 describe("docker runtime", { skip: unavailable }, () => {
-  let fixture: DockerFixture;
-  let runtime: DockerRuntime;
-  const janitor = new Janitor();
-  const sh = async (client: AgentClient, command: string) => (await client.exec(command)).stdout.trim();
-  const started = async (overrides: Partial<ContainerSpec> = {}): Promise<[ContainerSpec, AgentClient]> => {
-    const spec = botSpec({ image: DEFAULT_AGENT_IMAGE, ...overrides });
-    janitor.track(runtime, spec.id);
-    await runtime.createContainer(spec);
-    await runtime.startTask(spec.id);
-    return [spec, janitor.client(await waitForAgent(runtime, spec.id))];
-  };
-
-  before(async () => {
-    fixture = await openDocker();
-    runtime = new DockerRuntime({ home: fixture.home, bridgeNetwork: BRIDGE });
-  });
-  after(async () => {
-    await janitor.cleanUp();
-    await dockerClient()
-      .getNetwork(BRIDGE)
-      .remove()
-      .catch(() => {});
-    await fixture.close();
-  });
+  const suite = dockerSuite({ bridge: BRIDGE });
+  const { janitor, sh } = suite;
+  const started = suite.started;
 
   it("loads a known image tar the first time its ref is needed, and names the build script when the tar is missing", async () => {
     const ref = `botbox-test/known-${process.pid}:1`;
-    const tar = await buildImageTar(path.join(fixture.home, "known-image"), [{ "hello.txt": "hi\n" }]);
-    const known = new DockerRuntime({ home: fixture.home, bridgeNetwork: BRIDGE, knownImages: { [ref]: tar } });
+    const tar = await buildImageTar(path.join(suite.home, "known-image"), [{ "hello.txt": "hi\n" }]);
+    const known = suite.another({ knownImages: { [ref]: tar } });
     try {
       assert.equal((await known.ensureImage(ref)).ref, ref);
-      assert.ok((await runtime.listImages()).some((image) => image.ref === ref));
-      const missing = new DockerRuntime({
-        home: fixture.home,
-        bridgeNetwork: BRIDGE,
-        knownImages: { "botbox-test/absent:1": `${tar}.absent` },
-      });
+      assert.ok((await suite.runtime.listImages()).some((image) => image.ref === ref));
+      const missing = suite.another({ knownImages: { "botbox-test/absent:1": `${tar}.absent` } });
       await assert.rejects(missing.ensureImage("botbox-test/absent:1"), /build-agent-image\.sh/);
       await missing.close();
     } finally {
-      await runtime.deleteImage(ref).catch(() => undefined);
+      await suite.runtime.deleteImage(ref).catch(() => undefined);
       await known.close();
     }
   });
@@ -64,7 +39,7 @@ describe("docker runtime", { skip: unavailable }, () => {
   it("a new runtime instance re-attaches to a running container by its labels", async () => {
     const [spec, client] = await started();
     await client.writeFile("/data/before.txt", "written before the restart");
-    const later = new DockerRuntime({ home: fixture.home, bridgeNetwork: BRIDGE });
+    const later = suite.another();
     const listed = await later.listContainers({ [BOT_LABEL]: spec.botId });
     assert.deepEqual(
       listed.map((info) => info.id),
@@ -82,16 +57,16 @@ describe("docker runtime", { skip: unavailable }, () => {
     const [spec, client] = await started();
     await client.writeFile("/data/notes.txt", "v1");
     await sh(client, "echo layer-v1 > /root/layer.txt");
-    await runtime.stopTask(spec.id);
-    await runtime.commitSnapshot(spec.id, "first");
-    await runtime.startTask(spec.id);
-    let agent = janitor.client(await waitForAgent(runtime, spec.id));
+    await suite.runtime.stopTask(spec.id);
+    await suite.runtime.commitSnapshot(spec.id, "first");
+    await suite.runtime.startTask(spec.id);
+    let agent = janitor.client(await waitForAgent(suite.runtime, spec.id));
     await agent.writeFile("/data/notes.txt", "v2");
     await sh(agent, "echo layer-v2 > /root/layer.txt; touch /data/extra");
-    await runtime.stopTask(spec.id);
-    await runtime.restoreSnapshot(spec.id, "first");
-    await runtime.startTask(spec.id);
-    agent = janitor.client(await waitForAgent(runtime, spec.id));
+    await suite.runtime.stopTask(spec.id);
+    await suite.runtime.restoreSnapshot(spec.id, "first");
+    await suite.runtime.startTask(spec.id);
+    agent = janitor.client(await waitForAgent(suite.runtime, spec.id));
     assert.equal(
       await sh(agent, "cat /data/notes.txt /root/layer.txt; ls /data/extra 2>&1 || true"),
       "v1layer-v1\nls: cannot access '/data/extra': No such file or directory",
@@ -100,7 +75,7 @@ describe("docker runtime", { skip: unavailable }, () => {
 
   it("a chain of snapshots past maxSnapshotLayers is flattened: one layer, same files and config, no agent token baked in", async () => {
     const baseLayers = (await dockerClient().getImage(DEFAULT_AGENT_IMAGE).inspect()).RootFS.Layers?.length ?? 0;
-    const shallow = new DockerRuntime({ home: fixture.home, bridgeNetwork: BRIDGE, maxSnapshotLayers: baseLayers + 2 });
+    const shallow = suite.another({ maxSnapshotLayers: baseLayers + 2 });
     const spec = botSpec({ image: DEFAULT_AGENT_IMAGE });
     janitor.track(shallow, spec.id);
     await shallow.createContainer(spec);
@@ -147,23 +122,23 @@ describe("docker runtime", { skip: unavailable }, () => {
     assert.equal(await sh(client, same), "same");
     await sh(client, "echo '// an older agent' >> /app/botbox/agent.js");
     assert.equal(await sh(client, same), "differs");
-    await runtime.stopTask(spec.id);
-    await runtime.startTask(spec.id);
-    const again = janitor.client(await waitForAgent(runtime, spec.id));
+    await suite.runtime.stopTask(spec.id);
+    await suite.runtime.startTask(spec.id);
+    const again = janitor.client(await waitForAgent(suite.runtime, spec.id));
     assert.equal(await sh(again, same), "same");
   });
 
   it("a snapshot can be deleted while its container runs on it, and nothing is left after the delete", async () => {
     const [spec] = await started();
-    await runtime.stopTask(spec.id);
-    await runtime.commitSnapshot(spec.id, "base");
-    await runtime.startTask(spec.id);
-    await waitForAgent(runtime, spec.id).then((agent) => janitor.client(agent));
-    await runtime.deleteSnapshot(spec.id, "base");
-    assert.deepEqual(await runtime.listSnapshots(spec.id), []);
+    await suite.runtime.stopTask(spec.id);
+    await suite.runtime.commitSnapshot(spec.id, "base");
+    await suite.runtime.startTask(spec.id);
+    await waitForAgent(suite.runtime, spec.id).then((agent) => janitor.client(agent));
+    await suite.runtime.deleteSnapshot(spec.id, "base");
+    assert.deepEqual(await suite.runtime.listSnapshots(spec.id), []);
     const imageId = (await dockerClient().getContainer(spec.id).inspect()).Image;
-    await runtime.stopTask(spec.id);
-    await runtime.deleteContainer(spec.id);
+    await suite.runtime.stopTask(spec.id);
+    await suite.runtime.deleteContainer(spec.id);
     await assert.rejects(dockerClient().getImage(imageId).inspect(), /no such image/i);
   });
 
@@ -176,16 +151,16 @@ describe("docker runtime", { skip: unavailable }, () => {
     try {
       const [spec, client] = await started({ image: ref });
       await client.writeFile("/data/kept.txt", "across the rebuild");
-      assert.equal(await runtime.upgradeContainer(spec.id), false, "already on the image");
+      assert.equal(await suite.runtime.upgradeContainer(spec.id), false, "already on the image");
       // A "rebuilt" image under the same ref: another config, so another id.
       const rebuilt = await scratch.commit({ repo, tag, Labels: { rebuilt: "yes" } });
-      assert.equal(await runtime.upgradeContainer(spec.id), true);
+      assert.equal(await suite.runtime.upgradeContainer(spec.id), true);
       assert.equal((await docker.getContainer(spec.id).inspect()).Image, (rebuilt as { Id: string }).Id);
-      assert.equal((await runtime.taskInfo(spec.id)).state, "running");
-      const again = janitor.client(await waitForAgent(runtime, spec.id));
+      assert.equal((await suite.runtime.taskInfo(spec.id)).state, "running");
+      const again = janitor.client(await waitForAgent(suite.runtime, spec.id));
       assert.equal((await again.readFile("/data/kept.txt")).content, "     1\tacross the rebuild\n");
-      await runtime.stopTask(spec.id);
-      await runtime.deleteContainer(spec.id);
+      await suite.runtime.stopTask(spec.id);
+      await suite.runtime.deleteContainer(spec.id);
     } finally {
       await scratch.remove().catch(() => {});
       await docker
