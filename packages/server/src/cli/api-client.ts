@@ -5,7 +5,8 @@ import path from "node:path";
 
 import { parse as parseToml } from "smol-toml";
 
-// Only node:crypto behind it: the client commands do not load the server.
+// Constants and node:crypto only: the client commands do not load the server.
+import { DEFAULT_HOME, DEFAULT_HOST, DEFAULT_PORT } from "../config/server-defaults.js";
 import { proofMatches, SERVER_PROOF_ROUTE } from "../http/server-proof.js";
 
 /** Where the CLI finds the server and its token. */
@@ -55,18 +56,19 @@ async function readUserConfig(): Promise<{ url?: string; token?: string }> {
 
 /**
  * Flags first, then the environment (BOTBOX_URL, BOTBOX_TOKEN), then the
- * user's config file (url, token), then the local server: port 8080 and the
+ * user's config file (url, token), then the local server: its default port and the
  * admin token in its home folder.
  */
 export async function resolveApiTarget(flags: TargetFlags): Promise<ApiTarget> {
   const file = await readUserConfig();
   // An empty variable counts as unset.
   const env = (name: string) => process.env[name] || undefined;
-  const url = flags.url ?? env("BOTBOX_URL") ?? file.url ?? `http://127.0.0.1:${env("BOTBOX_PORT") ?? 8080}`;
+  const url =
+    flags.url ?? env("BOTBOX_URL") ?? file.url ?? `http://${DEFAULT_HOST}:${env("BOTBOX_PORT") ?? DEFAULT_PORT}`;
   let token = flags.token ?? env("BOTBOX_TOKEN") ?? env("BOTBOX_ADMIN_TOKEN") ?? file.token;
   let adminToken = token !== undefined && (token === env("BOTBOX_ADMIN_TOKEN") || token.startsWith("bbx_admin_"));
   if (!token) {
-    const home = path.resolve(flags.home ?? env("BOTBOX_HOME") ?? ".botbox");
+    const home = path.resolve(flags.home ?? env("BOTBOX_HOME") ?? DEFAULT_HOME);
     token = (await readFile(path.join(home, "admin-token"), "utf8").catch(() => "")).trim();
     adminToken = true;
   }

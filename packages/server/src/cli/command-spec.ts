@@ -1,3 +1,4 @@
+import { DEFAULT_HOME, DEFAULT_URL } from "../config/server-defaults.js";
 import type { ApiTarget } from "./api-client.js";
 
 /** One flag of a command, as `util.parseArgs` takes it, with its help. */
@@ -42,7 +43,7 @@ export const CLIENT_FLAGS: Readonly<Record<string, FlagSpec>> = {
   url: {
     type: "string",
     value: "URL",
-    help: "the server (default: BOTBOX_URL, the user's config, http://127.0.0.1:8080)",
+    help: `the server (default: BOTBOX_URL, the user's config, ${DEFAULT_URL})`,
   },
   token: {
     type: "string",
@@ -52,7 +53,7 @@ export const CLIENT_FLAGS: Readonly<Record<string, FlagSpec>> = {
   home: {
     type: "string",
     value: "DIR",
-    help: "a local server's home, to read its admin token (default: BOTBOX_HOME, ./.botbox)",
+    help: `a local server's home, to read its admin token (default: BOTBOX_HOME, ${DEFAULT_HOME})`,
   },
 };
 

@@ -1,3 +1,4 @@
+import { DEFAULT_HOME, DEFAULT_HOST, DEFAULT_PORT } from "../config/server-defaults.js";
 import {
   booleanFlag,
   CLIENT_FLAGS,
@@ -17,7 +18,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "serve",
     group: "server",
-    summary: "run the host server (default 127.0.0.1:8080, home ./.botbox)",
+    summary: `run the host server (default ${DEFAULT_HOST}:${DEFAULT_PORT}, home ${DEFAULT_HOME})`,
     usage: ["serve [--config botbox.toml]"],
     flags: { ...CONFIG_FLAG },
     run: async (context) => {

@@ -1,3 +1,4 @@
+import { DEFAULT_HOME, DEFAULT_URL } from "../config/server-defaults.js";
 import { userConfigPath } from "./api-client.js";
 import { UsageError } from "./command-line.js";
 import { type CommandSpec, HELP_FLAG } from "./command-spec.js";
@@ -23,8 +24,8 @@ export function renderUsage(commands: readonly CommandSpec[]): string {
     "",
     'Run "botbox help <command>" or "botbox <command> --help" for its usage and flags.',
     "Client commands find the server in --url/--token, then BOTBOX_URL and BOTBOX_TOKEN,",
-    `then url and token in ${userConfigPath()}, then http://127.0.0.1:8080`,
-    "and the admin token in ./.botbox/admin-token. Transfers show progress on a terminal.",
+    `then url and token in ${userConfigPath()}, then ${DEFAULT_URL}`,
+    `and the admin token in ${DEFAULT_HOME}/admin-token. Transfers show progress on a terminal.`,
   );
   return lines.join("\n");
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 
 import { AUTO_BACKEND, BACKEND_NAMES } from "../runtime/backends.js";
+import { DEFAULT_HOME, DEFAULT_HOST, DEFAULT_PORT } from "./server-defaults.js";
 
 // Each default is written once, on its key: a section's `.prefault({})` runs
 // the empty section through its keys' defaults, so an absent section and an
@@ -16,12 +17,12 @@ export const DEFAULT_LIMITS = { memory_bytes: 2 * 2 ** 30, pids: 1024, cpus: 1, 
 
 const server = z
   .object({
-    host: z.string().min(1).default("127.0.0.1").describe("listen address"),
-    port: port.default(8080).describe("listen port (`0` picks a free one)"),
+    host: z.string().min(1).default(DEFAULT_HOST).describe("listen address"),
+    port: port.default(DEFAULT_PORT).describe("listen port (`0` picks a free one)"),
     home: z
       .string()
       .min(1)
-      .default("./.botbox")
+      .default(DEFAULT_HOME)
       .describe("botbox's state: `botbox.db`, `bots/`, `images/`, `admin-token`"),
     admin_token: z
       .string()
