@@ -115,7 +115,7 @@ describe("docker runtime", { skip: unavailable }, () => {
     await shallow.close();
   });
 
-  it("tini is PID 1, and on each start the image's agent replaces a different copy in /app (spec 1.1, fixed)", async () => {
+  it("tini is PID 1, and on each start the image's agent replaces a different copy in /app (the original kept running its old copy)", async () => {
     const [spec, client] = await started();
     assert.equal(await sh(client, "cat /proc/1/comm"), "tini");
     const same = "cmp -s /opt/botbox/agent.js /app/botbox/agent.js && echo same || echo differs";
@@ -142,7 +142,7 @@ describe("docker runtime", { skip: unavailable }, () => {
     await assert.rejects(dockerClient().getImage(imageId).inspect(), /no such image/i);
   });
 
-  it("upgradeContainer moves a running bot onto a rebuilt image and keeps /data (spec 10.3, fixed)", async () => {
+  it("upgradeContainer moves a running bot onto a rebuilt image and keeps /data (the original deleted it)", async () => {
     const docker = dockerClient();
     const ref = `botbox/test-upgrade:${process.pid}`;
     const [repo, tag] = ref.split(":") as [string, string];
