@@ -1,5 +1,12 @@
 // Runs every *.test.ts of the repository with Node's own test runner (through
 // tsx) and ends with a plain "N passed, N failed" line.
+//
+// `--unit` (npm run test:unit) runs only the tier a contributor can run
+// without root, daemons or network: the unit tests beside the code, and the
+// suites under test/ that use real agents as plain processes (the
+// FakeRuntime, startAgentProcess) or loopback only. A list, not a naming
+// convention, so that joining the tier is a decision: a file joins when it
+// passes as an unprivileged user (docs/testing.md says how to check).
 import { spawn } from "node:child_process";
 import { readdir } from "node:fs/promises";
 import path from "node:path";
@@ -18,9 +25,46 @@ async function findTests(folder) {
   return found;
 }
 
-const filters = process.argv.slice(2);
-const files = (await Promise.all(roots.map(findTests))).flat().sort();
+/** The unit tier: paths (or folders, ending in /) relative to the repository. */
+const UNIT_TESTS = [
+  "proto/src/",
+  "packages/",
+  "test/agent/",
+  "test/client/",
+  "test/docs/",
+  "test/cli/command-line.test.ts",
+  "test/data/data-routes.test.ts",
+  "test/data/data-transfer.test.ts",
+  "test/manager/bot-manager-fake.test.ts",
+  "test/manager/reconcile-fake.test.ts",
+  "test/manager/snapshots-fake.test.ts",
+  "test/manager/supervisor-fake.test.ts",
+  "test/media/media-service.test.ts",
+  "test/memory/file-limits.test.ts",
+  "test/memory/file-store.test.ts",
+  "test/memory/round-trip.test.ts",
+  "test/memory/runtime.test.ts",
+  "test/runtime/fake-contract.test.ts",
+  "test/security/files-no-follow.test.ts",
+  "test/skills/load-skills.test.ts",
+  "test/store/sqlite.test.ts",
+  "test/tools/",
+];
+/** Under the folders above, but needing root: per-bot host uids are given out only as root. */
+const NOT_UNIT = ["packages/server/src/runtime/sandbox/host-ids.test.ts"];
+
+const args = process.argv.slice(2);
+const unit = args.includes("--unit");
+const filters = args.filter((arg) => arg !== "--unit");
+let files = (await Promise.all(roots.map(findTests))).flat().sort();
+if (unit)
+  files = files.filter(
+    (file) =>
+      !NOT_UNIT.includes(file) &&
+      UNIT_TESTS.some((entry) => (entry.endsWith("/") ? file.startsWith(entry) : file === entry)),
+  );
 const selected = filters.length ? files.filter((file) => filters.some((filter) => file.includes(filter))) : files;
+const startedAt = Date.now();
 if (selected.length === 0) {
   console.error("no test files matched");
   process.exit(1);
@@ -38,6 +82,10 @@ child.stdout.setEncoding("utf8").on("data", (text) => {
 });
 child.on("exit", (code) => {
   const count = (name) => Number(new RegExp(`^ℹ ${name} (\\d+)$`, "m").exec(output)?.[1] ?? 0);
-  console.log(`\n${count("pass")} passed, ${count("fail")} failed, ${count("skipped")} skipped`);
+  const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
+  console.log(
+    `\n${count("pass")} passed, ${count("fail")} failed, ${count("skipped")} skipped` +
+      `${unit ? " (unit tier)" : ""} in ${seconds} s`,
+  );
   process.exit(code ?? 1);
 });
