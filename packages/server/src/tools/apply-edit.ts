@@ -1,10 +1,13 @@
+import { BadRequestError } from "../errors.js";
+
 /**
  * The edit tool's matching rules, the original's applyEdit
  * (docs/reference.md#edit-matching), with its bug fixed: a fuzzy match replaces only the matched region. The original
  * wrote back the fuzzy-normalised text, so one edit stripped the trailing
  * whitespace and smart punctuation of the whole file.
  */
-export class EditError extends Error {}
+/** An edit that cannot apply (text not found, ambiguous, not text): the caller's mistake. */
+export class EditError extends BadRequestError {}
 
 const BOM = "\uFEFF";
 

@@ -1,10 +1,12 @@
+import { BadRequestError } from "../errors.js";
+
 /**
  * Argument helpers for tool calls. Unlike the original, strings are
  * not stringified and, apart from paths and commands, not trimmed: a file's
  * content and edit texts keep their whitespace. Every failure
  * names the argument, and nothing is touched before all arguments pass.
  */
-export class ToolArgumentError extends Error {}
+export class ToolArgumentError extends BadRequestError {}
 
 export type ToolArgs = Record<string, unknown>;
 

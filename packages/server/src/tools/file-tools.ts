@@ -1,4 +1,5 @@
 import type { AgentClient } from "../client/index.js";
+import { PayloadTooLargeError } from "../errors.js";
 import { applyEdit, EditError } from "./apply-edit.js";
 import { optionalBoolean, optionalInteger, optionalString, ToolArgumentError, trimmedString } from "./args.js";
 import { READ_MAX_LINES } from "./descriptors.js";
@@ -114,7 +115,7 @@ async function readWhole(client: AgentClient, path: string): Promise<Buffer> {
 }
 
 const tooLarge = (path: string, size?: number) =>
-  new EditError(
+  new PayloadTooLargeError(
     `${path} is too large to edit (${size === undefined ? "more than" : `${size} bytes; the limit is`} ${EDIT_MAX_BYTES} bytes)`,
   );
 

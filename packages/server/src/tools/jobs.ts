@@ -23,7 +23,7 @@ import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 
 import type { AgentClient } from "../client/index.js";
-import { NotFoundError } from "../errors.js";
+import { BotboxError, NotFoundError } from "../errors.js";
 import { ToolArgumentError } from "./args.js";
 import { type BoundedOutput, collectBounded } from "./bounded-output.js";
 import { decodeTail, execBytes } from "./exec-bytes.js";
@@ -90,7 +90,12 @@ export function jobsDirOf(client: AgentClient): Promise<string> {
   return dir;
 }
 
-export class JobSetupError extends Error {}
+/** The workspace could not start a background job: its failure, not the caller's. */
+export class JobSetupError extends BotboxError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("agent_error", message, options);
+  }
+}
 
 export async function startBackgroundJob(client: AgentClient, command: string, workDir: string): Promise<JobState> {
   const id = newJobId();
