@@ -1,15 +1,12 @@
+import { shellWord } from "../../lib/index.js";
 import { type ApiTarget, botRoute, CliError, requestApi } from "../api-client.js";
 import { usageError } from "../help.js";
 
 /**
- * One argument is a shell command line as typed (`botbox exec b -- 'ls | wc'`);
- * several are words, quoted so the shell sees each as one.
+ * `botbox exec <bot> -- <command...>`: streams output and exits with the
+ * command's code. One argument is a shell command line as typed (`botbox exec
+ * b -- 'ls | wc'`); several are words, quoted so the shell sees each as one.
  */
-function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_/.,:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
-/** `botbox exec <bot> -- <command...>`: streams output and exits with the command's code. */
 export async function execCommand(target: ApiTarget, args: string[]): Promise<number> {
   const separator = args.indexOf("--");
   const botId = args[0];
@@ -18,7 +15,7 @@ export async function execCommand(target: ApiTarget, args: string[]): Promise<nu
   const response = await requestApi(target, "POST", botRoute(botId, "/container/exec/stream"), {
     what: "exec",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ command: command.length === 1 ? command[0] : command.map(shellQuote).join(" ") }),
+    body: JSON.stringify({ command: command.length === 1 ? command[0] : command.map(shellWord).join(" ") }),
   });
   if (!response.body) throw new CliError("exec: the server sent no output stream");
   let pending = "";
