@@ -40,6 +40,19 @@ describe("client mistakes answer 4xx with the reason", () => {
     await rm(server.home, { recursive: true, force: true });
   });
 
+  it("a bot id over 64 characters is a 400 naming the rule, when made and on a bot's routes alike", async () => {
+    const long = "b".repeat(65);
+    const made = await server.api("POST", "/bots", { name: "too long", id: long });
+    assert.equal(made.status, 400, JSON.stringify(made.body));
+    assert.match(JSON.stringify(made.body), /1 to 64 letters/);
+    for (const route of [`/bots/${long}`, `/bots/${long}/container`]) {
+      const answer = await server.api("GET", route);
+      assert.equal(answer.status, 400, `${route}: ${JSON.stringify(answer.body)}`);
+      assert.match(JSON.stringify(answer.body), /1 to 64 letters/);
+    }
+    assert.equal((await server.api("GET", `/bots/${"b".repeat(64)}`)).status, 404, "64 is within the rule");
+  });
+
   it("a name over 255 bytes is a 400 on write, mkdir, read and upload", async () => {
     const long = `/data/${"n".repeat(300)}`;
     const answers = [

@@ -1,6 +1,8 @@
 import { z } from "zod";
 
-/** Bot ids as the original validated them, bounded in length. */
-export const botIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, "must be 1-128 characters of [A-Za-z0-9_-]");
+import { botIdSchema } from "../bot-id.js";
+
+// The one bot-id rule (bot-id.ts), as the routes name it.
+export { botIdSchema };
 
 export const botParams = z.object({ bot_id: botIdSchema });

@@ -4,6 +4,7 @@ import path from "node:path";
 
 import type { Logger } from "pino";
 
+import { BOT_ID_PATTERN } from "../bot-id.js";
 import type { AgentClient } from "../client/index.js";
 import { BadRequestError, UnavailableError } from "../errors.js";
 import { restoreModes } from "./legacy-modes.js";
@@ -32,7 +33,6 @@ export interface MigrationResult {
   source: string;
 }
 
-const BOT_ID = /^[A-Za-z0-9_-]+$/;
 const PARALLEL_UPLOADS = 4;
 const SMALL_FILE_BYTES = 8 * 2 ** 20;
 
@@ -47,7 +47,7 @@ const running = new Map<string, Promise<MigrationResult>>();
  * nothing failed, so a partial copy is retried at the next start.
  */
 export function migrateLegacyData(options: LegacyMigrationOptions): Promise<MigrationResult> {
-  if (!BOT_ID.test(options.botId)) {
+  if (!BOT_ID_PATTERN.test(options.botId)) {
     return Promise.reject(new BadRequestError(`bot id ${JSON.stringify(options.botId)} is not valid`));
   }
   // The original left data_root relative, so it moved with the server's cwd.

@@ -22,8 +22,7 @@ export function parseField<T>(name: string, schema: z.ZodType<T>, value: unknown
   return parseInput(z.object({ [name]: schema }), { [name]: value })[name] as T;
 }
 
-/** The original's bot id rule, capped so `mcp-<id>` stays a usable hostname. */
-export const botIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1 to 64 letters, digits, '_' or '-'");
+export { botIdSchema } from "../bot-id.js";
 
 /** A runtime-level name: container ids, snapshot names, snapshotters, images, namespaces. */
 export const nameSchema = z
