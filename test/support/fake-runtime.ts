@@ -68,6 +68,8 @@ export class FakeRuntime implements ContainerRuntime {
   private readonly agentBundle: string;
   /** Agents this instance started: their exit is an event, not something to poll for. */
   private readonly children = new Map<number, ChildProcess>();
+  /** Per container id, the write of its last exit (taskInfo waits for it, not for a guess of its timing). */
+  private readonly exitWrites = new Map<string, Promise<void>>();
 
   constructor(options: FakeRuntimeOptions) {
     this.state = new FakeRuntimeState(path.resolve(options.home));
@@ -175,6 +177,10 @@ export class FakeRuntime implements ContainerRuntime {
     if ((await this.taskInfo(id)).state === "running") throw new ConflictError(`the task of ${id} is already running`);
     const socketPath = this.state.socketPath(id);
     await rm(socketPath, { force: true });
+    // The last run's exit code is not this run's.
+    await this.exitWrites.get(id);
+    this.exitWrites.delete(id);
+    await rm(this.state.exitFile(id), { force: true });
     await this.state.writeJson(path.join(socketPath, "..", ".keep"), {});
     const log = await open(this.state.logFile(id), "a");
     let child: ChildProcess;
@@ -203,7 +209,10 @@ export class FakeRuntime implements ContainerRuntime {
     child.once("exit", (code, signal) => {
       this.children.delete(pid);
       const exit: StoredExit = { pid, exitCode: code ?? (signal ? 128 + constants.signals[signal] : undefined) };
-      void this.state.writeJson(this.state.exitFile(id), exit).catch(() => undefined);
+      this.exitWrites.set(
+        id,
+        this.state.writeJson(this.state.exitFile(id), exit).catch(() => undefined),
+      );
     });
     const startTicks = (await startTicksOf(pid)) ?? -1;
     const startedAt = new Date();
@@ -242,6 +251,9 @@ export class FakeRuntime implements ContainerRuntime {
     if (task && (await isSameProcessAlive(task.pid, task.startTicks)))
       return { state: "running", pid: task.pid, startedAt: new Date(task.startedAt) };
     if (!stored.everStarted) return { state: "missing" };
+    // One of ours that /proc already shows dead: its exit event, and the write of its code, are moments away.
+    if (task && this.children.has(task.pid)) await this.waitForExit(task.pid, task.startTicks, 5_000);
+    await this.exitWrites.get(id);
     const exit = await this.state.readJson<StoredExit>(this.state.exitFile(id));
     return { state: "stopped", ...(exit?.exitCode !== undefined ? { exitCode: exit.exitCode } : {}) };
   }
