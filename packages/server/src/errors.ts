@@ -4,26 +4,35 @@
  * statuses into these (client/error-mapping.ts); http/error-status.ts holds
  * the one table from these codes to HTTP statuses.
  */
-export type BotboxErrorCode =
-  | "not_found"
-  | "bad_request"
-  | "forbidden"
-  | "unauthenticated"
-  | "unavailable"
-  | "conflict"
-  | "identity_mismatch"
-  | "agent_error"
-  | "payload_too_large"
-  | "unsupported_media_type"
-  | "range_not_satisfiable"
-  | "uri_too_long"
+export const BOTBOX_ERROR_CODES = [
+  "not_found",
+  "bad_request",
+  "forbidden",
+  "unauthenticated",
+  "unavailable",
+  "conflict",
+  "identity_mismatch",
+  "agent_error",
+  "payload_too_large",
+  "unsupported_media_type",
+  "range_not_satisfiable",
+  "uri_too_long",
+  // An unexpected failure: the HTTP layer answers it without detail.
+  "internal",
   // Codes the HTTP layer reads out of an agent failure (http/error-status.ts).
-  | "bot_stopped"
-  | "name_too_long"
-  | "read_only"
-  | "not_a_directory"
-  | "is_a_directory"
-  | "no_space";
+  "bot_stopped",
+  "name_too_long",
+  "read_only",
+  "not_a_directory",
+  "is_a_directory",
+  "no_space",
+] as const;
+
+export type BotboxErrorCode = (typeof BOTBOX_ERROR_CODES)[number];
+
+/** True for a code botbox answers with, e.g. one read back from an HTTP error body. */
+export const isBotboxErrorCode = (value: unknown): value is BotboxErrorCode =>
+  (BOTBOX_ERROR_CODES as readonly unknown[]).includes(value);
 
 export class BotboxError extends Error {
   readonly code: BotboxErrorCode;

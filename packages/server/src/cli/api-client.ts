@@ -7,6 +7,7 @@ import { parse as parseToml } from "smol-toml";
 
 // Constants and node:crypto only: the client commands do not load the server.
 import { DEFAULT_HOME, DEFAULT_HOST, DEFAULT_PORT } from "../config/server-defaults.js";
+import { BotboxError, type BotboxErrorCode, isBotboxErrorCode } from "../errors.js";
 import { proofMatches, SERVER_PROOF_ROUTE } from "../http/server-proof.js";
 
 /** Where the CLI finds the server and its token. */
@@ -21,8 +22,14 @@ export interface TargetFlags {
   home?: string;
 }
 
-export class CliError extends Error {
-  override name = "CliError";
+/**
+ * A failure the CLI reports in one line: a mistake on its command line, or
+ * the server's answer, which keeps the server's code.
+ */
+export class CliError extends BotboxError {
+  constructor(message: string, code: BotboxErrorCode = "bad_request") {
+    super(code, message);
+  }
 }
 
 /** `$XDG_CONFIG_HOME/botbox/config.toml`, default `~/.config/botbox/config.toml`. */
@@ -110,12 +117,14 @@ async function requireServerProof(target: ApiTarget): Promise<void> {
 /** `/bots/<id>` with the id escaped. */
 export const botRoute = (botId: string, rest = "") => `/bots/${encodeURIComponent(botId)}${rest}`;
 
-async function errorMessage(response: Response): Promise<string> {
+async function errorOf(response: Response): Promise<{ code: BotboxErrorCode; message: string }> {
   const text = await response.text();
+  const code = response.status >= 500 ? "internal" : "bad_request";
   try {
-    return (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? text;
+    const { error } = JSON.parse(text) as { error?: { code?: unknown; message?: string } };
+    return { code: isBotboxErrorCode(error?.code) ? error.code : code, message: error?.message ?? text };
   } catch {
-    return text;
+    return { code, message: text };
   }
 }
 
@@ -139,10 +148,14 @@ export async function requestApi(
       ...(init.body instanceof ReadableStream ? { duplex: "half" } : {}),
     } as RequestInit);
   } catch (error) {
-    throw new CliError(`cannot reach botbox at ${target.url}: ${String((error as Error).cause ?? error)}`);
+    throw new CliError(
+      `cannot reach botbox at ${target.url}: ${String((error as Error).cause ?? error)}`,
+      "unavailable",
+    );
   }
   if (!response.ok) {
-    throw new CliError(`${init.what ?? `${method} ${route}`}: ${response.status} ${await errorMessage(response)}`);
+    const { code, message } = await errorOf(response);
+    throw new CliError(`${init.what ?? `${method} ${route}`}: ${response.status} ${message}`, code);
   }
   return response;
 }

@@ -25,6 +25,7 @@ export const HTTP_STATUS: Record<BotboxErrorCode, number> = {
   unsupported_media_type: 415,
   range_not_satisfiable: 416,
   agent_error: 500,
+  internal: 500,
   identity_mismatch: 502,
   unavailable: 503,
   no_space: 507,
@@ -146,7 +147,7 @@ export function asBotboxError(error: unknown): BotboxError | undefined {
 /** The HTTP answer to an error: status, extra headers and the `{error: {code, message}}` body. */
 export function errorResponse(error: unknown): ErrorAnswer {
   const mapped = asBotboxError(error);
-  if (!mapped) return { status: 500, headers: {}, body: { error: { code: "internal", message: "internal error" } } };
+  if (!mapped) return errorResponse(new BotboxError("internal", "internal error"));
   const headers: Record<string, string> =
     mapped instanceof RangeNotSatisfiableError ? { "content-range": `bytes */${mapped.sizeBytes}` } : {};
   return { status: HTTP_STATUS[mapped.code], headers, body: { error: { code: mapped.code, message: mapped.message } } };
