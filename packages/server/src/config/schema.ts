@@ -118,6 +118,15 @@ const sandbox = z
       .string()
       .default("")
       .describe("the bubblewrap binary; empty: the first `bwrap` on `PATH`, else `/usr/bin/bwrap`"),
+    network_pool: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(64)
+      .default(2)
+      .describe(
+        "network namespaces of `isolated` bots made ahead of their starts (each about 5 MB, single use); 0 makes each at its bot's start",
+      ),
   })
   .strict();
 

@@ -26,6 +26,7 @@ export const sandboxBackend: RuntimeBackend = {
       home: config.server.home,
       agentBundle,
       ...(config.sandbox.bwrap_path ? { bwrapPath: config.sandbox.bwrap_path } : {}),
+      networkPool: config.sandbox.network_pool,
       logger,
     });
   },
