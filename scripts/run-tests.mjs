@@ -8,8 +8,10 @@
 // convention, so that joining the tier is a decision: a file joins when it
 // passes as an unprivileged user (docs/testing.md says how to check).
 import { spawn } from "node:child_process";
-import { readdir } from "node:fs/promises";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 
 const roots = ["proto/src", "packages", "test"];
 const skip = new Set(["node_modules", "dist", "gen"]);
@@ -70,9 +72,27 @@ if (selected.length === 0) {
   process.exit(1);
 }
 
+// The unit tier runs in TWO processes (one per core of a small machine), each
+// importing half of its files from an entry file: loading tsx and the
+// server's modules twice instead of once per file halves the tier's CPU time
+// (measured 83 s against 173 s). The full suite keeps a process per file,
+// where the isolation matters more.
+const UNIT_PROCESSES = 2;
+let entries = [];
+if (unit) {
+  const folder = await mkdtemp(path.join(tmpdir(), "botbox-unit-"));
+  entries = Array.from({ length: Math.min(UNIT_PROCESSES, selected.length) }, (_, index) =>
+    path.join(folder, `unit-${index + 1}.test.ts`),
+  );
+  for (const [index, entry] of entries.entries()) {
+    const share = selected.filter((_, position) => position % entries.length === index);
+    const imports = share.map((file) => `import ${JSON.stringify(pathToFileURL(path.resolve(file)).href)};`);
+    await writeFile(entry, `${imports.join("\n")}\n`);
+  }
+}
 const child = spawn(
   process.execPath,
-  ["--import", "tsx", "--test", "--test-reporter=spec", "--test-concurrency=2", ...selected],
+  ["--import", "tsx", "--test", "--test-reporter=spec", "--test-concurrency=2", ...(unit ? entries : selected)],
   { stdio: ["ignore", "pipe", "inherit"] },
 );
 let output = "";
@@ -80,7 +100,8 @@ child.stdout.setEncoding("utf8").on("data", (text) => {
   output += text;
   process.stdout.write(text);
 });
-child.on("exit", (code) => {
+child.on("exit", async (code) => {
+  if (entries.length > 0) await rm(path.dirname(entries[0]), { recursive: true, force: true });
   const count = (name) => Number(new RegExp(`^ℹ ${name} (\\d+)$`, "m").exec(output)?.[1] ?? 0);
   const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
   console.log(
