@@ -52,8 +52,7 @@ export async function benchNetworkIsolation(): Promise<Figure[]> {
       await host.manager.deleteContainer(botId);
       return elapsed;
     };
-    for (let i = 0; i < 2; i++)
-      for (const host of [isolated, unpooled, none]) await coldStart(host, `warm-${i}`);
+    for (let i = 0; i < 2; i++) for (const host of [isolated, unpooled, none]) await coldStart(host, `warm-${i}`);
     const starts = { isolated: [] as number[], unpooled: [] as number[], none: [] as number[] };
     let pooledStarts = 0;
     // Starts spaced out, as a server with starts a few seconds apart sees

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 
 import { configSchema } from "../../packages/server/src/config/index.js";
-import { BACKEND_NAMES,backendNamed } from "../../packages/server/src/runtime/backends.js";
+import { BACKEND_NAMES, backendNamed } from "../../packages/server/src/runtime/backends.js";
 import { DEFAULT_AGENT_IMAGE } from "../../packages/server/src/runtime/docker/defaults.js";
 import type { ContainerRuntime } from "../../packages/server/src/runtime/runtime.js";
 import { AGENT_BUNDLE } from "./agent-process.js";

@@ -31,13 +31,7 @@ import { type HostIdentity, runningAsRoot } from "./host-ids.js";
 import { ImageStore } from "./images/image-store.js";
 import { readJsonFile, writeJsonFile } from "./json-file.js";
 import { botPaths } from "./layout.js";
-import {
-  detectIsolation,
-  hasHostNames,
-  IsolatedNetwork,
-  type IsolationSupport,
-  NetnsPool,
-} from "./network/index.js";
+import { detectIsolation, hasHostNames, IsolatedNetwork, type IsolationSupport, NetnsPool } from "./network/index.js";
 import { stopHelper } from "./network/slirp.js";
 import { type StagedFiles, stageFiles } from "./staging.js";
 import { CopyState } from "./state/copy-state.js";

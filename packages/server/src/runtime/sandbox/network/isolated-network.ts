@@ -230,7 +230,9 @@ class PooledLease implements NetworkLease {
       readlink(NetnsPool.netnsPath(this.entry)),
     ]);
     if (joined !== pooled)
-      throw new UnavailableError(`the sandbox is not in the pooled network namespace (${String(joined)}, not ${pooled})`);
+      throw new UnavailableError(
+        `the sandbox is not in the pooled network namespace (${String(joined)}, not ${pooled})`,
+      );
     await this.pool.handOver(this.entry, slirpLog);
     this.handedOver = true;
     // The default rules are in; a bot with rules of its own (or a host whose

@@ -238,7 +238,9 @@ async function startHolder(tools: { unshare: string; setpriv: string; sleep: str
       }
     }
     if (child.exitCode !== null || child.signalCode !== null)
-      throw new UnavailableError(`unshare --net ended with ${child.exitCode ?? child.signalCode} before its namespace held`);
+      throw new UnavailableError(
+        `unshare --net ended with ${child.exitCode ?? child.signalCode} before its namespace held`,
+      );
     if (performance.now() > deadline) {
       child.kill("SIGKILL");
       throw new UnavailableError(`unshare --net made no namespace within ${HOLDER_TIMEOUT_MS} ms`);
