@@ -10,6 +10,8 @@ import type { Logger } from "pino";
 import { BadRequestError } from "../errors.js";
 import type { BotManager, SnapshotService } from "../manager/index.js";
 import type { FederatedMcpServers, StdioSessionRegistry } from "../mcp/index.js";
+import type { MediaService } from "../media/index.js";
+import type { BuiltinMemoryRuntime } from "../memory/index.js";
 import type { McpServerStore } from "../store/index.js";
 import type { ContainerTools } from "../tools/index.js";
 import { installAuth, type TokenVerifier } from "./auth.js";
@@ -23,7 +25,7 @@ import { dataRoutes } from "./routes/data.js";
 import { type FileRouteOptions, fileRoutes } from "./routes/files.js";
 import { mcpServerRoutes } from "./routes/mcp-servers.js";
 import { mcpStdioRoutes } from "./routes/mcp-stdio.js";
-import { type MediaRouteOptions, mediaRoutes } from "./routes/media.js";
+import { mediaRoutes } from "./routes/media.js";
 import { memoryRoutes } from "./routes/memory.js";
 import { skillRoutes } from "./routes/skills.js";
 import { snapshotRoutes } from "./routes/snapshots.js";
@@ -45,7 +47,9 @@ export interface HttpServerOptions {
     servers: McpServerStore;
   };
   files: FileRouteOptions;
-  media: MediaRouteOptions;
+  /** Workspace services over the bots' /data (built by the composition root, server/). */
+  media: MediaService;
+  memory: BuiltinMemoryRuntime;
   adminToken: string;
   verifyToken: TokenVerifier;
   logger: Logger;
@@ -118,7 +122,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   toolsGatewayRoutes(app, routes, options.mcp.tools, options.mcp.federated, options.version);
   fileRoutes(app, routes, options.manager, options.files);
   skillRoutes(app, routes, options.manager);
-  mediaRoutes(app, routes, options.manager, options.media);
-  memoryRoutes(app, routes, options.manager);
+  mediaRoutes(app, routes, options.media);
+  memoryRoutes(app, routes, options.memory);
   return app;
 }

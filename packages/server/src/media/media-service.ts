@@ -70,6 +70,11 @@ export class MediaService {
     private readonly options: MediaServiceOptions,
   ) {}
 
+  /** The largest file it ingests, in bytes (routes refuse a larger body before reading it). */
+  get maxBytes(): number {
+    return this.options.maxBytes;
+  }
+
   async ingest(botId: string, input: IngestInput): Promise<MediaRecord> {
     checkBotId(botId);
     let mime = normalizeMime(input.mime);

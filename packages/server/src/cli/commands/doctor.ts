@@ -18,7 +18,7 @@ function defaultNetworkCheck(network: string) {
 /** `botbox doctor`: the configured runtime's own checks, and the server's default network. Exit 1 when one fails. */
 export async function doctorCommand(configFile: string | undefined, json: boolean): Promise<number> {
   const config = await loadConfig({ file: configFile });
-  const { createRuntime } = await import("../serve.js");
+  const { createRuntime } = await import("../../composition/index.js");
   const checks = [
     ...(await (await createRuntime(config, pino({ level: "silent" }))).doctor()),
     defaultNetworkCheck(config.runtime.network),

@@ -5,23 +5,17 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
 
 import { BadRequestError } from "../../errors.js";
-import type { BotManager } from "../../manager/index.js";
 import {
-  ContainerFsStorage,
   type IngestInput,
   type MediaEntry,
   type MediaRecord,
-  MediaService,
+  type MediaService,
   MediaTooLargeError,
 } from "../../media/index.js";
 import { requireBotAccess } from "../auth.js";
 import { answerBeforeBody } from "../early-answer.js";
 import { botParams } from "../params.js";
 import { addRoute, type AnyRoute } from "../route.js";
-
-export interface MediaRouteOptions {
-  maxBytes: number;
-}
 
 const keyParams = botParams.extend({ "*": z.string() });
 const mimeSchema = z.string().max(255);
@@ -50,15 +44,8 @@ const entryView = (entry: MediaEntry) => ({
  * Media: ingest and fetch content-addressed files. Keys in
  * URLs are storage keys, the part of a media key after `<bot_id>/`.
  */
-export function mediaRoutes(
-  app: FastifyInstance,
-  routes: AnyRoute[],
-  manager: BotManager,
-  options: MediaRouteOptions,
-): void {
-  const media = new MediaService(new ContainerFsStorage((botId) => manager.agentFor(botId)), {
-    maxBytes: options.maxBytes,
-  });
+export function mediaRoutes(app: FastifyInstance, routes: AnyRoute[], media: MediaService): void {
+  const options = { maxBytes: media.maxBytes };
 
   // A child scope: multipart, the raw-body parsers and the error handler are
   // seen by these routes only.

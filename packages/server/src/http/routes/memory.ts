@@ -1,9 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 
-import { reachWorkspace } from "../../errors.js";
-import type { BotManager } from "../../manager/index.js";
-import { BuiltinMemoryRuntime, type MemoryItem } from "../../memory/index.js";
+import { type BuiltinMemoryRuntime, type MemoryItem } from "../../memory/index.js";
 import { botParams } from "../params.js";
 import { addRoute, type AnyRoute } from "../route.js";
 
@@ -43,11 +41,7 @@ function view(item: MemoryItem, botId: string, score?: number) {
 }
 
 /** The builtin memory runtime over the bot's memory files (docs/reference.md#memory-files). */
-export function memoryRoutes(app: FastifyInstance, routes: AnyRoute[], manager: BotManager): void {
-  const runtime = new BuiltinMemoryRuntime({
-    clients: (botId) => reachWorkspace(botId, (id) => manager.agentFor(id)),
-  });
-
+export function memoryRoutes(app: FastifyInstance, routes: AnyRoute[], runtime: BuiltinMemoryRuntime): void {
   addRoute(app, routes, {
     method: "POST",
     url: "/bots/:bot_id/memory",
