@@ -50,9 +50,12 @@ describe("the bot manager on the fake runtime", () => {
 
   it("a start whose agent exits is reported, leaves status error and a start_failed event, and no task", async () => {
     const broken = fixture.reopenRuntime({ agentBundle: await fixture.brokenAgentBundle(3) });
-    const manager = fixture.manager(broken, 1_000);
+    const manager = fixture.manager(broken, 10_000);
     await fixture.store.createBot({ id: "broken", displayName: "broken" });
-    await assert.rejects(manager.start("broken"));
+    const started = Date.now();
+    // Told at once, with the task's exit code, not after the whole start timeout.
+    await assert.rejects(manager.start("broken"), /never answered: its task is stopped \(exit code 3\)/);
+    assert.ok(Date.now() - started < 5_000, `the failed start took ${Date.now() - started} ms`);
     const state = await manager.state("broken");
     assert.deepEqual([state.status, state.taskRunning], ["error", false]);
     assert.ok((await fixture.eventTypes(containerIdFor("broken"))).includes("start_failed"));

@@ -354,13 +354,16 @@ export class BotManager implements AgentProvider {
         this.pool.remove(botId);
         await runtime.startTask(container.id);
       }
-      agent = await waitForAgent(
-        this.pool,
-        botId,
-        deadline - Date.now(),
-        await this.socketProbe(container.id),
-        startTimeoutMs,
-      );
+      const probe = await this.socketProbe(container.id);
+      agent = await waitForAgent(this.pool, botId, deadline - Date.now(), {
+        ...(probe ? { mayBeUp: probe } : {}),
+        taskEnded: async () => {
+          const now = await runtime.taskInfo(container.id);
+          if (now.state === "running") return undefined;
+          return `its task is ${now.state}${now.exitCode === undefined ? "" : ` (exit code ${now.exitCode})`}`;
+        },
+        totalMs: startTimeoutMs,
+      });
       // Asked again now that the agent has answered and before any command of the
       // bot's has run: a backend may take hold of the socket here (the sandbox does).
       await runtime.agentEndpoint(container.id);

@@ -43,6 +43,24 @@ describe("waitForAgent", () => {
     assert.ok(Date.now() - started < 1500);
   });
 
+  it("ends the wait, with the reason, once the task has ended", async () => {
+    const pool = new AgentPool({ resolveEndpoint: () => ({ address: "unix:/nonexistent/agent.sock" }) });
+    let checks = 0;
+    const started = Date.now();
+    await assert.rejects(
+      waitForAgent(pool, "exited-bot", 10_000, {
+        taskEnded: async () => (++checks < 2 ? undefined : "its task is stopped (exit code 3)"),
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof UnavailableError);
+        assert.equal(error.message, "the agent of bot exited-bot never answered: its task is stopped (exit code 3)");
+        return true;
+      },
+    );
+    assert.equal(checks, 2);
+    assert.ok(Date.now() - started < 2000);
+  });
+
   it("fails at once when the agent answers for another bot", async () => {
     const agent = await startAgentProcess({ botId: "someone-else" });
     agents.push(agent);
