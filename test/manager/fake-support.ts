@@ -5,12 +5,11 @@
 import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 
-import { BotManager } from "../../packages/server/src/manager/index.js";
-import { storeRecords } from "../../packages/server/src/manager/store-records.js";
+import { type BotManager } from "../../packages/server/src/manager/index.js";
 import { openStore, type Store } from "../../packages/server/src/store/index.js";
 import { makeHome } from "../runtime/support.js";
 import { FAKE_IMAGE, FakeRuntime } from "../support/fake-runtime.js";
-import { silentLogger } from "./support.js";
+import { managerMaker } from "./support.js";
 
 export interface FakeManagerFixture {
   readonly home: string;
@@ -31,20 +30,9 @@ export async function openFakeManagerFixture(): Promise<FakeManagerFixture> {
   const home = await makeHome();
   const store = await openStore({ sqlitePath: path.join(home, "botbox.db") });
   const runtime = new FakeRuntime({ home });
-  const managers: BotManager[] = [];
-  const manager = (over = runtime, startTimeoutMs = 15_000) => {
-    const created = new BotManager({
-      runtime: over,
-      records: storeRecords(store),
-      image: FAKE_IMAGE,
-      network: "host",
-      limits: {},
-      startTimeoutMs,
-      logger: silentLogger,
-    });
-    managers.push(created);
-    return created;
-  };
+  const managers = managerMaker({ runtime, store, image: FAKE_IMAGE, startTimeoutMs: 15_000 });
+  const manager = (over: FakeRuntime = runtime, startTimeoutMs = 15_000) =>
+    managers.make({ runtime: over, startTimeoutMs });
   return {
     home,
     store,
@@ -58,9 +46,7 @@ export async function openFakeManagerFixture(): Promise<FakeManagerFixture> {
     },
     eventTypes: async (containerId) => (await store.listEvents(containerId)).map((event) => event.eventType).reverse(),
     async close() {
-      const cleanup = manager();
-      for (const bot of await store.listBots()) await cleanup.deleteContainer(bot.id).catch(() => undefined);
-      for (const each of managers) each.pool.closeAll();
+      await managers.cleanUp();
       await runtime.close();
       await store.close();
       await rm(home, { recursive: true, force: true });

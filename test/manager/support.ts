@@ -29,20 +29,8 @@ export async function openManagerFixture(name: string): Promise<ManagerFixture> 
   const home = await mkdtemp(path.join(tmpdir(), `botbox-${name}-`));
   const store = await openStore({ sqlitePath: path.join(home, "botbox.db") });
   const { runtime, image } = await openRuntime(TEST_RUNTIME, home);
-  const managers: BotManager[] = [];
-  const manager = (parts: { runtime?: ContainerRuntime; store?: Store } = {}) => {
-    const created = new BotManager({
-      runtime: parts.runtime ?? runtime,
-      records: storeRecords(parts.store ?? store),
-      image,
-      network: "host",
-      limits: {},
-      startTimeoutMs: 20_000,
-      logger: silentLogger,
-    });
-    managers.push(created);
-    return created;
-  };
+  const managers = managerMaker({ runtime, store, image, startTimeoutMs: 20_000 });
+  const manager = (parts: { runtime?: ContainerRuntime; store?: Store } = {}) => managers.make(parts);
   return {
     home,
     store,
@@ -50,13 +38,46 @@ export async function openManagerFixture(name: string): Promise<ManagerFixture> 
     image,
     manager,
     async close() {
-      const cleanup = manager();
-      for (const bot of await store.listBots()) await cleanup.deleteContainer(bot.id).catch(() => undefined);
-      // Each manager's close() would close the one runtime they share: their channels only.
-      for (const each of managers) each.pool.closeAll();
+      await managers.cleanUp();
       await runtime.close();
       await store.close();
       await rm(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Managers over one store and runtime, as servers (or a restarted one) would
+ * build them; `cleanUp` deletes every bot's container and closes the
+ * managers' channels, leaving the runtime and the store to their owner.
+ */
+export function managerMaker(defaults: {
+  runtime: ContainerRuntime;
+  store: Store;
+  image: string;
+  startTimeoutMs: number;
+}) {
+  const managers: BotManager[] = [];
+  const make = (parts: { runtime?: ContainerRuntime; store?: Store; startTimeoutMs?: number } = {}): BotManager => {
+    const created = new BotManager({
+      runtime: parts.runtime ?? defaults.runtime,
+      records: storeRecords(parts.store ?? defaults.store),
+      image: defaults.image,
+      network: "host",
+      limits: {},
+      startTimeoutMs: parts.startTimeoutMs ?? defaults.startTimeoutMs,
+      logger: silentLogger,
+    });
+    managers.push(created);
+    return created;
+  };
+  return {
+    make,
+    async cleanUp(): Promise<void> {
+      const cleanup = make();
+      for (const bot of await defaults.store.listBots()) await cleanup.deleteContainer(bot.id).catch(() => undefined);
+      // Each manager's close() would close the one runtime they share: their channels only.
+      for (const each of managers) each.pool.closeAll();
     },
   };
 }
