@@ -238,20 +238,29 @@ describe("Exec", { timeout: 40_000 }, () => {
         stream.close(http2.constants.NGHTTP2_CANCEL);
         sessions.push(session);
       }
+      const survivors = () =>
+        delays.flatMap((delay, i) => {
+          const file = inData(`early-${i}.pid`);
+          if (!existsSync(file)) return [];
+          const content = readFileSync(file, "utf8");
+          // A shell killed while it wrote the file ran nothing after it.
+          if (!/^\d+\n$/.test(content)) return [];
+          const pid = Number(content);
+          return processGone(pid) ? [] : [{ delay, pid }];
+        });
+      // The agent kills when it has read the cancel: on a loaded machine that
+      // can take a while: after the 300 ms a start needs, the check waits up to
+      // 5 s more for the kill (the command sleeps 30).
       await sleep(300);
+      const deadline = Date.now() + 5_000;
+      while (survivors().length > 0 && Date.now() < deadline) await sleep(50);
       for (const session of sessions) session.close();
-      const survivors = delays.flatMap((delay, i) => {
-        const file = inData(`early-${i}.pid`);
-        if (!existsSync(file)) return [];
-        const content = readFileSync(file, "utf8");
-        // A shell killed while it wrote the file ran nothing after it.
-        if (!/^\d+\n$/.test(content)) return [];
-        const pid = Number(content);
-        if (processGone(pid)) return [];
-        process.kill(pid, "SIGKILL");
-        return [`cancelled after ${delay} ms: pid ${pid} still ran`];
-      });
-      assert.deepEqual(survivors, []);
+      const left = survivors();
+      for (const { pid } of left) process.kill(pid, "SIGKILL");
+      assert.deepEqual(
+        left.map(({ delay, pid }) => `cancelled after ${delay} ms: pid ${pid} still ran`),
+        [],
+      );
     });
 
     it("runs without a timeout when timeout_seconds is negative", async () => {
