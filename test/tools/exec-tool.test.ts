@@ -81,6 +81,17 @@ describe("exec tool", () => {
     assert.match(await h.fails("exec", { command: "pwd", work_dir: "no/such/dir" }), /no such file or directory/);
   });
 
+  it("refuses a command with a NUL byte or past the kernel's argument limit, naming why; a long one under it runs", async () => {
+    assert.equal(await h.fails("exec", { command: "echo a\0b" }), "invalid command: it must not contain NUL bytes");
+    assert.match(
+      await h.fails("exec", { command: `: ${"x".repeat(128 * 1024)}` }),
+      /^invalid command: it is longer than 131071 bytes, the kernel's limit for one argument/,
+    );
+    // The tool wraps a command in a small job script, so one near the limit is what runs, not one at it.
+    const long = `echo ran; : ${"x".repeat(100 * 1024)}`;
+    assert.equal((await h.ok("exec", { command: long })).stdout, "ran\n");
+  });
+
   it("leaves no job files behind for a command that finished in time", async () => {
     await h.ok("exec", { command: "echo tidy; echo up >&2" });
     const jobsDir = path.join(h.agent.dataDir, ".botbox/jobs");

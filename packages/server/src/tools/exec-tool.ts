@@ -1,4 +1,5 @@
 import type { AgentClient } from "../client/index.js";
+import { commandLineProblem } from "../lib/index.js";
 import { boundedInteger, optionalBoolean, ToolArgumentError, trimmedString } from "./args.js";
 import { type BoundedOutput, collectBounded } from "./bounded-output.js";
 import { JOBS_TAIL_DEFAULTS } from "./descriptors.js";
@@ -20,6 +21,8 @@ const DEFAULT_TAIL = { lines: JOBS_TAIL_DEFAULTS.lines, bytes: JOBS_TAIL_DEFAULT
 export const execTool: ToolHandler = (args, settings) => {
   const command = trimmedString(args, "command");
   if (command === "") throw new ToolArgumentError("command is required");
+  const problem = commandLineProblem(command);
+  if (problem) throw new ToolArgumentError(`invalid command: it ${problem}`);
   // Not normalised, as in the original: the agent resolves it (relative ones under the data folder).
   const workDir = trimmedString(args, "work_dir") || settings.dataDir;
   const { defaultSeconds, maxSeconds } = settings.execTimeout;

@@ -4,21 +4,12 @@ import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { z } from "zod";
 
+import { COMMAND_TOO_LONG, hasNoNul, MAX_COMMAND_BYTES } from "../../lib/command-line.js";
 import { type BotManager, containerIdFor, type ContainerState } from "../../manager/index.js";
 import { sweepStaleTransfers } from "../../manager/stale-transfer-sweep.js";
 import { type BoundedOutput, collectBounded } from "../../tools/index.js";
 import { botParams } from "../params.js";
 import { addRoute, type AnyRoute } from "../route.js";
-
-/**
- * The longest command: it reaches the kernel as one argument of `sh -c`, and
- * Linux refuses a single argument past 128 KiB (MAX_ARG_STRLEN, with its NUL).
- * Refused here with the reason, not as a failed spawn or an oversized gRPC
- * message.
- */
-const MAX_COMMAND_BYTES = 128 * 1024 - 1;
-/** execve takes C strings: a NUL would cut them, and Node refuses them at spawn. */
-const noNul = (value: string) => !value.includes("\0");
 
 /**
  * Starts the bot, then sweeps in the background what uploads and imports cut
@@ -39,16 +30,13 @@ const execBody = z
     command: z
       .string()
       .min(1, "is required")
-      .refine(noNul, "must not contain NUL bytes")
-      .refine(
-        (command) => Buffer.byteLength(command) <= MAX_COMMAND_BYTES,
-        `is longer than ${MAX_COMMAND_BYTES} bytes, the kernel's limit for one argument: write a long script to a file and run that`,
-      ),
-    work_dir: z.string().refine(noNul, "must not contain NUL bytes").optional(),
+      .refine(hasNoNul, "must not contain NUL bytes")
+      .refine((command) => Buffer.byteLength(command) <= MAX_COMMAND_BYTES, COMMAND_TOO_LONG),
+    work_dir: z.string().refine(hasNoNul, "must not contain NUL bytes").optional(),
     env: z
       .record(
         z.string().regex(/^[^=\0]+$/, "env names cannot contain '=' or NUL"),
-        z.string().refine(noNul, "env values must not contain NUL bytes"),
+        z.string().refine(hasNoNul, "env values must not contain NUL bytes"),
       )
       .optional(),
     /** Seconds; bounded so a request cannot hold a command forever. */
