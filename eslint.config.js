@@ -35,5 +35,83 @@ export default tseslint.config(
       "no-constant-condition": ["error", { checkLoops: false }],
     },
   },
+  // Layering (docs/architecture.md): who may import what. A break is a lint error naming the rule.
+  {
+    files: ["packages/server/src/**/*.ts"],
+    ignores: ["packages/server/src/client/**", "**/*.test.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["@botbox/proto", "@botbox/proto/*"],
+              message: "only client/ speaks the agent's protocol: use AgentClient and botbox's errors",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ["packages/server/src/http/**/*.ts"],
+    ignores: ["**/*.test.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: [{ name: "dockerode", message: "http/ never talks to a backend: it calls services" }],
+          patterns: [
+            {
+              group: ["@botbox/proto", "@botbox/proto/*"],
+              message: "only client/ speaks the agent's protocol: use AgentClient and botbox's errors",
+            },
+            {
+              group: [
+                "**/runtime/sandbox/**",
+                "**/runtime/docker/**",
+                "**/runtime/containerd/**",
+                "**/runtime/backends.js",
+              ],
+              message: "http/ never uses a backend: the runtime contract (runtime/runtime.ts) and services only",
+            },
+            {
+              group: ["**/composition/**", "**/cli/**"],
+              message: "http/ is built by the composition root, not the other way",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // What every `botbox serve` loads before its first request: the MCP SDK, dockerode and pg only when used.
+    files: [
+      "packages/server/src/cli/serve.ts",
+      "packages/server/src/composition/**/*.ts",
+      "packages/server/src/cli/main.ts",
+    ],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: [
+            { name: "dockerode", message: "load it in the docker backend's create only" },
+            { name: "pg", message: "load it only when [database] url is set" },
+          ],
+          patterns: [
+            {
+              group: ["@modelcontextprotocol/sdk", "@modelcontextprotocol/sdk/*", "**/mcp/index.js"],
+              message: "the MCP SDK loads with the first MCP request, not at start",
+            },
+            {
+              group: ["@botbox/proto", "@botbox/proto/*"],
+              message: "only client/ speaks the agent's protocol: use AgentClient and botbox's errors",
+            },
+          ],
+        },
+      ],
+    },
+  },
   prettier,
 );
