@@ -193,11 +193,14 @@ describe(
           );
           await writeFile(
             script,
-            `import { SandboxRuntime } from ${JSON.stringify(runtimeModule)};
+            // The exit on SIGUSR2 is set up first: the pool can fill before the
+            // container is made, and an unhandled SIGUSR2 would kill the process
+            // without its exit handlers.
+            `process.on("SIGUSR2", () => process.exit(0));
+import { SandboxRuntime } from ${JSON.stringify(runtimeModule)};
 const runtime = new SandboxRuntime({ home: ${JSON.stringify(separate)}, agentBundle: ${JSON.stringify(AGENT_BUNDLE)}, networkPool: ${POOL_SIZE} });
 await runtime.createContainer({ id: "mcp-owner", botId: "owner", image: "botbox/default", labels: {}, env: {}, network: "isolated", limits: {}, agentToken: "t" });
 setInterval(() => {}, 1000);
-process.on("SIGUSR2", () => process.exit(0));
 `,
           );
           const child = spawn(process.execPath, ["--import", "tsx", script], { stdio: "ignore" });
