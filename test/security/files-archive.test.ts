@@ -101,8 +101,16 @@ function postAnswerEarly(
         resolve({ status: response.statusCode ?? 0, body: text ? JSON.parse(text) : undefined });
       });
     });
-    // A write after the server closed fails; the answer already came or is coming.
-    request.on("error", (error) => (request.destroyed && body.destroyed ? undefined : reject(error)));
+    // A write after the server answered and closed fails (EPIPE, a reset): the
+    // answer already came or is coming, so it is waited for a while before the
+    // write's error counts.
+    request.on("error", (error: NodeJS.ErrnoException) => {
+      if (request.destroyed && body.destroyed) return;
+      if (error.code !== "EPIPE" && error.code !== "ECONNRESET") return reject(error);
+      body.unpipe(request);
+      body.destroy();
+      setTimeout(() => reject(error), 5_000).unref();
+    });
     body.pipe(request);
   });
 }
