@@ -13,7 +13,7 @@ export const MAX_COMMAND_BYTES = 128 * 1024 - 1;
 /** execve takes C strings: a NUL would cut them, and Node refuses them at spawn. */
 export const hasNoNul = (value: string): boolean => !value.includes("\0");
 
-export const COMMAND_TOO_LONG = `is longer than ${MAX_COMMAND_BYTES} bytes, the kernel's limit for one argument: write a long script to a file and run that`;
+const COMMAND_TOO_LONG = `is longer than ${MAX_COMMAND_BYTES} bytes, the kernel's limit for one argument: write a long script to a file and run that`;
 
 /** Why `command` cannot run, or undefined when it can. */
 export function commandLineProblem(command: string): string | undefined {

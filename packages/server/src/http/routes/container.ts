@@ -4,7 +4,7 @@ import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { z } from "zod";
 
-import { COMMAND_TOO_LONG, hasNoNul, MAX_COMMAND_BYTES } from "../../lib/command-line.js";
+import { commandLineProblem, hasNoNul } from "../../lib/command-line.js";
 import { type BotManager, containerIdFor, type ContainerState } from "../../manager/index.js";
 import { sweepStaleTransfers } from "../../manager/stale-transfer-sweep.js";
 import { type BoundedOutput, collectBounded } from "../../tools/index.js";
@@ -30,8 +30,11 @@ const execBody = z
     command: z
       .string()
       .min(1, "is required")
-      .refine(hasNoNul, "must not contain NUL bytes")
-      .refine((command) => Buffer.byteLength(command) <= MAX_COMMAND_BYTES, COMMAND_TOO_LONG),
+      // The one rule of lib/command-line.ts, as the LLM's exec tool checks it too.
+      .superRefine((command, context) => {
+        const problem = commandLineProblem(command);
+        if (problem) context.addIssue({ code: "custom", message: problem });
+      }),
     work_dir: z.string().refine(hasNoNul, "must not contain NUL bytes").optional(),
     env: z
       .record(
