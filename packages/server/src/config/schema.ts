@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-import { AUTO_BACKEND, BACKEND_NAMES } from "../runtime/backends.js";
+import { AUTO_BACKEND, BACKEND_NAMES, BACKEND_SETTINGS } from "../runtime/backends.js";
 import { DEFAULT_HOME, DEFAULT_HOST, DEFAULT_PORT } from "./server-defaults.js";
 
 // Each default is written once, on its key: a section's `.prefault({})` runs
@@ -112,24 +112,6 @@ const runtime = z
   })
   .strict();
 
-const sandbox = z
-  .object({
-    bwrap_path: z
-      .string()
-      .default("")
-      .describe("the bubblewrap binary; empty: the first `bwrap` on `PATH`, else `/usr/bin/bwrap`"),
-    network_pool: z.coerce
-      .number()
-      .int()
-      .min(0)
-      .max(64)
-      .default(2)
-      .describe(
-        "network namespaces of `isolated` bots made ahead of their starts (each about 5 MB, single use); 0 makes each at its bot's start",
-      ),
-  })
-  .strict();
-
 const tools = z
   .object({
     exec_timeout_seconds: z.coerce
@@ -187,35 +169,6 @@ const mcpStdio = z
   })
   .strict();
 
-const containerd = z
-  .object({
-    socket_path: z.string().min(1).default("/run/containerd/containerd.sock").describe("containerd's API socket"),
-    namespace: z.string().min(1).default("default").describe("the containerd namespace botbox's bots live in"),
-    snapshotter: z.string().min(1).default("overlayfs").describe("the snapshotter of the bots' root filesystems"),
-    cni_bin_dir: z
-      .string()
-      .min(1)
-      .default("/usr/lib/cni")
-      .describe("CNI plugin executables (Debian's `containernetworking-plugins` puts them here)"),
-    cni_conf_dir: z
-      .string()
-      .default("")
-      .describe("where `10-botbox.conflist` is read from, or written to when absent; empty: `<home>/cni`"),
-    subnet: z
-      .string()
-      .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "must be an IPv4 CIDR such as 10.88.0.0/16")
-      .default("10.88.0.0/16")
-      .describe("the bots' bridge network"),
-    bridge: z.string().min(1).max(15).default("botbox0").describe("the bridge interface's name"),
-    agent_channel: z
-      .enum(["unix", "tcp"])
-      .default("unix")
-      .describe(
-        "`unix`: the agent's socket in `/run/botbox`; `tcp`: port 9090 on the bot's address (images built for the original)",
-      ),
-  })
-  .strict();
-
 // The original's [mcp] section keeps the keys botbox reads, with their
 // meaning; the ones it never read are retired (retired-keys.ts).
 const mcp = z
@@ -235,20 +188,26 @@ const mcp = z
   })
   .strict();
 
+/** Each backend's section, defaulted as a whole like the sections above. */
+function prefaulted<Sections extends Record<string, z.ZodObject>>(
+  sections: Sections,
+): { [Key in keyof Sections]: z.ZodPrefault<Sections[Key]> } {
+  const entries = Object.entries(sections).map(([key, section]) => [key, section.prefault({})]);
+  return Object.fromEntries(entries) as { [Key in keyof Sections]: z.ZodPrefault<Sections[Key]> };
+}
+
 /** Every setting botbox reads, with its default. Keys mirror botbox.toml sections. */
 export const configSchema = z
   .object({
     server: server.prefault({}),
     database: database.prefault({}),
     runtime: runtime.prefault({}),
-    // Read by the sandbox backend only.
-    sandbox: sandbox.prefault({}),
+    // Each backend's own section ([sandbox], [containerd]), from its folder.
+    ...prefaulted(BACKEND_SETTINGS),
     tools: tools.prefault({}),
     files: files.prefault({}),
     media: media.prefault({}),
     mcp_stdio: mcpStdio.prefault({}),
-    // Read by the containerd backend only (docs/runtimes.md).
-    containerd: containerd.prefault({}),
     mcp: mcp.prefault({}),
   })
   .strict();

@@ -2,7 +2,14 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
 import { configSchema } from "../config/index.js";
-import { AUTO_BACKEND, BACKEND_NAMES, backendNamed, chooseBackend, RUNTIME_BACKENDS } from "./backends.js";
+import {
+  AUTO_BACKEND,
+  BACKEND_NAMES,
+  BACKEND_SETTINGS,
+  backendNamed,
+  chooseBackend,
+  RUNTIME_BACKENDS,
+} from "./backends.js";
 
 function configWith(runtime: Record<string, unknown>, rest: Record<string, unknown> = {}) {
   return configSchema.parse({ runtime, ...rest });
@@ -15,6 +22,15 @@ describe("the registry of runtime backends", () => {
     for (const name of [...BACKEND_NAMES, AUTO_BACKEND])
       assert.equal(configWith({ backend: name }).runtime.backend, name);
     assert.throws(() => configWith({ backend: "kubernetes" }), /auto.*sandbox.*docker.*containerd/);
+  });
+
+  it("a backend's own section is named after it, defaulted when absent, and refuses unknown keys", () => {
+    for (const name of Object.keys(BACKEND_SETTINGS)) assert.ok(BACKEND_NAMES.includes(name), name);
+    const defaults = configSchema.parse({});
+    assert.equal(defaults.sandbox.network_pool, 2);
+    assert.equal(defaults.containerd.bridge, "botbox0");
+    assert.throws(() => configWith({}, { sandbox: { network_pol: 3 } }), /network_pol/);
+    assert.throws(() => configWith({}, { containerd: { subnet: "10.88.0.0" } }), /IPv4 CIDR/);
   });
 
   it("names an unknown backend and the ones there are", () => {

@@ -3,18 +3,28 @@
  * `botbox doctor`, images/recreate-bots.ts, the test factories and
  * bench/backends.ts all choose a backend here. A new backend is a folder
  * with a `backend.ts` descriptor (backend.ts says what it holds) and one
- * line below; nothing else chooses.
+ * line below (two when it has a botbox.toml section of its own, in
+ * `settings.ts`); nothing else chooses.
  */
 import type { BotboxConfig } from "../config/schema.js";
 import { UnavailableError } from "../errors.js";
 import type { BackendContext, RuntimeBackend } from "./backend.js";
 import { containerdBackend } from "./containerd/backend.js";
+import { containerdSettings } from "./containerd/settings.js";
 import { dockerBackend } from "./docker/backend.js";
 import type { ContainerRuntime } from "./runtime.js";
 import { sandboxBackend } from "./sandbox/backend.js";
+import { sandboxSettings } from "./sandbox/settings.js";
 
 /** In the order `auto` tries them: the one that needs no daemon first. */
 export const RUNTIME_BACKENDS: readonly RuntimeBackend[] = [sandboxBackend, dockerBackend, containerdBackend];
+
+/**
+ * The backends that have a section of their own in botbox.toml, under their
+ * name; the schema in its folder (`settings.ts`) is the section's only
+ * definition. Docker has none: it is found as the docker CLI finds it.
+ */
+export const BACKEND_SETTINGS = { sandbox: sandboxSettings, containerd: containerdSettings } as const;
 
 /** `[runtime] backend = "auto"`: the first backend in RUNTIME_BACKENDS that can start here. */
 export const AUTO_BACKEND = "auto";

@@ -33,6 +33,7 @@ import { readJsonFile, writeJsonFile } from "./json-file.js";
 import { botPaths } from "./layout.js";
 import { detectIsolation, hasHostNames, IsolatedNetwork, type IsolationSupport, NetnsPool } from "./network/index.js";
 import { stopHelper } from "./network/slirp.js";
+import { DEFAULT_NETWORK_POOL } from "./settings.js";
 import { type StagedFiles, stageFiles } from "./staging.js";
 import { CopyState } from "./state/copy-state.js";
 import { DiskImage, MIN_DISK_BYTES } from "./state/disk-image.js";
@@ -57,7 +58,7 @@ export interface SandboxRuntimeOptions {
   /**
    * Network namespaces for isolated bots kept made ahead, rules and
    * slirp4netns attached (network/netns-pool.ts); 0 turns the pool off.
-   * Default: 2.
+   * Default: DEFAULT_NETWORK_POOL (settings.ts).
    */
   networkPool?: number;
   /** Where warnings go (limits not applied, ...); they are written to the bot's agent.log too. */
@@ -65,8 +66,6 @@ export interface SandboxRuntimeOptions {
 }
 
 const DEFAULT_TEMPLATES = packagePath("agent", "templates");
-/** Enough for starts one after another; a burst beyond it makes its namespaces at launch. */
-const DEFAULT_NETWORK_POOL = 2;
 
 export class SandboxRuntime implements ContainerRuntime {
   readonly name = "sandbox";
