@@ -1,6 +1,7 @@
 // The supervisor with the real manager and real agents (the fake runtime):
 // an agent killed behind the server's back is started again; one meant to be
-// stopped is not; a restart that fails is retried only after its backoff.
+// stopped is not; a restart that fails is retried only after its backoff,
+// measured on the supervisor's own clock (moved by the test, not waited for).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
@@ -19,25 +20,26 @@ describe("the supervisor on the fake runtime", () => {
   });
   after(() => fixture.close());
 
-  const supervisorOf = (manager: BotManager, runtime: FakeRuntime, initialBackoffMs = 1_000) =>
+  const supervisorOf = (
+    manager: () => BotManager,
+    runtime: FakeRuntime,
+    options: { initialBackoffMs?: number; now?: () => number } = {},
+  ) =>
     new AgentSupervisor({
       runtime,
       records: storeRecords(fixture.store),
-      restart: (botId, retrying) => manager.restartIfWanted(botId, retrying),
+      restart: (botId, retrying) => manager().restartIfWanted(botId, retrying),
       containerIdFor,
       logger: pino({ level: "silent" }),
-      initialBackoffMs,
+      ...options,
     });
 
-  /** Kills the bot's agent with SIGKILL and waits for the runtime to see it gone. */
+  /** Kills the bot's agent with SIGKILL; resolves on the agent's exit event. */
   const kill = async (botId: string) => {
     const id = containerIdFor(botId);
     process.kill((await fixture.runtime.taskInfo(id)).pid!, "SIGKILL");
-    const deadline = Date.now() + 5_000;
-    while ((await fixture.runtime.taskInfo(id)).state === "running") {
-      assert.ok(Date.now() < deadline, "the killed agent is still running");
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await fixture.runtime.taskExited(id);
+    assert.equal((await fixture.runtime.taskInfo(id)).state, "stopped");
   };
 
   it("starts a killed agent again and records the restart with its exit code; a stopped bot stays stopped", async () => {
@@ -49,7 +51,7 @@ describe("the supervisor on the fake runtime", () => {
     await manager.stop("sv-stopped");
     const killedPid = (await manager.state("sv-killed")).pid;
     await kill("sv-killed");
-    const supervisor = supervisorOf(manager, fixture.runtime);
+    const supervisor = supervisorOf(() => manager, fixture.runtime);
     assert.deepEqual(await supervisor.checkOnce(), ["sv-killed"]);
     const state = await manager.state("sv-killed");
     assert.equal(state.taskRunning, true);
@@ -67,22 +69,31 @@ describe("the supervisor on the fake runtime", () => {
     await fixture.store.createBot({ id: "sv-retry", displayName: "sv-retry" });
     await fixture.manager().start("sv-retry");
     await kill("sv-retry");
-    // The server's runtime now starts agents that exit at once: a real failed start.
+    // The server's runtime first starts agents that exit at once: a real failed start.
     const broken = fixture.reopenRuntime({ agentBundle: await fixture.brokenAgentBundle(5) });
-    const brokenManager = fixture.manager(broken, 1_000);
-    const failing = supervisorOf(brokenManager, broken, 60_000);
-    await failing.checkOnce().catch(() => undefined);
-    assert.equal((await brokenManager.state("sv-retry")).status, "error");
-    assert.deepEqual(await failing.checkOnce(), [], "within the backoff: no second attempt");
-    const attempts = (await fixture.store.listEvents(containerIdFor("sv-retry"))).filter(
-      (event) => event.eventType === "agent_restart",
-    );
-    assert.equal(attempts.length, 1);
-    assert.match(String(attempts[0]!.payload.error), /.+/);
-    // A supervisor over a working runtime, retrying the bot it found in error, brings it back.
-    const manager = fixture.manager();
-    const restart = await manager.restartIfWanted("sv-retry", true);
-    assert.equal(restart, true);
+    let manager = fixture.manager(broken, 1_000);
+    let clock = 1_000_000;
+    const supervisor = supervisorOf(() => manager, broken, { initialBackoffMs: 60_000, now: () => clock });
+    assert.deepEqual(await supervisor.checkOnce(), []);
+    assert.equal((await manager.state("sv-retry")).status, "error");
+    const attempts = async () =>
+      (await fixture.store.listEvents(containerIdFor("sv-retry"))).filter(
+        (event) => event.eventType === "agent_restart",
+      );
+    assert.equal((await attempts()).length, 1);
+    assert.match(String((await attempts())[0]!.payload.error), /.+/);
+    // The runtime is mended; a minute less a millisecond later, the backoff still holds.
+    manager = fixture.manager();
+    clock += 59_999;
+    assert.deepEqual(await supervisor.checkOnce(), [], "within the backoff: no second attempt");
+    assert.equal((await attempts()).length, 1);
+    assert.equal((await manager.state("sv-retry")).status, "error");
+    // At the end of the backoff the same supervisor tries again, as a retry of a bot it found in error.
+    clock += 1;
+    assert.deepEqual(await supervisor.checkOnce(), ["sv-retry"]);
     assert.equal((await manager.state("sv-retry")).status, "running");
+    assert.equal((await (await manager.agentFor("sv-retry")).info()).botId, "sv-retry");
+    const [latest] = await attempts();
+    assert.deepEqual(latest?.payload, { attempt: 2, exitCode: 5 });
   });
 });

@@ -14,7 +14,8 @@ import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 
-import type { ContainerInfo } from "../../packages/server/src/runtime/runtime.js";
+import { BadRequestError } from "../../packages/server/src/errors.js";
+import type { ContainerInfo, SnapshotInfo } from "../../packages/server/src/runtime/runtime.js";
 
 const run = promisify(execFile);
 
@@ -92,4 +93,21 @@ export class FakeRuntimeState {
       await rm(staging, { recursive: true, force: true });
     }
   }
+}
+
+/** What the runtime contract shows of a stored container: no token, env or task. */
+export function infoOf(stored: StoredContainer): ContainerInfo {
+  const { agentToken: _token, env: _env, task: _task, everStarted: _started, createdAt, ...info } = stored;
+  return { ...info, createdAt: new Date(createdAt) };
+}
+
+export function snapshotInfoOf(snapshot: StoredSnapshot): SnapshotInfo {
+  return { ...snapshot, createdAt: new Date(snapshot.createdAt) };
+}
+
+export const SNAPSHOT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+export function checkSnapshotName(name: string): void {
+  if (!SNAPSHOT_NAME.test(name))
+    throw new BadRequestError(`snapshot name ${JSON.stringify(name)} must be 1-128 characters of [A-Za-z0-9._-]`);
 }

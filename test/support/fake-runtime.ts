@@ -43,7 +43,16 @@ import {
 import { AGENT_BUNDLE } from "./agent-process.js";
 import { FakeRuntimeImages } from "./fake-runtime-images.js";
 import { descendantsOf, isSameProcessAlive, signalAll, startTicksOf } from "./fake-runtime-process.js";
-import { FakeRuntimeState, type StoredContainer, type StoredExit, type StoredSnapshot } from "./fake-runtime-state.js";
+import {
+  checkSnapshotName,
+  FakeRuntimeState,
+  infoOf,
+  SNAPSHOT_NAME,
+  snapshotInfoOf,
+  type StoredContainer,
+  type StoredExit,
+  type StoredSnapshot,
+} from "./fake-runtime-state.js";
 
 /** The image every fake bot runs: the host itself and the agent bundle. */
 export const FAKE_IMAGE = "botbox/default";
@@ -310,6 +319,17 @@ export class FakeRuntime implements ContainerRuntime {
     this.children.clear();
   }
 
+  /**
+   * Resolves once the task of `id` has exited (at once if none runs): the
+   * exit event of an agent this instance started, else a bounded look at
+   * /proc. Throws if it still runs after `timeoutMs`.
+   */
+  async taskExited(id: string, timeoutMs = 5_000): Promise<void> {
+    const task = (await this.require(id)).task;
+    if (task && !(await this.waitForExit(task.pid, task.startTicks, timeoutMs)))
+      throw new Error(`the task of ${id} (pid ${task.pid}) still runs after ${timeoutMs} ms`);
+  }
+
   /** The agent's log so far, for a test's failure message. */
   agentLog(id: string): Promise<string> {
     return readFile(this.state.logFile(id), "utf8").catch(() => "");
@@ -378,20 +398,4 @@ export class FakeRuntime implements ContainerRuntime {
     if (!SNAPSHOT_NAME.test(name)) return Promise.resolve(undefined);
     return this.state.readJson<StoredSnapshot>(path.join(this.state.snapshotFolder(botId, name), "snapshot.json"));
   }
-}
-
-const SNAPSHOT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
-function checkSnapshotName(name: string): void {
-  if (!SNAPSHOT_NAME.test(name))
-    throw new BadRequestError(`snapshot name ${JSON.stringify(name)} must be 1-128 characters of [A-Za-z0-9._-]`);
-}
-
-function infoOf(stored: StoredContainer): ContainerInfo {
-  const { agentToken: _token, env: _env, task: _task, everStarted: _started, createdAt, ...info } = stored;
-  return { ...info, createdAt: new Date(createdAt) };
-}
-
-function snapshotInfoOf(snapshot: StoredSnapshot): SnapshotInfo {
-  return { ...snapshot, createdAt: new Date(snapshot.createdAt) };
 }

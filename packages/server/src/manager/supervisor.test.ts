@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 
 import { pino } from "pino";
 
@@ -37,6 +36,8 @@ describe("AgentSupervisor", () => {
     let task: TaskInfo = { state: "stopped", exitCode: 137 };
     const runtime = { taskInfo: async () => task } as unknown as ContainerRuntime;
     const started: string[] = [];
+    // The supervisor's clock: backoff is a matter of time passing, moved here by hand.
+    let clock = 1_000_000;
     const supervisor = new AgentSupervisor({
       runtime,
       records: storeRecords(store),
@@ -49,16 +50,19 @@ describe("AgentSupervisor", () => {
       containerIdFor,
       logger: pino({ level: "silent" }),
       initialBackoffMs: 100,
+      now: () => clock,
     });
-    await supervisor.checkOnce(); // attempt 1 fails; next try in 100 ms
+    await supervisor.checkOnce(); // attempt 1 fails; next try at +100 ms
+    clock += 99;
     await supervisor.checkOnce(); // within the backoff: no attempt
     assert.deepEqual(started, ["fragile"]);
-    await sleep(120);
-    await supervisor.checkOnce(); // attempt 2 fails; next try in 200 ms
-    await sleep(120);
-    await supervisor.checkOnce(); // 120 ms < 200 ms: still waiting
+    clock += 1;
+    await supervisor.checkOnce(); // attempt 2 fails; next try 200 ms later (doubled)
     assert.equal(started.length, 2);
-    await sleep(100);
+    clock += 199;
+    await supervisor.checkOnce(); // 199 ms < 200 ms: still waiting
+    assert.equal(started.length, 2);
+    clock += 1;
     assert.deepEqual(await supervisor.checkOnce(), ["fragile"]); // attempt 3 works
     assert.deepEqual(started, ["fragile", "fragile", "fragile"]);
     assert.deepEqual(await supervisor.checkOnce(), [], "a running agent is left alone");

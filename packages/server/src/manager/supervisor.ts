@@ -19,6 +19,8 @@ export interface SupervisorOptions {
   /** First restart delay, doubled per failure up to maxBackoffMs. Default 1 s. */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+  /** The clock backoff is measured on; tests pass their own so a backoff passes without waiting. Default Date.now. */
+  now?: () => number;
 }
 
 interface Backoff {
@@ -37,7 +39,11 @@ export class AgentSupervisor {
   /** The last oom_kill count seen per running bot; a new task starts its count at 0. */
   private readonly oomKills = new Map<string, number>();
 
-  constructor(private readonly options: SupervisorOptions) {}
+  private readonly now: () => number;
+
+  constructor(private readonly options: SupervisorOptions) {
+    this.now = options.now ?? Date.now;
+  }
 
   start(): void {
     if (this.timer) return;
@@ -50,7 +56,6 @@ export class AgentSupervisor {
     this.timer = undefined;
   }
 
-  /** One pass over the bots that should be running. */
   /**
    * A process the kernel killed at the bot's memory limit is recorded as an
    * `oom_kill` event (the bot itself goes on; its agent, if it was the one,
@@ -70,6 +75,7 @@ export class AgentSupervisor {
     );
   }
 
+  /** One pass over the bots that should be running; the ids of those it restarted. */
   async checkOnce(): Promise<string[]> {
     if (this.checking) return [];
     this.checking = true;
@@ -85,7 +91,7 @@ export class AgentSupervisor {
         if (task?.state === "running") await this.noteOomKills(record, task.oomKills);
         if (!task || task.state === "running") continue;
         const backoff = this.backoff.get(record.botId) ?? { failures: 0, notBefore: 0 };
-        if (Date.now() < backoff.notBefore) continue;
+        if (this.now() < backoff.notBefore) continue;
         const attempt = { attempt: backoff.failures + 1, exitCode: task.exitCode ?? null };
         try {
           // What was read above may be stale: a stop or delete may be under way.
@@ -103,7 +109,7 @@ export class AgentSupervisor {
             (this.options.initialBackoffMs ?? 1_000) * 2 ** (failures - 1),
             this.options.maxBackoffMs ?? 60_000,
           );
-          this.backoff.set(record.botId, { failures, notBefore: Date.now() + delay });
+          this.backoff.set(record.botId, { failures, notBefore: this.now() + delay });
           await records
             .recordEvent(record.containerId, "agent_restart", { ...attempt, error: String(error) })
             .catch(() => undefined);
