@@ -8,8 +8,8 @@
  *
  * The runtime is the server's, chosen by the registry
  * (packages/server/src/runtime/backends.ts) from `runtime.backend` of
- * botbox.toml in the working folder, or BOTBOX_RUNTIME; anything but
- * containerd means Docker. The image tar, when given,
+ * botbox.toml in the working folder, or BOTBOX_RUNTIME; a backend that
+ * cannot upgrade means the first that can (Docker). The image tar, when given,
  * is what a backend that imports images (containerd) loads under `ref` when
  * its `<tar>.key` changed; Docker's image build-agent-image.sh has loaded
  * already.
@@ -17,7 +17,12 @@
 import { pino } from "pino";
 
 import { loadConfig } from "../packages/server/src/config/index.js";
-import { backendNamed, createRuntime } from "../packages/server/src/runtime/backends.js";
+import {
+  backendNamed,
+  chooseBackend,
+  createRuntime,
+  RUNTIME_BACKENDS,
+} from "../packages/server/src/runtime/backends.js";
 
 const [ref, home, tar] = process.argv.slice(2);
 if (!ref || !home) {
@@ -26,9 +31,16 @@ if (!ref || !home) {
 }
 const config = await loadConfig({ env: { ...process.env, BOTBOX_HOME: home } });
 // The agent image is the container backends': bots of a sandbox server do
-// not run it, so any backend that cannot upgrade means Docker, into which
-// build-agent-image.sh has loaded it.
-if (!["docker", "containerd"].includes(config.runtime.backend)) config.runtime.backend = "docker";
+// not run it, so a backend that cannot upgrade means the first that can
+// (Docker, into which build-agent-image.sh has loaded it).
+const chosen = (() => {
+  try {
+    return chooseBackend(config);
+  } catch {
+    return undefined;
+  }
+})();
+if (!chosen?.upgrades) config.runtime.backend = RUNTIME_BACKENDS.find((backend) => backend.upgrades)!.name;
 const runtime = await createRuntime(config, {
   logger: pino({ level: "silent" }),
   knownImages: tar ? { [ref]: tar } : {},

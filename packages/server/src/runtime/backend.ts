@@ -32,6 +32,13 @@ export interface RuntimeBackend {
   /** The image bots run when `[mcp] image` is not set. */
   readonly defaultImage: string;
   /**
+   * Whether its runtime offers the optional `upgradeContainer` (recreate a
+   * bot on a rebuilt image, keeping its data): images/recreate-bots.ts
+   * chooses by it without creating a runtime. backends.test.ts holds it to
+   * the class.
+   */
+  readonly upgrades: boolean;
+  /**
    * Why this backend cannot start here, found without starting it (a binary
    * or a socket that is missing), or undefined. `botbox doctor` checks
    * further.

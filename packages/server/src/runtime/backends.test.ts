@@ -33,6 +33,18 @@ describe("the registry of runtime backends", () => {
     assert.throws(() => configWith({}, { containerd: { subnet: "10.88.0.0" } }), /IPv4 CIDR/);
   });
 
+  it("a descriptor says whether its runtime can upgrade, as the runtime's class does", async () => {
+    // containerd's class needs the API stubs `npm run gen` makes, which the
+    // unit tier does not build: test/runtime/contract.ts checks every backend
+    // on its live runtime.
+    const classes: Record<string, { prototype: object }> = {
+      sandbox: (await import("./sandbox/sandbox-runtime.js")).SandboxRuntime,
+      docker: (await import("./docker/docker-runtime.js")).DockerRuntime,
+    };
+    for (const [name, runtimeClass] of Object.entries(classes))
+      assert.equal(backendNamed(name).upgrades, "upgradeContainer" in runtimeClass.prototype, name);
+  });
+
   it("names an unknown backend and the ones there are", () => {
     assert.throws(
       () => backendNamed("kubernetes"),

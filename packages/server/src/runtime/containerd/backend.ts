@@ -9,6 +9,7 @@ export const containerdBackend: RuntimeBackend = {
   name: "containerd",
   summary: "containers of a containerd daemon, networked with CNI ([containerd] socket_path)",
   defaultImage: DEFAULT_AGENT_IMAGE,
+  upgrades: true,
   unavailable(config) {
     const socket = config.containerd.socket_path;
     return existsSync(socket)

@@ -10,6 +10,7 @@ export const dockerBackend: RuntimeBackend = {
   name: "docker",
   summary: "containers of a Docker daemon (DOCKER_HOST, else /var/run/docker.sock)",
   defaultImage: DEFAULT_AGENT_IMAGE,
+  upgrades: true,
   unavailable() {
     const host = process.env.DOCKER_HOST;
     // A TCP daemon is only known to be there by asking it: botbox doctor does.

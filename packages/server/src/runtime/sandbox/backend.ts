@@ -10,6 +10,7 @@ export const sandboxBackend: RuntimeBackend = {
   name: "sandbox",
   summary: "bubblewrap sandboxes run by the server itself, no daemon (the default)",
   defaultImage: DEFAULT_IMAGE,
+  upgrades: false,
   unavailable(config) {
     try {
       findBwrap(config.sandbox.bwrap_path || undefined);
