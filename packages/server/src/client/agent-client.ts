@@ -1,15 +1,14 @@
 import type { Readable } from "node:stream";
 
-import { type ContainerServiceClient, ContainerServiceFastClient, type FileEntry } from "@botbox/proto";
+import { type ContainerServiceClient, ContainerServiceFastClient } from "@botbox/proto";
 import { type ChannelOptions, type connectivityState, credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
 
 import { AgentError, BadRequestError } from "../errors.js";
 import { type AgentEndpoint, grpcTarget } from "./endpoint.js";
 import { mapGrpcError } from "./error-mapping.js";
 import { execConfig, ExecHandle, type ExecOptions, type ExecResult } from "./exec-stream.js";
+import { type FileEntry, toFileEntry } from "./file-entry.js";
 import { type ByteSource, readableOf, upload } from "./raw-transfer.js";
-
-export type { FileEntry };
 
 export interface ReadFileOptions {
   /** 1-based first line; values below 1 mean 1. */
@@ -81,13 +80,13 @@ export class AgentClient {
 
   async listDir(path: string, options: { recursive?: boolean } = {}, call?: CallOptions): Promise<FileEntry[]> {
     const response = await this.unary(this.stub.listDir, { path, recursive: options.recursive ?? false }, call);
-    return response.entries;
+    return response.entries.map(toFileEntry);
   }
 
   async stat(path: string, call?: CallOptions): Promise<FileEntry> {
     const { entry } = await this.unary(this.stub.stat, { path }, call);
     if (!entry) throw mapGrpcError(new Error("stat returned no entry"));
-    return entry;
+    return toFileEntry(entry);
   }
 
   async mkdir(path: string, call?: CallOptions): Promise<void> {

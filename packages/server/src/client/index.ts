@@ -4,12 +4,12 @@ export {
   AgentClient,
   type AgentInfo,
   type CallOptions,
-  type FileEntry,
   type ReadFileOptions,
   type ReadFileResult,
 } from "./agent-client.js";
 export { type AgentEndpoint, sameEndpoint } from "./endpoint.js";
 export { mapGrpcError } from "./error-mapping.js";
 export { type ExecEvent, ExecHandle, type ExecOptions, type ExecResult } from "./exec-stream.js";
+export { type FileEntry, type FileKind, parseGoMode } from "./file-entry.js";
 export { AgentPool, type AgentPoolOptions, type AgentProvider, type EndpointResolver } from "./pool.js";
 export { type ByteSource, RAW_CHUNK_BYTES } from "./raw-transfer.js";

@@ -1,5 +1,6 @@
 import type { AgentClient, FileEntry } from "../client/index.js";
 import { ConflictError, NotFoundError, PayloadTooLargeError } from "../errors.js";
+import { FileTooLargeError, NotRegularFileError, NotTextFileError, readWholeText } from "../workspace/index.js";
 import { formatMemoryDay, normalizeItem, parseMemoryDay, sortByTime } from "./day-file.js";
 import { parseLegacyMemory } from "./legacy-file.js";
 import {
@@ -22,7 +23,7 @@ import { compareInstants, memoryDate, parseRfc3339 } from "./timestamps.js";
 import { trimSpace } from "./whitespace.js";
 
 /** The agent calls the store needs; AgentClient has them. Paths are relative to the data folder. */
-export type MemoryFiles = Pick<AgentClient, "readRaw" | "writeRaw" | "stat" | "listDir" | "deleteFile">;
+export type MemoryFiles = Pick<AgentClient, "readRaw" | "writeRaw" | "stat" | "listDir" | "deleteFile" | "rename">;
 
 export interface MemoryFileStoreOptions {
   /** The clock for "today" and the manifest's updated_at. */
@@ -52,8 +53,8 @@ export class MemoryFileTooLargeError extends PayloadTooLargeError {
 type ReadResult =
   | { kind: "missing" }
   | { kind: "text"; content: string }
-  /** Not a regular file (a FIFO, device, folder, dangling link) or larger than the cap; not read. */
-  | { kind: "skipped"; reason: string; tooLarge: boolean };
+  /** Not read: not a regular file (a FIFO, device, folder), larger than the cap, or not UTF-8 text. */
+  | { kind: "skipped"; reason: string; why: "not_regular" | "too_large" | "not_text" };
 
 /** A memory file that parsed, with the items it holds. */
 interface ScannedFile {
@@ -68,18 +69,6 @@ const UNPARSED_SUFFIX = ".unparsed";
 const addTo = (map: Map<string, Set<string>>, key: string, value: string) => {
   map.set(key, (map.get(key) ?? new Set()).add(value));
 };
-
-/**
- * A plain file, not a folder, symlink, device, pipe or socket: Go's mode
- * string has no type letter (u, g and t are permission bits), as the file
- * manager's isRegularFile.
- */
-function isRegularFile(entry: Pick<FileEntry, "mode" | "isDir">): boolean {
-  const letters = entry.mode.slice(0, -9);
-  return !entry.isDir && (letters === "-" || /^[ugt]+$/.test(letters));
-}
-
-const isSymlink = (entry: Pick<FileEntry, "mode">) => entry.mode.slice(0, -9).includes("L");
 
 /** The items of a file in either format, or undefined when it is neither. */
 function parseMemoryFile(content: string): MemoryItem[] | undefined {
@@ -306,7 +295,13 @@ export class MemoryFileStore {
     const read = await this.readText(path);
     if (read.kind === "missing") return [];
     // Too large already: anything added would only make it larger.
-    if (read.kind === "skipped" && read.tooLarge) throw new MemoryFileTooLargeError(path, "over");
+    if (read.kind === "skipped" && read.why === "too_large") throw new MemoryFileTooLargeError(path, "over");
+    if (read.kind === "skipped" && read.why === "not_text") {
+      // Bytes no decoder takes (a bot's own edit, say) are kept aside whole, as an unparsed file is.
+      this.warn(`memory: moving ${path} aside: ${read.reason}`);
+      await this.files.rename(path, `${path}.${this.now().getTime()}${UNPARSED_SUFFIX}`);
+      return [];
+    }
     if (read.kind === "skipped") {
       // Not a regular file (a FIFO, a link to a device): it holds no memories.
       // Removed first, as the agent's writes follow symlinks: the new day file
@@ -358,7 +353,7 @@ export class MemoryFileStore {
     const entries = (await this.listMemoryDir()).filter((entry) => {
       if (entry.isDir || !entry.path.endsWith(".md")) return false;
       // The listing describes links themselves (lstat); readText stats their targets.
-      if (isRegularFile(entry) || isSymlink(entry)) return true;
+      if (entry.kind === "file" || entry.kind === "symlink") return true;
       this.warn(`memory: skipped ${MEMORY_DIR}/${entry.path}: not a regular file (${entry.mode})`);
       return false;
     });
@@ -369,7 +364,7 @@ export class MemoryFileStore {
         ...(await Promise.all(
           batch.map(async (entry) => {
             const path = `${MEMORY_DIR}/${entry.path}`;
-            const read = await this.readText(path, isRegularFile(entry) ? entry : undefined);
+            const read = await this.readText(path, entry);
             if (read.kind === "skipped") this.warn(`memory: skipped ${path}: ${read.reason}`);
             const items = read.kind === "text" ? parseMemoryFile(read.content) : undefined;
             return items && { path, items };
@@ -381,37 +376,22 @@ export class MemoryFileStore {
   }
 
   /**
-   * A whole file as UTF-8, at most MAX_MEMORY_FILE_BYTES of it. `entry` is
-   * what a listing said of the file; without it the file is stat'ed (through
-   * symlinks) first, so nothing but a regular file is ever opened.
+   * A whole file as UTF-8 text, at most MAX_MEMORY_FILE_BYTES of it
+   * (workspace/read-whole-text.ts). `entry` is what a listing said of the
+   * file; a link's target is stat'ed, so nothing but a regular file is opened.
    */
   private async readText(path: string, entry?: FileEntry): Promise<ReadResult> {
     try {
-      const stats = entry ?? (await this.files.stat(path));
-      if (!isRegularFile(stats))
-        return { kind: "skipped", reason: `not a regular file (${stats.mode})`, tooLarge: false };
-      const tooLarge = {
-        kind: "skipped",
-        reason: `larger than ${MAX_MEMORY_FILE_BYTES} bytes`,
-        tooLarge: true,
-      } as const;
-      if (Number(stats.size) > MAX_MEMORY_FILE_BYTES) return tooLarge;
-      const stream = await this.files.readRaw(path);
-      const chunks: Buffer[] = [];
-      let total = 0;
-      try {
-        // Counted while reading: the file may have grown since it was listed.
-        for await (const chunk of stream as AsyncIterable<Buffer>) {
-          total += chunk.length;
-          if (total > MAX_MEMORY_FILE_BYTES) return tooLarge;
-          chunks.push(chunk);
-        }
-      } finally {
-        stream.destroy();
-      }
-      return { kind: "text", content: Buffer.concat(chunks, total).toString("utf8") };
+      const file = await readWholeText(this.files, path, { maxBytes: MAX_MEMORY_FILE_BYTES, known: entry });
+      return { kind: "text", content: file.text };
     } catch (error) {
       if (error instanceof NotFoundError) return { kind: "missing" };
+      if (error instanceof NotRegularFileError)
+        return { kind: "skipped", reason: `not a regular file (${error.entry.mode})`, why: "not_regular" };
+      if (error instanceof FileTooLargeError)
+        return { kind: "skipped", reason: `larger than ${MAX_MEMORY_FILE_BYTES} bytes`, why: "too_large" };
+      if (error instanceof NotTextFileError)
+        return { kind: "skipped", reason: "not valid UTF-8 text", why: "not_text" };
       throw error;
     }
   }

@@ -1,6 +1,7 @@
 import type { AgentClient } from "../client/index.js";
 import { NotFoundError } from "../errors.js";
-import { MAX_SKILL_BYTES, SkillTooLargeError } from "./errors.js";
+import { readWholeText } from "../workspace/index.js";
+import { MAX_SKILL_BYTES } from "./errors.js";
 import { parseSkill, type Skill } from "./parse-skill.js";
 
 /** Where skills live; the agent is given the relative form, resolved under /data. */
@@ -146,35 +147,23 @@ async function readSkill(agent: SkillReader, { folder, name }: Candidate, maxByt
   }
 }
 
-/** The file's text and size, or undefined when there is none. */
+/**
+ * The file's text and size, or undefined when there is none. No link is
+ * followed and only a plain file is opened: a bot's SKILL.md that is a link
+ * or a FIFO is reported as a problem instead of read (a FIFO would hang it).
+ */
 async function readSkillFile(
   agent: SkillReader,
   path: string,
   maxBytes: number,
 ): Promise<{ text: string; bytes: number } | undefined> {
-  let stream;
   try {
-    // No link followed, no FIFO opened: a bot's SKILL.md that is not a plain
-    // file is reported as a problem instead of read (a FIFO would hang it).
-    stream = await agent.readRawNoFollow("", path);
+    const file = await readWholeText(agent, path, { maxBytes, noFollowRoot: "" });
+    // A byte-order mark would hide the frontmatter's opening "---".
+    return { text: file.text.replace(/^\ufeff/, ""), bytes: file.size };
   } catch (error) {
+    // Too large, not UTF-8, not a plain file: the message becomes the skill's problem.
     if (error instanceof NotFoundError) return undefined;
     throw error;
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of stream) {
-      size += (chunk as Buffer).length;
-      if (size > maxBytes) throw new SkillTooLargeError(SKILL_FILE, maxBytes);
-      chunks.push(chunk as Buffer);
-    }
-  } finally {
-    stream.destroy();
-  }
-  try {
-    return { text: new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(chunks)), bytes: size };
-  } catch {
-    throw new Error("SKILL.md is not valid UTF-8");
   }
 }

@@ -1,5 +1,6 @@
 import type { AgentClient } from "../client/index.js";
 import { PayloadTooLargeError } from "../errors.js";
+import { FileTooLargeError, NotRegularFileError, NotTextFileError, readWholeText } from "../workspace/index.js";
 import { applyEdit, EditError } from "./apply-edit.js";
 import { optionalBoolean, optionalInteger, optionalString, ToolArgumentError, trimmedString } from "./args.js";
 import { READ_MAX_LINES } from "./descriptors.js";
@@ -66,7 +67,7 @@ export const editTool: ToolHandler = (args, { dataDir }) => {
   }
   return async (client) => {
     // EditError reaches the LLM as a tool error, like every failure.
-    const edited = applyEdit(decodeText(await readWhole(client, path), path), path, oldText, newText);
+    const edited = applyEdit(await readEditable(client, path), path, oldText, newText);
     await client.writeRaw(path, edited);
     return toolResult({ ok: true });
   };
@@ -78,58 +79,30 @@ function requirePath(args: Record<string, unknown>, dataDir: string): string {
   return path;
 }
 
-/** Go's FileMode.String() type letters that are not a regular file: dir, device, pipe, socket, char device. */
-const NOT_REGULAR = /[dDpSc]/;
-
 /**
- * A regular file of at most EDIT_MAX_BYTES. Checked first, and enforced while
- * reading too: the file may grow, and a symlink may lead to a device.
+ * A regular text file of at most EDIT_MAX_BYTES (workspace/read-whole-text.ts
+ * checks it before and while reading: the file may grow, and a symlink may
+ * lead to a device), with the edit tool's wording for each refusal.
  */
-async function readWhole(client: AgentClient, path: string): Promise<Buffer> {
-  const entry = await client.stat(path).catch(async (error: unknown) => {
-    // Stat's errors do not name the file; opening it gives the agent's usual message.
-    (await client.readRaw(path)).destroy();
-    throw error;
-  });
-  const typeLetters = entry.mode.slice(0, -9);
-  if (entry.isDir || NOT_REGULAR.test(typeLetters)) {
-    throw new EditError(
-      `${path} is not a regular file (mode ${entry.mode}). Edit tool only supports regular text files`,
-    );
-  }
-  if (Number(entry.size) > EDIT_MAX_BYTES) throw tooLarge(path, Number(entry.size));
-  const chunks: Buffer[] = [];
-  let length = 0;
-  const stream = await client.readRaw(path);
+async function readEditable(client: AgentClient, path: string): Promise<string> {
   try {
-    for await (const chunk of stream) {
-      length += (chunk as Buffer).length;
-      if (length > EDIT_MAX_BYTES) throw tooLarge(path);
-      chunks.push(chunk as Buffer);
-    }
-  } finally {
-    // Stops the agent's stream when reading ends early.
-    stream.destroy();
+    return (await readWholeText(client, path, { maxBytes: EDIT_MAX_BYTES, binaryProbeBytes: BINARY_PROBE_BYTES })).text;
+  } catch (error) {
+    if (error instanceof NotRegularFileError)
+      throw new EditError(
+        `${path} is not a regular file (mode ${error.entry.mode}). Edit tool only supports regular text files`,
+      );
+    if (error instanceof FileTooLargeError) throw tooLarge(path, error.sizeBytes);
+    if (error instanceof NotTextFileError && error.reason === "binary")
+      throw new EditError("file appears to be binary. Edit tool only supports text files");
+    // Edits rewrite the file: invalid UTF-8 would come back as U+FFFD everywhere, not just in the edited region.
+    if (error instanceof NotTextFileError)
+      throw new EditError(`${path} is not valid UTF-8 text. Edit tool only supports text files`);
+    throw error;
   }
-  return Buffer.concat(chunks);
 }
 
 const tooLarge = (path: string, size?: number) =>
   new PayloadTooLargeError(
     `${path} is too large to edit (${size === undefined ? "more than" : `${size} bytes; the limit is`} ${EDIT_MAX_BYTES} bytes)`,
   );
-
-/**
- * Edits rewrite the file, so it must be text that survives decoding: invalid
- * UTF-8 would come back as U+FFFD everywhere, not just in the edited region.
- */
-function decodeText(bytes: Buffer, path: string): string {
-  if (bytes.subarray(0, BINARY_PROBE_BYTES).includes(0)) {
-    throw new EditError("file appears to be binary. Edit tool only supports text files");
-  }
-  try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
-  } catch {
-    throw new EditError(`${path} is not valid UTF-8 text. Edit tool only supports text files`);
-  }
-}
