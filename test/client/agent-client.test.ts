@@ -149,21 +149,17 @@ for (const transport of ["unix", "tcp"] as const) {
 
     it("writeRaw keeps the old file when the source fails midway", async () => {
       await writeFile(path.join(agent.dataDir, "keep.txt"), "old content");
+      const temporaryFiles = async () => (await readdir(agent.dataDir)).filter((name) => name.includes(".botbox-"));
       async function* failing() {
         yield Buffer.alloc(70_000, 1);
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        // Fail only once the agent has begun its temporary file, so the test sees it cleaned up.
+        await until(async () => (await temporaryFiles()).length > 0, "the agent's temporary file");
         throw new Error("source broke");
       }
       await assert.rejects(client.writeRaw("keep.txt", failing()), /source broke/);
       assert.equal(await readFile(path.join(agent.dataDir, "keep.txt"), "utf8"), "old content");
-      // The agent removes its temporary file once it sees the cancel.
-      for (let i = 0; i < 50 && (await readdir(agent.dataDir)).some((name) => name.includes(".botbox-")); i++) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      assert.deepEqual(
-        (await readdir(agent.dataDir)).filter((name) => name.includes(".botbox-")),
-        [],
-      );
+      // The agent removes its temporary file once it sees the cancel, which reaches it after our error.
+      await until(async () => (await temporaryFiles()).length === 0, "the temporary file's removal");
     });
 
     it("a wrong token is rejected with UnauthenticatedError on every kind of call", async () => {
@@ -198,3 +194,16 @@ describe("AgentClient without an agent", () => {
     assert.throws(() => new AgentClient({ address: "unix:relative.sock" }), BadRequestError);
   });
 });
+
+/**
+ * Looks at a condition of the agent's data folder until it holds, for at most
+ * `timeoutMs`: the agent is another process and says nothing when it has
+ * written or removed a file, so looking is the signal there is.
+ */
+async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -28,12 +28,18 @@ function countingPool(
   return { pool, dialed };
 }
 
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+/** Resolves when the client's channel reaches `target`, told by gRPC's own state watch; fails after `timeoutMs`. */
+function reachesState(client: AgentClient, target: connectivityState, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  return new Promise((resolve, reject) => {
+    const look = (error?: Error) => {
+      if (error) return reject(new Error(`the channel is not ${connectivityState[target]} after ${timeoutMs} ms`));
+      const state = client.connectivityState();
+      if (state === target) return resolve();
+      client.watchConnectivity(state, deadline, look);
+    };
+    look();
+  });
 }
 
 describe("AgentPool", () => {
@@ -147,7 +153,7 @@ describe("AgentPool", () => {
     const original = await pool.get("bot-restart");
     await first.stop();
     await assert.rejects(original.info(), UnavailableError);
-    await waitFor(() => original.connectivityState() === connectivityState.TRANSIENT_FAILURE, "TRANSIENT_FAILURE");
+    await reachesState(original, connectivityState.TRANSIENT_FAILURE);
     const second = await startAgentProcess({ botId: "bot-restart" });
     try {
       endpoints.set("bot-restart", { address: second.address });
@@ -178,53 +184,65 @@ describe("AgentPool", () => {
     }
   });
 
-  it("replaces a channel stuck connecting for longer than the threshold", async () => {
+  it("checks a channel stuck connecting within the threshold, and replaces one stuck past it without a check", async () => {
     // A connect that hangs cannot be produced on loopback, so this injects the
-    // fault: once stuck, the first channel reports CONNECTING and its calls
-    // hang until their deadline, as they would on a dead route.
+    // fault: once stuck, a channel reports CONNECTING (and tells the pool's
+    // watch, as gRPC does), and its Info fails as a call on a dead route does
+    // at its deadline. The pool's clock is the test's: the threshold passes
+    // without being waited for.
     class StuckClient extends AgentClient {
       stuck = false;
+      infoWhileStuck = 0;
+      private watcher: (() => void) | undefined;
+      becomeStuck(): void {
+        this.stuck = true;
+        const watcher = this.watcher;
+        this.watcher = undefined;
+        watcher?.();
+      }
       override connectivityState(tryToConnect = false): connectivityState {
         return this.stuck ? connectivityState.CONNECTING : super.connectivityState(tryToConnect);
       }
-      override watchConnectivity(
-        from: connectivityState,
-        deadline: Date | number,
-        callback: (error?: Error) => void,
-      ): void {
-        if (this.stuck) setTimeout(callback, 5).unref();
-        else super.watchConnectivity(from, deadline, callback);
+      // The real channel stays READY, so gRPC's watch would never fire: becomeStuck fires this one.
+      override watchConnectivity(_from: connectivityState, _deadline: Date | number, callback: () => void): void {
+        this.watcher = callback;
       }
       override async info(call?: { timeoutMs?: number }) {
         if (!this.stuck) return super.info(call);
-        await new Promise((resolve) => setTimeout(resolve, call?.timeoutMs ?? 0));
+        this.infoWhileStuck++;
         throw new UnavailableError("deadline exceeded while connecting");
       }
     }
+    let clock = 1_000_000;
     const dialed: StuckClient[] = [];
     const pool = new AgentPool({
       resolveEndpoint: () => ({ address: agentA.address }),
-      // Wide enough that a loaded machine still dials and verifies the first
-      // channel, and makes the first check of the stuck one, within them.
-      stuckConnectingMs: 2_000,
-      verifyTimeoutMs: 500,
+      stuckConnectingMs: 30_000,
+      now: () => clock,
       createClient: (endpoint) => {
         const client = new StuckClient(endpoint);
         dialed.push(client);
         return client;
       },
     });
-    const first = await pool.get(agentA.botId);
-    dialed[0]!.stuck = true;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    // Within the threshold the pool keeps the channel and waits for its connect.
+    // Connecting for less than the threshold: the pool checks the channel it has, and dials nothing.
+    await pool.get(agentA.botId);
+    dialed[0]!.becomeStuck();
+    clock += 29_999;
     await assert.rejects(pool.get(agentA.botId), UnavailableError);
+    assert.equal(dialed[0]!.infoWhileStuck, 1);
     assert.equal(dialed.length, 1);
-    await new Promise((resolve) => setTimeout(resolve, 2_050));
+    // That failed check dropped the channel: the next get dials a new one.
     const second = await pool.get(agentA.botId);
-    assert.notEqual(second, first);
     assert.equal(dialed.length, 2);
-    assert.equal((await second.info()).botId, agentA.botId);
+    // Connecting for the whole threshold: replaced at once, with no check that would wait for its deadline.
+    dialed[1]!.becomeStuck();
+    clock += 30_000;
+    const third = await pool.get(agentA.botId);
+    assert.notEqual(third, second);
+    assert.equal(dialed[1]!.infoWhileStuck, 0, "a channel stuck past the threshold is not checked first");
+    assert.equal(dialed.length, 3);
+    assert.equal((await third.info()).botId, agentA.botId);
     pool.closeAll();
   });
 });

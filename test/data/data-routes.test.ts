@@ -25,6 +25,8 @@ describe("the import route's body and unpacked limits and one-import-at-a-time r
   let app: FastifyInstance;
   let url: string;
   let scratch: string;
+  /** Called when a route asks for the bot's agent: an import has then claimed its bot. */
+  let onAgentAsked: (() => void) | undefined;
 
   before(async () => {
     agent = await startAgentProcess();
@@ -43,7 +45,11 @@ describe("the import route's body and unpacked limits and one-import-at-a-time r
       return reply.status(status).send(body);
     });
     const routes: AnyRoute[] = [];
-    dataRoutes(app, routes, { agentFor: async () => client }, { importLimitBytes: LIMIT });
+    const agentFor = async () => {
+      onAgentAsked?.();
+      return client;
+    };
+    dataRoutes(app, routes, { agentFor }, { importLimitBytes: LIMIT });
     url = await app.listen({ host: "127.0.0.1", port: 0 });
   });
   after(async () => {
@@ -133,9 +139,11 @@ describe("the import route's body and unpacked limits and one-import-at-a-time r
     await writeFile(path.join(incoming, "hello.txt"), "hello");
     const archive = tarGz(incoming);
     const { stream, release } = heldBody(archive.subarray(0, 10), archive.subarray(10));
+    const claimed = new Promise<void>((resolve) => (onAgentAsked = resolve));
     const first = post(stream);
-    // The first import is now waiting for the rest of its body.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The first import has claimed the bot, and waits for the rest of its body.
+    await claimed;
+    onAgentAsked = undefined;
     const second = await post(archive);
     assert.equal(second.status, 409);
     release();

@@ -20,6 +20,8 @@ export interface AgentPoolOptions {
   verifyTimeoutMs?: number;
   /** Builds clients; tests use it to observe dials. */
   createClient?: (endpoint: AgentEndpoint) => AgentClient;
+  /** The clock stuckConnectingMs is measured on; tests pass their own. Default Date.now. */
+  now?: () => number;
 }
 
 interface Entry {
@@ -46,11 +48,13 @@ export class AgentPool implements AgentProvider {
   private readonly stuckConnectingMs: number;
   private readonly verifyTimeoutMs: number;
   private readonly createClient: (endpoint: AgentEndpoint) => AgentClient;
+  private readonly now: () => number;
 
   constructor(private readonly options: AgentPoolOptions) {
     this.stuckConnectingMs = options.stuckConnectingMs ?? 30_000;
     this.verifyTimeoutMs = options.verifyTimeoutMs ?? 5_000;
     this.createClient = options.createClient ?? ((endpoint) => new AgentClient(endpoint));
+    this.now = options.now ?? Date.now;
   }
 
   /** The number of cached channels. */
@@ -111,7 +115,7 @@ export class AgentPool implements AgentProvider {
     const state = entry.client.connectivityState();
     if (state === connectivityState.SHUTDOWN || state === connectivityState.TRANSIENT_FAILURE) return false;
     if (state !== connectivityState.CONNECTING) return true;
-    return entry.connectingSince === undefined || Date.now() - entry.connectingSince < this.stuckConnectingMs;
+    return entry.connectingSince === undefined || this.now() - entry.connectingSince < this.stuckConnectingMs;
   }
 
   private async prepare(botId: string, current: Entry | undefined): Promise<Entry> {
@@ -162,7 +166,7 @@ export class AgentPool implements AgentProvider {
     const observe = () => {
       if (entry.closed) return;
       const state = entry.client.connectivityState();
-      if (state === connectivityState.CONNECTING) entry.connectingSince ??= Date.now();
+      if (state === connectivityState.CONNECTING) entry.connectingSince ??= this.now();
       else entry.connectingSince = undefined;
       if (state !== connectivityState.READY) entry.verified = false;
       if (state === connectivityState.SHUTDOWN) return;
