@@ -3,6 +3,7 @@ import { after, before, describe, it } from "node:test";
 
 import { ConflictError, NotFoundError, UnavailableError } from "../../packages/server/src/errors.js";
 import {
+  McpCancelledError,
   McpSessionClosedError,
   probeTools,
   type StdioServerConfig,
@@ -81,16 +82,32 @@ describe("StdioSessionRegistry", () => {
   });
 
   it("reaps sessions idle longer than the idle time, but not one with a call in flight", async () => {
-    const registry = newRegistry({ idleMs: 300, sweepIntervalMs: 50 });
+    // The sweep is given its clock (reapIdle(now)): an hour passes without being waited for.
+    const registry = newRegistry({ idleMs: 3_600_000 });
+    const later = () => Date.now() + 3_600_001;
     const idle = await registry.create("a", scripted);
     const busy = await registry.create("a", scripted);
-    const call = busy.session.callTool("slow", { ms: 1_000 });
+    const call = busy.session.call({ id: 1, method: "tools/call", params: { name: "never" } });
+    registry.reapIdle(later());
     await idle.session.closed;
-    assert.match(idle.session.closeReason!, /^idle for more than 300 ms$/);
+    assert.match(idle.session.closeReason!, /^idle for more than 3600000 ms$/);
     assert.throws(() => registry.get("a", idle.connectionId), NotFoundError);
-    await call;
+    assert.equal(registry.get("a", busy.connectionId), busy.session, "a call in flight keeps its session");
+    await busy.session.notify({ method: "notifications/cancelled", params: { requestId: 1 } });
+    await assert.rejects(call, McpCancelledError);
+    registry.reapIdle(Date.now());
     assert.equal(registry.get("a", busy.connectionId), busy.session, "in use until a moment ago");
+    registry.reapIdle(later());
     await busy.session.closed;
+    assert.equal(registry.size, 0);
+  });
+
+  it("sweeps for idle sessions on its own timer", { timeout: 5_000 }, async () => {
+    // This one is about time passing: a 100 ms idle time, swept every 20 ms.
+    const registry = newRegistry({ idleMs: 100, sweepIntervalMs: 20 });
+    const { session } = await registry.create("a", scripted);
+    await session.closed;
+    assert.equal(session.closeReason, "idle for more than 100 ms");
     assert.equal(registry.size, 0);
   });
 

@@ -2,7 +2,7 @@ import { pathToFileURL } from "node:url";
 
 import { AgentClient } from "../../packages/server/src/client/index.js";
 import type { McpLogger, StdioSessionStart } from "../../packages/server/src/mcp/index.js";
-import { type AgentProcess, startAgentProcess } from "../support/agent-process.js";
+import { type AgentProcess, type AgentProcessOptions, startAgentProcess } from "../support/agent-process.js";
 import { uploadScriptedServer } from "../support/mcp-servers.js";
 
 export interface LogEntry {
@@ -34,8 +34,9 @@ export interface TestAgent {
   stop(): Promise<void>;
 }
 
-export async function startTestAgent(): Promise<TestAgent> {
-  const agent = await startAgentProcess({ token: "mcp-test-token" });
+/** `agentOptions` add to how the agent process is started (its env, node flags). */
+export async function startTestAgent(agentOptions: Omit<AgentProcessOptions, "token"> = {}): Promise<TestAgent> {
+  const agent = await startAgentProcess({ ...agentOptions, token: "mcp-test-token" });
   const client = new AgentClient({ address: agent.address, token: "mcp-test-token" });
   const script = await uploadScriptedServer(client);
   const logger = captureLogger();
