@@ -25,11 +25,9 @@ BRIDGE=${BOTBOX_CI_CONTAINERD_BRIDGE:-botbox0}
 NETWORK=botbox
 SUBNET=${BOTBOX_CI_CONTAINERD_SUBNET:-10.88.0.0/16}
 
-log() { echo "containerd.sh: $*" >&2; }
-die() {
-  log "$*"
-  exit 1
-}
+SCRIPT_NAME=containerd.sh
+# shellcheck source=scripts/ci/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 install_packages() {
   local need=()
@@ -43,10 +41,7 @@ install_packages() {
   # gVisor bots (isolation "gvisor"): the runc shim runs runsc.
   command -v runsc >/dev/null || need+=(runsc)
   [ ${#need[@]} -eq 0 ] && return 0
-  log "installing ${need[*]} from Debian's packages"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q
-  apt-get install -y -q --no-install-recommends "${need[@]}"
+  apt_install "${need[@]}"
 }
 
 answers() {
@@ -93,15 +88,7 @@ TOML
   echo "$socket" >"$STATE_DIR/socket"
   echo "$!" >"$STATE_DIR/pid"
 
-  local tries=0
-  until answers "$socket"; do
-    tries=$((tries + 1))
-    if [ "$tries" -ge 60 ] || ! kill -0 "$!" 2>/dev/null; then
-      tail -n 30 "$tmp/containerd.log" >&2 || true
-      die "containerd did not answer at $socket (log: $tmp/containerd.log)"
-    fi
-    sleep 0.5
-  done
+  wait_until "containerd at $socket" "$!" "$tmp/containerd.log" 60 answers "$socket"
   log "containerd $(ctr --address "$socket" version | awk '/Server/{s=1} s && /Version/{print $2; exit}') at $socket"
   echo "BOTBOX_TEST_CONTAINERD_SOCKET=$socket" >&3
 }

@@ -32,27 +32,9 @@ exec 3>&1 1>&2
 
 STATE_DIR=${BOTBOX_CI_DOCKER_STATE:-/tmp/botbox-ci-docker}
 
-log() { echo "docker.sh: $*" >&2; }
-die() {
-  log "$*"
-  exit 1
-}
-
-install_docker() {
-  [ "$(id -u)" = 0 ] || die "dockerd is not installed and installing it needs root"
-  log "installing docker.io from Debian's packages"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q
-  apt-get install -y -q --no-install-recommends docker.io
-}
-
-install_nftables() {
-  [ "$(id -u)" = 0 ] || die "nft is not installed and installing it needs root"
-  log "installing nftables from Debian's packages (isolated bots' rules)"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q
-  apt-get install -y -q --no-install-recommends nftables
-}
+SCRIPT_NAME=docker.sh
+# shellcheck source=scripts/ci/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # The runtime's nftables tables of this daemon's bridges (isolated bots' rules),
 # before the daemon takes the bridges away: named botbox_docker_<bridge>.
@@ -61,14 +43,6 @@ remove_tables() {
   for bridge in $(DOCKER_HOST=$1 docker network ls -q --filter driver=bridge 2>/dev/null); do
     nft delete table inet "botbox_docker_br-$bridge" 2>/dev/null || true
   done
-}
-
-install_package() {
-  [ "$(id -u)" = 0 ] || die "$1 is not installed and installing it needs root"
-  log "installing $1 from Debian's packages"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q
-  apt-get install -y -q --no-install-recommends "$1"
 }
 
 # dockerd's --add-runtime takes no arguments for the runtime: a config file does.
@@ -101,15 +75,16 @@ start() {
     stop
   fi
 
-  command -v dockerd >/dev/null || install_docker
-  command -v nft >/dev/null || install_nftables
+  command -v dockerd >/dev/null || apt_install docker.io
+  # Isolated bots' rules.
+  command -v nft >/dev/null || apt_install nftables
   command -v docker >/dev/null || die "the docker client is missing (Debian's docker.io ships it)"
 
   local tmp host gvisor=${BOTBOX_CI_DOCKER_GVISOR:-1}
   tmp=$(mktemp -d /tmp/botbox-ci-docker.XXXXXX)
   chmod 0711 "$tmp"
   host=unix://$tmp/docker.sock
-  if [ "$gvisor" = 1 ]; then command -v runsc >/dev/null || install_package runsc; fi
+  if [ "$gvisor" = 1 ]; then command -v runsc >/dev/null || apt_install runsc; fi
   write_daemon_config "$tmp" "$gvisor"
 
   # The daemon must not inherit fd 3, or `$(docker.sh)` would wait for it to exit.
@@ -132,15 +107,7 @@ start() {
   echo "$host" >"$STATE_DIR/host"
   echo "$!" >"$STATE_DIR/pid"
 
-  local tries=0
-  until answers "$host"; do
-    tries=$((tries + 1))
-    if [ "$tries" -ge 120 ] || ! kill -0 "$!" 2>/dev/null; then
-      tail -n 30 "$tmp/dockerd.log" >&2 || true
-      die "dockerd did not answer at $host (log: $tmp/dockerd.log)"
-    fi
-    sleep 0.5
-  done
+  wait_until "dockerd at $host" "$!" "$tmp/dockerd.log" 120 answers "$host"
   log "dockerd $(DOCKER_HOST=$host docker info --format '{{.ServerVersion}}, {{.Driver}}, cgroup {{.CgroupDriver}} v{{.CgroupVersion}}, runtimes {{range $name, $_ := .Runtimes}}{{$name}} {{end}}') at $host"
   echo "DOCKER_HOST=$host" >&3
 }

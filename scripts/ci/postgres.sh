@@ -18,11 +18,9 @@ STATE_DIR=/tmp/botbox-ci-postgres
 DATABASE=botbox_test
 FIRST_PORT=${BOTBOX_CI_PG_PORT:-55432}
 
-log() { echo "postgres.sh: $*" >&2; }
-die() {
-  log "$*"
-  exit 1
-}
+SCRIPT_NAME=postgres.sh
+# shellcheck source=scripts/ci/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # initdb refuses to run as root, so the cluster belongs to `postgres`.
 as_owner() {
@@ -49,14 +47,6 @@ find_bindir() {
   return 1
 }
 
-install_postgres() {
-  [ "$(id -u)" = 0 ] || die "PostgreSQL is not installed and installing it needs root"
-  log "installing PostgreSQL from Debian's packages"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q
-  apt-get install -y -q --no-install-recommends postgresql
-}
-
 port_in_use() {
   (exec 9<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
@@ -78,7 +68,7 @@ start() {
 
   local bindir
   if ! bindir=$(find_bindir); then
-    install_postgres
+    apt_install postgresql
     bindir=$(find_bindir) || die "PostgreSQL was installed but initdb/pg_ctl were not found"
   fi
   log "using $bindir"
