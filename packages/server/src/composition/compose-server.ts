@@ -28,6 +28,7 @@ import type { ContainerRuntime, ResourceLimits } from "../runtime/runtime.js";
 import { detectIsolation } from "../runtime/sandbox/network/index.js";
 import { openStore, type Store } from "../store/index.js";
 import { ContainerTools } from "../tools/index.js";
+import { WorkspaceFiles } from "../workspace/index.js";
 import { loadAdminToken } from "./admin-token.js";
 
 const AGENT_BUNDLE = packagePath("agent", "dist", "agent.js");
@@ -185,7 +186,13 @@ export async function composeServer(
     tokens: storeTokenDirectory(store),
     events: (containerId, limit) => store.listEvents(containerId, { limit }),
     mcp: { tools, sessions, federated, servers: store },
-    files: { maxUploadBytes: config.files.max_upload_bytes, maxReadBytes: config.files.max_read_bytes },
+    files: new WorkspaceFiles({
+      agentFor: (botId) => manager.agentFor(botId),
+      // Waits for a stop in progress (it holds the bot's lock), so the answer is what the stop left.
+      workspaceRunning: async (botId) => (await manager.state(botId)).taskRunning,
+      maxUploadBytes: config.files.max_upload_bytes,
+      maxReadBytes: config.files.max_read_bytes,
+    }),
     media: new MediaService(new ContainerFsStorage((botId) => manager.agentFor(botId)), {
       maxBytes: config.media.max_bytes,
     }),

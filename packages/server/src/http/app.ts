@@ -14,6 +14,7 @@ import type { MediaService } from "../media/index.js";
 import type { BuiltinMemoryRuntime } from "../memory/index.js";
 import type { McpServerStore } from "../store/index.js";
 import type { ContainerTools } from "../tools/index.js";
+import type { WorkspaceFiles } from "../workspace/index.js";
 import { installAuth, type TokenVerifier } from "./auth.js";
 import { type ConnectionLimits, guardConnections } from "./connection-guard.js";
 import { errorResponse } from "./error-status.js";
@@ -22,7 +23,7 @@ import { type AnyRoute, openApiDocument, requireDocumentedRoutes } from "./route
 import { type BotDirectory, botRoutes } from "./routes/bots.js";
 import { containerRoutes, type EventLog } from "./routes/container.js";
 import { dataRoutes } from "./routes/data.js";
-import { type FileRouteOptions, fileRoutes } from "./routes/files.js";
+import { fileRoutes } from "./routes/files.js";
 import { mcpServerRoutes } from "./routes/mcp-servers.js";
 import { mcpStdioRoutes } from "./routes/mcp-stdio.js";
 import { mediaRoutes } from "./routes/media.js";
@@ -46,8 +47,8 @@ export interface HttpServerOptions {
     federated: FederatedMcpServers;
     servers: McpServerStore;
   };
-  files: FileRouteOptions;
-  /** Workspace services over the bots' /data (built by the composition root, server/). */
+  /** Workspace services (built by the composition root): the file manager's, and those over the bots' /data. */
+  files: WorkspaceFiles;
   media: MediaService;
   memory: BuiltinMemoryRuntime;
   adminToken: string;
@@ -120,7 +121,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   mcpStdioRoutes(app, routes, options.manager, options.mcp.sessions);
   mcpServerRoutes(app, routes, options.mcp.servers, options.mcp.federated);
   toolsGatewayRoutes(app, routes, options.mcp.tools, options.mcp.federated, options.version);
-  fileRoutes(app, routes, options.manager, options.files);
+  fileRoutes(app, routes, options.files);
   skillRoutes(app, routes, options.manager);
   mediaRoutes(app, routes, options.media);
   memoryRoutes(app, routes, options.memory);

@@ -4,19 +4,11 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 
+import type { EntryView } from "../../workspace/index.js";
 import { type ApiTarget, botRoute, callApi, CliError, requestApi } from "../api-client.js";
 import { usageError } from "../help.js";
 import { countedStream, createProgress } from "../progress.js";
 import { output, table } from "./output.js";
-
-interface EntryView {
-  name: string;
-  path: string;
-  size: number;
-  mode: string;
-  modTime: string;
-  isDir: boolean;
-}
 
 const fsRoute = (botId: string, rest: string, query: Record<string, string | undefined> = {}) => {
   const search = new URLSearchParams(

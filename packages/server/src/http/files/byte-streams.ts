@@ -1,24 +1,6 @@
 import type { Readable } from "node:stream";
 
 /**
- * Passes `source` on, failing (with `tooLarge`) as soon as more than `limit`
- * bytes went through: the failure reaches WriteRaw before its commit chunk,
- * so the old file stays.
- */
-export async function* limitBytes(
-  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
-  limit: number,
-  tooLarge: () => Error,
-): AsyncGenerator<Uint8Array> {
-  let seen = 0;
-  for await (const chunk of source) {
-    seen += chunk.length;
-    if (seen > limit) throw tooLarge();
-    yield chunk;
-  }
-}
-
-/**
  * Bytes [start, start + length) of `source` (ReadRaw has no offset, so the
  * head is read and dropped). Ends the source once the slice is complete, and
  * fails if the source ends first (the file shrank since its stat), so a

@@ -4,28 +4,24 @@ import { pipeline } from "node:stream/promises";
 
 import type { FastifyReply, FastifyRequest } from "fastify";
 
-import type { AgentClient, FileEntry } from "../../client/index.js";
-import { BadRequestError, RangeNotSatisfiableError } from "../../errors.js";
+import { RangeNotSatisfiableError } from "../../errors.js";
+import type { DownloadableFile } from "../../workspace/index.js";
 import { parseByteRange } from "./byte-range.js";
 import { sliceBytes } from "./byte-streams.js";
 import { attachmentDisposition, contentTypeFor } from "./content-headers.js";
-import { isRegularFile } from "./entry-view.js";
 
 /**
  * Streams a file to the client: ReadRaw piped into the response, never held
  * whole (the original buffered it), with Content-Length from the
- * stat and one Range if asked for.
+ * stat and one Range if asked for. The workspace service checked the file.
  */
 export async function sendDownload(
-  agent: AgentClient,
-  target: string,
-  entry: FileEntry,
+  file: DownloadableFile,
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<void> {
-  if (entry.isDir) throw new BadRequestError(`${target} is a directory, not a file`);
-  if (!isRegularFile(entry)) throw new BadRequestError(`${target} is not a regular file`);
-  const size = Number(entry.size);
+  const target = file.path;
+  const size = file.entry.size;
   // Files in /proc and the like say they are empty and are not: those are
   // streamed to their end, without a length or ranges.
   const sized = size > 0;
@@ -50,7 +46,7 @@ export async function sendDownload(
     reply.raw.writeHead(status, headers).end();
     return;
   }
-  const source = await agent.readRaw(target);
+  const source = await file.open();
   reply.hijack();
   reply.raw.writeHead(status, headers);
   const body = sized ? Readable.from(sliceBytes(source, start, length), { objectMode: false }) : source;

@@ -1,62 +1,16 @@
 import type {} from "@fastify/multipart";
 import type { FastifyRequest } from "fastify";
 
-import type { AgentClient } from "../../client/index.js";
-import {
-  AgentError,
-  BadRequestError,
-  BotboxError,
-  ConflictError,
-  NotFoundError,
-  PayloadTooLargeError,
-  UnavailableError,
-} from "../../errors.js";
+import { BadRequestError, BotboxError } from "../../errors.js";
+import type { PreparedUpload, UploadResult, UploadSource } from "../../workspace/index.js";
 import { asBotboxError } from "../error-status.js";
-import { limitBytes } from "./byte-streams.js";
-import { refuseProtected, requiredPath } from "./container-path.js";
-
-export interface UploadResult {
-  path: string;
-  size: number;
-}
+import { requiredPath } from "./path-params.js";
 
 /**
- * Streams `source` into `target` through WriteRaw, never holding more than a
- * chunk: a source that fails or passes `limit` bytes fails before the commit
- * chunk, so the agent drops its temporary file and the old content stays.
+ * A request body as an upload's source: a client that goes away mid-upload
+ * is a 400 of its own making, not a server failure.
  */
-export async function uploadStream(
-  agent: AgentClient,
-  target: string,
-  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
-  limit: number,
-  workspaceRunning?: () => Promise<boolean>,
-): Promise<UploadResult> {
-  let size: number;
-  try {
-    size = await agent.writeRaw(
-      target,
-      limitBytes(interruptible(source), limit, () => uploadTooLarge(limit)),
-    );
-  } catch (error) {
-    // The channel broke mid-write (gRPC says UNAVAILABLE or a bare INTERNAL,
-    // whichever comes first) because the bot was stopped under the upload:
-    // the agent never committed, so nothing was written. That is the bot's
-    // state changing, not a server failure.
-    if (isChannelFailure(error) && workspaceRunning && !(await workspaceRunning().catch(() => false)))
-      throw new ConflictError(
-        `the bot's workspace stopped during the upload of ${target}; nothing was written: start it and upload again`,
-        { cause: error },
-      );
-    throw error;
-  }
-  return { path: target, size };
-}
-
-const isChannelFailure = (error: unknown) => error instanceof UnavailableError || error instanceof AgentError;
-
-/** A client that goes away mid-upload is a 400 of its own making, not a server failure. */
-async function* interruptible(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+export async function* interruptible(source: UploadSource): AsyncGenerator<Uint8Array> {
   try {
     yield* source;
   } catch (error) {
@@ -68,28 +22,15 @@ async function* interruptible(source: AsyncIterable<Uint8Array> | Iterable<Uint8
   }
 }
 
-export const uploadTooLarge = (limit: number) =>
-  new PayloadTooLargeError(`the upload is larger than the limit of ${limit} bytes (files.max_upload_bytes)`);
-
-/** Checks an upload target before any byte moves: not a protected path, not a folder. */
-export async function checkUploadTarget(agent: AgentClient, target: string): Promise<void> {
-  refuseProtected(target, "overwrite");
-  const existing = await agent.stat(target).catch((error: unknown) => {
-    if (error instanceof NotFoundError) return undefined;
-    throw error;
-  });
-  if (existing?.isDir) throw new BadRequestError(`${target} is a directory`);
-}
-
 /**
  * The original's multipart upload: a `path` field, then the `file` part, streamed
- * as it arrives. `agentFor` is called once the path is known.
+ * as it arrives. `prepare` (the workspace's prepareUpload) is called once the
+ * path is known; `limit` is files.max_upload_bytes.
  */
 export async function uploadMultipart(
   request: FastifyRequest,
-  agentFor: () => Promise<AgentClient>,
+  prepare: (target: string) => Promise<PreparedUpload>,
   limit: number,
-  workspaceRunning?: () => Promise<boolean>,
 ): Promise<UploadResult> {
   if (!request.isMultipart()) {
     throw new BadRequestError(
@@ -130,16 +71,15 @@ export async function uploadMultipart(
       part.file.resume();
       continue;
     }
-    let agent: AgentClient;
+    let upload: PreparedUpload;
     try {
-      agent = await agentFor();
-      await checkUploadTarget(agent, target);
+      upload = await prepare(target);
     } catch (error) {
       refuse(error);
       continue;
     }
     // Failures from here on (too large, interrupted) answer at once.
-    result = await uploadStream(agent, target, part.file, limit, workspaceRunning);
+    result = await upload.write(interruptible(part.file));
   }
   if (refusal) throw refusal;
   if (result === undefined) {

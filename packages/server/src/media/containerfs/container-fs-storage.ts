@@ -41,7 +41,8 @@ export class ContainerFsStorage implements MediaStorage {
     const agent = await this.agent(botId);
     try {
       const entry = await agent.stat(`${MEDIA_DIR}/${sub}`);
-      return entry.isDir ? undefined : { key: `${botId}/${sub}`, size: Number(entry.size), modTime: entry.modTime };
+      // Only a plain file is a stored object: open() reads nothing else.
+      return entry.kind === "file" ? { key: `${botId}/${sub}`, size: entry.size, modTime: entry.modTime } : undefined;
     } catch (error) {
       if (error instanceof NotFoundError) return undefined;
       throw error;
@@ -96,13 +97,16 @@ export class ContainerFsStorage implements MediaStorage {
       if (error instanceof NotFoundError) return [];
       throw error;
     }
-    return entries
-      .filter((entry) => !entry.isDir && entry.path.startsWith(namePrefix) && !entry.path.startsWith("."))
-      .map((entry) => ({
-        key: `${bot}/${folder ? `${folder}/` : ""}${entry.path}`,
-        size: Number(entry.size),
-        modTime: entry.modTime,
-      }));
+    return (
+      entries
+        // Plain files only (the listing describes links themselves): what open() can read.
+        .filter((entry) => entry.kind === "file" && entry.path.startsWith(namePrefix) && !entry.path.startsWith("."))
+        .map((entry) => ({
+          key: `${bot}/${folder ? `${folder}/` : ""}${entry.path}`,
+          size: entry.size,
+          modTime: entry.modTime,
+        }))
+    );
   }
 
   private agent(botId: string) {

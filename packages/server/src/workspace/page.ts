@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-import { BadRequestError } from "../../errors.js";
+import { BadRequestError } from "../errors.js";
 import type { EntryView } from "./entry-view.js";
 
 /** What a cursor is valid for: the same kind of walk of the same folder. */

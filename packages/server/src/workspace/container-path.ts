@@ -1,8 +1,6 @@
 import path from "node:path";
 
-import { z } from "zod";
-
-import { BadRequestError, ForbiddenError } from "../../errors.js";
+import { BadRequestError, ForbiddenError } from "../errors.js";
 
 /**
  * File manager paths are absolute from the container root. The
@@ -30,22 +28,6 @@ function checkNameLengths(cleaned: string): void {
   if (long !== undefined)
     throw new BadRequestError(`path: the name "${long.slice(0, 32)}…" is longer than ${NAME_MAX_BYTES} bytes`);
 }
-
-/** A required path field: present, a string, not blank; cleaned by containerPath. */
-export const requiredPath = z
-  .string({ error: (issue) => (issue.input === undefined ? "is required" : "must be a string") })
-  .trim()
-  .min(1, "is required")
-  .refine((value) => !value.includes("\0"), "must not contain NUL bytes")
-  .transform(containerPath);
-
-/** An optional path field; absent or blank means `fallback`. */
-export const optionalPath = (fallback: string) =>
-  z
-    .string({ error: "must be a string" })
-    .refine((value) => !value.includes("\0"), "must not contain NUL bytes")
-    .default(fallback)
-    .transform((value) => containerPath(value.trim() === "" ? fallback : value));
 
 // Folders the sandbox needs to work at all. The original refused only "/",
 // so deleting /bin or /data made a workspace unusable.

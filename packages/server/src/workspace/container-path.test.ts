@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
 import { containerPath, isProtectedPath } from "./container-path.js";
-import { attachmentDisposition } from "./content-headers.js";
 
 describe("container paths", () => {
   it("are trimmed, made absolute and cleaned so .. stops at the root", () => {
@@ -29,16 +28,5 @@ describe("container paths", () => {
     for (const path of ["/data/x", "/tmp/x", "/home/user", "/opt/other", "/data/lib"]) {
       assert.ok(!isProtectedPath(path), path);
     }
-  });
-});
-
-describe("Content-Disposition", () => {
-  it("quotes a plain name and adds RFC 5987 filename* for anything else", () => {
-    assert.equal(attachmentDisposition("a b.txt"), 'attachment; filename="a b.txt"');
-    assert.equal(
-      attachmentDisposition("日本.txt"),
-      `attachment; filename="__.txt"; filename*=UTF-8''%E6%97%A5%E6%9C%AC.txt`,
-    );
-    assert.equal(attachmentDisposition('q"\\.txt'), `attachment; filename="q__.txt"; filename*=UTF-8''q%22%5C.txt`);
   });
 });

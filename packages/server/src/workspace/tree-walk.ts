@@ -1,7 +1,7 @@
 import path from "node:path";
 
-import type { AgentClient } from "../../client/index.js";
-import { BadRequestError, NotFoundError } from "../../errors.js";
+import type { AgentClient } from "../client/index.js";
+import { BadRequestError, NotFoundError } from "../errors.js";
 import { type EntryView, entryView } from "./entry-view.js";
 
 /** Names in byte order, as the agent and Go sort them (not UTF-16 order). */

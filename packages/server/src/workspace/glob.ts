@@ -1,4 +1,4 @@
-import { BadRequestError } from "../../errors.js";
+import { BadRequestError } from "../errors.js";
 
 /** One element of a compiled glob: a literal character, `?`, a class, or `*`. */
 type Token =

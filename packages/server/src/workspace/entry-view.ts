@@ -1,8 +1,11 @@
 import path from "node:path";
 
-import type { FileEntry } from "../../client/index.js";
+import type { FileEntry } from "../client/index.js";
 
-/** A file as the file manager shows it, with the original's field names. */
+/**
+ * A file as the file manager's HTTP API shows it, with the original's field
+ * names and Go's mode string (client/file-entry.ts has the typed view).
+ */
 export interface EntryView {
   name: string;
   path: string;
@@ -22,13 +25,4 @@ export function entryView(entryPath: string, entry: FileEntry): EntryView {
     modTime: entry.modTime,
     isDir: entry.isDir,
   };
-}
-
-/**
- * A plain file, not a folder, device, pipe or socket (those have a type
- * letter in Go's mode string; u, g and t are permission bits).
- */
-export function isRegularFile(entry: Pick<FileEntry, "mode" | "isDir">): boolean {
-  const letters = entry.mode.slice(0, -9);
-  return !entry.isDir && (letters === "-" || /^[ugt]+$/.test(letters));
 }
