@@ -31,6 +31,31 @@ export {
   WriteRawNoFollowChunk,
   WriteRawResponse,
 } from "./gen/mcpcontainer.js";
+export type { ProcessServiceServer } from "./gen/process.js";
+export {
+  AttachEvent,
+  AttachRequest,
+  CloseInputResponse,
+  OutputChunk,
+  OutputDropped,
+  OutputStream,
+  ProcessInfo,
+  ListRequest as ProcessListRequest,
+  ListResponse as ProcessListResponse,
+  ProcessSelector,
+  ProcessServiceClient,
+  ProcessServiceService,
+  ProcessStatus,
+  PtySize,
+  ResizeRequest,
+  ResizeResponse,
+  SendInputRequest,
+  SendInputResponse,
+  SignalRequest,
+  SignalResponse,
+  StartRequest,
+  WaitRequest,
+} from "./gen/process.js";
 export {
   ContainerServiceDefinition,
   ContainerServiceFastClient,

@@ -1,6 +1,8 @@
 import { pino } from "pino";
 
 import { ConfigError, loadAgentConfig } from "./config.js";
+import { runKeeper } from "./processes/keeper.js";
+import { keeperDirFromArgv } from "./processes/keeper-launch.js";
 import { listen } from "./server.js";
 import { seedTemplates } from "./templates.js";
 import { AGENT_VERSION } from "./version.js";
@@ -43,7 +45,9 @@ async function main(): Promise<void> {
   process.on("SIGINT", stop);
 }
 
-main().catch((error: unknown) => {
+// The same bundle is each supervised process's keeper (processes/keeper.ts).
+const keeperDir = keeperDirFromArgv(process.argv);
+(keeperDir === undefined ? main() : runKeeper(keeperDir)).catch((error: unknown) => {
   logger.fatal({ err: error }, error instanceof ConfigError ? error.message : "agent failed to start");
   logger.flush();
   process.exitCode = 1;

@@ -1,7 +1,7 @@
 import { chmod, lstat, unlink } from "node:fs/promises";
 import type { Http2Server, ServerHttp2Session } from "node:http2";
 
-import { ContainerServiceDefinition, type ContainerServiceServer } from "@botbox/proto";
+import { ContainerServiceDefinition, type ContainerServiceServer, ProcessServiceService } from "@botbox/proto";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 
@@ -14,6 +14,7 @@ import { readRaw, writeRaw } from "./handlers/raw.js";
 import { readRawNoFollow, writeRawNoFollow } from "./handlers/raw-no-follow.js";
 import { readFile } from "./handlers/read-file.js";
 import { writeFile } from "./handlers/write-file.js";
+import { createProcessService } from "./processes/process-service.js";
 import { bidiStream, type CallPolicy, clientStream, serverStream, unary } from "./rpc-call.js";
 import { errorCode } from "./rpc-error.js";
 import { AGENT_VERSION } from "./version.js";
@@ -31,9 +32,7 @@ export function createContainerService(config: AgentConfig, logger: Logger): Con
   const policy: CallPolicy = { logger, token: config.token };
   const { dataDir } = config;
   const startedAt = rfc3339(new Date());
-  // Commands must not inherit the channel's secret.
-  const { BOTBOX_AGENT_TOKEN: _secret, ...baseEnv } = process.env;
-  baseEnv.PATH ??= "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  const baseEnv = commandEnv();
   const byPath = <T extends { path: string }>(request: T) => request.path;
   return {
     readFile: unary(policy, "ReadFile", byPath, (request) => readFile(dataDir, request)),
@@ -67,9 +66,26 @@ export function createContainerService(config: AgentConfig, logger: Logger): Con
   };
 }
 
+/** The environment commands inherit: the agent's, without the channel's secret. */
+function commandEnv(): NodeJS.ProcessEnv {
+  const { BOTBOX_AGENT_TOKEN: _secret, ...baseEnv } = process.env;
+  baseEnv.PATH ??= "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  return baseEnv;
+}
+
 export async function listen(config: AgentConfig, logger: Logger): Promise<RunningAgent> {
   const server = new Server();
   server.addService(ContainerServiceDefinition, createContainerService(config, logger));
+  // A second service on the same socket and token: docs/processes.md.
+  server.addService(
+    ProcessServiceService,
+    createProcessService({
+      policy: { logger, token: config.token },
+      dataDir: config.dataDir,
+      settings: config.processes,
+      baseEnv: commandEnv(),
+    }),
+  );
   const target = parseListenAddress(config.listenAddress);
   const address = target.kind === "unix" ? await bindUnix(server, target.path) : await bindTcp(server, target);
   widenReceiveWindows(server);

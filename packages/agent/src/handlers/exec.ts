@@ -123,7 +123,7 @@ function firstMessage(call: ExecCall): Promise<ExecInput | undefined> {
   });
 }
 
-function mergeEnv(base: NodeJS.ProcessEnv, entries: string[]): NodeJS.ProcessEnv {
+export function mergeEnv(base: NodeJS.ProcessEnv, entries: string[]): NodeJS.ProcessEnv {
   const env = { ...base };
   entries.forEach((entry, index) => {
     if (!ENV_ENTRY.test(entry)) {
