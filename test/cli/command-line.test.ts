@@ -1,11 +1,18 @@
+// botbox's command line: parsing, help and dispatch from the one command
+// table. Most cases call the parser and the table's handlers in this process
+// (a `botbox` process costs about 0.3 s of CPU, and these cases once started
+// 58 of them); a few run the real `botbox` process, to show that main() turns
+// the parser's answers into the same output and exit codes.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
+import { parseCommandLine, UsageError } from "../../packages/server/src/cli/command-line.js";
+import type { CommandContext, CommandSpec } from "../../packages/server/src/cli/command-spec.js";
 import { COMMANDS } from "../../packages/server/src/cli/command-table.js";
-import { renderCommandHelp } from "../../packages/server/src/cli/help.js";
+import { renderCommandHelp, renderUsage } from "../../packages/server/src/cli/help.js";
 
 const BOTBOX = fileURLToPath(new URL("../../packages/server/dist/botbox.js", import.meta.url));
 const run = promisify(execFile);
@@ -33,93 +40,144 @@ async function botbox(...args: string[]): Promise<Outcome> {
   );
 }
 
+/** The parser's refusal of a command line: its message (main prints it after "botbox: ", exit code 2). */
+function refusal(...argv: string[]): string {
+  let message = "";
+  assert.throws(
+    () => parseCommandLine(argv, COMMANDS),
+    (error: unknown) => {
+      assert.ok(error instanceof UsageError, `${argv.join(" ")}: ${String(error)}`);
+      assert.equal(error.exitCode, 2);
+      message = error.message;
+      return true;
+    },
+  );
+  return message;
+}
+
+const commandNamed = (name: string): CommandSpec => COMMANDS.find((command) => command.name === name)!;
+
 describe("botbox's command line", () => {
-  it("refuses an unknown flag with exit code 2, naming it and the command's flags", async () => {
-    const outcome = await botbox("bot", "list", "--bogus");
-    assert.equal(outcome.code, 2);
-    assert.equal(outcome.stdout, "");
+  describe("as a real process", () => {
+    it("refuses an unknown flag with exit code 2 and one line on stderr, naming it and the command's flags", async () => {
+      const outcome = await botbox("bot", "list", "--bogus");
+      assert.equal(outcome.code, 2);
+      assert.equal(outcome.stdout, "");
+      assert.match(
+        outcome.stderr,
+        /^botbox: bot: unknown flag --bogus; its flags are --network, .*--json.*\(botbox help bot\)\n$/,
+      );
+    });
+
+    it("lists every command for --help (exit 0, stdout) and without a command (exit 2, stderr)", async () => {
+      const [help, bare] = await Promise.all([botbox("--help"), botbox()]);
+      assert.equal(help.code, 0);
+      assert.equal(help.stdout, `${renderUsage(COMMANDS)}\n`);
+      assert.equal(bare.code, 2);
+      assert.equal(bare.stdout, "");
+      assert.equal(bare.stderr, help.stdout);
+    });
+
+    it("prints a command's help from the table for help <command> and <command> --help, exit 0", async () => {
+      for (const outcome of await Promise.all([botbox("help", "memory"), botbox("memory", "--help")])) {
+        assert.equal(outcome.code, 0);
+        assert.equal(outcome.stdout, `${renderCommandHelp(commandNamed("memory"))}\n`);
+      }
+    });
+
+    it("dispatches a server command and a client command to their handlers, exit code 1 or 2", async () => {
+      // serve loads the whole server, too much to import here just to fail.
+      const serve = await botbox("serve", "--config", "/nonexistent/botbox.toml");
+      assert.equal(serve.code, 1);
+      assert.match(serve.stderr, /cannot read config file \/nonexistent\/botbox\.toml/);
+      const bot = await botbox("bot", "--url", "http://127.0.0.1:9", "--token", "not-an-admin-token");
+      assert.equal(bot.code, 2);
+      assert.match(bot.stderr, /^botbox: usage: botbox bot /);
+    });
+  });
+
+  it("refuses an unknown flag, naming it and the command's flags", () => {
+    assert.match(refusal("bot", "list", "--bogus"), /^bot: unknown flag --bogus; its flags are --network, .*--json/);
+  });
+
+  it("names the command a misplaced flag belongs to", () => {
+    assert.match(refusal("bot", "list", "--limit", "3"), /unknown flag --limit \(a flag of memory\)/);
+  });
+
+  it("refuses an unknown flag before the command, and a short one inside a bot's command not after --", () => {
+    assert.match(refusal("--wat", "bot", "list"), /unknown flag --wat/);
     assert.match(
-      outcome.stderr,
-      /^botbox: bot: unknown flag --bogus; its flags are --network, .*--json.*\(botbox help bot\)\n$/,
+      refusal("exec", "some-bot", "ls", "-la"),
+      /exec: unknown flag -l.*a bot's own command goes after "--"/,
     );
+    const parsed = parseCommandLine(["exec", "some-bot", "--", "ls", "-la"], COMMANDS);
+    assert.equal(parsed.kind, "run");
+    assert.deepEqual(parsed.kind === "run" && [parsed.args, parsed.afterSeparator], [["some-bot"], ["ls", "-la"]]);
   });
 
-  it("names the command a misplaced flag belongs to", async () => {
-    const outcome = await botbox("bot", "list", "--limit", "3");
-    assert.equal(outcome.code, 2);
-    assert.match(outcome.stderr, /unknown flag --limit \(a flag of memory\)/);
+  it("refuses an unknown command, naming it and listing the commands, also as help's topic", () => {
+    assert.match(
+      refusal("frobnicate", "x"),
+      /unknown command "frobnicate"; the commands are serve, doctor, config, bot/,
+    );
+    assert.match(refusal("help", "frobnicate"), /unknown command "frobnicate"/);
   });
 
-  it("refuses an unknown flag before the command, and a short one inside a bot's command not after --", async () => {
-    const before = await botbox("--wat", "bot", "list");
-    assert.equal(before.code, 2);
-    assert.match(before.stderr, /unknown flag --wat/);
-    const exec = await botbox("exec", "some-bot", "ls", "-la");
-    assert.equal(exec.code, 2);
-    assert.match(exec.stderr, /exec: unknown flag -l.*a bot's own command goes after "--"/);
+  it("refuses a string flag without its value", () => {
+    assert.match(refusal("snapshot", "create", "b", "--name"), /snapshot: .*--name.*argument missing/);
   });
 
-  it("refuses an unknown command with exit code 2, naming it and listing the commands", async () => {
-    const outcome = await botbox("frobnicate", "x");
-    assert.equal(outcome.code, 2);
-    assert.match(outcome.stderr, /unknown command "frobnicate"; the commands are serve, doctor, config, bot/);
-    assert.equal((await botbox("help", "frobnicate")).code, 2);
-  });
-
-  it("refuses a string flag without its value", async () => {
-    const outcome = await botbox("snapshot", "create", "b", "--name");
-    assert.equal(outcome.code, 2);
-    assert.match(outcome.stderr, /snapshot: .*--name.*argument missing/);
-  });
-
-  it("lists every command of the table for --help (exit 0) and without a command (exit 2, on stderr)", async () => {
-    const help = await botbox("--help");
-    assert.equal(help.code, 0);
-    const bare = await botbox();
-    assert.equal(bare.code, 2);
-    assert.equal(bare.stdout, "");
-    assert.equal(bare.stderr, help.stdout);
+  it("answers --help with the usage (exit 0), and no command with the usage as an error (exit 2)", () => {
+    assert.deepEqual(parseCommandLine(["--help"], COMMANDS), { kind: "usage", exitCode: 0 });
+    assert.deepEqual(parseCommandLine(["help"], COMMANDS), { kind: "usage", exitCode: 0 });
+    assert.deepEqual(parseCommandLine([], COMMANDS), { kind: "usage", exitCode: 2 });
+    const usage = renderUsage(COMMANDS);
     for (const command of COMMANDS) {
-      assert.match(help.stdout, new RegExp(`^  ${command.name} +${escape(command.summary)}$`, "m"), command.name);
+      assert.match(usage, new RegExp(`^  ${command.name} +${escape(command.summary)}$`, "m"), command.name);
     }
   });
 
-  it("prints each command's own help from the table, for help <command> and <command> --help", async () => {
-    // All at once: each is a separate process, and the machine may be busy.
-    await Promise.all(
-      COMMANDS.map(async (command) => {
-        const expected = `${renderCommandHelp(command)}\n`;
-        for (const outcome of await Promise.all([botbox("help", command.name), botbox(command.name, "--help")])) {
-          assert.equal(outcome.code, 0, command.name);
-          assert.equal(outcome.stdout, expected, command.name);
-        }
-        for (const line of command.usage) assert.ok(expected.includes(`botbox ${line}`), line);
-        for (const flag of Object.keys(command.flags)) {
-          assert.ok(expected.includes(`--${flag}`), `${command.name} --${flag}`);
-        }
-      }),
-    );
+  it("gives each command of the table its own help, for help <command> and <command> --help", () => {
+    for (const command of COMMANDS) {
+      for (const argv of [
+        ["help", command.name],
+        [command.name, "--help"],
+      ]) {
+        assert.deepEqual(parseCommandLine(argv, COMMANDS), { kind: "help", command }, argv.join(" "));
+      }
+      const help = renderCommandHelp(command);
+      for (const line of command.usage) assert.ok(help.includes(`botbox ${line}`), line);
+      for (const flag of Object.keys(command.flags)) {
+        assert.ok(help.includes(`--${flag}`), `${command.name} --${flag}`);
+      }
+    }
   });
 
-  it("dispatches every command of the table to its own handler", async () => {
+  it("dispatches every command of the table but serve to its own handler", async () => {
     // With nothing to act on, each handler answers with its own usage (or,
     // for the server's commands, fails to read the named config file): proof
     // that the table's entry reached the right code.
-    await Promise.all(
-      COMMANDS.map(async (command) => {
-        const args = [
-          ...("config" in command.flags ? ["--config", "/nonexistent/botbox.toml"] : []),
-          ...("url" in command.flags ? ["--url", "http://127.0.0.1:9", "--token", "not-an-admin-token"] : []),
-        ];
-        const outcome = await botbox(command.name, ...args);
-        assert.notEqual(outcome.code, 0, command.name);
-        assert.match(
-          outcome.stderr,
-          new RegExp(`usage: botbox ${command.name} |cannot read config file /nonexistent/botbox\\.toml`),
-          command.name,
-        );
-      }),
-    );
+    for (const command of COMMANDS.filter((command) => command.name !== "serve")) {
+      const argv = [
+        command.name,
+        ...("config" in command.flags ? ["--config", "/nonexistent/botbox.toml"] : []),
+        ...("url" in command.flags ? ["--url", "http://127.0.0.1:9", "--token", "not-an-admin-token"] : []),
+      ];
+      const parsed = parseCommandLine(argv, COMMANDS);
+      assert.ok(parsed.kind === "run" && parsed.command === command, command.name);
+      const context: CommandContext = {
+        args: parsed.args,
+        afterSeparator: parsed.afterSeparator,
+        flags: parsed.flags,
+        json: false,
+        target: async () => ({ url: String(parsed.flags.url), token: String(parsed.flags.token) }),
+      };
+      await assert.rejects(
+        command.run(context),
+        new RegExp(`usage: botbox ${command.name} |cannot read config file /nonexistent/botbox\\.toml`),
+        command.name,
+      );
+    }
   });
 
   it("gives a flag name one type across commands, so one pass can find the command's name", () => {

@@ -24,6 +24,11 @@ interface Workspace {
 describe("exportData and importData against a real agent", () => {
   const started: Workspace[] = [];
   let scratch: string;
+  // Two agents with the real tools serve every test that injects no fault
+  // (an agent costs about 0.3 s of CPU to start); each such test begins with
+  // their data folders emptied. A fault needs an agent of its own.
+  let shared: Workspace;
+  let sharedTarget: Workspace;
 
   /** A real agent; `fakeTools` are shell scripts put first on its PATH, to inject one fault. */
   async function workspace(fakeTools: Record<string, string> = {}): Promise<Workspace> {
@@ -41,8 +46,17 @@ describe("exportData and importData against a real agent", () => {
   const leftovers = async (dataDir: string) =>
     (await readdir(dataDir)).filter((name) => name.startsWith(".botbox-import-"));
 
+  const emptied = async (entry: Workspace): Promise<Workspace> => {
+    const { dataDir } = entry.agent;
+    await Promise.all(
+      (await readdir(dataDir)).map((name) => rm(path.join(dataDir, name), { recursive: true, force: true })),
+    );
+    return entry;
+  };
+
   before(async () => {
     scratch = await mkdtemp(path.join(tmpdir(), "botbox-transfer-"));
+    [shared, sharedTarget] = await Promise.all([workspace(), workspace()]);
   });
   after(async () => {
     for (const { agent, client } of started) {
@@ -53,12 +67,12 @@ describe("exportData and importData against a real agent", () => {
   });
 
   it("exports a tree and a replacing import reproduces it exactly, modes, empty entries and links included", async () => {
-    const source = await workspace();
+    const source = await emptied(shared);
     await buildSampleTree(source.agent.dataDir);
     const archive = await buffer(await exportData(source.client));
     assert.deepEqual([...archive.subarray(0, 2)], [0x1f, 0x8b], "a gzip stream");
 
-    const target = await workspace();
+    const target = await emptied(sharedTarget);
     await writeFile(path.join(target.agent.dataDir, "old.txt"), "goes away");
     await importData(target.client, Readable.from([archive]), { replace: true });
     assert.deepEqual(await manifest(target.agent.dataDir), await manifest(source.agent.dataDir));
@@ -66,7 +80,7 @@ describe("exportData and importData against a real agent", () => {
   });
 
   it("a merging import adds and overwrites, and keeps what the archive does not hold", async () => {
-    const { agent, client } = await workspace();
+    const { agent, client } = await emptied(shared);
     await writeFile(path.join(agent.dataDir, "kept.txt"), "mine");
     await writeFile(path.join(agent.dataDir, "shared.txt"), "old");
     const incoming = await mkdtemp(path.join(scratch, "incoming-"));
@@ -81,7 +95,7 @@ describe("exportData and importData against a real agent", () => {
   });
 
   it("a corrupt, cut-off or interrupted archive changes nothing, even with replace", async () => {
-    const { agent, client } = await workspace();
+    const { agent, client } = await emptied(shared);
     await buildSampleTree(agent.dataDir);
     const before = await manifest(agent.dataDir);
     const good = tarGz(agent.dataDir);
@@ -105,7 +119,7 @@ describe("exportData and importData against a real agent", () => {
   });
 
   it("refuses an archive with ../ or absolute members and writes nothing anywhere", async () => {
-    const { agent, client } = await workspace();
+    const { agent, client } = await emptied(shared);
     await writeFile(path.join(agent.dataDir, "existing.txt"), "untouched");
     const before = await manifest(agent.dataDir);
     const parent = await mkdtemp(path.join(scratch, "evil-"));
@@ -130,7 +144,7 @@ describe("exportData and importData against a real agent", () => {
   });
 
   it("cannot write through a symlink, whether the archive brings it or /data already holds it", async () => {
-    const { agent, client } = await workspace();
+    const { agent, client } = await emptied(shared);
     const outside = await mkdtemp(path.join(scratch, "outside-"));
     const parts = await mkdtemp(path.join(scratch, "parts-"));
     await mkdir(path.join(parts, "links"));
@@ -205,7 +219,7 @@ describe("exportData and importData against a real agent", () => {
   });
 
   it("an export whose reader goes away stops tar in the workspace", async () => {
-    const { agent, client } = await workspace();
+    const { agent, client } = await emptied(shared);
     await writeFile(path.join(agent.dataDir, "noise.bin"), randomBytes(16 * 2 ** 20));
     const tarsOfAgent = () =>
       execFileSync("sh", ["-c", `pgrep -P ${agent.child.pid} -x tar || true`])
@@ -221,7 +235,7 @@ describe("exportData and importData against a real agent", () => {
   });
 
   it("leaves the work folders of an import out of an export", async () => {
-    const { agent, client } = await workspace();
+    const { agent, client } = await emptied(shared);
     await mkdir(path.join(agent.dataDir, ".botbox-import-0123456789abcdef/new"), { recursive: true });
     await writeFile(path.join(agent.dataDir, "real.txt"), "real");
     const listing = execFileSync("tar", ["-tzf", "-"], { input: await buffer(await exportData(client)) });

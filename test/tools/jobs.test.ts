@@ -37,6 +37,12 @@ describe("background jobs: exec background=true and the jobs tool", () => {
   const isAlive = async (pid: number) => /^[^Z]/.test((await h.sh(`ps -o stat= -p ${pid}`)).stdout.trim());
   const start = (command: string, extra: Record<string, unknown> = {}) =>
     h.ok<Started>("exec", { command, background: true, ...extra });
+  // A job that must still run while the test looks at it waits for the test
+  // to release it (a file in the data folder) instead of sleeping a fixed
+  // time; it gives up after 10 s, so a call that wrongly waited for it ends.
+  const untilReleased = (name: string) =>
+    `i=0; until [ -e .release-${name} ] || [ $i -ge 200 ]; do sleep 0.05; i=$((i+1)); done`;
+  const release = (name: string) => writeFile(path.join(h.agent.dataDir, `.release-${name}`), "");
 
   before(async () => {
     h = await startToolHarness({ execTimeout: { defaultSeconds: 30, maxSeconds: 60 } });
@@ -48,7 +54,8 @@ describe("background jobs: exec background=true and the jobs tool", () => {
   });
 
   it("starts a job that outlives the call and writes its output to .botbox/jobs/<id>.log", async () => {
-    const started = await start("echo first; echo oops >&2; sleep 1; echo second; exit 3");
+    const command = `echo first; echo oops >&2; ${untilReleased("first-job")}; echo second; exit 3`;
+    const started = await start(command);
     assert.match(started.job_id, /^job-[0-9a-f]{12}$/);
     assert.equal(started.status, "running");
     assert.equal(started.log, `${h.agent.dataDir}/.botbox/jobs/${started.job_id}.log`);
@@ -56,10 +63,12 @@ describe("background jobs: exec background=true and the jobs tool", () => {
     const listed = await h.ok<{ jobs: Job[] }>("jobs", { action: "list" });
     const entry = listed.jobs.find((job) => job.id === started.job_id);
     assert.ok(entry);
-    assert.equal(entry.command, "echo first; echo oops >&2; sleep 1; echo second; exit 3");
+    assert.equal(entry.status, "running");
+    assert.equal(entry.command, command);
     assert.equal(entry.work_dir, h.agent.dataDir);
     assert.equal(entry.pid, started.pid);
     assert.equal(entry.streams, "combined");
+    await release("first-job");
 
     const done = await h.ok<Job>("jobs", { action: "wait", id: started.job_id, timeout: 30 });
     assert.equal(done.status, "exited");
@@ -156,7 +165,7 @@ describe("background jobs: exec background=true and the jobs tool", () => {
   it("moves a foreground command that hits its timeout to the background, where it finishes with its exit code", async () => {
     const before = Date.now();
     const moved = await h.ok<Record<string, unknown>>("exec", {
-      command: "echo before; sleep 6; echo after >&2; exit 5",
+      command: `echo before; ${untilReleased("moved-job")}; echo after >&2; exit 5`,
       timeout: 1,
     });
     assert.ok(Date.now() - before < 5000, "the call returned at the timeout, not when the command ended");
@@ -172,6 +181,7 @@ describe("background jobs: exec background=true and the jobs tool", () => {
     const listed = await h.ok<{ jobs: Job[] }>("jobs", { action: "list" });
     assert.equal(listed.jobs.find((job) => job.id === id)?.streams, "split");
 
+    await release("moved-job");
     const done = await h.ok<Job>("jobs", { action: "wait", id, timeout: 30 });
     assert.equal(done.status, "exited");
     assert.equal(done.exit_code, 5);
