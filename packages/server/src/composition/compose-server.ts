@@ -19,6 +19,7 @@ import { storeBotDirectory, storeRecords, storeTokenDirectory } from "../manager
 // Not from the mcp index, which would load the MCP SDK at every start (see http/routes/mcp-stdio.ts).
 import { FederatedMcpServers } from "../mcp/federation.js";
 import { StdioSessionRegistry } from "../mcp/session-registry.js";
+import { BotToolGateway } from "../mcp/tool-gateway.js";
 import { ContainerFsStorage, MediaService } from "../media/index.js";
 import { BuiltinMemoryRuntime } from "../memory/index.js";
 import { packagePath } from "../package-paths.js";
@@ -185,7 +186,7 @@ export async function composeServer(
     bots: storeBotDirectory(store),
     tokens: storeTokenDirectory(store),
     events: (containerId, limit) => store.listEvents(containerId, { limit }),
-    mcp: { tools, sessions, federated, servers: store },
+    mcp: { gateway: new BotToolGateway({ tools, federated }), sessions, federated, servers: store },
     files: new WorkspaceFiles({
       agentFor: (botId) => manager.agentFor(botId),
       // Waits for a stop in progress (it holds the bot's lock), so the answer is what the stop left.

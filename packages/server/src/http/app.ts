@@ -9,11 +9,10 @@ import type { Logger } from "pino";
 
 import { BadRequestError } from "../errors.js";
 import type { BotManager, SnapshotService } from "../manager/index.js";
-import type { FederatedMcpServers, StdioSessionRegistry } from "../mcp/index.js";
+import type { BotToolGateway, FederatedMcpServers, StdioSessionRegistry } from "../mcp/index.js";
 import type { MediaService } from "../media/index.js";
 import type { BuiltinMemoryRuntime } from "../memory/index.js";
 import type { McpServerStore } from "../store/index.js";
-import type { ContainerTools } from "../tools/index.js";
 import type { WorkspaceFiles } from "../workspace/index.js";
 import { installAuth, type TokenVerifier } from "./auth.js";
 import { type ConnectionLimits, guardConnections } from "./connection-guard.js";
@@ -40,9 +39,9 @@ export interface HttpServerOptions {
   bots: BotDirectory;
   tokens: TokenDirectory;
   events: EventLog;
-  /** The LLM tools, stdio MCP sessions and the bots' configured MCP servers. */
+  /** The tool gateway (the LLM tools and federated servers' tools), stdio MCP sessions and the bots' configured MCP servers. */
   mcp: {
-    tools: ContainerTools;
+    gateway: BotToolGateway;
     sessions: StdioSessionRegistry;
     federated: FederatedMcpServers;
     servers: McpServerStore;
@@ -120,7 +119,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   snapshotRoutes(app, routes, options.snapshots);
   mcpStdioRoutes(app, routes, options.manager, options.mcp.sessions);
   mcpServerRoutes(app, routes, options.mcp.servers, options.mcp.federated);
-  toolsGatewayRoutes(app, routes, options.mcp.tools, options.mcp.federated, options.version);
+  toolsGatewayRoutes(app, routes, options.mcp.gateway, options.version);
   fileRoutes(app, routes, options.files);
   skillRoutes(app, routes, options.manager);
   mediaRoutes(app, routes, options.media);

@@ -38,3 +38,4 @@ export {
 } from "./session-registry.js";
 export { buildServerCommand } from "./shell-command.js";
 export { StdioSession } from "./stdio-session.js";
+export { BotToolGateway, type BotToolGatewayOptions, UnknownGatewayToolError } from "./tool-gateway.js";

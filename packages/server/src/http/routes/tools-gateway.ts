@@ -1,7 +1,6 @@
 import type { FastifyInstance } from "fastify";
 
-import type { FederatedMcpServers } from "../../mcp/index.js";
-import type { ContainerTools } from "../../tools/index.js";
+import type { BotToolGateway } from "../../mcp/index.js";
 import { botParams } from "../params.js";
 import { addRoute, type AnyRoute } from "../route.js";
 
@@ -9,13 +8,13 @@ import { addRoute, type AnyRoute } from "../route.js";
  * POST /bots/:bot_id/tools: the MCP tool gateway (the LLM tools reach clients here) over
  * Streamable HTTP, stateless: each request gets its own server and
  * transport, so any number of clients and server replicas need no shared
- * session state. Behind the same bearer-token auth as every route.
+ * session state. Behind the same bearer-token auth as every route. Which
+ * tools there are and what a call does is BotToolGateway's (mcp/tool-gateway.ts).
  */
 export function toolsGatewayRoutes(
   app: FastifyInstance,
   routes: AnyRoute[],
-  tools: ContainerTools,
-  federated: FederatedMcpServers,
+  gateway: BotToolGateway,
   version: string,
 ): void {
   addRoute(app, routes, {
@@ -26,7 +25,7 @@ export function toolsGatewayRoutes(
     handler: async ({ params }, request, reply) => {
       const { handleGatewayRequest } = await import("./tools-gateway-server.js");
       reply.hijack();
-      await handleGatewayRequest(params.bot_id, { tools, federated, version }, request.raw, reply.raw, request.body);
+      await handleGatewayRequest(params.bot_id, { tools: gateway, version }, request.raw, reply.raw, request.body);
     },
   });
   for (const method of ["GET", "DELETE"] as const) {
