@@ -85,6 +85,34 @@ export default tseslint.config(
     },
   },
   {
+    // Services (docs/architecture.md) know nothing of HTTP: routes receive them from the composition root.
+    files: ["packages/server/src/{workspace,memory,media,skills,tools,mcp,manager,store,lib}/**/*.ts"],
+    ignores: ["**/*.test.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: [
+            {
+              name: "fastify",
+              message: "services know nothing of HTTP: the routes in http/ shape requests and replies",
+            },
+          ],
+          patterns: [
+            {
+              group: ["@fastify/*", "**/http/**"],
+              message: "services know nothing of HTTP: the routes in http/ shape requests and replies",
+            },
+            {
+              group: ["@botbox/proto", "@botbox/proto/*"],
+              message: "only client/ speaks the agent's protocol: use AgentClient and botbox's errors",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // What every `botbox serve` loads before its first request: the MCP SDK, dockerode and pg only when used.
     files: [
       "packages/server/src/cli/serve.ts",

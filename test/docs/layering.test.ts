@@ -42,6 +42,21 @@ describe("layering", () => {
     assert.deepEqual(await layeringErrors("packages/server/src/http/routes/x.ts", contract), []);
   });
 
+  it("services know nothing of HTTP, and still leave the protocol to client/", async () => {
+    for (const folder of ["workspace", "memory", "media", "skills", "tools", "mcp", "manager", "store", "lib"]) {
+      const file = `packages/server/src/${folder}/x.ts`;
+      for (const specifier of ["fastify", "@fastify/multipart", "../http/index.js", "../http/files/download.js"]) {
+        const errors = await layeringErrors(file, `import "${specifier}";\n`);
+        assert.match(errors.join(), /know nothing of HTTP/, `${specifier} is let into ${folder}/`);
+      }
+      assert.match((await layeringErrors(file, 'import "@botbox/proto";\n')).join(), /only client\//, folder);
+      const allowed = 'import type { AgentClient } from "../client/index.js";\nexport type X = AgentClient;\n';
+      assert.deepEqual(await layeringErrors(file, allowed), [], folder);
+    }
+    // The routes are where HTTP belongs.
+    assert.deepEqual(await layeringErrors("packages/server/src/http/routes/x.ts", 'import "fastify";\n'), []);
+  });
+
   it("what botbox serve loads at start leaves the MCP SDK, dockerode and pg for later", async () => {
     for (const specifier of ["dockerode", "pg", "@modelcontextprotocol/sdk/server/index.js", "../mcp/index.js"]) {
       const errors = await layeringErrors("packages/server/src/composition/x.ts", `import "${specifier}";\n`);
