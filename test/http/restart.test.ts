@@ -73,7 +73,7 @@ describe("botbox serve: restarts and dead agents", () => {
     const before = await server.api("GET", `/bots/${victim}/container`);
     await server.stop();
     process.kill(before.body.pid, "SIGKILL");
-    for (let i = 0; i < 50 && (await processRunning(before.body.pid)); i++) await sleep(20);
+    await processEnded(before.body.pid);
     server = await startBotboxServer({ home });
     const after = await server.api("GET", `/bots/${victim}/container`);
     assert.equal(after.body.task_running, true);
@@ -96,14 +96,14 @@ describe("botbox serve: restarts and dead agents", () => {
       .trim()
       .split(/\s+/);
     process.kill(Number(children[0]), "SIGKILL");
-    let recovered: { status: number; body: { stdout?: string } } | undefined;
-    for (let i = 0; i < 100; i++) {
-      await sleep(200);
-      recovered = await server.api("POST", "/bots/phoenix/container/exec", { command: "cat /data/mark" });
-      if (recovered.status === 200) break;
-    }
-    assert.equal(recovered?.status, 200, JSON.stringify(recovered?.body));
-    assert.equal(recovered?.body.stdout, "survived\n");
+    // The supervisor says when it has started the bot again (it looks every 2 s).
+    await server.waitForLog(
+      (entry) => entry.msg === "restarted a bot whose agent died" && entry.botId === "phoenix",
+      30_000,
+    );
+    const recovered = await server.api("POST", "/bots/phoenix/container/exec", { command: "cat /data/mark" });
+    assert.equal(recovered.status, 200, JSON.stringify(recovered.body));
+    assert.equal(recovered.body.stdout, "survived\n");
     const state = await server.api("GET", "/bots/phoenix/container");
     assert.equal(state.body.status, "running");
     assert.notEqual(state.body.pid, first.body.pid);
@@ -116,3 +116,16 @@ describe("botbox serve: restarts and dead agents", () => {
     assert.equal(restart.payload.attempt, 1);
   });
 });
+
+/**
+ * Resolves once the process has ended. It is not our child (the server that
+ * started it is gone), so no exit event reaches us: /proc is looked at, for
+ * at most `timeoutMs`.
+ */
+async function processEnded(pid: number, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (await processRunning(pid)) {
+    if (Date.now() > deadline) throw new Error(`process ${pid} still runs after ${timeoutMs} ms`);
+    await sleep(20);
+  }
+}

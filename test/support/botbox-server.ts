@@ -41,13 +41,22 @@ export function sandboxOnly(reason: string): { skip?: string } {
   return TEST_RUNTIME === "sandbox" ? {} : { skip: `${TEST_RUNTIME} backend: ${reason}` };
 }
 
+/** One JSON line of the server's log (pino): msg, level, and the entry's fields. */
+export type LogEntry = Record<string, unknown>;
+
 /** A real `botbox serve` process on a free port with its own home folder. */
 export interface BotboxServer {
   readonly url: string;
   readonly home: string;
   readonly adminToken: string;
   readonly child: ChildProcess;
-  readonly logs: Record<string, unknown>[];
+  readonly logs: LogEntry[];
+  /**
+   * The first log entry `match` accepts, already written or still to come:
+   * for waiting on what the server says it did. Fails after `timeoutMs`
+   * (default 10 s) or when the server exits first.
+   */
+  waitForLog(match: (entry: LogEntry) => boolean, timeoutMs?: number): Promise<LogEntry>;
   /** Sends a JSON request with the admin token (or the given one). */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read response fields freely
   api(method: string, route: string, body?: unknown, token?: string): Promise<{ status: number; body: any }>;
@@ -79,26 +88,48 @@ export async function startBotboxServer(
     },
     stdio: ["ignore", "pipe", "inherit"],
   });
-  let onLine: ((entry: Record<string, unknown>) => void) | undefined;
-  const logs = followJsonLines(child.stdout!, (entry) => onLine?.(entry));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`botbox did not start: ${JSON.stringify(logs)}`)), 30_000);
-    onLine = (entry) => {
-      const match = /^Server listening at (http:\/\/127\.0\.0\.1:\d+)$/.exec(String(entry.msg));
-      if (match) {
+  const listeners = new Set<(entry: LogEntry) => void>();
+  const logs = followJsonLines(child.stdout!, (entry) => {
+    for (const listener of listeners) listener(entry);
+  });
+  const waitForLog: BotboxServer["waitForLog"] = (match, timeoutMs = 10_000) =>
+    new Promise((resolve, reject) => {
+      const written = logs.find(match);
+      if (written) return resolve(written);
+      if (child.exitCode !== null || child.signalCode !== null)
+        return reject(new Error(`botbox has exited: ${JSON.stringify(logs)}`));
+      const finish = () => {
         clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    };
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`botbox exited with ${code}: ${JSON.stringify(logs)}`));
+        listeners.delete(listener);
+        child.off("exit", exited);
+      };
+      const listener = (entry: LogEntry) => {
+        if (!match(entry)) return;
+        finish();
+        resolve(entry);
+      };
+      const exited = (code: number | null) => {
+        finish();
+        reject(new Error(`botbox exited with ${code}: ${JSON.stringify(logs)}`));
+      };
+      const timer = setTimeout(() => {
+        finish();
+        reject(new Error(`no such log line within ${timeoutMs} ms: ${JSON.stringify(logs)}`));
+      }, timeoutMs);
+      listeners.add(listener);
+      child.once("exit", exited);
     });
-  }).catch((error: unknown) => {
+  // botbox's own ready line (docs/server.md, "Start-up"): it listens, and
+  // start-up reconciliation is over, so /ready answers 200 from then on.
+  const ready = await waitForLog(
+    (entry) => entry.msg === "botbox ready" && typeof entry.url === "string",
+    45_000,
+  ).catch((error: unknown) => {
     // A server that did not come up must not outlive the test.
     child.kill("SIGKILL");
-    throw error;
+    throw new Error(`botbox did not start: ${(error as Error).message}`);
   });
+  const url = ready.url as string;
   // A configured admin token is not written to the home's admin-token file.
   const adminToken =
     { ...process.env, ...options.env }.BOTBOX_ADMIN_TOKEN ||
@@ -115,16 +146,13 @@ export async function startBotboxServer(
     const text = await response.text();
     return { status: response.status, body: text ? JSON.parse(text) : undefined };
   };
-  // Ready once start-up reconciliation is done.
-  for (let i = 0; i < 300 && (await api("GET", "/ready")).status !== 200; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
   return {
     url,
     home,
     adminToken,
     child,
     logs,
+    waitForLog,
     api,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {

@@ -1,3 +1,5 @@
+import type { AddressInfo } from "node:net";
+
 import { pino } from "pino";
 
 import { composeServer } from "../composition/index.js";
@@ -47,12 +49,12 @@ export async function serve(options: { configFile?: string }): Promise<void> {
   if (openFiles.problem) logger.warn(`the open-file limit stays at ${openFiles.limit.soft}: ${openFiles.problem}`);
   const connections = connectionLimitsFor(config.server, openFiles.limit.soft);
   const server = await composeServer(config, logger, { connections });
-  try {
-    await server.app.listen({ host: config.server.host, port: config.server.port });
-  } catch (error) {
-    await server.abandon();
-    throw await listenFailure(error, config.server);
-  }
+  const url = await server.app
+    .listen({ host: config.server.host, port: config.server.port })
+    .catch(async (error: unknown) => {
+      await server.abandon();
+      throw await listenFailure(error, config.server);
+    });
   logger.info(
     {
       home: config.server.home,
@@ -65,7 +67,13 @@ export async function serve(options: { configFile?: string }): Promise<void> {
     },
     "botbox serving",
   );
-  server.start(writeCodeCacheSoon);
+  server.start(() => {
+    // The line to wait for (docs/server.md, "Start-up"): the port is open and
+    // start-up reconciliation is over, so /ready answers 200 from now on.
+    const { port } = server.app.server.address() as AddressInfo;
+    logger.info({ url, host: config.server.host, port }, "botbox ready");
+    writeCodeCacheSoon();
+  });
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
     if (stopping) return;
