@@ -80,7 +80,11 @@ export function textOf(result: unknown): string {
   return first.text;
 }
 
-/** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */
+/**
+ * Polls until `check` returns a value other than undefined, or fails after
+ * `timeoutMs`. For what only another process knows and sends no word of (a
+ * line in a server's wire log, a process gone): a real condition, bounded.
+ */
 export async function eventually<T>(
   check: () => Promise<T | undefined> | T | undefined,
   timeoutMs = 5_000,
