@@ -13,6 +13,7 @@ import { deleteFile, mkdir, rename, stat } from "./handlers/path-ops.js";
 import { readRaw, writeRaw } from "./handlers/raw.js";
 import { readRawNoFollow, writeRawNoFollow } from "./handlers/raw-no-follow.js";
 import { readFile } from "./handlers/read-file.js";
+import { tunnel } from "./handlers/tunnel.js";
 import { writeFile } from "./handlers/write-file.js";
 import { createProcessService } from "./processes/process-service.js";
 import { bidiStream, type CallPolicy, clientStream, serverStream, unary } from "./rpc-call.js";
@@ -63,6 +64,7 @@ export function createContainerService(config: AgentConfig, logger: Logger): Con
     readRawNoFollow: serverStream(policy, "ReadRawNoFollow", (call, log) => readRawNoFollow(dataDir, call, log)),
     writeRawNoFollow: clientStream(policy, "WriteRawNoFollow", (call, log) => writeRawNoFollow(dataDir, call, log)),
     exec: bidiStream(policy, "Exec", (call, log) => exec({ dataDir, baseEnv }, call, log)),
+    tunnel: bidiStream(policy, "Tunnel", (call, log) => tunnel(call, log)),
   };
 }
 

@@ -184,6 +184,27 @@ export interface InfoResponse {
   startedAt: string;
 }
 
+export interface TunnelOpen {
+  /** host:port, e.g. "127.0.0.1:3000" or "[::1]:8080". */
+  address: string;
+}
+
+export interface TunnelData {
+  data: Buffer;
+}
+
+export interface TunnelClose {
+  /** Empty: the sender's direction ended cleanly (end of stream). */
+  error: string;
+}
+
+export interface TunnelFrame {
+  frame: { $case: "open"; value: TunnelOpen } | { $case: "data"; value: TunnelData } | {
+    $case: "close";
+    value: TunnelClose;
+  } | undefined;
+}
+
 function createBaseReadFileRequest(): ReadFileRequest {
   return { path: "", lineOffset: 0, nLines: 0 };
 }
@@ -1849,6 +1870,269 @@ export const InfoResponse: MessageFns<InfoResponse> = {
   },
 };
 
+function createBaseTunnelOpen(): TunnelOpen {
+  return { address: "" };
+}
+
+export const TunnelOpen: MessageFns<TunnelOpen> = {
+  encode(message: TunnelOpen, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.address !== "") {
+      writer.uint32(10).string(message.address);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TunnelOpen {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTunnelOpen();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<TunnelOpen>): TunnelOpen {
+    return TunnelOpen.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TunnelOpen>): TunnelOpen {
+    const message = createBaseTunnelOpen();
+    message.address = object.address ?? "";
+    return message;
+  },
+};
+
+function createBaseTunnelData(): TunnelData {
+  return { data: Buffer.alloc(0) };
+}
+
+export const TunnelData: MessageFns<TunnelData> = {
+  encode(message: TunnelData, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.data.length !== 0) {
+      writer.uint32(10).bytes(message.data);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TunnelData {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTunnelData();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<TunnelData>): TunnelData {
+    return TunnelData.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TunnelData>): TunnelData {
+    const message = createBaseTunnelData();
+    message.data = object.data ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseTunnelClose(): TunnelClose {
+  return { error: "" };
+}
+
+export const TunnelClose: MessageFns<TunnelClose> = {
+  encode(message: TunnelClose, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.error !== "") {
+      writer.uint32(10).string(message.error);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TunnelClose {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTunnelClose();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<TunnelClose>): TunnelClose {
+    return TunnelClose.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TunnelClose>): TunnelClose {
+    const message = createBaseTunnelClose();
+    message.error = object.error ?? "";
+    return message;
+  },
+};
+
+function createBaseTunnelFrame(): TunnelFrame {
+  return { frame: undefined };
+}
+
+export const TunnelFrame: MessageFns<TunnelFrame> = {
+  encode(message: TunnelFrame, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.frame?.$case) {
+      case "open":
+        TunnelOpen.encode(message.frame.value, writer.uint32(10).fork()).join();
+        break;
+      case "data":
+        TunnelData.encode(message.frame.value, writer.uint32(18).fork()).join();
+        break;
+      case "close":
+        TunnelClose.encode(message.frame.value, writer.uint32(26).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TunnelFrame {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTunnelFrame();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.frame = { $case: "open", value: TunnelOpen.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.frame = { $case: "data", value: TunnelData.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.frame = { $case: "close", value: TunnelClose.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<TunnelFrame>): TunnelFrame {
+    return TunnelFrame.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TunnelFrame>): TunnelFrame {
+    const message = createBaseTunnelFrame();
+    switch (object.frame?.$case) {
+      case "open": {
+        if (object.frame?.value !== undefined && object.frame?.value !== null) {
+          message.frame = { $case: "open", value: TunnelOpen.fromPartial(object.frame.value) };
+        }
+        break;
+      }
+      case "data": {
+        if (object.frame?.value !== undefined && object.frame?.value !== null) {
+          message.frame = { $case: "data", value: TunnelData.fromPartial(object.frame.value) };
+        }
+        break;
+      }
+      case "close": {
+        if (object.frame?.value !== undefined && object.frame?.value !== null) {
+          message.frame = { $case: "close", value: TunnelClose.fromPartial(object.frame.value) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
 export type ContainerServiceService = typeof ContainerServiceService;
 export const ContainerServiceService = {
   readFile: {
@@ -1982,6 +2266,24 @@ export const ContainerServiceService = {
     responseSerialize: (value: WriteRawResponse): Buffer => Buffer.from(WriteRawResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): WriteRawResponse => WriteRawResponse.decode(value),
   },
+  /**
+   * botbox addition, named and numbered as in the original's later bridge:
+   * a byte stream to a TCP port on the bot's own loopback. The first frame
+   * is `open` with "host:port"; the host must be a loopback address (else
+   * PERMISSION_DENIED), so the tunnel reaches nothing but the bot's own
+   * services. The agent answers one EMPTY data frame once connected, then
+   * carries bytes both ways; `close` half-closes a direction (with an error
+   * when it failed). A second `open` is INVALID_ARGUMENT.
+   */
+  tunnel: {
+    path: "/mcpcontainer.ContainerService/Tunnel" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: TunnelFrame): Buffer => Buffer.from(TunnelFrame.encode(value).finish()),
+    requestDeserialize: (value: Buffer): TunnelFrame => TunnelFrame.decode(value),
+    responseSerialize: (value: TunnelFrame): Buffer => Buffer.from(TunnelFrame.encode(value).finish()),
+    responseDeserialize: (value: Buffer): TunnelFrame => TunnelFrame.decode(value),
+  },
 } as const;
 
 export interface ContainerServiceServer extends UntypedServiceImplementation {
@@ -2010,6 +2312,16 @@ export interface ContainerServiceServer extends UntypedServiceImplementation {
    */
   readRawNoFollow: handleServerStreamingCall<ReadRawNoFollowRequest, DataChunk>;
   writeRawNoFollow: handleClientStreamingCall<WriteRawNoFollowChunk, WriteRawResponse>;
+  /**
+   * botbox addition, named and numbered as in the original's later bridge:
+   * a byte stream to a TCP port on the bot's own loopback. The first frame
+   * is `open` with "host:port"; the host must be a loopback address (else
+   * PERMISSION_DENIED), so the tunnel reaches nothing but the bot's own
+   * services. The agent answers one EMPTY data frame once connected, then
+   * carries bytes both ways; `close` half-closes a direction (with an error
+   * when it failed). A second `open` is INVALID_ARGUMENT.
+   */
+  tunnel: handleBidiStreamingCall<TunnelFrame, TunnelFrame>;
 }
 
 export interface ContainerServiceClient extends Client {
@@ -2186,6 +2498,18 @@ export interface ContainerServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: WriteRawResponse) => void,
   ): ClientWritableStream<WriteRawNoFollowChunk>;
+  /**
+   * botbox addition, named and numbered as in the original's later bridge:
+   * a byte stream to a TCP port on the bot's own loopback. The first frame
+   * is `open` with "host:port"; the host must be a loopback address (else
+   * PERMISSION_DENIED), so the tunnel reaches nothing but the bot's own
+   * services. The agent answers one EMPTY data frame once connected, then
+   * carries bytes both ways; `close` half-closes a direction (with an error
+   * when it failed). A second `open` is INVALID_ARGUMENT.
+   */
+  tunnel(): ClientDuplexStream<TunnelFrame, TunnelFrame>;
+  tunnel(options: Partial<CallOptions>): ClientDuplexStream<TunnelFrame, TunnelFrame>;
+  tunnel(metadata: Metadata, options?: Partial<CallOptions>): ClientDuplexStream<TunnelFrame, TunnelFrame>;
 }
 
 export const ContainerServiceClient = makeGenericClientConstructor(
