@@ -41,8 +41,8 @@ export class ContainerFsStorage implements MediaStorage {
     const agent = await this.agent(botId);
     try {
       const entry = await agent.stat(`${MEDIA_DIR}/${sub}`);
-      // Only a plain file is a stored object: open() reads nothing else.
-      return entry.kind === "file" ? { key: `${botId}/${sub}`, size: entry.size, modTime: entry.modTime } : undefined;
+      // Anything but a folder: open() refuses a link, FIFO or device by name (403), not as missing.
+      return entry.kind === "dir" ? undefined : { key: `${botId}/${sub}`, size: entry.size, modTime: entry.modTime };
     } catch (error) {
       if (error instanceof NotFoundError) return undefined;
       throw error;
@@ -97,16 +97,13 @@ export class ContainerFsStorage implements MediaStorage {
       if (error instanceof NotFoundError) return [];
       throw error;
     }
-    return (
-      entries
-        // Plain files only (the listing describes links themselves): what open() can read.
-        .filter((entry) => entry.kind === "file" && entry.path.startsWith(namePrefix) && !entry.path.startsWith("."))
-        .map((entry) => ({
-          key: `${bot}/${folder ? `${folder}/` : ""}${entry.path}`,
-          size: entry.size,
-          modTime: entry.modTime,
-        }))
-    );
+    return entries
+      .filter((entry) => entry.kind !== "dir" && entry.path.startsWith(namePrefix) && !entry.path.startsWith("."))
+      .map((entry) => ({
+        key: `${bot}/${folder ? `${folder}/` : ""}${entry.path}`,
+        size: entry.size,
+        modTime: entry.modTime,
+      }));
   }
 
   private agent(botId: string) {
