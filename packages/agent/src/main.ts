@@ -1,55 +1,17 @@
-import { pino } from "pino";
+// The bundle's entry: the agent, or, started with --botbox-keeper, the
+// keeper of one supervised process (processes/keeper.ts). Each loads only
+// its own code: a keeper starts with every process, and gRPC and the
+// logger would double its start time and memory.
+import { keeperDirFromArgv } from "./processes/keeper-mode.js";
 
-import { ConfigError, loadAgentConfig } from "./config.js";
-import { runKeeper } from "./processes/keeper.js";
-import { keeperDirFromArgv } from "./processes/keeper-launch.js";
-import { listen } from "./server.js";
-import { seedTemplates } from "./templates.js";
-import { AGENT_VERSION } from "./version.js";
-
-// One JSON line per event on stderr; stdout stays free.
-const logger = pino({ base: { service: "botbox-agent" } }, pino.destination({ fd: 2, sync: false }));
-
-async function main(): Promise<void> {
-  const config = loadAgentConfig();
-  if (process.pid === 1) {
-    // Node cannot wait() for orphans it did not spawn, so as PID 1 it would
-    // collect zombies. Images run the agent under tini; the sandbox runtime
-    // under bubblewrap's own init. See docs/agent.md.
-    logger.warn("running as PID 1: orphaned processes will not be reaped; run the agent under an init such as tini");
-  }
-  const seeded = await seedTemplates(config.dataDir, config.templateDir, logger);
-  const agent = await listen(config, logger);
-  logger.info(
-    {
-      address: agent.address,
-      dataDir: config.dataDir,
-      botId: config.botId,
-      version: AGENT_VERSION,
-      seeded,
-      auth: config.token !== undefined,
-    },
-    "agent listening",
-  );
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, "stopping");
-    void agent.stop().then(() => {
-      logger.flush();
-      process.exit(0);
-    });
-  };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
-}
-
-// The same bundle is each supervised process's keeper (processes/keeper.ts).
 const keeperDir = keeperDirFromArgv(process.argv);
-(keeperDir === undefined ? main() : runKeeper(keeperDir)).catch((error: unknown) => {
-  logger.fatal({ err: error }, error instanceof ConfigError ? error.message : "agent failed to start");
-  logger.flush();
-  process.exitCode = 1;
-  setTimeout(() => process.exit(1), 100).unref();
-});
+if (keeperDir === undefined) {
+  void import("./agent-main.js");
+} else {
+  import("./processes/keeper.js")
+    .then(({ runKeeper }) => runKeeper(keeperDir))
+    .catch((error: unknown) => {
+      process.stderr.write(`keeper failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+      process.exit(1);
+    });
+}

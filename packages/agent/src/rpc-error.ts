@@ -29,8 +29,4 @@ export function describeSystemError(operation: string, path: string, error: unkn
   return `${operation} ${path}: ${match?.[1] ?? message}`;
 }
 
-export function errorCode(error: unknown): string | undefined {
-  return typeof error === "object" && error !== null && "code" in error && typeof error.code === "string"
-    ? error.code
-    : undefined;
-}
+export { errorCode } from "./error-code.js";

@@ -19,6 +19,13 @@ export const FrameKind = {
 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 
+/**
+ * Output streams as numbered in process.proto's OutputStream, kept here so
+ * the keeper does not load the protocol code (the tests that tell stdout,
+ * stderr and pty output apart check they match).
+ */
+export const OutputStream = { Stdout: 1, Stderr: 2, Pty: 3 } as const;
+
 const HEADER_BYTES = 5;
 /** Larger frames are a broken peer, not data: output goes in 64 KiB pieces, input in 1 MiB at most. */
 const MAX_FRAME_BYTES = 2 * 2 ** 20;

@@ -2,8 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import type { Readable, Writable } from "node:stream";
 
-import { OutputStream } from "@botbox/proto";
-
+import { OutputStream } from "./frames.js";
 import type { KeeperSpec } from "./process-record.js";
 import { PTY_HELPER_SOURCE } from "./pty-helper.js";
 
@@ -24,7 +23,7 @@ export interface KeptChild {
   /** The process group that signals go to. */
   groupPid: number;
   stdin: Writable;
-  outputs: { stream: OutputStream; readable: Readable }[];
+  outputs: { stream: number; readable: Readable }[];
   /** A PTY helper's control socket (resize lines). */
   control?: Writable;
 }
@@ -45,8 +44,8 @@ export async function startChild(spec: KeeperSpec): Promise<KeptChild> {
     groupPid: child.pid!,
     stdin: child.stdin!,
     outputs: [
-      { stream: OutputStream.OUTPUT_STREAM_STDOUT, readable: child.stdout! },
-      { stream: OutputStream.OUTPUT_STREAM_STDERR, readable: child.stderr! },
+      { stream: OutputStream.Stdout, readable: child.stdout! },
+      { stream: OutputStream.Stderr, readable: child.stderr! },
     ],
   };
 }
@@ -91,8 +90,8 @@ async function startPtyChild(spec: KeeperSpec, argv: string[]): Promise<KeptChil
     groupPid,
     stdin: child.stdin!,
     outputs: [
-      { stream: OutputStream.OUTPUT_STREAM_PTY, readable: child.stdout! },
-      { stream: OutputStream.OUTPUT_STREAM_STDERR, readable: child.stderr! },
+      { stream: OutputStream.Pty, readable: child.stdout! },
+      { stream: OutputStream.Stderr, readable: child.stderr! },
     ],
     control,
   };

@@ -5,16 +5,10 @@ import path from "node:path";
 import { status } from "@grpc/grpc-js";
 
 import { RpcError } from "../rpc-error.js";
+import { KEEPER_FLAG } from "./keeper-mode.js";
 import { KEEPER_LOG, type KeeperSpec, type ProcessRecord } from "./process-record.js";
 
-export const KEEPER_FLAG = "--botbox-keeper";
 const KEEPER_START_TIMEOUT_MS = 10_000;
-
-/** The folder a keeper was started for, when this process is one. */
-export function keeperDirFromArgv(argv: string[]): string | undefined {
-  const index = argv.indexOf(KEEPER_FLAG);
-  return index >= 0 ? argv[index + 1] : undefined;
-}
 
 /**
  * How to start this same agent bundle again. Usually `node agent.js`, but

@@ -63,6 +63,8 @@ export class Keeper {
   private exitStatus: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   exit: ExitRecord | undefined;
   private server: net.Server | undefined;
+  /** process.json is written: only then may exit.json follow and the keeper end. */
+  private served = false;
 
   constructor(
     readonly dir: string,
@@ -115,6 +117,9 @@ export class Keeper {
     // Written once the socket listens: a process.json without a live socket
     // and without exit.json means a keeper that died.
     writeJsonAtomically(path.join(this.dir, PROCESS_FILE), record);
+    this.served = true;
+    // A process quicker than this start-up finishes now.
+    this.maybeFinish();
     return record;
   }
 
@@ -139,7 +144,7 @@ export class Keeper {
   }
 
   private maybeFinish(): void {
-    if (this.exit || !this.exitStatus || this.openOutputs > 0) return;
+    if (this.exit || !this.served || !this.exitStatus || this.openOutputs > 0) return;
     const { code, signal } = this.exitStatus;
     this.log.close();
     this.exit = {

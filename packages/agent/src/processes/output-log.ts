@@ -11,7 +11,7 @@
 import { closeSync, openSync, readdirSync, readSync, unlinkSync, writevSync } from "node:fs";
 import path from "node:path";
 
-import { errorCode } from "../rpc-error.js";
+import { errorCode } from "../error-code.js";
 
 const RECORD_HEADER_BYTES = 5;
 const SEGMENT = /^out-([0-9a-f]{16})\.log$/;

@@ -1,5 +1,3 @@
-import { once } from "node:events";
-
 import type { AttachEvent, AttachRequest } from "@botbox/proto";
 import { type ServerWritableStream, status } from "@grpc/grpc-js";
 
@@ -52,11 +50,23 @@ async function replayLog(dir: string, from: number, call: AttachCall): Promise<v
         piece.kind === "dropped"
           ? { event: { $case: "dropped", value: { fromOffset: piece.from, toOffset: piece.to } } }
           : { event: { $case: "output", value: { stream: piece.stream, offset: piece.offset, data: piece.data } } };
-      if (!call.write(event)) await Promise.race([once(call, "drain"), once(call, "cancelled")]);
+      if (!call.write(event)) await drainedOrCancelled(call);
     }
   } finally {
     cursor.close();
   }
+}
+
+function drainedOrCancelled(call: AttachCall): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      call.off("drain", done);
+      call.off("cancelled", done);
+      resolve();
+    };
+    call.once("drain", done);
+    call.once("cancelled", done);
+  });
 }
 
 async function followKeeper(

@@ -11,7 +11,7 @@
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
-import { errorCode } from "../rpc-error.js";
+import { errorCode } from "../error-code.js";
 
 export interface PtySize {
   cols: number;

@@ -98,6 +98,8 @@ export class ProcessClient {
   ) {
     this.stub = new ProcessServiceClient(grpcTarget(endpoint.address), credentials.createInsecure(), {
       ...(endpoint.address.startsWith("unix:") ? { "grpc.default_authority": "localhost" } : {}),
+      // As AgentClient's: a replay streams megabytes, and 64 KiB windows stall it.
+      "grpc-node.flow_control_window": 4 * 2 ** 20,
       ...channelOptions,
     });
   }

@@ -1,0 +1,6 @@
+/** The `code` of a Node system error (ENOENT, EACCES, …), or undefined. */
+export function errorCode(error: unknown): string | undefined {
+  return typeof error === "object" && error !== null && "code" in error && typeof error.code === "string"
+    ? error.code
+    : undefined;
+}
