@@ -25,7 +25,7 @@ export function fileRoutes(app: FastifyInstance, routes: AnyRoute[], files: Work
   // One child scope: multipart parsing, the raw upload body and this error
   // handler are seen by these routes only.
   void app.register(async (scope) => {
-    // limitBytes reports an oversized file, before WriteRaw commits.
+    // limitBytes (workspace/upload.ts) reports an oversized file, before WriteRaw commits.
     await scope.register(multipart, { throwFileSizeLimit: false });
     scope.setErrorHandler((error, request, reply) => {
       // The app's handler then answers as for any other route.
