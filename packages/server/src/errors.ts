@@ -17,6 +17,9 @@ export const BOTBOX_ERROR_CODES = [
   "unsupported_media_type",
   "range_not_satisfiable",
   "uri_too_long",
+  // A bot's port: nothing answers on it (502), or the bot has too many tunnels open (429).
+  "port_unreachable",
+  "too_many_tunnels",
   // An unexpected failure: the HTTP layer answers it without detail.
   "internal",
   // Codes the HTTP layer reads out of an agent failure (http/error-status.ts).
@@ -119,6 +122,20 @@ export class RangeNotSatisfiableError extends BotboxError {
     message: string,
   ) {
     super("range_not_satisfiable", message);
+  }
+}
+
+/** Nothing answered on a port in the bot, or its connection failed: the reason is the agent's. */
+export class PortUnreachableError extends BotboxError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("port_unreachable", message, options);
+  }
+}
+
+/** A bot already has as many port tunnels open as the server allows. */
+export class TooManyTunnelsError extends BotboxError {
+  constructor(message: string) {
+    super("too_many_tunnels", message);
   }
 }
 

@@ -9,6 +9,7 @@ import { mapGrpcError } from "./error-mapping.js";
 import { execConfig, ExecHandle, type ExecOptions, type ExecResult } from "./exec-stream.js";
 import { type FileEntry, toFileEntry } from "./file-entry.js";
 import { type ByteSource, readableOf, upload } from "./raw-transfer.js";
+import { TunnelStream } from "./tunnel.js";
 
 export interface ReadFileOptions {
   /** 1-based first line; values below 1 mean 1. */
@@ -177,6 +178,25 @@ export class AgentClient {
           ? { root, relativePath, data, commit, replace, abort: false }
           : { root: "", relativePath: "", data, commit, replace: false, abort: false },
     ).catch(explainUnimplemented);
+  }
+
+  /**
+   * A connection to `port` on the bot's own loopback through the agent
+   * (docs/ports.md), once the agent reached it: a PortUnreachableError when
+   * nothing answers there, a ForbiddenError for a host off the loopback.
+   */
+  async openTunnel(port: number, host = "127.0.0.1"): Promise<TunnelStream> {
+    const call = this.stub.tunnel(this.metadata());
+    const stream = new TunnelStream(call);
+    const address = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+    call.write({ frame: { $case: "open", value: { address } } });
+    try {
+      await stream.connected();
+    } catch (error) {
+      stream.destroy();
+      throw error;
+    }
+    return stream;
   }
 
   /** The channel's connectivity; `true` asks it to connect when idle. */

@@ -13,3 +13,4 @@ export { type ExecEvent, ExecHandle, type ExecOptions, type ExecResult } from ".
 export { type FileEntry, type FileKind, parseGoMode } from "./file-entry.js";
 export { AgentPool, type AgentPoolOptions, type AgentProvider, type EndpointResolver } from "./pool.js";
 export { type ByteSource, RAW_CHUNK_BYTES } from "./raw-transfer.js";
+export { TunnelStream } from "./tunnel.js";

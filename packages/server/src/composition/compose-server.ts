@@ -23,6 +23,7 @@ import { BotToolGateway } from "../mcp/tool-gateway.js";
 import { ContainerFsStorage, MediaService } from "../media/index.js";
 import { BuiltinMemoryRuntime } from "../memory/index.js";
 import { packagePath } from "../package-paths.js";
+import { PortProxy } from "../ports/index.js";
 import { backendNamed, createRuntime as createBackendRuntime } from "../runtime/backends.js";
 import { DEFAULT_AGENT_IMAGE } from "../runtime/docker/defaults.js";
 import type { ContainerRuntime, ResourceLimits } from "../runtime/runtime.js";
@@ -196,6 +197,10 @@ export async function composeServer(
     }),
     media: new MediaService(new ContainerFsStorage((botId) => manager.agentFor(botId)), {
       maxBytes: config.media.max_bytes,
+    }),
+    ports: new PortProxy({
+      agentFor: (botId) => manager.agentFor(botId),
+      maxTunnelsPerBot: config.ports.max_tunnels_per_bot,
     }),
     memory: new BuiltinMemoryRuntime({ clients: (botId) => reachWorkspace(botId, (id) => manager.agentFor(id)) }),
     adminToken: admin.token,

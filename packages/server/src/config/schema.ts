@@ -152,6 +152,18 @@ const media = z
   })
   .strict();
 
+const ports = z
+  .object({
+    max_tunnels_per_bot: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .default(64)
+      .describe("requests and WebSockets open at once to one bot's ports through the host (429 past it)"),
+  })
+  .strict();
+
 const mcpStdio = z
   .object({
     idle_timeout_seconds: z.coerce
@@ -207,6 +219,7 @@ export const configSchema = z
     tools: tools.prefault({}),
     files: files.prefault({}),
     media: media.prefault({}),
+    ports: ports.prefault({}),
     mcp_stdio: mcpStdio.prefault({}),
     mcp: mcp.prefault({}),
   })

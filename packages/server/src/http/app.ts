@@ -12,9 +12,10 @@ import type { BotManager, SnapshotService } from "../manager/index.js";
 import type { BotToolGateway, FederatedMcpServers, StdioSessionRegistry } from "../mcp/index.js";
 import type { MediaService } from "../media/index.js";
 import type { BuiltinMemoryRuntime } from "../memory/index.js";
+import type { PortProxy } from "../ports/index.js";
 import type { McpServerStore } from "../store/index.js";
 import type { WorkspaceFiles } from "../workspace/index.js";
-import { installAuth, type TokenVerifier } from "./auth.js";
+import { bearerAuthenticator, installAuth, type TokenVerifier } from "./auth.js";
 import { type ConnectionLimits, guardConnections } from "./connection-guard.js";
 import { errorResponse } from "./error-status.js";
 import { requireKnownBot } from "./known-bot.js";
@@ -27,11 +28,13 @@ import { mcpServerRoutes } from "./routes/mcp-servers.js";
 import { mcpStdioRoutes } from "./routes/mcp-stdio.js";
 import { mediaRoutes } from "./routes/media.js";
 import { memoryRoutes } from "./routes/memory.js";
+import { PORT_LINK_ROUTES, portRoutes } from "./routes/ports.js";
 import { skillRoutes } from "./routes/skills.js";
 import { snapshotRoutes } from "./routes/snapshots.js";
 import { type TokenDirectory, tokenRoutes } from "./routes/tokens.js";
 import { toolsGatewayRoutes } from "./routes/tools-gateway.js";
 import { CHALLENGE_PATTERN, SERVER_PROOF_ROUTE, serverProof } from "./server-proof.js";
+import { LinkSigner } from "./signed-links.js";
 
 export interface HttpServerOptions {
   manager: BotManager;
@@ -50,6 +53,8 @@ export interface HttpServerOptions {
   files: WorkspaceFiles;
   media: MediaService;
   memory: BuiltinMemoryRuntime;
+  /** Bots' ports through their agents (docs/ports.md). */
+  ports: PortProxy;
   adminToken: string;
   verifyToken: TokenVerifier;
   logger: Logger;
@@ -89,7 +94,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   }) as unknown as FastifyInstance;
   const routes: AnyRoute[] = [];
   requireDocumentedRoutes(app, routes);
-  installAuth(app, options.adminToken, options.verifyToken);
+  installAuth(app, options.adminToken, options.verifyToken, PORT_LINK_ROUTES);
   if (options.connections) guardConnections(app, options.connections);
   requireKnownBot(app, options.bots);
   app.setErrorHandler((error, request, reply) => {
@@ -124,5 +129,11 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   skillRoutes(app, routes, options.manager);
   mediaRoutes(app, routes, options.media);
   memoryRoutes(app, routes, options.memory);
+  portRoutes(app, routes, {
+    proxy: options.ports,
+    links: new LinkSigner(options.adminToken),
+    bots: options.bots,
+    authenticate: bearerAuthenticator(options.adminToken, options.verifyToken),
+  });
   return app;
 }

@@ -23,22 +23,45 @@ const PUBLIC_ROUTES = new Set(["/health", "/ready", SERVER_PROOF_ROUTE]);
 
 const digest = (text: string) => createHash("sha256").update(text).digest();
 
-/** Every route but /health and /ready needs `Authorization: Bearer <token>`. */
-export function installAuth(app: FastifyInstance, adminToken: string, verifyToken: TokenVerifier): void {
+/**
+ * Who a bearer `Authorization` header acts for: the admin, a bot's token, or
+ * an UnauthenticatedError. For requests outside Fastify's routing too (a
+ * WebSocket upgrade).
+ */
+export function bearerAuthenticator(
+  adminToken: string,
+  verifyToken: TokenVerifier,
+): (header: string | undefined) => Promise<Principal> {
   const adminDigest = digest(adminToken);
-  app.addHook("onRequest", async (request) => {
-    if (PUBLIC_ROUTES.has(request.routeOptions.url ?? "")) return;
-    const header = request.headers.authorization;
+  return async (header) => {
     const token = header?.startsWith("Bearer ") ? header.slice("Bearer ".length).trim() : "";
     if (token === "") throw new UnauthenticatedError("missing bearer token: send Authorization: Bearer <token>");
     // Compare digests so the comparison takes the same time for any token.
-    if (timingSafeEqual(digest(token), adminDigest)) {
-      request.principal = { kind: "admin" };
-      return;
-    }
+    if (timingSafeEqual(digest(token), adminDigest)) return { kind: "admin" };
     const principal = await verifyToken(token);
     if (!principal) throw new UnauthenticatedError("invalid or revoked token");
-    request.principal = principal;
+    return principal;
+  };
+}
+
+/**
+ * Every route but /health and /ready needs `Authorization: Bearer <token>`,
+ * except that a request to one of `linkRoutes` without that header goes on
+ * with no principal: those routes take a signed link instead (a browser
+ * opening a port's URL) and check it themselves.
+ */
+export function installAuth(
+  app: FastifyInstance,
+  adminToken: string,
+  verifyToken: TokenVerifier,
+  linkRoutes: ReadonlySet<string> = new Set(),
+): void {
+  const authenticate = bearerAuthenticator(adminToken, verifyToken);
+  app.addHook("onRequest", async (request) => {
+    const route = request.routeOptions.url ?? "";
+    if (PUBLIC_ROUTES.has(route)) return;
+    if (request.headers.authorization === undefined && linkRoutes.has(route)) return;
+    request.principal = await authenticate(request.headers.authorization);
   });
 }
 
@@ -47,7 +70,11 @@ export function installAuth(app: FastifyInstance, adminToken: string, verifyToke
  * 404 as a bot that does not exist, so it learns nothing about it.
  */
 export function requireBotAccess(request: FastifyRequest, botId: string): void {
-  const principal = request.principal;
+  requirePrincipalFor(request.principal, botId);
+}
+
+/** requireBotAccess for a principal found outside a routed request (a WebSocket upgrade). */
+export function requirePrincipalFor(principal: Principal | undefined, botId: string): void {
   if (principal?.kind === "admin") return;
   if (principal?.kind === "bot" && principal.botId === botId) return;
   throw new NotFoundError(`bot ${botId} not found`);

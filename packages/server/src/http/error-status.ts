@@ -24,9 +24,11 @@ export const HTTP_STATUS: Record<BotboxErrorCode, number> = {
   uri_too_long: 414,
   unsupported_media_type: 415,
   range_not_satisfiable: 416,
+  too_many_tunnels: 429,
   agent_error: 500,
   internal: 500,
   identity_mismatch: 502,
+  port_unreachable: 502,
   unavailable: 503,
   no_space: 507,
 };

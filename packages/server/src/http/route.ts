@@ -6,7 +6,7 @@ import { requireAdmin, requireBotAccess } from "./auth.js";
 import { SERVER_PROOF_ROUTE } from "./server-proof.js";
 
 export interface RouteDefinition<Params extends z.ZodType, Query extends z.ZodType, Body extends z.ZodType> {
-  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS";
   url: string;
   summary: string;
   params?: Params;
@@ -17,9 +17,10 @@ export interface RouteDefinition<Params extends z.ZodType, Query extends z.ZodTy
   /**
    * Who may call it: "admin" only, or (the default) anyone who may act for
    * the `:bot_id` in the path. Checked before the body, so a caller learns
-   * nothing about a bot it cannot reach.
+   * nothing about a bot it cannot reach. "link": the route checks access
+   * itself, taking a signed link where there is no token (http/auth.ts).
    */
-  access?: "admin" | "bot";
+  access?: "admin" | "bot" | "link";
   handler: (
     input: { params: z.infer<Params>; query: z.infer<Query>; body: z.infer<Body> },
     request: FastifyRequest,
@@ -54,7 +55,8 @@ export function addRoute<Params extends z.ZodType, Query extends z.ZodType, Body
     handler: async (request, reply) => {
       const params = parse(route.params, request.params, "params");
       if (route.access === "admin") requireAdmin(request);
-      else if (typeof (params as { bot_id?: unknown } | undefined)?.bot_id === "string") {
+      // "link" routes checked access in their own hook, before the body.
+      else if (route.access !== "link" && typeof (params as { bot_id?: unknown } | undefined)?.bot_id === "string") {
         requireBotAccess(request, (params as { bot_id: string }).bot_id);
       }
       const input = {
