@@ -211,6 +211,23 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
   },
   {
+    name: "port",
+    group: "workspace",
+    summary: "a signed URL of a server the bot runs on a port, for a browser",
+    usage: ["port <bot> <port> [--ttl S]   the URL works for S seconds (default 3600, at most 86400)"],
+    flags: {
+      ttl: { type: "string", value: "S", help: "seconds the URL works (default 3600)" },
+      ...JSON_FLAG,
+      ...CLIENT_FLAGS,
+    },
+    run: async (context) => {
+      await (
+        await import("./commands/port.js")
+      ).portCommand(await context.target(), context.args, { json: context.json, ttl: stringFlag(context, "ttl") });
+      return 0;
+    },
+  },
+  {
     name: "mcp",
     group: "workspace",
     summary: "a bot's MCP servers, and the tools its gateway serves",
