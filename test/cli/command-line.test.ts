@@ -7,8 +7,9 @@
 // output and exit codes.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { createRequire } from "node:module";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 
 import { parseCommandLine, UsageError } from "../../packages/server/src/cli/command-line.js";
@@ -17,6 +18,8 @@ import { COMMANDS } from "../../packages/server/src/cli/command-table.js";
 import { renderCommandHelp, renderUsage } from "../../packages/server/src/cli/help.js";
 
 const MAIN = fileURLToPath(new URL("../../packages/server/src/cli/main.ts", import.meta.url));
+/** tsx's loader by its path: the command runs in /, where `--import tsx` finds nothing. */
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
 const run = promisify(execFile);
 
 interface Outcome {
@@ -27,7 +30,7 @@ interface Outcome {
 
 /** The real `botbox` command, with no server, token or config file around it. */
 async function botbox(...args: string[]): Promise<Outcome> {
-  return run(process.execPath, ["--import", import.meta.resolve("tsx"), MAIN, ...args], {
+  return run(process.execPath, ["--import", TSX, MAIN, ...args], {
     env: {
       ...process.env,
       BOTBOX_URL: "",
