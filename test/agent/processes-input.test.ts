@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
-import { startSupervisedAgent, type SupervisedAgent } from "./processes-support.js";
+import { collect, startSupervisedAgent, type SupervisedAgent } from "./processes-support.js";
 import { bearer, rejectsWithCode, status } from "./support.js";
 
 const TOKEN = "process-token";
@@ -129,6 +129,16 @@ describe("process supervisor: bad input", { timeout: 60_000 }, () => {
     assert.equal((await client.list()).length, before);
     const started = await raw.start({ argv: ["true"] }, bearer(TOKEN));
     assert.ok(started.id);
+  });
+
+  it("gives neither the process nor its keeper the agent's token", async () => {
+    const { client } = box;
+    // The shell's parent is its keeper.
+    const started = await client.start({
+      shell: 'echo "${BOTBOX_AGENT_TOKEN-unset}"; tr "\\0" "\\n" < /proc/$PPID/environ | grep -c BOTBOX_AGENT_TOKEN',
+    });
+    const output = await collect(client, { id: started.id });
+    assert.equal(output.text, "unset\n0\n");
   });
 });
 

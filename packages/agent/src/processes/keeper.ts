@@ -147,10 +147,12 @@ export class Keeper {
     if (this.exit || !this.served || !this.exitStatus || this.openOutputs > 0) return;
     const { code, signal } = this.exitStatus;
     this.log.close();
+    const endedAtMs = Date.now();
     this.exit = {
       exitCode: code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0),
       signal: signal ?? "",
-      endedAt: rfc3339(new Date()),
+      endedAt: rfc3339(new Date(endedAtMs)),
+      endedAtMs,
       outputBytes: this.log.total,
       droppedBytes: this.log.dropped,
     };

@@ -52,6 +52,8 @@ export interface ExitRecord {
   /** The killing signal's name, or "". */
   signal: string;
   endedAt: string;
+  /** The same moment in milliseconds, to order processes that ended within one second. */
+  endedAtMs: number;
   outputBytes: number;
   droppedBytes: number;
 }

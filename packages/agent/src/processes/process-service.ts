@@ -53,7 +53,14 @@ export function createProcessService(options: ProcessServiceOptions): ProcessSer
     const dir = table.dirOf(id);
     if (Buffer.byteLength(path.join(dir, KEEPER_SOCKET)) > MAX_SOCKET_PATH_BYTES)
       throw new RpcError(status.FAILED_PRECONDITION, `the state folder ${settings.stateDir} is too long a path`);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+    } catch (error) {
+      throw new RpcError(
+        status.FAILED_PRECONDITION,
+        `cannot make a process folder: ${describeSystemError("mkdir", dir, error)}`,
+      );
+    }
     try {
       const record = await launchKeeper(keeperCommand, dir, { ...spec, id, ringBytes: RING_BYTES }, baseEnv);
       return toProcessInfo({ dir, record, state: await table.stateOf(dir) });

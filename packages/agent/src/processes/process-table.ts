@@ -93,7 +93,7 @@ export class ProcessTable {
     const finished = (await this.all()).filter((entry) => entry.state.status !== "running");
     const now = Date.now();
     const endedAt = (entry: KnownProcess) =>
-      entry.state.status === "exited" ? Date.parse(entry.state.exit.endedAt) : statSync(entry.dir).mtimeMs;
+      entry.state.status === "exited" ? entry.state.exit.endedAtMs : statSync(entry.dir).mtimeMs;
     finished.sort((a, b) => endedAt(b) - endedAt(a));
     finished.forEach((entry, index) => {
       if (index >= keep || now - endedAt(entry) > maxAgeSeconds * 1000)
