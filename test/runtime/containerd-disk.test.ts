@@ -9,14 +9,12 @@
 import assert from "node:assert/strict";
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 
-import type { AgentClient } from "../../packages/server/src/client/index.js";
-import type { ContainerdRuntime } from "../../packages/server/src/runtime/containerd/index.js";
 import { DEFAULT_AGENT_IMAGE } from "../../packages/server/src/runtime/docker/defaults.js";
 import type { ContainerSpec } from "../../packages/server/src/runtime/runtime.js";
-import { type ContainerdFixture, containerdUnavailable, openContainerd } from "./containerd-support.js";
-import { botSpec, Janitor, waitForAgent } from "./support.js";
+import { containerdSuite, containerdUnavailable } from "./containerd-support.js";
+import { botSpec, waitForAgent } from "./support.js";
 
 const unavailable =
   (await containerdUnavailable()) ?? (process.getuid?.() !== 0 ? "the disk quota needs root (loop mounts)" : undefined);
@@ -26,40 +24,17 @@ const fill = (file: string) => `{ dd if=/dev/zero of=${file} bs=1M count=128 2>&
 const mounted = async (folder: string) => (await readFile("/proc/self/mountinfo", "utf8")).includes(folder);
 
 describe("containerd runtime: disk quota", { skip: unavailable, timeout: 900_000 }, () => {
-  let fixture: ContainerdFixture;
-  let runtime: ContainerdRuntime;
-  const janitor = new Janitor();
-  const sh = async (client: AgentClient, command: string) => {
-    const result = await client.exec(command);
-    return `${result.stdout}${result.stderr}`.trim();
-  };
-  const started = async (
-    overrides: Partial<ContainerSpec> = {},
-    on: ContainerdRuntime = runtime,
-  ): Promise<[ContainerSpec, AgentClient]> => {
-    const spec = botSpec({ image: DEFAULT_AGENT_IMAGE, network: "none", ...overrides });
-    janitor.track(on, spec.id);
-    await on.createContainer(spec);
-    await on.startTask(spec.id);
-    return [spec, janitor.client(await waitForAgent(on, spec.id, 60_000))];
-  };
+  const suite = containerdSuite({ startTimeoutMs: 60_000 });
+  const { janitor, started } = suite;
+  const sh = suite.output;
   const allocated = async (file: string) => (await stat(file)).blocks * 512;
-  const botRoot = (spec: ContainerSpec) => path.join(fixture.home, "bots", spec.botId);
-
-  before(async () => {
-    fixture = await openContainerd();
-    runtime = fixture.runtime;
-  });
-  after(async () => {
-    await janitor.cleanUp();
-    await fixture?.close();
-  });
+  const botRoot = (spec: ContainerSpec) => path.join(suite.home, "bots", spec.botId);
 
   it("is offered here (root, mkfs.ext4, loop, overlayfs) and doctor says how; another snapshotter refuses it", async () => {
-    assert.equal(runtime.capabilities.diskQuota, true);
-    const check = (await runtime.doctor()).find((entry) => entry.name === "disk quota");
+    assert.equal(suite.runtime.capabilities.diskQuota, true);
+    const check = (await suite.runtime.doctor()).find((entry) => entry.name === "disk quota");
     assert.match(check?.detail ?? "", /loop-mounted ext4 image per bot/);
-    const native = await fixture.open({ snapshotter: "native" });
+    const native = await suite.open({ snapshotter: "native" });
     assert.equal(native.capabilities.diskQuota, false);
     const spec = botSpec({ image: DEFAULT_AGENT_IMAGE, limits: { diskBytes: QUOTA } });
     await assert.rejects(native.createContainer(spec), /needs the overlayfs snapshotter/);
@@ -104,9 +79,9 @@ describe("containerd runtime: disk quota", { skip: unavailable, timeout: 900_000
   it("keeps files across stop, snapshot, a new runtime instance and restore; past the quota still fails", async () => {
     const [spec, client] = await started({ limits: { diskBytes: QUOTA } });
     await sh(client, "echo layer > /root/kept && echo data > /data/kept && rm /etc/hostname");
-    await runtime.stopTask(spec.id, { timeoutMs: 5_000 });
-    await runtime.commitSnapshot(spec.id, "one");
-    const later = await fixture.open();
+    await suite.runtime.stopTask(spec.id, { timeoutMs: 5_000 });
+    await suite.runtime.commitSnapshot(spec.id, "one");
+    const later = await suite.open();
     await later.startTask(spec.id);
     const again = janitor.client(await waitForAgent(later, spec.id, 60_000));
     assert.equal(await sh(again, "cat /root/kept /data/kept; test -e /etc/hostname || echo gone"), "layer\ndata\ngone");
@@ -139,21 +114,19 @@ describe("containerd runtime: disk quota", { skip: unavailable, timeout: 900_000
   it("a task restart keeps the layer; keepData keeps the image for the next container; discard removes it", async () => {
     const [spec, client] = await started({ limits: { diskBytes: QUOTA } });
     await sh(client, "echo layer > /root/kept && echo data > /data/kept");
-    await runtime.stopTask(spec.id, { timeoutMs: 5_000 });
-    await runtime.startTask(spec.id);
-    const again = janitor.client(await waitForAgent(runtime, spec.id, 60_000));
+    await suite.runtime.stopTask(spec.id, { timeoutMs: 5_000 });
+    const again = await suite.startedAgain(spec);
     assert.equal(await sh(again, "cat /root/kept /data/kept"), "layer\ndata");
-    await runtime.stopTask(spec.id, { timeoutMs: 5_000 });
-    await runtime.deleteContainer(spec.id, { keepData: true });
+    await suite.runtime.stopTask(spec.id, { timeoutMs: 5_000 });
+    await suite.runtime.deleteContainer(spec.id, { keepData: true });
     assert.ok(!(await mounted(botRoot(spec))), "nothing of the bot stays mounted");
     await stat(path.join(botRoot(spec), "disk.img"));
-    await runtime.createContainer(spec);
-    await runtime.startTask(spec.id);
-    const next = janitor.client(await waitForAgent(runtime, spec.id, 60_000));
+    await suite.runtime.createContainer(spec);
+    const next = await suite.startedAgain(spec);
     assert.equal(await sh(next, "cat /root/kept /data/kept"), "layer\ndata");
-    await runtime.stopTask(spec.id, { timeoutMs: 5_000 });
-    await runtime.deleteContainer(spec.id, { keepData: true });
-    await runtime.discardKeptData(spec.botId);
+    await suite.runtime.stopTask(spec.id, { timeoutMs: 5_000 });
+    await suite.runtime.deleteContainer(spec.id, { keepData: true });
+    await suite.runtime.discardKeptData(spec.botId);
     await assert.rejects(stat(botRoot(spec)), /ENOENT/);
     assert.ok(!(await mounted(botRoot(spec))));
   });
@@ -162,11 +135,11 @@ describe("containerd runtime: disk quota", { skip: unavailable, timeout: 900_000
     const [spec, client] = await started();
     await sh(client, "echo layer > /root/kept && echo data > /data/kept");
     const recreate = async (limits: ContainerSpec["limits"]) => {
-      await runtime.stopTask(spec.id, { timeoutMs: 5_000 });
-      await runtime.deleteContainer(spec.id, { keepData: true });
-      await runtime.createContainer({ ...spec, limits });
-      await runtime.startTask(spec.id);
-      return janitor.client(await waitForAgent(runtime, spec.id, 60_000));
+      await suite.runtime.stopTask(spec.id, { timeoutMs: 5_000 });
+      await suite.runtime.deleteContainer(spec.id, { keepData: true });
+      await suite.runtime.createContainer({ ...spec, limits });
+      await suite.runtime.startTask(spec.id);
+      return janitor.client(await waitForAgent(suite.runtime, spec.id, 60_000));
     };
     const quota = await recreate({ diskBytes: QUOTA });
     assert.equal(await sh(quota, "cat /root/kept /data/kept"), "layer\ndata");
@@ -183,7 +156,7 @@ describe("containerd runtime: disk quota", { skip: unavailable, timeout: 900_000
   });
 
   it("bounds a gVisor bot the same way", async (t) => {
-    if (!runtime.capabilities.gvisor) return t.skip("runsc is not installed");
+    if (!suite.runtime.capabilities.gvisor) return t.skip("runsc is not installed");
     const [spec, client] = await started({ isolation: "gvisor", limits: { diskBytes: QUOTA } });
     assert.match(await sh(client, fill("/data/big")), /No space left on device/);
     await sh(client, "rm /data/big");
@@ -194,15 +167,15 @@ describe("containerd runtime: disk quota", { skip: unavailable, timeout: 900_000
   it("deleting the bot unmounts its image and removes it", async () => {
     const [spec] = await started({ limits: { diskBytes: QUOTA } });
     assert.ok(await mounted(botRoot(spec)));
-    await runtime.stopTask(spec.id, { timeoutMs: 5_000 });
-    await runtime.deleteContainer(spec.id);
+    await suite.runtime.stopTask(spec.id, { timeoutMs: 5_000 });
+    await suite.runtime.deleteContainer(spec.id);
     await assert.rejects(stat(botRoot(spec)), /ENOENT/);
     assert.ok(!(await mounted(botRoot(spec))));
   });
 
   it("refuses a quota below 64 MiB with a clear error", async () => {
     const spec = botSpec({ image: DEFAULT_AGENT_IMAGE, limits: { diskBytes: 2 ** 20 } });
-    janitor.track(runtime, spec.id);
-    await assert.rejects(runtime.createContainer(spec), /at least .*64 MiB/);
+    janitor.track(suite.runtime, spec.id);
+    await assert.rejects(suite.runtime.createContainer(spec), /at least .*64 MiB/);
   });
 });

@@ -8,16 +8,15 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 
 import type { AgentClient } from "../../packages/server/src/client/index.js";
 import { BadRequestError } from "../../packages/server/src/errors.js";
-import type { ContainerdRuntime } from "../../packages/server/src/runtime/containerd/index.js";
 import { DEFAULT_AGENT_IMAGE } from "../../packages/server/src/runtime/docker/defaults.js";
 import type { ContainerSpec } from "../../packages/server/src/runtime/runtime.js";
-import { type ContainerdFixture, containerdUnavailable, openContainerd } from "./containerd-support.js";
-import { hostAddress, hostListener, probe } from "./docker-isolation-support.js";
-import { botSpec, Janitor, waitForAgent } from "./support.js";
+import { containerdSuite, containerdUnavailable } from "./containerd-support.js";
+import { hostAddress, hostListener, probe } from "./isolation-support.js";
+import { botSpec } from "./support.js";
 
 const unavailable =
   (await containerdUnavailable()) ??
@@ -26,37 +25,21 @@ const unavailable =
     : "runsc is not installed (apt-get install runsc)");
 
 describe("containerd runtime: gVisor", { skip: unavailable, timeout: 600_000 }, () => {
-  let fixture: ContainerdFixture;
-  let runtime: ContainerdRuntime;
-  const janitor = new Janitor();
+  const suite = containerdSuite({ startTimeoutMs: 60_000 });
+  const sh = suite.output;
+  /** A bot started and answering, and how long from startTask until it answered. */
   const started = async (overrides: Partial<ContainerSpec>): Promise<[ContainerSpec, AgentClient, number]> => {
-    const spec = botSpec({ image: DEFAULT_AGENT_IMAGE, network: "none", ...overrides });
-    janitor.track(runtime, spec.id);
-    await runtime.createContainer(spec);
+    const spec = await suite.created(overrides);
     const startedAt = Date.now();
-    await runtime.startTask(spec.id);
-    const client = janitor.client(await waitForAgent(runtime, spec.id, 60_000));
+    const client = await suite.startedAgain(spec);
     return [spec, client, Date.now() - startedAt];
   };
-  const sh = async (client: AgentClient, command: string) => {
-    const result = await client.exec(command);
-    return `${result.stdout}${result.stderr}`.trim();
-  };
-
-  before(async () => {
-    fixture = await openContainerd();
-    runtime = fixture.runtime;
-  });
-  after(async () => {
-    await janitor.cleanUp();
-    await fixture?.close();
-  });
 
   it("offers gVisor when runsc is found, and refuses it clearly when not", async () => {
-    assert.equal(runtime.capabilities.gvisor, true);
-    const doctor = await runtime.doctor();
+    assert.equal(suite.runtime.capabilities.gvisor, true);
+    const doctor = await suite.runtime.doctor();
     assert.match(doctor.find((check) => check.name === "gVisor")?.detail ?? "", /available/);
-    const without = await fixture.open({ runscPath: "" });
+    const without = await suite.open({ runscPath: "" });
     assert.equal(without.capabilities.gvisor, false);
     const spec = botSpec({ image: DEFAULT_AGENT_IMAGE, network: "none", isolation: "gvisor" });
     await assert.rejects(without.createContainer(spec), (error: Error) => {
@@ -72,10 +55,10 @@ describe("containerd runtime: gVisor", { skip: unavailable, timeout: 600_000 }, 
     assert.match(await sh(client, "dmesg | head -n 1"), /gVisor/);
     assert.doesNotMatch(await sh(runcClient, "dmesg 2>&1 | head -n 1"), /gVisor/);
     await sh(client, "echo from-gvisor > /data/note.txt");
-    const onHost = await readFile(path.join(fixture.home, "bots", spec.botId, "data", "note.txt"), "utf8");
+    const onHost = await readFile(path.join(suite.home, "bots", spec.botId, "data", "note.txt"), "utf8");
     assert.equal(onHost, "from-gvisor\n");
     console.log(`cold start (start to agent ready), network none: runc ${runcMs} ms, gVisor ${gvisorMs} ms`);
-    assert.equal((await runtime.getContainer(spec.id))?.isolation, "gvisor");
+    assert.equal((await suite.runtime.getContainer(spec.id))?.isolation, "gvisor");
   });
 
   it("limits hold: the bot's cgroup carries its memory and pids limits", async () => {
@@ -105,26 +88,24 @@ describe("containerd runtime: gVisor", { skip: unavailable, timeout: 600_000 }, 
   it("snapshots: commit, change, restore brings the writable layer and /data back", async () => {
     const [spec, client] = await started({ isolation: "gvisor" });
     await sh(client, "echo kept > /root/layer.txt && echo kept > /data/data.txt");
-    await runtime.stopTask(spec.id);
-    await runtime.commitSnapshot(spec.id, "first");
-    await writeFile(path.join(fixture.home, "bots", spec.botId, "data", "data.txt"), "changed\n");
-    await runtime.restoreSnapshot(spec.id, "first");
-    await runtime.startTask(spec.id);
-    const again = janitor.client(await waitForAgent(runtime, spec.id, 60_000));
+    await suite.runtime.stopTask(spec.id);
+    await suite.runtime.commitSnapshot(spec.id, "first");
+    await writeFile(path.join(suite.home, "bots", spec.botId, "data", "data.txt"), "changed\n");
+    await suite.runtime.restoreSnapshot(spec.id, "first");
+    const again = await suite.startedAgain(spec);
     assert.equal(await sh(again, "cat /root/layer.txt /data/data.txt"), "kept\nkept");
   });
 
   it("a kept gVisor layer is recovered as a snapshot, not reused, when the bot comes back remapped", async () => {
     const [spec, client] = await started({ isolation: "gvisor" });
     await sh(client, "echo from-gvisor > /root/kept.txt");
-    await runtime.stopTask(spec.id);
-    await runtime.deleteContainer(spec.id, { keepData: true });
-    await runtime.createContainer({ ...spec, isolation: "namespaces" });
-    await runtime.startTask(spec.id);
-    const again = janitor.client(await waitForAgent(runtime, spec.id, 60_000));
+    await suite.runtime.stopTask(spec.id);
+    await suite.runtime.deleteContainer(spec.id, { keepData: true });
+    await suite.runtime.createContainer({ ...spec, isolation: "namespaces" });
+    const again = await suite.startedAgain(spec);
     // The fresh layer is the bot's own: root can change the image's files.
     assert.equal(await sh(again, "echo x >> /etc/issue && echo changed"), "changed");
-    const snapshots = await runtime.listSnapshots(spec.id);
+    const snapshots = await suite.runtime.listSnapshots(spec.id);
     assert.ok(
       snapshots.some((snapshot) => snapshot.name.startsWith("recovered-")),
       JSON.stringify(snapshots),

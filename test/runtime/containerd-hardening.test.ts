@@ -8,46 +8,28 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { chmod, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 
 import type { AgentClient } from "../../packages/server/src/client/index.js";
-import type { ContainerdRuntime } from "../../packages/server/src/runtime/containerd/index.js";
-import { DEFAULT_AGENT_IMAGE } from "../../packages/server/src/runtime/docker/defaults.js";
 import type { ContainerSpec } from "../../packages/server/src/runtime/runtime.js";
-import { type ContainerdFixture, containerdUnavailable, openContainerd } from "./containerd-support.js";
-import { botSpec, Janitor, waitForAgent } from "./support.js";
+import { containerdSuite, containerdUnavailable } from "./containerd-support.js";
+import { waitForAgent } from "./support.js";
 
 const unavailable = await containerdUnavailable();
 
 describe("containerd runtime: hardening", { skip: unavailable, timeout: 600_000 }, () => {
-  let fixture: ContainerdFixture;
+  const suite = containerdSuite({ startTimeoutMs: 60_000 });
+  const sh = suite.output;
   let hardened: AgentClient;
   let hardenedSpec: ContainerSpec;
   let control: AgentClient;
   let controlSpec: ContainerSpec;
-  const janitor = new Janitor();
-  const started = async (runtime: ContainerdRuntime): Promise<[ContainerSpec, AgentClient]> => {
-    const spec = botSpec({ image: DEFAULT_AGENT_IMAGE, network: "none" });
-    janitor.track(runtime, spec.id);
-    await runtime.createContainer(spec);
-    await runtime.startTask(spec.id);
-    return [spec, janitor.client(await waitForAgent(runtime, spec.id, 60_000))];
-  };
-  const dataOf = (spec: ContainerSpec) => path.join(fixture.home, "bots", spec.botId, "data");
-  const sh = async (client: AgentClient, command: string) => {
-    const result = await client.exec(command);
-    return `${result.stdout}${result.stderr}`.trim();
-  };
+  const dataOf = (spec: ContainerSpec) => path.join(suite.home, "bots", spec.botId, "data");
 
   before(async () => {
-    fixture = await openContainerd();
-    [hardenedSpec, hardened] = await started(fixture.runtime);
-    const unprotected = await fixture.open({ seccomp: false, userNamespaces: false, noNewPrivileges: false });
-    [controlSpec, control] = await started(unprotected);
-  });
-  after(async () => {
-    await janitor.cleanUp();
-    await fixture?.close();
+    [hardenedSpec, hardened] = await suite.started();
+    const unprotected = await suite.open({ seccomp: false, userNamespaces: false, noNewPrivileges: false });
+    [controlSpec, control] = await suite.started({}, unprotected);
   });
 
   it("seccomp: a new user namespace and the key rings are refused; without the profile they are not", async () => {
@@ -75,7 +57,7 @@ print("allowed" if r >= 0 else os.strerror(ctypes.get_errno()))'`;
 
   it("user namespace: root in the bot owns its files on the host as a high id of its own range", async () => {
     const range = JSON.parse(
-      await readFile(path.join(fixture.home, "bots", hardenedSpec.botId, "id-range.json"), "utf8"),
+      await readFile(path.join(suite.home, "bots", hardenedSpec.botId, "id-range.json"), "utf8"),
     ) as { first: number; size: number };
     assert.ok(range.first >= 2 ** 28 && range.size === 65_536, JSON.stringify(range));
     assert.equal(await sh(hardened, "id -u"), "0");
@@ -115,22 +97,22 @@ print("allowed" if r >= 0 else os.strerror(ctypes.get_errno()))'`;
 
   it("a bot deleted for good gives its id range back, and a new bot of that id starts empty", async () => {
     const { idRangeRegistry } = await import("../../packages/server/src/runtime/containerd/id-range.js");
-    const [spec, client] = await started(fixture.runtime);
+    const [spec, client] = await suite.started();
     await sh(client, "echo old > /data/old.txt");
-    const range = JSON.parse(await readFile(path.join(fixture.home, "bots", spec.botId, "id-range.json"), "utf8")) as {
+    const range = JSON.parse(await readFile(path.join(suite.home, "bots", spec.botId, "id-range.json"), "utf8")) as {
       first: number;
     };
     const slot = path.join(idRangeRegistry(), String((range.first - 2 ** 28) / 65_536));
     assert.ok(existsSync(slot));
-    await fixture.runtime.stopTask(spec.id);
-    await fixture.runtime.deleteContainer(spec.id, { keepData: true });
+    await suite.runtime.stopTask(spec.id);
+    await suite.runtime.deleteContainer(spec.id, { keepData: true });
     assert.ok(existsSync(slot), "kept data keeps its range");
-    await fixture.runtime.discardKeptData(spec.botId);
+    await suite.runtime.discardKeptData(spec.botId);
     assert.equal(existsSync(slot), false);
-    assert.equal(existsSync(path.join(fixture.home, "bots", spec.botId)), false);
-    await fixture.runtime.createContainer({ ...spec, agentToken: `${spec.agentToken}-new` });
-    await fixture.runtime.startTask(spec.id);
-    const again = janitor.client(await waitForAgent(fixture.runtime, spec.id, 60_000));
+    assert.equal(existsSync(path.join(suite.home, "bots", spec.botId)), false);
+    await suite.runtime.createContainer({ ...spec, agentToken: `${spec.agentToken}-new` });
+    await suite.runtime.startTask(spec.id);
+    const again = suite.janitor.client(await waitForAgent(suite.runtime, spec.id, 60_000));
     assert.equal(await sh(again, "test -e /data/old.txt && echo found || echo gone"), "gone");
   });
 });

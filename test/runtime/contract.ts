@@ -1,7 +1,12 @@
 /**
  * The behaviour every runtime backend must show, run by each backend's own
- * test file (Hono-style): `runRuntimeContract({ name, newRuntime, skip })`.
- * A backend that cannot do something skips that test by name, with a reason.
+ * test file (Hono-style): `runRuntimeContract({ name, newRuntime, reopen, skip })`.
+ * Its parts: this file (images, containers, tasks, /data, snapshots),
+ * contract-state.ts (a new runtime instance, the root file system in
+ * snapshots, upgrade) and contract-confinement.ts (bots apart, limits).
+ * What a backend may lack is read from its declared capabilities (and
+ * optional methods), never from its name; a test skipped by name, with a
+ * reason, is the last resort.
  * A backend whose `capabilities.confined` is false (bots as plain host
  * processes) is held to refusing network "none" instead of enforcing it, and
  * its bots run commands as the user running the tests rather than as root.
@@ -12,49 +17,29 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, before, describe } from "node:test";
 
-import type { AgentClient } from "../../packages/server/src/client/index.js";
 import { BadRequestError, ConflictError, NotFoundError } from "../../packages/server/src/errors.js";
-import { BOT_LABEL, type ContainerRuntime, type ContainerSpec } from "../../packages/server/src/runtime/runtime.js";
-import { botSpec, buildImageTar, Janitor, waitForAgent } from "./support.js";
+import { BOT_LABEL, type ContainerRuntime } from "../../packages/server/src/runtime/runtime.js";
+import { runConfinementContract } from "./contract-confinement.js";
+import { contractContext, type RuntimeContractOptions } from "./contract-context.js";
+import { runStateContract } from "./contract-state.js";
+import { buildImageTar, waitForAgent } from "./support.js";
 
-export interface RuntimeContractOptions {
-  name: string;
-  newRuntime: () => ContainerRuntime | Promise<ContainerRuntime>;
-  /** The image test containers use; it must be available through ensureImage. */
-  image?: string;
-  skip?: { test: string; reason: string }[];
-}
+export type { RuntimeContractOptions } from "./contract-context.js";
 
 export function runRuntimeContract(options: RuntimeContractOptions): void {
   const image = options.image ?? "botbox/default";
-  const test = (name: string, body: () => Promise<void>) => {
-    const skipped = options.skip?.find((entry) => entry.test === name);
-    it(name, skipped ? { skip: skipped.reason } : {}, body);
-  };
 
   describe(`runtime contract: ${options.name}`, () => {
     let runtime: ContainerRuntime;
-    const janitor = new Janitor();
-    const confined = () => runtime.capabilities?.confined !== false;
-    const spec = (overrides: Partial<ContainerSpec> = {}) =>
-      botSpec({ image, ...(confined() ? {} : { network: "host" as const }), ...overrides });
-    const create = async (overrides: Partial<ContainerSpec> = {}) => {
-      const created = spec(overrides);
-      janitor.track(runtime, created.id);
-      await runtime.createContainer(created);
-      return created;
-    };
-    const started = async (overrides: Partial<ContainerSpec> = {}): Promise<[ContainerSpec, AgentClient]> => {
-      const created = await create(overrides);
-      await runtime.startTask(created.id);
-      return [created, janitor.client(await waitForAgent(runtime, created.id))];
-    };
-    const sh = async (client: AgentClient, command: string) => (await client.exec(command)).stdout.trim();
+    const context = contractContext(options, () => runtime);
+    const { janitor, confined, spec, create, started, sh, test } = context;
 
     before(async () => {
       runtime = await options.newRuntime();
+      // What `botbox serve` learns before its first bot: the capabilities the contract reads.
+      await runtime.detectCapabilities?.();
     });
     after(async () => {
       await janitor.cleanUp();
@@ -239,5 +224,8 @@ export function runRuntimeContract(options: RuntimeContractOptions): void {
         await rm(folder, { recursive: true, force: true });
       }
     });
+
+    runStateContract(context);
+    runConfinementContract(context);
   });
 }

@@ -14,8 +14,8 @@ import { BadRequestError } from "../../packages/server/src/errors.js";
 import { DEFAULT_AGENT_IMAGE } from "../../packages/server/src/runtime/docker/index.js";
 import type { ContainerSpec } from "../../packages/server/src/runtime/runtime.js";
 import { PRIVILEGE_PROBE } from "./docker-hardening-support.js";
-import { hostAddress, hostListener, probe } from "./docker-isolation-support.js";
 import { dockerSuite, dockerUnavailable } from "./docker-support.js";
+import { hostAddress, hostListener, probe } from "./isolation-support.js";
 import { botSpec, waitForAgent } from "./support.js";
 
 const dockerClient = () => new Docker({ socketPath: process.env.DOCKER_HOST!.replace(/^unix:\/\//, "") });

@@ -8,16 +8,18 @@ import { FakeRuntime } from "../support/fake-runtime.js";
 import { runRuntimeContract } from "./contract.js";
 import { makeHome } from "./support.js";
 
-const homes: string[] = [];
+const homes = new Map<unknown, string>();
 after(async () => {
-  for (const home of homes) await rm(home, { recursive: true, force: true });
+  for (const home of new Set(homes.values())) await rm(home, { recursive: true, force: true });
 });
 
 runRuntimeContract({
   name: "fake",
   newRuntime: async () => {
     const home = await makeHome();
-    homes.push(home);
-    return new FakeRuntime({ home });
+    const runtime = new FakeRuntime({ home });
+    homes.set(runtime, home);
+    return runtime;
   },
+  reopen: (runtime) => new FakeRuntime({ home: homes.get(runtime)! }),
 });

@@ -6,16 +6,18 @@ import { AGENT_BUNDLE } from "../support/agent-process.js";
 import { runRuntimeContract } from "./contract.js";
 import { makeHome } from "./support.js";
 
-const homes: string[] = [];
+const homes = new Map<unknown, string>();
 after(async () => {
-  for (const home of homes) await rm(home, { recursive: true, force: true });
+  for (const home of new Set(homes.values())) await rm(home, { recursive: true, force: true });
 });
 
 runRuntimeContract({
   name: "sandbox",
   newRuntime: async () => {
     const home = await makeHome();
-    homes.push(home);
-    return new SandboxRuntime({ home, agentBundle: AGENT_BUNDLE });
+    const runtime = new SandboxRuntime({ home, agentBundle: AGENT_BUNDLE });
+    homes.set(runtime, home);
+    return runtime;
   },
+  reopen: (runtime) => new SandboxRuntime({ home: homes.get(runtime)!, agentBundle: AGENT_BUNDLE }),
 });

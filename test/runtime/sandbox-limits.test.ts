@@ -38,32 +38,23 @@ describe("sandbox resource limits", () => {
     }
   });
 
+  // That the limits reach the kernel, and that a fork storm stops at pids, is the runtime contract's test.
   it(
-    "memory, pids and cpu limits are applied to every process of the bot",
+    "every process of the bot is in its cgroup, which is charged for what it writes and goes with the task",
     { skip: support.mode === "none" && "no usable cgroups here" },
     async () => {
-      const spec = botSpec({ limits: { memoryBytes: 128 * 2 ** 20, pids: 64, cpus: 0.5 } });
+      const spec = botSpec({ limits: { memoryBytes: 128 * 2 ** 20 } });
       janitor.track(runtime, spec.id);
       await runtime.createContainer(spec);
       const task = await runtime.startTask(spec.id);
       const client = janitor.client(await waitForAgent(runtime, spec.id));
-      const file = (controller: string, name: string) =>
+      const folder = (controller: string) =>
         support.mode === "v2"
-          ? path.join(CGROUP_ROOT, "botbox", spec.id, name)
-          : path.join(CGROUP_ROOT, controller, "botbox", spec.id, name);
-      const read = async (controller: string, name: string) => (await readFile(file(controller, name), "utf8")).trim();
-      if (support.mode === "v2") {
-        assert.equal(await read("", "memory.max"), String(128 * 2 ** 20));
-        assert.equal(await read("", "pids.max"), "64");
-        assert.equal(await read("", "cpu.max"), "50000 100000");
-      } else {
-        assert.equal(await read("memory", "memory.limit_in_bytes"), String(128 * 2 ** 20));
-        assert.equal(await read("pids", "pids.max"), "64");
-        assert.equal(await read("cpu", "cpu.cfs_quota_us"), "50000");
-      }
+          ? path.join(CGROUP_ROOT, "botbox", spec.id)
+          : path.join(CGROUP_ROOT, controller, "botbox", spec.id);
       for (const controller of ["memory", "pids", "cpu"]) {
-        const members = (await read(controller, "cgroup.procs")).split("\n").map(Number);
-        assert.ok(members.includes(task.pid!), `init in the ${controller} cgroup`);
+        const members = (await readFile(path.join(folder(controller), "cgroup.procs"), "utf8")).trim().split("\n");
+        assert.ok(members.map(Number).includes(task.pid!), `init in the ${controller} cgroup`);
         assert.ok(members.length >= 2, "the agent too");
       }
       // What the kernel charges the bot, read as the density benchmark does:
@@ -74,11 +65,8 @@ describe("sandbox resource limits", () => {
       await client.exec("head -c 33554432 /dev/zero > /data/big");
       const after = (await cgroup.memoryUsageBytes())!;
       assert.ok(after - before >= 30 * 2 ** 20, `charged ${after - before} more bytes after writing 32 MiB`);
-      // The pids limit bites inside: a fork storm fails instead of filling the host.
-      const storm = await client.exec("for i in $(seq 1 100); do sleep 1 & done 2>&1; wait", { timeoutSeconds: 20 });
-      assert.match(storm.stdout + storm.stderr, /fork|resource temporarily unavailable/i);
       await runtime.stopTask(spec.id);
-      await assert.rejects(access(file("pids", "")), "the cgroup goes with the task");
+      await assert.rejects(access(folder("pids")), "the cgroup goes with the task");
     },
   );
 });

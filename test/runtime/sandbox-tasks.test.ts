@@ -55,18 +55,6 @@ describe("sandbox tasks", () => {
     );
   });
 
-  it("a new runtime instance re-attaches to a running task", async () => {
-    const { spec, task, waitedMs } = await startBot();
-    console.log(`start to Info: ${waitedMs} ms after startTask returned`);
-    const restarted = new SandboxRuntime({ home, agentBundle: AGENT_BUNDLE });
-    const info = await restarted.taskInfo(spec.id);
-    assert.equal(info.state, "running");
-    assert.equal(info.pid, task.pid);
-    assert.deepEqual(await restarted.agentEndpoint(spec.id), await runtime.agentEndpoint(spec.id));
-    const agent = janitor.client(await waitForAgent(restarted, spec.id));
-    assert.equal((await agent.info()).botId, spec.botId);
-  });
-
   it("tasks outlive the server process that started them", async () => {
     const botId = randomUUID();
     janitor.track(runtime, CONTAINER_PREFIX + botId);

@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { after, before } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 
@@ -142,4 +143,84 @@ export async function buildImageTar(folder: string, layers: Record<string, strin
   await run("tar", ["-cf", tar, "-C", root, "."]);
   await rm(root, { recursive: true });
   return tar;
+}
+
+/** A runtime in a fresh home, and what removes both: what a backend's test support opens. */
+export interface RuntimeFixture<R extends ContainerRuntime> {
+  home: string;
+  runtime: R;
+  close(): Promise<void>;
+}
+
+/** What a backend suite's tests work with; see backendSuite. */
+export interface BackendSuite<R extends ContainerRuntime> {
+  /** The runtime under test (set in the suite's `before`). */
+  readonly runtime: R;
+  readonly home: string;
+  readonly janitor: Janitor;
+  /** A bot of the suite's image, created on `on` (the suite's runtime by default) and cleaned up after the suite. */
+  created(overrides?: Partial<ContainerSpec>, on?: R): Promise<ContainerSpec>;
+  /** A bot created, started and answering. */
+  started(overrides?: Partial<ContainerSpec>, on?: R): Promise<[ContainerSpec, AgentClient]>;
+  /** Starts a stopped bot's task again; its agent, answering. */
+  startedAgain(spec: ContainerSpec, on?: R): Promise<AgentClient>;
+  /** A command's trimmed stdout. */
+  sh(client: AgentClient, command: string): Promise<string>;
+  /** A command's stdout and stderr together, trimmed: for tests that match an error message. */
+  output(client: AgentClient, command: string): Promise<string>;
+}
+
+/**
+ * Called inside a `describe`: `open` makes the runtime in its `before`;
+ * every bot the suite made is removed in its `after`, then `beforeClose`
+ * runs and the fixture is closed. dockerSuite and containerdSuite are this
+ * with their backend's fixture.
+ */
+export function backendSuite<R extends ContainerRuntime>(
+  open: () => Promise<RuntimeFixture<R>>,
+  options: { image: string; startTimeoutMs?: number; beforeClose?: () => Promise<void> },
+): BackendSuite<R> {
+  let fixture: RuntimeFixture<R> | undefined;
+  const janitor = new Janitor();
+  const opened = () => {
+    if (!fixture) throw new Error("the suite's runtime is made in its before hook");
+    return fixture;
+  };
+  const suite: BackendSuite<R> = {
+    get runtime() {
+      return opened().runtime;
+    },
+    get home() {
+      return opened().home;
+    },
+    janitor,
+    async created(overrides = {}, on = suite.runtime) {
+      const spec = botSpec({ image: options.image, ...overrides });
+      janitor.track(on, spec.id);
+      await on.createContainer(spec);
+      return spec;
+    },
+    async started(overrides = {}, on = suite.runtime) {
+      const spec = await suite.created(overrides, on);
+      return [spec, await suite.startedAgain(spec, on)];
+    },
+    async startedAgain(spec, on = suite.runtime) {
+      await on.startTask(spec.id);
+      return janitor.client(await waitForAgent(on, spec.id, options.startTimeoutMs));
+    },
+    sh: async (client, command) => (await client.exec(command)).stdout.trim(),
+    async output(client, command) {
+      const result = await client.exec(command);
+      return `${result.stdout}${result.stderr}`.trim();
+    },
+  };
+  before(async () => {
+    fixture = await open();
+  });
+  after(async () => {
+    await janitor.cleanUp();
+    await options.beforeClose?.();
+    await fixture?.close();
+  });
+  return suite;
 }

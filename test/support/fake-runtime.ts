@@ -70,6 +70,7 @@ export class FakeRuntime implements ContainerRuntime {
     diskQuota: false,
     isolatedNetwork: false,
     gvisor: false,
+    resourceLimits: false,
     confined: false,
   };
   private readonly state: FakeRuntimeState;

@@ -49,6 +49,13 @@ export interface RuntimeCapabilities {
   /** `isolation: "gvisor"` runs the bot under gVisor's runsc. */
   gvisor?: boolean;
   /**
+   * `limits.memoryBytes`, `pids` and `cpus` are set on the cgroup of the
+   * bot's processes, where the runtime contract reads them back. False: a
+   * spec with any of them is refused. Absent: not declared (the contract
+   * checks neither).
+   */
+  resourceLimits?: boolean;
+  /**
    * False only for a backend whose bots are plain host processes (the tests'
    * FakeRuntime): no namespaces, so no network "none", no root of the bot's
    * own, no limits, and it refuses them. Absent: confined, as every real backend is.

@@ -115,7 +115,7 @@ export function containerdOptionsFrom(
 export class ContainerdRuntime implements ContainerRuntime {
   readonly name = "containerd";
   /** isolated: host nftables rules per bot on the CNI bridge (bridge-firewall.ts). */
-  readonly capabilities: { diskQuota: boolean; isolatedNetwork: boolean; gvisor: boolean };
+  readonly capabilities: { diskQuota: boolean; isolatedNetwork: boolean; gvisor: boolean; resourceLimits: boolean };
   private readonly home: string;
   /** limits.diskBytes: a loop-mounted image per bot (bot-disk.ts), when this server can make one. */
   private readonly disk: ContainerdBotDisk;
@@ -144,7 +144,13 @@ export class ContainerdRuntime implements ContainerRuntime {
     this.api = new ContainerdApi(options.socketPath, options.namespace ?? "default");
     this.snapshotter = options.snapshotter ?? "overlayfs";
     this.diskQuota = diskQuotaSupport(this.snapshotter);
-    this.capabilities = { diskQuota: this.diskQuota.ok, isolatedNetwork: true, gvisor: this.runsc !== undefined };
+    // resourceLimits: the OCI spec's cgroup (botbox/<id>) carries them, under runc and runsc alike.
+    this.capabilities = {
+      diskQuota: this.diskQuota.ok,
+      isolatedNetwork: true,
+      gvisor: this.runsc !== undefined,
+      resourceLimits: true,
+    };
     this.disk = new ContainerdBotDisk(this.home);
     this.images = new ContainerdImages(this.api, this.snapshotter, options.knownImages);
     // A quota bot's layer is on its image: it goes into the snapshotter's folder before any commit.

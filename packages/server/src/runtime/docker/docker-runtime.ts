@@ -79,7 +79,13 @@ export class DockerRuntime implements ContainerRuntime {
    * gvisor and diskQuota depend on the daemon: false until `detectCapabilities`
    * (or a first create) has asked it.
    */
-  readonly capabilities: RuntimeCapabilities = { diskQuota: false, isolatedNetwork: true, gvisor: false };
+  readonly capabilities: RuntimeCapabilities = {
+    diskQuota: false,
+    isolatedNetwork: true,
+    gvisor: false,
+    // runc puts every container in a cgroup of its own with the limits it was given.
+    resourceLimits: true,
+  };
   private readonly home: string;
   private readonly client: Docker;
   private readonly where: string;

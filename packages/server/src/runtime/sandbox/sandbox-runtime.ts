@@ -17,6 +17,7 @@ import type {
   ContainerSpec,
   DoctorCheck,
   ImageInfo,
+  RuntimeCapabilities,
   SnapshotInfo,
   StopOptions,
   TaskInfo,
@@ -69,8 +70,11 @@ const DEFAULT_TEMPLATES = packagePath("agent", "templates");
 
 export class SandboxRuntime implements ContainerRuntime {
   readonly name = "sandbox";
-  /** Disk quotas are loop-mounted file systems (state/disk-image.ts): root only. */
-  readonly capabilities = {
+  /**
+   * Disk quotas are loop-mounted file systems (state/disk-image.ts): root only.
+   * resourceLimits is known once detectCapabilities has looked at the cgroups.
+   */
+  readonly capabilities: RuntimeCapabilities = {
     diskQuota: runningAsRoot(),
     gvisor: runningAsRoot() && findRunsc() !== undefined,
     isolatedNetwork: true,
@@ -93,6 +97,17 @@ export class SandboxRuntime implements ContainerRuntime {
     this.egressRefresh = setInterval(() => void this.refreshEgress(), EGRESS_REFRESH_MS).unref();
     // Pooled namespaces a crashed server left behind; a live server's stay.
     if (runningAsRoot()) void NetnsPool.sweep(this.netpoolDir());
+  }
+
+  /**
+   * resourceLimits: true where the bot's cgroups can be made (root, and the
+   * memory, pids and cpu controllers). Elsewhere it stays undeclared: limits
+   * are then not applied, with a warning in the bot's log, rather than refused.
+   */
+  async detectCapabilities(): Promise<RuntimeCapabilities> {
+    this.cgroups ??= detectCgroups();
+    if ((await this.cgroups).mode !== "none") this.capabilities.resourceLimits = true;
+    return this.capabilities;
   }
 
   doctor(): Promise<DoctorCheck[]> {

@@ -1,6 +1,6 @@
 /**
- * What the isolated-network tests of the container backends (Docker and
- * containerd) share. Every probe stays on this machine: listeners on the
+ * What the network isolation tests share (the runtime contract's, and the
+ * container backends' in container-isolation.ts). Every probe stays on this machine: listeners on the
  * host's own addresses, and an "outside" network namespace the test makes,
  * reached through a veth pair and routed by the host like any other
  * destination. It has a private address (10.213.N.2, which isolated bots may
@@ -18,8 +18,46 @@ const run = promisify(execFile);
 
 /** Connects from inside the bot; "hello" when the listener answered, "blocked" when not within 5 s. */
 export async function probe(client: AgentClient, address: string, port: number): Promise<string> {
-  const command = `timeout 5 bash -c 'exec 3<>/dev/tcp/${address}/${port}; head -n1 <&3' 2>/dev/null || echo blocked`;
-  return (await client.exec(command)).stdout.trim();
+  return (await client.exec(probeCommand(address, port))).stdout.trim();
+}
+
+const probeCommand = (address: string, port: number, seconds = 5) =>
+  `timeout ${seconds} bash -c 'exec 3<>/dev/tcp/${address}/${port}; head -n1 <&3' 2>/dev/null || echo blocked`;
+
+const GREETER_PORT = 8000;
+/** A listener on every address of the bot that says hello to whoever connects. */
+const GREETER = [
+  "import socket",
+  "server = socket.socket()",
+  "server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)",
+  `server.bind(("0.0.0.0", ${GREETER_PORT}))`,
+  "server.listen()",
+  "while True:",
+  "    connection, _ = server.accept()",
+  '    connection.sendall(b"hello\\n")',
+  "    connection.close()",
+].join("\n");
+
+/**
+ * Starts a hello listener in the bot, in the background, and waits until it
+ * answers at the bot's own address (not loopback); that address and the port.
+ */
+export async function greeterIn(client: AgentClient): Promise<{ address: string; port: number }> {
+  await client.exec(`cat > /tmp/greeter.py <<'END'\n${GREETER}\nEND\nnohup python3 /tmp/greeter.py >/dev/null 2>&1 &`);
+  const address = await addressOf(client);
+  const answered = `for i in $(seq 50); do { ${probeCommand(address, GREETER_PORT, 1)}; } | grep -q hello && echo hello && exit; sleep 0.1; done; echo silent`;
+  const result = (await client.exec(answered)).stdout.trim();
+  if (result !== "hello") throw new Error(`the greeter in the bot does not answer at ${address}:${GREETER_PORT}`);
+  return { address, port: GREETER_PORT };
+}
+
+/** The bot's own address: the source of its route to an outside address (no packet is sent). */
+export async function addressOf(client: AgentClient): Promise<string> {
+  const script =
+    'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.connect(("203.0.113.1", 1)); print(s.getsockname()[0])';
+  const address = (await client.exec(`python3 -c '${script}'`)).stdout.trim();
+  if (!/^\d+\.\d+\.\d+\.\d+$/.test(address)) throw new Error(`no address of the bot: ${JSON.stringify(address)}`);
+  return address;
 }
 
 /** The host's address on the interface of its default route (not loopback, not a bridge of bots). */
