@@ -72,27 +72,91 @@ if (selected.length === 0) {
   process.exit(1);
 }
 
-// The unit tier runs in TWO processes (one per core of a small machine), each
-// importing half of its files from an entry file: loading tsx and the
-// server's modules twice instead of once per file halves the tier's CPU time
-// (measured 83 s against 173 s). The full suite keeps a process per file,
-// where the isolation matters more.
-const UNIT_PROCESSES = 2;
+// The unit tier runs in two processes (one per core of a small machine),
+// each importing its share of the files from one entry file: loading tsx
+// and the server's modules once per process instead of once per file halves
+// the tier's CPU time (measured 83 s against 173 s). More processes would
+// let one's waits overlap another's work, but each costs 2 to 4 s of CPU to
+// load its modules (measured: packages/ alone in 1 process, 11 s; in 4,
+// 17 to 21 s), which two busy cores cannot spare. Inside a process the
+// files' suites run one after another, so the shares are balanced by each
+// file's measured time (UNIT_SECONDS), heaviest first onto the least loaded
+// process, not by count: a handful of files take most of the time.
+// BOTBOX_UNIT_PROCESSES overrides the count (a machine with more cores).
+// The full suite keeps a process per file, where the isolation matters more.
+const UNIT_PROCESSES = Number(process.env.BOTBOX_UNIT_PROCESSES) || 2;
+/**
+ * Seconds each of the unit tier's slower files takes alone, less the ~0.5 s
+ * any file takes to start (`node --import tsx --test <file>`, quiet two-core
+ * machine). A file not listed counts DEFAULT_UNIT_SECONDS. Only the balance
+ * between processes depends on these; re-measure when a file changes much.
+ */
+const UNIT_SECONDS = {
+  "test/agent/exec.test.ts": 8.6,
+  "test/agent/process.test.ts": 7.7,
+  "test/tools/exec-tool.test.ts": 8.4,
+  "test/tools/jobs.test.ts": 8,
+  "test/tools/file-tools.test.ts": 6,
+  "test/memory/round-trip.test.ts": 6,
+  "test/manager/snapshots-fake.test.ts": 5.4,
+  "test/client/pool.test.ts": 4.9,
+  "test/data/data-transfer.test.ts": 4.5,
+  "test/store/sqlite.test.ts": 4.2,
+  "test/manager/reconcile-fake.test.ts": 3.9,
+  "test/manager/supervisor-fake.test.ts": 3.8,
+  "test/runtime/fake-contract.test.ts": 3.8,
+  "test/manager/bot-manager-fake.test.ts": 3.7,
+  "test/security/files-no-follow.test.ts": 3.5,
+  "test/data/data-routes.test.ts": 3.3,
+  "test/cli/command-line.test.ts": 3,
+  "test/docs/layering.test.ts": 3,
+  "test/skills/load-skills.test.ts": 2.9,
+  "test/memory/runtime.test.ts": 2.7,
+  "test/memory/file-limits.test.ts": 2.5,
+  "test/client/agent-client.test.ts": 2,
+  "packages/server/src/manager/wait-for-agent.test.ts": 1.8,
+  "test/agent/files.test.ts": 1.75,
+  "test/memory/file-store.test.ts": 1.7,
+  "packages/server/src/manager/supervisor.test.ts": 1.5,
+  "packages/server/src/tools/bounded-output.test.ts": 1.15,
+  "test/media/media-service.test.ts": 1,
+};
+const DEFAULT_UNIT_SECONDS = 0.3;
+
+/** Files into `count` shares of about equal measured time: heaviest first, each onto the lightest share. */
+function balancedShares(files, count) {
+  const shares = Array.from({ length: count }, () => ({ seconds: 0, files: [] }));
+  const weight = (file) => UNIT_SECONDS[file] ?? DEFAULT_UNIT_SECONDS;
+  for (const file of [...files].sort((a, b) => weight(b) - weight(a))) {
+    const lightest = shares.reduce((best, share) => (share.seconds < best.seconds ? share : best));
+    lightest.seconds += weight(file);
+    lightest.files.push(file);
+  }
+  return shares.map((share) => share.files);
+}
+
 let entries = [];
 if (unit) {
   const folder = await mkdtemp(path.join(tmpdir(), "botbox-unit-"));
-  entries = Array.from({ length: Math.min(UNIT_PROCESSES, selected.length) }, (_, index) =>
-    path.join(folder, `unit-${index + 1}.test.ts`),
-  );
-  for (const [index, entry] of entries.entries()) {
-    const share = selected.filter((_, position) => position % entries.length === index);
+  const shares = balancedShares(selected, Math.min(UNIT_PROCESSES, selected.length));
+  // .mjs: an ES module, as the test files are when run alone (a .ts entry
+  // outside the repository would be CommonJS, and so would every file it loads).
+  entries = shares.map((_, index) => path.join(folder, `unit-${index + 1}.test.mjs`));
+  for (const [index, share] of shares.entries()) {
     const imports = share.map((file) => `import ${JSON.stringify(pathToFileURL(path.resolve(file)).href)};`);
-    await writeFile(entry, `${imports.join("\n")}\n`);
+    await writeFile(entries[index], `${imports.join("\n")}\n`);
   }
 }
 const child = spawn(
   process.execPath,
-  ["--import", "tsx", "--test", "--test-reporter=spec", "--test-concurrency=2", ...(unit ? entries : selected)],
+  [
+    "--import",
+    "tsx",
+    "--test",
+    "--test-reporter=spec",
+    `--test-concurrency=${unit ? entries.length : 2}`,
+    ...(unit ? entries : selected),
+  ],
   { stdio: ["ignore", "pipe", "inherit"] },
 );
 let output = "";
