@@ -6,8 +6,12 @@ const http = require("node:http");
 const crypto = require("node:crypto");
 const port = Number(process.argv[2]);
 const held = [];
+// Every request that reached the app, so a test can show a refused one never did.
+let seen = 0;
 const server = http.createServer((request, response) => {
   const url = new URL(request.url, "http://app");
+  if (url.pathname === "/seen") return response.end(String(seen));
+  seen++;
   if (url.pathname === "/echo-request") {
     response.setHeader("content-type", "application/json");
     response.setHeader("set-cookie", ["app_session=1; Path=/", "botbox_link=stolen; Path=/"]);
@@ -64,6 +68,7 @@ const server = http.createServer((request, response) => {
 });
 // A WebSocket echo (RFC 6455), small frames only: enough to see an upgrade pass through.
 server.on("upgrade", (request, socket) => {
+  seen++;
   const key = request.headers["sec-websocket-key"];
   const accept = crypto.createHash("sha1").update(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest("base64");
   socket.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + accept + "\r\nX-App-Path: " + request.url + "\r\n\r\n");
