@@ -58,6 +58,7 @@ const server = http.createServer((request, response) => {
     held.push(response);
     return;
   }
+  if (url.pathname === "/stall") return; // never answers
   if (url.pathname === "/release") {
     const count = held.length;
     for (const one of held.splice(0)) one.end("released\n");

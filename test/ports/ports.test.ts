@@ -250,14 +250,22 @@ describe("a bot's ports through the host", { timeout: 300_000 }, () => {
   });
 
   it("bounds the tunnels open to one bot: 429 past the bound, other bots unaffected, free again when they end", async () => {
+    // Half answered and held open, half never answered: both kinds hold a tunnel until their client goes.
     const held = await Promise.all(
-      Array.from({ length: MAX_TUNNELS }, async () => {
+      Array.from({ length: MAX_TUNNELS / 2 }, async () => {
         const abort = new AbortController();
         const response = await fetch(`${base()}/hold`, { headers: admin, signal: abort.signal });
         assert.equal(response.status, 200);
         return abort;
       }),
     );
+    for (let i = 0; i < MAX_TUNNELS / 2; i++) {
+      const abort = new AbortController();
+      fetch(`${base()}/stall`, { headers: admin, signal: abort.signal }).catch(() => undefined);
+      held.push(abort);
+    }
+    for (let i = 0; i < 50 && (await get(`${base()}/hello`, admin)).status !== 429; i++)
+      await new Promise((resolve) => setTimeout(resolve, 100));
     const refused = await get(`${base()}/hello`, admin);
     assert.equal(refused.status, 429);
     assert.equal(((await refused.json()) as { error: { code: string } }).error.code, "too_many_tunnels");

@@ -16,6 +16,8 @@ export interface ForwardedRequest {
   headers: IncomingHttpHeaders;
   body: Readable;
   client: ClientSide;
+  /** The client's connection: when it closes (the client went away), the tunnel goes with it. */
+  connection?: Socket;
 }
 
 /**
@@ -43,6 +45,10 @@ export function forwardHttp(tunnel: Duplex, port: number, request: ForwardedRequ
             }),
       );
     };
+    // An app that never answers must not keep a slot of the bot's bound for a client long gone.
+    const clientGone = () => tunnel.destroy();
+    request.connection?.once("close", clientGone);
+    tunnel.once("close", () => request.connection?.off("close", clientGone));
     outgoing.once("error", fail);
     outgoing.once("response", (response) => {
       outgoing.off("error", fail);

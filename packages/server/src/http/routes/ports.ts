@@ -124,6 +124,7 @@ export function portRoutes(app: FastifyInstance, routes: AnyRoute[], options: Po
             headers: request.headers,
             body: request.raw,
             client: clientSide(request.raw, request.protocol),
+            connection: request.raw.socket,
           });
           relay(response, reply, params.port, prefix);
           return reply;
