@@ -9,6 +9,7 @@ import { benchHttpTransfer } from "./http-transfer.js";
 import { benchMcpStdio } from "./mcp-stdio.js";
 import { benchNetworkIsolation } from "./network-isolation.js";
 import { benchNoisyNeighbour } from "./noisy-neighbour.js";
+import { benchPortProxy } from "./port-proxy.js";
 import { benchRawThroughput } from "./raw-throughput.js";
 import { benchReadFileConcurrency } from "./readfile-concurrency.js";
 import { benchReattach } from "./reattach.js";
@@ -31,6 +32,8 @@ for (const bench of [
   benchNoisyNeighbour,
   // The file manager's HTTP transfers.
   benchHttpTransfer,
+  // A bot's port through the host vs the file manager's download (issue 15).
+  benchPortProxy,
   // MCP stdio sessions and the tool gateway.
   benchMcpStdio,
   benchGateway,
