@@ -39,6 +39,10 @@ export class Subscriber {
         } else if (piece.kind === "output") {
           this.socket.write(outputFrame(piece.stream, piece.offset, piece.data));
           this.position += piece.data.length;
+        } else if (this.keeper.exit) {
+          // The tail could not be written (a full disk) and never will be.
+          this.socket.write(jsonFrame(FrameKind.Dropped, { from: this.position, to: limit }));
+          this.position = limit;
         } else {
           return;
         }

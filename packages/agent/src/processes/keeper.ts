@@ -65,6 +65,7 @@ export class Keeper {
   private server: net.Server | undefined;
   /** process.json is written: only then may exit.json follow and the keeper end. */
   private served = false;
+  private exitUnrecorded = false;
 
   constructor(
     readonly dir: string,
@@ -156,13 +157,14 @@ export class Keeper {
       outputBytes: this.log.total,
       droppedBytes: this.log.dropped,
     };
-    writeJsonAtomically(path.join(this.dir, EXIT_FILE), this.exit);
+    this.writeExitRecord();
     this.inputOpen = false;
     this.kept.stdin.destroy();
     this.kept.control?.destroy();
     for (const waiter of this.waiters) waiter.end(jsonFrame(FrameKind.Json, { ok: true, state: this.state() }));
     this.waiters.clear();
     for (const subscriber of this.subscribers) subscriber.pump();
+    if (this.exitUnrecorded) return;
     this.server?.close();
     try {
       unlinkSync(path.join(this.dir, KEEPER_SOCKET));
@@ -175,6 +177,27 @@ export class Keeper {
     }, 50);
     timer.unref();
     // Nothing else keeps the keeper alive once its sockets close.
+  }
+
+  /**
+   * On a full disk, the oldest output makes room for the exit record. A keeper
+   * that still cannot write it stays and answers with the exit in its status,
+   * so the process never looks lost.
+   */
+  private writeExitRecord(): void {
+    for (;;) {
+      try {
+        writeJsonAtomically(path.join(this.dir, EXIT_FILE), this.exit);
+        return;
+      } catch (error) {
+        if (!this.log.dropOldestSegment()) {
+          process.stderr.write(`keeper: cannot write ${EXIT_FILE}: ${String(error)}\n`);
+          this.exitUnrecorded = true;
+          return;
+        }
+        this.exit = { ...this.exit!, droppedBytes: this.log.dropped };
+      }
+    }
   }
 
   private accept(socket: net.Socket): void {
@@ -274,7 +297,10 @@ function reply(socket: net.Socket, result: unknown): void {
 
 /** The keeper process's entry point: the spec arrives as one JSON line on stdin. */
 export async function runKeeper(dir: string): Promise<void> {
+  // Its stdout is the agent's pipe, gone once the agent is; its stderr a file
+  // on a disk that may be full. Neither may end the keeper.
   process.stdout.on("error", () => undefined);
+  process.stderr.on("error", () => undefined);
   const tell = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`);
   let spec: KeeperSpec;
   try {

@@ -8,7 +8,7 @@
  * reader never needs a lock; a deleted segment it still holds open stays
  * readable.
  */
-import { closeSync, openSync, readdirSync, readSync, unlinkSync, writevSync } from "node:fs";
+import { closeSync, ftruncateSync, openSync, readdirSync, readSync, unlinkSync, writevSync } from "node:fs";
 import path from "node:path";
 
 import { errorCode } from "../error-code.js";
@@ -33,11 +33,17 @@ export function listSegments(dir: string): Segment[] {
 
 const segmentName = (start: number) => `out-${start.toString(16).padStart(16, "0")}.log`;
 
+/** A record without bytes whose length is output that could not be written: a gap. */
+const GAP_STREAM = 0;
+
 export class OutputLogWriter {
-  private readonly segments: { start: number; bytes: number; file: string }[] = [];
+  /** `covered`: output offsets the segment spans, gaps included. */
+  private readonly segments: { start: number; covered: number; fileBytes: number; file: string }[] = [];
   private fd: number | undefined;
   private readonly segmentBytes: number;
-  /** Output bytes written so far: the next byte's offset. */
+  /** Output that could not be written yet (a full disk), recorded as a gap before the next bytes. */
+  private pendingGap = 0;
+  /** Output bytes so far: the next byte's offset. */
   total = 0;
 
   constructor(
@@ -52,21 +58,37 @@ export class OutputLogWriter {
     return this.segments[0]?.start ?? this.total;
   }
 
+  /**
+   * Appends output. What cannot be written (a full disk) does not stop the
+   * keeper: it becomes a gap record, which readers get as a dropped range.
+   */
   append(stream: number, data: Buffer): void {
     let rest = data;
     while (rest.length > 0) {
-      let current = this.segments.at(-1);
-      if (!current || current.bytes >= this.segmentBytes) current = this.startSegment();
-      const piece = rest.subarray(0, this.segmentBytes - current.bytes);
-      const header = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
-      header[0] = stream;
-      header.writeUInt32BE(piece.length, 1);
-      writevSync(this.fd!, [header, piece]);
-      current.bytes += piece.length;
+      let piece = rest;
+      try {
+        let segment = this.currentSegment();
+        if (this.pendingGap > 0) {
+          this.writeRecord(segment, GAP_STREAM, this.pendingGap, Buffer.alloc(0));
+          this.pendingGap = 0;
+          segment = this.currentSegment();
+        }
+        piece = rest.subarray(0, this.segmentBytes - segment.covered);
+        this.writeRecord(segment, stream, piece.length, piece);
+      } catch {
+        this.pendingGap += piece.length;
+      }
       this.total += piece.length;
       rest = rest.subarray(piece.length);
       this.dropOldest();
     }
+  }
+
+  /** Deletes the oldest segment to make room (for the exit record on a full disk); false when none is left. */
+  dropOldestSegment(): boolean {
+    const oldest = this.segments.length > 1 ? this.segments.shift() : undefined;
+    if (oldest) unlinkSync(oldest.file);
+    return oldest !== undefined;
   }
 
   close(): void {
@@ -74,19 +96,38 @@ export class OutputLogWriter {
     this.fd = undefined;
   }
 
-  private startSegment() {
+  private currentSegment() {
+    const current = this.segments.at(-1);
+    if (current && current.covered < this.segmentBytes && this.fd !== undefined) return current;
     this.close();
-    const segment = { start: this.total, bytes: 0, file: path.join(this.dir, segmentName(this.total)) };
+    const start = this.total - this.pendingGap;
+    const segment = { start, covered: 0, fileBytes: 0, file: path.join(this.dir, segmentName(start)) };
     this.fd = openSync(segment.file, "wx", 0o600);
     this.segments.push(segment);
     return segment;
   }
 
+  private writeRecord(segment: (typeof this.segments)[number], stream: number, length: number, data: Buffer): void {
+    const header = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
+    header[0] = stream;
+    header.writeUInt32BE(length, 1);
+    // At an explicit position: after a cut-short record is truncated away, the
+    // file offset would still point past it and leave a hole.
+    const written = writevSync(this.fd!, [header, data], segment.fileBytes);
+    if (written !== RECORD_HEADER_BYTES + data.length) {
+      // A record cut short would misalign every record after it.
+      ftruncateSync(this.fd!, segment.fileBytes);
+      throw new Error("short write");
+    }
+    segment.fileBytes += written;
+    segment.covered += length;
+  }
+
   private dropOldest(): void {
-    let kept = this.segments.reduce((sum, segment) => sum + segment.bytes, 0);
+    let kept = this.segments.reduce((sum, segment) => sum + segment.covered, 0);
     while (kept > this.limitBytes && this.segments.length > 1) {
       const oldest = this.segments.shift()!;
-      kept -= oldest.bytes;
+      kept -= oldest.covered;
       unlinkSync(oldest.file);
     }
   }
@@ -187,6 +228,14 @@ export class OutputLogCursor {
         this.filePosition += RECORD_HEADER_BYTES + length;
         this.recordOffset += length;
         continue;
+      }
+      if (recordStream === GAP_STREAM) {
+        if (pieces.length > 0) break;
+        const gap = { kind: "dropped" as const, from: this.offset, to: this.recordOffset + length };
+        this.filePosition += RECORD_HEADER_BYTES;
+        this.recordOffset += length;
+        this.offset = gap.to;
+        return gap;
       }
       if (stream !== -1 && recordStream !== stream) break;
       const skip = this.offset - this.recordOffset;

@@ -35,17 +35,22 @@ export async function attach(found: KnownProcess, table: ProcessTable, call: Att
   const end = found.state.status === "exited" ? found.state.exit.outputBytes : undefined;
   if (end !== undefined && position > end)
     throw invalidArgument(`offset ${position} is past the end of the output (${end} bytes)`);
-  await replayLog(found.dir, position, call);
+  await replayLog(found.dir, position, call, end);
   if (found.state.status === "exited" && !call.cancelled)
     call.write({ event: { $case: "exited", value: toProcessInfo(found) } });
 }
 
-async function replayLog(dir: string, from: number, call: AttachCall): Promise<void> {
+async function replayLog(dir: string, from: number, call: AttachCall, end: number | undefined): Promise<void> {
   const cursor = new OutputLogCursor(dir, from);
   try {
     while (!call.cancelled) {
       const piece = cursor.read();
-      if (piece.kind === "end") return;
+      if (piece.kind === "end") {
+        // Output the keeper could not write (a full disk) at the very end.
+        if (end !== undefined && cursor.offset < end)
+          call.write({ event: { $case: "dropped", value: { fromOffset: cursor.offset, toOffset: end } } });
+        return;
+      }
       const event: AttachEvent =
         piece.kind === "dropped"
           ? { event: { $case: "dropped", value: { fromOffset: piece.from, toOffset: piece.to } } }

@@ -8,7 +8,7 @@
  *   keeper.sock    the keeper's socket while it lives
  *   keeper.log     the keeper's own errors
  */
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 import { errorCode } from "../error-code.js";
@@ -74,8 +74,13 @@ export const KEEPER_LOG = "keeper.log";
 /** Replaces a JSON file by rename, so a reader sees the old file or the whole new one. */
 export function writeJsonAtomically(file: string, value: unknown): void {
   const temporary = path.join(path.dirname(file), `.${path.basename(file)}.tmp`);
-  writeFileSync(temporary, `${JSON.stringify(value)}\n`, { mode: 0o600 });
-  renameSync(temporary, file);
+  try {
+    writeFileSync(temporary, `${JSON.stringify(value)}\n`, { mode: 0o600 });
+    renameSync(temporary, file);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
 }
 
 /** The parsed file, or undefined when it does not exist. */

@@ -79,6 +79,8 @@ export class ProcessTable {
     if (exit) return { status: "exited", exit };
     try {
       const reply = await askKeeper(dir, { op: "status" });
+      // A keeper that could not record the exit (a full disk) still knows it.
+      if (reply?.state?.exit) return { status: "exited", exit: reply.state.exit };
       if (reply?.state) return { status: "running", live: reply.state };
     } catch (error) {
       if (!(error instanceof KeeperGone)) throw error;
