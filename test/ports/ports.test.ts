@@ -134,6 +134,10 @@ describe("a bot's ports through the host", { timeout: 300_000 }, () => {
       const response = await get(`${base()}/hello${query}`, headers);
       assert.equal(response.status, status, `${what}: ${await response.text()}`);
     }
+    for (const method of ["HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]) {
+      const response = await fetch(`${base()}/hello`, { method, headers: { cookie: `botbox_link=${forged}` } });
+      assert.equal(response.status, 401, method);
+    }
     assert.equal(await seen(), before, "a refused request reached the app");
     // The same requests with the genuine link get through, so the refusals above are the links'.
     assert.equal((await get(`${base()}/hello?botbox_link=${genuine}`)).status, 302);
