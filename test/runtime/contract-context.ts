@@ -3,14 +3,17 @@
  * `describe`): the runtime under test, its options, and helpers that make
  * bots the janitor removes after the suite.
  */
-import { it, type TestContext } from "node:test";
+import { rm } from "node:fs/promises";
+import { after, it, type TestContext } from "node:test";
 
 import type { AgentClient } from "../../packages/server/src/client/index.js";
 import type { ContainerRuntime, ContainerSpec } from "../../packages/server/src/runtime/runtime.js";
-import { botSpec, Janitor, waitForAgent } from "./support.js";
+import { botSpec, Janitor, makeHome, type RuntimeFixture, waitForAgent } from "./support.js";
 
 export interface RuntimeContractOptions {
   name: string;
+  /** Why the backend's service is not there to test (no daemon): the contract is one skipped test then. */
+  unavailable?: string;
   newRuntime: () => ContainerRuntime | Promise<ContainerRuntime>;
   /**
    * Another instance on the same state as `runtime` (one `newRuntime`
@@ -26,6 +29,50 @@ export interface RuntimeContractOptions {
    */
   imageTar?: string;
   skip?: { test: string; reason: string }[];
+}
+
+/**
+ * `newRuntime` and `reopen` for a backend whose state is its home folder:
+ * each runtime in a fresh home, reopened on it; the homes go after the file's tests.
+ */
+export function runtimesInHomes(
+  make: (home: string) => ContainerRuntime,
+): Pick<RuntimeContractOptions, "newRuntime" | "reopen"> {
+  const homes = new Map<ContainerRuntime, string>();
+  after(async () => {
+    for (const home of homes.values()) await rm(home, { recursive: true, force: true });
+  });
+  return {
+    newRuntime: async () => {
+      const home = await makeHome();
+      const runtime = make(home);
+      homes.set(runtime, home);
+      return runtime;
+    },
+    reopen: (runtime) => make(homes.get(runtime)!),
+  };
+}
+
+/**
+ * `newRuntime` and `reopen` from a backend's test fixture (its daemon's
+ * runtime in a fresh home); the fixtures are closed after the file's tests.
+ */
+export function runtimesOfFixtures<F extends RuntimeFixture<ContainerRuntime>>(
+  open: () => Promise<F>,
+  reopen: (fixture: F) => ContainerRuntime | Promise<ContainerRuntime>,
+): Pick<RuntimeContractOptions, "newRuntime" | "reopen"> {
+  const fixtures: F[] = [];
+  after(async () => {
+    for (const fixture of fixtures) await fixture.close();
+  });
+  return {
+    newRuntime: async () => {
+      const fixture = await open();
+      fixtures.push(fixture);
+      return fixture.runtime;
+    },
+    reopen: (runtime) => reopen(fixtures.find((fixture) => fixture.runtime === runtime)!),
+  };
 }
 
 export interface ContractContext {
