@@ -75,6 +75,31 @@ describe("processes across an agent restart", { timeout: 60_000 }, () => {
     assert.equal(echoed.exit?.exitCode, 0);
   });
 
+  it("a graceful stop ends attached readers at once, naming the offset to go on from; the process runs on", async () => {
+    const first = await startSupervisedAgent();
+    roots.push(path.dirname(first.agent.socketPath!));
+    const started = await first.client.start({ shell: "echo start; sleep 300" });
+    assert.ok(await outputContains(first.client, { id: started.id }, "start"));
+    const following = collect(first.client, { id: started.id });
+    await sleep(200);
+    const stopAsked = Date.now();
+    first.agent.child.kill("SIGTERM");
+    await assert.rejects(following, /the agent is stopping; attach again from offset 6/);
+    await once(first.agent.child, "exit");
+    const stopMs = Date.now() - stopAsked;
+    assert.ok(stopMs < 3_000, `stopped in ${stopMs} ms, not after the 5 s grace`);
+    first.client.close();
+    first.raw.close();
+
+    const second = supervise(
+      await startAgentProcess({ transport: "unix", socketPath: first.agent.socketPath, dataDir: first.agent.dataDir }),
+    );
+    boxes.push(second);
+    assert.equal((await second.client.get({ id: started.id })).status, "running");
+    const rest = await collect(second.client, { id: started.id }, { offset: 6, follow: false });
+    assert.equal(rest.text, "");
+  });
+
   it("a process whose keeper was killed from outside is reported lost, not running", async () => {
     const box = await startSupervisedAgent();
     boxes.push(box);

@@ -79,6 +79,7 @@ export async function listen(config: AgentConfig, logger: Logger): Promise<Runni
   const server = new Server();
   server.addService(ContainerServiceDefinition, createContainerService(config, logger));
   // A second service on the same socket and token: docs/processes.md.
+  const stopping = new AbortController();
   server.addService(
     ProcessServiceService,
     createProcessService({
@@ -86,6 +87,7 @@ export async function listen(config: AgentConfig, logger: Logger): Promise<Runni
       dataDir: config.dataDir,
       settings: config.processes,
       baseEnv: commandEnv(),
+      stopping: stopping.signal,
     }),
   );
   const target = parseListenAddress(config.listenAddress);
@@ -95,6 +97,8 @@ export async function listen(config: AgentConfig, logger: Logger): Promise<Runni
     address,
     stop: () =>
       new Promise<void>((resolve) => {
+        // Followers of a process would hold the grace period to its end.
+        stopping.abort();
         const force = setTimeout(() => server.forceShutdown(), SHUTDOWN_GRACE_MS);
         server.tryShutdown(() => {
           clearTimeout(force);

@@ -18,13 +18,18 @@ type KeeperOutcome = { kind: "ended" } | { kind: "gone"; position: number };
  * behind it); a finished one straight from its log. A keeper that finishes
  * while this call reads from it hands over to the log where it stopped.
  */
-export async function attach(found: KnownProcess, table: ProcessTable, call: AttachCall): Promise<void> {
+export async function attach(
+  found: KnownProcess,
+  table: ProcessTable,
+  call: AttachCall,
+  stopping?: AbortSignal,
+): Promise<void> {
   const { offset, follow } = call.request;
   if (!Number.isSafeInteger(offset) || offset < 0) throw invalidArgument(`offset must be 0 or more, got ${offset}`);
   let position = offset;
   if (found.state.status === "running") {
     try {
-      const outcome = await followKeeper(found, position, follow, call);
+      const outcome = await followKeeper(found, position, follow, call, stopping);
       if (outcome.kind === "ended") return;
       position = outcome.position;
     } catch (error) {
@@ -79,6 +84,7 @@ async function followKeeper(
   offset: number,
   follow: boolean,
   call: AttachCall,
+  stopping: AbortSignal | undefined,
 ): Promise<KeeperOutcome> {
   const socket = await connectKeeper(found.dir);
   socket.write(jsonFrame(FrameKind.Json, { op: "attach", offset, follow }));
@@ -91,11 +97,17 @@ async function followKeeper(
       settled = true;
       socket.destroy();
       call.off("cancelled", onCancel);
+      stopping?.removeEventListener("abort", onStop);
       if (outcome instanceof Error) reject(outcome);
       else resolve(outcome);
     };
     const onCancel = () => settle({ kind: "ended" });
     call.on("cancelled", onCancel);
+    // The process runs on; the caller attaches again, to the next agent, from where it was.
+    const onStop = () =>
+      settle(new RpcError(status.UNAVAILABLE, `the agent is stopping; attach again from offset ${position}`));
+    if (stopping?.aborted) return onStop();
+    stopping?.addEventListener("abort", onStop, { once: true });
     const send = (event: AttachEvent) => {
       if (call.write(event)) return;
       socket.pause();

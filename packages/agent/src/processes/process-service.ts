@@ -29,6 +29,8 @@ export interface ProcessServiceOptions {
   settings: ProcessSettings;
   /** The agent's environment minus its secrets: what processes and keepers inherit. */
   baseEnv: NodeJS.ProcessEnv;
+  /** Aborted when the agent stops: attached readers are ended at once. */
+  stopping?: AbortSignal;
 }
 
 export function createProcessService(options: ProcessServiceOptions): ProcessServiceServer {
@@ -104,7 +106,7 @@ export function createProcessService(options: ProcessServiceOptions): ProcessSer
     ),
     attach: serverStream(policy, "Process.Attach", async (call, log) => {
       log.path = describe(call.request);
-      await attach(await find(call.request.process), table, call);
+      await attach(await find(call.request.process), table, call, options.stopping);
     }),
     sendInput: unary(policy, "Process.SendInput", describe, async (request) => {
       if (request.data.length > MAX_INPUT_BYTES)
