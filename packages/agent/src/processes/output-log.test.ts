@@ -72,7 +72,7 @@ describe("output log", () => {
         assert.deepEqual(read.streams, allStreams.slice(from), "each byte keeps its stream");
         rmSync(dir, { recursive: true, force: true });
       }),
-      { numRuns: 60 },
+      { numRuns: 25 },
     );
   });
 
