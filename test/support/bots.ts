@@ -9,6 +9,7 @@ import path from "node:path";
 import { AgentClient, type AgentEndpoint } from "../../packages/server/src/client/index.js";
 import { containerIdFor } from "../../packages/server/src/manager/index.js";
 import { type BotboxServer, TEST_RUNTIME } from "./botbox-server.js";
+import { openRuntime } from "./runtimes.js";
 
 /** Registers each bot, and starts its container unless `start` is false. */
 export async function addBots(server: BotboxServer, bots: (string | { id: string; start?: boolean })[]): Promise<void> {
@@ -51,20 +52,10 @@ export async function botAgent(server: BotboxServer, botId: string): Promise<Age
 }
 
 async function agentEndpointOf(server: BotboxServer, botId: string): Promise<AgentEndpoint> {
-  if (TEST_RUNTIME === "docker") {
-    // Loaded only here: dockerode would slow every sandbox suite's start.
-    const { DockerRuntime } = await import("../../packages/server/src/runtime/docker/docker-runtime.js");
-    const endpoint = await new DockerRuntime({ home: server.home }).agentEndpoint(containerIdFor(botId));
-    assert.ok(endpoint, `the container of ${botId} is not running`);
-    return endpoint;
-  }
-  if (TEST_RUNTIME === "containerd") {
-    // Loaded only here: it needs the generated containerd API stubs.
-    const { ContainerdRuntime } = await import("../../packages/server/src/runtime/containerd/index.js");
-    const runtime = new ContainerdRuntime({
-      home: server.home,
-      socketPath: process.env.BOTBOX_TEST_CONTAINERD_SOCKET ?? "",
-    });
+  if (TEST_RUNTIME !== "sandbox") {
+    // The container backends read the token from the container itself; a
+    // runtime of the registry on the server's home asks, as the server does.
+    const { runtime } = await openRuntime(TEST_RUNTIME, server.home);
     try {
       const endpoint = await runtime.agentEndpoint(containerIdFor(botId));
       assert.ok(endpoint, `the container of ${botId} is not running`);
