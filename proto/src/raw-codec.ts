@@ -14,6 +14,7 @@ import {
   type WriteRawChunk,
   type WriteRawNoFollowChunk,
 } from "./gen/mcpcontainer.js";
+import { decodeTunnelFrame, encodeTunnelFrame } from "./tunnel-codec.js";
 
 const WIRE_VARINT = 0;
 const WIRE_FIXED64 = 1;
@@ -233,6 +234,13 @@ export const ContainerServiceDefinition = {
     ...GeneratedService.writeRawNoFollow,
     requestSerialize: encodeWriteRawNoFollowChunk,
     requestDeserialize: decodeWriteRawNoFollowChunk,
+  },
+  tunnel: {
+    ...GeneratedService.tunnel,
+    requestSerialize: encodeTunnelFrame,
+    requestDeserialize: decodeTunnelFrame,
+    responseSerialize: encodeTunnelFrame,
+    responseDeserialize: decodeTunnelFrame,
   },
 } satisfies typeof GeneratedService;
 
