@@ -7,17 +7,14 @@
  * bound at /run/botbox (or, for images built for the original, on TCP :9090
  * of the bot's CNI address, with its token).
  */
-import { existsSync } from "node:fs";
-import { chown, copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import path from "node:path";
 
 import type { AgentEndpoint } from "../../client/index.js";
-import type { BotboxConfig } from "../../config/index.js";
 import { BadRequestError, ConflictError, NotFoundError, UnavailableError } from "../../errors.js";
 import type { Container } from "../../gen/containerd/github.com/containerd/containerd/api/services/containers/v1/containers.js";
 import { checkedSocketAddress } from "../agent-socket.js";
-import { botIdOf, checkContainerIds, checkContainerSpec, hostnameOf } from "../container-spec.js";
-import { isDefaultEgress, normaliseEgress } from "../egress.js";
+import { botIdOf, checkContainerIds, checkContainerSpec } from "../container-spec.js";
 import { HostFirewall } from "../host-firewall.js";
 import { withOomKills } from "../process-cgroup.js";
 import type {
@@ -33,84 +30,29 @@ import type {
 import { MIN_DISK_BYTES } from "../sandbox/state/disk-image.js";
 import { ContainerdApi } from "./api.js";
 import { ContainerdBotDisk, diskQuotaSupport } from "./bot-disk.js";
+import { prepareBotFolders, runFolderOf } from "./bot-folders.js";
 import { containerdBridgeState } from "./bridge-firewall.js";
+import { ContainerMaker } from "./container-maker.js";
 import {
   containerInfoOf,
   containerSpecOf,
   PARENT_LABEL,
   processUserOf,
-  recordLabels,
   RUNTIME_LABEL,
-  type StoredSpec,
   storedSpecOf,
   tokenOf,
 } from "./container-record.js";
 import { containerdDoctor } from "./doctor.js";
-import { findRunsc, runscShimOptions, runscWrapper } from "./gvisor.js";
-import { claimIdRange, type IdRange, releaseIdRange, withMetacopy } from "./id-range.js";
-import { needsAccountFiles, type ProcessUser, readAccountFiles, resolveUser } from "./image-user.js";
+import { findRunsc } from "./gvisor.js";
+import { type IdRange, releaseIdRange } from "./id-range.js";
 import { ContainerdImages } from "./images.js";
-import { activeSnapshotKey, type BotPaths, botPaths } from "./layout.js";
+import { type BotPaths, botPaths } from "./layout.js";
 import { BotNetwork } from "./network.js";
-import { AGENT_TCP_PORT, type ChannelMode, ociSpec, SPEC_TYPE_URL } from "./oci-spec.js";
+import { AGENT_TCP_PORT, type ChannelMode } from "./oci-spec.js";
+import type { ContainerdRuntimeOptions } from "./options.js";
 import { ShiftedBases } from "./shifted-base.js";
 import { BotSnapshots } from "./snapshots.js";
 import { Tasks } from "./tasks.js";
-import { writableLayerFor } from "./writable-layer.js";
-
-export interface ContainerdRuntimeOptions {
-  /** botbox's state folder: bots' sockets, /data folders and snapshot copies live under it. */
-  home: string;
-  socketPath: string;
-  /** Default `default`. */
-  namespace?: string;
-  /** Default `overlayfs`. */
-  snapshotter?: string;
-  /** Default Debian's `/usr/lib/cni`. */
-  cniBinDir?: string;
-  /** Where `10-botbox.conflist` is read from, or written to when absent; default `<home>/cni`. */
-  cniConfDir?: string;
-  /** host-local's records; default its own, /var/lib/cni/networks. */
-  cniIpamDataDir?: string;
-  /** Default `10.88.0.0/16`. */
-  subnet?: string;
-  /** Default `botbox0`. */
-  bridge?: string;
-  /** `unix` (default): the socket in /run/botbox. `tcp`: :9090 on the bot's address, for images built for the original. */
-  agentChannel?: ChannelMode;
-  /** Image tars imported when their ref is first needed, e.g. `{ "botbox/agent:latest": "images/dist/botbox-agent.tar" }`. */
-  knownImages?: Record<string, string>;
-  /** runsc for `isolation: "gvisor"`; default the one on PATH; "" turns gVisor off. */
-  runscPath?: string;
-  /**
-   * Hardening that is on by default; false only for the controls in tests
-   * (the same attempt succeeding without the protection). Containers made
-   * with one off record it and keep it.
-   */
-  userNamespaces?: boolean;
-  seccomp?: boolean;
-  noNewPrivileges?: boolean;
-}
-
-/** The runtime's options from the server config's `[containerd]` section. */
-export function containerdOptionsFrom(
-  home: string,
-  section: BotboxConfig["containerd"],
-  knownImages: Record<string, string>,
-): ContainerdRuntimeOptions {
-  return {
-    home,
-    socketPath: section.socket_path,
-    namespace: section.namespace,
-    snapshotter: section.snapshotter,
-    cniBinDir: section.cni_bin_dir,
-    ...(section.cni_conf_dir ? { cniConfDir: section.cni_conf_dir } : {}),
-    subnet: section.subnet,
-    bridge: section.bridge,
-    agentChannel: section.agent_channel,
-    knownImages,
-  };
-}
 
 export class ContainerdRuntime implements ContainerRuntime {
   readonly name = "containerd";
@@ -131,15 +73,10 @@ export class ContainerdRuntime implements ContainerRuntime {
   private readonly cniBinDir: string;
   private readonly firewall: HostFirewall;
   private readonly runsc: string | undefined;
-  private readonly userNamespaces: boolean;
-  private readonly seccomp: boolean;
-  private readonly noNewPrivileges: boolean;
+  private readonly maker: ContainerMaker;
 
   constructor(options: ContainerdRuntimeOptions) {
     this.runsc = options.runscPath === undefined ? findRunsc() : options.runscPath || undefined;
-    this.userNamespaces = options.userNamespaces ?? true;
-    this.seccomp = options.seccomp ?? true;
-    this.noNewPrivileges = options.noNewPrivileges ?? true;
     this.home = path.resolve(options.home);
     this.api = new ContainerdApi(options.socketPath, options.namespace ?? "default");
     this.snapshotter = options.snapshotter ?? "overlayfs";
@@ -170,6 +107,20 @@ export class ContainerdRuntime implements ContainerRuntime {
       ...(options.cniIpamDataDir ? { ipamDataDir: options.cniIpamDataDir } : {}),
     });
     this.firewall = new HostFirewall("containerd", () => containerdBridgeState(this.api, this.network));
+    this.maker = new ContainerMaker({
+      home: this.home,
+      api: this.api,
+      snapshotter: this.snapshotter,
+      images: this.images,
+      snapshots: this.snapshots,
+      shiftedBases: this.shiftedBases,
+      disk: this.disk,
+      network: this.network,
+      runsc: this.runsc,
+      userNamespaces: options.userNamespaces ?? true,
+      seccomp: options.seccomp ?? true,
+      noNewPrivileges: options.noNewPrivileges ?? true,
+    });
   }
 
   doctor(): Promise<DoctorCheck[]> {
@@ -214,7 +165,7 @@ export class ContainerdRuntime implements ContainerRuntime {
     if (this.channel === "tcp" && spec.network === "none")
       throw new BadRequestError('the tcp agent channel needs a network with an address to dial, not "none"');
     if (await this.record(spec.id)) throw new ConflictError(`container ${spec.id} already exists`);
-    await this.make(spec, { channel: this.channel, createdAt: new Date().toISOString() });
+    await this.maker.make(spec, { channel: this.channel, createdAt: new Date().toISOString() });
     return (await this.getContainer(spec.id))!;
   }
 
@@ -242,97 +193,9 @@ export class ContainerdRuntime implements ContainerRuntime {
     if (wasRunning) await this.stopTask(id);
     // The record goes, the writable layer and /data stay (keepData); make() takes the layer over.
     await this.deleteContainer(id, { keepData: true });
-    await this.make(spec, { channel: stored.channel, createdAt: stored.createdAt });
+    await this.maker.make(spec, { channel: stored.channel, createdAt: stored.createdAt });
     if (wasRunning) await this.startTask(id);
     return true;
-  }
-
-  /** A container record for a checked spec, with its writable layer (an existing one is never deleted). */
-  private async make(spec: ContainerSpec, options: { channel: ChannelMode; createdAt: string }): Promise<void> {
-    const paths = botPaths(this.home, spec.botId);
-    const image = await this.images.runnable(spec.image);
-    const snapshot = spec.fromSnapshot ? await this.snapshots.find(spec.botId, spec.fromSnapshot) : undefined;
-    await this.prepareFolders(spec.botId);
-    // Before any copy into /data (a restore) or commit of a kept layer: both go through the image.
-    // A kept layer on the image is put back in the snapshotter's folder first, so that writable-layer.ts
-    // sees what it holds; a bot made again without a quota gets its files back on the host.
-    const kept = (await this.snapshots.stat(activeSnapshotKey(spec.id)))
-      ? await this.snapshots.mounts(spec.id)
-      : undefined;
-    if (spec.limits.diskBytes !== undefined) {
-      await this.disk.mount(spec.botId, spec.limits.diskBytes);
-      if (kept) await this.disk.flush(spec.botId, kept);
-    } else await this.disk.release(spec.botId, kept);
-    // gVisor bots are not remapped: runsc's gofer would open the bound folders from inside the user
-    // namespace, through botbox's root-only home; the Sentry already runs in an empty user namespace.
-    const idRange = this.userNamespaces && spec.isolation !== "gvisor" ? await claimIdRange(paths.idRange) : undefined;
-    // The image's files belong to host root: a remapped bot's layer sits on a copy shifted into its
-    // range (shifted-base.ts). The bot's own snapshots are in its range already.
-    // A kept layer is reused only on this base: one made without the range (a gVisor bot's, or from
-    // before remapping) would hold files the bot's root cannot touch, so it is recovered as a snapshot.
-    const base = idRange ? await this.shiftedBases.ensure(image.topSnapshot, idRange) : image.topSnapshot;
-    const parent = snapshot?.key ?? base;
-    const layer = await writableLayerFor(this.snapshots, spec, parent, base);
-    if (spec.fromSnapshot) await this.snapshots.restoreData(spec.botId, spec.fromSnapshot);
-    const parentSnapshot = spec.fromSnapshot ?? layer.parentSnapshot;
-    const stored: StoredSpec = {
-      image: spec.image,
-      labels: spec.labels,
-      env: spec.env,
-      network: spec.network,
-      ...(spec.network === "isolated" && !isDefaultEgress(spec.egress)
-        ? { egress: normaliseEgress(spec.egress!) }
-        : {}),
-      limits: spec.limits,
-      ...(spec.isolation === "gvisor" ? { isolation: "gvisor" as const } : {}),
-      ...(idRange ? { idRange } : {}),
-      createdAt: options.createdAt,
-      imageId: image.info.id,
-      channel: options.channel,
-      run: paths.run,
-      data: paths.data,
-    };
-    let user: ProcessUser;
-    try {
-      user = await this.imageUser(spec, image.config.config?.User, idRange);
-    } catch (error) {
-      if (layer.fresh) await this.snapshots.removeActive(spec.id).catch(() => {});
-      throw error;
-    }
-    const oci = ociSpec({
-      spec,
-      image: image.config,
-      paths,
-      channel: options.channel,
-      user,
-      ...(spec.network !== "none" ? { netnsPath: this.network.netnsPath(spec.botId) } : {}),
-      ...(idRange ? { idRange } : {}),
-      seccomp: this.seccomp,
-      noNewPrivileges: this.noNewPrivileges,
-    });
-    const container: Container = {
-      id: spec.id,
-      labels: recordLabels(spec, stored, parentSnapshot),
-      image: spec.image,
-      runtime: {
-        name: "io.containerd.runc.v2",
-        options: spec.isolation === "gvisor" ? runscShimOptions(await runscWrapper(this.home, this.runsc!)) : undefined,
-      },
-      spec: { typeUrl: SPEC_TYPE_URL, value: Buffer.from(JSON.stringify(oci)) },
-      snapshotter: this.snapshotter,
-      snapshotKey: activeSnapshotKey(spec.id),
-      createdAt: undefined,
-      updatedAt: undefined,
-      extensions: {},
-    };
-    try {
-      await this.api.call(`create container ${spec.id}`, (md, options, done) =>
-        this.api.containers.create({ container }, md, options, done),
-      );
-    } catch (error) {
-      if (layer.fresh) await this.snapshots.removeActive(spec.id).catch(() => {});
-      throw error;
-    }
   }
 
   async getContainer(id: string): Promise<ContainerInfo | undefined> {
@@ -410,7 +273,7 @@ export class ContainerdRuntime implements ContainerRuntime {
     const idRange = storedSpecOf(container)?.idRange;
     // After a reboot the image is mounted again before the folders are given their owner (on the image).
     await this.mountDisk(container);
-    await this.prepareFolders(info.botId, processUserOf(container), idRange);
+    await prepareBotFolders(this.home, info.botId, processUserOf(container), idRange);
     await rm(runFolderOf(container, paths).socket, { force: true });
     if (info.network !== "none") {
       await this.network.attach(id, info.botId, paths.network);
@@ -423,7 +286,7 @@ export class ContainerdRuntime implements ContainerRuntime {
       if (info.network !== "none") await this.firewall.sync();
       await this.tasks.start(
         id,
-        await this.rootfs(id, info.botId, idRange, storedSpecOf(container)?.limits.diskBytes),
+        await this.maker.rootfs(id, info.botId, idRange, storedSpecOf(container)?.limits.diskBytes),
         paths.log,
         paths.lastExit,
       );
@@ -528,25 +391,6 @@ export class ContainerdRuntime implements ContainerRuntime {
     await this.tasks.delete(id, paths.lastExit);
   }
 
-  /** The image's `User` against the container's own root filesystem, as containerd's `WithUser` does. */
-  private async imageUser(spec: ContainerSpec, user: string | undefined, idRange?: IdRange): Promise<ProcessUser> {
-    const files = needsAccountFiles(user)
-      ? await readAccountFiles(await this.rootfs(spec.id, spec.botId, idRange, spec.limits.diskBytes))
-      : {};
-    return resolveUser(user, files);
-  }
-
-  /**
-   * The writable snapshot's mounts; a remapped layer's need metacopy
-   * (id-range.ts); with a disk quota its upper and work folders are on the
-   * bot's image (bot-disk.ts).
-   */
-  private async rootfs(id: string, botId: string, idRange: IdRange | undefined, diskBytes: number | undefined) {
-    let mounts = await this.snapshots.mounts(id);
-    if (diskBytes !== undefined) mounts = await this.disk.layerMounts(botId, mounts);
-    return idRange ? withMetacopy(mounts) : mounts;
-  }
-
   /** Mounts a quota bot's image and binds (idempotent: after a reboot, or a keepData delete). */
   private async mountDisk(container: Container): Promise<void> {
     const diskBytes = storedSpecOf(container)?.limits.diskBytes;
@@ -557,34 +401,6 @@ export class ContainerdRuntime implements ContainerRuntime {
     const updated: Container = { ...container, labels: { ...container.labels, [PARENT_LABEL]: name } };
     await this.api.call(`label ${container.id}`, (md, options, done) =>
       this.api.containers.update({ container: updated, updateMask: ["labels"] }, md, options, done),
-    );
-  }
-
-  private async prepareFolders(botId: string, owner?: ProcessUser, idRange?: IdRange): Promise<void> {
-    const paths = botPaths(this.home, botId);
-    await mkdir(path.dirname(paths.root), { recursive: true, mode: 0o711 });
-    await mkdir(paths.root, { recursive: true, mode: 0o700 });
-    await mkdir(paths.run, { recursive: true, mode: 0o700 });
-    await mkdir(paths.data, { recursive: true, mode: 0o755 });
-    // The agent runs as the image's user: a non-root one must own the folders it listens and writes in
-    // (no other host user reaches them: the bot's folder is root's, 0700).
-    // In a user namespace, even the bot's root is a host id of its range.
-    const shift = idRange?.first ?? 0;
-    if ((owner && owner.uid !== 0) || shift !== 0)
-      for (const folder of [paths.run, paths.data])
-        await chown(folder, shift + (owner?.uid ?? 0), shift + (owner?.gid ?? 0));
-    await mkdir(paths.etc, { recursive: true, mode: 0o755 });
-    const hostname = hostnameOf(`mcp-${botId}`);
-    await writeFile(
-      path.join(paths.etc, "hosts"),
-      `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`,
-    );
-    // The host's resolver list; systemd-resolved's real one rather than its 127.0.0.53 stub.
-    const resolv = existsSync("/run/systemd/resolve/resolv.conf")
-      ? "/run/systemd/resolve/resolv.conf"
-      : "/etc/resolv.conf";
-    await copyFile(resolv, path.join(paths.etc, "resolv.conf")).catch(() =>
-      writeFile(path.join(paths.etc, "resolv.conf"), ""),
     );
   }
 
@@ -612,10 +428,4 @@ export class ContainerdRuntime implements ContainerRuntime {
     await this.settleTask(id, paths);
     return container;
   }
-}
-
-/** The socket folder a container was made with, even if this runtime's home is another. */
-function runFolderOf(container: Container, paths: BotPaths): { socket: string } {
-  const run = storedSpecOf(container)?.run ?? paths.run;
-  return { socket: path.join(run, "agent.sock") };
 }
