@@ -209,6 +209,14 @@ export class AgentClient {
     this.stub.getChannel().watchConnectivityState(from, deadline, callback);
   }
 
+  /**
+   * The connection to the agent, for a stub of its other service on the same
+   * channel (ProcessClient): one connection per bot, checked by the pool.
+   */
+  get channel(): ReturnType<ContainerServiceClient["getChannel"]> {
+    return this.stub.getChannel();
+  }
+
   close(): void {
     this.stub.close();
   }

@@ -130,17 +130,21 @@ export class ProcessClient {
   /**
    * Output from `offset` (default 0: everything still kept), then, with
    * `follow` (the default), live output until the process exits. Breaking
-   * out of the loop ends the call; the process keeps running.
+   * out of the loop, or `signal`, ends the call; the process keeps running.
    */
   async *attach(
     process: ProcessRef,
-    options: { offset?: number; follow?: boolean } = {},
+    options: { offset?: number; follow?: boolean; signal?: AbortSignal } = {},
   ): AsyncGenerator<ProcessEvent, void, undefined> {
     const call: ClientReadableStream<AttachEvent> = this.stub.attach(
       { process: selector(process), offset: options.offset ?? 0, follow: options.follow ?? true },
       this.metadata(),
     );
     call.on("error", () => undefined);
+    // A reader that went away while no output came ends the call now, not at the next chunk.
+    const cancel = () => call.cancel();
+    options.signal?.addEventListener("abort", cancel, { once: true });
+    if (options.signal?.aborted) cancel();
     try {
       for await (const message of call as AsyncIterable<AttachEvent>) {
         const event = message.event;
@@ -156,6 +160,7 @@ export class ProcessClient {
     } catch (error) {
       throw mapGrpcError(error);
     } finally {
+      options.signal?.removeEventListener("abort", cancel);
       call.cancel();
     }
   }

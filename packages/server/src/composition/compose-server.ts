@@ -24,6 +24,7 @@ import { ContainerFsStorage, MediaService } from "../media/index.js";
 import { BuiltinMemoryRuntime } from "../memory/index.js";
 import { packagePath } from "../package-paths.js";
 import { PortProxy } from "../ports/index.js";
+import { WorkspaceProcesses } from "../processes/index.js";
 import { backendNamed, createRuntime as createBackendRuntime } from "../runtime/backends.js";
 import { DEFAULT_AGENT_IMAGE } from "../runtime/docker/defaults.js";
 import type { ContainerRuntime, ResourceLimits } from "../runtime/runtime.js";
@@ -202,6 +203,7 @@ export async function composeServer(
       agentFor: (botId) => manager.agentFor(botId),
       maxTunnelsPerBot: config.ports.max_tunnels_per_bot,
     }),
+    processes: new WorkspaceProcesses({ agentFor: (botId) => manager.agentFor(botId) }),
     memory: new BuiltinMemoryRuntime({ clients: (botId) => reachWorkspace(botId, (id) => manager.agentFor(id)) }),
     adminToken: admin.token,
     verifyToken: async (token): Promise<Principal | undefined> => {

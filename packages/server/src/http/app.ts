@@ -13,6 +13,7 @@ import type { BotToolGateway, FederatedMcpServers, StdioSessionRegistry } from "
 import type { MediaService } from "../media/index.js";
 import type { BuiltinMemoryRuntime } from "../memory/index.js";
 import type { PortProxy } from "../ports/index.js";
+import type { WorkspaceProcesses } from "../processes/index.js";
 import type { McpServerStore } from "../store/index.js";
 import type { WorkspaceFiles } from "../workspace/index.js";
 import { bearerAuthenticator, installAuth, type TokenVerifier } from "./auth.js";
@@ -29,6 +30,7 @@ import { mcpStdioRoutes } from "./routes/mcp-stdio.js";
 import { mediaRoutes } from "./routes/media.js";
 import { memoryRoutes } from "./routes/memory.js";
 import { PORT_LINK_ROUTES, portRoutes } from "./routes/ports.js";
+import { processRoutes } from "./routes/processes.js";
 import { skillRoutes } from "./routes/skills.js";
 import { snapshotRoutes } from "./routes/snapshots.js";
 import { type TokenDirectory, tokenRoutes } from "./routes/tokens.js";
@@ -55,6 +57,8 @@ export interface HttpServerOptions {
   memory: BuiltinMemoryRuntime;
   /** Bots' ports through their agents (docs/ports.md). */
   ports: PortProxy;
+  /** Bots' durable processes through their agents (docs/processes.md). */
+  processes: WorkspaceProcesses;
   adminToken: string;
   verifyToken: TokenVerifier;
   logger: Logger;
@@ -129,6 +133,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   skillRoutes(app, routes, options.manager);
   mediaRoutes(app, routes, options.media);
   memoryRoutes(app, routes, options.memory);
+  processRoutes(app, routes, options.processes);
   portRoutes(app, routes, {
     proxy: options.ports,
     links: new LinkSigner(options.adminToken),
