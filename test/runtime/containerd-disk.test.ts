@@ -7,24 +7,22 @@
  * Sizes stay small (96 MiB quota, 128 MiB writes).
  */
 import assert from "node:assert/strict";
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import path from "node:path";
 import { describe, it } from "node:test";
 
 import { DEFAULT_AGENT_IMAGE } from "../../packages/server/src/runtime/docker/defaults.js";
 import type { ContainerSpec } from "../../packages/server/src/runtime/runtime.js";
+import { fill, mounted, QUOTA, sharedDiskQuotaTests } from "./container-disk-quota.js";
 import { containerdSuite, containerdUnavailable } from "./containerd-support.js";
 import { botSpec, waitForAgent } from "./support.js";
 
 const unavailable =
   (await containerdUnavailable()) ?? (process.getuid?.() !== 0 ? "the disk quota needs root (loop mounts)" : undefined);
-const QUOTA = 96 * 2 ** 20;
-/** 128 MiB in 1 MiB blocks: past the quota; prints dd's output (its error, if any) and "exit <code>". */
-const fill = (file: string) => `{ dd if=/dev/zero of=${file} bs=1M count=128 2>&1; echo "exit $?"; sync; }`;
-const mounted = async (folder: string) => (await readFile("/proc/self/mountinfo", "utf8")).includes(folder);
 
 describe("containerd runtime: disk quota", { skip: unavailable, timeout: 900_000 }, () => {
   const suite = containerdSuite({ startTimeoutMs: 60_000 });
+  sharedDiskQuotaTests(suite, "/root/big");
   const { janitor, started } = suite;
   const sh = suite.output;
   const allocated = async (file: string) => (await stat(file)).blocks * 512;
@@ -58,14 +56,6 @@ describe("containerd runtime: disk quota", { skip: unavailable, timeout: 900_000
     }
     assert.equal(await sh(client, "echo fine > /root/after && cat /root/after"), "fine");
     assert.ok((await allocated(image)) <= QUOTA);
-  });
-
-  it("a bot without a quota writes the same 128 MiB (the quota is what stops it)", async () => {
-    const [, client] = await started();
-    assert.equal(
-      await sh(client, `${fill("/root/big")} >/dev/null; stat -c %s /root/big; rm /root/big`),
-      String(128 * 2 ** 20),
-    );
   });
 
   it("the layer on the image is the bot's: owned by its shifted range, not host root", async () => {
@@ -162,20 +152,5 @@ describe("containerd runtime: disk quota", { skip: unavailable, timeout: 900_000
     await sh(client, "rm /data/big");
     assert.match(await sh(client, fill("/root/big")), /No space left on device/);
     assert.equal((await client.info()).botId, spec.botId);
-  });
-
-  it("deleting the bot unmounts its image and removes it", async () => {
-    const [spec] = await started({ limits: { diskBytes: QUOTA } });
-    assert.ok(await mounted(botRoot(spec)));
-    await suite.runtime.stopTask(spec.id, { timeoutMs: 5_000 });
-    await suite.runtime.deleteContainer(spec.id);
-    await assert.rejects(stat(botRoot(spec)), /ENOENT/);
-    assert.ok(!(await mounted(botRoot(spec))));
-  });
-
-  it("refuses a quota below 64 MiB with a clear error", async () => {
-    const spec = botSpec({ image: DEFAULT_AGENT_IMAGE, limits: { diskBytes: 2 ** 20 } });
-    janitor.track(suite.runtime, spec.id);
-    await assert.rejects(suite.runtime.createContainer(spec), /at least .*64 MiB/);
   });
 });

@@ -23,6 +23,16 @@ const IPAM = "/var/lib/cni/networks/botbox";
 describe("containerd runtime", { skip: unavailable }, () => {
   const suite = containerdSuite();
   const { janitor, sh, started } = suite;
+  /** A stopped bot whose `file` held `contents[0]` when snapshot `name` was taken, and holds `contents[1]` now. */
+  const changedSince = async (name: string, file: string, contents: [string, string]) => {
+    const [spec, client] = await started();
+    await sh(client, `echo ${contents[0]} > ${file}`);
+    await suite.runtime.stopTask(spec.id);
+    await suite.runtime.commitSnapshot(spec.id, name);
+    await sh(await suite.startedAgain(spec), `echo ${contents[1]} > ${file}`);
+    await suite.runtime.stopTask(spec.id);
+    return spec;
+  };
 
   it("imports the agent image's docker-archive tar under another ref, found again by its normalised ref", async () => {
     const ref = `botbox-test/agent-${process.pid}:1`;
@@ -62,13 +72,7 @@ describe("containerd runtime", { skip: unavailable }, () => {
   });
 
   it("a snapshot with a child is hidden by delete, not removed from under it, and the layer on it keeps working", async () => {
-    const [spec, client] = await started();
-    await sh(client, "echo layer-v1 > /root/layer.txt");
-    await suite.runtime.stopTask(spec.id);
-    await suite.runtime.commitSnapshot(spec.id, "first");
-    const agent = await suite.startedAgain(spec);
-    await sh(agent, "echo layer-v2 > /root/layer.txt");
-    await suite.runtime.stopTask(spec.id);
+    const spec = await changedSince("first", "/root/layer.txt", ["layer-v1", "layer-v2"]);
     await suite.runtime.commitSnapshot(spec.id, "second");
     await suite.runtime.restoreSnapshot(spec.id, "first");
     // "first" has a snapshot and a writable layer on it: it is hidden, not removed under them.
@@ -82,18 +86,12 @@ describe("containerd runtime", { skip: unavailable }, () => {
   });
 
   it("recreating a container never deletes its writable layer: the same image reuses it, a snapshot start recovers it first", async () => {
-    const [spec, client] = await started();
-    await sh(client, "echo installed > /root/package.txt");
-    await suite.runtime.stopTask(spec.id);
-    await suite.runtime.commitSnapshot(spec.id, "base");
-    let agent = await suite.startedAgain(spec);
-    await sh(agent, "echo after-base > /root/package.txt");
-    await suite.runtime.stopTask(spec.id);
+    const spec = await changedSince("base", "/root/package.txt", ["installed", "after-base"]);
     await suite.runtime.deleteContainer(spec.id, { keepData: true });
     // Same image: the layer carries on, on the snapshot it sat on.
     await suite.runtime.createContainer(spec);
     assert.equal((await suite.runtime.getContainer(spec.id))?.parentSnapshot, "base");
-    agent = await suite.startedAgain(spec);
+    let agent = await suite.startedAgain(spec);
     assert.equal(await sh(agent, "cat /root/package.txt"), "after-base");
     await suite.runtime.stopTask(spec.id);
     await suite.runtime.deleteContainer(spec.id, { keepData: true });
