@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { applyEdit, detectLineEnding, EditError, findText, fuzzyNormalize } from "./apply-edit.js";
+import { applyEdit, detectLineEnding, EditError, findText, fuzzyNormalize, fuzzyText } from "./apply-edit.js";
 
 const fails = (fn: () => unknown, message: RegExp) =>
   assert.throws(fn, (error: unknown) => error instanceof EditError && message.test(error.message));
@@ -104,5 +104,17 @@ describe("fuzzyNormalize", () => {
     const { text, origin } = fuzzyNormalize("\u201ca\u201d \t\nb\u3000");
     assert.equal(text, '"a"\nb');
     assert.deepEqual(origin, [0, 1, 2, 5, 6]);
+  });
+
+  it("fuzzyText gives the same text as the character walk, on any mix of spaces, lines and punctuation", () => {
+    // Every character either function treats specially, and plain ones.
+    const alphabet = [..."ab \t\n\r\v\f\u0085\u00a0\u1680\u2000\u200a\u2028\u2029\u202f\u205f\u3000"];
+    alphabet.push(..."\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u2010\u2015\u2212\u2002-'\"");
+    let seed = 7;
+    const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31);
+    for (let run = 0; run < 2000; run++) {
+      const text = Array.from({ length: next() % 40 }, () => alphabet[next() % alphabet.length]).join("");
+      assert.equal(fuzzyText(text), fuzzyNormalize(text).text, JSON.stringify(text));
+    }
   });
 });
