@@ -1,4 +1,4 @@
-import { once } from "node:events";
+import type { ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 
 import type { FastifyInstance, FastifyReply } from "fastify";
@@ -218,7 +218,7 @@ async function streamOutput(
     const text = options.sse
       ? `${id === undefined ? "" : `id: ${id}\n`}event: ${type}\ndata: ${JSON.stringify(json)}\n\n`
       : `${JSON.stringify(json)}\n`;
-    if (!socket.write(text)) await Promise.race([once(socket, "drain"), once(socket, "close")]);
+    if (!socket.write(text)) await drainedOrClosed(socket);
   };
   try {
     for await (const event of events) {
@@ -231,4 +231,17 @@ async function streamOutput(
     }
   }
   socket.end();
+}
+
+/** Resolves when the socket can take more, or is gone; leaves no listener behind (one wait per write). */
+function drainedOrClosed(socket: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      socket.off("drain", done);
+      socket.off("close", done);
+      resolve();
+    };
+    socket.on("drain", done);
+    socket.on("close", done);
+  });
 }
