@@ -92,6 +92,72 @@ export const COMMANDS: readonly CommandSpec[] = [
       ]),
   },
   {
+    name: "run",
+    group: "bots",
+    summary: "start a durable process in a bot; follows its output, or prints its id with --background",
+    usage: ["run <bot> [--background] [--tag T] [--cwd D] -- <command...>   one word: a shell line; several: argv"],
+    flags: {
+      background: { type: "boolean", help: "print the process's id and return; it keeps running" },
+      tag: { type: "string", value: "T", help: "a name for the process (1 to 64 of A-Z a-z 0-9 _ . -)" },
+      cwd: { type: "string", value: "D", help: "its working folder (default: the bot's /data)" },
+      ...JSON_FLAG,
+      ...CLIENT_FLAGS,
+    },
+    run: async (context) =>
+      (await import("./commands/processes.js")).runCommand(
+        await context.target(),
+        context.args,
+        context.afterSeparator,
+        {
+          background: booleanFlag(context, "background"),
+          tag: stringFlag(context, "tag"),
+          cwd: stringFlag(context, "cwd"),
+          json: context.json,
+        },
+      ),
+  },
+  {
+    name: "ps",
+    group: "bots",
+    summary: "a bot's durable processes: running, and finished ones still kept",
+    usage: ["ps <bot>"],
+    flags: { ...JSON_FLAG, ...CLIENT_FLAGS },
+    run: async (context) =>
+      (await import("./commands/processes.js")).psCommand(await context.target(), context.args, context.json),
+  },
+  {
+    name: "logs",
+    group: "bots",
+    summary: "a process's output, exactly as written; -f follows it and exits with its status",
+    usage: ["logs <bot> <id|tag> [-f] [--since N]   N: a byte offset of the output"],
+    flags: {
+      follow: { type: "boolean", short: "f", help: "follow until the process exits" },
+      since: { type: "string", value: "N", help: "start at this byte of the output (default 0)" },
+      ...CLIENT_FLAGS,
+    },
+    run: async (context) =>
+      (await import("./commands/processes.js")).logsCommand(await context.target(), context.args, {
+        follow: booleanFlag(context, "follow"),
+        since: stringFlag(context, "since"),
+      }),
+  },
+  {
+    name: "kill",
+    group: "bots",
+    summary: "send a signal (default TERM) to a process's whole process group",
+    usage: ["kill <bot> <id|tag> [--signal S]"],
+    flags: {
+      signal: { type: "string", value: "S", help: "TERM, KILL, INT, HUP, ... (default TERM)" },
+      ...JSON_FLAG,
+      ...CLIENT_FLAGS,
+    },
+    run: async (context) =>
+      (await import("./commands/processes.js")).killCommand(await context.target(), context.args, {
+        signal: stringFlag(context, "signal"),
+        json: context.json,
+      }),
+  },
+  {
     name: "fs",
     group: "workspace",
     summary: "list, read, upload, download, move and delete a bot's files",
