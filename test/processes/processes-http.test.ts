@@ -5,10 +5,11 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
 import { type BotboxServer, startBotboxServer } from "../support/botbox-server.js";
-import { addBots, removeServer } from "../support/bots.js";
+import { addBots, botToken, removeServer } from "../support/bots.js";
 import { numberedLines, outputBytes, outputEvents, processesRoute, startProcess } from "./support.js";
 
 const BOT = "proc-http";
+const OTHER = "proc-http-other";
 
 describe("processes over HTTP", { timeout: 180_000 }, () => {
   let server: BotboxServer;
@@ -18,7 +19,7 @@ describe("processes over HTTP", { timeout: 180_000 }, () => {
     server = await startBotboxServer();
     await addBots(server, [BOT]);
   });
-  after(() => removeServer(server, [BOT]));
+  after(() => removeServer(server, [BOT, OTHER]));
 
   it("starts, lists, gets by id and tag, and replays output from an offset", async () => {
     const started = await startProcess(server, BOT, {
@@ -174,6 +175,34 @@ describe("processes over HTTP", { timeout: 180_000 }, () => {
     });
     assert.equal(huge.status, 413);
     assert.match(((await huge.json()) as { error: { message: string } }).error.message, /at most 8388608 bytes/);
+    // Chunked, with no length to refuse up front: counted as it arrives.
+    const chunks = Array.from({ length: 9 }, () => new Uint8Array(2 ** 20));
+    const chunked = await fetch(`${server.url}${route(`/${sleeper.id}/stdin`)}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${server.adminToken}` },
+      body: new ReadableStream({
+        pull(controller) {
+          const next = chunks.shift();
+          if (next) controller.enqueue(next);
+          else controller.close();
+        },
+      }),
+      duplex: "half",
+    } as RequestInit);
+    assert.equal(chunked.status, 413);
     await server.api("POST", route(`/${sleeper.id}/signal`), { signal: "KILL" });
+  });
+
+  it("answers a bot's own token and refuses another bot's", async () => {
+    await addBots(server, [{ id: OTHER, start: false }]);
+    const own = await botToken(server, BOT);
+    const other = await botToken(server, OTHER);
+    assert.equal((await server.api("GET", route(), undefined, own)).status, 200);
+    const refused = await server.api("GET", route(), undefined, other);
+    // Another bot's token learns nothing, not even that the bot exists.
+    assert.equal(refused.status, 404, JSON.stringify(refused.body));
+    const start = await server.api("POST", route(), { command: "true" }, other);
+    assert.equal(start.status, 404);
+    assert.equal((await server.api("POST", route(), { command: "true" }, own)).status, 201);
   });
 });
