@@ -31,6 +31,31 @@ describe("docker runtime", { skip: unavailable }, () => {
     }
   });
 
+  it("importing a tar under a ref leaves the names the tar carries where they were", async () => {
+    // buildImageTar's manifest names its image test/image:1; here that name already belongs to the agent image.
+    const carried = "test/image:1";
+    const ref = `botbox-test/imported-${process.pid}:1`;
+    const agentImage = (await dockerClient().getImage(DEFAULT_AGENT_IMAGE).inspect()).Id;
+    await dockerClient().getImage(agentImage).tag({ repo: "test/image", tag: "1" });
+    try {
+      const tar = await buildImageTar(path.join(suite.home, "carried-name"), [{ "carried.txt": "x\n" }]);
+      const imported = await suite.runtime.importImage(ref, tar);
+      assert.notEqual(imported.id, agentImage);
+      assert.equal((await dockerClient().getImage(carried).inspect()).Id, agentImage, `${carried} was moved`);
+      await suite.runtime.deleteImage(ref);
+      // A name nothing had before the import is not left behind.
+      await dockerClient().getImage(carried).remove({ noprune: true });
+      await suite.runtime.importImage(ref, tar);
+      await assert.rejects(dockerClient().getImage(carried).inspect(), /no such image/i);
+    } finally {
+      await suite.runtime.deleteImage(ref).catch(() => undefined);
+      await dockerClient()
+        .getImage(carried)
+        .remove({ noprune: true })
+        .catch(() => undefined);
+    }
+  });
+
   it("a chain of snapshots past maxSnapshotLayers is flattened: one layer, same files and config, no agent token baked in", async () => {
     const baseLayers = (await dockerClient().getImage(DEFAULT_AGENT_IMAGE).inspect()).RootFS.Layers?.length ?? 0;
     const shallow = suite.another({ maxSnapshotLayers: baseLayers + 2 });

@@ -33,6 +33,8 @@ interface ImageConfig {
 
 export interface PreparedArchive {
   path: string;
+  /** The names the archive's manifest gives its images (`RepoTags`), which `docker load` applies. */
+  tags: string[];
   /** Removes the rewritten copy, if one was made. */
   dispose(): Promise<void>;
 }
@@ -46,14 +48,15 @@ export async function loadableArchive(tarPath: string): Promise<PreparedArchive>
     const manifest = await readJson<ManifestEntry[]>(path.join(folder, "manifest.json"));
     if (!manifest) {
       await dispose();
-      return { path: tarPath, dispose: async () => {} };
+      return { path: tarPath, tags: [], dispose: async () => {} };
     }
+    const tags = manifest.flatMap((entry) => entry.RepoTags ?? []);
     const configs = await Promise.all(manifest.map((entry) => readJson<ImageConfig>(path.join(folder, entry.Config))));
     const complete = (config: ImageConfig | undefined, entry: ManifestEntry) =>
       config?.os !== undefined && config.rootfs?.diff_ids?.length === entry.Layers.length;
     if (manifest.every((entry, index) => complete(configs[index], entry))) {
       await dispose();
-      return { path: tarPath, dispose: async () => {} };
+      return { path: tarPath, tags, dispose: async () => {} };
     }
     await run("tar", ["-xf", tarPath, "-C", folder]);
     for (const [index, entry] of manifest.entries()) {
@@ -71,6 +74,7 @@ export async function loadableArchive(tarPath: string): Promise<PreparedArchive>
     await run("tar", ["-cf", rewritten, "-C", folder, "."]);
     return {
       path: rewritten,
+      tags,
       dispose: async () => {
         await dispose();
         await rm(rewritten, { force: true });

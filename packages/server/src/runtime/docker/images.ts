@@ -40,12 +40,21 @@ export class DockerImages {
   async import(ref: string, tarPath: string): Promise<ImageInfo> {
     const archive = await loadableArchive(tarPath);
     try {
+      // docker load moves the archive's own tags onto what it loads; the
+      // caller asked for `ref` only, so each of them goes back to the image
+      // it named before (a running bot's image among them), or away if new.
+      const before = new Map<string, string | undefined>();
+      for (const name of archive.tags) if (name !== ref) before.set(name, await this.idOf(name));
       const loaded = await this.load(archive.path);
       const [first] = loaded;
       if (!first) throw new NotFoundError(`docker load of ${tarPath} named no image`);
       await this.tag(first, ref);
-      // The archive's own tags are not what the caller asked for.
-      for (const name of loaded) if (name !== ref && !name.startsWith("sha256:")) await this.untag(name);
+      for (const name of loaded) {
+        if (name === ref || name.startsWith("sha256:")) continue;
+        const previous = before.get(name);
+        if (previous) await this.tag(previous, name);
+        else await this.untag(name);
+      }
       return await this.ensure(ref);
     } finally {
       await archive.dispose();
@@ -67,6 +76,14 @@ export class DockerImages {
         .getImage(id)
         .remove()
         .catch(() => {});
+  }
+
+  private async idOf(name: string): Promise<string | undefined> {
+    const inspect = await this.client
+      .getImage(name)
+      .inspect()
+      .catch(() => undefined);
+    return inspect?.Id;
   }
 
   async tag(image: string, ref: string): Promise<void> {
