@@ -7,6 +7,7 @@ import type { Readable, Writable } from "node:stream";
 import { type ExecInput, type ExecOutput, ExecOutput_Stream } from "@botbox/proto";
 import type { ServerDuplexStream } from "@grpc/grpc-js";
 
+import { firstMessage } from "../first-message.js";
 import { resolvePath } from "../paths.js";
 import type { CallLog } from "../rpc-call.js";
 import { describeSystemError, internal, invalidArgument } from "../rpc-error.js";
@@ -96,31 +97,6 @@ async function startShell(command: string, workDir: string, env: NodeJS.ProcessE
     throw internal(`start: ${error instanceof Error ? error.message : String(error)}`);
   }
   return child;
-}
-
-function firstMessage(call: ExecCall): Promise<ExecInput | undefined> {
-  return new Promise((resolve) => {
-    const onData = (message: ExecInput) => {
-      cleanup();
-      // Hold later messages (stdin) until the process exists to take them.
-      call.pause();
-      resolve(message);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(undefined);
-    };
-    const cleanup = () => {
-      call.off("data", onData);
-      call.off("end", onEnd);
-      call.off("error", onEnd);
-      call.off("cancelled", onEnd);
-    };
-    call.on("data", onData);
-    call.on("end", onEnd);
-    call.on("error", onEnd);
-    call.on("cancelled", onEnd);
-  });
 }
 
 export function mergeEnv(base: NodeJS.ProcessEnv, entries: string[]): NodeJS.ProcessEnv {

@@ -5,6 +5,7 @@ import { connect } from "node:net";
 import type { TunnelFrame } from "@botbox/proto";
 import { type ServerDuplexStream, status } from "@grpc/grpc-js";
 
+import { firstMessage } from "../first-message.js";
 import type { CallLog } from "../rpc-call.js";
 import { invalidArgument, RpcError } from "../rpc-error.js";
 
@@ -24,7 +25,7 @@ const closeFrame = (error = ""): TunnelFrame => ({ frame: { $case: "close", valu
  * tunnel must not become a way to those.
  */
 export async function tunnel(call: TunnelCall, log: CallLog, dialTimeoutMs = TUNNEL_DIAL_TIMEOUT_MS): Promise<void> {
-  const first = await firstFrame(call);
+  const first = await firstMessage(call);
   if (first?.frame?.$case !== "open") throw invalidArgument("the first tunnel frame must be open{address}");
   const address = first.frame.value.address;
   log.path = address;
@@ -96,30 +97,6 @@ function carry(call: TunnelCall, socket: Socket): Promise<void> {
     call.on("end", () => socket.end());
     call.on("error", () => socket.destroy());
     call.resume();
-  });
-}
-
-function firstFrame(call: TunnelCall): Promise<TunnelFrame | undefined> {
-  return new Promise((resolve) => {
-    const onData = (frame: TunnelFrame) => {
-      cleanup();
-      call.pause();
-      resolve(frame);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(undefined);
-    };
-    const cleanup = () => {
-      call.off("data", onData);
-      call.off("end", onEnd);
-      call.off("error", onEnd);
-      call.off("cancelled", onEnd);
-    };
-    call.on("data", onData);
-    call.on("end", onEnd);
-    call.on("error", onEnd);
-    call.on("cancelled", onEnd);
   });
 }
 
