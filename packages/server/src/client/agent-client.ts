@@ -1,9 +1,10 @@
 import type { Readable } from "node:stream";
 
 import { type ContainerServiceClient, ContainerServiceFastClient } from "@botbox/proto";
-import { type ChannelOptions, type connectivityState, credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
+import { type ChannelOptions, type connectivityState, credentials, type Metadata } from "@grpc/grpc-js";
 
 import { AgentError, BadRequestError } from "../errors.js";
+import { agentChannelOptions, bearerMetadata, callUnary, type Unary } from "./agent-channel.js";
 import { type AgentEndpoint, grpcTarget } from "./endpoint.js";
 import { mapGrpcError } from "./error-mapping.js";
 import { execConfig, ExecHandle, type ExecOptions, type ExecResult } from "./exec-stream.js";
@@ -37,13 +38,6 @@ export interface CallOptions {
   timeoutMs?: number;
 }
 
-type Unary<Req, Res> = (
-  request: Req,
-  metadata: Metadata,
-  options: { deadline?: Date },
-  callback: (error: ServiceError | null, response: Res) => void,
-) => unknown;
-
 /**
  * A typed client for one agent. Every failure, streams included, reaches the
  * caller as a botbox error (errors.ts) mapped by client/error-mapping.ts.
@@ -54,13 +48,11 @@ export class AgentClient {
 
   constructor(endpoint: AgentEndpoint, channelOptions: ChannelOptions = {}) {
     this.endpoint = endpoint;
-    this.stub = new ContainerServiceFastClient(grpcTarget(endpoint.address), credentials.createInsecure(), {
-      // Unix sockets carry no meaningful authority; give gRPC a stable one.
-      ...(endpoint.address.startsWith("unix:") ? { "grpc.default_authority": "localhost" } : {}),
-      // A larger HTTP/2 window than the 64 KiB default keeps downloads flowing.
-      "grpc-node.flow_control_window": 4 * 2 ** 20,
-      ...channelOptions,
-    });
+    this.stub = new ContainerServiceFastClient(
+      grpcTarget(endpoint.address),
+      credentials.createInsecure(),
+      agentChannelOptions(endpoint, channelOptions),
+    );
   }
 
   async readFile(path: string, options: ReadFileOptions = {}, call?: CallOptions): Promise<ReadFileResult> {
@@ -222,18 +214,11 @@ export class AgentClient {
   }
 
   private metadata(): Metadata {
-    const metadata = new Metadata();
-    if (this.endpoint.token) metadata.set("authorization", `Bearer ${this.endpoint.token}`);
-    return metadata;
+    return bearerMetadata(this.endpoint);
   }
 
   private unary<Req, Res>(method: Unary<Req, Res>, request: Req, call?: CallOptions): Promise<Res> {
-    const options = call?.timeoutMs === undefined ? {} : { deadline: new Date(Date.now() + call.timeoutMs) };
-    return new Promise((resolve, reject) => {
-      method.call(this.stub, request, this.metadata(), options, (error, response) =>
-        error ? reject(mapGrpcError(error)) : resolve(response),
-      );
-    });
+    return callUnary(this.stub, method, request, this.endpoint, call?.timeoutMs);
   }
 }
 

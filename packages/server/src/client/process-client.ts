@@ -6,15 +6,10 @@ import {
   ProcessServiceClient,
   ProcessStatus,
 } from "@botbox/proto";
-import {
-  type ChannelOptions,
-  type ClientReadableStream,
-  credentials,
-  Metadata,
-  type ServiceError,
-} from "@grpc/grpc-js";
+import { type ChannelOptions, type ClientReadableStream, credentials, type Metadata } from "@grpc/grpc-js";
 
 import { AgentError, BadRequestError } from "../errors.js";
+import { agentChannelOptions, bearerMetadata, callUnary, type Unary } from "./agent-channel.js";
 import { type AgentEndpoint, grpcTarget } from "./endpoint.js";
 import { mapGrpcError } from "./error-mapping.js";
 
@@ -78,13 +73,6 @@ const STREAM_NAMES = {
   [OutputStream.OUTPUT_STREAM_PTY]: "pty",
 } as const;
 
-type Unary<Req, Res> = (
-  request: Req,
-  metadata: Metadata,
-  options: { deadline?: Date },
-  callback: (error: ServiceError | null, response: Res) => void,
-) => unknown;
-
 /**
  * The agent's process supervisor (docs/processes.md): processes that outlive
  * the call that started them, the host server and the agent itself.
@@ -96,12 +84,11 @@ export class ProcessClient {
     readonly endpoint: AgentEndpoint,
     channelOptions: ChannelOptions = {},
   ) {
-    this.stub = new ProcessServiceClient(grpcTarget(endpoint.address), credentials.createInsecure(), {
-      ...(endpoint.address.startsWith("unix:") ? { "grpc.default_authority": "localhost" } : {}),
-      // As AgentClient's: a replay streams megabytes, and 64 KiB windows stall it.
-      "grpc-node.flow_control_window": 4 * 2 ** 20,
-      ...channelOptions,
-    });
+    this.stub = new ProcessServiceClient(
+      grpcTarget(endpoint.address),
+      credentials.createInsecure(),
+      agentChannelOptions(endpoint, channelOptions),
+    );
   }
 
   async start(command: ProcessCommand, options: StartProcessOptions = {}): Promise<ProcessView> {
@@ -196,17 +183,12 @@ export class ProcessClient {
   }
 
   private metadata(): Metadata {
-    const metadata = new Metadata();
-    if (this.endpoint.token) metadata.set("authorization", `Bearer ${this.endpoint.token}`);
-    return metadata;
+    return bearerMetadata(this.endpoint);
   }
 
   private unary<Req, Res>(method: Unary<Req, Res>, request: Req, timeoutMs?: number): Promise<Res> {
-    const options = timeoutMs === undefined ? {} : { deadline: new Date(Date.now() + timeoutMs) };
-    return new Promise((resolve, reject) => {
-      method.call(this.stub, request, this.metadata(), options, (error, response) =>
-        error ? reject(explainUnimplemented(mapGrpcError(error))) : resolve(response),
-      );
+    return callUnary(this.stub, method, request, this.endpoint, timeoutMs).catch((error: unknown) => {
+      throw explainUnimplemented(error);
     });
   }
 }
