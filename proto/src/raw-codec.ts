@@ -15,29 +15,12 @@ import {
   type WriteRawNoFollowChunk,
 } from "./gen/mcpcontainer.js";
 import { decodeTunnelFrame, encodeTunnelFrame } from "./tunnel-codec.js";
+import { varintSize, writeVarint } from "./varint.js";
 
 const WIRE_VARINT = 0;
 const WIRE_FIXED64 = 1;
 const WIRE_LENGTH_DELIMITED = 2;
 const WIRE_FIXED32 = 5;
-
-function varintSize(value: number): number {
-  let size = 1;
-  while (value >= 0x80) {
-    value = Math.floor(value / 128);
-    size++;
-  }
-  return size;
-}
-
-function writeVarint(target: Buffer, offset: number, value: number): number {
-  while (value >= 0x80) {
-    target[offset++] = (value & 0x7f) | 0x80;
-    value = Math.floor(value / 128);
-  }
-  target[offset++] = value;
-  return offset;
-}
 
 type Field = [number, Uint8Array] | [number, boolean] | [number, number];
 

@@ -3,27 +3,10 @@
 // tunnel-codec.test.ts), with the payload copied once on encode and not at
 // all on decode. Open and close frames, rare, take the generated path.
 import { TunnelFrame } from "./gen/mcpcontainer.js";
+import { varintSize, writeVarint } from "./varint.js";
 
 const DATA_FRAME_TAG = (2 << 3) | 2;
 const DATA_TAG = (1 << 3) | 2;
-
-function varintSize(value: number): number {
-  let size = 1;
-  while (value >= 0x80) {
-    value = Math.floor(value / 128);
-    size++;
-  }
-  return size;
-}
-
-function writeVarint(target: Buffer, offset: number, value: number): number {
-  while (value >= 0x80) {
-    target[offset++] = (value & 0x7f) | 0x80;
-    value = Math.floor(value / 128);
-  }
-  target[offset++] = value;
-  return offset;
-}
 
 export function encodeTunnelFrame(frame: TunnelFrame): Buffer {
   if (frame.frame?.$case !== "data") return Buffer.from(TunnelFrame.encode(frame).finish());
