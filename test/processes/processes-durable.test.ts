@@ -35,8 +35,19 @@ describe("durable processes", { timeout: 300_000 }, () => {
       command: `for i in $(seq 1 ${lines}); do echo line $i; sleep 0.01; done`,
       tag: "through-restart",
     });
+    // A reader following when the server stops is ended at once, told where to resume.
+    const followed = outputEvents(server, BOT, started.id, "since=0&follow=true");
+    await new Promise((resolve) => setTimeout(resolve, 500));
     const home = server.home;
+    const stopping = Date.now();
     await server.stop();
+    assert.ok(Date.now() - stopping < 10_000, `the stop took ${Date.now() - stopping} ms`);
+    const cut = await followed;
+    const ending = cut.at(-1)!;
+    assert.equal(ending.type, "error", JSON.stringify(ending));
+    assert.equal(ending.code, "unavailable");
+    assert.equal(ending.since, outputBytes(cut).byteLength);
+    assert.match(ending.message, new RegExp(`since=${ending.since}`));
     // Written while no server ran: the keeper, not the server, holds the output.
     server = await startBotboxServer({ home });
     const during = await server.api("GET", processesRoute(BOT, `/${started.id}`));
@@ -49,6 +60,8 @@ describe("durable processes", { timeout: 300_000 }, () => {
     assert.equal(output, numberedLines(lines));
     assert.equal(events.at(-1)!.type, "exit");
     assert.equal(events.at(-1)!.process.exit_code, 0);
+    const resumed = await outputEvents(server, BOT, started.id, `since=${ending.since}`);
+    assert.equal(Buffer.concat([outputBytes(cut), outputBytes(resumed)]).toString(), output);
   });
 
   it("a reader that never reads holds the server's memory while 64 MiB are written", async () => {

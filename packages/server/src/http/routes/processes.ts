@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import { z } from "zod";
 
 import type { ProcessEvent } from "../../client/index.js";
-import { PayloadTooLargeError } from "../../errors.js";
+import { PayloadTooLargeError, UnavailableError } from "../../errors.js";
 import {
   type OutputEncoding,
   outputEventJson,
@@ -70,6 +70,13 @@ const outputQuery = z
  */
 export function processRoutes(app: FastifyInstance, routes: AnyRoute[], processes: WorkspaceProcesses): void {
   const base = "/bots/:bot_id/processes";
+  // A followed output may last as long as its process: the server's close
+  // would wait for it, so a stopping server ends each one, naming the offset
+  // to attach again from.
+  const following = new Set<AbortController>();
+  app.addHook("preClose", async () => {
+    for (const stream of following) stream.abort(new UnavailableError("the server is stopping"));
+  });
   addRoute(app, routes, {
     method: "POST",
     url: base,
@@ -163,7 +170,12 @@ export function processRoutes(app: FastifyInstance, routes: AnyRoute[], processe
         follow: query.follow,
         signal: abort.signal,
       });
-      await streamOutput(reply, events, { sse, encoding: query.encoding, abort });
+      following.add(abort);
+      try {
+        await streamOutput(reply, events, { sse, encoding: query.encoding, abort, since });
+      } finally {
+        following.delete(abort);
+      }
     },
   });
 
@@ -203,8 +215,9 @@ export function processRoutes(app: FastifyInstance, routes: AnyRoute[], processe
 async function streamOutput(
   reply: FastifyReply,
   events: AsyncGenerator<ProcessEvent, void, undefined>,
-  options: { sse: boolean; encoding: OutputEncoding; abort: AbortController },
+  options: { sse: boolean; encoding: OutputEncoding; abort: AbortController; since: number },
 ): Promise<void> {
+  let next = options.since;
   const socket = reply.raw;
   reply.hijack();
   socket.writeHead(200, {
@@ -223,11 +236,21 @@ async function streamOutput(
   try {
     for await (const event of events) {
       if (socket.destroyed) break;
-      await write(event.type, outputEventJson(event, options.encoding), resumeOffset(event));
+      const offset = resumeOffset(event);
+      await write(event.type, outputEventJson(event, options.encoding), offset);
+      next = offset ?? next;
     }
   } catch (error) {
     if (!socket.destroyed) {
-      await write("error", { type: "error", ...errorResponse(error).body.error });
+      // The server stopping cancels the call; say so rather than "cancelled".
+      const reason: unknown = options.abort.signal.aborted ? options.abort.signal.reason : error;
+      const { code, message } = errorResponse(reason).body.error;
+      await write("error", {
+        type: "error",
+        code,
+        message: `${message}; attach again with since=${next}`,
+        since: next,
+      });
     }
   }
   socket.end();
