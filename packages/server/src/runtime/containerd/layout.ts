@@ -1,11 +1,8 @@
 /**
  * What the containerd runtime keeps on the host, under botbox's home:
  *
- *   bots/<botId>/                  root 0700
- *     run/                         bound at /run/botbox: the agent's socket
- *     data/                        bound at /data: the bot's durable files
+ *   bots/<botId>/                  the layout of ../container-layout.ts (run/, data/, snapshots/), and
  *     etc/hosts, etc/resolv.conf   bound read-only
- *     snapshots/<key>/data/        /data as it was at snapshot <name>
  *     task.log                     the task's stdout and stderr
  *     last-exit.json               how the last task ended (its task is deleted)
  *     network.json                 the CNI result of the bot's network namespace
@@ -16,16 +13,14 @@
  * containerd holds the rest: the container record (spec, labels, token in the
  * OCI spec's env), the writable snapshot and the committed snapshots.
  */
-import { createHash } from "node:crypto";
 import path from "node:path";
 
-export interface BotPaths {
-  readonly root: string;
-  readonly run: string;
-  readonly socket: string;
-  readonly data: string;
+import { type ContainerBotPaths, containerBotPaths, snapshotKey } from "../container-layout.js";
+
+export { snapshotDataDir, snapshotKey } from "../container-layout.js";
+
+export interface BotPaths extends ContainerBotPaths {
   readonly etc: string;
-  readonly snapshots: string;
   readonly log: string;
   readonly lastExit: string;
   readonly network: string;
@@ -33,28 +28,16 @@ export interface BotPaths {
 }
 
 export function botPaths(home: string, botId: string): BotPaths {
-  const root = path.join(home, "bots", botId);
+  const common = containerBotPaths(home, botId);
+  const { root } = common;
   return {
-    root,
-    run: path.join(root, "run"),
-    socket: path.join(root, "run", "agent.sock"),
-    data: path.join(root, "data"),
+    ...common,
     etc: path.join(root, "etc"),
-    snapshots: path.join(root, "snapshots"),
     log: path.join(root, "task.log"),
     lastExit: path.join(root, "last-exit.json"),
     network: path.join(root, "network.json"),
     idRange: path.join(root, "id-range.json"),
   };
-}
-
-/** Snapshot names are free text; snapshot keys and folder names are not: both use this key. */
-export function snapshotKey(botId: string, name: string): string {
-  return createHash("sha256").update(`${botId}\0${name}`).digest("hex").slice(0, 32);
-}
-
-export function snapshotDataDir(home: string, botId: string, name: string): string {
-  return path.join(botPaths(home, botId).snapshots, snapshotKey(botId, name), "data");
 }
 
 /** The container's writable snapshot (its `snapshot_key`). */
