@@ -5,8 +5,8 @@
  * instance (after a server restart) finds every container by its labels.
  */
 import type { Container } from "../../gen/containerd/github.com/containerd/containerd/api/services/containers/v1/containers.js";
-import type { EgressPolicy } from "../egress.js";
-import { BOT_LABEL, type ContainerInfo, type ContainerSpec, type IsolationMode, type NetworkMode } from "../runtime.js";
+import { BOT_LABEL, type ContainerInfo, type ContainerSpec } from "../runtime.js";
+import { containerInfoFrom, type StoredSpec as CommonStoredSpec } from "../stored-spec.js";
 import type { IdRange } from "./id-range.js";
 import type { ProcessUser } from "./image-user.js";
 import { type ChannelMode, TOKEN_VARIABLE } from "./oci-spec.js";
@@ -18,19 +18,9 @@ export const SPEC_LABEL = "org.botbox.spec";
 /** The snapshot the writable layer sits on, if any. */
 export const PARENT_LABEL = "org.botbox.parent-snapshot";
 
-export interface StoredSpec {
-  image: string;
-  labels: Record<string, string>;
-  env: Record<string, string>;
-  network: NetworkMode;
-  /** An isolated bot's egress policy, normalised; absent: the internet. The host firewall is rebuilt from it. */
-  egress?: EgressPolicy;
-  limits: ContainerSpec["limits"];
-  /** Absent: namespaces. */
-  isolation?: IsolationMode;
+export interface StoredSpec extends CommonStoredSpec {
   /** The host ids its user namespace maps to; absent in records made before remapping (host ids). */
   idRange?: IdRange;
-  createdAt: string;
   /** The image's manifest digest when the container was made (absent in records made before upgrades). */
   imageId?: string;
   channel: ChannelMode;
@@ -60,19 +50,7 @@ export function containerInfoOf(container: Container): ContainerInfo | undefined
   const stored = storedSpecOf(container);
   const botId = container.labels[BOT_LABEL];
   if (!stored || !botId) return undefined;
-  const parent = container.labels[PARENT_LABEL];
-  return {
-    id: container.id,
-    botId,
-    image: stored.image,
-    labels: { ...stored.labels, [BOT_LABEL]: botId },
-    network: stored.network,
-    ...(stored.egress ? { egress: stored.egress } : {}),
-    ...(stored.isolation ? { isolation: stored.isolation } : {}),
-    limits: { ...stored.limits },
-    createdAt: new Date(stored.createdAt),
-    ...(parent ? { parentSnapshot: parent } : {}),
-  };
+  return containerInfoFrom(container.id, botId, stored, container.labels[PARENT_LABEL]);
 }
 
 /** The botbox spec a container was made from, token included (from the OCI spec's env). */

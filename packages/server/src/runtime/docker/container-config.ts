@@ -7,15 +7,9 @@
 import type { ContainerCreateOptions, ContainerInspectInfo } from "dockerode";
 
 import { hostnameOf } from "../container-spec.js";
-import { type EgressPolicy, isDefaultEgress, normaliseEgress } from "../egress.js";
-import {
-  BOT_LABEL,
-  type ContainerInfo,
-  type ContainerSpec,
-  type IsolationMode,
-  type NetworkMode,
-  type TaskInfo,
-} from "../runtime.js";
+import { isDefaultEgress, normaliseEgress } from "../egress.js";
+import { BOT_LABEL, type ContainerInfo, type ContainerSpec, type TaskInfo } from "../runtime.js";
+import { containerInfoFrom, type StoredSpec } from "../stored-spec.js";
 import { DROPPED_CAPABILITIES, SECURITY_OPTIONS } from "./hardening.js";
 import type { DockerBotPaths } from "./layout.js";
 
@@ -27,19 +21,6 @@ export const SPEC_LABEL = "org.botbox.spec";
 export const PARENT_LABEL = "org.botbox.parent-snapshot";
 
 const TOKEN_VARIABLE = "BOTBOX_AGENT_TOKEN";
-
-interface StoredSpec {
-  image: string;
-  labels: Record<string, string>;
-  env: Record<string, string>;
-  network: NetworkMode;
-  /** An isolated bot's egress policy, normalised; absent: the internet. The host firewall is rebuilt from it. */
-  egress?: EgressPolicy;
-  /** Absent: namespaces. */
-  isolation?: IsolationMode;
-  limits: ContainerSpec["limits"];
-  createdAt: string;
-}
 
 /** What the agent is told, after the image's and the spec's own variables. */
 export function agentEnv(spec: ContainerSpec): Record<string, string> {
@@ -144,19 +125,7 @@ export function containerInfoOf(name: string, labels: Record<string, string>): C
   const botId = labels[BOT_LABEL];
   if (labels[RUNTIME_LABEL] !== "docker" || raw === undefined || botId === undefined) return undefined;
   const stored = JSON.parse(raw) as StoredSpec;
-  const parent = labels[PARENT_LABEL];
-  return {
-    id: name.replace(/^\//, ""),
-    botId,
-    image: stored.image,
-    labels: { ...stored.labels, [BOT_LABEL]: botId },
-    network: stored.network,
-    ...(stored.egress ? { egress: stored.egress } : {}),
-    ...(stored.isolation ? { isolation: stored.isolation } : {}),
-    limits: { ...stored.limits },
-    createdAt: new Date(stored.createdAt),
-    ...(parent ? { parentSnapshot: parent } : {}),
-  };
+  return containerInfoFrom(name.replace(/^\//, ""), botId, stored, labels[PARENT_LABEL]);
 }
 
 const NEVER = "0001-01-01T00:00:00Z";
