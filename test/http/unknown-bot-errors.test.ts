@@ -29,7 +29,11 @@ describe("a bot that does not exist", () => {
     for (const [template, operations] of Object.entries(document.paths)) {
       if (!template.includes("{bot_id}")) continue;
       for (const [method, operation] of Object.entries(operations)) {
-        const route = template.replace(/\{bot_id\}/g, UNKNOWN_BOT).replace(/\{([a-z_]+)\}/g, "x$1");
+        // A port must be a number to be a port at all; every other parameter takes any name.
+        const route = template
+          .replace(/\{bot_id\}/g, UNKNOWN_BOT)
+          .replace(/\{port\}/g, "8080")
+          .replace(/\{([a-z_]+)\}/g, "x$1");
         // Required query parameters get a plausible value, so that the bot is what is wrong.
         const query = (operation.parameters ?? [])
           .filter((parameter) => parameter.in === "query" && parameter.required)
