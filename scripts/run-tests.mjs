@@ -46,6 +46,7 @@ const UNIT_TESTS = [
   "test/memory/file-store.test.ts",
   "test/memory/round-trip.test.ts",
   "test/memory/runtime.test.ts",
+  "test/ports/agent-tunnel.test.ts",
   "test/runtime/fake-contract.test.ts",
   "test/security/files-no-follow.test.ts",
   "test/skills/load-skills.test.ts",
