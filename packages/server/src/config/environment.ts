@@ -63,6 +63,17 @@ export const ENVIRONMENT_VARIABLES: readonly EnvironmentVariable[] = [
   },
   { name: "MCP_LISTEN_ADDR", readBy: "agent", meaning: "`:port`, `host:port` or `unix:/path`; default `:9090`" },
   {
+    name: "BOTBOX_STATE_DIR",
+    readBy: "agent",
+    meaning:
+      "where the process supervisor's keepers keep logs and exit records; default the socket's folder (`/run/botbox`)",
+  },
+  {
+    name: "TERM",
+    readBy: "agent",
+    meaning: "a PTY process's terminal type, from the env it is started with; default `xterm-256color`",
+  },
+  {
     name: "BOTBOX_TEST_CRASH_AT",
     readBy: "tests",
     meaning: "kills the server at a named step of a sandbox state change, to test recovery",
