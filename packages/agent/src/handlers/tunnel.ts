@@ -1,6 +1,5 @@
 import { lookup } from "node:dns/promises";
-import { isIP, type Socket } from "node:net";
-import { connect } from "node:net";
+import { connect, isIP, type Socket } from "node:net";
 
 import type { TunnelFrame } from "@botbox/proto";
 import { type ServerDuplexStream, status } from "@grpc/grpc-js";

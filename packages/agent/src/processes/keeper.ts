@@ -161,7 +161,7 @@ export class Keeper {
     this.inputOpen = false;
     this.kept.stdin.destroy();
     this.kept.control?.destroy();
-    for (const waiter of this.waiters) waiter.end(jsonFrame(FrameKind.Json, { ok: true, state: this.state() }));
+    for (const waiter of this.waiters) reply(waiter, { state: this.state() });
     this.waiters.clear();
     for (const subscriber of this.subscribers) subscriber.pump();
     if (this.exitUnrecorded) return;

@@ -45,8 +45,8 @@ export function createProcessService(options: ProcessServiceOptions): ProcessSer
 
   const start = async (request: StartRequest) => {
     const spec = checkedStart(request, dataDir, settings, baseEnv);
-    await table.prune(settings.keepFinished, settings.keepFinishedSeconds);
-    const running = (await table.all()).filter((entry) => entry.state.status === "running");
+    const known = await table.prune(settings.keepFinished, settings.keepFinishedSeconds);
+    const running = known.filter((entry) => entry.state.status === "running");
     if (running.length >= settings.maxRunning)
       throw new RpcError(status.RESOURCE_EXHAUSTED, `${running.length} processes are running, the most allowed`);
     if (spec.tag !== "" && running.some((entry) => entry.record.tag === spec.tag))
@@ -88,9 +88,8 @@ export function createProcessService(options: ProcessServiceOptions): ProcessSer
       "Process.List",
       () => undefined,
       async (request) => {
-        await table.prune(settings.keepFinished, settings.keepFinishedSeconds);
         if (request.tag !== "") checkedTag(request.tag);
-        const entries = await table.all();
+        const entries = await table.prune(settings.keepFinished, settings.keepFinishedSeconds);
         return {
           processes: entries
             .filter((entry) => request.tag === "" || entry.record.tag === request.tag)

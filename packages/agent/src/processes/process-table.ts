@@ -90,16 +90,26 @@ export class ProcessTable {
     return late ? { status: "exited", exit: late } : { status: "lost" };
   }
 
-  /** Removes finished processes beyond the count, and those finished longer ago than the age. */
-  async prune(keep: number, maxAgeSeconds: number): Promise<void> {
-    const finished = (await this.all()).filter((entry) => entry.state.status !== "running");
+  /**
+   * Removes finished processes beyond the count, and those finished longer
+   * ago than the age; the processes kept, as `all()` would list them.
+   */
+  async prune(keep: number, maxAgeSeconds: number): Promise<KnownProcess[]> {
+    const entries = await this.all();
     const now = Date.now();
-    const endedAt = (entry: KnownProcess) =>
-      entry.state.status === "exited" ? entry.state.exit.endedAtMs : statSync(entry.dir).mtimeMs;
-    finished.sort((a, b) => endedAt(b) - endedAt(a));
-    finished.forEach((entry, index) => {
-      if (index >= keep || now - endedAt(entry) > maxAgeSeconds * 1000)
-        rmSync(entry.dir, { recursive: true, force: true });
+    const finished = entries
+      .filter((entry) => entry.state.status !== "running")
+      .map((entry) => ({
+        entry,
+        endedAt: entry.state.status === "exited" ? entry.state.exit.endedAtMs : statSync(entry.dir).mtimeMs,
+      }))
+      .sort((a, b) => b.endedAt - a.endedAt);
+    const removed = new Set<KnownProcess>();
+    finished.forEach(({ entry, endedAt }, index) => {
+      if (index < keep && now - endedAt <= maxAgeSeconds * 1000) return;
+      rmSync(entry.dir, { recursive: true, force: true });
+      removed.add(entry);
     });
+    return entries.filter((entry) => !removed.has(entry));
   }
 }
