@@ -32,7 +32,8 @@ export interface RouteDefinition<Params extends z.ZodType, Query extends z.ZodTy
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- routes of any shape
 export type AnyRoute = RouteDefinition<any, any, any>;
 
-function parse<T extends z.ZodType>(schema: T | undefined, value: unknown, where: string): z.infer<T> {
+/** `value` checked against `schema`; a 400 naming each wrong field under `where` (params, query, body) otherwise. */
+export function parse<T extends z.ZodType>(schema: T | undefined, value: unknown, where: string): z.infer<T> {
   if (!schema) return undefined as z.infer<T>;
   const result = schema.safeParse(value ?? {});
   if (result.success) return result.data;

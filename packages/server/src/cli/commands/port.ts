@@ -19,6 +19,6 @@ export async function portCommand(target: ApiTarget, args: string[], flags: { js
   const link = (await callApi(target, "POST", botRoute(botId, `/ports/${port}/link`), {
     ...(ttlSeconds === undefined ? {} : { ttl_seconds: ttlSeconds }),
   })) as { url: string; path: string; expires_at: string };
-  const url = `${target.url.replace(/\/+$/, "")}${link.path}`;
+  const url = `${target.url}${link.path}`;
   output({ ...link, url }, flags.json, () => url);
 }

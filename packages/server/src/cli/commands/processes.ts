@@ -1,3 +1,5 @@
+import { once } from "node:events";
+
 import { type ApiTarget, botRoute, callApi, CliError, requestApi } from "../api-client.js";
 import { usageError } from "../help.js";
 import { output, table } from "./output.js";
@@ -138,8 +140,7 @@ async function copyOutput(
       pending = pending.subarray(newline + 1);
       if (event.type === "output") {
         const sink = event.stream === "stderr" ? globalThis.process.stderr : globalThis.process.stdout;
-        if (!sink.write(Buffer.from(event.data ?? "", "base64")))
-          await new Promise((resolve) => sink.once("drain", resolve));
+        if (!sink.write(Buffer.from(event.data ?? "", "base64"))) await once(sink, "drain");
       } else if (event.type === "dropped") {
         globalThis.process.stderr.write(
           `botbox: output bytes ${event.from} to ${event.to} were dropped (the process's output cap)\n`,

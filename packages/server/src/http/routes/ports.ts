@@ -6,12 +6,12 @@ import { pipeline } from "node:stream/promises";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 
-import { BadRequestError, NotFoundError } from "../../errors.js";
+import { NotFoundError } from "../../errors.js";
 import { type ClientSide, downstreamResponseHeaders, portPrefix, type PortProxy } from "../../ports/index.js";
 import type { Principal } from "../auth.js";
 import { errorResponse } from "../error-status.js";
-import { botIdSchema } from "../params.js";
-import { addRoute, type AnyRoute } from "../route.js";
+import { botParams } from "../params.js";
+import { addRoute, type AnyRoute, parse } from "../route.js";
 import { type LinkSigner, MAX_LINK_TTL_SECONDS } from "../signed-links.js";
 import type { BotDirectory } from "./bots.js";
 import {
@@ -34,7 +34,7 @@ const PROXIED_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as 
 const DEFAULT_LINK_TTL_SECONDS = 3_600;
 const UPGRADE_PATH = /^\/bots\/([^/?]+)\/ports\/([^/?]+)(?:[/?]|$)/;
 
-const portParams = z.object({ bot_id: botIdSchema, port: portSchema });
+const portParams = botParams.extend({ port: portSchema });
 
 export interface PortRouteOptions {
   proxy: PortProxy;
@@ -192,11 +192,7 @@ async function upgrade(
 }
 
 function parsePortParams(botId: string | undefined, port: string | undefined): { bot_id: string; port: number } {
-  const parsed = portParams.safeParse({ bot_id: botId, port });
-  if (parsed.success) return parsed.data;
-  throw new BadRequestError(
-    parsed.error.issues.map((issue) => `params.${issue.path.join(".")}: ${issue.message}`).join("; "),
-  );
+  return parse(portParams, { bot_id: botId, port }, "params");
 }
 
 function clientSide(request: IncomingMessage, protocol: string): ClientSide {
