@@ -83,11 +83,12 @@ export function linkCookie(
 
 /** The request's path and query with the link parameter taken out. */
 export function withoutLinkParam(url: string): string {
-  const [path, query = ""] = splitQuery(url);
-  const params = new URLSearchParams(query);
-  params.delete(LINK_PARAM);
-  const rest = params.toString();
-  return rest ? `${path}?${rest}` : path;
+  const [path, query] = splitQuery(url);
+  if (query === undefined) return path;
+  // Only the link's pairs go; the rest stays byte for byte (re-encoding the
+  // query would hand the app `flag=` for `flag`, `%7E` for `~`).
+  const kept = query.split("&").filter((pair) => new URLSearchParams(pair).keys().next().value !== LINK_PARAM);
+  return kept.length > 0 ? `${path}?${kept.join("&")}` : path;
 }
 
 /** The link parameter of a URL, if it has one. */
