@@ -63,13 +63,19 @@ export async function readExitCode(statusFile: string): Promise<number | undefin
  * to bwrap no more, or to nothing).
  */
 async function awaitExitCode(task: TaskRecord, statusFile: string): Promise<number | undefined> {
-  for (let tries = 0; tries < 100; tries++) {
+  // A deadline, not a count of tries: on a loaded machine each try takes
+  // longer, and the monitor's write waits for the scheduler too.
+  const deadline = Date.now() + EXIT_CODE_WAIT_MS;
+  while (Date.now() < deadline) {
     const exitCode = await readExitCode(statusFile);
     if (exitCode !== undefined || (await liveProcess(task.monitorPid))?.name !== "bwrap") return exitCode;
     await sleep(20);
   }
   return readExitCode(statusFile);
 }
+
+/** How long a living monitor gets to write the exit code of an ended init. */
+const EXIT_CODE_WAIT_MS = 5_000;
 
 export async function readTaskInfo(taskFile: string, statusFile: string): Promise<TaskInfo> {
   const record = await readJsonFile<TaskRecord>(taskFile);
