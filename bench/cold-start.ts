@@ -11,17 +11,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 import type { ContainerSpec } from "../packages/server/src/runtime/runtime.js";
 import { DEFAULT_IMAGE } from "../packages/server/src/runtime/sandbox/index.js";
-import {
-  type Figure,
-  homeScratchDir,
-  type Host,
-  ms,
-  percentile,
-  removeSandboxes,
-  report,
-  startHost,
-  time,
-} from "./support.js";
+import { type Figure, inLab, ms, percentile, report, time } from "./support.js";
 
 const BOTS = Number(process.env.BENCH_BOTS ?? 20);
 const WARM_UP = 2;
@@ -40,19 +30,14 @@ function emptyBotSpec(botId: string): ContainerSpec {
 }
 
 export async function benchColdStart(): Promise<Figure> {
-  const scratch = await homeScratchDir("cold");
-  const hosts: Host[] = [];
-  try {
-    const host = await startHost(path.join(scratch, "h"));
-    hosts.push(host);
+  return inLab("cold start", async (lab) => {
+    const host = await lab.startHost("h");
     // The baseline's runtime has its own home: its staged "agent" is the script `0`.
-    const zeroScript = path.join(scratch, "zero.js");
+    const zeroScript = path.join(lab.scratch, "zero.js");
     await writeFile(zeroScript, "0\n");
-    const bare = await startHost(path.join(scratch, "b"), { agentBundle: zeroScript });
-    hosts.push(bare);
+    const bare = await lab.startHost("b", { agentBundle: zeroScript });
     // For reference: the same agent started without its V8 code cache.
-    const uncached = await startHost(path.join(scratch, "u"), { agentCodeCache: false });
-    hosts.push(uncached);
+    const uncached = await lab.startHost("u", { agentCodeCache: false });
     const botbox = async (botId: string, subjectHost = host) => {
       await subjectHost.addBot(botId);
       const elapsed = await time(async () => {
@@ -117,11 +102,7 @@ export async function benchColdStart(): Promise<Figure> {
       goal: "<= 2",
       met: ratio <= 2,
     });
-  } finally {
-    for (const host of hosts) await host.close();
-    const left = await removeSandboxes(scratch);
-    if (left > 0) console.error(`cold start: ${left} sandboxes were left and removed`);
-  }
+  });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await benchColdStart();

@@ -11,17 +11,7 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
-import {
-  type Figure,
-  homeScratchDir,
-  type Host,
-  ms,
-  percentile,
-  removeSandboxes,
-  report,
-  startHost,
-  time,
-} from "./support.js";
+import { type Figure, type Host, inLab, ms, percentile, report, time } from "./support.js";
 
 const BOTS = Number(process.env.BENCH_BOTS ?? 20);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
@@ -35,15 +25,10 @@ export async function benchNetworkIsolation(): Promise<Figure[]> {
     console.log("network isolation: skipped, isolated networking needs root");
     return [];
   }
-  const scratch = await homeScratchDir("net");
-  const hosts: Host[] = [];
-  try {
-    const isolated = await startHost(path.join(scratch, "i"), { network: "isolated" });
-    hosts.push(isolated);
-    const unpooled = await startHost(path.join(scratch, "u"), { network: "isolated", networkPool: 0 });
-    hosts.push(unpooled);
-    const none = await startHost(path.join(scratch, "n"), { network: "none" });
-    hosts.push(none);
+  return inLab("network isolation", async (lab) => {
+    const isolated = await lab.startHost("i", { network: "isolated" });
+    const unpooled = await lab.startHost("u", { network: "isolated", networkPool: 0 });
+    const none = await lab.startHost("n", { network: "none" });
     const coldStart = async (host: Host, botId: string) => {
       await host.addBot(botId);
       const elapsed = await time(async () => {
@@ -94,8 +79,7 @@ export async function benchNetworkIsolation(): Promise<Figure[]> {
 
     const figures = [startFigure, unpooledFigure];
     if (isolated.runtime.capabilities.gvisor) {
-      const gvisor = await startHost(path.join(scratch, "g"), { network: "isolated", isolation: "gvisor" });
-      hosts.push(gvisor);
+      const gvisor = await lab.startHost("g", { network: "isolated", isolation: "gvisor" });
       await coldStart(gvisor, "warm-g");
       const gvisorStarts: number[] = [];
       const namespaceStarts: number[] = [];
@@ -141,7 +125,7 @@ export async function benchNetworkIsolation(): Promise<Figure[]> {
 
     // A 256 MiB upload (WriteRaw into /data): the agent channel is a Unix
     // socket in every mode, so the network should not show here.
-    const source = path.join(scratch, "upload.bin");
+    const source = path.join(lab.scratch, "upload.bin");
     const block = randomBytes(2 ** 20);
     await writeFile(source, Buffer.concat(Array.from({ length: UPLOAD_BYTES / 2 ** 20 }, () => block)));
     const upload = (name: keyof typeof clients) =>
@@ -160,11 +144,7 @@ export async function benchNetworkIsolation(): Promise<Figure[]> {
       met: uploadRatio <= 1.1,
     });
     return [...figures, execFigure, uploadFigure];
-  } finally {
-    for (const host of hosts) await host.close();
-    const left = await removeSandboxes(scratch);
-    if (left > 0) console.error(`network isolation: ${left} sandboxes were left and removed`);
-  }
+  });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await benchNetworkIsolation();

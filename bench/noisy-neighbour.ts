@@ -3,16 +3,14 @@
 // against its own p50 with the machine idle, in the same run. Both bots get
 // the server's default limits (one CPU each), as `botbox serve` gives them.
 // Goal: ratio <= 3.
-import path from "node:path";
 
-import { type Figure, homeScratchDir, ms, percentile, removeSandboxes, report, startHost, time } from "./support.js";
+import { type Figure, inLab, ms, percentile, report, time } from "./support.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
 
 export async function benchNoisyNeighbour(): Promise<Figure> {
-  const scratch = await homeScratchDir("noisy");
-  const host = await startHost(path.join(scratch, "h"), { limits: { cpus: 1, pids: 1024, memoryBytes: 2 * 2 ** 30 } });
-  try {
+  return inLab("noisy neighbour", async (lab) => {
+    const host = await lab.startHost("h", { limits: { cpus: 1, pids: 1024, memoryBytes: 2 * 2 ** 30 } });
     for (const id of ["quiet", "noisy"]) {
       await host.addBot(id);
       await host.manager.start(id);
@@ -45,11 +43,7 @@ export async function benchNoisyNeighbour(): Promise<Figure> {
       goal: "<= 3",
       met: ratio <= 3,
     });
-  } finally {
-    await host.close();
-    const left = await removeSandboxes(scratch);
-    if (left > 0) console.error(`noisy neighbour: ${left} sandboxes were left and removed`);
-  }
+  });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await benchNoisyNeighbour();

@@ -9,28 +9,15 @@ import path from "node:path";
 import { promisify } from "node:util";
 
 import { containerIdFor } from "../packages/server/src/manager/index.js";
-import {
-  type Figure,
-  homeScratchDir,
-  type Host,
-  ms,
-  percentile,
-  removeSandboxes,
-  report,
-  startHost,
-  time,
-} from "./support.js";
+import { type Figure, inLab, ms, percentile, report, time } from "./support.js";
 
 const run = promisify(execFile);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const DATA_MIB = Number(process.env.BENCH_SNAPSHOT_MIB ?? 1024);
 
 export async function benchSnapshot(): Promise<Figure> {
-  const scratch = await homeScratchDir("snapshot");
-  const hosts: Host[] = [];
-  try {
-    const host = await startHost(path.join(scratch, "h"));
-    hosts.push(host);
+  return inLab("snapshot", async (lab) => {
+    const host = await lab.startHost("h");
     const { manager, runtime } = host;
     const botId = "snap";
     const id = containerIdFor(botId);
@@ -55,7 +42,7 @@ export async function benchSnapshot(): Promise<Figure> {
     const big = (await readdir(botFolder, { recursive: true })).find((entry) => entry.endsWith("data/big"));
     if (!big) throw new Error(`no data/big under ${botFolder}`);
     const source = path.dirname(path.join(botFolder, big));
-    const copy = path.join(scratch, "copy");
+    const copy = path.join(lab.scratch, "copy");
     const copies: number[] = [];
     for (let i = 0; i < 3; i++) {
       copies.push(await time(() => run("cp", ["-a", "--reflink=auto", source, copy])));
@@ -117,11 +104,7 @@ export async function benchSnapshot(): Promise<Figure> {
       goal: "< 300 ms each",
       met: Math.max(...commits) < 300 && Math.max(...restores) < 300,
     });
-  } finally {
-    for (const host of hosts) await host.close();
-    const left = await removeSandboxes(scratch);
-    if (left > 0) console.error(`snapshot: ${left} sandboxes were left and removed`);
-  }
+  });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await benchSnapshot();

@@ -160,6 +160,40 @@ export async function removeSandboxes(home: string): Promise<number> {
   return left.length;
 }
 
+/** Options of a host a benchmark starts (see startHost). */
+export type HostOptions = NonNullable<Parameters<typeof startHost>[1]>;
+
+/** A benchmark's scratch home and the hosts it starts there, all cleaned up when it ends. */
+export interface Lab {
+  readonly scratch: string;
+  /** Starts a host whose home is `<scratch>/<name>`. */
+  startHost(name: string, options?: HostOptions): Promise<Host>;
+}
+
+/**
+ * Runs a benchmark in a scratch home: whatever way it ends, the hosts it
+ * started are closed and any sandbox still there is stopped and removed (and
+ * counted on stderr, under the benchmark's label).
+ */
+export async function inLab<T>(label: string, run: (lab: Lab) => Promise<T>): Promise<T> {
+  const scratch = await homeScratchDir(label.replaceAll(" ", "-"));
+  const hosts: Host[] = [];
+  try {
+    return await run({
+      scratch,
+      async startHost(name, options) {
+        const host = await startHost(path.join(scratch, name), options);
+        hosts.push(host);
+        return host;
+      },
+    });
+  } finally {
+    for (const host of hosts) await host.close();
+    const left = await removeSandboxes(scratch);
+    if (left > 0) console.error(`${label}: ${left} sandboxes were left and removed`);
+  }
+}
+
 /** Resident memory of one process, from /proc: RSS and PSS (shared pages split among their users), in MB. */
 export interface ProcessMemory {
   rss: number;
