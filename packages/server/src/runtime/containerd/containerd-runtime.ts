@@ -28,6 +28,7 @@ import type {
   TaskInfo,
 } from "../runtime.js";
 import { MIN_DISK_BYTES } from "../sandbox/state/disk-image.js";
+import { snapshotInfo } from "../snapshot-info.js";
 import { ContainerdApi } from "./api.js";
 import { ContainerdBotDisk, diskQuotaSupport } from "./bot-disk.js";
 import { prepareBotFolders, runFolderOf } from "./bot-folders.js";
@@ -342,16 +343,12 @@ export class ContainerdRuntime implements ContainerRuntime {
     const parent = info.parentSnapshot;
     const snapshot = await this.snapshots.commit(id, info.botId, name, parent);
     await this.setParent(container, name);
-    return { name: snapshot.name, createdAt: snapshot.createdAt, ...(parent ? { parent } : {}) };
+    return snapshotInfo({ ...snapshot, parent });
   }
 
   async listSnapshots(id: string): Promise<SnapshotInfo[]> {
     const info = containerInfoOf(await this.required(id))!;
-    return (await this.snapshots.list(info.botId)).map(({ name, parent, createdAt }) => ({
-      name,
-      createdAt,
-      ...(parent ? { parent } : {}),
-    }));
+    return (await this.snapshots.list(info.botId)).map(snapshotInfo);
   }
 
   async restoreSnapshot(id: string, name: string): Promise<void> {

@@ -18,16 +18,14 @@ import type { Info } from "../../gen/containerd/github.com/containerd/containerd
 import type { Mount } from "../../gen/containerd/github.com/containerd/containerd/api/types/mount.js";
 import { emptyFolder } from "../bot-disk-image.js";
 import type { SnapshotInfo } from "../runtime.js";
+import { SNAPSHOT_LABELS } from "../snapshot-info.js";
 import type { ContainerdApi } from "./api.js";
 import { activeSnapshotKey, botPaths, committedSnapshotName, snapshotDataDir } from "./layout.js";
 
 const run = promisify(execFile);
 
 const GC_ROOT = "containerd.io/gc.root";
-const BOT = "org.botbox.snapshot.bot";
-const NAME = "org.botbox.snapshot.name";
-const PARENT = "org.botbox.snapshot.parent";
-const CREATED = "org.botbox.snapshot.created";
+const { bot: BOT, name: NAME, parent: PARENT, created: CREATED } = SNAPSHOT_LABELS;
 
 export interface StoredSnapshot extends SnapshotInfo {
   /** The committed snapshot's name in the snapshotter. */

@@ -30,6 +30,7 @@ import {
   type StopOptions,
   type TaskInfo,
 } from "../runtime.js";
+import { snapshotInfo } from "../snapshot-info.js";
 import { DockerBotDisk } from "./bot-disk.js";
 import { dockerBridgeState } from "./bridge-firewall.js";
 import {
@@ -293,16 +294,12 @@ export class DockerRuntime implements ContainerRuntime {
     const parent = containerInfoOf(inspect.Name, inspect.Config.Labels ?? {})?.parentSnapshot;
     const snapshot = await this.snapshots.commit(inspect.Id, specOf(inspect)!.botId, name, parent);
     await this.recreate(inspect, snapshot.imageId, name);
-    return { name: snapshot.name, createdAt: snapshot.createdAt, ...(parent ? { parent } : {}) };
+    return snapshotInfo({ ...snapshot, parent });
   }
 
   async listSnapshots(id: string): Promise<SnapshotInfo[]> {
     const spec = specOf(await this.required(id))!;
-    return (await this.snapshots.list(spec.botId)).map(({ name, parent, createdAt }) => ({
-      name,
-      createdAt,
-      ...(parent ? { parent } : {}),
-    }));
+    return (await this.snapshots.list(spec.botId)).map(snapshotInfo);
   }
 
   async restoreSnapshot(id: string, name: string): Promise<void> {

@@ -16,6 +16,7 @@ import type Docker from "dockerode";
 
 import { ConflictError, NotFoundError } from "../../errors.js";
 import type { SnapshotInfo } from "../runtime.js";
+import { SNAPSHOT_LABELS } from "../snapshot-info.js";
 import { emptyFolder } from "./bot-disk.js";
 import { docker } from "./docker-errors.js";
 import { SNAPSHOT_REPO } from "./images.js";
@@ -23,10 +24,7 @@ import { dockerBotPaths, snapshotDataDir, snapshotKey } from "./layout.js";
 
 const run = promisify(execFile);
 
-const BOT = "org.botbox.snapshot.bot";
-const NAME = "org.botbox.snapshot.name";
-const PARENT = "org.botbox.snapshot.parent";
-const CREATED = "org.botbox.snapshot.created";
+const { bot: BOT, name: NAME, parent: PARENT, created: CREATED } = SNAPSHOT_LABELS;
 
 export interface StoredSnapshot extends SnapshotInfo {
   /** The committed image's id. */
