@@ -60,6 +60,19 @@ export {
   StartRequest,
   WaitRequest,
 } from "./gen/process.js";
+export type { FileWatchServiceServer } from "./gen/watch.js";
+export {
+  ChangeType,
+  EntryKind,
+  EventsDropped,
+  FileChange,
+  FileWatchServiceClient,
+  FileWatchServiceService,
+  WatchEvent,
+  WatchNotice,
+  WatchReady,
+  WatchRequest,
+} from "./gen/watch.js";
 export {
   ContainerServiceDefinition,
   ContainerServiceFastClient,
