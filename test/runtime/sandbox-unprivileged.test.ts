@@ -25,7 +25,7 @@ describe(
       await rm(home, { recursive: true, force: true });
     });
 
-    it("runs bots as the server's own user, with copies for snapshots and no limits", async () => {
+    it("runs bots as the server's own user, with copies for snapshots, and refuses limits it cannot hold", async () => {
       const { stdout } = await run(
         "setpriv",
         [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", process.execPath, "--import", "tsx", CYCLE, home],
@@ -35,6 +35,7 @@ describe(
         id: string;
         changed: string;
         restored: string;
+        refusal: string;
         doctor: Record<string, boolean>;
       };
       assert.equal(result.id, "0", "root inside its namespace");
@@ -43,6 +44,10 @@ describe(
       assert.equal(result.doctor["user namespaces"], true);
       assert.equal(result.doctor["snapshots"], false, "doctor says snapshots are full copies");
       assert.equal(result.doctor["resource limits"], false, "doctor says limits are not applied");
+      assert.match(
+        result.refusal,
+        /^BadRequestError: limits\.memoryBytes, limits\.pids: this sandbox cannot enforce them: the server does not run as root$/,
+      );
     });
   },
 );

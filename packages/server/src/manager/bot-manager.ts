@@ -102,6 +102,11 @@ export class BotManager implements AgentProvider {
     return this.options.runtime.capabilities?.diskQuota ?? false;
   }
 
+  /** Whether the backend enforces `limits.memoryBytes`, `pids` and `cpus`; only an explicit false says it cannot. */
+  get resourceLimits(): boolean {
+    return this.options.runtime.capabilities?.resourceLimits !== false;
+  }
+
   /** The network of a bot that names none: `[runtime] network`. */
   get defaultNetwork(): NetworkMode {
     return this.options.network;
@@ -122,6 +127,9 @@ export class BotManager implements AgentProvider {
     const limits: ResourceLimits = { ...this.options.limits, ...own };
     // A default disk quota the backend cannot enforce is not claimed (a bot's own is refused when registered).
     if (!this.options.runtime.capabilities?.diskQuota && !("diskBytes" in own)) delete limits.diskBytes;
+    // Likewise default memory, pids and cpus limits on a backend that says it cannot hold them (a sandbox without root).
+    if (!this.resourceLimits)
+      for (const key of ["memoryBytes", "pids", "cpus"] as const) if (!(key in own)) delete limits[key];
     const isolation = bot.isolation ?? this.options.isolation ?? "namespaces";
     return { network, ...(network === "isolated" && bot.egress ? { egress: bot.egress } : {}), isolation, limits };
   }

@@ -93,6 +93,12 @@ function checkCapabilities(body: Partial<z.infer<typeof newBotBody>>, manager: B
     throw new BadRequestError('isolation "gvisor": this server\'s runtime cannot run gVisor here (see botbox doctor)');
   if (body.limits?.disk_bytes !== undefined && !manager.diskQuota)
     throw new BadRequestError("limits.disk_bytes: this server's runtime cannot enforce a disk quota here");
+  const { memory_bytes, pids, cpus } = body.limits ?? {};
+  const cgroupLimits = Object.entries({ memory_bytes, pids, cpus }).filter(([, value]) => value !== undefined);
+  if (cgroupLimits.length > 0 && !manager.resourceLimits)
+    throw new BadRequestError(
+      `${cgroupLimits.map(([name]) => `limits.${name}`).join(", ")}: this server's runtime cannot enforce them here (see botbox doctor)`,
+    );
 }
 
 export function botRoutes(app: FastifyInstance, routes: AnyRoute[], bots: BotDirectory, manager: BotManager): void {
@@ -105,12 +111,7 @@ export function botRoutes(app: FastifyInstance, routes: AnyRoute[], bots: BotDir
     status: 201,
     handler: async ({ body }) => {
       const egress = egressOf(body, manager.defaultNetwork);
-      if (body.isolation === "gvisor" && !manager.gvisor)
-        throw new BadRequestError(
-          'isolation "gvisor": this server\'s runtime cannot run gVisor here (see botbox doctor)',
-        );
-      if (body.limits?.disk_bytes !== undefined && !manager.diskQuota)
-        throw new BadRequestError("limits.disk_bytes: this server's runtime cannot enforce a disk quota here");
+      checkCapabilities(body, manager);
       return view(
         await bots.createBot({
           id: body.id,

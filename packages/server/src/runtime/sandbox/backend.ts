@@ -23,13 +23,16 @@ export const sandboxBackend: RuntimeBackend = {
     if (!existsSync(agentBundle))
       throw new UnavailableError(`the agent bundle ${agentBundle} is missing: run "npm run build" first`);
     const { SandboxRuntime } = await import("./sandbox-runtime.js");
-    return new SandboxRuntime({
+    const runtime = new SandboxRuntime({
       home: config.server.home,
       agentBundle,
       ...(config.sandbox.bwrap_path ? { bwrapPath: config.sandbox.bwrap_path } : {}),
       networkPool: config.sandbox.network_pool,
       logger,
     });
+    // Whether limits hold (cgroups) decides which default limits the manager applies.
+    await runtime.detectCapabilities();
+    return runtime;
   },
   sameImage: (image, ref) => image === ref,
 };

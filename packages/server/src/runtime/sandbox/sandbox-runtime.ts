@@ -101,13 +101,23 @@ export class SandboxRuntime implements ContainerRuntime {
 
   /**
    * resourceLimits: true where the bot's cgroups can be made (root, and the
-   * memory, pids and cpu controllers). Elsewhere it stays undeclared: limits
-   * are then not applied, with a warning in the bot's log, rather than refused.
+   * memory, pids and cpu controllers). Elsewhere false: a bot's own limits
+   * are refused, and the manager leaves the server's default limits out,
+   * rather than start a bot whose limits would not hold.
    */
   async detectCapabilities(): Promise<RuntimeCapabilities> {
     this.cgroups ??= detectCgroups();
-    if ((await this.cgroups).mode !== "none") this.capabilities.resourceLimits = true;
+    this.capabilities.resourceLimits = (await this.cgroups).mode !== "none";
     return this.capabilities;
+  }
+
+  /** A spec's memory, pids and cpus limits where this sandbox cannot make the cgroups to hold them: refused. */
+  private async checkResourceLimits(spec: ContainerSpec): Promise<void> {
+    const { memoryBytes, pids, cpus } = spec.limits;
+    const asked = Object.entries({ memoryBytes, pids, cpus }).filter(([, value]) => value !== undefined);
+    if (asked.length === 0 || (await this.detectCapabilities()).resourceLimits) return;
+    const names = asked.map(([name]) => `limits.${name}`).join(", ");
+    throw new BadRequestError(`${names}: this sandbox cannot enforce them: ${(await this.cgroups!).reason}`);
   }
 
   doctor(): Promise<DoctorCheck[]> {
@@ -135,6 +145,7 @@ export class SandboxRuntime implements ContainerRuntime {
   async createContainer(input: ContainerSpec): Promise<ContainerInfo> {
     checkContainerIds(input.id, input.botId, botPaths(this.home, input.botId).socket);
     checkContainerSpec(input);
+    await this.checkResourceLimits(input);
     if (input.network === "isolated") this.isolatedNetwork();
     if (input.isolation === "gvisor") {
       if (!this.capabilities.gvisor)
