@@ -3,8 +3,9 @@ import type { Readable } from "node:stream";
 import { type ContainerServiceClient, ContainerServiceFastClient } from "@botbox/proto";
 import { type ChannelOptions, type connectivityState, credentials, type Metadata } from "@grpc/grpc-js";
 
-import { AgentError, BadRequestError } from "../errors.js";
+import { BadRequestError } from "../errors.js";
 import { agentChannelOptions, bearerMetadata, callUnary, type Unary } from "./agent-channel.js";
+import { explainAgentTooOld } from "./agent-too-old.js";
 import { type AgentEndpoint, grpcTarget } from "./endpoint.js";
 import { mapGrpcError } from "./error-mapping.js";
 import { execConfig, ExecHandle, type ExecOptions, type ExecResult } from "./exec-stream.js";
@@ -222,20 +223,9 @@ export class AgentClient {
   }
 }
 
-/**
- * An agent older than these calls (a container image built before them)
- * answers UNIMPLEMENTED. The host does not fall back to the following calls:
- * it fails, saying what to do.
- */
+/** The no-follow file calls fail, on an agent older than them, saying so. */
 function explainUnimplemented(error: unknown): never {
-  if (error instanceof AgentError && error.grpcCode === "UNIMPLEMENTED") {
-    throw new AgentError(
-      "UNIMPLEMENTED",
-      "the bot's agent has no no-follow file calls: its image predates this server; rebuild it (images/build-agent-image.sh) and restart the bot",
-      { cause: error },
-    );
-  }
-  throw error;
+  throw explainAgentTooOld(error, "no-follow file calls");
 }
 
 /** The original bridge's rule for relative_path: relative, clean, not climbing. */

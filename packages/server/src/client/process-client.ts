@@ -8,8 +8,9 @@ import {
 } from "@botbox/proto";
 import { type ChannelOptions, type ClientReadableStream, credentials, type Metadata } from "@grpc/grpc-js";
 
-import { AgentError, BadRequestError } from "../errors.js";
+import { BadRequestError } from "../errors.js";
 import { agentChannelOptions, bearerMetadata, callUnary, type Unary } from "./agent-channel.js";
+import { explainAgentTooOld } from "./agent-too-old.js";
 import { type AgentEndpoint, grpcTarget } from "./endpoint.js";
 import { mapGrpcError } from "./error-mapping.js";
 
@@ -188,7 +189,7 @@ export class ProcessClient {
 
   private unary<Req, Res>(method: Unary<Req, Res>, request: Req, timeoutMs?: number): Promise<Res> {
     return callUnary(this.stub, method, request, this.endpoint, timeoutMs).catch((error: unknown) => {
-      throw explainUnimplemented(error);
+      throw explainAgentTooOld(error, "process supervisor");
     });
   }
 }
@@ -217,16 +218,4 @@ function processView(info: ProcessInfo): ProcessView {
     droppedBytes: info.droppedBytes,
     inputOpen: info.inputOpen,
   };
-}
-
-/** An agent built before the supervisor answers UNIMPLEMENTED for the whole service. */
-function explainUnimplemented(error: unknown): unknown {
-  if (error instanceof AgentError && error.grpcCode === "UNIMPLEMENTED") {
-    return new AgentError(
-      "UNIMPLEMENTED",
-      "the bot's agent has no process supervisor: its image predates this server; rebuild it (images/build-agent-image.sh) and restart the bot",
-      { cause: error },
-    );
-  }
-  return error;
 }

@@ -3,7 +3,8 @@ import { Duplex } from "node:stream";
 import type { TunnelFrame } from "@botbox/proto";
 import { type ClientDuplexStream, status } from "@grpc/grpc-js";
 
-import { AgentError, PortUnreachableError } from "../errors.js";
+import { PortUnreachableError } from "../errors.js";
+import { explainAgentTooOld } from "./agent-too-old.js";
 import { mapGrpcError } from "./error-mapping.js";
 
 type TunnelCall = ClientDuplexStream<TunnelFrame, TunnelFrame>;
@@ -35,7 +36,7 @@ export class TunnelStream extends Duplex {
       this.#finished = true;
       // Our own cancel (destroy) ends the call CANCELLED: not a failure to report.
       if (error.code === status.CANCELLED && this.destroyed) return;
-      this.destroy(explainUnimplemented(mapGrpcError(error)));
+      this.destroy(explainAgentTooOld(mapGrpcError(error), "Tunnel call") as Error);
     });
   }
 
@@ -91,15 +92,4 @@ export class TunnelStream extends Duplex {
     if (!this.#finished) this.#call.cancel();
     callback(error);
   }
-}
-
-/** An agent from before Tunnel answers UNIMPLEMENTED: say what to do instead. */
-function explainUnimplemented(error: unknown): Error {
-  if (error instanceof AgentError && error.grpcCode === "UNIMPLEMENTED")
-    return new AgentError(
-      "UNIMPLEMENTED",
-      "the bot's agent has no Tunnel call: its image predates this server; rebuild it (images/build-agent-image.sh) and restart the bot",
-      { cause: error },
-    );
-  return error as Error;
 }
