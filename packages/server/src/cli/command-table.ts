@@ -158,6 +158,23 @@ export const COMMANDS: readonly CommandSpec[] = [
       }),
   },
   {
+    name: "shell",
+    group: "bots",
+    summary: "an interactive terminal in a bot (raw mode; exits with the remote shell's status)",
+    usage: [
+      "shell <bot> [-- command...]   default: the bot user's login shell",
+      "shell <bot> --session ID      re-attach to a terminal whose connection dropped",
+    ],
+    flags: {
+      session: { type: "string", value: "ID", help: "re-attach to this terminal session (its process id)" },
+      ...CLIENT_FLAGS,
+    },
+    run: async (context) =>
+      (await import("./commands/shell.js")).shellCommand(await context.target(), context.args, context.afterSeparator, {
+        session: stringFlag(context, "session"),
+      }),
+  },
+  {
     name: "fs",
     group: "workspace",
     summary: "list, read, upload, download, move and delete a bot's files",

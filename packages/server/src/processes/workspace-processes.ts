@@ -104,6 +104,11 @@ export class WorkspaceProcesses {
     return { process: view, events: client.attach({ id: view.id }, options) };
   }
 
+  /** The bot's process stub itself, for a caller that makes many calls on one process (a terminal's keystrokes). */
+  processClient(botId: string): Promise<ProcessClient> {
+    return this.#client(botId);
+  }
+
   async #client(botId: string): Promise<ProcessClient> {
     const agent = await reachWorkspace(botId, this.#options.agentFor);
     let client = this.#clients.get(agent);
