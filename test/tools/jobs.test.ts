@@ -3,8 +3,15 @@ import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
+import { ProcessClient } from "../../packages/server/src/client/index.js";
 import { ContainerTools } from "../../packages/server/src/tools/index.js";
-import { startToolHarness, textOf, type ToolHarness } from "./tool-harness.js";
+import { startOldAgentHarness } from "./jobs-old-agent.js";
+import { textOf, type ToolHarness } from "./tool-harness.js";
+
+// The file-based jobs (packages/server/src/tools/jobs.ts): what an agent
+// without the process supervisor gets (an older image, the original's agent),
+// and what a moved foreground command keeps as its record on every agent.
+// Jobs on the supervisor: jobs-supervisor.test.ts.
 
 interface Job {
   id: string;
@@ -28,7 +35,7 @@ interface Started {
   log: string;
 }
 
-describe("background jobs: exec background=true and the jobs tool", () => {
+describe("file-based background jobs on an agent without the supervisor: exec background=true and the jobs tool", () => {
   let h: ToolHarness;
 
   /** Processes of a group that are alive; zombies (this host's PID 1 may not reap) do not count. */
@@ -45,9 +52,18 @@ describe("background jobs: exec background=true and the jobs tool", () => {
   const release = (name: string) => writeFile(path.join(h.agent.dataDir, `.release-${name}`), "");
 
   before(async () => {
-    h = await startToolHarness({ execTimeout: { defaultSeconds: 30, maxSeconds: 60 } });
+    h = await startOldAgentHarness({ execTimeout: { defaultSeconds: 30, maxSeconds: 60 } });
   });
   after(() => h.stop());
+
+  it("talks to an agent that really has no supervisor", async () => {
+    const processes = new ProcessClient(h.client.endpoint);
+    try {
+      await assert.rejects(processes.list(), /the bot's agent has no process supervisor/);
+    } finally {
+      processes.close();
+    }
+  });
 
   it("lists no jobs before any was started", async () => {
     assert.deepEqual(await h.ok("jobs", { action: "list" }), { jobs: [] });
@@ -236,11 +252,11 @@ describe("background jobs: exec background=true and the jobs tool", () => {
   });
 });
 
-describe("jobs where the job files cannot be made", () => {
+describe("file-based jobs where the job files cannot be made", () => {
   let h: ToolHarness;
 
   before(async () => {
-    h = await startToolHarness();
+    h = await startOldAgentHarness();
     // A file where the .botbox folder should be: mkdir -p fails.
     await writeFile(path.join(h.agent.dataDir, ".botbox"), "in the way");
   });

@@ -3,9 +3,10 @@ import { commandLineProblem } from "../lib/index.js";
 import { boundedInteger, optionalBoolean, ToolArgumentError, trimmedString } from "./args.js";
 import { type BoundedOutput, collectBounded } from "./bounded-output.js";
 import { JOBS_TAIL_DEFAULTS } from "./descriptors.js";
-import { type JobReport, jobsDirOf, runForeground, startBackgroundJob } from "./jobs.js";
+import { type JobReport, jobsDirOf, type JobState, runForeground, startBackgroundJob } from "./jobs.js";
 import { pruneToolOutput } from "./prune.js";
 import { toolResult } from "./results.js";
+import { adoptMovedJob, lacksSupervisor, startSupervisedJob, supervisorOf } from "./supervised-jobs.js";
 import type { ToolHandler, ToolSettings } from "./tool-handler.js";
 
 export const STDOUT_LABEL = "tool result (exec stdout)";
@@ -15,8 +16,9 @@ const DEFAULT_TAIL = { lines: JOBS_TAIL_DEFAULTS.lines, bytes: JOBS_TAIL_DEFAULT
 
 /**
  * The exec tool, plus a timeout argument (the original fixed 30 s), background
- * jobs, and a foreground command that outlives its timeout moved to the
- * background instead of killed (jobs.ts).
+ * jobs on the agent's process supervisor (supervised-jobs.ts), and a
+ * foreground command that outlives its timeout moved to the background
+ * instead of killed (jobs.ts) and handed to the supervisor.
  */
 export const execTool: ToolHandler = (args, settings) => {
   const command = trimmedString(args, "command");
@@ -36,6 +38,21 @@ export const execTool: ToolHandler = (args, settings) => {
 };
 
 async function startInBackground(client: AgentClient, command: string, workDir: string) {
+  const processes = supervisorOf(client);
+  if (processes) {
+    try {
+      const job = await startSupervisedJob(processes, command, workDir);
+      return toolResult({
+        job_id: job.id,
+        status: job.status,
+        pid: job.pid,
+        message: `started background job ${job.id}; use the jobs tool with this id to see its status and output, wait for it or kill it`,
+      });
+    } catch (error) {
+      if (!lacksSupervisor(client, error)) throw error;
+    }
+  }
+  // An agent without the supervisor: a file-based job (jobs.ts).
   const job = await startBackgroundJob(client, command, workDir);
   return toolResult({
     job_id: job.id,
@@ -56,13 +73,31 @@ async function runInForeground(
   if (settings.backgroundOnTimeout) {
     const outcome = await runForeground(client, command, workDir, timeoutSeconds, DEFAULT_TAIL);
     if (outcome.kind === "finished") return execResult(outcome.stdout, outcome.stderr, outcome.exitCode);
-    if (outcome.kind === "moved") return movedResult(outcome.report, timeoutSeconds);
+    if (outcome.kind === "moved") {
+      await adopt(client, outcome.report.state, settings);
+      return movedResult(outcome.report, timeoutSeconds);
+    }
     // Nothing ran: the job files could not be set up (a read-only data folder, no setsid).
     settings.logger?.warn({ reason: outcome.reason }, "exec: cannot run as a job; running without move-to-background");
   }
   // Streamed, not collected: a command's output can be far larger than the host should hold.
   const result = await collectBounded(client.execStream(command, { workDir, timeoutSeconds }));
   return execResult(result.stdout, result.stderr, result.exitCode);
+}
+
+/** Hands a moved command to the supervisor (supervised-jobs.ts); without one it stays a file-based job. */
+async function adopt(client: AgentClient, job: JobState, settings: ToolSettings): Promise<void> {
+  const processes = supervisorOf(client);
+  if (!processes || job.status !== "running") return;
+  try {
+    await adoptMovedJob(processes, { id: job.id, pid: job.pid, jobsDir: await jobsDirOf(client) });
+  } catch (error) {
+    if (lacksSupervisor(client, error)) return;
+    settings.logger?.warn(
+      { err: error, job: job.id },
+      "exec: the supervisor could not adopt a moved job; it stays file-based",
+    );
+  }
 }
 
 function execResult(stdout: BoundedOutput, stderr: BoundedOutput, exitCode: number) {

@@ -160,3 +160,52 @@ export function killScript(id: string): string {
     statusLoop([id]),
   ].join("\n");
 }
+
+/** The first line of an adopter's script: how the jobs tool tells an adopter from a job. */
+export const ADOPTER_MARK = "# botbox: adopts a moved exec job";
+
+/** Seconds between the adopter's looks at the job: output reaches the supervisor's log this late at most. */
+const ADOPTER_POLL_SECONDS = 0.5;
+
+/**
+ * The supervised script that adopts a moved foreground job (supervised-jobs.ts
+ * adoptMovedJob). Runs in the jobs folder. Copies the bytes <id>.out and
+ * <id>.err gained since its last look to its stdout and stderr (exactly the
+ * bytes counted before the copy: the files only grow), until the job
+ * recorded its exit or its group is gone; then copies the rest and ends as
+ * the job did: with its exit code, or killed by the signal that killed it
+ * (a `-killed` record, or a TERM, INT or HUP it forwarded), so the
+ * supervisor records the same end. A job that ended without a record is
+ * "lost" to the jobs tool; the adopter says so and exits 255.
+ */
+export function adopterScript(id: string, pid: number): string {
+  const forward = (signal: string) => `trap 's=${signal}; kill -s ${signal} -- "-$p" 2>/dev/null' ${signal}`;
+  return [
+    `${ADOPTER_MARK} ${id} (process group ${pid})`,
+    `i=${q(id)}; p=${pid}; s=; o=0; r=0`,
+    GROUP_ALIVE,
+    EXIT_OF,
+    forward("TERM"),
+    forward("INT"),
+    forward("HUP"),
+    `relay() {
+  set -- $(wc -c "$i.out" "$i.err" 2>/dev/null) 0 0 0 0
+  if [ "$1" -gt "$o" ]; then tail -c +$((o + 1)) "$i.out" | head -c $(($1 - o)); o=$1; fi
+  if [ "$3" -gt "$r" ]; then tail -c +$((r + 1)) "$i.err" | head -c $(($3 - r)) >&2; r=$3; fi
+}`,
+    `while exit_of "$i"; [ -z "$e" ] && group_alive "$p"; do relay; sleep ${ADOPTER_POLL_SECONDS}; done`,
+    `exit_of "$i"`,
+    `relay`,
+    `if [ -z "$e" ] && [ -n "$s" ]; then`,
+    `  case $s in TERM) n=15;; INT) n=2;; *) n=1;; esac`,
+    `  : >"$i.exit-$((128 + n))-killed"; e=$((128 + n))-killed`,
+    `fi`,
+    `case $e in`,
+    `  '') echo "botbox: job $i ended without recording an exit code (lost)" >&2; exit 255;;`,
+    `  *-killed) n=\${e%-killed}; trap - TERM INT HUP`,
+    `    case $n in 137) kill -s KILL $$;; 143) kill -s TERM $$;; 130) kill -s INT $$;; 129) kill -s HUP $$;; esac`,
+    `    exit "$n";;`,
+    `  *) exit "$e";;`,
+    `esac`,
+  ].join("\n");
+}
