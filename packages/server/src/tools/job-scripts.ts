@@ -179,10 +179,12 @@ const ADOPTER_POLL_SECONDS = 0.5;
  * "lost" to the jobs tool; the adopter says so and exits 255.
  */
 export function adopterScript(id: string, pid: number): string {
-  const forward = (signal: string) => `trap 's=${signal}; kill -s ${signal} -- "-$p" 2>/dev/null' ${signal}`;
+  const forward = (signal: string) => `trap 'sig=${signal}; kill -s ${signal} -- "-$p" 2>/dev/null' ${signal}`;
   return [
     `${ADOPTER_MARK} ${id} (process group ${pid})`,
-    `i=${q(id)}; p=${pid}; s=; o=0; r=0`,
+    `i=${q(id)}; p=${pid}; sig=; o=0; r=0`,
+    // The job's stderr goes out on fd 3; the shell's own notes (a "Terminated" sleep) nowhere.
+    `exec 3>&2 2>/dev/null`,
     GROUP_ALIVE,
     EXIT_OF,
     forward("TERM"),
@@ -191,17 +193,18 @@ export function adopterScript(id: string, pid: number): string {
     `relay() {
   set -- $(wc -c "$i.out" "$i.err" 2>/dev/null) 0 0 0 0
   if [ "$1" -gt "$o" ]; then tail -c +$((o + 1)) "$i.out" | head -c $(($1 - o)); o=$1; fi
-  if [ "$3" -gt "$r" ]; then tail -c +$((r + 1)) "$i.err" | head -c $(($3 - r)) >&2; r=$3; fi
+  if [ "$3" -gt "$r" ]; then tail -c +$((r + 1)) "$i.err" | head -c $(($3 - r)) >&3; r=$3; fi
 }`,
     `while exit_of "$i"; [ -z "$e" ] && group_alive "$p"; do relay; sleep ${ADOPTER_POLL_SECONDS}; done`,
     `exit_of "$i"`,
     `relay`,
-    `if [ -z "$e" ] && [ -n "$s" ]; then`,
-    `  case $s in TERM) n=15;; INT) n=2;; *) n=1;; esac`,
+    // sig, not s: group_alive uses s.
+    `if [ -z "$e" ] && [ -n "$sig" ]; then`,
+    `  case $sig in TERM) n=15;; INT) n=2;; *) n=1;; esac`,
     `  : >"$i.exit-$((128 + n))-killed"; e=$((128 + n))-killed`,
     `fi`,
     `case $e in`,
-    `  '') echo "botbox: job $i ended without recording an exit code (lost)" >&2; exit 255;;`,
+    `  '') echo "botbox: job $i ended without recording an exit code (lost)" >&3; exit 255;;`,
     `  *-killed) n=\${e%-killed}; trap - TERM INT HUP`,
     `    case $n in 137) kill -s KILL $$;; 143) kill -s TERM $$;; 130) kill -s INT $$;; 129) kill -s HUP $$;; esac`,
     `    exit "$n";;`,

@@ -1,0 +1,300 @@
+import assert from "node:assert/strict";
+import { access, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+
+import { AgentClient, ProcessClient, type ProcessView } from "../../packages/server/src/client/index.js";
+import { ContainerTools } from "../../packages/server/src/tools/index.js";
+import { startBackgroundJob } from "../../packages/server/src/tools/jobs.js";
+import { startToolHarness, type ToolHarness } from "./tool-harness.js";
+
+// Jobs on the agent's process supervisor (packages/server/src/tools/supervised-jobs.ts),
+// against a real agent process. The file-based path: jobs.test.ts.
+
+interface Job {
+  id: string;
+  pid: number;
+  command: string;
+  work_dir: string;
+  started_at: string;
+  streams: "combined" | "split";
+  status: "running" | "exited" | "killed" | "lost";
+  exit_code: number | null;
+  output?: string;
+  stdout?: string;
+  stderr?: string;
+  timed_out?: boolean;
+}
+
+const TOKEN = "tools-test-token";
+
+describe("background jobs on the process supervisor", () => {
+  let h: ToolHarness;
+  let processes: ProcessClient;
+
+  const liveInGroup = async (pgid: number) =>
+    (await h.sh(`ps -e -o pgid= -o stat= -o pid= | awk '$1 == ${pgid} && $2 !~ /^Z/ { print $3 }'`)).stdout.trim();
+  const start = (command: string, extra: Record<string, unknown> = {}) =>
+    h.ok<{ job_id: string; status: string; pid: number; message: string }>("exec", {
+      command,
+      background: true,
+      ...extra,
+    });
+  // Jobs that must still run while the test looks wait for a file, not a fixed time; they give up after 10 s.
+  const untilReleased = (name: string) =>
+    `i=0; until [ -e .release-${name} ] || [ $i -ge 200 ]; do sleep 0.05; i=$((i+1)); done`;
+  const release = (name: string) => writeFile(path.join(h.agent.dataDir, `.release-${name}`), "");
+  /** The process's output by stream, read back from the supervisor's log. */
+  async function streams(view: ProcessView) {
+    const text = { stdout: "", stderr: "" };
+    for await (const event of processes.attach({ id: view.id }, { follow: false }))
+      if (event.type === "output" && event.stream !== "pty") text[event.stream] += event.data.toString("utf8");
+    return text;
+  }
+  async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const value = await probe();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  before(async () => {
+    h = await startToolHarness({ execTimeout: { defaultSeconds: 30, maxSeconds: 60 } });
+    processes = new ProcessClient(h.client.endpoint);
+  });
+  after(async () => {
+    processes.close();
+    await h.stop();
+  });
+
+  it("runs a background job as a supervised process tagged with its id, not as job files", async () => {
+    const command = `echo first; ${untilReleased("first")}; echo oops >&2; echo second; exit 3`;
+    const started = await start(command);
+    assert.match(started.job_id, /^job-[0-9a-f]{12}$/);
+    assert.equal(started.status, "running");
+    assert.ok(!("log" in started), "no log file to point at");
+
+    const view = await processes.get({ tag: started.job_id });
+    assert.equal(view.status, "running");
+    assert.equal(view.shell, command);
+    assert.equal(view.pid, started.pid);
+    await assert.rejects(access(path.join(h.agent.dataDir, ".botbox/jobs", `${started.job_id}.log`)));
+
+    const listed = await h.ok<{ jobs: Job[] }>("jobs", { action: "list" });
+    const entry = listed.jobs.find((job) => job.id === started.job_id);
+    assert.deepEqual(
+      { ...entry, started_at: undefined },
+      {
+        pid: started.pid,
+        id: started.job_id,
+        command,
+        work_dir: h.agent.dataDir,
+        started_at: undefined,
+        streams: "combined",
+        status: "running",
+        exit_code: null,
+      },
+    );
+    await release("first");
+    const done = await h.ok<Job>("jobs", { action: "wait", id: started.job_id, timeout: 30 });
+    assert.equal(done.status, "exited");
+    assert.equal(done.exit_code, 3);
+    assert.equal(done.timed_out, false);
+    // Two pipes: the order across them is the keeper's, the order within each is exact.
+    assert.deepEqual(done.output?.split("\n").sort(), ["", "first", "oops", "second"]);
+    assert.deepEqual(await streams(view), { stdout: "first\nsecond\n", stderr: "oops\n" });
+    const finished = await processes.get({ tag: started.job_id });
+    assert.equal(finished.exitCode, 3);
+  });
+
+  it("gives a command that reads stdin the end of input, as a job always had", async () => {
+    const started = await start("cat; echo after-stdin");
+    const done = await h.ok<Job>("jobs", { action: "wait", id: started.job_id, timeout: 30 });
+    assert.equal(done.output, "after-stdin\n");
+    assert.equal(done.exit_code, 0);
+  });
+
+  it("shows the tail of a running job's output from the supervisor's log", async () => {
+    const started = await start("seq 1 500; sleep 60");
+    const status = await until("500 lines", async () => {
+      const now = await h.ok<Job>("jobs", { action: "status", id: started.job_id, tail_lines: 10 });
+      return now.output?.endsWith("500\n") ? now : undefined;
+    });
+    assert.equal(status.status, "running");
+    assert.equal(status.output, Array.from({ length: 10 }, (_, i) => `${i + 491}\n`).join(""));
+    assert.equal(
+      (await h.ok<Job>("jobs", { action: "status", id: started.job_id, tail_bytes: 7 })).output,
+      "99\n500\n",
+    );
+    const all = await h.ok<Job>("jobs", { action: "status", id: started.job_id, tail_lines: 5000 });
+    assert.match(all.output!, /^\[memoh pruned\] tool result \(job output\) too long \(bytes=1892, lines=501\)/);
+    await h.ok("jobs", { action: "kill", id: started.job_id });
+  });
+
+  it("cuts the tail at a character boundary", async () => {
+    const started = await start("i=0; while [ $i -lt 500 ]; do printf '\\342\\202\\254'; i=$((i+1)); done");
+    await h.ok("jobs", { action: "wait", id: started.job_id });
+    const status = await h.ok<Job>("jobs", { action: "status", id: started.job_id, tail_bytes: 100 });
+    assert.equal(status.output, "\u20ac".repeat(33));
+  });
+
+  it("waits no longer than its bound, and answers as soon as the job ends", async () => {
+    const started = await start(`sleep 60`);
+    const before = Date.now();
+    const waited = await h.ok<Job>("jobs", { action: "wait", id: started.job_id, timeout: 1 });
+    const elapsed = Date.now() - before;
+    assert.equal(waited.timed_out, true);
+    assert.equal(waited.status, "running");
+    assert.ok(elapsed >= 900 && elapsed < 15_000, `waited ${elapsed} ms`);
+    await h.ok("jobs", { action: "kill", id: started.job_id });
+
+    const quick = await start(`${untilReleased("quick")}; echo done`);
+    const waiting = h.ok<Job>("jobs", { action: "wait", id: quick.job_id, timeout: 60 });
+    const released = Date.now();
+    await release("quick");
+    const ended = await waiting;
+    assert.equal(ended.output, "done\n");
+    assert.ok(Date.now() - released < 10_000, "the wait ended with the job, not at its bound");
+  });
+
+  it("kills the job's whole process group, children included", async () => {
+    const started = await start("sleep 300 & echo $! > sup-child.pid; sh -c 'sleep 301' & wait");
+    const childPid = await until("the child's pid", async () => {
+      const pid = Number((await readFile(path.join(h.agent.dataDir, "sup-child.pid"), "utf8").catch(() => "")).trim());
+      return pid > 0 ? pid : undefined;
+    });
+    assert.notEqual(await liveInGroup(started.pid), "");
+    const killed = await h.ok<Job>("jobs", { action: "kill", id: started.job_id });
+    assert.equal(killed.status, "killed");
+    assert.equal(killed.exit_code, 137);
+    assert.equal(await liveInGroup(started.pid), "");
+    assert.equal(
+      (await h.sh(`kill -0 ${childPid} 2>/dev/null && ps -o stat= -p ${childPid}`)).stdout.trim().replace(/^Z.*/, ""),
+      "",
+    );
+    const again = await h.ok<Job>("jobs", { action: "kill", id: started.job_id });
+    assert.equal(again.status, "killed");
+    assert.equal(again.exit_code, 137);
+  });
+
+  it("does not signal a job that already ended", async () => {
+    const started = await start("exit 0");
+    await h.ok("jobs", { action: "wait", id: started.job_id });
+    const killed = await h.ok<Job>("jobs", { action: "kill", id: started.job_id });
+    assert.equal(killed.status, "exited");
+    assert.equal(killed.exit_code, 0);
+  });
+
+  it("records a job killed from outside as killed with its signal, where file jobs could only say lost", async () => {
+    const started = await start("sleep 120");
+    await h.sh(`kill -s KILL -- -${started.pid}`);
+    const status = await until("the kill recorded", async () => {
+      const now = await h.ok<Job>("jobs", { action: "status", id: started.job_id });
+      return now.status === "running" ? undefined : now;
+    });
+    assert.equal(status.status, "killed");
+    assert.equal(status.exit_code, 137);
+  });
+
+  it("calls a job whose keeper vanished lost", async () => {
+    const started = await start("sleep 120");
+    const keeper = Number((await h.sh(`ps -o ppid= -p ${started.pid}`)).stdout.trim());
+    assert.ok(keeper > 1, `the job's keeper: ${keeper}`);
+    await h.sh(`kill -s KILL ${keeper}; kill -s KILL -- -${started.pid}`);
+    const status = await until("the job lost", async () => {
+      const now = await h.ok<Job>("jobs", { action: "status", id: started.job_id });
+      return now.status === "running" ? undefined : now;
+    });
+    assert.equal(status.status, "lost");
+    assert.equal(status.exit_code, null);
+  });
+
+  it("hands a foreground command that hits its timeout to the supervisor, output and exit code complete", async () => {
+    const before = Date.now();
+    const moved = await h.ok<Record<string, unknown>>("exec", {
+      command: `echo before; ${untilReleased("moved")}; seq 1 3000; echo after >&2; exit 5`,
+      timeout: 1,
+    });
+    assert.ok(Date.now() - before < 10_000, "the call returned at the timeout");
+    assert.equal(moved.moved_to_background, true);
+    assert.equal(moved.stdout, "before\n");
+    const id = String(moved.job_id);
+    const adopter = await processes.get({ tag: id });
+    assert.equal(adopter.status, "running");
+    const listed = await h.ok<{ jobs: Job[] }>("jobs", { action: "list" });
+    assert.equal(listed.jobs.filter((job) => job.id === id).length, 1, "listed once");
+    assert.equal(listed.jobs.find((job) => job.id === id)?.streams, "split");
+
+    await release("moved");
+    const done = await h.ok<Job>("jobs", { action: "wait", id, timeout: 30 });
+    assert.equal(done.status, "exited");
+    assert.equal(done.exit_code, 5);
+    assert.equal(done.stderr, "after\n");
+    const ended = await processes.wait({ tag: id }, 10_000);
+    assert.equal(ended.exitCode, 5, "the supervisor records the job's exit code");
+    const seq = Array.from({ length: 3000 }, (_, i) => `${i + 1}\n`).join("");
+    assert.deepEqual(await streams(ended), { stdout: `before\n${seq}`, stderr: "after\n" });
+  });
+
+  it("forwards a signal sent through the supervisor (botbox kill) to a moved command's group", async () => {
+    const moved = await h.ok<Record<string, unknown>>("exec", { command: "echo started; sleep 300", timeout: 1 });
+    const id = String(moved.job_id);
+    const job = (await h.ok<{ jobs: Job[] }>("jobs", { action: "list" })).jobs.find((entry) => entry.id === id)!;
+    assert.notEqual(await liveInGroup(job.pid), "");
+    await processes.signal({ tag: id }, "TERM");
+    const done = await h.ok<Job>("jobs", { action: "wait", id, timeout: 30 });
+    assert.notEqual(done.status, "running");
+    assert.equal(done.exit_code, 143);
+    assert.equal(await liveInGroup(job.pid), "");
+    const adopter = await processes.wait({ tag: id }, 10_000);
+    assert.equal(adopter.exitCode, 143);
+  });
+
+  it("kills a moved command with the jobs tool, and its adopter ends the same way", async () => {
+    const moved = await h.ok<Record<string, unknown>>("exec", { command: "sleep 300", timeout: 1 });
+    const id = String(moved.job_id);
+    const killed = await h.ok<Job>("jobs", { action: "kill", id });
+    assert.equal(killed.status, "killed");
+    assert.equal(killed.exit_code, 137);
+    const adopter = await processes.wait({ tag: id }, 10_000);
+    assert.equal(adopter.status, "exited");
+    assert.equal(adopter.signal, "SIGKILL");
+  });
+
+  it("still resolves jobs started as files before the supervisor, next to supervised ones", async () => {
+    const old = await startBackgroundJob(h.client, "echo from an old job", h.agent.dataDir);
+    const fresh = await start("echo from a new job");
+    await h.ok("jobs", { action: "wait", id: fresh.job_id });
+    const waited = await h.ok<Job>("jobs", { action: "wait", id: old.id });
+    assert.equal(waited.output, "from an old job\n");
+    const ids = (await h.ok<{ jobs: Job[] }>("jobs", { action: "list" })).jobs.map((job) => job.id);
+    assert.ok(ids.includes(old.id) && ids.includes(fresh.job_id));
+  });
+
+  it("keeps job state in the agent: a new host client and tools see the same jobs", async () => {
+    const running = await start("sleep 120");
+    const mine = await h.ok<{ jobs: Job[] }>("jobs", { action: "list" });
+    const client = new AgentClient({ address: h.agent.address, token: TOKEN });
+    try {
+      const other = new ContainerTools({ clients: async () => client, execWorkDir: h.agent.dataDir });
+      const theirs = await other.callTool("bot", "jobs", { action: "list" });
+      assert.deepEqual(theirs.structuredContent, mine);
+      const killed = await other.callTool("bot", "jobs", { action: "kill", id: running.job_id });
+      assert.equal((killed.structuredContent as unknown as Job).status, "killed");
+    } finally {
+      client.close();
+    }
+  });
+
+  it("names a missing work_dir and an unknown job", async () => {
+    assert.match(
+      await h.fails("exec", { command: "true", background: true, work_dir: "no/such/dir" }),
+      /no\/such\/dir/,
+    );
+    assert.equal(await h.fails("jobs", { action: "status", id: "job-0123456789ab" }), "job job-0123456789ab not found");
+    assert.equal(await h.fails("jobs", { action: "kill", id: "job-0123456789ab" }), "job job-0123456789ab not found");
+  });
+});
