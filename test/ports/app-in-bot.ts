@@ -17,6 +17,12 @@ const server = http.createServer((request, response) => {
     response.setHeader("set-cookie", ["app_session=1; Path=/", "botbox_link=stolen; Path=/"]);
     return response.end(JSON.stringify({ method: request.method, url: request.url, headers: request.headers, port }));
   }
+  if (url.pathname === "/own-policy") {
+    // An app's own CSP and a cookie meant for every host under the domain.
+    response.setHeader("content-security-policy", "default-src 'self'");
+    response.setHeader("set-cookie", ["wide=1; Domain=localhost; Path=/", "narrow=1; Path=/; domain=LOCALHOST; HttpOnly"]);
+    return response.end("<p>policy</p>");
+  }
   if (url.pathname === "/redirect") {
     response.writeHead(302, { location: url.searchParams.get("to") || "/target" });
     return response.end();

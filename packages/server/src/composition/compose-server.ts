@@ -203,6 +203,7 @@ export async function composeServer(
       agentFor: (botId) => manager.agentFor(botId),
       maxTunnelsPerBot: config.ports.max_tunnels_per_bot,
     }),
+    portDomain: config.ports.domain,
     processes: new WorkspaceProcesses({ agentFor: (botId) => manager.agentFor(botId) }),
     memory: new BuiltinMemoryRuntime({ clients: (botId) => reachWorkspace(botId, (id) => manager.agentFor(id)) }),
     adminToken: admin.token,

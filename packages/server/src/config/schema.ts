@@ -152,6 +152,14 @@ const media = z
   })
   .strict();
 
+/**
+ * A lowercase DNS name of labels of 1 to 63 letters, digits and inner
+ * hyphens, whose last label is not all digits (an IPv4 address has no
+ * subdomains to give each port).
+ */
+const DNS_NAME =
+  /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*(?=[a-z0-9-]*[a-z-])[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
 const ports = z
   .object({
     max_tunnels_per_bot: z.coerce
@@ -161,6 +169,12 @@ const ports = z
       .max(10_000)
       .default(64)
       .describe("requests and WebSockets open at once to one bot's ports through the host (429 past it)"),
+    domain: z
+      .string()
+      .max(180, "must be at most 180 characters, so that `<port>-<bot>.<domain>` stays a valid host name")
+      .regex(DNS_NAME, "must be a lowercase DNS name such as `localhost` or `preview.example.com`, not an address")
+      .default("localhost")
+      .describe("a bot port's own origin is `<port>-<bot>.<domain>`; `*.<domain>` must reach botbox"),
   })
   .strict();
 

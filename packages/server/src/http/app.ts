@@ -29,6 +29,7 @@ import { mcpServerRoutes } from "./routes/mcp-servers.js";
 import { mcpStdioRoutes } from "./routes/mcp-stdio.js";
 import { mediaRoutes } from "./routes/media.js";
 import { memoryRoutes } from "./routes/memory.js";
+import { PortOrigins, serverWithPortOrigins } from "./routes/port-origin.js";
 import { PORT_LINK_ROUTES, portRoutes } from "./routes/ports.js";
 import { processRoutes } from "./routes/processes.js";
 import { skillRoutes } from "./routes/skills.js";
@@ -57,6 +58,8 @@ export interface HttpServerOptions {
   memory: BuiltinMemoryRuntime;
   /** Bots' ports through their agents (docs/ports.md). */
   ports: PortProxy;
+  /** `[ports] domain`: each port's own origin is `<port>-<bot label>.<domain>`; default `localhost`. */
+  portDomain?: string;
   /** Bots' durable processes through their agents (docs/processes.md). */
   processes: WorkspaceProcesses;
   adminToken: string;
@@ -91,10 +94,23 @@ class AccessLog extends LogController {
 
 /** The HTTP API: thin routes over the manager, behind bearer-token auth. */
 export function createHttpServer(options: HttpServerOptions): FastifyInstance {
+  const links = new LinkSigner(options.adminToken);
+  const authenticate = bearerAuthenticator(options.adminToken, options.verifyToken);
+  const origins = new PortOrigins({
+    domain: options.portDomain ?? "localhost",
+    proxy: options.ports,
+    links,
+    bots: options.bots,
+    authenticate,
+    logger: options.logger,
+  });
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: 8 * 2 ** 20,
     logController: new AccessLog(),
+    // Requests for a port's own origin are taken off before Fastify routes anything (routes/port-origin.ts).
+    serverFactory: (handler, settings) =>
+      serverWithPortOrigins(origins, handler, settings as Parameters<typeof serverWithPortOrigins>[2]),
   }) as unknown as FastifyInstance;
   const routes: AnyRoute[] = [];
   requireDocumentedRoutes(app, routes);
@@ -136,9 +152,10 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   processRoutes(app, routes, options.processes);
   portRoutes(app, routes, {
     proxy: options.ports,
-    links: new LinkSigner(options.adminToken),
+    links,
     bots: options.bots,
-    authenticate: bearerAuthenticator(options.adminToken, options.verifyToken),
+    authenticate,
+    originDomain: origins.domain,
   });
   return app;
 }

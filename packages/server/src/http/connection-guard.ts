@@ -23,6 +23,22 @@ export interface ConnectionLimits {
 
 interface GuardedSocket extends Socket {
   botboxAdminOnly?: boolean;
+  /** Set while the connection has not sent its first request's head. */
+  botboxFirstRequestTimer?: NodeJS.Timeout;
+}
+
+/** True when the connection holds one of the slots kept for the admin token (answer others 503). */
+export const isAdminOnlyConnection = (socket: Socket) => (socket as GuardedSocket).botboxAdminOnly === true;
+
+/**
+ * The connection's first request has arrived: its timeout is over. Called
+ * on every "request", and by the API's server for every upgrade (which
+ * emits no "request"; http/routes/port-origin.ts).
+ */
+export function firstRequestArrived(socket: Socket): void {
+  const guarded = socket as GuardedSocket;
+  clearTimeout(guarded.botboxFirstRequestTimer);
+  guarded.botboxFirstRequestTimer = undefined;
 }
 
 /**
@@ -43,13 +59,8 @@ export function guardConnections(app: FastifyInstance, limits: ConnectionLimits)
   let ordinary = 0;
   // Insertion order is age: the first entry is the oldest.
   const adminOnly = new Set<GuardedSocket>();
-  const waitingForFirstRequest = new Map<Socket, NodeJS.Timeout>();
-  server.on("request", (request: { socket: Socket }) => {
-    const timer = waitingForFirstRequest.get(request.socket);
-    if (timer === undefined) return;
-    clearTimeout(timer);
-    waitingForFirstRequest.delete(request.socket);
-  });
+  // A WebSocket's request is an upgrade, never a "request": the server of http/app.ts calls firstRequestArrived for it.
+  server.on("request", (request: { socket: Socket }) => firstRequestArrived(request.socket));
 
   /**
    * A reserved slot for a new connection: a free one, else the one of the
@@ -59,7 +70,7 @@ export function guardConnections(app: FastifyInstance, limits: ConnectionLimits)
   const takeReservedSlot = (): boolean => {
     if (adminOnly.size < limits.adminReserve) return true;
     for (const socket of adminOnly) {
-      if (!waitingForFirstRequest.has(socket)) continue;
+      if (socket.botboxFirstRequestTimer === undefined) continue;
       adminOnly.delete(socket);
       socket.destroy();
       return true;
@@ -90,11 +101,8 @@ export function guardConnections(app: FastifyInstance, limits: ConnectionLimits)
     // Node's headersTimeout is checked only every 30 s; this closes a silent connection on time.
     const timer = setTimeout(() => socket.destroy(), limits.firstRequestTimeoutMs);
     timer.unref();
-    waitingForFirstRequest.set(socket, timer);
-    socket.once("close", () => {
-      clearTimeout(timer);
-      waitingForFirstRequest.delete(socket);
-    });
+    socket.botboxFirstRequestTimer = timer;
+    socket.once("close", () => firstRequestArrived(socket));
   });
 
   // After auth (registered later), so the principal is known.

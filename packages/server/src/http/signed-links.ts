@@ -53,6 +53,19 @@ export class LinkSigner {
    * to something else), naming which.
    */
   verify(link: string, bot: string, scope: string): LinkGrant {
+    const grant = this.open(link);
+    if (grant.bot !== bot || grant.scope !== scope)
+      throw new ForbiddenError(`the signed link is for ${grant.scope} of bot ${grant.bot}, not this`);
+    return grant;
+  }
+
+  /**
+   * The grant of `link` when it is genuine and unexpired, whatever it is
+   * for; else a 401 naming why. For a caller that learns the bot from the
+   * link (a port's own origin names a label, not the bot's id) and checks
+   * the grant itself.
+   */
+  open(link: string): LinkGrant {
     const [version, payload, mac, ...rest] = link.split(".");
     if (version !== VERSION || !payload || !mac || rest.length > 0)
       throw new UnauthenticatedError("the signed link is malformed");
@@ -62,8 +75,6 @@ export class LinkSigner {
       throw new UnauthenticatedError("the signed link's signature is not valid");
     const grant = parseGrant(payload);
     if (grant.exp * 1000 <= this.#now()) throw new UnauthenticatedError("the signed link has expired");
-    if (grant.bot !== bot || grant.scope !== scope)
-      throw new ForbiddenError(`the signed link is for ${grant.scope} of bot ${grant.bot}, not this`);
     return grant;
   }
 

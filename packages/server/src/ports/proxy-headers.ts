@@ -69,7 +69,9 @@ export function upstreamRequestHeaders(
   if (chain) forwarded["x-forwarded-for"] = chain;
   forwarded["x-forwarded-proto"] = client.protocol;
   if (client.host) forwarded["x-forwarded-host"] = client.host;
-  forwarded["x-forwarded-prefix"] = prefix;
+  // On the port's own origin the app is mounted at the root: no prefix to tell.
+  if (prefix) forwarded["x-forwarded-prefix"] = prefix;
+  else delete forwarded["x-forwarded-prefix"];
   if (!keepUpgrade) forwarded.connection = "close";
   return forwarded;
 }
@@ -92,9 +94,20 @@ export function cookieValues(header: string | undefined, name: string): string[]
 }
 
 /**
- * What the client gets of the bot's answer: this hop's headers dropped, a
- * redirect kept under the prefix, the app's cookies scoped under it too (and
- * never one that would replace the link cookie).
+ * What every answer served under the path form carries (docs/ports.md): the
+ * page runs in an opaque origin, so the bot's scripts cannot read botbox's
+ * origin (its API, other bots' pages there) with the browser's credentials.
+ * No `allow-same-origin`, which would undo exactly that.
+ */
+export const PATH_FORM_CSP = "sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads";
+
+/**
+ * What the client gets of the bot's answer: this hop's headers dropped and
+ * never a cookie that would replace the link cookie. Under the path form
+ * (`prefix` set) a redirect and the app's cookies are kept under the prefix,
+ * and the sandbox CSP is added beside the app's own; on the port's own
+ * origin (`prefix` empty) the app's cookies lose any `Domain`, so one bot's
+ * app cannot set cookies on its neighbours' origins or botbox's.
  */
 export function downstreamResponseHeaders(
   headers: IncomingHttpHeaders,
@@ -107,10 +120,13 @@ export function downstreamResponseHeaders(
   if (headers["set-cookie"]) {
     const cookies = headers["set-cookie"]
       .filter((cookie) => cookie.split("=")[0]!.trim() !== LINK_COOKIE)
-      .map((cookie) => scopeCookiePath(cookie, prefix));
+      .map((cookie) => (prefix ? scopeCookiePath(cookie, prefix) : withoutCookieDomain(cookie)));
     if (cookies.length > 0) kept["set-cookie"] = cookies;
     else delete kept["set-cookie"];
   }
+  // A browser enforces every policy of the list (`, ` separates policies), so the app's own stays in force.
+  if (prefix)
+    kept["content-security-policy"] = [headers["content-security-policy"] ?? [], PATH_FORM_CSP].flat().join(", ");
   return kept;
 }
 
@@ -144,4 +160,8 @@ function underPrefix(path: string, prefix: string): string {
 
 function scopeCookiePath(cookie: string, prefix: string): string {
   return cookie.replace(/;\s*path=([^;]*)/i, (_match, path: string) => `; Path=${underPrefix(path.trim(), prefix)}`);
+}
+
+function withoutCookieDomain(cookie: string): string {
+  return cookie.replace(/;\s*domain=[^;]*/gi, "");
 }

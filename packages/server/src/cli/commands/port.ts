@@ -3,9 +3,10 @@ import { usageError } from "../help.js";
 import { output } from "./output.js";
 
 /**
- * `botbox port <bot> <port> [--ttl S]`: a signed URL of the bot's port that
- * a browser opens without a token (docs/ports.md). Built on the address the
- * CLI reaches the server at, which is the one a person here can open.
+ * `botbox port <bot> <port> [--ttl S]`: a signed URL of the bot's port, on
+ * the port's own origin, that a browser opens without a token
+ * (docs/ports.md). The server names the origin's host; its scheme and port
+ * are the ones the CLI reaches the server at, which a person here can open.
  */
 export async function portCommand(target: ApiTarget, args: string[], flags: { json: boolean; ttl?: string }) {
   const [botId, port, ...rest] = args;
@@ -18,7 +19,10 @@ export async function portCommand(target: ApiTarget, args: string[], flags: { js
   }
   const link = (await callApi(target, "POST", botRoute(botId, `/ports/${port}/link`), {
     ...(ttlSeconds === undefined ? {} : { ttl_seconds: ttlSeconds }),
-  })) as { url: string; path: string; expires_at: string };
-  const url = `${target.url}${link.path}`;
-  output({ ...link, url }, flags.json, () => url);
+  })) as { url: string; hostname: string; path: string; expires_at: string };
+  const url = new URL(link.url);
+  const reached = new URL(target.url);
+  url.protocol = reached.protocol;
+  url.port = reached.port;
+  output({ ...link, url: url.href }, flags.json, () => url.href);
 }

@@ -2,8 +2,8 @@ import type { IncomingHttpHeaders } from "node:http";
 
 import { z } from "zod";
 
-import { UnauthenticatedError } from "../../errors.js";
-import { cookieValues, LINK_COOKIE } from "../../ports/index.js";
+import { ForbiddenError, NotFoundError, UnauthenticatedError } from "../../errors.js";
+import { cookieValues, LINK_COOKIE, portOriginLabel, type PortOriginTarget } from "../../ports/index.js";
 import { type Principal, requirePrincipalFor } from "../auth.js";
 import type { LinkGrant, LinkSigner } from "../signed-links.js";
 
@@ -62,7 +62,11 @@ export function checkPortAccess(links: LinkSigner, request: PortRequest, botId: 
   throw firstError;
 }
 
-/** The cookie that keeps a link for later requests under the prefix only. */
+/**
+ * The cookie that keeps a link for later requests under the prefix only; on
+ * a port's own origin (`prefix` empty) it is `Path=/` and host-only (no
+ * `Domain`), so it goes to that one origin and nowhere else.
+ */
 export function linkCookie(
   link: string,
   grant: LinkGrant,
@@ -107,4 +111,60 @@ export function appPathOf(url: string): string {
   const match = /^\/bots\/[^/?]+\/ports\/[^/?]+/.exec(stripped);
   const rest = match ? stripped.slice(match[0].length) : stripped;
   return rest.startsWith("/") ? rest : `/${rest}`;
+}
+
+/** The bot a port origin's request reaches, and how it was let in. */
+export interface PortOriginAccess {
+  botId: string;
+  access: PortAccess;
+}
+
+/**
+ * Who may reach `target` (a port origin, which names the bot only by its
+ * label): the same credentials as the path form, each telling the bot. A
+ * link or cookie names its bot, which must have this label, and this port
+ * (else 403); a bot's token reaches its own bot's origins only (404 for
+ * others); only the admin token needs `botForLabel`, so no request without
+ * credentials makes botbox look anything up.
+ */
+export async function checkPortOriginAccess(
+  links: LinkSigner,
+  request: PortRequest,
+  target: PortOriginTarget,
+  botForLabel: (label: string) => Promise<string | undefined>,
+): Promise<PortOriginAccess> {
+  const notFound = () => new NotFoundError(`no bot has port origin ${target.port}-${target.label}`);
+  if (request.linkInUrl !== undefined) {
+    const grant = grantForOrigin(links, request.linkInUrl, target);
+    return { botId: grant.bot, access: { kind: "link-in-url", link: request.linkInUrl, grant } };
+  }
+  if (request.principal?.kind === "admin") {
+    const botId = await botForLabel(target.label);
+    if (botId === undefined) throw notFound();
+    return { botId, access: { kind: "token" } };
+  }
+  if (request.principal?.kind === "bot") {
+    if (portOriginLabel(request.principal.botId) !== target.label) throw notFound();
+    return { botId: request.principal.botId, access: { kind: "token" } };
+  }
+  const cookies = cookieValues(request.headers.cookie, LINK_COOKIE);
+  if (cookies.length === 0)
+    throw new UnauthenticatedError("this port needs a bearer token or a signed link (`botbox port <bot> <port>`)");
+  let firstError: unknown;
+  for (const cookie of cookies) {
+    try {
+      const grant = grantForOrigin(links, cookie, target);
+      return { botId: grant.bot, access: { kind: "cookie", grant } };
+    } catch (error) {
+      firstError ??= error;
+    }
+  }
+  throw firstError;
+}
+
+function grantForOrigin(links: LinkSigner, link: string, target: PortOriginTarget): LinkGrant {
+  const grant = links.open(link);
+  if (grant.scope !== portScope(target.port) || portOriginLabel(grant.bot) !== target.label)
+    throw new ForbiddenError(`the signed link is for ${grant.scope} of bot ${grant.bot}, not this origin`);
+  return grant;
 }

@@ -1,15 +1,18 @@
 import type { IncomingMessage } from "node:http";
-import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
-import { pipeline } from "node:stream/promises";
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 
 import { NotFoundError } from "../../errors.js";
-import { type ClientSide, downstreamResponseHeaders, portPrefix, type PortProxy } from "../../ports/index.js";
+import {
+  downstreamResponseHeaders,
+  PATH_FORM_CSP,
+  portOriginHostname,
+  portPrefix,
+  type PortProxy,
+} from "../../ports/index.js";
 import type { Principal } from "../auth.js";
-import { errorResponse } from "../error-status.js";
 import { botParams } from "../params.js";
 import { addRoute, type AnyRoute, parse } from "../route.js";
 import { type LinkSigner, MAX_LINK_TTL_SECONDS } from "../signed-links.js";
@@ -24,6 +27,7 @@ import {
   portScope,
   withoutLinkParam,
 } from "./port-access.js";
+import { clientSide, protocolOf, refuseUpgrade, relayResponse } from "./port-relay.js";
 
 const PROXY_ROUTE = "/bots/:bot_id/ports/:port/*";
 const PORT_ROOT_ROUTE = "/bots/:bot_id/ports/:port";
@@ -42,6 +46,8 @@ export interface PortRouteOptions {
   bots: Pick<BotDirectory, "getBot">;
   /** Checks a bearer header, for upgrades (which Fastify's hooks never see). */
   authenticate: (header: string | undefined) => Promise<Principal>;
+  /** `[ports] domain`: where the ports' own origins are (port-origin.ts). */
+  originDomain: string;
 }
 
 /**
@@ -55,17 +61,22 @@ export function portRoutes(app: FastifyInstance, routes: AnyRoute[], options: Po
   addRoute(app, routes, {
     method: "POST",
     url: "/bots/:bot_id/ports/:port/link",
-    summary: "A signed URL of the bot's port that a browser opens without a token",
+    summary: "A signed URL of the bot's port, on the port's own origin, that a browser opens without a token",
     params: portParams,
     body: z.object({
       ttl_seconds: z.number().int().min(1).max(MAX_LINK_TTL_SECONDS).default(DEFAULT_LINK_TTL_SECONDS),
     }),
     handler: async ({ params, body }, request) => {
       const { link, grant } = options.links.sign(params.bot_id, portScope(params.port), body.ttl_seconds);
-      const path = `${portPrefix(params.bot_id, params.port)}/?botbox_link=${link}`;
+      const hostname = portOriginHostname(params.bot_id, params.port, options.originDomain);
+      // The port origin is served on the API's own port, so the link keeps the port the caller used.
+      const apiPort = new URL(`${request.protocol}://${request.host}`).port;
+      const origin = `${request.protocol}://${hostname}${apiPort ? `:${apiPort}` : ""}`;
       return {
-        url: `${request.protocol}://${request.host}${path}`,
-        path,
+        url: `${origin}/?botbox_link=${link}`,
+        hostname,
+        // The path form, under botbox's own origin (docs/ports.md says what it gives up).
+        path: `${portPrefix(params.bot_id, params.port)}/?botbox_link=${link}`,
         expires_at: new Date(grant.exp * 1000).toISOString(),
       };
     },
@@ -76,7 +87,9 @@ export function portRoutes(app: FastifyInstance, routes: AnyRoute[], options: Po
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser("*", (_request, _payload, done) => done(null, undefined));
     // After auth.ts's hook, before the known-bot check and the body: nothing reaches the bot without access.
-    scope.addHook("onRequest", async (request) => {
+    scope.addHook("onRequest", async (request, reply) => {
+      // Every answer under the path form, refusals and redirects included, runs in an opaque origin.
+      void reply.header("content-security-policy", PATH_FORM_CSP);
       const raw = request.params as { bot_id?: string; port?: string };
       const { bot_id: botId, port } = parsePortParams(raw.bot_id, raw.port);
       const linkInUrl = linkParamOf(request.url);
@@ -126,7 +139,9 @@ export function portRoutes(app: FastifyInstance, routes: AnyRoute[], options: Po
             client: clientSide(request.raw, request.protocol),
             connection: request.raw.socket,
           });
-          relay(response, reply, params.port, prefix);
+          reply.hijack();
+          const headers = downstreamResponseHeaders(response.headers, params.port, prefix, request.headers.host);
+          relayResponse(response, reply.raw, headers);
           return reply;
         },
       });
@@ -138,10 +153,12 @@ export function portRoutes(app: FastifyInstance, routes: AnyRoute[], options: Po
     if (!match) {
       // Another listener's path; with none, answer rather than leave the client waiting.
       if (app.server.listenerCount("upgrade") === 1)
-        refuse(socket, new NotFoundError(`no upgrade route ${request.url}`));
+        refuseUpgrade(socket, new NotFoundError(`no upgrade route ${request.url}`));
       return;
     }
-    upgrade(options, request, socket, head, match[1]!, match[2]!).catch((error: unknown) => refuse(socket, error));
+    upgrade(options, request, socket, head, match[1]!, match[2]!).catch((error: unknown) =>
+      refuseUpgrade(socket, error),
+    );
   });
 }
 
@@ -152,17 +169,6 @@ function answerLink(grant: PortAccess | undefined, reply: FastifyReply, prefix: 
   // The address bar, history and the app's Referer then never hold the link.
   void reply.header("cache-control", "no-store");
   return true;
-}
-
-/** Sends the app's answer as it comes; a client that goes away ends the tunnel. */
-function relay(response: IncomingMessage, reply: FastifyReply, port: number, prefix: string): void {
-  reply.hijack();
-  const headers = downstreamResponseHeaders(response.headers, port, prefix, reply.request.headers.host);
-  reply.raw.writeHead(response.statusCode ?? 502, response.statusMessage, headers);
-  pipeline(response, reply.raw).catch(() => {
-    response.destroy();
-    reply.raw.destroy();
-  });
 }
 
 async function upgrade(
@@ -179,7 +185,6 @@ async function upgrade(
   const url = request.url ?? "/";
   checkPortAccess(options.links, { principal, headers: request.headers, linkInUrl: linkParamOf(url) }, botId, port);
   if ((await options.bots.getBot(botId)) === undefined) throw new NotFoundError(`bot ${botId} not found`);
-  const encrypted = (socket as { encrypted?: boolean }).encrypted === true;
   await options.proxy.upgrade(botId, port, {
     method: request.method ?? "GET",
     path: appPathOf(url),
@@ -187,24 +192,10 @@ async function upgrade(
     headers: request.headers,
     socket,
     head,
-    client: clientSide(request, encrypted ? "https" : "http"),
+    client: clientSide(request, protocolOf(socket)),
   });
 }
 
 function parsePortParams(botId: string | undefined, port: string | undefined): { bot_id: string; port: number } {
   return parse(portParams, { bot_id: botId, port }, "params");
-}
-
-function clientSide(request: IncomingMessage, protocol: string): ClientSide {
-  return { address: request.socket.remoteAddress, protocol, host: request.headers.host };
-}
-
-/** An error answered on a raw upgraded socket, in the API's JSON shape. */
-function refuse(socket: Duplex, error: unknown): void {
-  if (socket.destroyed) return;
-  const { status, body } = errorResponse(error);
-  const text = JSON.stringify(body);
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`,
-  );
 }
