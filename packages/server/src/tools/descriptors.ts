@@ -96,7 +96,7 @@ export function toolDescriptors(settings: DescriptorSettings): Tool[] {
           background: {
             type: "boolean",
             default: false,
-            description: `Start as a background job; its output goes to ${dataDir}/.botbox/jobs/<id>.log`,
+            description: "Start as a background job and return its id at once; the jobs tool shows its output",
           },
         },
         required: ["command"],

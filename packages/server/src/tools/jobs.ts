@@ -1,5 +1,9 @@
 /**
- * Background jobs: commands that outlive the tool call that started them.
+ * File-based jobs: commands that outlive the tool call that started them,
+ * with their state in files. What every foreground exec runs as (below), and
+ * the background jobs of an agent without the process supervisor; on an
+ * agent with one, background jobs are supervised processes and a moved
+ * foreground command is adopted by one (supervised-jobs.ts, docs/processes.md).
  *
  * Why this shape: the agent's Exec ties a command to its call; a timeout or
  * cancel kills the command's whole process group. A job therefore runs under
