@@ -12,18 +12,21 @@ import type { BotManager, SnapshotService } from "../manager/index.js";
 import type { BotToolGateway, FederatedMcpServers, StdioSessionRegistry } from "../mcp/index.js";
 import type { MediaService } from "../media/index.js";
 import type { BuiltinMemoryRuntime } from "../memory/index.js";
+import { packagePath } from "../package-paths.js";
 import type { PortProxy } from "../ports/index.js";
 import type { WorkspaceProcesses } from "../processes/index.js";
 import type { McpServerStore } from "../store/index.js";
 import type { WorkspaceFiles } from "../workspace/index.js";
 import { bearerAuthenticator, installAuth, type TokenVerifier } from "./auth.js";
 import { type ConnectionLimits, guardConnections } from "./connection-guard.js";
+import { consoleFiles, serveConsole } from "./console/index.js";
 import { errorResponse } from "./error-status.js";
 import { requireKnownBot } from "./known-bot.js";
 import { type AnyRoute, openApiDocument, requireDocumentedRoutes } from "./route.js";
 import { type BotDirectory, botRoutes } from "./routes/bots.js";
 import { containerRoutes, type EventLog } from "./routes/container.js";
 import { dataRoutes } from "./routes/data.js";
+import { DOWNLOAD_LINK_ROUTES, downloadLinkRoutes } from "./routes/download-links.js";
 import { fileRoutes } from "./routes/files.js";
 import { mcpServerRoutes } from "./routes/mcp-servers.js";
 import { mcpStdioRoutes } from "./routes/mcp-stdio.js";
@@ -36,6 +39,7 @@ import { skillRoutes } from "./routes/skills.js";
 import { snapshotRoutes } from "./routes/snapshots.js";
 import { type TokenDirectory, tokenRoutes } from "./routes/tokens.js";
 import { toolsGatewayRoutes } from "./routes/tools-gateway.js";
+import { whoamiRoutes } from "./routes/whoami.js";
 import { CHALLENGE_PATTERN, SERVER_PROOF_ROUTE, serverProof } from "./server-proof.js";
 import { LinkSigner } from "./signed-links.js";
 
@@ -70,6 +74,8 @@ export interface HttpServerOptions {
   isReady?: () => boolean;
   /** Bounds on the API's connections; none when absent (tests that build the app in process). */
   connections?: ConnectionLimits;
+  /** The web console's built files (docs/console.md); default packages/web/dist. */
+  consoleDir?: string;
 }
 
 /**
@@ -114,7 +120,9 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   }) as unknown as FastifyInstance;
   const routes: AnyRoute[] = [];
   requireDocumentedRoutes(app, routes);
-  installAuth(app, options.adminToken, options.verifyToken, PORT_LINK_ROUTES);
+  // Before auth: the console's files are public; what they show comes from the API with the user's token.
+  serveConsole(app, consoleFiles(options.consoleDir ?? packagePath("web", "dist")));
+  installAuth(app, options.adminToken, options.verifyToken, new Set([...PORT_LINK_ROUTES, ...DOWNLOAD_LINK_ROUTES]));
   if (options.connections) guardConnections(app, options.connections);
   requireKnownBot(app, options.bots);
   app.setErrorHandler((error, request, reply) => {
@@ -150,6 +158,8 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   mediaRoutes(app, routes, options.media);
   memoryRoutes(app, routes, options.memory);
   processRoutes(app, routes, options.processes);
+  downloadLinkRoutes(app, routes, { files: options.files, links, manager: options.manager });
+  whoamiRoutes(app, routes);
   portRoutes(app, routes, {
     proxy: options.ports,
     links,

@@ -1,6 +1,6 @@
 import { Readable, Transform, type TransformCallback } from "node:stream";
 
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
 import { z } from "zod";
 
 import {
@@ -60,17 +60,7 @@ export function dataRoutes(
       url: "/bots/:bot_id/container/export",
       summary: "Stream the bot's /data as a tar.gz",
       params: botParams,
-      handler: async ({ params }, _request, reply) => {
-        const archive = await exportData(await reachWorkspace(params.bot_id, (id) => manager.agentFor(id)));
-        const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-        void reply
-          .type("application/gzip")
-          .header("content-disposition", `attachment; filename="${params.bot_id}-data-${stamp}.tar.gz"`);
-        // Fastify destroys the archive (so the exec, so tar) if the client
-        // goes away, and cuts the chunked body short if tar fails midway: the
-        // client sees an incomplete download, never a truncated "valid" one.
-        return archive;
-      },
+      handler: async ({ params }, _request, reply) => exportArchive(manager, params.bot_id, reply),
     });
 
     addRoute(scope, routes, {
@@ -120,6 +110,23 @@ export function dataRoutes(
 function archiveRefusal(error: unknown): unknown {
   if (!(error instanceof BotboxError) || error.code !== "agent_error" || error instanceof AgentError) return error;
   return new BadRequestError(`the archive could not be imported: ${error.message}`, { cause: error });
+}
+
+/** The bot's /data as a tar.gz answer, named for the bot and the time (also sent for a signed export link). */
+export async function exportArchive(
+  manager: Pick<BotManager, "agentFor">,
+  botId: string,
+  reply: FastifyReply,
+): Promise<Readable> {
+  const archive = await exportData(await reachWorkspace(botId, (id) => manager.agentFor(id)));
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  void reply
+    .type("application/gzip")
+    .header("content-disposition", `attachment; filename="${botId}-data-${stamp}.tar.gz"`);
+  // Fastify destroys the archive (so the exec, so tar) if the client
+  // goes away, and cuts the chunked body short if tar fails midway: the
+  // client sees an incomplete download, never a truncated "valid" one.
+  return archive;
 }
 
 const tooLarge = (limit: number) =>
