@@ -1,3 +1,7 @@
+import "./styles.css";
+
 import { render } from "preact";
 
-render(<p>botbox console</p>, document.getElementById("app")!);
+import { App } from "./app";
+
+render(<App />, document.getElementById("app")!);

@@ -1,0 +1,55 @@
+import { useEffect, useState } from "preact/hooks";
+
+import { BotPage } from "./pages/bot-page";
+import { BotsPage } from "./pages/bots-page";
+import { SignIn } from "./pages/sign-in";
+import { CONSOLE_ROOT, navigate, routeOf, useLocation } from "./router";
+import { resumeSession, type Session, signOut } from "./session";
+import { Link } from "./ui/link";
+
+/** The console: sign-in until there is a session, then the page the path names. */
+export function App() {
+  const [session, setSession] = useState<Session | null>();
+  const url = useLocation();
+  useEffect(() => {
+    void resumeSession().then((resumed) => setSession(resumed ?? null));
+  }, []);
+  useEffect(() => {
+    if (url.pathname === "/") navigate(CONSOLE_ROOT, true);
+  }, [url.pathname]);
+
+  if (session === undefined) return <p class="loading">Loading…</p>;
+  if (session === null) return <SignIn onSignedIn={setSession} />;
+  const route = routeOf(url);
+  const who = session.principal.kind === "admin" ? "admin" : `bot ${session.principal.bot_id}`;
+  return (
+    <>
+      <header class="top">
+        <Link href={CONSOLE_ROOT} class="brand">
+          botbox
+        </Link>
+        <span class="who" title="What this token may reach">
+          signed in as {who}
+        </span>
+        <button
+          type="button"
+          onClick={() => {
+            signOut();
+            setSession(null);
+          }}
+        >
+          Sign out
+        </button>
+      </header>
+      <main>
+        {route.page === "bots" && <BotsPage session={session} />}
+        {route.page === "bot" && <BotPage session={session} botId={route.botId} tab={route.tab} />}
+        {route.page === "unknown" && (
+          <p>
+            No such page. <Link href={CONSOLE_ROOT}>Back to the bots</Link>
+          </p>
+        )}
+      </main>
+    </>
+  );
+}

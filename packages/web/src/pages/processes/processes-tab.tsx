@@ -1,0 +1,105 @@
+import { useState } from "preact/hooks";
+
+import { segment } from "../../api/client";
+import type { ProcessInfo } from "../../api/types";
+import { ErrorNotice } from "../../ui/error-notice";
+import { formatTime } from "../../ui/format";
+import { useAction, useResource } from "../../ui/use-resource";
+import type { TabProps } from "../bot-page";
+import { ProcessLog } from "./process-log";
+
+const commandText = (command: string | string[]) => (typeof command === "string" ? command : command.join(" "));
+
+/** The supervisor's processes: start one (a shell line), see them, and open one's live log. */
+export function ProcessesTab({ session, bot }: TabProps) {
+  const { api } = session;
+  const base = `/bots/${segment(bot.id)}/processes`;
+  const list = useResource(() => api.json<{ processes: ProcessInfo[] }>("GET", base), [api, bot.id]);
+  const [selected, setSelected] = useState<string>();
+  const [command, setCommand] = useState("");
+  const [tag, setTag] = useState("");
+  const action = useAction();
+  return (
+    <div class="stack">
+      <form
+        class="toolbar"
+        aria-label="Start a process"
+        onSubmit={(event) => {
+          event.preventDefault();
+          void action.run(async () => {
+            const started = await api.json<ProcessInfo>("POST", base, {
+              command,
+              ...(tag.trim() ? { tag: tag.trim() } : {}),
+            });
+            setSelected(started.id);
+            setCommand("");
+            list.reload();
+          });
+        }}
+      >
+        <input
+          class="grow"
+          aria-label="Command (a shell line)"
+          placeholder="command, e.g. python3 -m http.server 8000"
+          value={command}
+          onInput={(event) => setCommand(event.currentTarget.value)}
+          required
+        />
+        <input
+          aria-label="Tag (optional)"
+          placeholder="tag"
+          value={tag}
+          onInput={(event) => setTag(event.currentTarget.value)}
+        />
+        <button type="submit" class="primary" disabled={action.busy || !command.trim()}>
+          Start
+        </button>
+        <button type="button" onClick={list.reload}>
+          Refresh
+        </button>
+      </form>
+      <ErrorNotice error={action.error} onDismiss={action.clearError} />
+      <ErrorNotice error={list.error} />
+      <div class="table-wrap">
+        <table aria-label="Processes">
+          <thead>
+            <tr>
+              <th>Id</th>
+              <th>Tag</th>
+              <th>Command</th>
+              <th>Status</th>
+              <th>Started</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.data?.processes.map((process) => (
+              <tr key={process.id} aria-selected={process.id === selected} data-process={process.id}>
+                <td>
+                  <button type="button" class="link" onClick={() => setSelected(process.id)}>
+                    {process.id}
+                  </button>
+                </td>
+                <td>{process.tag || "—"}</td>
+                <td>
+                  <code>{commandText(process.command)}</code>
+                </td>
+                <td>
+                  {process.status}
+                  {process.exit_code !== undefined && ` (exit ${process.exit_code})`}
+                  {process.signal && ` (${process.signal})`}
+                </td>
+                <td>{formatTime(process.started_at)}</td>
+              </tr>
+            ))}
+            {list.data?.processes.length === 0 && (
+              <tr>
+                <td colSpan={5}>No processes.</td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+      </div>
+      {selected && <ProcessLog key={selected} api={api} base={`${base}/${segment(selected)}`} onChange={list.reload} />}
+    </div>
+  );
+}
