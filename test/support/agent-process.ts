@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { agentCodeCache, agentLoaderOf } from "./agent-code-cache.js";
 import { followJsonLines } from "./json-lines.js";
 
 export const AGENT_BUNDLE = fileURLToPath(new URL("../../packages/agent/dist/agent.js", import.meta.url));
@@ -42,20 +43,27 @@ export async function startAgentProcess(options: AgentProcessOptions = {}): Prom
   const dataDir = options.dataDir ?? path.join(root, "data");
   const botId = options.botId ?? randomUUID();
   const socketPath = options.transport === "tcp" ? undefined : (options.socketPath ?? path.join(root, "agent.sock"));
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), AGENT_BUNDLE], {
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      TZ: process.env.TZ,
-      ...options.env,
-      MCP_LISTEN_ADDR: socketPath ? `unix:${socketPath}` : "127.0.0.1:0",
-      BOTBOX_DATA_DIR: dataDir,
-      BOTBOX_TEMPLATE_DIR: options.templateDir ?? path.join(root, "no-templates"),
-      BOTBOX_BOT_ID: botId,
-      ...(options.token ? { BOTBOX_AGENT_TOKEN: options.token } : {}),
+  // Through the loader with the code cache, as the sandbox starts a bot's agent: the same agent, compiled less.
+  const codeCache = await agentCodeCache(AGENT_BUNDLE);
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), codeCache ? agentLoaderOf(AGENT_BUNDLE) : AGENT_BUNDLE],
+    {
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        TZ: process.env.TZ,
+        ...(codeCache ? { BOTBOX_AGENT_CODE_CACHE: codeCache } : {}),
+        ...options.env,
+        MCP_LISTEN_ADDR: socketPath ? `unix:${socketPath}` : "127.0.0.1:0",
+        BOTBOX_DATA_DIR: dataDir,
+        BOTBOX_TEMPLATE_DIR: options.templateDir ?? path.join(root, "no-templates"),
+        BOTBOX_BOT_ID: botId,
+        ...(options.token ? { BOTBOX_AGENT_TOKEN: options.token } : {}),
+      },
+      stdio: ["ignore", "inherit", "pipe"],
     },
-    stdio: ["ignore", "inherit", "pipe"],
-  });
+  );
   let onListening: ((address: string) => void) | undefined;
   const logs = followJsonLines(child.stderr!, (entry) => {
     if (entry.msg === "agent listening") onListening?.(String(entry.address));

@@ -40,6 +40,7 @@ import {
   type StopOptions,
   type TaskInfo,
 } from "../../packages/server/src/runtime/runtime.js";
+import { agentCodeCache, agentLoaderOf } from "./agent-code-cache.js";
 import { AGENT_BUNDLE } from "./agent-process.js";
 import { FakeRuntimeImages } from "./fake-runtime-images.js";
 import { descendantsOf, isSameProcessAlive, signalAll, startTicksOf } from "./fake-runtime-process.js";
@@ -193,13 +194,16 @@ export class FakeRuntime implements ContainerRuntime {
     await rm(this.state.exitFile(id), { force: true });
     await this.state.writeJson(path.join(socketPath, "..", ".keep"), {});
     const log = await open(this.state.logFile(id), "a");
+    // The real bundle starts through its loader with the code cache, as on the sandbox; another bundle (a test's broken one) as it is.
+    const codeCache = this.agentBundle === AGENT_BUNDLE ? await agentCodeCache(AGENT_BUNDLE) : undefined;
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, [this.agentBundle], {
+      child = spawn(process.execPath, [codeCache ? agentLoaderOf(AGENT_BUNDLE) : this.agentBundle], {
         env: {
           PATH: process.env.PATH,
           HOME: process.env.HOME,
           TZ: process.env.TZ,
+          ...(codeCache ? { BOTBOX_AGENT_CODE_CACHE: codeCache } : {}),
           ...stored.env,
           MCP_LISTEN_ADDR: `unix:${socketPath}`,
           BOTBOX_DATA_DIR: this.state.dataFolder(stored.botId),

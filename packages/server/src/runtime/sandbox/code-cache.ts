@@ -92,7 +92,7 @@ async function makeCodeCache(agentDir: string, cache: string): Promise<void> {
  * before the cache is written. What the calls do does not matter; that each
  * runs its handler's whole path does.
  */
-async function warmUp(socket: string): Promise<void> {
+export async function warmUp(socket: string): Promise<void> {
   const listening = () =>
     stat(socket).then(
       (stats) => stats.isSocket(),
