@@ -14,6 +14,7 @@ import WebSocket from "ws";
 import { type BotboxServer, startBotboxServer } from "../support/botbox-server.js";
 import { addBots, botAgent, botToken, removeServer, shellIn } from "../support/bots.js";
 import { APP_SOURCE, startAppCommand } from "./app-in-bot.js";
+import { requestAt } from "./origin-client.js";
 
 const BOT = "web";
 const OTHER = "other";
@@ -90,10 +91,10 @@ describe("a bot's ports through the host", { timeout: 300_000 }, () => {
     assert.deepEqual(response.headers.getSetCookie(), [`app_session=1; Path=/bots/${BOT}/ports/${PORT}/`]);
   });
 
-  it("turns a signed URL into a cookie of the port's path and a redirect that drops the link", async () => {
-    const { url, expires_at } = await signed(BOT, PORT, 120);
+  it("turns a signed path-form URL into a cookie of the port's path and a redirect that drops the link", async () => {
+    const { path, expires_at } = await signed(BOT, PORT, 120);
     assert.ok(Date.parse(expires_at) > Date.now() + 100_000);
-    const opened = await get(url.replace("/?", "/echo-request?keep=1&"));
+    const opened = await get(`${server.url}${path.replace("/?", "/echo-request?keep=1&")}`);
     assert.equal(opened.status, 302);
     assert.equal(opened.headers.get("location"), `/bots/${BOT}/ports/${PORT}/echo-request?keep=1`);
     const [cookie] = opened.headers.getSetCookie();
@@ -300,16 +301,17 @@ describe("a bot's ports through the host", { timeout: 300_000 }, () => {
     assert.equal((await get(`${server.url}/bots/nobody/ports/${PORT}/`, admin)).status, 404);
   });
 
-  it("prints a signed URL with botbox port that opens in a browser", async () => {
+  it("prints a signed URL with botbox port that opens in a browser, on the port's own origin", async () => {
     const { stdout } = await promisify(execFile)(process.execPath, [CLI, "port", BOT, String(PORT), "--ttl", "60"], {
       env: { ...process.env, BOTBOX_URL: server.url, BOTBOX_TOKEN: server.adminToken },
     });
     const url = stdout.trim();
-    assert.match(url, new RegExp(`^${server.url}/bots/${BOT}/ports/${PORT}/\\?botbox_link=v1\\.`));
-    const opened = await get(url);
+    const origin = `http://${PORT}-${BOT}.localhost:${new URL(server.url).port}`;
+    assert.match(url, new RegExp(`^${origin}/\\?botbox_link=v1\\.`));
+    const opened = await requestAt(url);
     assert.equal(opened.status, 302);
-    const cookie = opened.headers.getSetCookie()[0]!.split(";")[0]!;
-    assert.equal((await get(`${base()}/`, { cookie })).status, 200);
+    const cookie = opened.headers["set-cookie"]![0]!.split(";")[0]!;
+    assert.equal((await requestAt(`${origin}/`, { headers: { cookie } })).status, 200);
   });
 });
 
