@@ -224,6 +224,8 @@ describe("background jobs on the process supervisor", () => {
     const id = String(moved.job_id);
     const adopter = await processes.get({ tag: id });
     assert.equal(adopter.status, "running");
+    assert.ok(!adopter.shell.includes("\n"), `one line for botbox ps: ${adopter.shell}`);
+    assert.match(adopter.shell, new RegExp(`^: botbox adopts moved exec job ${id}, process group \\d+;`));
     const listed = await h.ok<{ jobs: Job[] }>("jobs", { action: "list" });
     assert.equal(listed.jobs.filter((job) => job.id === id).length, 1, "listed once");
     assert.equal(listed.jobs.find((job) => job.id === id)?.streams, "split");
@@ -296,5 +298,27 @@ describe("background jobs on the process supervisor", () => {
     );
     assert.equal(await h.fails("jobs", { action: "status", id: "job-0123456789ab" }), "job job-0123456789ab not found");
     assert.equal(await h.fails("jobs", { action: "kill", id: "job-0123456789ab" }), "job job-0123456789ab not found");
+  });
+});
+
+describe("supervised jobs where the job files cannot be made", () => {
+  let h: ToolHarness;
+
+  before(async () => {
+    h = await startToolHarness();
+    // A file where the .botbox folder should be: the file-based jobs cannot start (jobs.test.ts).
+    await writeFile(path.join(h.agent.dataDir, ".botbox"), "in the way");
+  });
+  after(() => h.stop());
+
+  it("starts a background job anyway: the supervisor keeps its output, not the data folder", async () => {
+    const started = await h.ok<{ job_id: string }>("exec", { command: "echo fine; exit 1", background: true });
+    const done = await h.ok<Job>("jobs", { action: "wait", id: started.job_id });
+    assert.equal(done.output, "fine\n");
+    assert.equal(done.exit_code, 1);
+    assert.deepEqual(
+      (await h.ok<{ jobs: Job[] }>("jobs", { action: "list" })).jobs.map((job) => job.id),
+      [started.job_id],
+    );
   });
 });

@@ -161,8 +161,15 @@ export function killScript(id: string): string {
   ].join("\n");
 }
 
-/** The first line of an adopter's script: how the jobs tool tells an adopter from a job. */
-export const ADOPTER_MARK = "# botbox: adopts a moved exec job";
+/** How an adopter's command starts: how the jobs tool tells an adopter from a job. */
+export const ADOPTER_MARK = ": botbox adopts moved exec job";
+/** The adopter's script goes in its environment, so that its command is one line `botbox ps` can show. */
+export const ADOPTER_SCRIPT_ENV = "BOTBOX_ADOPTER_SCRIPT";
+
+/** The adopter's command line: it names the job and runs the script from the environment. */
+export function adopterCommand(id: string, pid: number): string {
+  return `${ADOPTER_MARK} ${id}, process group ${pid}; eval "$${ADOPTER_SCRIPT_ENV}"`;
+}
 
 /** Seconds between the adopter's looks at the job: output reaches the supervisor's log this late at most. */
 const ADOPTER_POLL_SECONDS = 0.5;
@@ -181,7 +188,6 @@ const ADOPTER_POLL_SECONDS = 0.5;
 export function adopterScript(id: string, pid: number): string {
   const forward = (signal: string) => `trap 'sig=${signal}; kill -s ${signal} -- "-$p" 2>/dev/null' ${signal}`;
   return [
-    `${ADOPTER_MARK} ${id} (process group ${pid})`,
     `i=${q(id)}; p=${pid}; sig=; o=0; r=0`,
     // The job's stderr goes out on fd 3; the shell's own notes (a "Terminated" sleep) nowhere.
     `exec 3>&2 2>/dev/null`,

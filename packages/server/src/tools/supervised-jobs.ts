@@ -13,7 +13,7 @@ import type { ChannelOptions } from "@grpc/grpc-js";
 import { type AgentClient, ProcessClient, type ProcessView } from "../client/index.js";
 import { AgentError, BotboxError, NotFoundError } from "../errors.js";
 import { decodeTail } from "./exec-bytes.js";
-import { ADOPTER_MARK, adopterScript, type TailLimits } from "./job-scripts.js";
+import { ADOPTER_MARK, ADOPTER_SCRIPT_ENV, adopterCommand, adopterScript, type TailLimits } from "./job-scripts.js";
 import { JOB_ID_PATTERN, type JobReport, JobSetupError, type JobState, newJobId } from "./jobs.js";
 
 const processClients = new WeakMap<AgentClient, ProcessClient>();
@@ -70,7 +70,10 @@ export async function adoptMovedJob(
   processes: ProcessClient,
   job: { id: string; pid: number; jobsDir: string },
 ): Promise<ProcessView> {
-  const view = await processes.start({ shell: adopterScript(job.id, job.pid) }, { tag: job.id, cwd: job.jobsDir });
+  const view = await processes.start(
+    { shell: adopterCommand(job.id, job.pid) },
+    { tag: job.id, cwd: job.jobsDir, env: { [ADOPTER_SCRIPT_ENV]: adopterScript(job.id, job.pid) } },
+  );
   await processes.closeInput({ id: view.id }).catch(() => undefined);
   return view;
 }
