@@ -14,6 +14,7 @@ import {
   supervisedReport,
   supervisorOf,
   waitSupervised,
+  waitUpTo,
 } from "./supervised-jobs.js";
 import type { ToolHandler } from "./tool-handler.js";
 
@@ -95,7 +96,7 @@ async function wait(client: AgentClient, id: string, found: Found, seconds: numb
   if (found && !isAdopter(found.view)) return waitSupervised(found.processes, found.view, seconds, tail);
   const deadline = Date.now() + seconds * 1000;
   // The adopter ends as the job ends: the supervisor's wait instead of polling files.
-  if (found?.view.status === "running") await found.processes.wait({ id: found.view.id }, seconds * 1000);
+  if (found) await waitUpTo(found.processes, found.view, seconds * 1000);
   return waitForJob(client, id, Math.max(0, deadline - Date.now()) / 1000, tail);
 }
 

@@ -152,8 +152,23 @@ export async function waitSupervised(
   seconds: number,
   tail: TailLimits,
 ): Promise<JobReport & { timedOut: boolean }> {
-  const waited = view.status === "running" ? await processes.wait({ id: view.id }, seconds * 1000) : view;
+  const waited = view.status === "running" ? await waitUpTo(processes, view, seconds * 1000) : view;
   return { ...(await supervisedReport(processes, waited, tail)), timedOut: waited.status === "running" };
+}
+
+/** The agent's longest Wait; a longer one (exec timeouts go up to a day) is several. */
+const AGENT_WAIT_MAX_MS = 600_000;
+
+/** The process once it ended, or as it is after `ms`. */
+export async function waitUpTo(processes: ProcessClient, view: ProcessView, ms: number): Promise<ProcessView> {
+  const deadline = Date.now() + ms;
+  let current = view;
+  while (current.status === "running") {
+    const left = deadline - Date.now();
+    if (left <= 0) break;
+    current = await processes.wait({ id: view.id }, Math.min(left, AGENT_WAIT_MAX_MS));
+  }
+  return current;
 }
 
 /** How long a kill waits for the job's group to be gone before answering. */
