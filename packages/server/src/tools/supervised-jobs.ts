@@ -192,7 +192,3 @@ export async function killSupervised(
   }
   return supervisedReport(processes, current, tail);
 }
-
-export function jobNotFound(id: string): NotFoundError {
-  return new NotFoundError(`job ${id} not found`);
-}
