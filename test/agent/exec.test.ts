@@ -170,7 +170,10 @@ describe("Exec", { timeout: 40_000 }, () => {
     });
   });
 
-  describe("timeouts and cancellation", () => {
+  // Concurrent: each test waits a second or more on the agent's clock and
+  // none touches another's command or files (each writes pid files of its
+  // own name), so their waits overlap instead of adding up.
+  describe("timeouts and cancellation", { concurrency: true }, () => {
     it("kills a command at its timeout with exit code 137 within a second of the deadline", async () => {
       const started = Date.now();
       const result = await client.exec({ command: "sleep 30", timeoutSeconds: 1 });
