@@ -5,6 +5,7 @@
 // names resolve to loopback by the client's own lookup.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -141,6 +142,13 @@ describe("each bot port on its own origin", { timeout: 300_000 }, () => {
       assert.equal((await requestAt(`${origin()}${path}`, { method })).status, 401, `${method} ${path}`);
     }
     assert.equal(await seen(), before + 5);
+    // An absolute-form target names a host beside the Host header: refused, not guessed at.
+    const absolute = await rawRequest(
+      Number(apiPort),
+      `GET http://localhost:${apiPort}/bots HTTP/1.1\r\nHost: ${new URL(origin()).host}\r\nAuthorization: ${admin.authorization}\r\nConnection: close\r\n\r\n`,
+    );
+    assert.match(absolute, /^HTTP\/1\.1 400 /);
+    assert.match(absolute, /request target must be a path/);
     // The same requests on botbox's own host are the API's: the difference is the Host alone.
     assert.equal((await requestAt(`${server.url}/health`)).text, '{"status":"ok"}');
     assert.equal((await server.api("GET", `/bots/${OTHER}`)).status, 200, "the DELETE above reached the API");
@@ -229,3 +237,14 @@ describe("the [ports] domain setting", () => {
     assert.equal(settings.find((setting) => setting.key === "ports.domain")?.value, "preview.example.com");
   });
 });
+
+/** The whole answer to one request written byte for byte. */
+function rawRequest(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(port, "127.0.0.1", () => socket.end(text));
+    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+    socket.once("error", reject);
+    socket.once("close", () => resolve(Buffer.concat(chunks).toString()));
+  });
+}
