@@ -293,7 +293,8 @@ describe("call logs", { timeout: 20_000 }, () => {
   });
 });
 
-describe("shutdown", { timeout: 20_000 }, () => {
+// Concurrent: each test has an agent of its own, and the second waits out the agent's 5 s grace.
+describe("shutdown", { timeout: 20_000, concurrency: true }, () => {
   it("stops gracefully with exit code 0 on SIGTERM", async () => {
     const agent = await startAgentProcess({ transport: "unix" });
     const client = new RawAgentClient(agent.address);
