@@ -54,7 +54,7 @@ export function useUploads(files: BotFiles, folder: string, onUploaded: () => vo
 export function UploadList(props: { uploads: Upload[]; onClear: () => void }) {
   if (props.uploads.length === 0) return null;
   return (
-    <div class="panel uploads" aria-label="Uploads">
+    <section class="panel uploads" aria-label="Uploads">
       <ul>
         {props.uploads.map((upload) => (
           <li key={upload.id} data-state={upload.state}>
@@ -79,6 +79,6 @@ export function UploadList(props: { uploads: Upload[]; onClear: () => void }) {
       <button type="button" onClick={props.onClear}>
         Clear finished
       </button>
-    </div>
+    </section>
   );
 }

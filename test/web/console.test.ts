@@ -1,0 +1,346 @@
+// The web console in real Chromium against a real `botbox serve` and real
+// bots (issue 16): every flow a person does in the browser, through the
+// console's own pages, checked against the API. Screenshots of each main
+// page go to test-artifacts/console/ (README, "Web console").
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { after, before, describe, it } from "node:test";
+
+import type { Browser, BrowserContext, Page } from "playwright-core";
+
+import { type BotboxServer, startBotboxServer } from "../support/botbox-server.js";
+import { botToken, removeServer } from "../support/bots.js";
+import { bundledServer } from "../support/mcp-servers.js";
+import { launchChromium, needsChromium, screenshot, watchForPageProblems } from "./browser.js";
+
+const BOT = "web-a";
+const OTHER = "web-b";
+
+describe("the web console in Chromium", { timeout: 420_000, ...needsChromium() }, () => {
+  // One person's session: each step builds on the ones before, so after a
+  // failure the rest skip, saying so, instead of each timing out.
+  let failed: string | undefined;
+  const step = (name: string, body: () => Promise<void> | void) =>
+    it(name, async (t) => {
+      if (failed) return t.skip(`an earlier step failed: ${failed}`);
+      try {
+        await body();
+      } catch (error) {
+        failed = name;
+        // What the page showed when the step failed, beside the other screenshots.
+        await screenshot(page, "failed-step").catch(() => undefined);
+        throw error;
+      }
+    });
+
+  let server: BotboxServer;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let problems: string[];
+
+  /** A file's text in the bot, read through the API (what the console wrote). */
+  const readInBot = async (path: string) => {
+    const { status, body } = await server.api("GET", `/bots/${BOT}/container/fs/read?path=${path}`);
+    assert.equal(status, 200, JSON.stringify(body));
+    return body.content as string;
+  };
+  const writeInBot = async (path: string, content: string) => {
+    const { status, body } = await server.api("POST", `/bots/${BOT}/container/fs/write`, { path, content });
+    assert.equal(status, 200, JSON.stringify(body));
+  };
+  const openTab = async (label: string) => {
+    await page.getByRole("navigation", { name: "Bot sections" }).getByRole("link", { name: label }).click();
+  };
+  const statusText = (text: string | RegExp) => page.getByRole("status").filter({ hasText: text });
+
+  before(async () => {
+    server = await startBotboxServer();
+    browser = await launchChromium();
+    context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    page = await context.newPage();
+    page.setDefaultTimeout(30_000);
+    problems = watchForPageProblems(page);
+  });
+  after(async () => {
+    await browser?.close();
+    await removeServer(server, [BOT, OTHER]);
+  });
+
+  step("signs in by keyboard with the admin token, after showing the API's refusal of a wrong one", async () => {
+    await page.goto(server.url);
+    // / opens the console's own route.
+    await page.waitForURL(`${server.url}/console`);
+    const token = page.getByLabel("API token");
+    await token.fill("not-a-token");
+    await token.press("Enter");
+    await page.getByRole("alert").filter({ hasText: "invalid or revoked token" }).waitFor();
+    await screenshot(page, "01-sign-in");
+    await token.fill(server.adminToken);
+    await token.press("Enter");
+    await page.getByRole("heading", { name: "Bots" }).waitFor();
+    await page.getByText("signed in as admin").waitFor();
+    assert.equal(await page.evaluate("localStorage.length"), 0, "the token is not kept beyond the tab");
+  });
+
+  step("shows the API's message for a refused bot, then creates a bot and starts it", async () => {
+    await page.getByRole("button", { name: "New bot" }).click();
+    const form = page.getByRole("form", { name: "New bot" });
+    await form.getByLabel("Name", { exact: true }).fill("Web A");
+    // The browser sends it; the API refuses it, and the form shows the API's words.
+    await form.getByLabel("Id (optional)").fill("not a valid id!");
+    await form.getByRole("button", { name: "Create bot" }).click();
+    await form.getByRole("alert").filter({ hasText: "body.id" }).waitFor();
+    await form.getByLabel("Id (optional)").fill(BOT);
+    await form.getByRole("button", { name: "Create bot" }).click();
+    const row = page.locator(`tr[data-bot="${BOT}"]`);
+    await row.waitFor();
+    await row.getByRole("button", { name: "Start" }).click();
+    await row.locator(".status", { hasText: "running" }).waitFor({ timeout: 90_000 });
+    assert.equal((await server.api("GET", `/bots/${BOT}/container`)).body.status, "running");
+    await screenshot(page, "02-bots");
+    await row.getByRole("link", { name: "Web A" }).click();
+    await page.getByRole("list", { name: "Lifecycle events" }).getByText("start").first().waitFor();
+    await screenshot(page, "03-overview");
+  });
+
+  step("uploads a dropped file with progress and lists it", async () => {
+    await openTab("Files");
+    await page.getByRole("table", { name: "Files" }).waitFor();
+    // A drop as the browser makes one: a DataTransfer holding a File.
+    await page.evaluate(`{
+      const transfer = new DataTransfer();
+      transfer.items.add(new File(["dropped into the console\\n"], "dropped.txt", { type: "text/plain" }));
+      const drop = new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true });
+      document.querySelector(".drop-zone").dispatchEvent(drop);
+    }`);
+    await page.locator('tr[data-path="/data/dropped.txt"]').waitFor();
+    const upload = page.getByRole("region", { name: "Uploads" }).locator("li", { hasText: "dropped.txt" });
+    await upload.and(page.locator('[data-state="done"]')).waitFor();
+    assert.equal(await readInBot("/data/dropped.txt"), "dropped into the console\n");
+
+    // A larger file through the file picker: its progress bar ends full.
+    const big = Buffer.alloc(3 * 2 ** 20, "botbox ");
+    await page
+      .locator('input[type="file"]')
+      .first()
+      .setInputFiles({ name: "big.bin", mimeType: "application/octet-stream", buffer: big });
+    const bar = page.getByLabel("Upload of big.bin");
+    await page.locator('li[data-state="done"]', { hasText: "big.bin" }).waitFor();
+    assert.equal(await bar.getAttribute("value"), String(big.length));
+    const described = await server.api("GET", `/bots/${BOT}/container/fs?path=/data/big.bin`);
+    assert.equal(described.body.size, big.length);
+    await screenshot(page, "04-files");
+  });
+
+  step("edits a text file with syntax highlighting and saves it with Ctrl-S", async () => {
+    await writeInBot("/data/app.js", "const answer = 41;\n");
+    await page.getByRole("button", { name: "Refresh" }).click();
+    await page.locator('tr[data-path="/data/app.js"]').getByRole("button", { name: "app.js" }).click();
+    const content = page.locator(".cm-content");
+    await content.waitFor();
+    // JavaScript is highlighted: the keyword is a token of its own.
+    await page.locator(".cm-line span", { hasText: "const" }).first().waitFor();
+    await content.click();
+    await page.keyboard.press("Control+End");
+    await page.keyboard.type("// saved from the browser\n");
+    await page.keyboard.press("Control+s");
+    await statusText(/Saved at/).waitFor();
+    assert.equal(await readInBot("/data/app.js"), "const answer = 41;\n// saved from the browser\n");
+    await screenshot(page, "05-editor");
+    await page.getByRole("button", { name: "Back to the folder" }).click();
+  });
+
+  step("downloads a file through a signed link, streamed to disk", async () => {
+    const row = page.locator('tr[data-path="/data/dropped.txt"]');
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      row.getByRole("button", { name: "Download" }).click(),
+    ]);
+    assert.equal(download.suggestedFilename(), "dropped.txt");
+    assert.match(download.url(), /\/signed-download\?path=%2Fdata%2Fdropped\.txt&link=v1\./);
+    assert.equal(await readFile((await download.path())!, "utf8"), "dropped into the console\n");
+  });
+
+  step("renames, creates a folder and deletes after a confirmation", async () => {
+    await page.getByLabel("New folder name").fill("made-here");
+    await page.getByRole("button", { name: "Create folder" }).click();
+    await page.locator('tr[data-path="/data/made-here"]').waitFor();
+    const row = page.locator('tr[data-path="/data/dropped.txt"]');
+    await row.getByRole("button", { name: "Rename" }).click();
+    await row.getByLabel("New name for dropped.txt").fill("renamed.txt");
+    await row.getByRole("button", { name: "Save name" }).click();
+    const renamed = page.locator('tr[data-path="/data/renamed.txt"]');
+    await renamed.waitFor();
+    await renamed.getByRole("button", { name: "Delete" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Delete file" }).click();
+    await renamed.waitFor({ state: "detached" });
+    const gone = await server.api("GET", `/bots/${BOT}/container/fs?path=/data/renamed.txt`);
+    assert.equal(gone.status, 404);
+  });
+
+  step("starts a background process, shows its live log, sends stdin and kills it", async () => {
+    await openTab("Processes");
+    await page.getByLabel("Command (a shell line)").fill("echo started-$((6*7)); cat");
+    await page.getByRole("button", { name: "Start", exact: true }).click();
+    const log = page.getByTestId("process-log");
+    await log.filter({ hasText: "started-42" }).waitFor();
+    await page.getByLabel("Send to stdin").fill("ping through stdin");
+    await page.getByRole("button", { name: "Send", exact: true }).click();
+    await log.filter({ hasText: "ping through stdin" }).waitFor();
+    await screenshot(page, "06-processes");
+    await page.getByRole("button", { name: "Kill" }).click();
+    await statusText(/exited/).waitFor();
+    const { body } = await server.api("GET", `/bots/${BOT}/processes`);
+    const killed = body.processes.find((process: { command: string }) => process.command.includes("started-"));
+    assert.equal(killed.signal, "SIGKILL");
+  });
+
+  step("takes a snapshot and rolls back to it only once confirmed", async () => {
+    await writeInBot("/data/state.txt", "before");
+    await openTab("Snapshots");
+    await page.getByLabel("Snapshot label (optional)").fill("from the console");
+    await page.getByRole("button", { name: "Take snapshot" }).click();
+    const taken = await statusText(/Snapshot taken \(version \d+\)/).textContent();
+    const version = Number(/version (\d+)/.exec(taken ?? "")![1]);
+    await writeInBot("/data/state.txt", "after");
+    const row = page.locator(`tr[data-version="${version}"]`);
+    await row.getByRole("button", { name: "Roll back" }).click();
+    await page.keyboard.press("Escape");
+    await page.getByRole("dialog").waitFor({ state: "hidden" });
+    assert.equal(await readInBot("/data/state.txt"), "after", "a cancelled confirmation rolls nothing back");
+    await row.getByRole("button", { name: "Roll back" }).click();
+    await screenshot(page, "07-snapshots-confirm");
+    await page
+      .getByRole("dialog")
+      .getByRole("button", { name: `Roll back to version ${version}` })
+      .click();
+    await statusText(`Rolled back to version ${version}.`).waitFor({ timeout: 90_000 });
+    assert.equal(await readInBot("/data/state.txt"), "before");
+    await screenshot(page, "08-snapshots");
+  });
+
+  step("adds an MCP server from npm and calls its tool with JSON arguments", async () => {
+    const bundle = await readFile(await bundledServer("everything"));
+    const uploaded = await fetch(`${server.url}/bots/${BOT}/container/fs/upload?path=/data/everything.mjs`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${server.adminToken}` },
+      body: bundle,
+    });
+    assert.equal(uploaded.status, 200, await uploaded.text());
+    await openTab("MCP");
+    const form = page.getByRole("form", { name: "Add an MCP server" });
+    await form.getByLabel("Name", { exact: true }).fill("everything");
+    await form.getByLabel("Command", { exact: true }).fill("node");
+    await form.getByLabel("Arguments (one per line)").fill("everything.mjs\nstdio");
+    await form.getByRole("button", { name: "Add server" }).click();
+    await page.getByRole("table", { name: "MCP servers" }).getByText("everything.mjs stdio").waitFor();
+    const tool = page.getByLabel("Tool", { exact: true });
+    await page.locator('option[value="everything__echo"]').waitFor({ state: "attached", timeout: 60_000 });
+    await tool.selectOption("everything__echo");
+    await page.getByLabel("Arguments (JSON)").fill("{not json");
+    await page.getByRole("button", { name: "Call tool" }).click();
+    await page.getByRole("alert").filter({ hasText: "the arguments are not JSON" }).waitFor();
+    await page.getByLabel("Arguments (JSON)").fill('{"message": "hello from the console"}');
+    await page.getByRole("button", { name: "Call tool" }).click();
+    await page.getByTestId("tool-result").filter({ hasText: "Echo: hello from the console" }).waitFor();
+    await screenshot(page, "09-mcp");
+  });
+
+  step("lists skills and memories", async () => {
+    await writeInBot("/data/.skills/greet/SKILL.md", "---\nname: greet\ndescription: Says hello\n---\nSay hello.\n");
+    const added = await server.api("POST", `/bots/${BOT}/memory`, { message: "the user likes tea" });
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    await openTab("Skills & memory");
+    await page.getByRole("list", { name: "Skills" }).getByText("Says hello").waitFor();
+    await page.getByRole("list", { name: "Memories" }).getByText("the user likes tea").waitFor();
+    await screenshot(page, "10-skills-memory");
+  });
+
+  step("opens a bot's port through its signed URL in a new tab", async () => {
+    const app = "require('node:http').createServer((q, s) => s.end('port says hi')).listen(8123, '127.0.0.1')";
+    const started = await server.api("POST", `/bots/${BOT}/processes`, {
+      command: ["node", "-e", app],
+      tag: "web-app",
+    });
+    assert.equal(started.status, 201, JSON.stringify(started.body));
+    await openTab("Ports");
+    await page.getByLabel("Port", { exact: true }).fill("8123");
+    const deadline = Date.now() + 30_000;
+    // The app may not listen yet: open again until it answers.
+    for (;;) {
+      const [opened] = await Promise.all([
+        context.waitForEvent("page"),
+        page.getByRole("button", { name: "Open in a new tab" }).click(),
+      ]);
+      await opened.waitForLoadState();
+      const text = await opened.locator("body").textContent();
+      await opened.close();
+      if (text?.includes("port says hi")) break;
+      assert.ok(Date.now() < deadline, `the port never answered: ${text}`);
+      await page.waitForTimeout(500);
+    }
+    await statusText(/the link works until/).waitFor();
+    await screenshot(page, "11-ports");
+    await server.api("POST", `/bots/${BOT}/processes/web-app/signal`, { signal: "KILL" });
+  });
+
+  step("fits a narrow window without sideways scrolling", async () => {
+    await page.setViewportSize({ width: 380, height: 800 });
+    const pages: [string, string][] = [
+      ["/console", "12-narrow-bots"],
+      [`/console/bots/${BOT}/files`, "13-narrow-files"],
+    ];
+    for (const [path, name] of pages) {
+      await page.goto(`${server.url}${path}`);
+      await page.locator("table").first().waitFor();
+      const overflow = Number(await page.evaluate("document.documentElement.scrollWidth - innerWidth"));
+      assert.ok(overflow <= 0, `${path} is ${overflow}px wider than the window`);
+      await screenshot(page, name);
+    }
+    await page.setViewportSize({ width: 1280, height: 860 });
+  });
+
+  step("with a bot's token shows only that bot, and another bot not at all", async () => {
+    assert.equal((await server.api("POST", "/bots", { id: OTHER, name: "Web B" })).status, 201);
+    const token = await botToken(server, BOT);
+    const botContext = await browser.newContext();
+    try {
+      const botPage = await botContext.newPage();
+      const botProblems = watchForPageProblems(botPage);
+      await botPage.goto(server.url);
+      await botPage.getByLabel("API token").fill(token);
+      await botPage.getByRole("button", { name: "Sign in" }).click();
+      await botPage.getByText(`signed in as bot ${BOT}`).waitFor();
+      const rows = botPage.getByRole("table", { name: "Bots" }).locator("tbody tr");
+      await botPage.locator(`tr[data-bot="${BOT}"]`).waitFor();
+      assert.equal(await rows.count(), 1);
+      assert.equal(await botPage.getByRole("button", { name: "New bot" }).count(), 0, "no admin actions");
+      await screenshot(botPage, "14-bot-token");
+      await botPage.goto(`${server.url}/console/bots/${OTHER}`);
+      await botPage
+        .getByRole("alert")
+        .filter({ hasText: `bot ${OTHER} not found` })
+        .first()
+        .waitFor();
+      // With the admin token the same page shows it: the refusal is the token's scope.
+      await page.goto(`${server.url}/console/bots/${OTHER}`);
+      await page.getByRole("heading", { name: "Web B" }).waitFor();
+      assert.deepEqual(botProblems, []);
+    } finally {
+      await botContext.close();
+    }
+  });
+
+  step("ran every page with no script error and no Content-Security-Policy violation", () => {
+    assert.deepEqual(problems, []);
+  });
+
+  step("signs out, forgetting the token", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("API token").waitFor();
+    assert.equal(await page.evaluate("sessionStorage.length"), 0);
+    await page.reload();
+    await page.getByLabel("API token").waitFor();
+  });
+});
