@@ -12,6 +12,7 @@ import { type BotboxServer, startBotboxServer } from "../support/botbox-server.j
 import { botToken, removeServer } from "../support/bots.js";
 import { bundledServer } from "../support/mcp-servers.js";
 import { launchChromium, needsChromium, screenshot, watchForPageProblems } from "./browser.js";
+import { type DroppingProxy, startDroppingProxy } from "./dropping-proxy.js";
 
 const BOT = "web-a";
 const OTHER = "web-b";
@@ -38,6 +39,9 @@ describe("the web console in Chromium", { timeout: 420_000, ...needsChromium() }
   let context: BrowserContext;
   let page: Page;
   let problems: string[];
+  /** The browser reaches the server through this relay, which can drop its connections. */
+  let proxy: DroppingProxy;
+  let base: string;
 
   /** A file's text in the bot, read through the API (what the console wrote). */
   const readInBot = async (path: string) => {
@@ -56,6 +60,8 @@ describe("the web console in Chromium", { timeout: 420_000, ...needsChromium() }
 
   before(async () => {
     server = await startBotboxServer();
+    proxy = await startDroppingProxy(server.url);
+    base = proxy.url;
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
     page = await context.newPage();
@@ -64,13 +70,14 @@ describe("the web console in Chromium", { timeout: 420_000, ...needsChromium() }
   });
   after(async () => {
     await browser?.close();
+    await proxy?.close();
     await removeServer(server, [BOT, OTHER]);
   });
 
   step("signs in by keyboard with the admin token, after showing the API's refusal of a wrong one", async () => {
-    await page.goto(server.url);
+    await page.goto(base);
     // / opens the console's own route.
-    await page.waitForURL(`${server.url}/console`);
+    await page.waitForURL(`${base}/console`);
     const token = page.getByLabel("API token");
     await token.fill("not-a-token");
     await token.press("Enter");
@@ -196,6 +203,53 @@ describe("the web console in Chromium", { timeout: 420_000, ...needsChromium() }
     assert.equal(killed.signal, "SIGKILL");
   });
 
+  step("runs echo in a terminal, in several tabs, resized with the window, reconnecting after a drop", async () => {
+    await openTab("Terminal");
+    const first = page.getByTestId("terminal").first();
+    const status = page.getByRole("status").first();
+    await status.filter({ hasText: "connected: session" }).waitFor();
+    await first.click();
+    await page.keyboard.type("echo hello-$((40+2))\n");
+    await first.locator(".xterm-rows").filter({ hasText: "hello-42" }).waitFor();
+    await screenshot(page, "07-terminal");
+
+    // The PTY takes the window's size: a smaller window, fewer columns.
+    const size = async (marker: string) => {
+      await page.keyboard.type(`echo ${marker}=$(stty size | tr ' ' x)\n`);
+      const row = first.locator(".xterm-rows > div").filter({ hasText: new RegExp(`^${marker}=\\d+x\\d+`) });
+      await row.first().waitFor();
+      const [rows, cols] = (/=(\d+)x(\d+)/.exec((await row.first().textContent()) ?? "") ?? []).slice(1).map(Number);
+      return { rows: rows!, cols: cols! };
+    };
+    const wide = await size("wide");
+    await page.setViewportSize({ width: 700, height: 860 });
+    // The resize reaches the PTY a moment later: ask until it shows, by a deadline.
+    const deadline = Date.now() + 15_000;
+    let narrow = await size("narrow0");
+    for (let attempt = 1; narrow.cols >= wide.cols && Date.now() < deadline; attempt++)
+      narrow = await size(`narrow${attempt}`);
+    assert.ok(narrow.cols < wide.cols, `the PTY narrowed from ${wide.cols} to ${narrow.cols} columns`);
+    await page.setViewportSize({ width: 1280, height: 860 });
+
+    // A second tab is a second session; the first keeps its screen.
+    await page.getByRole("button", { name: "New terminal" }).click();
+    const second = page.getByTestId("terminal").nth(1);
+    await page.getByRole("status").nth(1).filter({ hasText: "connected: session" }).waitFor();
+    await page.keyboard.type("echo second-tab\n");
+    await second.locator(".xterm-rows").filter({ hasText: "second-tab" }).waitFor();
+    await page.getByRole("tab", { name: "Terminal 1" }).click();
+    await first.locator(".xterm-rows").filter({ hasText: "hello-42" }).waitFor();
+
+    // The network drops: the terminal says so, attaches to the same session again and goes on.
+    assert.ok(proxy.dropAll() > 0, "the relay carried the terminal's connection");
+    await status.filter({ hasText: "disconnected" }).waitFor();
+    await status.filter({ hasText: "connected: session" }).waitFor({ timeout: 45_000 });
+    await first.locator(".xterm-rows").filter({ hasText: "hello-42" }).waitFor();
+    await first.click();
+    await page.keyboard.type("echo after-the-drop\n");
+    await first.locator(".xterm-rows").filter({ hasText: "after-the-drop" }).waitFor();
+  });
+
   step("takes a snapshot and rolls back to it only once confirmed", async () => {
     await writeInBot("/data/state.txt", "before");
     await openTab("Snapshots");
@@ -210,14 +264,14 @@ describe("the web console in Chromium", { timeout: 420_000, ...needsChromium() }
     await page.getByRole("dialog").waitFor({ state: "hidden" });
     assert.equal(await readInBot("/data/state.txt"), "after", "a cancelled confirmation rolls nothing back");
     await row.getByRole("button", { name: "Roll back" }).click();
-    await screenshot(page, "07-snapshots-confirm");
+    await screenshot(page, "08-snapshots-confirm");
     await page
       .getByRole("dialog")
       .getByRole("button", { name: `Roll back to version ${version}` })
       .click();
     await statusText(`Rolled back to version ${version}.`).waitFor({ timeout: 90_000 });
     assert.equal(await readInBot("/data/state.txt"), "before");
-    await screenshot(page, "08-snapshots");
+    await screenshot(page, "09-snapshots");
   });
 
   step("adds an MCP server from npm and calls its tool with JSON arguments", async () => {
@@ -244,7 +298,7 @@ describe("the web console in Chromium", { timeout: 420_000, ...needsChromium() }
     await page.getByLabel("Arguments (JSON)").fill('{"message": "hello from the console"}');
     await page.getByRole("button", { name: "Call tool" }).click();
     await page.getByTestId("tool-result").filter({ hasText: "Echo: hello from the console" }).waitFor();
-    await screenshot(page, "09-mcp");
+    await screenshot(page, "10-mcp");
   });
 
   step("lists skills and memories", async () => {
@@ -254,7 +308,7 @@ describe("the web console in Chromium", { timeout: 420_000, ...needsChromium() }
     await openTab("Skills & memory");
     await page.getByRole("list", { name: "Skills" }).getByText("Says hello").waitFor();
     await page.getByRole("list", { name: "Memories" }).getByText("the user likes tea").waitFor();
-    await screenshot(page, "10-skills-memory");
+    await screenshot(page, "11-skills-memory");
   });
 
   step("opens a bot's port through its signed URL in a new tab", async () => {
@@ -281,18 +335,18 @@ describe("the web console in Chromium", { timeout: 420_000, ...needsChromium() }
       await page.waitForTimeout(500);
     }
     await statusText(/the link works until/).waitFor();
-    await screenshot(page, "11-ports");
+    await screenshot(page, "12-ports");
     await server.api("POST", `/bots/${BOT}/processes/web-app/signal`, { signal: "KILL" });
   });
 
   step("fits a narrow window without sideways scrolling", async () => {
     await page.setViewportSize({ width: 380, height: 800 });
     const pages: [string, string][] = [
-      ["/console", "12-narrow-bots"],
-      [`/console/bots/${BOT}/files`, "13-narrow-files"],
+      ["/console", "13-narrow-bots"],
+      [`/console/bots/${BOT}/files`, "14-narrow-files"],
     ];
     for (const [path, name] of pages) {
-      await page.goto(`${server.url}${path}`);
+      await page.goto(`${base}${path}`);
       await page.locator("table").first().waitFor();
       const overflow = Number(await page.evaluate("document.documentElement.scrollWidth - innerWidth"));
       assert.ok(overflow <= 0, `${path} is ${overflow}px wider than the window`);
@@ -308,7 +362,7 @@ describe("the web console in Chromium", { timeout: 420_000, ...needsChromium() }
     try {
       const botPage = await botContext.newPage();
       const botProblems = watchForPageProblems(botPage);
-      await botPage.goto(server.url);
+      await botPage.goto(base);
       await botPage.getByLabel("API token").fill(token);
       await botPage.getByRole("button", { name: "Sign in" }).click();
       await botPage.getByText(`signed in as bot ${BOT}`).waitFor();
@@ -316,15 +370,15 @@ describe("the web console in Chromium", { timeout: 420_000, ...needsChromium() }
       await botPage.locator(`tr[data-bot="${BOT}"]`).waitFor();
       assert.equal(await rows.count(), 1);
       assert.equal(await botPage.getByRole("button", { name: "New bot" }).count(), 0, "no admin actions");
-      await screenshot(botPage, "14-bot-token");
-      await botPage.goto(`${server.url}/console/bots/${OTHER}`);
+      await screenshot(botPage, "15-bot-token");
+      await botPage.goto(`${base}/console/bots/${OTHER}`);
       await botPage
         .getByRole("alert")
         .filter({ hasText: `bot ${OTHER} not found` })
         .first()
         .waitFor();
       // With the admin token the same page shows it: the refusal is the token's scope.
-      await page.goto(`${server.url}/console/bots/${OTHER}`);
+      await page.goto(`${base}/console/bots/${OTHER}`);
       await page.getByRole("heading", { name: "Web B" }).waitFor();
       assert.deepEqual(botProblems, []);
     } finally {

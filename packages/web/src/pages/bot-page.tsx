@@ -14,7 +14,7 @@ import { OverviewTab } from "./overview-tab";
 import { PortsTab } from "./ports-tab";
 import { ProcessesTab } from "./processes/processes-tab";
 import { SnapshotsTab } from "./snapshots-tab";
-import { TerminalTab } from "./terminal-tab";
+import { TerminalTab } from "./terminal/terminal-tab";
 
 /** What every tab of a bot's page gets. */
 export interface TabProps {
