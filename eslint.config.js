@@ -9,7 +9,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ["**/*.{ts,mts,js,mjs}"],
+    files: ["**/*.{ts,tsx,mts,js,mjs}"],
     plugins: { n: nodePlugin, "simple-import-sort": simpleImportSort },
     languageOptions: {
       ecmaVersion: 2023,
