@@ -1,5 +1,8 @@
 #!/bin/sh
-# The agent image's entrypoint, run by tini (PID 1, reaps zombies).
+# The agent image's entrypoint, run by tini (PID 1, reaps zombies). The bundle
+# runs as the workspace's init (--botbox-init), which runs the agent and starts
+# it again when it dies, so the container and its supervised processes outlive
+# the agent (docs/processes.md); a stop still ends with the agent's status.
 #
 # The original kept a copy of the agent in /app, the writable layer, "so it
 # survives snapshot restores", and ran that copy for the container's whole
@@ -17,6 +20,6 @@ if ! cmp -s "$bundled" "$copy" 2>/dev/null; then
 fi
 
 if cmp -s "$bundled" "$copy" 2>/dev/null; then
-  exec node "$copy" "$@"
+  exec node "$copy" --botbox-init "$@"
 fi
-exec node "$bundled" "$@"
+exec node "$bundled" --botbox-init "$@"

@@ -1,6 +1,7 @@
 import { pino } from "pino";
 
 import { ConfigError, loadAgentConfig } from "./config.js";
+import { reportReadyToInit } from "./init/init-mode.js";
 import { listen } from "./server.js";
 import { seedTemplates } from "./templates.js";
 import { AGENT_VERSION } from "./version.js";
@@ -12,8 +13,8 @@ async function main(): Promise<void> {
   const config = loadAgentConfig();
   if (process.pid === 1) {
     // Node cannot wait() for orphans it did not spawn, so as PID 1 it would
-    // collect zombies. Images run the agent under tini; the sandbox runtime
-    // under bubblewrap's own init. See docs/agent.md.
+    // collect zombies. Images run the agent under tini and botbox's init; the
+    // sandbox runtime under bubblewrap's own init and botbox's. See docs/agent.md.
     logger.warn("running as PID 1: orphaned processes will not be reaped; run the agent under an init such as tini");
   }
   const seeded = await seedTemplates(config.dataDir, config.templateDir, logger);
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
     },
     "agent listening",
   );
+  reportReadyToInit();
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;

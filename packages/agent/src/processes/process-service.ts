@@ -10,7 +10,7 @@ import { mergeEnv } from "../handlers/exec.js";
 import { resolvePath } from "../paths.js";
 import { type CallPolicy, serverStream, unary } from "../rpc-call.js";
 import { describeSystemError, invalidArgument, RpcError } from "../rpc-error.js";
-import { launchKeeper, selfCommand } from "./keeper-launch.js";
+import { launchKeeper } from "./keeper-launch.js";
 import { askKeeper, commandKeeper } from "./keeper-link.js";
 import { MIN_OUTPUT_LIMIT_BYTES } from "./output-log.js";
 import { attach } from "./process-attach.js";
@@ -18,6 +18,7 @@ import { toProcessInfo } from "./process-info.js";
 import { KEEPER_SOCKET, type PtySize } from "./process-record.js";
 import { type KnownProcess, ProcessTable } from "./process-table.js";
 import { checkedSignal, checkedSize, checkedTag, MAX_INPUT_BYTES, MAX_WAIT_MS } from "./process-validation.js";
+import { selfCommand } from "./self-command.js";
 
 const RING_BYTES = 256 * 1024;
 /** The kernel's limit on a Unix socket's path (sun_path, 108 bytes with its NUL). */

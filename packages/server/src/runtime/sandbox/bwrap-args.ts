@@ -23,6 +23,9 @@ import type { SandboxImage } from "./images/image-store.js";
 import { STATE_FOLDERS } from "./layout.js";
 import type { StagedFiles } from "./staging.js";
 
+/** The agent bundle's init mode (packages/agent/src/init). */
+const AGENT_INIT_FLAG = "--botbox-init";
+
 export interface SandboxPlan {
   image: SandboxImage;
   hostname: string;
@@ -76,9 +79,15 @@ export async function bwrapArgs(plan: SandboxPlan): Promise<string[]> {
  * image has its own libraries (maybe musl), so the host's node is started
  * through the host's dynamic loader with the host's libraries, bound at
  * /opt/botbox/lib; the bot's own programs keep the image's.
+ *
+ * `--botbox-init`: the bundle runs as the workspace's init, which runs the
+ * agent and starts it again when it dies, so an agent's death no longer ends
+ * the sandbox and its supervised processes (docs/processes.md). bwrap's own
+ * init stays PID 1 and reaps.
  */
 export async function agentCommand(image: SandboxImage, codeCache: boolean): Promise<string[]> {
-  const command = ["/opt/botbox/node", codeCache ? "/opt/botbox/agent-start.js" : "/opt/botbox/agent.js"];
+  const script = codeCache ? "/opt/botbox/agent-start.js" : "/opt/botbox/agent.js";
+  const command = ["/opt/botbox/node", script, AGENT_INIT_FLAG];
   if (image.kind === "host") return command;
   const loader = path.basename(await hostLoader());
   return [`/opt/botbox/lib/${loader}`, "--library-path", "/opt/botbox/lib", ...command];
