@@ -8,7 +8,7 @@ import { useAction } from "../../ui/use-resource";
 /** Keep the page's memory bounded: only the log's last characters are shown. */
 const MAX_LOG_CHARS = 256 * 1024;
 
-const decodeBase64 = (data: string) => new TextDecoder().decode(Uint8Array.from(atob(data), (c) => c.charCodeAt(0)));
+const base64Bytes = (data: string) => Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
 
 /**
  * One process's output as it comes (GET …/output?follow=true, NDJSON),
@@ -24,13 +24,18 @@ export function ProcessLog(props: { api: ApiClient; base: string; onChange: () =
 
   useEffect(() => {
     const abort = new AbortController();
+    // Base64 chunks may end inside a character: one streaming decoder carries the rest to the next chunk.
+    const decoder = new TextDecoder();
     const append = (chunk: string) => setText((all) => (all + chunk).slice(-MAX_LOG_CHARS));
     props.api
       .followLines(
         `${props.base}/output?follow=true`,
         (line) => {
           const event = line as OutputEvent;
-          if (event.type === "output") append(event.encoding === "base64" ? decodeBase64(event.data) : event.data);
+          if (event.type === "output")
+            append(
+              event.encoding === "base64" ? decoder.decode(base64Bytes(event.data), { stream: true }) : event.data,
+            );
           else if (event.type === "dropped") append(`\n[${event.to - event.from} bytes dropped by the output cap]\n`);
           else if (event.type === "exit") {
             setExit(event.process);
