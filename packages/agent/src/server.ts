@@ -1,7 +1,12 @@
 import { chmod, lstat, unlink } from "node:fs/promises";
 import type { Http2Server, ServerHttp2Session } from "node:http2";
 
-import { ContainerServiceDefinition, type ContainerServiceServer, ProcessServiceService } from "@botbox/proto";
+import {
+  ContainerServiceDefinition,
+  type ContainerServiceServer,
+  FileWatchServiceService,
+  ProcessServiceService,
+} from "@botbox/proto";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 
@@ -19,6 +24,7 @@ import { createProcessService } from "./processes/process-service.js";
 import { bidiStream, type CallPolicy, clientStream, serverStream, unary } from "./rpc-call.js";
 import { errorCode } from "./rpc-error.js";
 import { AGENT_VERSION } from "./version.js";
+import { createFileWatchService, loadWatchSettings } from "./watch/index.js";
 
 const SHUTDOWN_GRACE_MS = 5_000;
 
@@ -87,6 +93,16 @@ export async function listen(config: AgentConfig, logger: Logger): Promise<Runni
       dataDir: config.dataDir,
       settings: config.processes,
       baseEnv: commandEnv(),
+      stopping: stopping.signal,
+    }),
+  );
+  // And a third: the file watch (docs/watch.md).
+  server.addService(
+    FileWatchServiceService,
+    createFileWatchService({
+      policy: { logger, token: config.token },
+      dataDir: config.dataDir,
+      settings: loadWatchSettings(config.dataDir),
       stopping: stopping.signal,
     }),
   );
