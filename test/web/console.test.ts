@@ -274,6 +274,24 @@ describe("the web console in Chromium", { timeout: 420_000, ...needsChromium() }
     await screenshot(page, "09-snapshots");
   });
 
+  step("exports /data as tar.gz through a signed link and imports it back", async () => {
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Export /data" }).click(),
+    ]);
+    assert.match(download.suggestedFilename(), new RegExp(`^${BOT}-data-.*\\.tar\\.gz$`));
+    const archive = await readFile((await download.path())!);
+    assert.deepEqual([...archive.subarray(0, 2)], [0x1f, 0x8b], "a gzip stream");
+    await writeInBot("/data/state.txt", "changed after the export");
+    await page.getByLabel("Replace /data (else merge)").check();
+    await page
+      .getByRole("region", { name: "Export and import /data" })
+      .locator('input[type="file"]')
+      .setInputFiles({ name: "backup.tar.gz", mimeType: "application/gzip", buffer: archive });
+    await statusText("Imported backup.tar.gz into /data.").waitFor({ timeout: 60_000 });
+    assert.equal(await readInBot("/data/state.txt"), "before", "the archive's /data is back");
+  });
+
   step("adds an MCP server from npm and calls its tool with JSON arguments", async () => {
     const bundle = await readFile(await bundledServer("everything"));
     const uploaded = await fetch(`${server.url}/bots/${BOT}/container/fs/upload?path=/data/everything.mjs`, {
