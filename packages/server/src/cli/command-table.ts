@@ -142,6 +142,22 @@ export const COMMANDS: readonly CommandSpec[] = [
       }),
   },
   {
+    name: "watch",
+    group: "bots",
+    summary: "file changes under a bot's folder, one line each, until interrupted",
+    usage: ["watch <bot> <path> [--recursive] [--json]"],
+    flags: {
+      recursive: { type: "boolean", short: "r", help: "also every folder below, including new ones" },
+      ...JSON_FLAG,
+      ...CLIENT_FLAGS,
+    },
+    run: async (context) =>
+      (await import("./commands/watch.js")).watchCommand(await context.target(), context.args, {
+        recursive: booleanFlag(context, "recursive"),
+        json: context.json,
+      }),
+  },
+  {
     name: "kill",
     group: "bots",
     summary: "send a signal (default TERM) to a process's whole process group",

@@ -1,0 +1,148 @@
+import {
+  ChangeType,
+  EntryKind,
+  type FileChange,
+  FileWatchServiceClient,
+  type WatchEvent,
+  WatchRequest,
+} from "@botbox/proto";
+import { type ChannelOptions, type ClientReadableStream, credentials } from "@grpc/grpc-js";
+
+import { AgentError } from "../errors.js";
+import { agentChannelOptions, bearerMetadata } from "./agent-channel.js";
+import type { AgentClient } from "./agent-client.js";
+import { type AgentEndpoint, grpcTarget } from "./endpoint.js";
+import { mapGrpcError } from "./error-mapping.js";
+
+export type WatchEntryKind = "file" | "directory" | "symlink" | "other" | "unknown";
+
+/** One event of a watch, as the HTTP route and the CLI show it (docs/watch.md). */
+export type WatchEventView =
+  | { type: "ready"; root: string; folders: number }
+  | {
+      type: "created" | "modified" | "deleted" | "renamed";
+      /** Relative to the watched folder; "" for the folder itself. */
+      path: string;
+      /** Renamed only: where it was. */
+      from?: string;
+      kind: WatchEntryKind;
+      time: string;
+    }
+  /** This many events were dropped because the reader was too slow. */
+  | { type: "dropped"; count: number }
+  | { type: "notice"; path: string; message: string };
+
+const CHANGE_NAMES = {
+  [ChangeType.CHANGE_TYPE_CREATED]: "created",
+  [ChangeType.CHANGE_TYPE_MODIFIED]: "modified",
+  [ChangeType.CHANGE_TYPE_DELETED]: "deleted",
+  [ChangeType.CHANGE_TYPE_RENAMED]: "renamed",
+} as const;
+const KIND_NAMES = {
+  [EntryKind.ENTRY_KIND_FILE]: "file",
+  [EntryKind.ENTRY_KIND_DIRECTORY]: "directory",
+  [EntryKind.ENTRY_KIND_SYMLINK]: "symlink",
+  [EntryKind.ENTRY_KIND_OTHER]: "other",
+} as const;
+
+export interface WatchOptions {
+  recursive?: boolean;
+  /** Events the agent holds for a slow reader before it drops (0: its default). */
+  maxQueuedEvents?: number;
+  signal?: AbortSignal;
+}
+
+/** The agent's file watch (botbox.files.v1.FileWatchService). */
+export class WatchClient {
+  private readonly stub: FileWatchServiceClient;
+
+  constructor(
+    readonly endpoint: AgentEndpoint,
+    channelOptions: ChannelOptions = {},
+  ) {
+    this.stub = new FileWatchServiceClient(
+      grpcTarget(endpoint.address),
+      credentials.createInsecure(),
+      agentChannelOptions(endpoint, channelOptions),
+    );
+  }
+
+  /**
+   * Events under `path` until the caller stops reading (break, `signal`) or
+   * the folder goes. The first is `ready`; a bad path fails before it.
+   * Pulled one at a time: a consumer that stops pulling stops the stream,
+   * and the agent drops (and counts) instead of holding more.
+   */
+  async *watch(path: string, options: WatchOptions = {}): AsyncGenerator<WatchEventView, void, undefined> {
+    const call: ClientReadableStream<WatchEvent> = this.stub.watch(
+      WatchRequest.fromPartial({
+        path,
+        recursive: options.recursive ?? false,
+        maxQueuedEvents: options.maxQueuedEvents ?? 0,
+      }),
+      bearerMetadata(this.endpoint),
+    );
+    call.on("error", () => undefined);
+    const cancel = () => call.cancel();
+    options.signal?.addEventListener("abort", cancel, { once: true });
+    if (options.signal?.aborted) cancel();
+    try {
+      for await (const message of call as AsyncIterable<WatchEvent>) {
+        const event = message.event;
+        if (event?.$case === "ready") yield { type: "ready", root: event.value.root, folders: event.value.folders };
+        else if (event?.$case === "change") {
+          const view = changeView(event.value);
+          if (view) yield view;
+        } else if (event?.$case === "dropped") yield { type: "dropped", count: event.value.count };
+        else if (event?.$case === "notice")
+          yield { type: "notice", path: event.value.path, message: event.value.message };
+      }
+    } catch (error) {
+      throw explainUnimplemented(mapGrpcError(error));
+    } finally {
+      options.signal?.removeEventListener("abort", cancel);
+      call.cancel();
+    }
+  }
+
+  close(): void {
+    this.stub.close();
+  }
+}
+
+function changeView(change: FileChange): WatchEventView | undefined {
+  const type = CHANGE_NAMES[change.type as keyof typeof CHANGE_NAMES];
+  if (type === undefined) return undefined;
+  return {
+    type,
+    path: change.path,
+    ...(change.fromPath ? { from: change.fromPath } : {}),
+    kind: KIND_NAMES[change.kind as keyof typeof KIND_NAMES] ?? "unknown",
+    time: change.time,
+  };
+}
+
+/** One watch stub per pooled agent client, on its channel; it goes with the client. */
+const stubs = new WeakMap<AgentClient, WatchClient>();
+
+export function watchClientFor(agent: AgentClient): WatchClient {
+  let client = stubs.get(agent);
+  if (!client) {
+    // grpc-js takes the channel of another stub as `channelOverride`.
+    client = new WatchClient(agent.endpoint, { channelOverride: agent.channel } as ChannelOptions);
+    stubs.set(agent, client);
+  }
+  return client;
+}
+
+/** An agent built before the file watch answers UNIMPLEMENTED for the whole service. */
+function explainUnimplemented(error: unknown): unknown {
+  if (error instanceof AgentError && error.grpcCode === "UNIMPLEMENTED") {
+    return new AgentError(
+      "UNIMPLEMENTED",
+      "the bot's agent has no file watch: its image predates this server; rebuild it (images/build-agent-image.sh) and restart the bot",
+      { cause: error },
+    );
+  }
+  return error;
+}
