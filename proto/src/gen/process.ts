@@ -44,6 +44,11 @@ export enum ProcessStatus {
   PROCESS_STATUS_EXITED = 2,
   /** PROCESS_STATUS_LOST - Its keeper vanished (killed from outside) before recording an exit. */
   PROCESS_STATUS_LOST = 3,
+  /**
+   * PROCESS_STATUS_UNRESPONSIVE - Its keeper is there but did not answer in time (stopped, or starved of
+   * CPU); the process may be running. Asked again, it may answer.
+   */
+  PROCESS_STATUS_UNRESPONSIVE = 4,
   UNRECOGNIZED = -1,
 }
 

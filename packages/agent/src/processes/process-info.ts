@@ -24,6 +24,8 @@ export function toProcessInfo({ record, state }: KnownProcess): ProcessInfo {
     info.outputBytes = state.live.outputBytes;
     info.droppedBytes = state.live.droppedBytes;
     info.inputOpen = state.live.inputOpen;
+  } else if (state.status === "unresponsive") {
+    info.status = ProcessStatus.PROCESS_STATUS_UNRESPONSIVE;
   } else if (state.status === "exited") {
     info.status = ProcessStatus.PROCESS_STATUS_EXITED;
     info.exitCode = state.exit.exitCode;

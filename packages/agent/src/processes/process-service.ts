@@ -47,7 +47,8 @@ export function createProcessService(options: ProcessServiceOptions): ProcessSer
   const start = async (request: StartRequest) => {
     const spec = checkedStart(request, dataDir, settings, baseEnv);
     const known = await table.prune(settings.keepFinished, settings.keepFinishedSeconds);
-    const running = known.filter((entry) => entry.state.status === "running");
+    // An unresponsive keeper's process may well run: it counts.
+    const running = known.filter((entry) => entry.state.status === "running" || entry.state.status === "unresponsive");
     if (running.length >= settings.maxRunning)
       throw new RpcError(status.RESOURCE_EXHAUSTED, `${running.length} processes are running, the most allowed`);
     if (spec.tag !== "" && running.some((entry) => entry.record.tag === spec.tag))

@@ -18,12 +18,20 @@ import {
 } from "./process-record.js";
 
 export const PROCESS_ID = /^[0-9a-f]{12}$/;
+/**
+ * How long List and Get wait for a keeper's status. A keeper answers in well
+ * under a millisecond; one that is stopped (SIGSTOP) or starved still has its
+ * socket accept connections, and an unbounded wait hung every List.
+ */
+export const KEEPER_STATUS_TIMEOUT_MS = 2_000;
 
 export type ProcessState =
   | { status: "running"; live: LiveState }
   | { status: "exited"; exit: ExitRecord }
   /** The keeper died without an exit record (killed from outside). */
-  | { status: "lost" };
+  | { status: "lost" }
+  /** The keeper accepted the connection but did not answer in time (e.g. SIGSTOPped). */
+  | { status: "unresponsive" };
 
 export interface KnownProcess {
   dir: string;
@@ -63,7 +71,9 @@ export class ProcessTable {
   /** The running process with this tag, else the newest finished one. */
   async byTag(tag: string): Promise<KnownProcess> {
     const tagged = (await this.all()).filter((entry) => entry.record.tag === tag);
-    const found = tagged.find((entry) => entry.state.status === "running") ?? tagged.at(-1);
+    const found =
+      tagged.find((entry) => entry.state.status === "running" || entry.state.status === "unresponsive") ??
+      tagged.at(-1);
     if (!found) throw notFound(`no process with tag ${JSON.stringify(tag)}`);
     return found;
   }
@@ -78,10 +88,11 @@ export class ProcessTable {
     const exit = readJsonFile<ExitRecord>(path.join(dir, EXIT_FILE));
     if (exit) return { status: "exited", exit };
     try {
-      const reply = await askKeeper(dir, { op: "status" });
+      const reply = await askKeeper(dir, { op: "status" }, { timeoutMs: KEEPER_STATUS_TIMEOUT_MS });
+      if (reply === undefined) return { status: "unresponsive" };
       // A keeper that could not record the exit (a full disk) still knows it.
-      if (reply?.state?.exit) return { status: "exited", exit: reply.state.exit };
-      if (reply?.state) return { status: "running", live: reply.state };
+      if (reply.state?.exit) return { status: "exited", exit: reply.state.exit };
+      if (reply.state) return { status: "running", live: reply.state };
     } catch (error) {
       if (!(error instanceof KeeperGone)) throw error;
     }
@@ -98,7 +109,7 @@ export class ProcessTable {
     const entries = await this.all();
     const now = Date.now();
     const finished = entries
-      .filter((entry) => entry.state.status !== "running")
+      .filter((entry) => entry.state.status === "exited" || entry.state.status === "lost")
       .map((entry) => ({
         entry,
         endedAt: entry.state.status === "exited" ? entry.state.exit.endedAtMs : statSync(entry.dir).mtimeMs,

@@ -44,8 +44,11 @@ export interface ProcessView {
   shell: string;
   cwd: string;
   pid: number;
-  /** `lost`: its keeper was killed from outside before recording an exit. */
-  status: "running" | "exited" | "lost";
+  /**
+   * `lost`: its keeper was killed from outside before recording an exit;
+   * `unresponsive`: its keeper did not answer in time (stopped or starved), the process may run.
+   */
+  status: "running" | "exited" | "lost" | "unresponsive";
   startedAt: string;
   endedAt?: string;
   /** Once exited: the exit code, or 128 + signal number. */
@@ -67,6 +70,7 @@ const STATUS_NAMES = {
   [ProcessStatus.PROCESS_STATUS_RUNNING]: "running",
   [ProcessStatus.PROCESS_STATUS_EXITED]: "exited",
   [ProcessStatus.PROCESS_STATUS_LOST]: "lost",
+  [ProcessStatus.PROCESS_STATUS_UNRESPONSIVE]: "unresponsive",
 } as const;
 const STREAM_NAMES = {
   [OutputStream.OUTPUT_STREAM_STDOUT]: "stdout",

@@ -104,7 +104,13 @@ export async function findJobProcess(processes: ProcessClient, id: string): Prom
  */
 export function jobState(view: ProcessView): JobState {
   const status =
-    view.status === "running" ? "running" : view.status === "lost" ? "lost" : view.signal ? "killed" : "exited";
+    view.status === "running" || view.status === "unresponsive"
+      ? "running"
+      : view.status === "lost"
+        ? "lost"
+        : view.signal
+          ? "killed"
+          : "exited";
   return {
     pid: view.pid,
     id: view.tag,

@@ -150,7 +150,7 @@ export function processRoutes(app: FastifyInstance, routes: AnyRoute[], processe
       .strict(),
     handler: async ({ params, query }) => {
       const view = await processes.wait(params.bot_id, processRef(params.process), Math.round(query.timeout * 1000));
-      return { ...processJson(view), timed_out: view.status === "running" };
+      return { ...processJson(view), timed_out: view.status === "running" || view.status === "unresponsive" };
     },
   });
   addRoute(app, routes, {
