@@ -46,6 +46,8 @@ export interface ContainerState {
   status: ContainerRecord["status"] | "missing";
   taskRunning: boolean;
   pid?: number;
+  /** What the running task uses now, as far as the backend counts it (TaskInfo). */
+  usage?: { memoryBytes?: number; processes?: number };
   record?: ContainerRecord;
 }
 
@@ -467,6 +469,9 @@ export class BotManager implements AgentProvider {
       status: record?.status ?? "created",
       taskRunning: task.state === "running",
       pid: task.pid,
+      ...(task.memoryBytes === undefined && task.processes === undefined
+        ? {}
+        : { usage: { memoryBytes: task.memoryBytes, processes: task.processes } }),
       record,
     };
   }

@@ -116,6 +116,10 @@ export interface TaskInfo {
   exitCode?: number;
   /** Processes of the running task the kernel killed at its memory limit, when the backend knows. */
   oomKills?: number;
+  /** Memory the kernel charges the running task now (its memory cgroup), when the backend knows. */
+  memoryBytes?: number;
+  /** Processes in the running task now (its pids cgroup), when the backend knows. */
+  processes?: number;
 }
 
 export interface StopOptions {

@@ -73,6 +73,10 @@ function view(state: ContainerState) {
     status: state.status,
     task_running: state.taskRunning,
     pid: state.pid ?? null,
+    /** Null where the backend does not count it (docs/server.md, "Routes"). */
+    usage: state.usage
+      ? { memory_bytes: state.usage.memoryBytes ?? null, processes: state.usage.processes ?? null }
+      : null,
     created_at: state.record?.createdAt ?? null,
     updated_at: state.record?.updatedAt ?? null,
     last_started_at: state.record?.lastStartedAt ?? null,

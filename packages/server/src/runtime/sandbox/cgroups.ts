@@ -84,6 +84,14 @@ export class BotCgroup {
     return text === undefined ? undefined : Number(text.trim());
   }
 
+  /** How many processes the bot has now (pids.current); undefined without a pids cgroup. */
+  async processCount(): Promise<number | undefined> {
+    const folder = this.mode === "v2" ? this.folders[0] : this.mode === "v1" ? this.folders[1] : undefined;
+    if (folder === undefined) return undefined;
+    const text = await readFile(path.join(folder, "pids.current"), "utf8").catch(() => undefined);
+    return text === undefined ? undefined : Number(text.trim());
+  }
+
   /** How many of the bot's processes the kernel killed at its memory limit; undefined without a memory cgroup. */
   async oomKills(): Promise<number | undefined> {
     if (this.mode === "none") return undefined;

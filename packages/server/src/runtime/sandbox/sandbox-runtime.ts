@@ -277,8 +277,19 @@ export class SandboxRuntime implements ContainerRuntime {
     const info = await readTaskInfo(paths.task, paths.status);
     if (info.state !== "running") return info;
     this.cgroups ??= detectCgroups();
-    const oomKills = await BotCgroup.for(await this.cgroups, record.spec.id).oomKills();
-    return oomKills === undefined ? info : { ...info, oomKills };
+    const cgroup = BotCgroup.for(await this.cgroups, record.spec.id);
+    const [oomKills, memoryBytes, processes] = await Promise.all([
+      cgroup.oomKills(),
+      cgroup.memoryUsageBytes(),
+      cgroup.processCount(),
+    ]);
+    // Only what the kernel counted: a bot without cgroups reports no usage rather than a guess.
+    return {
+      ...info,
+      ...(oomKills === undefined ? {} : { oomKills }),
+      ...(memoryBytes === undefined ? {} : { memoryBytes }),
+      ...(processes === undefined ? {} : { processes }),
+    };
   }
 
   async agentEndpoint(id: string): Promise<AgentEndpoint | undefined> {
