@@ -39,6 +39,7 @@ import { skillRoutes } from "./routes/skills.js";
 import { snapshotRoutes } from "./routes/snapshots.js";
 import { type TokenDirectory, tokenRoutes } from "./routes/tokens.js";
 import { toolsGatewayRoutes } from "./routes/tools-gateway.js";
+import { watchRoutes } from "./routes/watch.js";
 import { whoamiRoutes } from "./routes/whoami.js";
 import { CHALLENGE_PATTERN, SERVER_PROOF_ROUTE, serverProof } from "./server-proof.js";
 import { LinkSigner } from "./signed-links.js";
@@ -158,6 +159,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   mediaRoutes(app, routes, options.media);
   memoryRoutes(app, routes, options.memory);
   processRoutes(app, routes, options.processes);
+  watchRoutes(app, routes, options.manager);
   downloadLinkRoutes(app, routes, { files: options.files, links, manager: options.manager });
   whoamiRoutes(app, routes);
   portRoutes(app, routes, {
