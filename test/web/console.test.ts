@@ -104,7 +104,14 @@ describe("the web console in Chromium", { timeout: 420_000, ...needsChromium() }
     await row.waitFor();
     await row.getByRole("button", { name: "Start" }).click();
     await row.locator(".status", { hasText: "running" }).waitFor({ timeout: 90_000 });
-    assert.equal((await server.api("GET", `/bots/${BOT}/container`)).body.status, "running");
+    const state = (await server.api("GET", `/bots/${BOT}/container`)).body;
+    assert.equal(state.status, "running");
+    // Resource use shows where the backend counts it (the page asks again every few seconds).
+    if (state.usage)
+      await row
+        .getByTestId("usage")
+        .filter({ hasText: /MiB in use, \d+ processes/ })
+        .waitFor();
     await screenshot(page, "02-bots");
     await row.getByRole("link", { name: "Web A" }).click();
     await page.getByRole("list", { name: "Lifecycle events" }).getByText("start").first().waitFor();

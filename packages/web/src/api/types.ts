@@ -21,6 +21,8 @@ export interface ContainerState {
   status: "created" | "running" | "stopped" | "error" | "missing";
   task_running: boolean;
   pid: number | null;
+  /** What the running task uses now; null where the backend does not count it. */
+  usage: { memory_bytes: number | null; processes: number | null } | null;
   image: string;
   last_started_at: string | null;
   last_stopped_at: string | null;

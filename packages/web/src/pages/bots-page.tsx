@@ -1,4 +1,4 @@
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 
 import { botPath } from "../router";
 import type { Session } from "../session";
@@ -10,18 +10,25 @@ import { useAction, useResource } from "../ui/use-resource";
 import { type BotRow, deleteBot, loadBotRows, removeContainer, startBot, stopBot } from "./bot-actions";
 import { CreateBotForm } from "./create-bot-form";
 
+const REFRESH_MS = 5000;
+
 /** Every bot the token reaches (a bot token: its own), with what can be done to each. */
 export function BotsPage({ session }: { session: Session }) {
   const rows = useResource(() => loadBotRows(session.api), [session]);
   const action = useAction();
   const [creating, setCreating] = useState(false);
+  // Status and resource use change by themselves: asked again every few seconds.
+  useEffect(() => {
+    const timer = setInterval(rows.reload, REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [rows.reload]);
   const admin = session.principal.kind === "admin";
   const act = (work: () => Promise<unknown>) => action.run(async () => work().finally(rows.reload));
   return (
     <section>
       <div class="heading">
         <h1>Bots</h1>
-        <button type="button" onClick={rows.reload} disabled={rows.loading}>
+        <button type="button" onClick={rows.reload}>
           Refresh
         </button>
         {admin && (
@@ -89,6 +96,11 @@ function BotRowView(props: {
       </td>
       <td>
         <span class={`status status-${state?.status ?? "unknown"}`}>{state?.status ?? "unknown"}</span>
+        {state?.usage && (
+          <div class="muted" data-testid="usage">
+            {formatBytes(state.usage.memory_bytes)} in use, {state.usage.processes ?? "—"} processes
+          </div>
+        )}
         {props.row.stateError !== undefined && <ErrorNotice error={props.row.stateError} />}
       </td>
       <td>

@@ -52,6 +52,12 @@ export function OverviewTab({ session, bot, state, refresh }: TabProps) {
         <dd>{bot.limits.pids ?? "—"}</dd>
         <dt>Disk</dt>
         <dd>{formatBytes(bot.limits.disk_bytes)}</dd>
+        <dt>Memory in use</dt>
+        <dd>
+          {state?.usage ? formatBytes(state.usage.memory_bytes) : "— (not running, or not counted by this runtime)"}
+        </dd>
+        <dt>Processes running</dt>
+        <dd>{state?.usage?.processes ?? "—"}</dd>
         <dt>Image</dt>
         <dd>{state?.image ?? "—"}</dd>
         <dt>Last started</dt>
