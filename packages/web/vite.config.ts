@@ -15,5 +15,8 @@ export default defineConfig({
     assetsInlineLimit: 0,
     chunkSizeWarningLimit: 1200,
   },
-  server: { proxy: { "^/(bots|tokens|openapi.json|health)": "http://127.0.0.1:8080" } },
+  // `npm run dev -w @botbox/web`: the console with hot reload, the API (and terminal WebSockets) from a running `npm start`.
+  server: {
+    proxy: { "^/(bots|tokens|whoami|openapi\\.json|health)": { target: "http://127.0.0.1:8080", ws: true } },
+  },
 });
