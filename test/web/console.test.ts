@@ -193,6 +193,39 @@ describe("the web console in Chromium", { timeout: 420_000, ...needsChromium() }
     assert.equal(gone.status, 404);
   });
 
+  step("pages through a large folder and sorts a page by size", async () => {
+    const made = await server.api("POST", `/bots/${BOT}/container/exec`, {
+      command: "mkdir -p /data/many && cd /data/many && for i in $(seq 1 205); do head -c $i /dev/zero > f$i; done",
+    });
+    assert.equal(made.body.exit_code, 0, made.body.stderr);
+    await page.getByLabel("Folder path").fill("/data/many");
+    await page.getByRole("button", { name: "Go", exact: true }).click();
+    const rows = page.getByRole("table", { name: "Files" }).locator("tbody tr[data-path]");
+    await page.getByText("Page 1").waitFor();
+    await rows.nth(199).waitFor();
+    assert.equal(await rows.count(), 200, "a page holds 200 entries");
+    await page.getByRole("button", { name: "Next page" }).click();
+    await page.getByText("Page 2").waitFor();
+    await rows.nth(4).waitFor();
+    assert.equal(await rows.count(), 5, "the rest on the second page");
+    const size = page.getByRole("columnheader", { name: /Size/ });
+    await size.getByRole("button").click();
+    assert.equal(await size.getAttribute("aria-sort"), "ascending");
+    await size.getByRole("button").click();
+    assert.equal(await size.getAttribute("aria-sort"), "descending");
+    const sizes = await rows.locator("td:nth-child(2)").allTextContents();
+    const bytes = sizes.map((text) => Number(text.replace(" B", "")));
+    assert.deepEqual(
+      bytes,
+      [...bytes].sort((a, b) => b - a),
+      `sorted by size, largest first: ${sizes.join(", ")}`,
+    );
+    await page.getByRole("button", { name: "Previous page" }).click();
+    await page.getByText("Page 1").waitFor();
+    await page.getByRole("button", { name: "Parent folder" }).click();
+    await page.locator('tr[data-path="/data/many"]').waitFor();
+  });
+
   step("starts a background process, shows its live log, sends stdin and kills it", async () => {
     await openTab("Processes");
     await page.getByLabel("Command (a shell line)").fill("echo started-$((6*7)); cat");

@@ -54,7 +54,12 @@ export function FilesTab({ session, bot }: TabProps) {
           if (typeof target === "string" && target.trim()) open(target.trim());
         }}
       >
-        <button type="button" onClick={() => open(parentOf(folder))} disabled={folder === "/"}>
+        <button
+          type="button"
+          aria-label="Parent folder"
+          onClick={() => open(parentOf(folder))}
+          disabled={folder === "/"}
+        >
           Up
         </button>
         <label class="grow">
