@@ -25,8 +25,8 @@ export function FileTable(props: {
   const sorted = [...props.entries].sort(
     (a, b) => Number(b.isDir) - Number(a.isDir) || (sort.ascending ? 1 : -1) * compare[sort.key](a, b),
   );
-  const header = (key: SortKey, label: string) => (
-    <th aria-sort={sort.key === key ? (sort.ascending ? "ascending" : "descending") : "none"}>
+  const header = (key: SortKey, label: string, className?: string) => (
+    <th class={className} aria-sort={sort.key === key ? (sort.ascending ? "ascending" : "descending") : "none"}>
       <button
         type="button"
         class="link"
@@ -44,7 +44,7 @@ export function FileTable(props: {
           <tr>
             {header("name", "Name")}
             {header("size", "Size")}
-            {header("modTime", "Modified")}
+            {header("modTime", "Modified", "hide-narrow")}
             <th>Actions</th>
           </tr>
         </thead>
@@ -53,12 +53,12 @@ export function FileTable(props: {
             <tr key={entry.path} data-path={entry.path}>
               <td>
                 <button type="button" class="link" onClick={() => props.onOpen(entry)}>
-                  {entry.isDir ? "📁 " : ""}
                   {entry.name}
+                  {entry.isDir ? "/" : ""}
                 </button>
               </td>
               <td>{entry.isDir ? "—" : formatBytes(entry.size)}</td>
-              <td>{formatTime(entry.modTime)}</td>
+              <td class="hide-narrow">{formatTime(entry.modTime)}</td>
               <td class="actions">
                 {!entry.isDir && (
                   <button type="button" disabled={props.busy} onClick={() => props.onDownload(entry)}>
