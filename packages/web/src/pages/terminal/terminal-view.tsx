@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 
-import { messageOf } from "../../api/api-error";
+import { ApiError, messageOf } from "../../api/api-error";
 import { type ApiClient, segment } from "../../api/client";
 import { TerminalConnection } from "./terminal-connection";
 import type { XtermView } from "./xterm-view";
@@ -36,6 +36,9 @@ export function TerminalView(props: { api: ApiClient; botId: string; visible: bo
       try {
         await connection.current!.open({ cols: view.current.cols, rows: view.current.rows }, sessionId);
       } catch (error) {
+        // A server without the terminal route will not grow one by retrying.
+        if (error instanceof ApiError && error.code === "not_found" && error.message.startsWith("no route"))
+          return setStatus(`this server has no terminal WebSocket: ${error.message}`);
         dropped(messageOf(error));
       }
     };
