@@ -3,6 +3,7 @@
 // PTY size and resize as `stty size` sees them, echo, a dropped connection
 // re-attached with the earlier output, the exit message, tickets, bad input.
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 
 import { type BotboxServer, startBotboxServer } from "../support/botbox-server.js";
@@ -11,6 +12,8 @@ import { openTerminal, processIds, refusedTerminal, terminalUrl } from "./suppor
 
 const BOT = "term-ws";
 const OTHER = "term-ws-other";
+/** How much a never-read terminal writes in the back-pressure test (the agent keeps only its ring of it). */
+const FLOOD_BYTES = 160 * 2 ** 20;
 
 describe("terminal over WebSocket", { timeout: 180_000 }, () => {
   let server: BotboxServer;
@@ -145,6 +148,34 @@ describe("terminal over WebSocket", { timeout: 180_000 }, () => {
     assert.equal((await server.api("POST", `/bots/${BOT}/terminal/tickets`, {}, token)).status, 404);
     assert.equal((await server.api("POST", `/bots/${OTHER}/terminal/tickets`, {}, token)).status, 201);
     assert.equal((await refusedTerminal(terminalUrl(server, BOT), { authorization: `Bearer ${token}` })).status, 404);
+  });
+
+  it("holds back a terminal's output while its client does not read: the server's memory stays bounded", async () => {
+    const rss = async () => {
+      const status = await readFile(`/proc/${server.child.pid}/status`, "utf8");
+      return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)![1]) * 1024;
+    };
+    // A flood of output; the client reads the session message, then nothing.
+    const terminal = await openTerminal(server, BOT, { command: "yes 'a line of the flood that nobody reads'" });
+    const { id } = await terminal.session;
+    terminal.socket.pause();
+    const outputBytes = async () =>
+      (await server.api("GET", `/bots/${BOT}/processes/${id}`)).body.output_bytes as number;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const [rssBefore, producedBefore] = [await rss(), await outputBytes()];
+    // Until the flood wrote FLOOD_BYTES more: a server that buffered it would grow by much of that.
+    const deadline = Date.now() + 60_000;
+    let produced = 0;
+    while (produced < FLOOD_BYTES && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      produced = (await outputBytes()) - producedBefore;
+    }
+    const grown = (await rss()) - rssBefore;
+    assert.ok(produced >= FLOOD_BYTES, `the flood wrote only ${produced} bytes in 60 s: too little to tell`);
+    // What it may hold: the WebSocket's high-water mark, the gRPC window, and the heap's noise.
+    assert.ok(grown < 40 * 2 ** 20, `the server grew ${grown} bytes while ${produced} bytes were written`);
+    await server.api("POST", `/bots/${BOT}/processes/${id}/signal`, { signal: "KILL" });
+    terminal.socket.terminate();
   });
 
   it("refuses bad sizes, queries and control messages by name", async () => {
