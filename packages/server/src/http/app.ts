@@ -16,6 +16,7 @@ import { packagePath } from "../package-paths.js";
 import type { PortProxy } from "../ports/index.js";
 import type { WorkspaceProcesses } from "../processes/index.js";
 import type { McpServerStore } from "../store/index.js";
+import { TerminalTickets } from "../terminal/index.js";
 import type { WorkspaceFiles } from "../workspace/index.js";
 import { bearerAuthenticator, installAuth, type TokenVerifier } from "./auth.js";
 import { type ConnectionLimits, guardConnections } from "./connection-guard.js";
@@ -37,6 +38,7 @@ import { PORT_LINK_ROUTES, portRoutes } from "./routes/ports.js";
 import { processRoutes } from "./routes/processes.js";
 import { skillRoutes } from "./routes/skills.js";
 import { snapshotRoutes } from "./routes/snapshots.js";
+import { terminalRoutes } from "./routes/terminal.js";
 import { type TokenDirectory, tokenRoutes } from "./routes/tokens.js";
 import { toolsGatewayRoutes } from "./routes/tools-gateway.js";
 import { watchRoutes } from "./routes/watch.js";
@@ -160,6 +162,12 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   memoryRoutes(app, routes, options.memory);
   processRoutes(app, routes, options.processes);
   watchRoutes(app, routes, options.manager);
+  terminalRoutes(app, routes, {
+    processes: options.processes,
+    tickets: new TerminalTickets(options.adminToken),
+    bots: options.bots,
+    authenticate,
+  });
   downloadLinkRoutes(app, routes, { files: options.files, links, manager: options.manager });
   whoamiRoutes(app, routes);
   portRoutes(app, routes, {
