@@ -3,6 +3,7 @@
 // with a pipe for stdin. Against a real `botbox serve` and a real bot.
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -119,7 +120,7 @@ describe("botbox shell", { timeout: 120_000 }, () => {
     const out: Buffer[] = [];
     child.stdout.on("data", (part: Buffer) => out.push(part));
     child.stdin.end("echo piped-$((2+3)); exit 6\n");
-    const [code] = (await new Promise((resolve) => child.on("exit", (...args) => resolve(args)))) as [number];
+    const [code] = (await once(child, "exit")) as [number | null];
     assert.equal(code, 6);
     assert.match(Buffer.concat(out).toString(), /^piped-5\r?$/m);
 
@@ -128,7 +129,7 @@ describe("botbox shell", { timeout: 120_000 }, () => {
       stdio: ["pipe", "pipe", "pipe"],
     });
     eof.stdin.end("echo no-exit\n");
-    const [eofCode] = (await new Promise((resolve) => eof.on("exit", (...args) => resolve(args)))) as [number];
+    const [eofCode] = (await once(eof, "exit")) as [number | null];
     assert.equal(eofCode, 0);
   });
 
