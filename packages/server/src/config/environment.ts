@@ -69,6 +69,17 @@ export const ENVIRONMENT_VARIABLES: readonly EnvironmentVariable[] = [
       "where the process supervisor's keepers keep logs and exit records; default the socket's folder (`/run/botbox`)",
   },
   {
+    name: "BOTBOX_WATCH_ROOTS",
+    readBy: "agent",
+    meaning: "`:`-separated folders a file watch may be in (links resolved); default the data folder",
+  },
+  {
+    name: "BOTBOX_WATCH_MAX_FOLDERS",
+    readBy: "agent",
+    meaning: "folders one recursive file watch may hold; default 4096",
+  },
+  { name: "BOTBOX_WATCH_MAX_STREAMS", readBy: "agent", meaning: "file watches open at once; default 32" },
+  {
     name: "TERM",
     readBy: "agent",
     meaning: "a PTY process's terminal type, from the env it is started with; default `xterm-256color`",
