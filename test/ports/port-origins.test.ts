@@ -18,7 +18,7 @@ import { addBots, botAgent, botToken, removeServer, shellIn } from "../support/b
 import { APP_SOURCE, startAppCommand } from "./app-in-bot.js";
 import { echoOverWebSocket, loopbackLookup, requestAt } from "./origin-client.js";
 
-const BOT = "web";
+const BOT = "origin-web";
 /** An id that is not a DNS label (uppercase, `_`): its origin has an encoded label. */
 const OTHER = "Second_Bot";
 const PORT = 3000;
