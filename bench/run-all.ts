@@ -10,6 +10,7 @@ import { benchMcpStdio } from "./mcp-stdio.js";
 import { benchNetworkIsolation } from "./network-isolation.js";
 import { benchNoisyNeighbour } from "./noisy-neighbour.js";
 import { benchPortProxy } from "./port-proxy.js";
+import { benchPtyEcho } from "./pty-echo.js";
 import { benchRawThroughput } from "./raw-throughput.js";
 import { benchReadFileConcurrency } from "./readfile-concurrency.js";
 import { benchReattach } from "./reattach.js";
@@ -34,6 +35,7 @@ for (const bench of [
   benchHttpTransfer,
   // A bot's port through the host vs the file manager's download (issue 15).
   benchPortProxy,
+  benchPtyEcho,
   // MCP stdio sessions and the tool gateway.
   benchMcpStdio,
   benchGateway,
