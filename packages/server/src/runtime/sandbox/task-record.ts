@@ -68,7 +68,9 @@ async function awaitExitCode(task: TaskRecord, statusFile: string): Promise<numb
   const deadline = Date.now() + EXIT_CODE_WAIT_MS;
   while (Date.now() < deadline) {
     const exitCode = await readExitCode(statusFile);
-    if (exitCode !== undefined || (await liveProcess(task.monitorPid))?.name !== "bwrap") return exitCode;
+    if (exitCode !== undefined) return exitCode;
+    // Gone: it may have written the code and exited since the read above.
+    if ((await liveProcess(task.monitorPid))?.name !== "bwrap") return readExitCode(statusFile);
     await sleep(20);
   }
   return readExitCode(statusFile);
