@@ -10,16 +10,12 @@
 // rename it into place, so either result is whole. If it cannot be made the
 // agents start without it: V8 compiles as usual, and nothing tested depends
 // on the cache.
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { once } from "node:events";
-import { mkdir, mkdtemp, readFile, rename, rm, stat } from "node:fs/promises";
+import { mkdir, readFile, rename, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import { warmUp } from "../../packages/server/src/runtime/sandbox/code-cache.js";
-
-const MAKE_TIMEOUT_MS = 15_000;
+import { writeCodeCache } from "../../packages/server/src/runtime/sandbox/code-cache.js";
 
 let made: Promise<string | undefined> | undefined;
 
@@ -59,38 +55,7 @@ async function ensure(bundle: string): Promise<string> {
   return cache;
 }
 
-/** Runs the loader in write mode, calls each RPC once (warmUp), and closes its stdin: it writes the cache and exits. */
-async function makeCache(bundle: string, writeTo: string): Promise<void> {
-  const scratch = await mkdtemp(path.join(tmpdir(), "botbox-agent-cache-"));
-  const socket = path.join(scratch, "agent.sock");
-  const child = spawn(process.execPath, [agentLoaderOf(bundle)], {
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      MCP_LISTEN_ADDR: `unix:${socket}`,
-      BOTBOX_DATA_DIR: path.join(scratch, "data"),
-      BOTBOX_TEMPLATE_DIR: path.join(scratch, "no-templates"),
-      BOTBOX_BOT_ID: "code-cache",
-      BOTBOX_AGENT_CODE_CACHE_WRITE: writeTo,
-    },
-    stdio: ["pipe", "ignore", "pipe"],
-  });
-  let stderr = "";
-  child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr = (stderr + text).slice(-2000)));
-  child.stdin.on("error", () => undefined);
-  const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
-  const timer = setTimeout(() => child.kill("SIGKILL"), MAKE_TIMEOUT_MS);
-  try {
-    const warmed = await Promise.race([warmUp(socket).then(() => true), exited.then(() => false)]);
-    child.stdin.end();
-    const [code, signal] = await exited;
-    if (!warmed || code !== 0) throw new Error(`the loader ended with ${signal ?? `exit ${code}`}: ${stderr}`);
-  } catch (error) {
-    child.kill("SIGKILL");
-    await rm(writeTo, { force: true });
-    throw error;
-  } finally {
-    clearTimeout(timer);
-    await rm(scratch, { recursive: true, force: true });
-  }
+/** The sandbox's own way of making the cache, with this node and the bundle's loader. */
+function makeCache(bundle: string, writeTo: string): Promise<void> {
+  return writeCodeCache(process.execPath, agentLoaderOf(bundle), writeTo);
 }

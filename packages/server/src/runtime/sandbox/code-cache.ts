@@ -52,11 +52,21 @@ async function cacheKey(agentDir: string): Promise<string> {
 }
 
 async function makeCodeCache(agentDir: string, cache: string): Promise<void> {
+  await writeCodeCache(path.join(agentDir, "node"), path.join(agentDir, "agent-start.js"), cache);
+}
+
+/**
+ * Runs the agent's loader (`agent-start.js`) with `node` in write mode,
+ * calls each RPC once (warmUp) and closes its stdin: the loader writes the
+ * code cache to `cache` and exits. A failure leaves no cache file behind.
+ */
+export async function writeCodeCache(node: string, loader: string, cache: string): Promise<void> {
   const scratch = await mkdtemp(path.join(tmpdir(), "botbox-code-cache-"));
   const socket = path.join(scratch, "agent.sock");
-  const child = spawn(path.join(agentDir, "node"), [path.join(agentDir, "agent-start.js")], {
+  const child = spawn(node, [loader], {
     env: {
       PATH: process.env.PATH,
+      HOME: process.env.HOME,
       MCP_LISTEN_ADDR: `unix:${socket}`,
       BOTBOX_DATA_DIR: path.join(scratch, "data"),
       BOTBOX_TEMPLATE_DIR: path.join(scratch, "no-templates"),
@@ -80,6 +90,7 @@ async function makeCodeCache(agentDir: string, cache: string): Promise<void> {
       throw new Error(`making the agent's code cache failed (${signal ?? `exit ${code}`}): ${stderr}`);
   } catch (error) {
     child.kill("SIGKILL");
+    await rm(cache, { force: true });
     throw error;
   } finally {
     clearTimeout(timer);
