@@ -107,6 +107,13 @@ describe("sandbox tasks", () => {
       const { monitorPid } = JSON.parse(await readFile(botPaths(exitingHome, spec.botId).task, "utf8")) as {
         monitorPid: number;
       };
+      // The outer bwrap finishes setting the sandbox up (its id maps) after
+      // startTask returns: stopped before that, the init never runs its
+      // child. A child of the init shows the set-up is done.
+      const hasChild = async () =>
+        (await readFile(`/proc/${task.pid}/task/${task.pid}/children`, "utf8").catch(() => "")).trim() !== "";
+      const setUp = Date.now() + 20_000;
+      while (Date.now() < setUp && !(await hasChild())) await sleep(5);
       process.kill(monitorPid, "SIGSTOP");
       try {
         const ended = async () => /\) Z /.test(await readFile(`/proc/${task.pid}/stat`, "utf8").catch(() => ") Z "));
