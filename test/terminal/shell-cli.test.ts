@@ -24,9 +24,10 @@ describe("botbox shell", { timeout: 120_000 }, () => {
   const tmuxSocket = `botbox-term-${process.pid}`;
   const tmux = (...args: string[]) => run("tmux", ["-L", tmuxSocket, ...args]);
   const pane = async () => (await tmux("capture-pane", "-p", "-t", "shell")).stdout;
+  // Written by a shell's redirection: the file exists, empty, before the command has written to it.
   const exists = (file: string) =>
     readFile(file, "utf8").then(
-      (text) => text,
+      (text) => (text === "" ? undefined : text),
       () => undefined,
     );
   /** Polls the pane (or a file) until `check` holds; fails after `timeoutMs` showing the pane. */
