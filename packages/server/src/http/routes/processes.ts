@@ -1,4 +1,3 @@
-import type { ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 
 import type { FastifyInstance, FastifyReply } from "fastify";
@@ -16,6 +15,7 @@ import {
   type WorkspaceProcesses,
 } from "../../processes/index.js";
 import { errorResponse } from "../error-status.js";
+import { openEventStream } from "../event-stream.js";
 import { botParams } from "../params.js";
 import { addRoute, type AnyRoute } from "../route.js";
 
@@ -220,19 +220,7 @@ async function streamOutput(
   let next = options.since;
   const socket = reply.raw;
   reply.hijack();
-  socket.writeHead(200, {
-    "content-type": options.sse ? "text/event-stream; charset=utf-8" : "application/x-ndjson; charset=utf-8",
-    "cache-control": "no-store",
-    // Proxies (nginx) must pass each event on as it comes.
-    "x-accel-buffering": "no",
-  });
-  socket.on("close", () => options.abort.abort());
-  const write = async (type: string, json: unknown, id?: number) => {
-    const text = options.sse
-      ? `${id === undefined ? "" : `id: ${id}\n`}event: ${type}\ndata: ${JSON.stringify(json)}\n\n`
-      : `${JSON.stringify(json)}\n`;
-    if (!socket.write(text)) await drainedOrClosed(socket);
-  };
+  const { write } = openEventStream(socket, options);
   try {
     for await (const event of events) {
       if (socket.destroyed) break;
@@ -254,17 +242,4 @@ async function streamOutput(
     }
   }
   socket.end();
-}
-
-/** Resolves when the socket can take more, or is gone; leaves no listener behind (one wait per write). */
-function drainedOrClosed(socket: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      socket.off("drain", done);
-      socket.off("close", done);
-      resolve();
-    };
-    socket.on("drain", done);
-    socket.on("close", done);
-  });
 }

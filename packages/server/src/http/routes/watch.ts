@@ -8,6 +8,7 @@ import { watchClientFor } from "../../client/watch-client.js";
 import { reachWorkspace, UnavailableError } from "../../errors.js";
 import type { BotManager } from "../../manager/index.js";
 import { errorResponse } from "../error-status.js";
+import { openEventStream } from "../event-stream.js";
 import { optionalPath } from "../files/path-params.js";
 import { botParams } from "../params.js";
 import { addRoute, type AnyRoute } from "../route.js";
@@ -73,47 +74,26 @@ async function streamEvents(
   events: AsyncGenerator<WatchEventView, void, undefined>,
   options: { sse: boolean; abort: AbortController; keepaliveMs: number },
 ): Promise<void> {
-  socket.writeHead(200, {
-    "content-type": options.sse ? "text/event-stream; charset=utf-8" : "application/x-ndjson; charset=utf-8",
-    "cache-control": "no-store",
-    "x-accel-buffering": "no",
-  });
-  socket.on("close", () => options.abort.abort());
-  const write = async (text: string) => {
-    if (!socket.write(text)) await drainedOrClosed(socket);
-  };
-  const line = (event: WatchEventView | Record<string, unknown>) =>
-    options.sse ? `event: ${String(event.type)}\ndata: ${JSON.stringify(event)}\n\n` : `${JSON.stringify(event)}\n`;
+  const stream = openEventStream(socket, options);
+  const write = (event: WatchEventView | Record<string, unknown>) => stream.write(String(event.type), event);
   const keepalive = setInterval(() => {
     // Only when nothing waits to be sent: a keep-alive never grows a backlog.
     if (socket.writableLength === 0) socket.write(options.sse ? ": keepalive\n\n" : `{"type":"keepalive"}\n`);
   }, options.keepaliveMs);
   try {
-    for (const event of head) await write(line(event));
+    for (const event of head) await write(event);
     for await (const event of events) {
       if (socket.destroyed) break;
-      await write(line(event));
+      await write(event);
     }
   } catch (error) {
     if (!socket.destroyed) {
       const reason: unknown = options.abort.signal.aborted ? options.abort.signal.reason : error;
       const { code, message } = errorResponse(reason).body.error;
-      await write(line({ type: "error", code, message }));
+      await write({ type: "error", code, message });
     }
   } finally {
     clearInterval(keepalive);
   }
   socket.end();
-}
-
-function drainedOrClosed(socket: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      socket.off("drain", done);
-      socket.off("close", done);
-      resolve();
-    };
-    socket.on("drain", done);
-    socket.on("close", done);
-  });
 }
