@@ -1,4 +1,3 @@
-import assert from "node:assert/strict";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -10,8 +9,8 @@ import { pino } from "pino";
 import { loadAgentConfig } from "../../packages/agent/src/config.js";
 import { createContainerService } from "../../packages/agent/src/server.js";
 import { AgentClient } from "../../packages/server/src/client/index.js";
-import { ContainerTools, type ContainerToolsOptions } from "../../packages/server/src/tools/index.js";
-import { textOf, type ToolHarness } from "./tool-harness.js";
+import type { ContainerToolsOptions } from "../../packages/server/src/tools/index.js";
+import { type ToolHarness, toolHarnessOver } from "./tool-harness.js";
 
 const TOKEN = "old-agent-token";
 
@@ -42,35 +41,9 @@ export async function startOldAgentHarness(options: Partial<ContainerToolsOption
     ),
   );
   const client = new AgentClient({ address: `unix:${socketPath}`, token: TOKEN });
-  const tools = new ContainerTools({ clients: async () => client, execWorkDir: dataDir, ...options });
-  const call = (name: string, args: Record<string, unknown> = {}) => tools.callTool("old-agent", name, args);
-  const harness: ToolHarness = {
-    agent: { botId: "old-agent", dataDir, address: `unix:${socketPath}`, socketPath } as ToolHarness["agent"],
-    client,
-    tools,
-    call,
-    async ok<T>(name: string, args?: Record<string, unknown>) {
-      const result = await call(name, args);
-      assert.notEqual(result.isError, true, `${name} failed: ${textOf(result)}`);
-      assert.equal(textOf(result), JSON.stringify(result.structuredContent), "text mirrors the structured content");
-      return result.structuredContent as T;
-    },
-    async fails(name: string, args?: Record<string, unknown>) {
-      const result = await call(name, args);
-      assert.equal(result.isError, true, `${name} should have failed, got ${textOf(result)}`);
-      assert.equal(result.structuredContent, undefined);
-      return textOf(result);
-    },
-    sh: (command: string) => client.exec(command),
-    async stop() {
-      const listed = await call("jobs", { action: "list" });
-      const jobs = (listed.structuredContent?.jobs ?? []) as { id: string; status: string }[];
-      for (const job of jobs.filter((job) => job.status === "running"))
-        await call("jobs", { action: "kill", id: job.id });
-      client.close();
-      server.forceShutdown();
-      await rm(root, { recursive: true, force: true });
-    },
-  };
-  return harness;
+  const agent = { botId: "old-agent", dataDir, address: `unix:${socketPath}`, socketPath } as ToolHarness["agent"];
+  return toolHarnessOver(agent, client, options, async () => {
+    server.forceShutdown();
+    await rm(root, { recursive: true, force: true });
+  });
 }

@@ -6,25 +6,10 @@ import { after, before, describe, it } from "node:test";
 import { AgentClient, ProcessClient, type ProcessView } from "../../packages/server/src/client/index.js";
 import { ContainerTools } from "../../packages/server/src/tools/index.js";
 import { startBackgroundJob } from "../../packages/server/src/tools/jobs.js";
-import { startToolHarness, type ToolHarness } from "./tool-harness.js";
+import { type Job, startToolHarness, type ToolHarness } from "./tool-harness.js";
 
 // Jobs on the agent's process supervisor (packages/server/src/tools/supervised-jobs.ts),
 // against a real agent process. The file-based path: jobs.test.ts.
-
-interface Job {
-  id: string;
-  pid: number;
-  command: string;
-  work_dir: string;
-  started_at: string;
-  streams: "combined" | "split";
-  status: "running" | "exited" | "killed" | "lost";
-  exit_code: number | null;
-  output?: string;
-  stdout?: string;
-  stderr?: string;
-  timed_out?: boolean;
-}
 
 const TOKEN = "tools-test-token";
 

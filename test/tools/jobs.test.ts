@@ -6,27 +6,12 @@ import { after, before, describe, it } from "node:test";
 import { ProcessClient } from "../../packages/server/src/client/index.js";
 import { ContainerTools } from "../../packages/server/src/tools/index.js";
 import { startOldAgentHarness } from "./jobs-old-agent.js";
-import { textOf, type ToolHarness } from "./tool-harness.js";
+import { type Job, textOf, type ToolHarness } from "./tool-harness.js";
 
 // The file-based jobs (packages/server/src/tools/jobs.ts): what an agent
 // without the process supervisor gets (an older image, the original's agent),
 // and what a moved foreground command keeps as its record on every agent.
 // Jobs on the supervisor: jobs-supervisor.test.ts.
-
-interface Job {
-  id: string;
-  pid: number;
-  command: string;
-  work_dir: string;
-  started_at: string;
-  streams: "combined" | "split";
-  status: "running" | "exited" | "killed" | "lost";
-  exit_code: number | null;
-  output?: string;
-  stdout?: string;
-  stderr?: string;
-  timed_out?: boolean;
-}
 
 interface Started {
   job_id: string;

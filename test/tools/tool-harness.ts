@@ -27,7 +27,20 @@ export interface ToolHarness {
 export async function startToolHarness(options: Partial<ContainerToolsOptions> = {}): Promise<ToolHarness> {
   const agent = await startAgentProcess({ token: TOKEN });
   const client = new AgentClient({ address: agent.address, token: TOKEN });
-  // The host agent's data folder plays the part of /data.
+  return toolHarnessOver(agent, client, options, () => agent.stop());
+}
+
+/**
+ * ContainerTools over `client`, the agent's data folder playing the part of
+ * /data; `stop` kills the jobs still running, closes the client, then runs
+ * `stopAgent`.
+ */
+export function toolHarnessOver(
+  agent: AgentProcess,
+  client: AgentClient,
+  options: Partial<ContainerToolsOptions>,
+  stopAgent: () => Promise<void> | void,
+): ToolHarness {
   const tools = new ContainerTools({ clients: async () => client, execWorkDir: agent.dataDir, ...options });
   const call = (name: string, args: Record<string, unknown> = {}) => tools.callTool(agent.botId, name, args);
   return {
@@ -55,9 +68,25 @@ export async function startToolHarness(options: Partial<ContainerToolsOptions> =
       for (const job of jobs.filter((job) => job.status === "running"))
         await call("jobs", { action: "kill", id: job.id });
       client.close();
-      await agent.stop();
+      await stopAgent();
     },
   };
+}
+
+/** A job as the jobs tool shows it. */
+export interface Job {
+  id: string;
+  pid: number;
+  command: string;
+  work_dir: string;
+  started_at: string;
+  streams: "combined" | "split";
+  status: "running" | "exited" | "killed" | "lost";
+  exit_code: number | null;
+  output?: string;
+  stdout?: string;
+  stderr?: string;
+  timed_out?: boolean;
 }
 
 export function textOf(result: CallToolResult): string {
