@@ -66,7 +66,6 @@ export async function writeCodeCache(node: string, loader: string, cache: string
   const child = spawn(node, [loader], {
     env: {
       PATH: process.env.PATH,
-      HOME: process.env.HOME,
       MCP_LISTEN_ADDR: `unix:${socket}`,
       BOTBOX_DATA_DIR: path.join(scratch, "data"),
       BOTBOX_TEMPLATE_DIR: path.join(scratch, "no-templates"),
