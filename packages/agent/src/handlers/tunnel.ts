@@ -9,7 +9,7 @@ import type { CallLog } from "../rpc-call.js";
 import { invalidArgument, RpcError } from "../rpc-error.js";
 
 /** The original's bound on reaching the target; a port nobody serves fails at once anyway. */
-export const TUNNEL_DIAL_TIMEOUT_MS = 10_000;
+const TUNNEL_DIAL_TIMEOUT_MS = 10_000;
 
 type TunnelCall = ServerDuplexStream<TunnelFrame, TunnelFrame>;
 
@@ -104,7 +104,7 @@ function carry(call: TunnelCall, socket: Socket): Promise<void> {
  * address the name resolves to must be loopback, and the tunnel dials the
  * address checked, not the name again, so a resolver cannot swap it between.
  */
-export async function loopbackTarget(address: string): Promise<{ host: string; port: number }> {
+async function loopbackTarget(address: string): Promise<{ host: string; port: number }> {
   const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(address);
   if (!match) throw invalidArgument(`tunnel address ${JSON.stringify(address)} must be host:port`);
   const name = match[1] ?? match[2]!;
@@ -128,7 +128,7 @@ export async function loopbackTarget(address: string): Promise<{ host: string; p
   return { host: addresses[0]!, port };
 }
 
-export function isLoopback(address: string): boolean {
+function isLoopback(address: string): boolean {
   if (isIP(address) === 4) return address.startsWith("127.");
   const lower = address.toLowerCase();
   if (lower === "::1" || lower === "0:0:0:0:0:0:0:1") return true;

@@ -22,7 +22,7 @@ export interface Segment {
   file: string;
 }
 
-export function listSegments(dir: string): Segment[] {
+function listSegments(dir: string): Segment[] {
   const segments: Segment[] = [];
   for (const name of readdirSync(dir)) {
     const match = SEGMENT.exec(name);

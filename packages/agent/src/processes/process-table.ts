@@ -17,7 +17,7 @@ import {
   readJsonFile,
 } from "./process-record.js";
 
-export const PROCESS_ID = /^[0-9a-f]{12}$/;
+const PROCESS_ID = /^[0-9a-f]{12}$/;
 /**
  * How long List and Get wait for a keeper's status. A keeper answers in well
  * under a millisecond; one that is stopped (SIGSTOP) or starved still has its

@@ -9,5 +9,4 @@ export {
   LINK_COOKIE,
   PATH_FORM_CSP,
   portPrefix,
-  rewriteLocation,
 } from "./proxy-headers.js";

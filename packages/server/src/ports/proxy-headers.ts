@@ -135,12 +135,7 @@ export function downstreamResponseHeaders(
  * (`http://localhost:3000/login`); the client must stay under the prefix.
  * A link elsewhere (another site) is left alone.
  */
-export function rewriteLocation(
-  location: string,
-  port: number,
-  prefix: string,
-  clientHost: string | undefined,
-): string {
+function rewriteLocation(location: string, port: number, prefix: string, clientHost: string | undefined): string {
   if (location.startsWith("/") && !location.startsWith("//")) return underPrefix(location, prefix);
   let url: URL;
   try {

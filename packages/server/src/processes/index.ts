@@ -7,4 +7,4 @@ export {
   processRef,
   resumeOffset,
 } from "./wire.js";
-export { INPUT_PART_BYTES, WorkspaceProcesses, type WorkspaceProcessesOptions } from "./workspace-processes.js";
+export { WorkspaceProcesses, type WorkspaceProcessesOptions } from "./workspace-processes.js";

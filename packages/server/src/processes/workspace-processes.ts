@@ -12,7 +12,7 @@ import {
 import { BadRequestError, reachWorkspace } from "../errors.js";
 
 /** The agent's input limit per call (docs/processes.md): a bigger body is sent in parts of this size. */
-export const INPUT_PART_BYTES = 2 ** 20;
+const INPUT_PART_BYTES = 2 ** 20;
 
 export interface WorkspaceProcessesOptions {
   /** The bot's agent from the pool; any failure to get it is a WorkspaceUnreachableError (503). */

@@ -20,7 +20,7 @@ import { botParams } from "../params.js";
 import { addRoute, type AnyRoute } from "../route.js";
 
 /** Stdin one request may carry; more is refused with 413 (send it in several requests). */
-export const MAX_STDIN_BYTES = 8 * 2 ** 20;
+const MAX_STDIN_BYTES = 8 * 2 ** 20;
 /** The longest a wait may hold its request, as the agent's bound. */
 const MAX_WAIT_SECONDS = 600;
 
