@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, readdir, readFile } from "node:fs/promises";
+import { chown, mkdtemp, readdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -72,9 +72,17 @@ export async function startBotboxServer(
   options: {
     home?: string;
     env?: NodeJS.ProcessEnv;
+    /**
+     * Runs the server as this unprivileged user (uid = gid, e.g. 65534,
+     * nobody) when the test runs as root: a server without root, as a
+     * contributor runs it. The home is given to that user.
+     */
+    asUser?: number;
   } = {},
 ): Promise<BotboxServer> {
   const home = options.home ?? (await newHome());
+  const switchUser = options.asUser !== undefined && process.getuid?.() === 0;
+  if (switchUser) await chown(home, options.asUser!, options.asUser!);
   // For profiling a server under a test or benchmark, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = (process.env.BOTBOX_PROFILE_NODE_ARGS ?? "").split(" ").filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, MAIN, "serve"], {
@@ -84,8 +92,11 @@ export async function startBotboxServer(
       BOTBOX_PORT: "0",
       ...runtimeEnv(),
       DATABASE_URL: "",
+      // root's HOME and PATH folders are not the other user's to read.
+      ...(switchUser ? { HOME: tmpdir(), PATH: "/usr/local/bin:/usr/bin:/bin" } : {}),
       ...options.env,
     },
+    ...(switchUser ? { uid: options.asUser, gid: options.asUser } : {}),
     stdio: ["ignore", "pipe", "inherit"],
   });
   const listeners = new Set<(entry: LogEntry) => void>();
