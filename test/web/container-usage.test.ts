@@ -1,6 +1,7 @@
 // A running bot's resource use in GET /bots/:bot_id/container, which the
 // console's bots page shows: what the kernel counts in the bot's cgroups,
-// moving with what the bot does; null where the backend counts nothing.
+// moving with what the bot does, on every backend (the sandbox's own cgroup,
+// Docker's and containerd's container cgroup); null where nothing is counted.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
@@ -22,9 +23,9 @@ describe("a bot's resource use", { timeout: 120_000 }, () => {
   const usage = async (): Promise<Usage | null> => (await server.api("GET", `/bots/${BOT}/container`)).body.usage;
 
   before(async () => {
+    // Docker and containerd always put a container in cgroups of its own; the sandbox only as root.
     const cgroups = await detectCgroups();
-    if (TEST_RUNTIME !== "sandbox") counted = `the ${TEST_RUNTIME} backend does not report usage yet`;
-    else if (cgroups.mode === "none") counted = `no cgroups here: ${cgroups.reason}`;
+    if (TEST_RUNTIME === "sandbox" && cgroups.mode === "none") counted = `no cgroups here: ${cgroups.reason}`;
     server = await startBotboxServer();
     await addBots(server, [BOT]);
   });

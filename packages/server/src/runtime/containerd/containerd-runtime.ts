@@ -14,9 +14,9 @@ import type { AgentEndpoint } from "../../client/index.js";
 import { BadRequestError, ConflictError, NotFoundError, UnavailableError } from "../../errors.js";
 import type { Container } from "../../gen/containerd/github.com/containerd/containerd/api/services/containers/v1/containers.js";
 import { checkedSocketAddress } from "../agent-socket.js";
+import { withCgroupUsage } from "../cgroup-usage.js";
 import { botIdOf, checkContainerIds, checkContainerSpec } from "../container-spec.js";
 import { HostFirewall } from "../host-firewall.js";
-import { withOomKills } from "../process-cgroup.js";
 import type {
   ContainerInfo,
   ContainerRuntime,
@@ -318,7 +318,9 @@ export class ContainerdRuntime implements ContainerRuntime {
 
   async taskInfo(id: string): Promise<TaskInfo> {
     const info = containerInfoOf(await this.required(id))!;
-    return withOomKills(await this.tasks.info(id, botPaths(this.home, info.botId).lastExit));
+    // The task's cgroup (botbox/<id>), found from its pid: cheaper than Tasks.Metrics (docs/runtimes.md).
+    const task = await this.tasks.info(id, botPaths(this.home, info.botId).lastExit);
+    return withCgroupUsage(task, { gvisor: info.isolation === "gvisor" });
   }
 
   async agentEndpoint(id: string): Promise<AgentEndpoint | undefined> {

@@ -15,9 +15,9 @@ import Docker from "dockerode";
 import type { AgentEndpoint } from "../../client/index.js";
 import { ConflictError, NotFoundError, UnavailableError } from "../../errors.js";
 import { checkedSocketAddress } from "../agent-socket.js";
+import { withCgroupUsage } from "../cgroup-usage.js";
 import { botIdOf, checkContainerIds, checkContainerSpec } from "../container-spec.js";
 import { HostFirewall } from "../host-firewall.js";
-import { withOomKills } from "../process-cgroup.js";
 import {
   BOT_LABEL,
   type ContainerInfo,
@@ -275,7 +275,9 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async taskInfo(id: string): Promise<TaskInfo> {
-    return withOomKills(taskInfoOf(await this.required(id)));
+    const inspect = await this.required(id);
+    // The container's cgroup, found from its init's pid: cheaper than the daemon's stats API (docs/runtimes.md).
+    return withCgroupUsage(taskInfoOf(inspect), { gvisor: specOf(inspect)?.isolation === "gvisor" });
   }
 
   async agentEndpoint(id: string): Promise<AgentEndpoint | undefined> {

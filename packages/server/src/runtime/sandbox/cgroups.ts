@@ -8,6 +8,7 @@
 import { access, mkdir, readFile, rmdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 
+import { type CgroupUsage, readCgroupUsage } from "../cgroup-usage.js";
 import type { ResourceLimits } from "../runtime.js";
 import { isErrno } from "./json-file.js";
 
@@ -72,33 +73,20 @@ export class BotCgroup {
   }
 
   /**
-   * What the kernel charges the bot for memory: its processes' private pages
-   * plus the page cache it brought in first. Shared pages another process
-   * (the server, an earlier bot) read first, such as node's own, are not
-   * counted again. Undefined without a memory cgroup.
+   * What the kernel counts for the bot now (cgroup-usage.ts): the memory it
+   * charges it (private pages plus the page cache the bot brought in first;
+   * shared pages another process read first, such as node's own, are not
+   * counted again), its tasks, its OOM kills. Empty without cgroups.
    */
+  async usage(): Promise<CgroupUsage> {
+    if (this.mode === "none") return {};
+    const [first, pids] = this.folders;
+    return readCgroupUsage({ version: this.mode, memory: first!, pids: this.mode === "v2" ? first! : pids! });
+  }
+
+  /** The memory part of `usage`, as the density benchmark reads it. */
   async memoryUsageBytes(): Promise<number | undefined> {
-    if (this.mode === "none") return undefined;
-    const file = this.mode === "v2" ? "memory.current" : "memory.usage_in_bytes";
-    const text = await readFile(path.join(this.folders[0]!, file), "utf8").catch(() => undefined);
-    return text === undefined ? undefined : Number(text.trim());
-  }
-
-  /** How many processes the bot has now (pids.current); undefined without a pids cgroup. */
-  async processCount(): Promise<number | undefined> {
-    const folder = this.mode === "v2" ? this.folders[0] : this.mode === "v1" ? this.folders[1] : undefined;
-    if (folder === undefined) return undefined;
-    const text = await readFile(path.join(folder, "pids.current"), "utf8").catch(() => undefined);
-    return text === undefined ? undefined : Number(text.trim());
-  }
-
-  /** How many of the bot's processes the kernel killed at its memory limit; undefined without a memory cgroup. */
-  async oomKills(): Promise<number | undefined> {
-    if (this.mode === "none") return undefined;
-    const file = this.mode === "v2" ? "memory.events" : "memory.oom_control";
-    const text = await readFile(path.join(this.folders[0]!, file), "utf8").catch(() => undefined);
-    const match = text === undefined ? null : /^oom_kill (\d+)$/m.exec(text);
-    return match ? Number(match[1]) : undefined;
+    return (await this.usage()).memoryBytes;
   }
 
   /** Removes the folders; a folder still holding processes stays (EBUSY). */

@@ -9,6 +9,7 @@ import path from "node:path";
 import type { AgentEndpoint } from "../../client/index.js";
 import { BadRequestError, ConflictError, NotFoundError, UnavailableError } from "../../errors.js";
 import { packagePath } from "../../package-paths.js";
+import { withCgroupUsage } from "../cgroup-usage.js";
 import { botIdOf, checkContainerIds, checkContainerSpec } from "../container-spec.js";
 import type {
   ContainerInfo,
@@ -277,19 +278,9 @@ export class SandboxRuntime implements ContainerRuntime {
     const info = await readTaskInfo(paths.task, paths.status);
     if (info.state !== "running") return info;
     this.cgroups ??= detectCgroups();
-    const cgroup = BotCgroup.for(await this.cgroups, record.spec.id);
-    const [oomKills, memoryBytes, processes] = await Promise.all([
-      cgroup.oomKills(),
-      cgroup.memoryUsageBytes(),
-      cgroup.processCount(),
-    ]);
     // Only what the kernel counted: a bot without cgroups reports no usage rather than a guess.
-    return {
-      ...info,
-      ...(oomKills === undefined ? {} : { oomKills }),
-      ...(memoryBytes === undefined ? {} : { memoryBytes }),
-      ...(processes === undefined ? {} : { processes }),
-    };
+    const cgroup = BotCgroup.for(await this.cgroups, record.spec.id);
+    return withCgroupUsage(info, { gvisor: record.spec.isolation === "gvisor", read: () => cgroup.usage() });
   }
 
   async agentEndpoint(id: string): Promise<AgentEndpoint | undefined> {

@@ -1,0 +1,109 @@
+/**
+ * What the kernel counts in a bot's cgroups: memory charged, tasks, OOM
+ * kills. One reader for every backend: the sandbox names its own folders
+ * (botbox/<id>), Docker and containerd put a container in a cgroup of their
+ * choosing (systemd or cgroupfs driver, v1 or v2), which the task's
+ * /proc/<pid>/cgroup names either way. Reading a handful of small files costs
+ * tens of microseconds, far less than asking the daemon (Docker's stats API,
+ * containerd's Tasks.Metrics): GET /bots reads it for every running bot.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+
+const CGROUP_ROOT = "/sys/fs/cgroup";
+
+/** The folders holding one bot's counters, and which cgroup version names their files. */
+export interface CgroupFolders {
+  version: "v1" | "v2";
+  /** The memory controller's folder (on v2 the one folder of the cgroup). */
+  memory?: string;
+  /** The pids controller's folder. */
+  pids?: string;
+}
+
+/** The counters a running bot's cgroups give; each undefined where it cannot be read. */
+export interface CgroupUsage {
+  /** What the kernel charges the cgroup for memory: private pages plus the page cache it brought in. */
+  memoryBytes?: number;
+  /** Tasks (processes and threads) in the cgroup now: pids.current. */
+  processes?: number;
+  /** Processes the kernel killed at the cgroup's memory limit. */
+  oomKills?: number;
+}
+
+/**
+ * The cgroup folders of a process, from /proc/<pid>/cgroup: on v1 (or
+ * hybrid) the memory and pids controllers' own lines, on v2 the unified
+ * line. Undefined when the process is gone.
+ */
+export async function cgroupFoldersOf(pid: number, root = CGROUP_ROOT): Promise<CgroupFolders | undefined> {
+  const text = await readFile(`/proc/${pid}/cgroup`, "utf8").catch(() => undefined);
+  if (text === undefined) return undefined;
+  const v1 = (controller: string) =>
+    new RegExp(`^\\d+:(?:[^:]*,)?${controller}(?:,[^:]*)?:(/.*)$`, "m").exec(text)?.[1];
+  const memory = v1("memory");
+  if (memory !== undefined) {
+    const pids = v1("pids");
+    return {
+      version: "v1",
+      memory: path.join(root, "memory", memory),
+      ...(pids === undefined ? {} : { pids: path.join(root, "pids", pids) }),
+    };
+  }
+  const unified = /^0::(\/.*)$/m.exec(text)?.[1];
+  if (unified === undefined) return undefined;
+  const folder = path.join(root, unified);
+  return { version: "v2", memory: folder, pids: folder };
+}
+
+/** Reads the counters of the folders; a file that is missing or unreadable leaves its counter out. */
+export async function readCgroupUsage(folders: CgroupFolders): Promise<CgroupUsage> {
+  const v2 = folders.version === "v2";
+  const [memoryBytes, processes, oomKills] = await Promise.all([
+    folders.memory === undefined
+      ? undefined
+      : readNumber(path.join(folders.memory, v2 ? "memory.current" : "memory.usage_in_bytes")),
+    folders.pids === undefined ? undefined : readNumber(path.join(folders.pids, "pids.current")),
+    folders.memory === undefined
+      ? undefined
+      : readOomKills(path.join(folders.memory, v2 ? "memory.events" : "memory.oom_control")),
+  ]);
+  return {
+    ...(memoryBytes === undefined ? {} : { memoryBytes }),
+    ...(processes === undefined ? {} : { processes }),
+    ...(oomKills === undefined ? {} : { oomKills }),
+  };
+}
+
+/** The counters of the cgroup a process is in (its whole container); empty when the process is gone. */
+export async function cgroupUsageOf(pid: number): Promise<CgroupUsage> {
+  const folders = await cgroupFoldersOf(pid);
+  return folders ? readCgroupUsage(folders) : {};
+}
+
+/**
+ * A running task's info with its cgroup's counters added (only those the
+ * kernel gave). Under gVisor the kernel's task count is the sandbox's own
+ * threads (the Sentry, the Gofer), not the bot's processes, which only
+ * gVisor sees: left out rather than reported as the bot's.
+ */
+export async function withCgroupUsage<T extends { state: string; pid?: number }>(
+  info: T,
+  options: { gvisor?: boolean; read?: (pid: number) => Promise<CgroupUsage> } = {},
+): Promise<T & CgroupUsage> {
+  if (info.state !== "running" || !info.pid) return info;
+  const { processes, ...rest } = await (options.read ?? cgroupUsageOf)(info.pid);
+  return { ...info, ...rest, ...(processes === undefined || options.gvisor ? {} : { processes }) };
+}
+
+async function readNumber(file: string): Promise<number | undefined> {
+  const text = await readFile(file, "utf8").catch(() => undefined);
+  const value = text === undefined ? NaN : Number(text.trim());
+  return Number.isFinite(value) ? value : undefined;
+}
+
+async function readOomKills(file: string): Promise<number | undefined> {
+  const text = await readFile(file, "utf8").catch(() => undefined);
+  const match = text === undefined ? null : /^oom_kill (\d+)$/m.exec(text);
+  return match ? Number(match[1]) : undefined;
+}
