@@ -10,16 +10,38 @@ import { Link } from "./ui/link";
 /** The console: sign-in until there is a session, then the page the path names. */
 export function App() {
   const [session, setSession] = useState<Session | null>();
+  // Why the last session ended when the API ended it, shown on the sign-in page.
+  const [ended, setEnded] = useState<unknown>();
   const url = useLocation();
   useEffect(() => {
     void resumeSession().then((resumed) => setSession(resumed ?? null));
   }, []);
   useEffect(() => {
+    if (!session) return;
+    session.api.onUnauthorized = (error) => {
+      signOut();
+      setEnded(error);
+      setSession(null);
+    };
+    return () => {
+      session.api.onUnauthorized = undefined;
+    };
+  }, [session]);
+  useEffect(() => {
     if (url.pathname === "/") navigate(CONSOLE_ROOT, true);
   }, [url.pathname]);
 
   if (session === undefined) return <p class="loading">Loading…</p>;
-  if (session === null) return <SignIn onSignedIn={setSession} />;
+  if (session === null)
+    return (
+      <SignIn
+        ended={ended}
+        onSignedIn={(signedIn) => {
+          setEnded(undefined);
+          setSession(signedIn);
+        }}
+      />
+    );
   const route = routeOf(url);
   const who = session.principal.kind === "admin" ? "admin" : `bot ${session.principal.bot_id}`;
   return (

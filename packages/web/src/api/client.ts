@@ -1,4 +1,4 @@
-import { apiErrorOf } from "./api-error";
+import { type ApiError, apiErrorOf } from "./api-error";
 
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -10,7 +10,21 @@ export type UploadProgress = (sent: number, total: number) => void;
  * through here: the public API and nothing else.
  */
 export class ApiClient {
+  /**
+   * Told when the API refuses the token itself (401: revoked, or the server
+   * restarted with a new admin token): the session is over, and the console
+   * goes back to sign-in instead of showing the same refusal on every page.
+   */
+  onUnauthorized?: (error: ApiError) => void;
+
   constructor(readonly token: string) {}
+
+  /** The ApiError of a failed answer, telling onUnauthorized first when it is a 401. */
+  #failure(status: number, statusText: string, bodyText: string): ApiError {
+    const error = apiErrorOf(status, statusText, bodyText);
+    if (status === 401) this.onUnauthorized?.(error);
+    return error;
+  }
 
   /** A JSON request; the parsed answer (undefined for 204), or an ApiError with the API's message. */
   async json<T>(method: Method, path: string, body?: unknown): Promise<T> {
@@ -23,7 +37,7 @@ export class ApiClient {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await response.text();
-    if (!response.ok) throw apiErrorOf(response.status, response.statusText, text);
+    if (!response.ok) throw this.#failure(response.status, response.statusText, text);
     return (text === "" ? undefined : JSON.parse(text)) as T;
   }
 
@@ -42,7 +56,7 @@ export class ApiClient {
       body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
     });
     const text = await response.text();
-    if (!response.ok) throw apiErrorOf(response.status, response.statusText, text);
+    if (!response.ok) throw this.#failure(response.status, response.statusText, text);
     const answer = JSON.parse(text) as { result?: T; error?: { code: number; message: string } };
     if (answer.error) throw new Error(`${method}: ${answer.error.message} (JSON-RPC ${answer.error.code})`);
     return answer.result as T;
@@ -68,7 +82,7 @@ export class ApiClient {
       request.onload = () => {
         if (request.status >= 200 && request.status < 300)
           resolve((request.responseText === "" ? undefined : JSON.parse(request.responseText)) as T);
-        else reject(apiErrorOf(request.status, request.statusText, request.responseText));
+        else reject(this.#failure(request.status, request.statusText, request.responseText));
       };
       request.onerror = () => reject(new Error(`the upload to ${path} failed: the connection broke`));
       request.onabort = () => reject(new DOMException("the upload was cancelled", "AbortError"));
@@ -84,7 +98,8 @@ export class ApiClient {
    */
   async followLines(path: string, onLine: (line: unknown) => void, signal: AbortSignal): Promise<void> {
     const response = await fetch(path, { headers: { authorization: `Bearer ${this.token}` }, signal });
-    if (!response.ok || !response.body) throw apiErrorOf(response.status, response.statusText, await response.text());
+    if (!response.ok || !response.body)
+      throw this.#failure(response.status, response.statusText, await response.text());
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     let pending = "";
     for (;;) {

@@ -1,16 +1,26 @@
 import { useState } from "preact/hooks";
 
+import { messageOf } from "../api/api-error";
 import { type Session, signIn } from "../session";
 import { ErrorNotice } from "../ui/error-notice";
 
-/** Paste a token: the admin token, or a bot's (POST /bots/:id/tokens), which reaches only that bot. */
-export function SignIn(props: { onSignedIn: (session: Session) => void }) {
+/**
+ * Paste a token: the admin token, or a bot's (POST /bots/:id/tokens), which
+ * reaches only that bot. `ended` is the API's refusal that ended the last
+ * session, if one did.
+ */
+export function SignIn(props: { onSignedIn: (session: Session) => void; ended?: unknown }) {
   const [token, setToken] = useState("");
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
   return (
     <main class="sign-in">
       <h1>botbox console</h1>
+      {props.ended !== undefined && (
+        <div class="notice" role="status">
+          Signed out: the API no longer accepts this tab&apos;s token ({messageOf(props.ended)}). Sign in again.
+        </div>
+      )}
       <form
         onSubmit={async (event) => {
           event.preventDefault();

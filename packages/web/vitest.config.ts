@@ -1,0 +1,21 @@
+import { defineConfig, mergeConfig } from "vitest/config";
+
+import viteConfig from "./vite.config";
+
+// Component tests (`npm run test:web`): the console's own modules in
+// happy-dom, a DOM that runs in Node without a browser. Their files end in
+// .spec.ts(x), not .test.ts, because scripts/run-tests.mjs runs every
+// *.test.ts with Node's test runner, which cannot load a DOM or JSX.
+export default mergeConfig(
+  viteConfig,
+  defineConfig({
+    test: {
+      environment: "happy-dom",
+      include: ["src/**/*.spec.{ts,tsx}"],
+      setupFiles: ["vitest/setup.ts"],
+      reporters: ["default", "./vitest/summary-reporter.ts"],
+      restoreMocks: true,
+      unstubGlobals: true,
+    },
+  }),
+);
