@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { stat } from "node:fs/promises";
 
 import type { Logger } from "pino";
 
@@ -8,18 +7,18 @@ import { BadRequestError, ConflictError, NotFoundError } from "../errors.js";
 import { KeyedLock } from "../lib/index.js";
 import {
   BOT_LABEL,
-  CONTAINER_PREFIX,
   type ContainerInfo,
   type ContainerRuntime,
-  type EgressPolicy,
   type IsolationMode,
   type NetworkMode,
   type ResourceLimits,
-  type TaskInfo,
 } from "../runtime/runtime.js";
+import { type ContainerSettings, containerSettings } from "./container-settings.js";
+import { containerIdFor, type ContainerState, readContainerState } from "./container-state.js";
 import { migrateLegacyData } from "./legacy-migration.js";
-import type { BotRecord, ContainerRecord, ManagerRecords } from "./records.js";
-import { waitForAgent } from "./wait-for-agent.js";
+import { reconcileBots, type ReconcileSummary } from "./reconcile.js";
+import type { BotRecord, ManagerRecords } from "./records.js";
+import { unixSocketProbe, waitForAgent } from "./wait-for-agent.js";
 
 export interface BotManagerOptions {
   runtime: ContainerRuntime;
@@ -38,20 +37,6 @@ export interface BotManagerOptions {
   onStopping?: (botId: string) => Promise<void> | void;
   logger: Logger;
 }
-
-export interface ContainerState {
-  botId: string;
-  containerId: string;
-  image: string;
-  status: ContainerRecord["status"] | "missing";
-  taskRunning: boolean;
-  pid?: number;
-  /** What the running task uses now, as far as the backend counts it (TaskInfo). */
-  usage?: { memoryBytes?: number; processes?: number };
-  record?: ContainerRecord;
-}
-
-export const containerIdFor = (botId: string) => `${CONTAINER_PREFIX}${botId}`;
 
 /**
  * Creates, starts, stops and deletes bots' containers through a runtime
@@ -118,22 +103,9 @@ export class BotManager implements AgentProvider {
    * The network, egress rules and limits a bot's container is made with:
    * its own settings, and the server's defaults for those it leaves unset.
    */
-  settingsOf(bot: BotRecord): {
-    network: NetworkMode;
-    egress?: EgressPolicy;
-    isolation: IsolationMode;
-    limits: ResourceLimits;
-  } {
-    const own = Object.fromEntries(Object.entries(bot.limits ?? {}).filter(([, value]) => value !== undefined));
-    const network = bot.network ?? this.options.network;
-    const limits: ResourceLimits = { ...this.options.limits, ...own };
-    // A default disk quota the backend cannot enforce is not claimed (a bot's own is refused when registered).
-    if (!this.options.runtime.capabilities?.diskQuota && !("diskBytes" in own)) delete limits.diskBytes;
-    // Likewise default memory, pids and cpus limits on a backend that says it cannot hold them (a sandbox without root).
-    if (!this.resourceLimits)
-      for (const key of ["memoryBytes", "pids", "cpus"] as const) if (!(key in own)) delete limits[key];
-    const isolation = bot.isolation ?? this.options.isolation ?? "namespaces";
-    return { network, ...(network === "isolated" && bot.egress ? { egress: bot.egress } : {}), isolation, limits };
+  settingsOf(bot: BotRecord): ContainerSettings {
+    const { network, isolation, limits, runtime } = this.options;
+    return containerSettings(bot, { network, isolation, limits }, runtime.capabilities);
   }
 
   agentFor(botId: string): Promise<AgentClient> {
@@ -191,7 +163,6 @@ export class BotManager implements AgentProvider {
     });
   }
 
-  /** Removes the container (and with it /data unless keepData), evicting the pool first. */
   /**
    * Deletes the bot's container. `keepData` keeps its data for a container
    * made later; `discardKeptData` (a bot deleted for good) removes what an
@@ -241,34 +212,17 @@ export class BotManager implements AgentProvider {
 
   /**
    * At start-up: re-attach to every bot whose task still runs (verifying its
-   * agent), and start the auto-start bots whose task is gone (the original
-   * left those unreachable).
+   * agent), and start the auto-start bots whose task is gone.
    */
-  async reconcile(): Promise<{ reattached: string[]; restarted: string[]; failed: string[] }> {
+  reconcile(): Promise<ReconcileSummary> {
     const { runtime, records, logger } = this.options;
-    const summary = { reattached: [] as string[], restarted: [] as string[], failed: [] as string[] };
-    const running = await runtime.listContainers({ [BOT_LABEL]: "" });
-    const wanted = new Map((await records.listAutoStart()).map((record) => [record.botId, record]));
-    const botIds = new Set([...running.map((container) => container.botId), ...wanted.keys()]);
-    await Promise.all(
-      [...botIds].map(async (botId) => {
-        try {
-          const task: TaskInfo = await runtime.taskInfo(containerIdFor(botId));
-          if (task.state === "running") {
-            await this.attach(botId);
-            summary.reattached.push(botId);
-          } else if (wanted.get(botId)?.status === "running") {
-            await this.start(botId);
-            summary.restarted.push(botId);
-          }
-        } catch (error) {
-          summary.failed.push(botId);
-          logger.error({ botId, err: error }, "reconcile failed for bot");
-        }
-      }),
-    );
-    logger.info(summary, "reconciled bots");
-    return summary;
+    return reconcileBots({
+      runtime,
+      records,
+      logger,
+      attach: (botId) => this.attach(botId),
+      start: (botId) => this.start(botId),
+    });
   }
 
   async close(): Promise<void> {
@@ -287,18 +241,6 @@ export class BotManager implements AgentProvider {
         }
       })
       .catch((error: unknown) => logger.error({ botId, err: error }, "legacy data migration failed"));
-  }
-
-  /** For an agent on a Unix socket: has the socket appeared yet? */
-  private async socketProbe(containerId: string): Promise<(() => Promise<boolean>) | undefined> {
-    const endpoint = await this.options.runtime.agentEndpoint(containerId);
-    if (!endpoint?.address.startsWith("unix:")) return undefined;
-    const socketPath = endpoint.address.slice("unix:".length);
-    return () =>
-      stat(socketPath).then(
-        (stats) => stats.isSocket(),
-        () => false,
-      );
   }
 
   /**
@@ -364,7 +306,7 @@ export class BotManager implements AgentProvider {
         this.pool.remove(botId);
         await runtime.startTask(container.id);
       }
-      const probe = await this.socketProbe(container.id);
+      const probe = unixSocketProbe(await runtime.agentEndpoint(container.id));
       agent = await waitForAgent(this.pool, botId, deadline - Date.now(), {
         ...(probe ? { mayBeUp: probe } : {}),
         taskEnded: async () => {
@@ -439,40 +381,16 @@ export class BotManager implements AgentProvider {
     return container;
   }
 
+  private stateLocked(botId: string): Promise<ContainerState> {
+    const { runtime, records, image } = this.options;
+    return readContainerState(runtime, records, botId, image);
+  }
+
   private async requireContainer(botId: string): Promise<string> {
     const containerId = containerIdFor(botId);
     if (!(await this.options.runtime.getContainer(containerId))) {
       throw new NotFoundError(`bot ${botId} has no container`);
     }
     return containerId;
-  }
-
-  private async stateLocked(botId: string): Promise<ContainerState> {
-    const { runtime, records } = this.options;
-    const containerId = containerIdFor(botId);
-    const [container, record] = await Promise.all([runtime.getContainer(containerId), records.getContainer(botId)]);
-    if (!container) {
-      return {
-        botId,
-        containerId,
-        image: record?.image ?? this.options.image,
-        status: "missing",
-        taskRunning: false,
-        record,
-      };
-    }
-    const task = await runtime.taskInfo(containerId);
-    return {
-      botId,
-      containerId,
-      image: container.image,
-      status: record?.status ?? "created",
-      taskRunning: task.state === "running",
-      pid: task.pid,
-      ...(task.memoryBytes === undefined && task.processes === undefined
-        ? {}
-        : { usage: { memoryBytes: task.memoryBytes, processes: task.processes } }),
-      record,
-    };
   }
 }

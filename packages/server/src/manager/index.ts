@@ -1,5 +1,6 @@
 // Public face of the manager. Named exports only.
-export { BotManager, type BotManagerOptions, containerIdFor, type ContainerState } from "./bot-manager.js";
+export { BotManager, type BotManagerOptions } from "./bot-manager.js";
+export { containerIdFor, type ContainerState } from "./container-state.js";
 export { exportData, importData, type ImportOptions } from "./data-transfer.js";
 export { migrateLegacyData, type MigrationResult } from "./legacy-migration.js";
 export type { BotRecord, ContainerRecord, ContainerStatus, ManagerRecords, NewBotInput } from "./records.js";

@@ -4,7 +4,7 @@ import { BadRequestError, NotFoundError } from "../errors.js";
 import type { ContainerRuntime } from "../runtime/runtime.js";
 import type { Store } from "../store/index.js";
 import type { BotManager } from "./bot-manager.js";
-import { containerIdFor } from "./bot-manager.js";
+import { containerIdFor } from "./container-state.js";
 
 type SnapshotRecords = Pick<
   Store,

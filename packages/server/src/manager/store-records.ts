@@ -1,6 +1,6 @@
 import { NotFoundError } from "../errors.js";
 import type { Store } from "../store/index.js";
-import { containerIdFor } from "./bot-manager.js";
+import { containerIdFor } from "./container-state.js";
 import type { BotRecord, BotUpdateInput, ManagerRecords, NewBotInput } from "./records.js";
 
 const toBot = (bot: NonNullable<Awaited<ReturnType<Store["getBot"]>>>): BotRecord => ({

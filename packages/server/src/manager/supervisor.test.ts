@@ -5,7 +5,7 @@ import { pino } from "pino";
 
 import type { ContainerRuntime, TaskInfo } from "../runtime/runtime.js";
 import { openStore, type Store } from "../store/index.js";
-import { containerIdFor } from "./bot-manager.js";
+import { containerIdFor } from "./container-state.js";
 import { storeRecords } from "./store-records.js";
 import { AgentSupervisor } from "./supervisor.js";
 

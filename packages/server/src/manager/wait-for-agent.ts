@@ -1,4 +1,6 @@
-import type { AgentClient, AgentProvider } from "../client/index.js";
+import { stat } from "node:fs/promises";
+
+import type { AgentClient, AgentEndpoint, AgentProvider } from "../client/index.js";
 import { BotboxError, UnavailableError } from "../errors.js";
 
 /**
@@ -22,6 +24,17 @@ export interface WaitOptions {
   taskEnded?: () => Promise<string | undefined>;
   /** The whole timeout, for the message, when `timeoutMs` is what is left of it. */
   totalMs?: number;
+}
+
+/** For an agent on a Unix socket, a `mayBeUp` that asks whether the socket has appeared yet. */
+export function unixSocketProbe(endpoint: AgentEndpoint | undefined): (() => Promise<boolean>) | undefined {
+  if (!endpoint?.address.startsWith("unix:")) return undefined;
+  const socketPath = endpoint.address.slice("unix:".length);
+  return () =>
+    stat(socketPath).then(
+      (stats) => stats.isSocket(),
+      () => false,
+    );
 }
 
 /** How often an unanswered wait asks whether the task has ended. */
