@@ -14,9 +14,9 @@ describe("a cgroup's usage counters", () => {
   after(() => rm(dir, { recursive: true, force: true }));
 
   it("finds this process's own memory cgroup, on v1 or v2, and reads what it is charged", async () => {
-    const folders = await cgroupFoldersOf(process.pid);
+    const folders = cgroupFoldersOf(process.pid);
     assert.ok(folders?.memory, "this process has a memory cgroup");
-    const usage = await readCgroupUsage(folders);
+    const usage = readCgroupUsage(folders);
     assert.ok(usage.memoryBytes! > 0, JSON.stringify(usage));
     assert.equal(typeof usage.oomKills, "number");
   });
@@ -25,18 +25,18 @@ describe("a cgroup's usage counters", () => {
     await writeFile(path.join(dir, "memory.current"), "1234\n");
     await writeFile(path.join(dir, "memory.events"), "low 0\nhigh 0\nmax 3\noom 2\noom_kill 1\n");
     await writeFile(path.join(dir, "pids.current"), "7\n");
-    assert.deepEqual(await readCgroupUsage({ version: "v2", memory: dir, pids: dir }), {
+    assert.deepEqual(readCgroupUsage({ version: "v2", memory: dir, pids: dir }), {
       memoryBytes: 1234,
       processes: 7,
       oomKills: 1,
     });
     await writeFile(path.join(dir, "memory.usage_in_bytes"), "max\n");
     await writeFile(path.join(dir, "memory.oom_control"), "oom_kill_disable 0\nunder_oom 0\noom_kill 4\n");
-    assert.deepEqual(await readCgroupUsage({ version: "v1", memory: dir }), { oomKills: 4 });
+    assert.deepEqual(readCgroupUsage({ version: "v1", memory: dir }), { oomKills: 4 });
   });
 
   it("knows nothing of a process that is gone, and leaves a stopped task's info alone", async () => {
-    assert.equal(await cgroupFoldersOf(2 ** 22 + 1), undefined);
+    assert.equal(cgroupFoldersOf(2 ** 22 + 1), undefined);
     assert.deepEqual(await withCgroupUsage({ state: "stopped", pid: process.pid }), {
       state: "stopped",
       pid: process.pid,

@@ -78,15 +78,15 @@ export class BotCgroup {
    * shared pages another process read first, such as node's own, are not
    * counted again), its tasks, its OOM kills. Empty without cgroups.
    */
-  async usage(): Promise<CgroupUsage> {
+  usage(): CgroupUsage {
     if (this.mode === "none") return {};
     const [first, pids] = this.folders;
     return readCgroupUsage({ version: this.mode, memory: first!, pids: this.mode === "v2" ? first! : pids! });
   }
 
   /** The memory part of `usage`, as the density benchmark reads it. */
-  async memoryUsageBytes(): Promise<number | undefined> {
-    return (await this.usage()).memoryBytes;
+  memoryUsageBytes(): number | undefined {
+    return this.usage().memoryBytes;
   }
 
   /** Removes the folders; a folder still holding processes stays (EBUSY). */
