@@ -3,44 +3,7 @@ import { useState } from "preact/hooks";
 import type { ApiClient } from "../api/client";
 import { ErrorNotice } from "../ui/error-notice";
 import { useAction } from "../ui/use-resource";
-
-const MIB = 2 ** 20;
-
-const lines = (text: string) =>
-  text
-    .split(/[\n,]/)
-    .map((line) => line.trim())
-    .filter(Boolean);
-
-/** The body of POST /bots from the form; empty fields are left to the server's defaults. */
-function newBotBody(form: FormData): Record<string, unknown> {
-  const text = (name: string) => String(form.get(name) ?? "").trim();
-  const number = (name: string, scale = 1) => (text(name) === "" ? undefined : Number(text(name)) * scale);
-  const network = text("network");
-  const limits = Object.fromEntries(
-    Object.entries({
-      memory_bytes: number("memory_mib", MIB),
-      cpus: number("cpus"),
-      pids: number("pids"),
-      disk_bytes: number("disk_mib", MIB),
-    }).filter(([, value]) => value !== undefined),
-  );
-  const allow = text("egress_allow");
-  const deny = lines(text("egress_deny"));
-  const egress =
-    network === "isolated" && (allow !== "" || deny.length > 0)
-      ? { ...(allow === "" ? {} : { allow: allow === "none" ? [] : lines(allow) }), ...(deny.length ? { deny } : {}) }
-      : undefined;
-  return {
-    name: text("name"),
-    ...(text("id") ? { id: text("id") } : {}),
-    ...(network ? { network } : {}),
-    ...(text("isolation") ? { isolation: text("isolation") } : {}),
-    ...(egress ? { egress } : {}),
-    ...(Object.keys(limits).length ? { limits } : {}),
-    auto_start: form.get("auto_start") === "on",
-  };
-}
+import { LIMIT_MINIMUMS, MAX_CPUS, newBotBody } from "./new-bot-body";
 
 /** Registers a bot (admin); the server says what is wrong with a field, and the form shows it. */
 export function CreateBotForm(props: { api: ApiClient; onCreated: () => void }) {
@@ -52,9 +15,9 @@ export function CreateBotForm(props: { api: ApiClient; onCreated: () => void }) 
       aria-label="New bot"
       onSubmit={(event) => {
         event.preventDefault();
-        const body = newBotBody(new FormData(event.currentTarget));
+        const form = new FormData(event.currentTarget);
         void action.run(async () => {
-          await props.api.json("POST", "/bots", body);
+          await props.api.json("POST", "/bots", newBotBody(form));
           props.onCreated();
         });
       }}
@@ -95,16 +58,16 @@ export function CreateBotForm(props: { api: ApiClient; onCreated: () => void }) 
         </>
       )}
       <label>
-        Memory (MiB) <input name="memory_mib" type="number" min={16} />
+        Memory (MiB) <input name="memory_mib" type="number" min={LIMIT_MINIMUMS.memoryMib} />
       </label>
       <label>
-        CPUs <input name="cpus" type="number" min={0.01} step={0.01} />
+        CPUs <input name="cpus" type="number" min={LIMIT_MINIMUMS.cpus} max={MAX_CPUS} step={0.01} />
       </label>
       <label>
-        Processes (pids) <input name="pids" type="number" min={8} />
+        Processes (pids) <input name="pids" type="number" min={LIMIT_MINIMUMS.pids} />
       </label>
       <label>
-        Disk (MiB) <input name="disk_mib" type="number" min={64} />
+        Disk (MiB) <input name="disk_mib" type="number" min={LIMIT_MINIMUMS.diskMib} />
       </label>
       <label class="check">
         <input name="auto_start" type="checkbox" /> Start with the server
