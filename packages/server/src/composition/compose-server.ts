@@ -11,7 +11,9 @@ import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 
 import { type BotboxConfig, ConfigError, imageRefFor } from "../config/index.js";
+import { createE2bFrontEnd, type E2bFrontEnd } from "../e2b/index.js";
 import { reachWorkspace } from "../errors.js";
+import { bearerAuthenticator } from "../http/auth.js";
 import { type ConnectionLimits, createHttpServer, type Principal } from "../http/index.js";
 import { AgentSupervisor, BotManager, containerIdFor, SnapshotService } from "../manager/index.js";
 import { sweepStaleTransfers } from "../manager/stale-transfer-sweep.js";
@@ -182,6 +184,32 @@ export async function composeServer(
   });
   const admin = await loadAdminToken(config.server.home, config.server.admin_token);
   let ready = false;
+  const files = new WorkspaceFiles({
+    agentFor: (botId) => manager.agentFor(botId),
+    // Waits for a stop in progress (it holds the bot's lock), so the answer is what the stop left.
+    workspaceRunning: async (botId) => (await manager.state(botId)).taskRunning,
+    maxUploadBytes: config.files.max_upload_bytes,
+    maxReadBytes: config.files.max_read_bytes,
+  });
+  const processes = new WorkspaceProcesses({ agentFor: (botId) => manager.agentFor(botId) });
+  const verifyToken = async (token: string): Promise<Principal | undefined> => {
+    const verified = await store.verifyToken(token);
+    if (!verified) return undefined;
+    if (verified.scope === "admin") return { kind: "admin" };
+    return { kind: "bot", botId: verified.botId ?? "", tokenId: verified.id };
+  };
+  // Off by default: an API with other credentials and shapes is opened only when asked for (docs/e2b.md).
+  const e2b: E2bFrontEnd | undefined = config.e2b.enabled
+    ? createE2bFrontEnd({
+        bots: storeBotDirectory(store),
+        manager,
+        processes,
+        files,
+        authenticate: bearerAuthenticator(admin.token, verifyToken),
+        secret: admin.token,
+        logger,
+      })
+    : undefined;
   const app = createHttpServer({
     manager,
     snapshots: new SnapshotService(manager, runtime, store, logger),
@@ -189,13 +217,7 @@ export async function composeServer(
     tokens: storeTokenDirectory(store),
     events: (containerId, limit) => store.listEvents(containerId, { limit }),
     mcp: { gateway: new BotToolGateway({ tools, federated }), sessions, federated, servers: store },
-    files: new WorkspaceFiles({
-      agentFor: (botId) => manager.agentFor(botId),
-      // Waits for a stop in progress (it holds the bot's lock), so the answer is what the stop left.
-      workspaceRunning: async (botId) => (await manager.state(botId)).taskRunning,
-      maxUploadBytes: config.files.max_upload_bytes,
-      maxReadBytes: config.files.max_read_bytes,
-    }),
+    files,
     media: new MediaService(new ContainerFsStorage((botId) => manager.agentFor(botId)), {
       maxBytes: config.media.max_bytes,
     }),
@@ -204,19 +226,15 @@ export async function composeServer(
       maxTunnelsPerBot: config.ports.max_tunnels_per_bot,
     }),
     portDomain: config.ports.domain,
-    processes: new WorkspaceProcesses({ agentFor: (botId) => manager.agentFor(botId) }),
+    processes,
     memory: new BuiltinMemoryRuntime({ clients: (botId) => reachWorkspace(botId, (id) => manager.agentFor(id)) }),
     adminToken: admin.token,
-    verifyToken: async (token): Promise<Principal | undefined> => {
-      const verified = await store.verifyToken(token);
-      if (!verified) return undefined;
-      if (verified.scope === "admin") return { kind: "admin" };
-      return { kind: "bot", botId: verified.botId ?? "", tokenId: verified.id };
-    },
+    verifyToken,
     logger,
     version: await serverVersion(),
     isReady: () => ready,
     ...(options.connections ? { connections: options.connections } : {}),
+    ...(e2b ? { beforeRouting: (request, response) => e2b.claim(request, response) } : {}),
   });
   return {
     app,
@@ -237,6 +255,7 @@ export async function composeServer(
     },
     async close() {
       supervisor.stop();
+      e2b?.close();
       await app.close();
       await Promise.all([sessions.shutdown(), federated.shutdown()]);
       await manager.close();

@@ -195,6 +195,14 @@ const mcpStdio = z
   })
   .strict();
 
+const e2b = z
+  .object({
+    enabled: booleanLike
+      .default(false)
+      .describe("serve the E2B-compatible API under /e2b and /e2b-sandbox (docs/e2b.md)"),
+  })
+  .strict();
+
 // The original's [mcp] section keeps the keys botbox reads, with their
 // meaning; the ones it never read are retired (retired-keys.ts).
 const mcp = z
@@ -236,6 +244,7 @@ export const configSchema = z
     ports: ports.prefault({}),
     mcp_stdio: mcpStdio.prefault({}),
     mcp: mcp.prefault({}),
+    e2b: e2b.prefault({}),
   })
   .strict();
 

@@ -1,3 +1,5 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -79,6 +81,8 @@ export interface HttpServerOptions {
   connections?: ConnectionLimits;
   /** The web console's built files (docs/console.md); default packages/web/dist. */
   consoleDir?: string;
+  /** Answers a request before Fastify routes it, when it says so (the optional E2B front end, docs/e2b.md). */
+  beforeRouting?: (request: IncomingMessage, response: ServerResponse) => boolean;
 }
 
 /**
@@ -118,8 +122,13 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     bodyLimit: 8 * 2 ** 20,
     logController: new AccessLog(),
     // Requests for a port's own origin are taken off before Fastify routes anything (routes/port-origin.ts).
-    serverFactory: (handler, settings) =>
-      serverWithPortOrigins(origins, handler, settings as Parameters<typeof serverWithPortOrigins>[2]),
+    serverFactory: (handler, settings) => {
+      const claim = options.beforeRouting;
+      const routed = claim
+        ? (request: IncomingMessage, response: ServerResponse) => claim(request, response) || handler(request, response)
+        : handler;
+      return serverWithPortOrigins(origins, routed, settings as Parameters<typeof serverWithPortOrigins>[2]);
+    },
   }) as unknown as FastifyInstance;
   const routes: AnyRoute[] = [];
   requireDocumentedRoutes(app, routes);

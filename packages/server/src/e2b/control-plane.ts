@@ -1,0 +1,89 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+
+import type { Logger } from "pino";
+
+import { NotFoundError, UnauthenticatedError } from "../errors.js";
+import type { Principal } from "../http/auth.js";
+import { tokenFromE2bKey } from "./api-key.js";
+import { readJsonBody, sendE2bError, sendJson, UnsupportedE2bError } from "./e2b-errors.js";
+import type { SandboxRegistry } from "./sandboxes.js";
+
+/** Where E2B_API_URL points: `<server>/e2b`. */
+export const CONTROL_PLANE_PREFIX = "/e2b";
+
+export interface ControlPlaneOptions {
+  sandboxes: SandboxRegistry;
+  /** botbox's bearer check: who a token acts for, or an UnauthenticatedError. */
+  authenticate: (authorization: string | undefined) => Promise<Principal>;
+  logger: Logger;
+}
+
+type Handler = (input: { principal: Principal; id: string; request: IncomingMessage }) => Promise<[number, unknown]>;
+
+/** E2B's control-plane calls botbox answers; everything else gets E2B's error shape (501 or 404). */
+function routeTable(sandboxes: SandboxRegistry): Array<[string, RegExp, Handler]> {
+  const create: Handler = async ({ principal, request }) => [
+    201,
+    await sandboxes.create(principal, await readJsonBody(request)),
+  ];
+  const list: Handler = async ({ principal }) => [200, await sandboxes.list(principal)];
+  const connect: Handler = async ({ principal, id, request }) => {
+    const { timeout } = await readJsonBody(request);
+    return [200, await sandboxes.connect(principal, id, timeout)];
+  };
+  const unsupported =
+    (what: string): Handler =>
+    async () => {
+      throw new UnsupportedE2bError(what);
+    };
+  const one = /^\/sandboxes\/([^/]+)$/;
+  return [
+    ["POST", /^\/(?:v2\/)?sandboxes$/, create],
+    ["GET", /^\/(?:v2\/)?sandboxes$/, list],
+    ["GET", one, async ({ principal, id }) => [200, await sandboxes.get(principal, id)]],
+    ["DELETE", one, async ({ principal, id }) => [204, await sandboxes.kill(principal, id)]],
+    [
+      "POST",
+      /^\/sandboxes\/([^/]+)\/timeout$/,
+      async ({ principal, id, request }) => [
+        204,
+        await sandboxes.setTimeout(principal, id, (await readJsonBody(request)).timeout),
+      ],
+    ],
+    ["POST", /^\/(?:v2\/)?sandboxes\/([^/]+)\/(?:connect|resume)$/, connect],
+    ["POST", /^\/sandboxes\/([^/]+)\/pause$/, unsupported("pausing a sandbox (its memory cannot be kept)")],
+    ["POST", /^\/sandboxes\/([^/]+)\/fork$/, unsupported("forking a sandbox")],
+    ["POST", /^\/sandboxes\/([^/]+)\/snapshots$/, unsupported("E2B snapshots (use botbox's own: docs/snapshots.md)")],
+    ["PUT", /^\/sandboxes\/([^/]+)\/network$/, unsupported("changing a sandbox's network")],
+    ["GET", /^\/(?:v2\/)?sandboxes\/([^/]+)\/(?:metrics|logs)$/, unsupported("sandbox metrics and logs")],
+  ];
+}
+
+/**
+ * E2B's control plane under /e2b: sandboxes as botbox bots (sandboxes.ts).
+ * A plain Node handler, not Fastify routes: it answers in E2B's shapes and
+ * with E2B's auth header (`X-API-KEY`), which botbox's API does not take.
+ */
+export function controlPlaneHandler(options: ControlPlaneOptions) {
+  const routes = routeTable(options.sandboxes);
+  return async (request: IncomingMessage, response: ServerResponse, subPath: string): Promise<void> => {
+    try {
+      const key = request.headers["x-api-key"];
+      if (typeof key !== "string" || key.trim() === "")
+        throw new UnauthenticatedError("missing API key: set E2B_API_KEY to the key `botbox e2b-key` prints");
+      const principal = await options.authenticate(`Bearer ${tokenFromE2bKey(key)}`);
+      const pathname = subPath.split("?")[0] ?? "";
+      for (const [method, pattern, handler] of routes) {
+        const match = pattern.exec(pathname);
+        if (!match || request.method !== method) continue;
+        const id = decodeURIComponent(match[1] ?? "");
+        const [status, body] = await handler({ principal, id, request });
+        sendJson(response, status, status === 204 ? undefined : body);
+        return;
+      }
+      throw new NotFoundError(`no E2B API route ${request.method} ${pathname}`);
+    } catch (error) {
+      sendE2bError(response, error, options.logger);
+    }
+  };
+}

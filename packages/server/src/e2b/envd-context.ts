@@ -1,0 +1,63 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+
+import { BotboxError } from "../errors.js";
+import { HTTP_STATUS } from "../http/error-status.js";
+import type { SandboxRegistry } from "./sandboxes.js";
+
+/** Where E2B_SANDBOX_URL points: `<server>/e2b-sandbox`, one address for every sandbox. */
+export const ENVD_PREFIX = "/e2b-sandbox";
+
+/**
+ * The sandbox an envd request is for: the SDK names it in `E2b-Sandbox-Id`
+ * and proves access with that sandbox's envd token in `X-Access-Token`.
+ * Undefined when either is missing or the token is not that sandbox's.
+ */
+export function sandboxOfHeaders(
+  registry: SandboxRegistry,
+  header: (name: string) => string | undefined,
+): string | undefined {
+  const sandboxId = header("e2b-sandbox-id");
+  const token = header("x-access-token");
+  if (!sandboxId || !token || !registry.checkEnvdAccessToken(sandboxId, token)) return undefined;
+  return sandboxId;
+}
+
+/** sandboxOfHeaders for a connect-rpc call: an Unauthenticated error when it fails. */
+export function sandboxOfCall(registry: SandboxRegistry, headers: Headers): string {
+  const sandboxId = sandboxOfHeaders(registry, (name) => headers.get(name) ?? undefined);
+  if (!sandboxId)
+    throw new ConnectError(
+      "missing or wrong sandbox credentials: send E2b-Sandbox-Id and that sandbox's X-Access-Token",
+      Code.Unauthenticated,
+    );
+  return sandboxId;
+}
+
+const CONNECT_CODES: Record<number, Code> = {
+  400: Code.InvalidArgument,
+  401: Code.Unauthenticated,
+  403: Code.PermissionDenied,
+  404: Code.NotFound,
+  409: Code.FailedPrecondition,
+  413: Code.ResourceExhausted,
+  429: Code.ResourceExhausted,
+  503: Code.Unavailable,
+  507: Code.ResourceExhausted,
+};
+
+/** A botbox error as the connect-rpc error of the same meaning (the SDK maps those to its own errors). */
+export function toConnectError(error: unknown): ConnectError {
+  if (error instanceof ConnectError) return error;
+  if (error instanceof BotboxError)
+    return new ConnectError(error.message, CONNECT_CODES[HTTP_STATUS[error.code]] ?? Code.Internal);
+  return ConnectError.from(error, Code.Internal);
+}
+
+/** Runs `work`, turning any failure into a ConnectError. */
+export async function connectCall<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw toConnectError(error);
+  }
+}

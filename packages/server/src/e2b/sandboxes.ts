@@ -1,0 +1,230 @@
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+
+import type { Logger } from "pino";
+
+import { BadRequestError, ForbiddenError, NotFoundError } from "../errors.js";
+import type { Principal } from "../http/auth.js";
+import type { BotDirectory } from "../http/routes/bots.js";
+import type { BotManager, BotRecord } from "../manager/index.js";
+
+/** The prefix of the bots the E2B front end makes: it sees and kills only those (docs/e2b.md). */
+export const SANDBOX_ID_PREFIX = "e2b-";
+/**
+ * The envd version the front end answers as. The SDK picks its protocol by
+ * it: 0.5.7 is the first with stdin close and octet-stream uploads, and below
+ * 0.6.2 it asks for no file metadata, which botbox does not keep.
+ */
+export const ENVD_VERSION = "0.5.7";
+/** E2B's default sandbox lifetime when `timeout` is not given, and the longest one allowed here. */
+const DEFAULT_TIMEOUT_SECONDS = 300;
+const MAX_TIMEOUT_SECONDS = 24 * 3600;
+/** The only template: every bot runs the server's configured image (botbox has one image per server). */
+export const DEFAULT_TEMPLATE = "base";
+
+/** What the front end keeps of a sandbox beside its bot; in memory, so a restart re-arms it (see `#recordFor`). */
+interface SandboxRecord {
+  templateId: string;
+  metadata: Record<string, string>;
+  envVars: Record<string, string>;
+  startedAt: Date;
+  endAt: Date;
+  timer?: NodeJS.Timeout;
+}
+
+export interface SandboxRegistryOptions {
+  bots: BotDirectory;
+  manager: BotManager;
+  /** Signs the per-sandbox envd access tokens: the server's admin token. */
+  secret: string;
+  logger: Logger;
+}
+
+export interface NewSandboxInput {
+  templateID?: unknown;
+  timeout?: unknown;
+  metadata?: unknown;
+  envVars?: unknown;
+}
+
+function stringMap(value: unknown, field: string): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== "object" || Array.isArray(value))
+    throw new BadRequestError(`${field}: must be an object of strings`);
+  for (const [key, item] of Object.entries(value))
+    if (typeof item !== "string") throw new BadRequestError(`${field}.${key}: must be a string`);
+  return value as Record<string, string>;
+}
+
+function timeoutSeconds(value: unknown): number {
+  if (value === undefined || value === null) return DEFAULT_TIMEOUT_SECONDS;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > MAX_TIMEOUT_SECONDS)
+    throw new BadRequestError(`timeout: must be whole seconds from 0 to ${MAX_TIMEOUT_SECONDS}`);
+  return value;
+}
+
+/**
+ * E2B sandboxes as botbox bots: each is a bot named `e2b-<hex>` with its
+ * container running, killed (bot and data deleted) when its timeout ends, as
+ * E2B does. Access follows botbox's tokens: the admin sees every E2B sandbox,
+ * a bot token only its own bot and cannot create or kill.
+ */
+export class SandboxRegistry {
+  readonly #options: SandboxRegistryOptions;
+  readonly #records = new Map<string, SandboxRecord>();
+
+  constructor(options: SandboxRegistryOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * The sandbox's envd access token: an HMAC of its id under the server's
+   * secret, so it needs no storage, survives restarts, and one sandbox's
+   * token opens no other.
+   */
+  envdAccessToken(sandboxId: string): string {
+    return createHmac("sha256", this.#options.secret).update(`e2b-envd:${sandboxId}`).digest("hex");
+  }
+
+  checkEnvdAccessToken(sandboxId: string, token: string): boolean {
+    const expected = Buffer.from(this.envdAccessToken(sandboxId));
+    const given = Buffer.from(token);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+
+  /** The environment E2B's `envs` at create gave every command of the sandbox. */
+  envVarsOf(sandboxId: string): Record<string, string> {
+    return this.#records.get(sandboxId)?.envVars ?? {};
+  }
+
+  async create(principal: Principal, input: NewSandboxInput) {
+    if (principal.kind !== "admin") throw new ForbiddenError("creating a sandbox needs the admin token's E2B key");
+    const templateId = input.templateID ?? DEFAULT_TEMPLATE;
+    if (templateId !== DEFAULT_TEMPLATE)
+      throw new BadRequestError(
+        `templateID: template ${JSON.stringify(templateId)} is not available; botbox runs every sandbox on the server's image, as template "${DEFAULT_TEMPLATE}"`,
+      );
+    const seconds = timeoutSeconds(input.timeout);
+    const metadata = stringMap(input.metadata, "metadata");
+    const envVars = stringMap(input.envVars, "envVars");
+    const id = `${SANDBOX_ID_PREFIX}${randomBytes(8).toString("hex")}`;
+    const { bots, manager } = this.#options;
+    await bots.createBot({ id, name: id });
+    try {
+      await manager.start(id);
+    } catch (error) {
+      await this.#destroy(id).catch(() => undefined);
+      throw error;
+    }
+    const startedAt = new Date();
+    const record: SandboxRecord = { templateId, metadata, envVars, startedAt, endAt: startedAt };
+    this.#records.set(id, record);
+    this.#arm(id, record, seconds);
+    return this.#created(id, record);
+  }
+
+  async connect(principal: Principal, sandboxId: string, timeout: unknown) {
+    const { bot, record } = await this.#find(principal, sandboxId);
+    if (timeout !== undefined) this.#arm(bot.id, record, timeoutSeconds(timeout));
+    if (!(await this.#options.manager.state(bot.id)).taskRunning) await this.#options.manager.start(bot.id);
+    return this.#created(bot.id, record);
+  }
+
+  async get(principal: Principal, sandboxId: string) {
+    const { bot, record } = await this.#find(principal, sandboxId);
+    return { ...(await this.#listed(bot, record)), envdAccessToken: this.envdAccessToken(bot.id), domain: null };
+  }
+
+  async list(principal: Principal) {
+    const bots = (await this.#options.bots.listBots()).filter(
+      (bot) => bot.id.startsWith(SANDBOX_ID_PREFIX) && (principal.kind === "admin" || principal.botId === bot.id),
+    );
+    return Promise.all(bots.map((bot) => this.#listed(bot, this.#recordFor(bot))));
+  }
+
+  async kill(principal: Principal, sandboxId: string): Promise<void> {
+    const { bot } = await this.#find(principal, sandboxId);
+    if (principal.kind !== "admin") throw new ForbiddenError("killing a sandbox needs the admin token's E2B key");
+    await this.#destroy(bot.id);
+  }
+
+  async setTimeout(principal: Principal, sandboxId: string, timeout: unknown): Promise<void> {
+    const { bot, record } = await this.#find(principal, sandboxId);
+    this.#arm(bot.id, record, timeoutSeconds(timeout));
+  }
+
+  /** Stops the kill timers (server shutdown); the sandboxes' bots stay and are re-armed at the next start. */
+  close(): void {
+    for (const record of this.#records.values()) clearTimeout(record.timer);
+  }
+
+  /** The bot behind `sandboxId` as `principal` may see it: another's, or not an E2B one, is not found. */
+  async #find(principal: Principal, sandboxId: string): Promise<{ bot: BotRecord; record: SandboxRecord }> {
+    const visible = principal.kind === "admin" || principal.botId === sandboxId;
+    const bot =
+      visible && sandboxId.startsWith(SANDBOX_ID_PREFIX) ? await this.#options.bots.getBot(sandboxId) : undefined;
+    if (!bot) throw new NotFoundError(`sandbox ${sandboxId} not found`);
+    return { bot, record: this.#recordFor(bot) };
+  }
+
+  /** A sandbox made before this server started gets a new record and E2B's default timeout from now. */
+  #recordFor(bot: BotRecord): SandboxRecord {
+    let record = this.#records.get(bot.id);
+    if (!record) {
+      const now = new Date();
+      record = { templateId: DEFAULT_TEMPLATE, metadata: {}, envVars: {}, startedAt: bot.createdAt, endAt: now };
+      this.#records.set(bot.id, record);
+      this.#arm(bot.id, record, DEFAULT_TIMEOUT_SECONDS);
+    }
+    return record;
+  }
+
+  #arm(sandboxId: string, record: SandboxRecord, seconds: number): void {
+    clearTimeout(record.timer);
+    record.endAt = new Date(Date.now() + seconds * 1000);
+    record.timer = setTimeout(() => {
+      this.#options.logger.info({ botId: sandboxId }, "E2B sandbox timed out: killing it");
+      void this.#destroy(sandboxId).catch((error: unknown) =>
+        this.#options.logger.error({ botId: sandboxId, err: error }, "could not kill a timed-out E2B sandbox"),
+      );
+    }, seconds * 1000);
+    record.timer.unref();
+  }
+
+  async #destroy(sandboxId: string): Promise<void> {
+    clearTimeout(this.#records.get(sandboxId)?.timer);
+    this.#records.delete(sandboxId);
+    await this.#options.manager.deleteContainer(sandboxId, { discardKeptData: true });
+    await this.#options.bots.deleteBot(sandboxId);
+  }
+
+  #created(sandboxId: string, record: SandboxRecord) {
+    return {
+      templateID: record.templateId,
+      sandboxID: sandboxId,
+      clientID: "botbox",
+      envdVersion: ENVD_VERSION,
+      envdAccessToken: this.envdAccessToken(sandboxId),
+      domain: null,
+    };
+  }
+
+  async #listed(bot: BotRecord, record: SandboxRecord) {
+    const { limits } = this.#options.manager.settingsOf(bot);
+    const running = (await this.#options.manager.state(bot.id)).taskRunning;
+    return {
+      templateID: record.templateId,
+      sandboxID: bot.id,
+      clientID: "botbox",
+      startedAt: record.startedAt.toISOString(),
+      endAt: record.endAt.toISOString(),
+      // 0 where the server sets no limit: E2B's fields are required numbers.
+      cpuCount: limits.cpus ?? 0,
+      memoryMB: limits.memoryBytes ? Math.floor(limits.memoryBytes / 2 ** 20) : 0,
+      diskSizeMB: limits.diskBytes ? Math.floor(limits.diskBytes / 2 ** 20) : 0,
+      metadata: record.metadata,
+      // A stopped bot is the nearest thing to E2B's paused sandbox: connect starts it again.
+      state: running ? "running" : "paused",
+      envdVersion: ENVD_VERSION,
+    };
+  }
+}

@@ -1,0 +1,122 @@
+// The official `e2b` npm package, unmodified, against a real `botbox serve`
+// with [e2b] enabled (docs/e2b.md): configured only through E2B_API_KEY,
+// E2B_API_URL and E2B_SANDBOX_URL, as a user's script would be.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+
+import { CommandExitError, NotFoundError, Sandbox, SandboxError } from "e2b";
+
+import { e2bKeyFor } from "../../packages/server/src/e2b/index.js";
+import { type BotboxServer, startBotboxServer } from "../support/botbox-server.js";
+
+/** Only the three documented variables; any other E2B_* of the caller's environment is dropped. */
+function useE2bEnvironment(server: BotboxServer, key: string): void {
+  for (const name of Object.keys(process.env)) if (name.startsWith("E2B_")) delete process.env[name];
+  process.env.E2B_API_KEY = key;
+  process.env.E2B_API_URL = `${server.url}/e2b`;
+  process.env.E2B_SANDBOX_URL = `${server.url}/e2b-sandbox`;
+}
+
+async function listedIds(): Promise<string[]> {
+  const paginator = Sandbox.list();
+  const ids: string[] = [];
+  while (paginator.hasNext) for (const info of await paginator.nextItems()) ids.push(info.sandboxId);
+  return ids;
+}
+
+describe("E2B SDK against botbox", { timeout: 180_000 }, () => {
+  let server: BotboxServer;
+  let sandbox: Sandbox;
+
+  before(async () => {
+    server = await startBotboxServer({ env: { BOTBOX_E2B_ENABLED: "true" } });
+    useE2bEnvironment(server, e2bKeyFor(server.adminToken));
+    sandbox = await Sandbox.create();
+  });
+
+  after(async () => {
+    await Sandbox.kill(sandbox.sandboxId).catch(() => undefined);
+    await server?.stop();
+  });
+
+  it("creates a sandbox that is a running botbox bot, and lists it", async () => {
+    assert.match(sandbox.sandboxId, /^e2b-[0-9a-f]{16}$/);
+    const container = await server.api("GET", `/bots/${sandbox.sandboxId}/container`);
+    assert.equal(container.status, 200, JSON.stringify(container.body));
+    assert.ok((await listedIds()).includes(sandbox.sandboxId));
+    const info = await Sandbox.getInfo(sandbox.sandboxId);
+    assert.equal(info.state, "running");
+    assert.equal(info.templateId, "base");
+  });
+
+  it("runs a command with streamed stdout and its exit code", async () => {
+    const chunks: string[] = [];
+    const result = await sandbox.commands.run("echo hi; echo oops >&2", { onStdout: (data) => void chunks.push(data) });
+    assert.equal(result.exitCode, 0);
+    assert.equal(result.stdout, "hi\n");
+    assert.equal(result.stderr, "oops\n");
+    assert.equal(chunks.join(""), "hi\n");
+  });
+
+  it("answers a failing command with CommandExitError", async () => {
+    await assert.rejects(sandbox.commands.run("echo bad >&2; exit 3"), (error: unknown) => {
+      assert.ok(error instanceof CommandExitError, String(error));
+      assert.equal(error.exitCode, 3);
+      assert.equal(error.stderr, "bad\n");
+      return true;
+    });
+  });
+
+  it("refuses envd calls without the sandbox's access token", async () => {
+    const response = await fetch(`${server.url}/e2b-sandbox/process.Process/List`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "E2b-Sandbox-Id": sandbox.sandboxId,
+        "X-Access-Token": "0".repeat(64),
+      },
+      body: "{}",
+    });
+    assert.equal(response.status, 401);
+    // The same call with the sandbox's own token goes through: the check is what refused it.
+    const info = await server.api("GET", `/bots/${sandbox.sandboxId}`);
+    assert.equal(info.status, 200);
+    const ok = await fetch(`${server.url}/e2b-sandbox/process.Process/List`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "E2b-Sandbox-Id": sandbox.sandboxId,
+        "X-Access-Token": (sandbox as unknown as { envdAccessToken: string }).envdAccessToken,
+      },
+      body: "{}",
+    });
+    assert.equal(ok.status, 200, await ok.text());
+  });
+
+  it("refuses a wrong API key with E2B's error shape", async () => {
+    const response = await fetch(`${server.url}/e2b/v2/sandboxes`, {
+      headers: { "X-API-KEY": e2bKeyFor("bbx_wrong") },
+    });
+    assert.equal(response.status, 401);
+    const body = (await response.json()) as { code: number; message: string };
+    assert.equal(body.code, 401);
+    assert.equal(typeof body.message, "string");
+  });
+
+  it("answers an unknown template with E2B's error", async () => {
+    await assert.rejects(Sandbox.create("no-such-template"), (error: unknown) => {
+      assert.ok(error instanceof SandboxError, String(error));
+      assert.match(String(error), /template/);
+      return true;
+    });
+  });
+
+  it("kills the sandbox: its bot is gone and it is no longer listed", async () => {
+    const other = await Sandbox.create();
+    assert.equal(await Sandbox.kill(other.sandboxId), true);
+    assert.equal((await server.api("GET", `/bots/${other.sandboxId}`)).status, 404);
+    assert.ok(!(await listedIds()).includes(other.sandboxId));
+    assert.equal(await Sandbox.kill(other.sandboxId), false);
+    await assert.rejects(Sandbox.getInfo(other.sandboxId), NotFoundError);
+  });
+});
