@@ -50,6 +50,14 @@ describe("the console app", () => {
     expect(sessionStorage.getItem("botbox.token")).toBeNull();
   });
 
+  it("says why the tab's saved token could not be checked when the server is unreachable", async () => {
+    sessionStorage.setItem("botbox.token", "admin");
+    new FakeApi().on("GET", "/whoami", () => Promise.reject(new TypeError("Failed to fetch")));
+    render(<App />);
+    expect((await screen.findByRole("alert")).textContent).toContain("Failed to fetch");
+    expect(screen.getByLabelText("API token")).toBeTruthy();
+  });
+
   it("shows any other refusal on the page with its message, and stays signed in", async () => {
     sessionStorage.setItem("botbox.token", "admin");
     new FakeApi()

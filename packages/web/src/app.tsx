@@ -12,9 +12,17 @@ export function App() {
   const [session, setSession] = useState<Session | null>();
   // Why the last session ended when the API ended it, shown on the sign-in page.
   const [ended, setEnded] = useState<unknown>();
+  // Why the tab's saved token could not be checked (not a refusal: the server unreachable, say).
+  const [resumeError, setResumeError] = useState<unknown>();
   const url = useLocation();
   useEffect(() => {
-    void resumeSession().then((resumed) => setSession(resumed ?? null));
+    void resumeSession().then(
+      (resumed) => setSession(resumed ?? null),
+      (error: unknown) => {
+        setResumeError(error);
+        setSession(null);
+      },
+    );
   }, []);
   useEffect(() => {
     if (!session) return;
@@ -36,8 +44,10 @@ export function App() {
     return (
       <SignIn
         ended={ended}
+        problem={resumeError}
         onSignedIn={(signedIn) => {
           setEnded(undefined);
+          setResumeError(undefined);
           setSession(signedIn);
         }}
       />

@@ -29,6 +29,13 @@ describe("the session's token", () => {
     expect(sessionStorage.getItem("botbox.token")).toBeNull();
   });
 
+  it("is kept when the API cannot be reached, so a reload resumes once it is back", async () => {
+    sessionStorage.setItem("botbox.token", "admin");
+    new FakeApi().on("GET", "/whoami", () => Promise.reject(new TypeError("Failed to fetch")));
+    await expect(resumeSession()).rejects.toThrow("Failed to fetch");
+    expect(sessionStorage.getItem("botbox.token")).toBe("admin");
+  });
+
   it("is gone after sign-out", async () => {
     new FakeApi().on("GET", "/whoami", json({ kind: "admin" }));
     await signIn("admin-token");

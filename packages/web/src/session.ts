@@ -1,3 +1,4 @@
+import { ApiError } from "./api/api-error";
 import { ApiClient } from "./api/client";
 import type { Principal } from "./api/types";
 
@@ -19,13 +20,19 @@ export async function signIn(token: string): Promise<Session> {
   return { api, principal };
 }
 
-/** The session this tab signed in with, if its token still works. */
+/**
+ * The session this tab signed in with, if its token still works; the token
+ * is forgotten once the API refuses it (401). Any other failure (the server
+ * is down, say) is thrown and the token kept, so a reload once the server is
+ * back resumes the session.
+ */
 export async function resumeSession(): Promise<Session | undefined> {
   const token = sessionStorage.getItem(KEY);
   if (!token) return undefined;
   try {
     return await signIn(token);
-  } catch {
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 401)) throw error;
     sessionStorage.removeItem(KEY);
     return undefined;
   }

@@ -57,6 +57,7 @@ export function BotPage(props: { session: Session; botId: string; tab: string })
         )}
       </div>
       <ErrorNotice error={bot.error} />
+      <ErrorNotice error={state.error} />
       <nav class="tabs" aria-label="Bot sections">
         {TABS.map((candidate) => (
           <Link key={candidate.id} href={botPath(props.botId, candidate.id)} current={candidate === tab}>

@@ -7,9 +7,10 @@ import { ErrorNotice } from "../ui/error-notice";
 /**
  * Paste a token: the admin token, or a bot's (POST /bots/:id/tokens), which
  * reaches only that bot. `ended` is the API's refusal that ended the last
- * session, if one did.
+ * session, if one did; `problem` why the tab's saved token could not be
+ * checked.
  */
-export function SignIn(props: { onSignedIn: (session: Session) => void; ended?: unknown }) {
+export function SignIn(props: { onSignedIn: (session: Session) => void; ended?: unknown; problem?: unknown }) {
   const [token, setToken] = useState("");
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
@@ -50,7 +51,7 @@ export function SignIn(props: { onSignedIn: (session: Session) => void; ended?: 
           The admin token (the server prints where it is kept) or a bot&apos;s token. It is kept in this tab only, and
           forgotten when the tab closes.
         </p>
-        <ErrorNotice error={error} />
+        <ErrorNotice error={error ?? props.problem} />
         <button type="submit" class="primary" disabled={busy || token.trim() === ""}>
           Sign in
         </button>

@@ -12,9 +12,15 @@ const compare: Record<SortKey, (a: FileEntry, b: FileEntry) => number> = {
   modTime: (a, b) => a.modTime.localeCompare(b.modTime),
 };
 
-/** One page of a folder, folders first, sortable by name, size or time (within the page). */
+/**
+ * One page of a folder, folders first, sortable by name, size or time.
+ * The API pages in name order, so by size or time it is this page that is
+ * sorted, and the table says so when there is more than one page.
+ */
 export function FileTable(props: {
   entries: FileEntry[];
+  /** The folder has more than this page. */
+  paged: boolean;
   busy: boolean;
   onOpen: (entry: FileEntry) => void;
   onDownload: (entry: FileEntry) => void;
@@ -40,6 +46,9 @@ export function FileTable(props: {
   return (
     <div class="table-wrap">
       <table aria-label="Files">
+        {props.paged && sort.key !== "name" && (
+          <caption class="muted">Sorted within this page: the API pages the folder by name.</caption>
+        )}
         <thead>
           <tr>
             {header("name", "Name")}

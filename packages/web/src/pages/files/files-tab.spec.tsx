@@ -47,6 +47,9 @@ describe("the Files tab", () => {
     await screen.findByText("two");
     expect(screen.getByText("Page 2")).toBeTruthy();
     expect((screen.getByRole("button", { name: "Next page" }) as HTMLButtonElement).disabled).toBe(true);
+    // By size, only this page is in order: the table says so.
+    fireEvent.click(within(screen.getByRole("columnheader", { name: /Size/ })).getByRole("button"));
+    expect(screen.getByText(/Sorted within this page/)).toBeTruthy();
 
     fireEvent.click(screen.getByRole("button", { name: "Previous page" }));
     await screen.findByText("one");

@@ -93,6 +93,7 @@ export function FilesTab({ session, bot }: TabProps) {
       <ErrorNotice error={action.error} onDismiss={action.clearError} />
       <FileTable
         entries={page.data?.entries ?? []}
+        paged={cursors.length > 1 || !!page.data?.nextCursor}
         busy={action.busy}
         onOpen={(entry) => (entry.isDir ? open(entry.path) : setEditing(entry))}
         onDownload={(entry) => act(() => files.download(entry.path))}
