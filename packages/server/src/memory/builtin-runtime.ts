@@ -1,7 +1,8 @@
 import { BadRequestError, NotFoundError } from "../errors.js";
 import { KeyedLock } from "../lib/index.js";
-import { type MemoryFiles, MemoryFileStore } from "./file-store.js";
+import { MemoryFileStore } from "./file-store.js";
 import type { MemoryFilters } from "./manifest.js";
+import type { MemoryFiles } from "./memory-files.js";
 import { botIdOfMemoryId, newMemoryId } from "./memory-ids.js";
 import type { MemoryItem } from "./memory-item.js";
 import { memoryHash, type MemoryMessage, messagesText, normalizeMemoryText } from "./memory-text.js";

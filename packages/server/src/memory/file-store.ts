@@ -1,8 +1,5 @@
-import type { AgentClient, FileEntry } from "../client/index.js";
-import { ConflictError, NotFoundError, PayloadTooLargeError } from "../errors.js";
-import { FileTooLargeError, NotRegularFileError, NotTextFileError, readWholeText } from "../workspace/index.js";
-import { formatMemoryDay, normalizeItem, parseMemoryDay, sortByTime } from "./day-file.js";
-import { parseLegacyMemory } from "./legacy-file.js";
+import { ConflictError, NotFoundError } from "../errors.js";
+import { formatMemoryDay, normalizeItem } from "./day-file.js";
 import {
   dayFilePath,
   emptyManifest,
@@ -17,13 +14,18 @@ import {
   parseManifest,
   toManifestPath,
 } from "./manifest.js";
+import {
+  dedupe,
+  MAX_MEMORY_FILE_BYTES,
+  type MemoryFiles,
+  MemoryFileTooLargeError,
+  parseMemoryFile,
+  readMemoryText,
+} from "./memory-files.js";
 import type { MemoryItem } from "./memory-item.js";
 import { formatMemoryOverview } from "./overview.js";
-import { compareInstants, memoryDate, parseRfc3339 } from "./timestamps.js";
+import { memoryDate } from "./timestamps.js";
 import { trimSpace } from "./whitespace.js";
-
-/** The agent calls the store needs; AgentClient has them. Paths are relative to the data folder. */
-export type MemoryFiles = Pick<AgentClient, "readRaw" | "writeRaw" | "stat" | "listDir" | "deleteFile" | "rename">;
 
 export interface MemoryFileStoreOptions {
   /** The clock for "today" and the manifest's updated_at. */
@@ -31,30 +33,6 @@ export interface MemoryFileStoreOptions {
   /** Told about memory files skipped while reading (not regular files, too large); default process.emitWarning. */
   warn?: (message: string) => void;
 }
-
-/**
- * Largest memory file (day file, legacy file or manifest) read or written.
- * Reads stop past it, so a bot's `memory/x.md -> /dev/zero` or a huge file
- * cannot fill the server's memory.
- */
-export const MAX_MEMORY_FILE_BYTES = 8 * 2 ** 20;
-
-/** A memory file write that would be larger than MAX_MEMORY_FILE_BYTES. */
-export class MemoryFileTooLargeError extends PayloadTooLargeError {
-  constructor(path: string, bytes: number | "over") {
-    super(
-      `memory file ${path} would be ${bytes === "over" ? "more than" : bytes} bytes, ` +
-        `past the ${MAX_MEMORY_FILE_BYTES}-byte limit of a memory file`,
-    );
-  }
-}
-
-/** What reading a memory file found. */
-type ReadResult =
-  | { kind: "missing" }
-  | { kind: "text"; content: string }
-  /** Not read: not a regular file (a FIFO, device, folder), larger than the cap, or not UTF-8 text. */
-  | { kind: "skipped"; reason: string; why: "not_regular" | "too_large" | "not_text" };
 
 /** A memory file that parsed, with the items it holds. */
 interface ScannedFile {
@@ -69,30 +47,6 @@ const UNPARSED_SUFFIX = ".unparsed";
 const addTo = (map: Map<string, Set<string>>, key: string, value: string) => {
   map.set(key, (map.get(key) ?? new Set()).add(value));
 };
-
-/** The items of a file in either format, or undefined when it is neither. */
-function parseMemoryFile(content: string): MemoryItem[] | undefined {
-  const day = parseMemoryDay(content);
-  if (day) return day;
-  const legacy = parseLegacyMemory(content);
-  return legacy && [legacy];
-}
-
-/**
- * One copy per ID. The original kept the first copy found; a crash between
- * writing an item's new day file and removing it from its old one leaves two,
- * so the more recently updated copy wins (the first on a tie).
- */
-function dedupe(items: MemoryItem[]): MemoryItem[] {
-  const byId = new Map<string, MemoryItem>();
-  for (const item of items) {
-    const kept = byId.get(item.id);
-    if (!kept || compareInstants(parseRfc3339(item.updatedAt), parseRfc3339(kept.updatedAt)) > 0) {
-      byId.set(item.id, item);
-    }
-  }
-  return sortByTime([...byId.values()]);
-}
 
 /**
  * The builtin memory provider's files in one bot's workspace: day
@@ -160,10 +114,7 @@ export class MemoryFileStore {
    * day files are written first and only then is every other file removed.
    */
   async rebuildFiles(items: MemoryItem[], filters?: MemoryFilters): Promise<void> {
-    const previous = await this.readManifest().catch((error: unknown) => {
-      if (error instanceof ConflictError) return emptyManifest();
-      throw error;
-    });
+    const previous = await this.readManifestOrEmpty();
     const manifest = emptyManifest();
     const now = this.now();
     const grouped = new Map<string, MemoryItem[]>();
@@ -227,10 +178,7 @@ export class MemoryFileStore {
    * manifest that drifted or no longer parses. Returns the item count.
    */
   async rebuildIndex(): Promise<number> {
-    const previous = await this.readManifest().catch((error: unknown) => {
-      if (error instanceof ConflictError) return emptyManifest();
-      throw error;
-    });
+    const previous = await this.readManifestOrEmpty();
     const scanned = await this.scanFiles();
     const items = dedupe(scanned.flatMap((file) => file.items));
     const pathOf = new Map<string, string>();
@@ -238,16 +186,9 @@ export class MemoryFileStore {
     const manifest = emptyManifest();
     const now = this.now();
     for (const item of items) {
-      const filters = previous.entries.get(item.id)?.filters;
       const date = memoryDate(item, now);
-      manifest.entries.set(item.id, {
-        hash: item.hash,
-        createdAt: item.createdAt,
-        updatedAt: item.updatedAt,
-        date,
-        filePath: toManifestPath(pathOf.get(item.id) ?? dayFilePath(date)),
-        ...(filters ? { filters } : {}),
-      });
+      const path = pathOf.get(item.id) ?? dayFilePath(date);
+      manifest.entries.set(item.id, manifestEntry(item, date, path, previous.entries.get(item.id)?.filters));
     }
     await this.writeManifest(manifest);
     await this.files.writeRaw(OVERVIEW_PATH, formatMemoryOverview(items));
@@ -256,7 +197,7 @@ export class MemoryFileStore {
 
   /** The manifest; empty when there is none yet. ConflictError "parse manifest" when it is not JSON. */
   async readManifest(): Promise<Manifest> {
-    const read = await this.readText(MANIFEST_PATH);
+    const read = await readMemoryText(this.files, MANIFEST_PATH);
     if (read.kind === "missing") return emptyManifest();
     if (read.kind === "skipped") {
       throw new ConflictError(
@@ -264,6 +205,14 @@ export class MemoryFileStore {
       );
     }
     return parseManifest(read.content, this.now());
+  }
+
+  /** For a rewrite from the files: a manifest that does not parse only loses the filters it held. */
+  private readManifestOrEmpty(): Promise<Manifest> {
+    return this.readManifest().catch((error: unknown) => {
+      if (error instanceof ConflictError) return emptyManifest();
+      throw error;
+    });
   }
 
   private async writeManifest(manifest: Manifest): Promise<void> {
@@ -292,7 +241,7 @@ export class MemoryFileStore {
    * silently overwrote it.
    */
   private async readForMerge(path: string): Promise<MemoryItem[]> {
-    const read = await this.readText(path);
+    const read = await readMemoryText(this.files, path);
     if (read.kind === "missing") return [];
     // Too large already: anything added would only make it larger.
     if (read.kind === "skipped" && read.why === "too_large") throw new MemoryFileTooLargeError(path, "over");
@@ -324,7 +273,7 @@ export class MemoryFileStore {
     for (const [path, ids] of removals) {
       let items = known.get(path);
       if (!items) {
-        const read = await this.readText(path);
+        const read = await readMemoryText(this.files, path);
         items = read.kind === "text" ? parseMemoryFile(read.content) : undefined;
       }
       if (!items) continue;
@@ -364,7 +313,7 @@ export class MemoryFileStore {
         ...(await Promise.all(
           batch.map(async (entry) => {
             const path = `${MEMORY_DIR}/${entry.path}`;
-            const read = await this.readText(path, entry);
+            const read = await readMemoryText(this.files, path, entry);
             if (read.kind === "skipped") this.warn(`memory: skipped ${path}: ${read.reason}`);
             const items = read.kind === "text" ? parseMemoryFile(read.content) : undefined;
             return items && { path, items };
@@ -373,27 +322,6 @@ export class MemoryFileStore {
       );
     }
     return scanned.filter((file) => file !== undefined);
-  }
-
-  /**
-   * A whole file as UTF-8 text, at most MAX_MEMORY_FILE_BYTES of it
-   * (workspace/read-whole-text.ts). `entry` is what a listing said of the
-   * file; a link's target is stat'ed, so nothing but a regular file is opened.
-   */
-  private async readText(path: string, entry?: FileEntry): Promise<ReadResult> {
-    try {
-      const file = await readWholeText(this.files, path, { maxBytes: MAX_MEMORY_FILE_BYTES, known: entry });
-      return { kind: "text", content: file.text };
-    } catch (error) {
-      if (error instanceof NotFoundError) return { kind: "missing" };
-      if (error instanceof NotRegularFileError)
-        return { kind: "skipped", reason: `not a regular file (${error.entry.mode})`, why: "not_regular" };
-      if (error instanceof FileTooLargeError)
-        return { kind: "skipped", reason: `larger than ${MAX_MEMORY_FILE_BYTES} bytes`, why: "too_large" };
-      if (error instanceof NotTextFileError)
-        return { kind: "skipped", reason: "not valid UTF-8 text", why: "not_text" };
-      throw error;
-    }
   }
 }
 

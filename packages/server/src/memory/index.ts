@@ -9,16 +9,11 @@ export {
   type ScoredMemory,
 } from "./builtin-runtime.js";
 export { formatMemoryDay, parseMemoryDay } from "./day-file.js";
-export {
-  MAX_MEMORY_FILE_BYTES,
-  type MemoryFiles,
-  MemoryFileStore,
-  type MemoryFileStoreOptions,
-  MemoryFileTooLargeError,
-} from "./file-store.js";
+export { MemoryFileStore, type MemoryFileStoreOptions } from "./file-store.js";
 export { parseLegacyMemory } from "./legacy-file.js";
 export { MANIFEST_PATH, MEMORY_DIR, type MemoryFilters, OVERVIEW_PATH } from "./manifest.js";
 export { escapeMarkerLines, unescapeMarkerLine } from "./marker-escape.js";
+export { MAX_MEMORY_FILE_BYTES, type MemoryFiles, MemoryFileTooLargeError } from "./memory-files.js";
 export { botIdOfMemoryId, newMemoryId } from "./memory-ids.js";
 export type { MemoryItem } from "./memory-item.js";
 export { MAX_MEMORY_TEXT_BYTES, type MemoryMessage } from "./memory-text.js";
