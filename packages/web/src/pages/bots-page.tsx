@@ -3,6 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import { botPath } from "../router";
 import type { Session } from "../session";
 import { ConfirmButton } from "../ui/confirm-button";
+import { DataTable } from "../ui/data-table";
 import { ErrorNotice } from "../ui/error-notice";
 import { formatBytes } from "../ui/format";
 import { Link } from "../ui/link";
@@ -48,30 +49,15 @@ export function BotsPage({ session }: { session: Session }) {
       )}
       <ErrorNotice error={rows.error} />
       <ErrorNotice error={action.error} onDismiss={action.clearError} />
-      <div class="table-wrap">
-        <table aria-label="Bots">
-          <thead>
-            <tr>
-              <th>Bot</th>
-              <th>Status</th>
-              <th>Network</th>
-              <th>Isolation</th>
-              <th>Limits</th>
-              <th>Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.data?.map((row) => (
-              <BotRowView key={row.bot.id} row={row} admin={admin} busy={action.busy} act={act} session={session} />
-            ))}
-            {rows.data?.length === 0 && (
-              <tr>
-                <td colSpan={6}>No bots yet{admin ? ": create one with New bot." : "."}</td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        label="Bots"
+        columns={["Bot", "Status", "Network", "Isolation", "Limits", "Actions"]}
+        rows={rows.data}
+        row={(row) => (
+          <BotRowView key={row.bot.id} row={row} admin={admin} busy={action.busy} act={act} session={session} />
+        )}
+        empty={`No bots yet${admin ? ": create one with New bot." : "."}`}
+      />
     </section>
   );
 }

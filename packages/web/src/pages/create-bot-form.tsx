@@ -2,6 +2,7 @@ import { useState } from "preact/hooks";
 
 import type { ApiClient } from "../api/client";
 import { ErrorNotice } from "../ui/error-notice";
+import { InPageForm } from "../ui/in-page-form";
 import { useAction } from "../ui/use-resource";
 import { LIMIT_MINIMUMS, MAX_CPUS, newBotBody } from "./new-bot-body";
 
@@ -10,14 +11,12 @@ export function CreateBotForm(props: { api: ApiClient; onCreated: () => void }) 
   const action = useAction();
   const [network, setNetwork] = useState("");
   return (
-    <form
+    <InPageForm
       class="panel grid-form"
-      aria-label="New bot"
-      onSubmit={(event) => {
-        event.preventDefault();
-        const form = new FormData(event.currentTarget);
+      label="New bot"
+      onSubmit={(fields) => {
         void action.run(async () => {
-          await props.api.json("POST", "/bots", newBotBody(form));
+          await props.api.json("POST", "/bots", newBotBody(fields));
           props.onCreated();
         });
       }}
@@ -78,6 +77,6 @@ export function CreateBotForm(props: { api: ApiClient; onCreated: () => void }) 
           Create bot
         </button>
       </div>
-    </form>
+    </InPageForm>
   );
 }

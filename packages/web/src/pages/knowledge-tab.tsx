@@ -1,3 +1,5 @@
+import type { ComponentChildren, VNode } from "preact";
+
 import { segment } from "../api/client";
 import type { Memory, Skill } from "../api/types";
 import { ErrorNotice } from "../ui/error-notice";
@@ -16,35 +18,60 @@ export function KnowledgeTab({ session, bot }: TabProps) {
   const memories = useResource(() => api.json<{ results: Memory[] }>("GET", `${base}/memory?limit=100`), [api, bot.id]);
   return (
     <div class="stack">
-      <h2>Skills</h2>
-      <ErrorNotice error={skills.error} />
-      <ul aria-label="Skills" class="cards">
-        {skills.data?.skills.map((skill) => (
+      <CardList
+        title="Skills"
+        error={skills.error}
+        items={skills.data?.skills}
+        card={(skill) => (
           <li key={skill.name}>
             <strong>{skill.name}</strong>
             <div class="muted">{skill.description}</div>
           </li>
-        ))}
-        {skills.data?.skills.length === 0 && <li>No skills in /data/.skills.</li>}
-      </ul>
+        )}
+        empty="No skills in /data/.skills."
+      />
       {skills.data?.errors.map((problem) => (
         <p key={problem.path} class="error">
           {problem.path}: {problem.message}
         </p>
       ))}
-      <h2>Memory</h2>
-      <ErrorNotice error={memories.error} />
-      <ul aria-label="Memories" class="cards">
-        {memories.data?.results.map((memory) => (
+      <CardList
+        title="Memory"
+        label="Memories"
+        error={memories.error}
+        items={memories.data?.results}
+        card={(memory) => (
           <li key={memory.id}>
             <div>{memory.memory}</div>
             <div class="muted">
               {memory.id} · {formatTime(memory.updated_at ?? memory.created_at)}
             </div>
           </li>
-        ))}
-        {memories.data?.results.length === 0 && <li>No memories.</li>}
-      </ul>
+        )}
+        empty="No memories."
+      />
     </div>
+  );
+}
+
+/** A titled list of cards, its loading error, and a line saying there are none. */
+function CardList<T>(props: {
+  title: string;
+  /** The list's accessible name, when not its title. */
+  label?: string;
+  error: unknown;
+  items: T[] | undefined;
+  card: (item: T) => VNode;
+  empty: ComponentChildren;
+}) {
+  return (
+    <>
+      <h2>{props.title}</h2>
+      <ErrorNotice error={props.error} />
+      <ul aria-label={props.label ?? props.title} class="cards">
+        {props.items?.map(props.card)}
+        {props.items?.length === 0 && <li>{props.empty}</li>}
+      </ul>
+    </>
   );
 }

@@ -3,7 +3,9 @@ import { useState } from "preact/hooks";
 import { segment } from "../api/client";
 import type { McpServer, McpTool } from "../api/types";
 import { ConfirmButton } from "../ui/confirm-button";
+import { DataTable } from "../ui/data-table";
 import { ErrorNotice } from "../ui/error-notice";
+import { InPageForm } from "../ui/in-page-form";
 import { useAction, useResource } from "../ui/use-resource";
 import type { TabProps } from "./bot-page";
 
@@ -23,45 +25,33 @@ export function McpTab({ session, bot }: TabProps) {
       <h2>Configured servers</h2>
       <ErrorNotice error={servers.error} />
       <ErrorNotice error={action.error} onDismiss={action.clearError} />
-      <div class="table-wrap">
-        <table aria-label="MCP servers">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Command</th>
-              <th>Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {servers.data?.servers.map((server) => (
-              <tr key={server.name}>
-                <td>{server.name}</td>
-                <td>
-                  <code>{[server.command, ...(server.args ?? [])].join(" ")}</code>
-                </td>
-                <td>
-                  <ConfirmButton
-                    label="Remove"
-                    title={`Remove MCP server ${server.name}?`}
-                    confirmLabel="Remove server"
-                    danger
-                    onConfirm={() =>
-                      void action.run(() =>
-                        api.json("DELETE", `${base}/mcp-servers/${segment(server.name)}`).finally(reloadBoth),
-                      )
-                    }
-                  />
-                </td>
-              </tr>
-            ))}
-            {servers.data?.servers.length === 0 && (
-              <tr>
-                <td colSpan={3}>None configured.</td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        label="MCP servers"
+        columns={["Name", "Command", "Actions"]}
+        rows={servers.data?.servers}
+        row={(server) => (
+          <tr key={server.name}>
+            <td>{server.name}</td>
+            <td>
+              <code>{[server.command, ...(server.args ?? [])].join(" ")}</code>
+            </td>
+            <td>
+              <ConfirmButton
+                label="Remove"
+                title={`Remove MCP server ${server.name}?`}
+                confirmLabel="Remove server"
+                danger
+                onConfirm={() =>
+                  void action.run(() =>
+                    api.json("DELETE", `${base}/mcp-servers/${segment(server.name)}`).finally(reloadBoth),
+                  )
+                }
+              />
+            </td>
+          </tr>
+        )}
+        empty="None configured."
+      />
       <AddServerForm
         busy={action.busy}
         onAdd={(name, server) =>
@@ -84,18 +74,16 @@ function AddServerForm(props: {
   onAdd: (name: string, server: { command: string; args: string[] }) => void;
 }) {
   return (
-    <form
+    <InPageForm
       class="grid-form panel"
-      aria-label="Add an MCP server"
-      onSubmit={(event) => {
-        event.preventDefault();
-        const form = new FormData(event.currentTarget);
-        const args = String(form.get("args") ?? "")
+      label="Add an MCP server"
+      onSubmit={(fields, form) => {
+        const args = String(fields.get("args") ?? "")
           .split("\n")
           .map((arg) => arg.trim())
           .filter(Boolean);
-        props.onAdd(String(form.get("name")).trim(), { command: String(form.get("command")).trim(), args });
-        event.currentTarget.reset();
+        props.onAdd(String(fields.get("name")).trim(), { command: String(fields.get("command")).trim(), args });
+        form.reset();
       }}
     >
       <label>
@@ -112,7 +100,7 @@ function AddServerForm(props: {
           Add server
         </button>
       </div>
-    </form>
+    </InPageForm>
   );
 }
 
@@ -127,11 +115,10 @@ function ToolCaller(props: {
   const action = useAction();
   const tool = props.tools.find((candidate) => candidate.name === name);
   return (
-    <form
+    <InPageForm
       class="stack panel"
-      aria-label="Call a tool"
-      onSubmit={(event) => {
-        event.preventDefault();
+      label="Call a tool"
+      onSubmit={() => {
         void action.run(async () => {
           setResult(undefined);
           let parsed: unknown;
@@ -188,6 +175,6 @@ function ToolCaller(props: {
           {JSON.stringify(result, null, 2)}
         </pre>
       )}
-    </form>
+    </InPageForm>
   );
 }

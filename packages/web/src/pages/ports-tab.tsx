@@ -4,6 +4,7 @@ import { segment } from "../api/client";
 import type { SignedUrl } from "../api/types";
 import { ErrorNotice } from "../ui/error-notice";
 import { formatTime } from "../ui/format";
+import { InPageForm } from "../ui/in-page-form";
 import { useAction } from "../ui/use-resource";
 import type { TabProps } from "./bot-page";
 
@@ -17,11 +18,10 @@ export function PortsTab({ session, bot }: TabProps) {
   const action = useAction();
   return (
     <div class="stack">
-      <form
+      <InPageForm
         class="toolbar"
-        aria-label="Open a port"
-        onSubmit={(event) => {
-          event.preventDefault();
+        label="Open a port"
+        onSubmit={() => {
           // Opened before the request, in the click's own turn: a window opened later is blocked as a pop-up.
           const tab = window.open("about:blank", "_blank");
           void action.run(async () => {
@@ -57,7 +57,7 @@ export function PortsTab({ session, bot }: TabProps) {
         <button type="submit" class="primary" disabled={action.busy}>
           Open in a new tab
         </button>
-      </form>
+      </InPageForm>
       <ErrorNotice error={action.error} onDismiss={action.clearError} />
       {opened && (
         <p role="status">

@@ -3,8 +3,10 @@ import { useState } from "preact/hooks";
 import { segment } from "../api/client";
 import type { SignedUrl, Snapshot } from "../api/types";
 import { ConfirmButton } from "../ui/confirm-button";
+import { DataTable } from "../ui/data-table";
 import { ErrorNotice } from "../ui/error-notice";
 import { formatBytes, formatTime } from "../ui/format";
+import { InPageForm } from "../ui/in-page-form";
 import { useAction, useResource } from "../ui/use-resource";
 import type { TabProps } from "./bot-page";
 
@@ -28,11 +30,10 @@ export function SnapshotsTab({ session, bot, refresh }: TabProps) {
     });
   return (
     <div class="stack">
-      <form
+      <InPageForm
         class="toolbar"
-        aria-label="Take a snapshot"
-        onSubmit={(event) => {
-          event.preventDefault();
+        label="Take a snapshot"
+        onSubmit={() => {
           void act(async () => {
             const created = await api.json<{ version: number | null }>(
               "POST",
@@ -54,57 +55,43 @@ export function SnapshotsTab({ session, bot, refresh }: TabProps) {
         <button type="submit" class="primary" disabled={action.busy}>
           Take snapshot
         </button>
-      </form>
+      </InPageForm>
       {done && <p role="status">{done}</p>}
       <ErrorNotice error={action.error} onDismiss={action.clearError} />
       <ErrorNotice error={list.error} />
-      <div class="table-wrap">
-        <table aria-label="Snapshots">
-          <thead>
-            <tr>
-              <th>Version</th>
-              <th>Label</th>
-              <th>Taken</th>
-              <th>Source</th>
-              <th>Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data?.snapshots.map((snapshot) => (
-              <tr key={snapshot.name} data-version={snapshot.version ?? ""}>
-                <td>{snapshot.version ?? "—"}</td>
-                <td>{snapshot.display_name ?? snapshot.name}</td>
-                <td>{formatTime(snapshot.created_at)}</td>
-                <td>{snapshot.source}</td>
-                <td>
-                  {snapshot.version !== null && (
-                    <ConfirmButton
-                      label="Roll back"
-                      title={`Roll back to version ${snapshot.version}?`}
-                      confirmLabel={`Roll back to version ${snapshot.version}`}
-                      danger
-                      disabled={action.busy}
-                      onConfirm={() =>
-                        void act(async () => {
-                          await api.json("POST", `${base}/rollback`, { version: snapshot.version });
-                          return `Rolled back to version ${snapshot.version}.`;
-                        })
-                      }
-                    >
-                      <p>The bot&apos;s writable state goes back to this snapshot; changes since are lost.</p>
-                    </ConfirmButton>
-                  )}
-                </td>
-              </tr>
-            ))}
-            {list.data?.snapshots.length === 0 && (
-              <tr>
-                <td colSpan={5}>No snapshots yet.</td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        label="Snapshots"
+        columns={["Version", "Label", "Taken", "Source", "Actions"]}
+        rows={list.data?.snapshots}
+        row={(snapshot) => (
+          <tr key={snapshot.name} data-version={snapshot.version ?? ""}>
+            <td>{snapshot.version ?? "—"}</td>
+            <td>{snapshot.display_name ?? snapshot.name}</td>
+            <td>{formatTime(snapshot.created_at)}</td>
+            <td>{snapshot.source}</td>
+            <td>
+              {snapshot.version !== null && (
+                <ConfirmButton
+                  label="Roll back"
+                  title={`Roll back to version ${snapshot.version}?`}
+                  confirmLabel={`Roll back to version ${snapshot.version}`}
+                  danger
+                  disabled={action.busy}
+                  onConfirm={() =>
+                    void act(async () => {
+                      await api.json("POST", `${base}/rollback`, { version: snapshot.version });
+                      return `Rolled back to version ${snapshot.version}.`;
+                    })
+                  }
+                >
+                  <p>The bot&apos;s writable state goes back to this snapshot; changes since are lost.</p>
+                </ConfirmButton>
+              )}
+            </td>
+          </tr>
+        )}
+        empty="No snapshots yet."
+      />
       <DataTransfer base={base} session={session} act={act} busy={action.busy} />
     </div>
   );

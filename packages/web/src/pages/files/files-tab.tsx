@@ -2,6 +2,7 @@ import { useMemo, useState } from "preact/hooks";
 
 import type { FileEntry } from "../../api/types";
 import { ErrorNotice } from "../../ui/error-notice";
+import { InPageForm } from "../../ui/in-page-form";
 import { useAction, useResource } from "../../ui/use-resource";
 import type { TabProps } from "../bot-page";
 import { BotFiles, joinPath, parentOf } from "./file-api";
@@ -46,11 +47,10 @@ export function FilesTab({ session, bot }: TabProps) {
         if (event.dataTransfer?.files.length) void uploads.start(event.dataTransfer.files);
       }}
     >
-      <form
+      <InPageForm
         class="toolbar"
-        onSubmit={(event) => {
-          event.preventDefault();
-          const target = new FormData(event.currentTarget).get("folder");
+        onSubmit={(fields) => {
+          const target = fields.get("folder");
           if (typeof target === "string" && target.trim()) open(target.trim());
         }}
       >
@@ -70,7 +70,7 @@ export function FilesTab({ session, bot }: TabProps) {
         <button type="button" onClick={page.reload}>
           Refresh
         </button>
-      </form>
+      </InPageForm>
       <div class="toolbar">
         <label class="button">
           Upload files
@@ -120,10 +120,9 @@ export function FilesTab({ session, bot }: TabProps) {
 function NewFolder(props: { onCreate: (name: string) => void }) {
   const [name, setName] = useState("");
   return (
-    <form
+    <InPageForm
       class="inline"
-      onSubmit={(event) => {
-        event.preventDefault();
+      onSubmit={() => {
         if (name.trim()) props.onCreate(name.trim());
         setName("");
       }}
@@ -137,6 +136,6 @@ function NewFolder(props: { onCreate: (name: string) => void }) {
       <button type="submit" disabled={!name.trim()}>
         Create folder
       </button>
-    </form>
+    </InPageForm>
   );
 }

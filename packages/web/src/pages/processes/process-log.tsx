@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { ApiClient } from "../../api/client";
 import type { OutputEvent, ProcessInfo } from "../../api/types";
 import { ErrorNotice } from "../../ui/error-notice";
+import { InPageForm } from "../../ui/in-page-form";
 import { useAction } from "../../ui/use-resource";
 
 /** Keep the page's memory bounded: only the log's last characters are shown. */
@@ -80,10 +81,9 @@ export function ProcessLog(props: { api: ApiClient; base: string; onChange: () =
       <pre ref={pre} class="log" data-testid="process-log" tabIndex={0}>
         {text}
       </pre>
-      <form
+      <InPageForm
         class="toolbar"
-        onSubmit={(event) => {
-          event.preventDefault();
+        onSubmit={() => {
           const line = `${input}\n`;
           void action.run(async () => {
             await props.api.send("POST", `${props.base}/stdin`, new Blob([line]), { contentType: "text/plain" });
@@ -109,7 +109,7 @@ export function ProcessLog(props: { api: ApiClient; base: string; onChange: () =
         >
           Close stdin
         </button>
-      </form>
+      </InPageForm>
       <ErrorNotice error={streamError} />
       <ErrorNotice error={action.error} onDismiss={action.clearError} />
     </section>

@@ -2,8 +2,10 @@ import { useState } from "preact/hooks";
 
 import { segment } from "../../api/client";
 import type { ProcessInfo } from "../../api/types";
+import { DataTable } from "../../ui/data-table";
 import { ErrorNotice } from "../../ui/error-notice";
 import { formatTime } from "../../ui/format";
+import { InPageForm } from "../../ui/in-page-form";
 import { useAction, useResource } from "../../ui/use-resource";
 import type { TabProps } from "../bot-page";
 import { ProcessLog } from "./process-log";
@@ -21,11 +23,10 @@ export function ProcessesTab({ session, bot }: TabProps) {
   const action = useAction();
   return (
     <div class="stack">
-      <form
+      <InPageForm
         class="toolbar"
-        aria-label="Start a process"
-        onSubmit={(event) => {
-          event.preventDefault();
+        label="Start a process"
+        onSubmit={() => {
           void action.run(async () => {
             const started = await api.json<ProcessInfo>("POST", base, {
               command,
@@ -57,48 +58,34 @@ export function ProcessesTab({ session, bot }: TabProps) {
         <button type="button" onClick={list.reload}>
           Refresh
         </button>
-      </form>
+      </InPageForm>
       <ErrorNotice error={action.error} onDismiss={action.clearError} />
       <ErrorNotice error={list.error} />
-      <div class="table-wrap">
-        <table aria-label="Processes">
-          <thead>
-            <tr>
-              <th>Id</th>
-              <th>Tag</th>
-              <th>Command</th>
-              <th>Status</th>
-              <th>Started</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data?.processes.map((process) => (
-              <tr key={process.id} aria-selected={process.id === selected} data-process={process.id}>
-                <td>
-                  <button type="button" class="link" onClick={() => setSelected(process.id)}>
-                    {process.id}
-                  </button>
-                </td>
-                <td>{process.tag || "—"}</td>
-                <td>
-                  <code>{commandText(process.command)}</code>
-                </td>
-                <td>
-                  {process.status}
-                  {process.exit_code !== undefined && ` (exit ${process.exit_code})`}
-                  {process.signal && ` (${process.signal})`}
-                </td>
-                <td>{formatTime(process.started_at)}</td>
-              </tr>
-            ))}
-            {list.data?.processes.length === 0 && (
-              <tr>
-                <td colSpan={5}>No processes.</td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        label="Processes"
+        columns={["Id", "Tag", "Command", "Status", "Started"]}
+        rows={list.data?.processes}
+        row={(process) => (
+          <tr key={process.id} aria-selected={process.id === selected} data-process={process.id}>
+            <td>
+              <button type="button" class="link" onClick={() => setSelected(process.id)}>
+                {process.id}
+              </button>
+            </td>
+            <td>{process.tag || "—"}</td>
+            <td>
+              <code>{commandText(process.command)}</code>
+            </td>
+            <td>
+              {process.status}
+              {process.exit_code !== undefined && ` (exit ${process.exit_code})`}
+              {process.signal && ` (${process.signal})`}
+            </td>
+            <td>{formatTime(process.started_at)}</td>
+          </tr>
+        )}
+        empty="No processes."
+      />
       {selected && <ProcessLog key={selected} api={api} base={`${base}/${segment(selected)}`} onChange={list.reload} />}
     </div>
   );
