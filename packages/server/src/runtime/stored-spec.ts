@@ -39,3 +39,29 @@ export function containerInfoFrom(
     ...(parentSnapshot ? { parentSnapshot } : {}),
   };
 }
+
+/** The spec a container was made from: its info, plus what the info leaves out, read from the container. */
+export function containerSpecFrom(
+  info: ContainerInfo,
+  rest: { labels: Record<string, string>; env: Record<string, string>; agentToken: string },
+): ContainerSpec {
+  return {
+    id: info.id,
+    botId: info.botId,
+    image: info.image,
+    labels: rest.labels,
+    env: rest.env,
+    network: info.network,
+    ...(info.egress ? { egress: info.egress } : {}),
+    ...(info.isolation ? { isolation: info.isolation } : {}),
+    limits: info.limits,
+    agentToken: rest.agentToken,
+  };
+}
+
+/** Whether a container's info carries every wanted label (an empty wanted value matches any). */
+export function hasLabels(info: ContainerInfo, wanted: Record<string, string>): boolean {
+  return Object.entries(wanted).every(([key, value]) =>
+    value === "" ? key in info.labels : info.labels[key] === value,
+  );
+}

@@ -6,7 +6,7 @@
  */
 import type { Container } from "../../gen/containerd/github.com/containerd/containerd/api/services/containers/v1/containers.js";
 import { BOT_LABEL, type ContainerInfo, type ContainerSpec } from "../runtime.js";
-import { containerInfoFrom, type StoredSpec as CommonStoredSpec } from "../stored-spec.js";
+import { containerInfoFrom, containerSpecFrom, type StoredSpec as CommonStoredSpec } from "../stored-spec.js";
 import type { IdRange } from "./id-range.js";
 import type { ProcessUser } from "./image-user.js";
 import { type ChannelMode, TOKEN_VARIABLE } from "./oci-spec.js";
@@ -58,18 +58,7 @@ export function containerSpecOf(container: Container): ContainerSpec | undefined
   const info = containerInfoOf(container);
   const stored = storedSpecOf(container);
   if (!info || !stored) return undefined;
-  return {
-    id: info.id,
-    botId: info.botId,
-    image: info.image,
-    labels: stored.labels,
-    env: stored.env,
-    network: info.network,
-    ...(info.egress ? { egress: info.egress } : {}),
-    ...(info.isolation ? { isolation: info.isolation } : {}),
-    limits: info.limits,
-    agentToken: tokenOf(container) ?? "",
-  };
+  return containerSpecFrom(info, { labels: stored.labels, env: stored.env, agentToken: tokenOf(container) ?? "" });
 }
 
 export function tokenOf(container: Container): string | undefined {

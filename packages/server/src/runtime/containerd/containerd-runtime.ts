@@ -11,24 +11,26 @@ import { readFile, rm } from "node:fs/promises";
 import path from "node:path";
 
 import type { AgentEndpoint } from "../../client/index.js";
-import { BadRequestError, ConflictError, NotFoundError, UnavailableError } from "../../errors.js";
+import { BadRequestError, ConflictError, NotFoundError } from "../../errors.js";
 import type { Container } from "../../gen/containerd/github.com/containerd/containerd/api/services/containers/v1/containers.js";
 import { checkedSocketAddress } from "../agent-socket.js";
 import { withCgroupUsage } from "../cgroup-usage.js";
 import { botIdOf, checkContainerIds, checkContainerSpec } from "../container-spec.js";
 import { HostFirewall } from "../host-firewall.js";
+import { ImageStoreRuntime } from "../image-methods.js";
 import type {
   ContainerInfo,
   ContainerRuntime,
   ContainerSpec,
   DoctorCheck,
-  ImageInfo,
   SnapshotInfo,
   StopOptions,
   TaskInfo,
 } from "../runtime.js";
 import { MIN_DISK_BYTES } from "../sandbox/state/disk-image.js";
 import { snapshotInfo } from "../snapshot-info.js";
+import { hasLabels } from "../stored-spec.js";
+import { stopRunningTask } from "../task-stop.js";
 import { ContainerdApi } from "./api.js";
 import { ContainerdBotDisk, diskQuotaSupport } from "./bot-disk.js";
 import { prepareBotFolders, runFolderOf } from "./bot-folders.js";
@@ -55,7 +57,7 @@ import { ShiftedBases } from "./shifted-base.js";
 import { BotSnapshots } from "./snapshots.js";
 import { Tasks } from "./tasks.js";
 
-export class ContainerdRuntime implements ContainerRuntime {
+export class ContainerdRuntime extends ImageStoreRuntime implements ContainerRuntime {
   readonly name = "containerd";
   /** isolated: host nftables rules per bot on the CNI bridge (bridge-firewall.ts). */
   readonly capabilities: { diskQuota: boolean; isolatedNetwork: boolean; gvisor: boolean; resourceLimits: boolean };
@@ -65,7 +67,7 @@ export class ContainerdRuntime implements ContainerRuntime {
   private readonly diskQuota: { ok: boolean; detail: string };
   private readonly api: ContainerdApi;
   private readonly snapshotter: string;
-  private readonly images: ContainerdImages;
+  protected readonly images: ContainerdImages;
   private readonly snapshots: BotSnapshots;
   private readonly shiftedBases: ShiftedBases;
   private readonly tasks: Tasks;
@@ -77,6 +79,7 @@ export class ContainerdRuntime implements ContainerRuntime {
   private readonly maker: ContainerMaker;
 
   constructor(options: ContainerdRuntimeOptions) {
+    super();
     this.runsc = options.runscPath === undefined ? findRunsc() : options.runscPath || undefined;
     this.home = path.resolve(options.home);
     this.api = new ContainerdApi(options.socketPath, options.namespace ?? "default");
@@ -126,18 +129,6 @@ export class ContainerdRuntime implements ContainerRuntime {
 
   doctor(): Promise<DoctorCheck[]> {
     return containerdDoctor(this.api, this.snapshotter, this.cniBinDir, this.runsc, this.diskQuota);
-  }
-
-  ensureImage(ref: string): Promise<ImageInfo> {
-    return this.images.ensure(ref);
-  }
-
-  listImages(): Promise<ImageInfo[]> {
-    return this.images.list();
-  }
-
-  importImage(ref: string, tarPath: string): Promise<ImageInfo> {
-    return this.images.import(ref, tarPath);
   }
 
   async deleteImage(ref: string): Promise<void> {
@@ -212,11 +203,7 @@ export class ContainerdRuntime implements ContainerRuntime {
     this.firewall.keepCurrent();
     return response.containers
       .flatMap((container) => containerInfoOf(container) ?? [])
-      .filter((info) =>
-        Object.entries(labels).every(([key, value]) =>
-          value === "" ? key in info.labels : info.labels[key] === value,
-        ),
-      );
+      .filter((info) => hasLabels(info, labels));
   }
 
   async deleteContainer(id: string, options: { keepData?: boolean } = {}): Promise<void> {
@@ -302,15 +289,15 @@ export class ContainerdRuntime implements ContainerRuntime {
     const container = await this.required(id);
     const info = containerInfoOf(container)!;
     const paths = botPaths(this.home, info.botId);
-    if ((await this.tasks.info(id, paths.lastExit)).state === "running") {
-      const timeoutMs = options.timeoutMs ?? 10_000;
-      await this.tasks.kill(id, options.signal ?? "SIGTERM");
-      if (!(await this.tasks.waitForExit(id, timeoutMs))) {
-        if (options.force === false) throw new ConflictError(`task of ${id} did not stop within ${timeoutMs} ms`);
-        await this.tasks.kill(id, "SIGKILL", true);
-        if (!(await this.tasks.waitForExit(id, 5_000))) throw new UnavailableError(`task of ${id} survived SIGKILL`);
-      }
-    }
+    if ((await this.tasks.info(id, paths.lastExit)).state === "running")
+      await stopRunningTask(
+        id,
+        {
+          signal: (signal, all) => this.tasks.kill(id, signal, all),
+          waitForExit: (ms) => this.tasks.waitForExit(id, ms),
+        },
+        options,
+      );
     await this.settleTask(id, paths);
     if (info.network !== "none") await this.detach(id, info.botId, paths.network);
     return this.taskInfo(id);

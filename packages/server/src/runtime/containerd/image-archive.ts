@@ -15,6 +15,7 @@ import { promisify } from "node:util";
 import { createGunzip } from "node:zlib";
 
 import { BadRequestError } from "../../errors.js";
+import { completedConfig, goArch, type ImageConfig } from "../image-config.js";
 
 const run = promisify(execFile);
 
@@ -35,20 +36,6 @@ export interface ArchiveLayer {
   /** The digest of the uncompressed tar. */
   diffId: string;
   mediaType: string;
-}
-
-export interface ImageConfig {
-  os?: string;
-  architecture?: string;
-  config?: {
-    Entrypoint?: string[] | null;
-    Cmd?: string[] | null;
-    Env?: string[] | null;
-    WorkingDir?: string;
-    User?: string;
-  };
-  rootfs?: { type: string; diff_ids?: string[] };
-  [key: string]: unknown;
 }
 
 export interface OpenedArchive {
@@ -127,14 +114,7 @@ function completeConfig(config: ImageConfig, layers: ArchiveLayer[]): Buffer {
   const named = config.rootfs?.diff_ids ?? [];
   if (config.os && config.architecture && named.length === diffIds.length && named.every((d, i) => d === diffIds[i]))
     return Buffer.from(JSON.stringify(config));
-  return Buffer.from(
-    JSON.stringify({
-      ...config,
-      os: config.os ?? "linux",
-      architecture: config.architecture ?? goArch(),
-      rootfs: { type: "layers", diff_ids: diffIds },
-    }),
-  );
+  return Buffer.from(JSON.stringify(completedConfig(config, diffIds)));
 }
 
 /** The snapshot names of an image's layers: chain ids (OCI image spec). */
@@ -151,10 +131,6 @@ export function chainIds(diffIds: string[]): string[] {
 
 export function digestOf(bytes: Buffer): string {
   return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
-}
-
-export function goArch(): string {
-  return process.arch === "x64" ? "amd64" : process.arch;
 }
 
 async function sha256(stream: AsyncIterable<Buffer | string>): Promise<string> {

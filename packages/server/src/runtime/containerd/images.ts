@@ -12,10 +12,11 @@ import { ConflictError, NotFoundError } from "../../errors.js";
 import type { Image } from "../../gen/containerd/github.com/containerd/containerd/api/services/images/v1/images.js";
 import type { Descriptor } from "../../gen/containerd/github.com/containerd/containerd/api/types/descriptor.js";
 import type { Mount } from "../../gen/containerd/github.com/containerd/containerd/api/types/mount.js";
+import { goArch, type ImageConfig } from "../image-config.js";
 import type { ImageInfo } from "../runtime.js";
 import type { ContainerdApi } from "./api.js";
 import { readBlob, withLease, writeBlob } from "./content-store.js";
-import { chainIds, digestOf, goArch, type ImageConfig, MEDIA, openArchive } from "./image-archive.js";
+import { chainIds, digestOf, MEDIA, openArchive } from "./image-archive.js";
 
 const GC_SNAPSHOT = "containerd.io/gc.ref.snapshot.";
 /** The `<tar>.key` a known image tar was imported with. */

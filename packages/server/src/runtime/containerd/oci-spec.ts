@@ -6,9 +6,9 @@
  * for CNI).
  */
 import { hostnameOf } from "../container-spec.js";
+import type { ImageConfig } from "../image-config.js";
 import type { ContainerSpec } from "../runtime.js";
 import { idMappings, type IdRange } from "./id-range.js";
-import type { ImageConfig } from "./image-archive.js";
 import type { ProcessUser } from "./image-user.js";
 import type { BotPaths } from "./layout.js";
 import { defaultSeccompProfile } from "./seccomp-profile.js";

@@ -9,7 +9,7 @@ import type { ContainerCreateOptions, ContainerInspectInfo } from "dockerode";
 import { hostnameOf } from "../container-spec.js";
 import { isDefaultEgress, normaliseEgress } from "../egress.js";
 import { BOT_LABEL, type ContainerInfo, type ContainerSpec, type TaskInfo } from "../runtime.js";
-import { containerInfoFrom, type StoredSpec } from "../stored-spec.js";
+import { containerInfoFrom, containerSpecFrom, type StoredSpec } from "../stored-spec.js";
 import { DROPPED_CAPABILITIES, SECURITY_OPTIONS } from "./hardening.js";
 import type { DockerBotPaths } from "./layout.js";
 
@@ -100,18 +100,11 @@ export function specOf(inspect: ContainerInspectInfo): ContainerSpec | undefined
   if (!info) return undefined;
   const stored = JSON.parse(labels[SPEC_LABEL]!) as StoredSpec;
   const token = (inspect.Config.Env ?? []).find((entry) => entry.startsWith(`${TOKEN_VARIABLE}=`));
-  return {
-    id: info.id,
-    botId: info.botId,
-    image: info.image,
+  return containerSpecFrom(info, {
     labels: info.labels,
     env: stored.env,
-    network: info.network,
-    ...(info.egress ? { egress: info.egress } : {}),
-    ...(info.isolation ? { isolation: info.isolation } : {}),
-    limits: info.limits,
     agentToken: token?.slice(TOKEN_VARIABLE.length + 1) ?? "",
-  };
+  });
 }
 
 /** When the container was first made for its bot; kept across snapshot recreations. */

@@ -13,24 +13,26 @@ import { setTimeout as sleep } from "node:timers/promises";
 import Docker from "dockerode";
 
 import type { AgentEndpoint } from "../../client/index.js";
-import { ConflictError, NotFoundError, UnavailableError } from "../../errors.js";
+import { ConflictError, NotFoundError } from "../../errors.js";
 import { checkedSocketAddress } from "../agent-socket.js";
 import { withCgroupUsage } from "../cgroup-usage.js";
 import { botIdOf, checkContainerIds, checkContainerSpec } from "../container-spec.js";
 import { HostFirewall } from "../host-firewall.js";
+import { ImageStoreRuntime } from "../image-methods.js";
 import {
   BOT_LABEL,
   type ContainerInfo,
   type ContainerRuntime,
   type ContainerSpec,
   type DoctorCheck,
-  type ImageInfo,
   type RuntimeCapabilities,
   type SnapshotInfo,
   type StopOptions,
   type TaskInfo,
 } from "../runtime.js";
 import { snapshotInfo } from "../snapshot-info.js";
+import { hasLabels } from "../stored-spec.js";
+import { stopRunningTask } from "../task-stop.js";
 import { DockerBotDisk } from "./bot-disk.js";
 import { dockerBridgeState } from "./bridge-firewall.js";
 import {
@@ -73,7 +75,7 @@ export interface DockerRuntimeOptions {
 
 type Inspect = Docker.ContainerInspectInfo;
 
-export class DockerRuntime implements ContainerRuntime {
+export class DockerRuntime extends ImageStoreRuntime implements ContainerRuntime {
   readonly name = "docker";
   /**
    * isolated: host nftables rules per bot on the bridge (bridge-firewall.ts).
@@ -90,7 +92,7 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly home: string;
   private readonly client: Docker;
   private readonly where: string;
-  private readonly images: DockerImages;
+  protected readonly images: DockerImages;
   private readonly snapshots: DockerSnapshots;
   private readonly bridge: string;
   private bridgeReady?: Promise<void>;
@@ -100,6 +102,7 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly features: DaemonFeatureProbe;
 
   constructor(options: DockerRuntimeOptions) {
+    super();
     this.home = path.resolve(options.home);
     const host = options.dockerHost ?? process.env.DOCKER_HOST;
     this.client = new Docker(connectionOf(host));
@@ -125,18 +128,6 @@ export class DockerRuntime implements ContainerRuntime {
 
   doctor(): Promise<DoctorCheck[]> {
     return dockerDoctor(this.client, this.where, this.gvisorRuntime);
-  }
-
-  ensureImage(ref: string): Promise<ImageInfo> {
-    return this.images.ensure(ref);
-  }
-
-  listImages(): Promise<ImageInfo[]> {
-    return this.images.list();
-  }
-
-  importImage(ref: string, tarPath: string): Promise<ImageInfo> {
-    return this.images.import(ref, tarPath);
   }
 
   async deleteImage(ref: string): Promise<void> {
@@ -194,11 +185,7 @@ export class DockerRuntime implements ContainerRuntime {
     // carries the labels its image inherited from older containers.
     return listed
       .flatMap((container) => containerInfoOf(container.Names[0] ?? "", container.Labels) ?? [])
-      .filter((info) =>
-        Object.entries(labels).every(([key, value]) =>
-          value === "" ? key in info.labels : info.labels[key] === value,
-        ),
-      );
+      .filter((info) => hasLabels(info, labels));
   }
 
   async deleteContainer(id: string, options: { keepData?: boolean } = {}): Promise<void> {
@@ -261,13 +248,11 @@ export class DockerRuntime implements ContainerRuntime {
     const inspect = await this.required(id);
     if (inspect.State.Running) {
       const container = this.client.getContainer(inspect.Id);
-      const timeoutMs = options.timeoutMs ?? 10_000;
-      await this.kill(container, options.signal ?? "SIGTERM");
-      if (!(await this.waitForExit(id, timeoutMs))) {
-        if (options.force === false) throw new ConflictError(`task of ${id} did not stop within ${timeoutMs} ms`);
-        await this.kill(container, "SIGKILL");
-        if (!(await this.waitForExit(id, 5_000))) throw new UnavailableError(`task of ${id} survived SIGKILL`);
-      }
+      await stopRunningTask(
+        id,
+        { signal: (signal) => this.kill(container, signal), waitForExit: (ms) => this.waitForExit(id, ms) },
+        options,
+      );
     }
     // Its address goes back to the pool: its rules must not pass to the next bot given it.
     if (specOf(inspect)!.network !== "none") await this.firewall.sync();

@@ -15,6 +15,7 @@ import { promisify } from "node:util";
 import { createGunzip } from "node:zlib";
 
 import { BadRequestError } from "../../errors.js";
+import { completedConfig, type ImageConfig } from "../image-config.js";
 
 const run = promisify(execFile);
 
@@ -22,13 +23,6 @@ interface ManifestEntry {
   Config: string;
   RepoTags?: string[] | null;
   Layers: string[];
-}
-
-interface ImageConfig {
-  os?: string;
-  architecture?: string;
-  rootfs?: { type: string; diff_ids?: string[] };
-  [key: string]: unknown;
 }
 
 export interface PreparedArchive {
@@ -60,12 +54,8 @@ export async function loadableArchive(tarPath: string): Promise<PreparedArchive>
     }
     await run("tar", ["-xf", tarPath, "-C", folder]);
     for (const [index, entry] of manifest.entries()) {
-      const config: ImageConfig = configs[index] ?? {};
-      config.os ??= "linux";
-      config.architecture ??= process.arch === "arm64" ? "arm64" : "amd64";
       const diffIds = await Promise.all(entry.Layers.map((layer) => diffId(path.join(folder, layer))));
-      config.rootfs = { type: "layers", diff_ids: diffIds };
-      const text = JSON.stringify(config);
+      const text = JSON.stringify(completedConfig(configs[index] ?? {}, diffIds));
       entry.Config = `${createHash("sha256").update(text).digest("hex")}.json`;
       await writeFile(path.join(folder, entry.Config), text);
     }

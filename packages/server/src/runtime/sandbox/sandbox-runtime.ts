@@ -11,13 +11,13 @@ import { BadRequestError, ConflictError, NotFoundError, UnavailableError } from 
 import { packagePath } from "../../package-paths.js";
 import { withCgroupUsage } from "../cgroup-usage.js";
 import { botIdOf, checkContainerIds, checkContainerSpec } from "../container-spec.js";
+import { ImageStoreRuntime } from "../image-methods.js";
 import type {
   ContainerInfo,
   ContainerRuntime,
   ContainerSettings,
   ContainerSpec,
   DoctorCheck,
-  ImageInfo,
   RuntimeCapabilities,
   SnapshotInfo,
   StopOptions,
@@ -69,7 +69,7 @@ export interface SandboxRuntimeOptions {
 
 const DEFAULT_TEMPLATES = packagePath("agent", "templates");
 
-export class SandboxRuntime implements ContainerRuntime {
+export class SandboxRuntime extends ImageStoreRuntime implements ContainerRuntime {
   readonly name = "sandbox";
   /**
    * Disk quotas are loop-mounted file systems (state/disk-image.ts): root only.
@@ -82,7 +82,7 @@ export class SandboxRuntime implements ContainerRuntime {
   };
   private readonly home: string;
   private readonly bwrapPath: string;
-  private readonly images: ImageStore;
+  protected readonly images: ImageStore;
   private readonly containers: ContainerStore;
   private staged?: Promise<StagedFiles>;
   private cgroups?: Promise<CgroupSupport>;
@@ -91,6 +91,7 @@ export class SandboxRuntime implements ContainerRuntime {
   private readonly egressRefresh: NodeJS.Timeout;
 
   constructor(private readonly options: SandboxRuntimeOptions) {
+    super();
     this.home = path.resolve(options.home);
     this.bwrapPath = findBwrap(options.bwrapPath);
     this.images = new ImageStore(this.home, this.bwrapPath);
@@ -123,18 +124,6 @@ export class SandboxRuntime implements ContainerRuntime {
 
   doctor(): Promise<DoctorCheck[]> {
     return sandboxDoctor(this.bwrapPath, this.home, () => this.stage());
-  }
-
-  ensureImage(ref: string): Promise<ImageInfo> {
-    return this.images.ensure(ref);
-  }
-
-  listImages(): Promise<ImageInfo[]> {
-    return this.images.list();
-  }
-
-  importImage(ref: string, tarPath: string): Promise<ImageInfo> {
-    return this.images.import(ref, tarPath);
   }
 
   async deleteImage(ref: string): Promise<void> {
