@@ -67,6 +67,74 @@ describe("E2B SDK against botbox", { timeout: 180_000 }, () => {
     });
   });
 
+  it("writes, reads and lists files", async () => {
+    await sandbox.files.write("/data/notes/hello.txt", "hello from e2b\n");
+    assert.equal(await sandbox.files.read("/data/notes/hello.txt"), "hello from e2b\n");
+    // The same bytes through botbox's own API: the SDK wrote into the bot.
+    const botboxRead = await server.api(
+      "GET",
+      `/bots/${sandbox.sandboxId}/container/fs/read?path=/data/notes/hello.txt`,
+    );
+    assert.equal(botboxRead.body.content, "hello from e2b\n");
+    await sandbox.files.write("notes/bytes.bin", new Uint8Array([0, 1, 2, 255]).buffer);
+    assert.deepEqual([...(await sandbox.files.read("/data/notes/bytes.bin", { format: "bytes" }))], [0, 1, 2, 255]);
+    const names = (await sandbox.files.list("/data/notes")).map((entry) => `${entry.name}:${entry.type}`).sort();
+    assert.deepEqual(names, ["bytes.bin:file", "hello.txt:file"]);
+    assert.equal(await sandbox.files.exists("/data/notes/missing"), false);
+    assert.equal(await sandbox.files.makeDir("/data/notes/sub"), true);
+    assert.equal(await sandbox.files.makeDir("/data/notes/sub"), false);
+    await sandbox.files.rename("/data/notes/hello.txt", "/data/notes/sub/moved.txt");
+    assert.equal((await sandbox.files.getInfo("/data/notes/sub/moved.txt")).size, 15);
+    await sandbox.files.remove("/data/notes/sub");
+    assert.equal(await sandbox.files.exists("/data/notes/sub"), false);
+    await assert.rejects(sandbox.files.read("/data/notes/none.txt"), NotFoundError);
+  });
+
+  it("runs a background command and reconnects to it", async () => {
+    const handle = await sandbox.commands.run("read line; echo got $line; sleep 30", {
+      background: true,
+      stdin: true,
+    });
+    const listed = await sandbox.commands.list();
+    assert.ok(listed.some((process) => process.pid === handle.pid));
+    await handle.disconnect();
+    let output = "";
+    let answered: () => void = () => undefined;
+    const answer = new Promise<void>((resolve) => (answered = resolve));
+    const again = await sandbox.commands.connect(handle.pid, {
+      onStdout: (data) => {
+        output += data;
+        if (output.includes("\n")) answered();
+      },
+    });
+    await sandbox.commands.sendStdin(handle.pid, "ping\n");
+    await answer;
+    assert.equal(output, "got ping\n");
+    assert.equal(await sandbox.commands.kill(handle.pid), true);
+    await assert.rejects(again.wait(), CommandExitError);
+    assert.equal(await sandbox.commands.kill(handle.pid), false);
+  });
+
+  it("opens a PTY, types into it, resizes it and kills it", async () => {
+    let screen = "";
+    let sawMarker: () => void = () => undefined;
+    const marker = new Promise<void>((resolve) => (sawMarker = resolve));
+    const decoder = new TextDecoder();
+    const terminal = await sandbox.pty.create({
+      cols: 80,
+      rows: 24,
+      onData: (data) => {
+        screen += decoder.decode(data, { stream: true });
+        if (screen.includes("size=30x100")) sawMarker();
+      },
+    });
+    await sandbox.pty.resize(terminal.pid, { cols: 100, rows: 30 });
+    await sandbox.pty.sendInput(terminal.pid, new TextEncoder().encode('echo "size=$(stty size | tr " " x)"\n'));
+    await marker;
+    assert.equal(await sandbox.pty.kill(terminal.pid), true);
+    await assert.rejects(terminal.wait(), CommandExitError);
+  });
+
   it("refuses envd calls without the sandbox's access token", async () => {
     const response = await fetch(`${server.url}/e2b-sandbox/process.Process/List`, {
       method: "POST",

@@ -1,7 +1,10 @@
+import path from "node:path";
+
 import { Code, ConnectError } from "@connectrpc/connect";
 
-import { BotboxError } from "../errors.js";
+import { BadRequestError, BotboxError } from "../errors.js";
 import { HTTP_STATUS } from "../http/error-status.js";
+import { containerPath } from "../workspace/index.js";
 import type { SandboxRegistry } from "./sandboxes.js";
 
 /** Where E2B_SANDBOX_URL points: `<server>/e2b-sandbox`, one address for every sandbox. */
@@ -51,6 +54,12 @@ export function toConnectError(error: unknown): ConnectError {
   if (error instanceof BotboxError)
     return new ConnectError(error.message, CONNECT_CODES[HTTP_STATUS[error.code]] ?? Code.Internal);
   return ConnectError.from(error, Code.Internal);
+}
+
+/** E2B's paths are absolute, or relative to the user's home, which is /data here (docs/e2b.md). */
+export function e2bPath(requested: string | null | undefined): string {
+  if (!requested) throw new BadRequestError("path: required");
+  return containerPath(path.posix.isAbsolute(requested) ? requested : path.posix.join("/data", requested));
 }
 
 /** Runs `work`, turning any failure into a ConnectError. */

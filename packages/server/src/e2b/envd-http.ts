@@ -8,9 +8,9 @@ import type { Logger } from "pino";
 import { BadRequestError, NotFoundError, UnauthenticatedError, UnsupportedMediaTypeError } from "../errors.js";
 import { errorResponse } from "../http/error-status.js";
 import type { BotManager } from "../manager/index.js";
-import { containerPath, limitBytes, uploadTooLarge, type WorkspaceFiles } from "../workspace/index.js";
+import { limitBytes, uploadTooLarge, type WorkspaceFiles } from "../workspace/index.js";
 import { sendJson } from "./e2b-errors.js";
-import { ENVD_PREFIX, sandboxOfHeaders } from "./envd-context.js";
+import { e2bPath, ENVD_PREFIX, sandboxOfHeaders } from "./envd-context.js";
 import type { SandboxRegistry } from "./sandboxes.js";
 
 export interface EnvdHttpOptions {
@@ -31,12 +31,8 @@ function sendEnvdError(response: ServerResponse, error: unknown, logger: Logger)
   sendJson(response, status, { code: status, message: body.error.message });
 }
 
-/** E2B's file paths are absolute, or relative to the user's home; botbox's home for them is /data. */
-function filePath(query: URLSearchParams, fallback?: string): string {
-  const requested = query.get("path") ?? fallback;
-  if (!requested) throw new BadRequestError("path: required");
-  return containerPath(path.posix.isAbsolute(requested) ? requested : path.posix.join("/data", requested));
-}
+/** The file a /files request names: `?path=`, or (an upload's part) the part's file name. */
+const filePath = (query: URLSearchParams, fallback?: string): string => e2bPath(query.get("path") ?? fallback);
 
 const entryInfo = (target: string) => ({ name: path.posix.basename(target), type: "file", path: target });
 

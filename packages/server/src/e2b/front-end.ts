@@ -10,8 +10,10 @@ import type { WorkspaceProcesses } from "../processes/index.js";
 import type { WorkspaceFiles } from "../workspace/index.js";
 import { CONTROL_PLANE_PREFIX, controlPlaneHandler } from "./control-plane.js";
 import { ENVD_PREFIX } from "./envd-context.js";
+import { filesystemService } from "./envd-filesystem.js";
 import { envdHttpHandler } from "./envd-http.js";
 import { processService } from "./envd-process.js";
+import { Filesystem } from "./gen/filesystem/filesystem_pb.js";
 import { Process } from "./gen/process/process_pb.js";
 import { SandboxRegistry } from "./sandboxes.js";
 
@@ -57,6 +59,7 @@ export function createE2bFrontEnd(options: E2bFrontEndOptions): E2bFrontEnd {
     requestPathPrefix: ENVD_PREFIX,
     routes: (router) => {
       router.service(Process, processService(sandboxes, options.processes));
+      router.service(Filesystem, filesystemService(sandboxes, options.files));
     },
     // HTTP/1.1 only here (Fastify's server): the request is always an IncomingMessage.
     fallback: (request, response) => envdHttp(request as IncomingMessage, response as ServerResponse),
