@@ -1,34 +1,15 @@
 import assert from "node:assert/strict";
 import path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 
 import type { Notification } from "@modelcontextprotocol/sdk/types.js";
 
-import {
-  McpCancelledError,
-  McpSessionClosedError,
-  McpTimeoutError,
-  StdioSession,
-} from "../../packages/server/src/mcp/index.js";
-import { eventually, startTestAgent, type TestAgent, textOf, wireLog } from "./support.js";
+import { McpCancelledError, McpSessionClosedError, McpTimeoutError } from "../../packages/server/src/mcp/index.js";
+import { eventually, scriptedSessionSuite, textOf, wireLog } from "./support.js";
 
 describe("StdioSession with a scripted server", () => {
-  let t: TestAgent;
-  const sessions: StdioSession[] = [];
-
-  before(async () => {
-    t = await startTestAgent();
-  });
-  after(async () => {
-    await Promise.all(sessions.map((session) => session.close()));
-    await t.stop();
-  });
-
-  async function start(flags: string[] = [], overrides: Parameters<TestAgent["scripted"]>[1] = {}) {
-    const session = await StdioSession.start(t.scripted(flags, overrides));
-    sessions.push(session);
-    return session;
-  }
+  const t = scriptedSessionSuite();
+  const start = t.start;
 
   it("ends the session when the server crashes mid-call: every caller gets its exit code and last stderr lines", async () => {
     const session = await start();

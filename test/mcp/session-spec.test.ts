@@ -3,29 +3,15 @@
 // on cancel and on close, the read loop ending on close), against a real
 // agent and a real (scripted) stdio server instead of a fake connection.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 
 import { BadRequestError } from "../../packages/server/src/errors.js";
-import { McpSessionClosedError, McpTimeoutError, StdioSession } from "../../packages/server/src/mcp/index.js";
-import { eventually, processExists, startTestAgent, type TestAgent, textOf, wireLog } from "./support.js";
+import { McpSessionClosedError, McpTimeoutError } from "../../packages/server/src/mcp/index.js";
+import { eventually, processExists, scriptedSessionSuite, textOf, wireLog } from "./support.js";
 
 describe("StdioSession", () => {
-  let t: TestAgent;
-  const sessions: StdioSession[] = [];
-
-  before(async () => {
-    t = await startTestAgent();
-  });
-  after(async () => {
-    await Promise.all(sessions.map((session) => session.close()));
-    await t.stop();
-  });
-
-  async function start(...flags: string[]): Promise<StdioSession> {
-    const session = await StdioSession.start(t.scripted(flags));
-    sessions.push(session);
-    return session;
-  }
+  const t = scriptedSessionSuite();
+  const start = (...flags: string[]) => t.start(flags);
 
   it("answers a call with a whole envelope: jsonrpc 2.0, the caller's id, a result and no error", async () => {
     const session = await start();

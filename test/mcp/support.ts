@@ -1,7 +1,8 @@
+import { after, before } from "node:test";
 import { pathToFileURL } from "node:url";
 
 import { AgentClient } from "../../packages/server/src/client/index.js";
-import type { McpLogger, StdioSessionStart } from "../../packages/server/src/mcp/index.js";
+import { type McpLogger, StdioSession, type StdioSessionStart } from "../../packages/server/src/mcp/index.js";
 import { type AgentProcess, type AgentProcessOptions, startAgentProcess } from "../support/agent-process.js";
 import { uploadScriptedServer } from "../support/mcp-servers.js";
 
@@ -59,6 +60,52 @@ export async function startTestAgent(agentOptions: Omit<AgentProcessOptions, "to
     async stop() {
       client.close();
       await agent.stop();
+    },
+  };
+}
+
+/** A TestAgent for a describe block, with the sessions its tests start. */
+export interface ScriptedSessionSuite extends Omit<TestAgent, "stop"> {
+  /** A session on the scripted server with extra flags; closed after the suite. */
+  start(flags?: string[], overrides?: Partial<StdioSessionStart>): Promise<StdioSession>;
+}
+
+/**
+ * For a describe block of StdioSession tests: a test agent started before
+ * them, and sessions on its scripted server, all closed after them.
+ */
+export function scriptedSessionSuite(): ScriptedSessionSuite {
+  let started: TestAgent | undefined;
+  const sessions: StdioSession[] = [];
+  before(async () => {
+    started = await startTestAgent();
+  });
+  after(async () => {
+    await Promise.all(sessions.map((session) => session.close()));
+    await started?.stop();
+  });
+  const agent = (): TestAgent => {
+    if (!started) throw new Error("the suite's agent starts in before()");
+    return started;
+  };
+  return {
+    get agent() {
+      return agent().agent;
+    },
+    get client() {
+      return agent().client;
+    },
+    get logger() {
+      return agent().logger;
+    },
+    get rootsUri() {
+      return agent().rootsUri;
+    },
+    scripted: (flags, overrides) => agent().scripted(flags, overrides),
+    async start(flags = [], overrides = {}) {
+      const session = await StdioSession.start(agent().scripted(flags, overrides));
+      sessions.push(session);
+      return session;
     },
   };
 }
