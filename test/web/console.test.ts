@@ -9,7 +9,7 @@ import { after, before, describe, it } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 
 import { type BotboxServer, startBotboxServer } from "../support/botbox-server.js";
-import { botToken, removeServer } from "../support/bots.js";
+import { removeServer } from "../support/bots.js";
 import { bundledServer } from "../support/mcp-servers.js";
 import { launchChromium, needsChromium, screenshot, watchForPageProblems } from "./browser.js";
 import { type DroppingProxy, startDroppingProxy } from "./dropping-proxy.js";
@@ -414,9 +414,11 @@ describe("the web console in Chromium", { timeout: 420_000, ...needsChromium() }
     await page.setViewportSize({ width: 1280, height: 860 });
   });
 
-  step("with a bot's token shows only that bot, and another bot not at all", async () => {
+  step("with a bot's token shows only that bot, another not at all, and signs out once it is revoked", async () => {
     assert.equal((await server.api("POST", "/bots", { id: OTHER, name: "Web B" })).status, 201);
-    const token = await botToken(server, BOT);
+    const issued = await server.api("POST", `/bots/${BOT}/tokens`, { name: "console test token" });
+    assert.equal(issued.status, 201, JSON.stringify(issued.body));
+    const token = issued.body.token as string;
     const botContext = await browser.newContext();
     try {
       const botPage = await botContext.newPage();
@@ -439,10 +441,43 @@ describe("the web console in Chromium", { timeout: 420_000, ...needsChromium() }
       // With the admin token the same page shows it: the refusal is the token's scope.
       await page.goto(`${base}/console/bots/${OTHER}`);
       await page.getByRole("heading", { name: "Web B" }).waitFor();
+
+      // Revoked while the tab is open: the next request's 401 ends the session, and the page says why.
+      assert.equal((await server.api("DELETE", `/tokens/${issued.body.id}`)).status, 204);
+      await botPage.getByRole("navigation", { name: "Breadcrumb" }).getByRole("link", { name: "Bots" }).click();
+      await botPage.getByText(/Signed out: the API no longer accepts this tab's token/).waitFor();
+      await botPage.getByLabel("API token").waitFor();
+      assert.equal(await botPage.evaluate("sessionStorage.length"), 0);
       assert.deepEqual(botProblems, []);
     } finally {
       await botContext.close();
     }
+  });
+
+  step("stops a bot, removes its container keeping /data, and deletes another bot, each once confirmed", async () => {
+    await page.goto(`${base}/console`);
+    const row = page.locator(`tr[data-bot="${BOT}"]`);
+    await row.getByRole("button", { name: "Stop" }).click();
+    await row.locator(".status", { hasText: "stopped" }).waitFor({ timeout: 60_000 });
+    await row.getByRole("button", { name: "Remove container" }).click();
+    const removal = page.getByRole("dialog", { name: `Remove the container of Web A?` });
+    assert.equal(await removal.getByLabel("Keep /data for the next container").isChecked(), true);
+    const [removed] = await Promise.all([
+      page.waitForRequest((request) => request.method() === "DELETE" && request.url().includes("/container?")),
+      removal.getByRole("button", { name: "Remove container" }).click(),
+    ]);
+    assert.match(removed.url(), /keep_data=true$/);
+    await row.locator(".status", { hasText: "missing" }).waitFor();
+    assert.equal((await server.api("GET", `/bots/${BOT}/container`)).body.status, "missing");
+
+    const other = page.locator(`tr[data-bot="${OTHER}"]`);
+    await other.getByRole("button", { name: "Delete" }).click();
+    await page
+      .getByRole("dialog", { name: "Delete bot Web B?" })
+      .getByRole("button", { name: "Delete bot and its data" })
+      .click();
+    await other.waitFor({ state: "detached" });
+    assert.equal((await server.api("GET", `/bots/${OTHER}`)).status, 404);
   });
 
   step("ran every page with no script error and no Content-Security-Policy violation", () => {
