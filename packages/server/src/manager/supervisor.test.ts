@@ -14,20 +14,13 @@ describe("AgentSupervisor", () => {
 
   before(async () => {
     store = await openStore({ sqlitePath: ":memory:" });
-    await store.createBot({ id: "fragile", displayName: "fragile" });
-    await store.upsertContainer({
-      botId: "fragile",
-      containerId: containerIdFor("fragile"),
-      image: "i",
-      status: "running",
-    });
-    await store.createBot({ id: "resting", displayName: "resting" });
-    await store.upsertContainer({
-      botId: "resting",
-      containerId: containerIdFor("resting"),
-      image: "i",
-      status: "stopped",
-    });
+    for (const [botId, status] of [
+      ["fragile", "running"],
+      ["resting", "stopped"],
+    ] as const) {
+      await store.createBot({ id: botId, displayName: botId });
+      await store.upsertContainer({ botId, containerId: containerIdFor(botId), image: "i", status });
+    }
   });
   after(() => store.close());
 
