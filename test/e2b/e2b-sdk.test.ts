@@ -90,6 +90,26 @@ describe("E2B SDK against botbox", { timeout: 180_000 }, () => {
     await assert.rejects(sandbox.files.read("/data/notes/none.txt"), NotFoundError);
   });
 
+  it("watches a folder: the SDK's events for a file written and removed", async () => {
+    await sandbox.files.makeDir("/data/watched");
+    const seen: string[] = [];
+    let sawRemove: () => void = () => undefined;
+    const removed = new Promise<void>((resolve) => (sawRemove = resolve));
+    const watch = await sandbox.files.watchDir("/data/watched", (event) => {
+      seen.push(`${event.type}:${event.name}`);
+      if (event.type === "remove") sawRemove();
+    });
+    await sandbox.files.write("/data/watched/a.txt", "a");
+    await sandbox.files.remove("/data/watched/a.txt");
+    await removed;
+    await watch.stop();
+    assert.ok(
+      seen.some((event) => event.endsWith(":a.txt")),
+      seen.join(", "),
+    );
+    assert.ok(seen.includes("remove:a.txt"), seen.join(", "));
+  });
+
   it("runs a background command and reconnects to it", async () => {
     const handle = await sandbox.commands.run("read line; echo got $line; sleep 30", {
       background: true,

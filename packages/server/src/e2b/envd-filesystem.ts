@@ -36,7 +36,7 @@ function entryInfo(entry: EntryView): MessageInitShape<typeof EntryInfoSchema> {
 /**
  * envd's `filesystem.Filesystem` service on botbox's file manager
  * (workspace/): the same checks, protected folders and atomic moves as
- * botbox's own file API. Watching is not here yet (docs/e2b.md).
+ * botbox's own file API. Watching is envd-watch.ts.
  */
 export function filesystemService(
   registry: SandboxRegistry,

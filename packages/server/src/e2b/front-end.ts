@@ -13,6 +13,7 @@ import { ENVD_PREFIX } from "./envd-context.js";
 import { filesystemService } from "./envd-filesystem.js";
 import { envdHttpHandler } from "./envd-http.js";
 import { processService } from "./envd-process.js";
+import { watchService } from "./envd-watch.js";
 import { Filesystem } from "./gen/filesystem/filesystem_pb.js";
 import { Process } from "./gen/process/process_pb.js";
 import { SandboxRegistry } from "./sandboxes.js";
@@ -59,7 +60,10 @@ export function createE2bFrontEnd(options: E2bFrontEndOptions): E2bFrontEnd {
     requestPathPrefix: ENVD_PREFIX,
     routes: (router) => {
       router.service(Process, processService(sandboxes, options.processes));
-      router.service(Filesystem, filesystemService(sandboxes, options.files));
+      router.service(Filesystem, {
+        ...filesystemService(sandboxes, options.files),
+        ...watchService(sandboxes, (botId) => options.manager.agentFor(botId)),
+      });
     },
     // HTTP/1.1 only here (Fastify's server): the request is always an IncomingMessage.
     fallback: (request, response) => envdHttp(request as IncomingMessage, response as ServerResponse),
