@@ -58,7 +58,8 @@ const NOT_UNIT = ["packages/server/src/runtime/sandbox/host-ids.test.ts"];
 
 const args = process.argv.slice(2);
 const unit = args.includes("--unit");
-const filters = args.filter((arg) => arg !== "--unit");
+const list = args.includes("--list");
+const filters = args.filter((arg) => arg !== "--unit" && arg !== "--list");
 let files = (await Promise.all(roots.map(findTests))).flat().sort();
 if (unit)
   files = files.filter(
@@ -71,6 +72,12 @@ const startedAt = Date.now();
 if (selected.length === 0) {
   console.error("no test files matched");
   process.exit(1);
+}
+// `--list`: print the files that would run, one a line, and run none (for
+// timing each file alone: docs/testing.md).
+if (list) {
+  console.log(selected.join("\n"));
+  process.exit(0);
 }
 
 // The unit tier runs in two processes (one per core of a small machine),

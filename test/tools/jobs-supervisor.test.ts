@@ -126,25 +126,6 @@ describe("background jobs on the process supervisor", () => {
     assert.equal(status.output, "\u20ac".repeat(33));
   });
 
-  it("waits no longer than its bound, and answers as soon as the job ends", async () => {
-    const started = await start(`sleep 60`);
-    const before = Date.now();
-    const waited = await h.ok<Job>("jobs", { action: "wait", id: started.job_id, timeout: 1 });
-    const elapsed = Date.now() - before;
-    assert.equal(waited.timed_out, true);
-    assert.equal(waited.status, "running");
-    assert.ok(elapsed >= 900 && elapsed < 15_000, `waited ${elapsed} ms`);
-    await h.ok("jobs", { action: "kill", id: started.job_id });
-
-    const quick = await start(`${untilReleased("quick")}; echo done`);
-    const waiting = h.ok<Job>("jobs", { action: "wait", id: quick.job_id, timeout: 60 });
-    const released = Date.now();
-    await release("quick");
-    const ended = await waiting;
-    assert.equal(ended.output, "done\n");
-    assert.ok(Date.now() - released < 10_000, "the wait ended with the job, not at its bound");
-  });
-
   it("kills the job's whole process group, children included", async () => {
     const started = await start("sleep 300 & echo $! > sup-child.pid; sh -c 'sleep 301' & wait");
     const childPid = await until("the child's pid", async () => {
@@ -197,58 +178,81 @@ describe("background jobs on the process supervisor", () => {
     assert.equal(status.exit_code, null);
   });
 
-  it("hands a foreground command that hits its timeout to the supervisor, output and exit code complete", async () => {
-    const before = Date.now();
-    const moved = await h.ok<Record<string, unknown>>("exec", {
-      command: `echo before; ${untilReleased("moved")}; seq 1 3000; echo after >&2; exit 5`,
-      timeout: 1,
+  // Each of these waits out a 1 s bound or timeout; they use jobs of their own, so
+  // they run at once and the waits overlap.
+  describe("calls that wait out a bound of 1 s", { concurrency: true }, () => {
+    it("waits no longer than its bound, and answers as soon as the job ends", async () => {
+      const started = await start(`sleep 60`);
+      const before = Date.now();
+      const waited = await h.ok<Job>("jobs", { action: "wait", id: started.job_id, timeout: 1 });
+      const elapsed = Date.now() - before;
+      assert.equal(waited.timed_out, true);
+      assert.equal(waited.status, "running");
+      assert.ok(elapsed >= 900 && elapsed < 15_000, `waited ${elapsed} ms`);
+      await h.ok("jobs", { action: "kill", id: started.job_id });
+
+      const quick = await start(`${untilReleased("quick")}; echo done`);
+      const waiting = h.ok<Job>("jobs", { action: "wait", id: quick.job_id, timeout: 60 });
+      const released = Date.now();
+      await release("quick");
+      const ended = await waiting;
+      assert.equal(ended.output, "done\n");
+      assert.ok(Date.now() - released < 10_000, "the wait ended with the job, not at its bound");
     });
-    assert.ok(Date.now() - before < 10_000, "the call returned at the timeout");
-    assert.equal(moved.moved_to_background, true);
-    assert.equal(moved.stdout, "before\n");
-    const id = String(moved.job_id);
-    const adopter = await processes.get({ tag: id });
-    assert.equal(adopter.status, "running");
-    assert.ok(!adopter.shell.includes("\n"), `one line for botbox ps: ${adopter.shell}`);
-    assert.match(adopter.shell, new RegExp(`^: botbox adopts moved exec job ${id}, process group \\d+;`));
-    const listed = await h.ok<{ jobs: Job[] }>("jobs", { action: "list" });
-    assert.equal(listed.jobs.filter((job) => job.id === id).length, 1, "listed once");
-    assert.equal(listed.jobs.find((job) => job.id === id)?.streams, "split");
 
-    await release("moved");
-    const done = await h.ok<Job>("jobs", { action: "wait", id, timeout: 30 });
-    assert.equal(done.status, "exited");
-    assert.equal(done.exit_code, 5);
-    assert.equal(done.stderr, "after\n");
-    const ended = await processes.wait({ tag: id }, 10_000);
-    assert.equal(ended.exitCode, 5, "the supervisor records the job's exit code");
-    const seq = Array.from({ length: 3000 }, (_, i) => `${i + 1}\n`).join("");
-    assert.deepEqual(await streams(ended), { stdout: `before\n${seq}`, stderr: "after\n" });
-  });
+    it("hands a foreground command that hits its timeout to the supervisor, output and exit code complete", async () => {
+      const before = Date.now();
+      const moved = await h.ok<Record<string, unknown>>("exec", {
+        command: `echo before; ${untilReleased("moved")}; seq 1 3000; echo after >&2; exit 5`,
+        timeout: 1,
+      });
+      assert.ok(Date.now() - before < 10_000, "the call returned at the timeout");
+      assert.equal(moved.moved_to_background, true);
+      assert.equal(moved.stdout, "before\n");
+      const id = String(moved.job_id);
+      const adopter = await processes.get({ tag: id });
+      assert.equal(adopter.status, "running");
+      assert.ok(!adopter.shell.includes("\n"), `one line for botbox ps: ${adopter.shell}`);
+      assert.match(adopter.shell, new RegExp(`^: botbox adopts moved exec job ${id}, process group \\d+;`));
+      const listed = await h.ok<{ jobs: Job[] }>("jobs", { action: "list" });
+      assert.equal(listed.jobs.filter((job) => job.id === id).length, 1, "listed once");
+      assert.equal(listed.jobs.find((job) => job.id === id)?.streams, "split");
 
-  it("forwards a signal sent through the supervisor (botbox kill) to a moved command's group", async () => {
-    const moved = await h.ok<Record<string, unknown>>("exec", { command: "echo started; sleep 300", timeout: 1 });
-    const id = String(moved.job_id);
-    const job = (await h.ok<{ jobs: Job[] }>("jobs", { action: "list" })).jobs.find((entry) => entry.id === id)!;
-    assert.notEqual(await liveInGroup(job.pid), "");
-    await processes.signal({ tag: id }, "TERM");
-    const done = await h.ok<Job>("jobs", { action: "wait", id, timeout: 30 });
-    assert.notEqual(done.status, "running");
-    assert.equal(done.exit_code, 143);
-    assert.equal(await liveInGroup(job.pid), "");
-    const adopter = await processes.wait({ tag: id }, 10_000);
-    assert.equal(adopter.exitCode, 143);
-  });
+      await release("moved");
+      const done = await h.ok<Job>("jobs", { action: "wait", id, timeout: 30 });
+      assert.equal(done.status, "exited");
+      assert.equal(done.exit_code, 5);
+      assert.equal(done.stderr, "after\n");
+      const ended = await processes.wait({ tag: id }, 10_000);
+      assert.equal(ended.exitCode, 5, "the supervisor records the job's exit code");
+      const seq = Array.from({ length: 3000 }, (_, i) => `${i + 1}\n`).join("");
+      assert.deepEqual(await streams(ended), { stdout: `before\n${seq}`, stderr: "after\n" });
+    });
 
-  it("kills a moved command with the jobs tool, and its adopter ends the same way", async () => {
-    const moved = await h.ok<Record<string, unknown>>("exec", { command: "sleep 300", timeout: 1 });
-    const id = String(moved.job_id);
-    const killed = await h.ok<Job>("jobs", { action: "kill", id });
-    assert.equal(killed.status, "killed");
-    assert.equal(killed.exit_code, 137);
-    const adopter = await processes.wait({ tag: id }, 10_000);
-    assert.equal(adopter.status, "exited");
-    assert.equal(adopter.signal, "SIGKILL");
+    it("forwards a signal sent through the supervisor (botbox kill) to a moved command's group", async () => {
+      const moved = await h.ok<Record<string, unknown>>("exec", { command: "echo started; sleep 300", timeout: 1 });
+      const id = String(moved.job_id);
+      const job = (await h.ok<{ jobs: Job[] }>("jobs", { action: "list" })).jobs.find((entry) => entry.id === id)!;
+      assert.notEqual(await liveInGroup(job.pid), "");
+      await processes.signal({ tag: id }, "TERM");
+      const done = await h.ok<Job>("jobs", { action: "wait", id, timeout: 30 });
+      assert.notEqual(done.status, "running");
+      assert.equal(done.exit_code, 143);
+      assert.equal(await liveInGroup(job.pid), "");
+      const adopter = await processes.wait({ tag: id }, 10_000);
+      assert.equal(adopter.exitCode, 143);
+    });
+
+    it("kills a moved command with the jobs tool, and its adopter ends the same way", async () => {
+      const moved = await h.ok<Record<string, unknown>>("exec", { command: "sleep 300", timeout: 1 });
+      const id = String(moved.job_id);
+      const killed = await h.ok<Job>("jobs", { action: "kill", id });
+      assert.equal(killed.status, "killed");
+      assert.equal(killed.exit_code, 137);
+      const adopter = await processes.wait({ tag: id }, 10_000);
+      assert.equal(adopter.status, "exited");
+      assert.equal(adopter.signal, "SIGKILL");
+    });
   });
 
   it("still resolves jobs started as files before the supervisor, next to supervised ones", async () => {

@@ -108,17 +108,6 @@ describe("file-based background jobs on an agent without the supervisor: exec ba
     assert.equal(status.output, "\u20ac".repeat(33));
   });
 
-  it("waits no longer than its bound", async () => {
-    const started = await start("sleep 60");
-    const before = Date.now();
-    const waited = await h.ok<Job>("jobs", { action: "wait", id: started.job_id, timeout: 1 });
-    const elapsed = Date.now() - before;
-    assert.equal(waited.status, "running");
-    assert.equal(waited.timed_out, true);
-    assert.ok(elapsed >= 900 && elapsed < 15_000, `waited ${elapsed} ms`);
-    await h.ok("jobs", { action: "kill", id: started.job_id });
-  });
-
   it("kills the job's whole process group, children included", async () => {
     const started = await start("sleep 300 & echo $! > child.pid; sh -c 'sleep 301' & wait");
     let childPid = Number.NaN;
@@ -163,31 +152,45 @@ describe("file-based background jobs on an agent without the supervisor: exec ba
     assert.equal(status.exit_code, null);
   });
 
-  it("moves a foreground command that hits its timeout to the background, where it finishes with its exit code", async () => {
-    const before = Date.now();
-    const moved = await h.ok<Record<string, unknown>>("exec", {
-      command: `echo before; ${untilReleased("moved-job")}; echo after >&2; exit 5`,
-      timeout: 1,
+  // Both wait out a 1 s bound or timeout with jobs of their own: at once, the waits overlap.
+  describe("calls that wait out a bound of 1 s", { concurrency: true }, () => {
+    it("waits no longer than its bound", async () => {
+      const started = await start("sleep 60");
+      const before = Date.now();
+      const waited = await h.ok<Job>("jobs", { action: "wait", id: started.job_id, timeout: 1 });
+      const elapsed = Date.now() - before;
+      assert.equal(waited.status, "running");
+      assert.equal(waited.timed_out, true);
+      assert.ok(elapsed >= 900 && elapsed < 15_000, `waited ${elapsed} ms`);
+      await h.ok("jobs", { action: "kill", id: started.job_id });
     });
-    assert.ok(Date.now() - before < 5000, "the call returned at the timeout, not when the command ended");
-    assert.equal(moved.moved_to_background, true);
-    assert.equal(moved.status, "running");
-    assert.equal(moved.exit_code, null);
-    assert.equal(moved.stdout, "before\n");
-    assert.equal(moved.stderr, "");
-    const id = String(moved.job_id);
-    assert.match(id, /^job-[0-9a-f]{12}$/);
-    assert.match(String(moved.message), new RegExp(`background job ${id}`));
 
-    const listed = await h.ok<{ jobs: Job[] }>("jobs", { action: "list" });
-    assert.equal(listed.jobs.find((job) => job.id === id)?.streams, "split");
+    it("moves a foreground command that hits its timeout to the background, where it finishes with its exit code", async () => {
+      const before = Date.now();
+      const moved = await h.ok<Record<string, unknown>>("exec", {
+        command: `echo before; ${untilReleased("moved-job")}; echo after >&2; exit 5`,
+        timeout: 1,
+      });
+      assert.ok(Date.now() - before < 5000, "the call returned at the timeout, not when the command ended");
+      assert.equal(moved.moved_to_background, true);
+      assert.equal(moved.status, "running");
+      assert.equal(moved.exit_code, null);
+      assert.equal(moved.stdout, "before\n");
+      assert.equal(moved.stderr, "");
+      const id = String(moved.job_id);
+      assert.match(id, /^job-[0-9a-f]{12}$/);
+      assert.match(String(moved.message), new RegExp(`background job ${id}`));
 
-    await release("moved-job");
-    const done = await h.ok<Job>("jobs", { action: "wait", id, timeout: 30 });
-    assert.equal(done.status, "exited");
-    assert.equal(done.exit_code, 5);
-    assert.equal(done.stdout, "before\n");
-    assert.equal(done.stderr, "after\n");
+      const listed = await h.ok<{ jobs: Job[] }>("jobs", { action: "list" });
+      assert.equal(listed.jobs.find((job) => job.id === id)?.streams, "split");
+
+      await release("moved-job");
+      const done = await h.ok<Job>("jobs", { action: "wait", id, timeout: 30 });
+      assert.equal(done.status, "exited");
+      assert.equal(done.exit_code, 5);
+      assert.equal(done.stdout, "before\n");
+      assert.equal(done.stderr, "after\n");
+    });
   });
 
   it("runs a job in its work_dir with its command quoted exactly", async () => {
