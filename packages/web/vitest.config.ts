@@ -1,6 +1,6 @@
 import { defineConfig, mergeConfig } from "vitest/config";
 
-import viteConfig from "./vite.config";
+import viteConfig from "./vite.config.ts";
 
 // Component tests (`npm run test:web`): the console's own modules in
 // happy-dom, a DOM that runs in Node without a browser. Their files end in
