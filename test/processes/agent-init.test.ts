@@ -1,81 +1,13 @@
 // The workspace's init (agent.js --botbox-init) on its own, on this host:
 // what a runtime's stop and an agent's death do to it.
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
-import { AGENT_BUNDLE } from "../support/agent-process.js";
-
-interface RunningInit {
-  child: ChildProcess;
-  lines: Record<string, unknown>[];
-  waitFor(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
-}
-
-function startInit(dir: string, env: NodeJS.ProcessEnv = {}): RunningInit {
-  const child = spawn(process.execPath, [AGENT_BUNDLE, "--botbox-init"], {
-    env: {
-      PATH: process.env.PATH,
-      MCP_LISTEN_ADDR: `unix:${path.join(dir, "agent.sock")}`,
-      BOTBOX_DATA_DIR: path.join(dir, "data"),
-      BOTBOX_TEMPLATE_DIR: path.join(dir, "none"),
-      BOTBOX_BOT_ID: "init-test",
-      BOTBOX_INIT_BACKOFF_MS: "50,400,60000",
-      ...env,
-    },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  const lines: Record<string, unknown>[] = [];
-  const waiters = new Set<() => void>();
-  let text = "";
-  child.stderr!.setEncoding("utf8");
-  child.stderr!.on("data", (chunk: string) => {
-    text += chunk;
-    let end: number;
-    while ((end = text.indexOf("\n")) >= 0) {
-      const line = text.slice(0, end);
-      text = text.slice(end + 1);
-      try {
-        lines.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        lines.push({ msg: line });
-      }
-    }
-    for (const wake of waiters) wake();
-  });
-  return {
-    child,
-    lines,
-    waitFor: (match, timeoutMs = 20_000) =>
-      new Promise((resolve, reject) => {
-        const check = () => {
-          const found = lines.find(match);
-          if (!found) return;
-          cleanUp();
-          resolve(found);
-        };
-        const timer = setTimeout(() => {
-          cleanUp();
-          reject(new Error(`no such log line in ${timeoutMs} ms: ${JSON.stringify(lines)}`));
-        }, timeoutMs);
-        const cleanUp = () => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        waiters.add(check);
-        check();
-      }),
-  };
-}
-
-async function agentPidOf(init: ChildProcess): Promise<number> {
-  const children = await readFile(`/proc/${init.pid}/task/${init.pid}/children`, "utf8");
-  return Number(children.trim().split(/\s+/)[0]);
-}
+import { agentPidOf, startInit } from "./init-support.js";
 
 describe("the workspace's init", { timeout: 120_000 }, () => {
   let dir: string;

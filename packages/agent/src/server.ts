@@ -1,5 +1,6 @@
-import { chmod, lstat, unlink } from "node:fs/promises";
+import { chmod } from "node:fs/promises";
 import type { Http2Server, ServerHttp2Session } from "node:http2";
+import net from "node:net";
 
 import {
   ContainerServiceDefinition,
@@ -10,7 +11,7 @@ import {
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 
-import { type AgentConfig, ConfigError, type ListenTarget, parseListenAddress } from "./config.js";
+import { type AgentConfig, type ListenTarget, parseListenAddress } from "./config.js";
 import { rfc3339 } from "./file-entry.js";
 import { exec } from "./handlers/exec.js";
 import { listDir } from "./handlers/list-dir.js";
@@ -20,9 +21,11 @@ import { readRawNoFollow, writeRawNoFollow } from "./handlers/raw-no-follow.js";
 import { readFile } from "./handlers/read-file.js";
 import { tunnel } from "./handlers/tunnel.js";
 import { writeFile } from "./handlers/write-file.js";
+import { type ListenerFromInit, listenerFromInit } from "./init/init-mode.js";
 import { createProcessService } from "./processes/process-service.js";
 import { bidiStream, type CallPolicy, clientStream, serverStream, unary } from "./rpc-call.js";
 import { errorCode } from "./rpc-error.js";
+import { removeStaleSocket } from "./stale-socket.js";
 import { AGENT_VERSION } from "./version.js";
 import { createFileWatchService, loadWatchSettings } from "./watch/index.js";
 
@@ -106,8 +109,12 @@ export async function listen(config: AgentConfig, logger: Logger): Promise<Runni
       stopping: stopping.signal,
     }),
   );
+  const fromInit = await listenerFromInit();
   const target = parseListenAddress(config.listenAddress);
-  const address = target.kind === "unix" ? await bindUnix(server, target.path) : await bindTcp(server, target);
+  let handed: net.Server | undefined;
+  let address: string;
+  if (fromInit) ({ listener: handed, address } = await serveHandedListener(server, fromInit, logger));
+  else address = target.kind === "unix" ? await bindUnix(server, target.path) : await bindTcp(server, target);
   widenReceiveWindows(server);
   return {
     address,
@@ -115,6 +122,8 @@ export async function listen(config: AgentConfig, logger: Logger): Promise<Runni
       new Promise<void>((resolve) => {
         // Followers of a process would hold the grace period to its end.
         stopping.abort();
+        // Closing our copy leaves the init's: the socket listens on for the next agent.
+        handed?.close();
         const force = setTimeout(() => server.forceShutdown(), SHUTDOWN_GRACE_MS);
         server.tryShutdown(() => {
           clearTimeout(force);
@@ -149,16 +158,33 @@ function bind(server: Server, address: string): Promise<number> {
   });
 }
 
+/**
+ * Serves the socket the workspace's init holds (init/held-listener.ts):
+ * listen() on our copy, and each accepted connection goes to grpc-js through
+ * a connection injector, since bindAsync only binds addresses. Our copy was
+ * not bound by this process, so closing it unlinks no path.
+ */
+async function serveHandedListener(
+  server: Server,
+  fromInit: ListenerFromInit,
+  logger: Logger,
+): Promise<{ listener: net.Server; address: string }> {
+  const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
+  const listener = net.createServer((socket) => injector.injectConnection(socket));
+  await new Promise<void>((resolve, reject) => {
+    listener.once("error", reject);
+    listener.listen(fromInit.handle, () => {
+      listener.off("error", reject);
+      // A failed accept (EMFILE, …) costs that one connection, not the agent.
+      listener.on("error", (error) => logger.warn({ err: error }, "accepting a connection failed"));
+      resolve();
+    });
+  });
+  return { listener, address: fromInit.address };
+}
+
 async function bindUnix(server: Server, socketPath: string): Promise<string> {
-  try {
-    const existing = await lstat(socketPath);
-    if (!existing.isSocket()) throw new ConfigError(`${socketPath} exists and is not a socket; refusing to replace it`);
-    // A socket left by an agent that died: nothing listens on it any more.
-    await unlink(socketPath);
-  } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    if (errorCode(error) !== "ENOENT") throw error;
-  }
+  removeStaleSocket(socketPath);
   // The socket is the channel to the whole workspace: create it 0600 from the
   // first instant rather than chmod it after someone could have connected.
   const previousUmask = process.umask(0o177);

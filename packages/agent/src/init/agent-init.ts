@@ -17,9 +17,13 @@
  * - An agent that never got as far as listening (a bad setting, a broken
  *   image) is not retried: the init exits with its status, so the runtime
  *   reports a failed start as it did without an init. Nor are restarts that
- *   fail before listening 5 times in a row (e.g. the sandbox, run as root,
- *   owns the old socket and the new agent cannot replace it): the workspace
- *   then ends and the host restarts the bot, as before there was an init.
+ *   fail before listening 5 times in a row: the workspace then ends and the
+ *   host restarts the bot, as before there was an init.
+ * - It binds the agent's socket (MCP_LISTEN_ADDR) once and hands it to each
+ *   agent it starts (held-listener.ts), so a restarted agent never has to
+ *   replace a socket it may no longer own (the sandbox as root takes it
+ *   over), nor race anyone for a TCP port; connections made while no agent
+ *   runs wait in the socket's backlog for the next one.
  *
  * It is not PID 1 and does not reap orphans: Node can wait only for children
  * it spawned, so PID 1 stays an init that can (tini in the agent image,
@@ -30,7 +34,15 @@ import { constants } from "node:os";
 import type { Readable } from "node:stream";
 
 import { selfCommand } from "../processes/self-command.js";
-import { INIT_FLAG, READY_FD_VARIABLE, READY_MESSAGE } from "./init-mode.js";
+import { type HeldListener, holdListener } from "./held-listener.js";
+import {
+  INIT_FLAG,
+  LISTENER_ANSWER,
+  LISTENER_REQUEST,
+  LISTENER_VARIABLE,
+  READY_FD_VARIABLE,
+  READY_MESSAGE,
+} from "./init-mode.js";
 import { type BackoffSettings, DEFAULT_BACKOFF, RestartBackoff } from "./restart-backoff.js";
 
 const STOP_SIGNALS: readonly NodeJS.Signals[] = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR2"];
@@ -69,6 +81,9 @@ export function runInit(): void {
 
   if (process.pid === 1)
     log(40, "running as PID 1: orphaned processes will not be reaped; run under an init such as tini");
+  const listener = holdListener(process.env.MCP_LISTEN_ADDR?.trim() || ":9090");
+  if (!listener.handle)
+    log(40, "not holding the agent's socket; each agent binds it itself", { reason: listener.reason });
 
   const finish = (code: number | null, signal: NodeJS.Signals | null) => {
     if (signal) {
@@ -86,10 +101,11 @@ export function runInit(): void {
     restartTimer = undefined;
     startedAt = Date.now();
     const child = spawn(command[0]!, [...command.slice(1), ...agentArgs], {
-      stdio: ["inherit", "inherit", "inherit", "pipe"],
-      env: { ...process.env, [READY_FD_VARIABLE]: "3" },
+      stdio: ["inherit", "inherit", "inherit", "pipe", ...(listener.handle ? (["ipc"] as const) : [])],
+      env: { ...process.env, [READY_FD_VARIABLE]: "3", ...(listener.handle ? { [LISTENER_VARIABLE]: "ipc" } : {}) },
     });
     agent = child;
+    handOverListener(child, listener);
     const ready = child.stdio[3] as Readable;
     ready.setEncoding("utf8");
     ready.on("data", (text: string) => {
@@ -133,4 +149,18 @@ export function runInit(): void {
   for (const signal of PASSED_SIGNALS) process.on(signal, () => agent?.kill(signal));
 
   start();
+}
+
+/** Answers the agent's request for the held socket; the agent then closes the channel. */
+function handOverListener(child: ChildProcess, listener: HeldListener): void {
+  if (!listener.handle) return;
+  child.on("message", (message: unknown) => {
+    if ((message as { type?: unknown } | null)?.type !== LISTENER_REQUEST) return;
+    // A raw bound handle (no net.Server around it) is what child.send passes as is.
+    const handle = listener.handle as unknown as Parameters<ChildProcess["send"]>[1];
+    child.send({ type: LISTENER_ANSWER, address: listener.address }, handle, (error) => {
+      // The agent died meanwhile: the next one asks again.
+      if (error) log(40, `handing the socket to the agent failed: ${error.message}`, { agentPid: child.pid });
+    });
+  });
 }
