@@ -351,4 +351,17 @@ export const COMMANDS: readonly CommandSpec[] = [
         command: context.afterSeparator,
       }),
   },
+  {
+    name: "e2b-key",
+    group: "server",
+    summary: "the E2B API key that carries a botbox token, for E2B_API_KEY (docs/e2b.md)",
+    usage: ['e2b-key <token>        e.g. botbox e2b-key "$BOTBOX_TOKEN"'],
+    flags: {},
+    run: async (context) => {
+      const [token, ...rest] = context.args;
+      if (!token || rest.length > 0) throw (await import("./help.js")).usageError("e2b-key");
+      process.stdout.write(`${(await import("../e2b/api-key.js")).e2bKeyFor(token)}\n`);
+      return 0;
+    },
+  },
 ];
