@@ -14,8 +14,8 @@ export default mergeConfig(
       include: ["src/**/*.spec.{ts,tsx}"],
       setupFiles: ["vitest/setup.ts"],
       reporters: ["default", "./vitest/summary-reporter.ts"],
-      // One DOM per worker, not per file: setting up happy-dom for each file
-      // took 71 s of a 76 s run on this loaded 2-core machine, and 7 s without.
+      // One DOM per worker, not per file: on a loaded 2-core machine the run
+      // took 71 s with a fresh happy-dom and module graph per file, 7 s without.
       // vitest/setup.ts empties the page, the storage and the URL after each
       // test, and the stubs are undone, so no test sees another's leftovers.
       isolate: false,
