@@ -6,6 +6,7 @@
  */
 import type Docker from "dockerode";
 
+import { ConflictError } from "../../errors.js";
 import type { BridgeBot, BridgeState } from "../host-firewall.js";
 import { containerInfoOf, RUNTIME_LABEL } from "./container-config.js";
 import { docker, dockerOrMissing } from "./docker-errors.js";
@@ -29,4 +30,43 @@ export async function dockerBridgeState(client: Docker, network: string): Promis
       bots.push({ ip, network: info.network, ...(info.egress ? { egress: info.egress } : {}) });
   }
   return { bridge, bots };
+}
+
+/**
+ * The bots' bridge network, made where missing with inter-container traffic
+ * disabled, so bots cannot reach each other. Looked for once per runtime; a
+ * failure is asked again next time.
+ */
+export class BotBridge {
+  private ready?: Promise<void>;
+
+  constructor(
+    private readonly client: Docker,
+    readonly name: string,
+  ) {}
+
+  ensure(): Promise<void> {
+    this.ready ??= this.make().catch((error: unknown) => {
+      this.ready = undefined;
+      throw error;
+    });
+    return this.ready;
+  }
+
+  private async make(): Promise<void> {
+    const { client, name } = this;
+    if (await dockerOrMissing(`inspect network ${name}`, () => client.getNetwork(name).inspect())) return;
+    await docker(`create network ${name}`, () =>
+      client.createNetwork({
+        Name: name,
+        Driver: "bridge",
+        CheckDuplicate: true,
+        Options: { "com.docker.network.bridge.enable_icc": "false" },
+        Labels: { [RUNTIME_LABEL]: "docker" },
+      }),
+    ).catch((error: unknown) => {
+      // Made meanwhile by another server on the same daemon.
+      if (!(error instanceof ConflictError)) throw error;
+    });
+  }
 }

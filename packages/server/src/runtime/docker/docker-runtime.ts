@@ -34,7 +34,7 @@ import { snapshotInfo } from "../snapshot-info.js";
 import { hasLabels } from "../stored-spec.js";
 import { stopRunningTask } from "../task-stop.js";
 import { DockerBotDisk } from "./bot-disk.js";
-import { dockerBridgeState } from "./bridge-firewall.js";
+import { BotBridge, dockerBridgeState } from "./bridge-firewall.js";
 import {
   boundFolders,
   containerInfoOf,
@@ -49,29 +49,8 @@ import { docker, dockerOrMissing } from "./docker-errors.js";
 import { dockerDoctor } from "./doctor.js";
 import { DockerImages } from "./images.js";
 import { dockerBotPaths } from "./layout.js";
+import { DEFAULT_BRIDGE, type DockerRuntimeOptions } from "./options.js";
 import { DockerSnapshots } from "./snapshots.js";
-
-const DEFAULT_BRIDGE = "botbox-bots";
-
-export interface DockerRuntimeOptions {
-  /** botbox's state folder: bots' sockets, /data folders and snapshot copies live under it. */
-  home: string;
-  /** `unix:///path.sock` or `tcp://host:port`; default: DOCKER_HOST, else /var/run/docker.sock. */
-  dockerHost?: string;
-  /**
-   * The Docker network of bots whose network is `isolated` or `host`: a
-   * bridge made with inter-container traffic disabled, so bots cannot reach
-   * each other; the host firewall narrows isolated bots' traffic further.
-   * Default `botbox-bots`.
-   */
-  bridgeNetwork?: string;
-  /** Image tars loaded when their ref is first needed, e.g. `{ "botbox/agent:latest": "images/dist/botbox-agent.tar" }`. */
-  knownImages?: Record<string, string>;
-  /** Layers a snapshot's image may have before its commit is flattened into one. Default 100. */
-  maxSnapshotLayers?: number;
-  /** The daemon's runtime name for gVisor's runsc (daemon.json "runtimes"). Default `runsc`. */
-  gvisorRuntime?: string;
-}
 
 type Inspect = Docker.ContainerInspectInfo;
 
@@ -94,8 +73,7 @@ export class DockerRuntime extends ImageStoreRuntime implements ContainerRuntime
   private readonly where: string;
   protected readonly images: DockerImages;
   private readonly snapshots: DockerSnapshots;
-  private readonly bridge: string;
-  private bridgeReady?: Promise<void>;
+  private readonly bridge: BotBridge;
   private readonly firewall: HostFirewall;
   private readonly disk: DockerBotDisk;
   private readonly gvisorRuntime: string;
@@ -109,8 +87,8 @@ export class DockerRuntime extends ImageStoreRuntime implements ContainerRuntime
     this.where = host ?? "unix:///var/run/docker.sock";
     this.images = new DockerImages(this.client, options.knownImages);
     this.snapshots = new DockerSnapshots(this.client, this.home, options.maxSnapshotLayers);
-    this.bridge = options.bridgeNetwork ?? DEFAULT_BRIDGE;
-    this.firewall = new HostFirewall("docker", () => dockerBridgeState(this.client, this.bridge));
+    this.bridge = new BotBridge(this.client, options.bridgeNetwork ?? DEFAULT_BRIDGE);
+    this.firewall = new HostFirewall("docker", () => dockerBridgeState(this.client, this.bridge.name));
     this.disk = new DockerBotDisk(this.home);
     this.gvisorRuntime = options.gvisorRuntime ?? "runsc";
     this.features = new DaemonFeatureProbe(this.client, this.gvisorRuntime, this.capabilities);
@@ -151,14 +129,14 @@ export class DockerRuntime extends ImageStoreRuntime implements ContainerRuntime
       imageId = (await this.images.ensure(spec.image)).id;
       await this.prepareFolders(spec);
     }
-    if (spec.network !== "none") await this.ensureBridge();
+    if (spec.network !== "none") await this.bridge.ensure();
     await docker(`create ${spec.id}`, () =>
       this.client.createContainer(
         createOptions({
           spec,
           imageId,
           paths,
-          bridge: this.bridge,
+          bridge: this.bridge.name,
           createdAt: new Date(),
           gvisorRuntime: this.gvisorRuntime,
           ...(spec.fromSnapshot ? { parentSnapshot: spec.fromSnapshot } : {}),
@@ -338,7 +316,7 @@ export class DockerRuntime extends ImageStoreRuntime implements ContainerRuntime
           imageId,
           // The folders it had, even if this runtime's home is another (recreate-bots.ts).
           paths: boundFolders(old) ?? dockerBotPaths(this.home, spec.botId),
-          bridge: this.bridge,
+          bridge: this.bridge.name,
           createdAt: createdAtOf(old),
           gvisorRuntime: this.gvisorRuntime,
           ...(parentSnapshot ? { parentSnapshot } : {}),
@@ -358,30 +336,6 @@ export class DockerRuntime extends ImageStoreRuntime implements ContainerRuntime
     await mkdir(paths.run, { recursive: true, mode: 0o700 });
     await mkdir(paths.data, { recursive: true, mode: 0o755 });
     if (spec.limits.diskBytes) await this.disk.mount(spec.botId, spec.limits.diskBytes);
-  }
-
-  private async ensureBridge(): Promise<void> {
-    this.bridgeReady ??= (async () => {
-      const existing = await dockerOrMissing(`inspect network ${this.bridge}`, () =>
-        this.client.getNetwork(this.bridge).inspect(),
-      );
-      if (existing) return;
-      await docker(`create network ${this.bridge}`, () =>
-        this.client.createNetwork({
-          Name: this.bridge,
-          Driver: "bridge",
-          CheckDuplicate: true,
-          Options: { "com.docker.network.bridge.enable_icc": "false" },
-          Labels: { [RUNTIME_LABEL]: "docker" },
-        }),
-      ).catch((error: unknown) => {
-        if (!(error instanceof ConflictError)) throw error;
-      });
-    })().catch((error: unknown) => {
-      this.bridgeReady = undefined;
-      throw error;
-    });
-    return this.bridgeReady;
   }
 
   private async inspect(id: string): Promise<Inspect | undefined> {

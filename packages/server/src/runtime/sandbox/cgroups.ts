@@ -8,6 +8,7 @@
 import { access, mkdir, readFile, rmdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 
+import { BadRequestError } from "../../errors.js";
 import { type CgroupUsage, readCgroupUsage } from "../cgroup-usage.js";
 import type { ResourceLimits } from "../runtime.js";
 import { isErrno } from "./json-file.js";
@@ -130,4 +131,54 @@ async function exists(file: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+/**
+ * The sandbox's use of cgroups for its bots: whether they can be made here
+ * (looked at once), a spec's limits refused where they cannot, each task's
+ * cgroups made with its limits, read and removed.
+ */
+export class SandboxCgroups {
+  private support?: Promise<CgroupSupport>;
+
+  detect(): Promise<CgroupSupport> {
+    this.support ??= detectCgroups();
+    return this.support;
+  }
+
+  /** A spec's memory, pids and cpus limits where this sandbox cannot make the cgroups to hold them: refused. */
+  async refuseUnenforceable(limits: ResourceLimits): Promise<void> {
+    const { memoryBytes, pids, cpus } = limits;
+    const asked = Object.entries({ memoryBytes, pids, cpus }).filter(([, value]) => value !== undefined);
+    const support = await this.detect();
+    if (asked.length === 0 || support.mode !== "none") return;
+    const names = asked.map(([name]) => `limits.${name}`).join(", ");
+    throw new BadRequestError(`${names}: this sandbox cannot enforce them: ${support.reason}`);
+  }
+
+  /** The bot's cgroups, made with its limits; undefined (after `warn`) where that cannot be done. */
+  async create(
+    containerId: string,
+    limits: ResourceLimits,
+    warn: (message: string) => Promise<void>,
+  ): Promise<BotCgroup | undefined> {
+    const support = await this.detect();
+    if (support.mode === "none") {
+      if (Object.values(limits).some((value) => value !== undefined))
+        await warn(`resource limits not applied: ${support.reason}`);
+      return undefined;
+    }
+    const cgroup = BotCgroup.for(support, containerId);
+    try {
+      await cgroup.create(limits);
+      return cgroup;
+    } catch (error) {
+      await warn(`resource limits not applied: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
+  async of(containerId: string): Promise<BotCgroup> {
+    return BotCgroup.for(await this.detect(), containerId);
+  }
 }

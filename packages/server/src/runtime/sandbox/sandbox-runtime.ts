@@ -3,7 +3,7 @@
  * machine, no daemon. Tasks are detached processes recorded on disk, so they
  * outlive the server and any later SandboxRuntime on the same home sees them.
  */
-import { appendFile, lchown, lstat, readdir, readFile } from "node:fs/promises";
+import { appendFile, lchown, lstat, readdir } from "node:fs/promises";
 import path from "node:path";
 
 import type { AgentEndpoint } from "../../client/index.js";
@@ -23,7 +23,9 @@ import type {
   StopOptions,
   TaskInfo,
 } from "../runtime.js";
-import { BotCgroup, type CgroupSupport, detectCgroups } from "./cgroups.js";
+import { BotNetworks } from "./bot-networks.js";
+import { BotStates } from "./bot-state.js";
+import { SandboxCgroups } from "./cgroups.js";
 import { containerInfo, type ContainerRecord, ContainerStore, matchesLabels, withBotLabel } from "./container-store.js";
 import { sandboxDoctor } from "./doctor.js";
 import { findBwrap } from "./find-bwrap.js";
@@ -31,15 +33,11 @@ import { prepareRoot } from "./gvisor/oci-bundle.js";
 import { findRunsc, Runsc } from "./gvisor/runsc.js";
 import { type HostIdentity, runningAsRoot } from "./host-ids.js";
 import { ImageStore } from "./images/image-store.js";
-import { readJsonFile, writeJsonFile } from "./json-file.js";
+import { readJsonFile } from "./json-file.js";
 import { botPaths } from "./layout.js";
-import { detectIsolation, hasHostNames, IsolatedNetwork, type IsolationSupport, NetnsPool } from "./network/index.js";
 import { stopHelper } from "./network/slirp.js";
-import { DEFAULT_NETWORK_POOL } from "./settings.js";
 import { type StagedFiles, stageFiles } from "./staging.js";
-import { CopyState } from "./state/copy-state.js";
-import { DiskImage, MIN_DISK_BYTES } from "./state/disk-image.js";
-import { OverlayState } from "./state/overlay-state.js";
+import { MIN_DISK_BYTES } from "./state/disk-image.js";
 import type { WritableState } from "./state/writable-state.js";
 import { startSandbox, stopSandbox } from "./task-control.js";
 import { isAlive, readTaskInfo, type TaskRecord } from "./task-record.js";
@@ -85,10 +83,9 @@ export class SandboxRuntime extends ImageStoreRuntime implements ContainerRuntim
   protected readonly images: ImageStore;
   private readonly containers: ContainerStore;
   private staged?: Promise<StagedFiles>;
-  private cgroups?: Promise<CgroupSupport>;
-  private overlay?: Promise<boolean>;
-  private isolation?: { support: IsolationSupport; network?: IsolatedNetwork };
-  private readonly egressRefresh: NodeJS.Timeout;
+  private readonly cgroups = new SandboxCgroups();
+  private readonly states: BotStates;
+  private readonly networks: BotNetworks;
 
   constructor(private readonly options: SandboxRuntimeOptions) {
     super();
@@ -96,9 +93,14 @@ export class SandboxRuntime extends ImageStoreRuntime implements ContainerRuntim
     this.bwrapPath = findBwrap(options.bwrapPath);
     this.images = new ImageStore(this.home, this.bwrapPath);
     this.containers = new ContainerStore(this.home);
-    this.egressRefresh = setInterval(() => void this.refreshEgress(), EGRESS_REFRESH_MS).unref();
-    // Pooled namespaces a crashed server left behind; a live server's stay.
-    if (runningAsRoot()) void NetnsPool.sweep(this.netpoolDir());
+    this.states = new BotStates(this.home);
+    this.networks = new BotNetworks({
+      home: this.home,
+      containers: this.containers,
+      ...(options.networkPool === undefined ? {} : { networkPool: options.networkPool }),
+      ...(options.logger ? { logger: options.logger } : {}),
+      warn: (record, message) => this.warn(record, message),
+    });
   }
 
   /**
@@ -108,18 +110,8 @@ export class SandboxRuntime extends ImageStoreRuntime implements ContainerRuntim
    * rather than start a bot whose limits would not hold.
    */
   async detectCapabilities(): Promise<RuntimeCapabilities> {
-    this.cgroups ??= detectCgroups();
-    this.capabilities.resourceLimits = (await this.cgroups).mode !== "none";
+    this.capabilities.resourceLimits = (await this.cgroups.detect()).mode !== "none";
     return this.capabilities;
-  }
-
-  /** A spec's memory, pids and cpus limits where this sandbox cannot make the cgroups to hold them: refused. */
-  private async checkResourceLimits(spec: ContainerSpec): Promise<void> {
-    const { memoryBytes, pids, cpus } = spec.limits;
-    const asked = Object.entries({ memoryBytes, pids, cpus }).filter(([, value]) => value !== undefined);
-    if (asked.length === 0 || (await this.detectCapabilities()).resourceLimits) return;
-    const names = asked.map(([name]) => `limits.${name}`).join(", ");
-    throw new BadRequestError(`${names}: this sandbox cannot enforce them: ${(await this.cgroups!).reason}`);
   }
 
   doctor(): Promise<DoctorCheck[]> {
@@ -135,8 +127,8 @@ export class SandboxRuntime extends ImageStoreRuntime implements ContainerRuntim
   async createContainer(input: ContainerSpec): Promise<ContainerInfo> {
     checkContainerIds(input.id, input.botId, botPaths(this.home, input.botId).socket);
     checkContainerSpec(input);
-    await this.checkResourceLimits(input);
-    if (input.network === "isolated") this.isolatedNetwork();
+    await this.cgroups.refuseUnenforceable(input.limits);
+    if (input.network === "isolated") this.networks.isolated();
     if (input.isolation === "gvisor") {
       if (!this.capabilities.gvisor)
         throw new BadRequestError(
@@ -157,7 +149,7 @@ export class SandboxRuntime extends ImageStoreRuntime implements ContainerRuntim
     const identity = await this.containers.prepare(spec);
     if (diskBytes !== undefined) {
       const paths = botPaths(this.home, spec.botId);
-      const disk = diskImage(this.home, spec.botId);
+      const disk = this.states.disk(spec.botId);
       // Kept data from before quotas lives in state/ itself: a file system mounted over it would hide it.
       if (!(await disk.exists()) && (await readdir(paths.state).catch(() => [])).length > 0)
         await this.warn(
@@ -167,7 +159,7 @@ export class SandboxRuntime extends ImageStoreRuntime implements ContainerRuntim
       else await disk.create(diskBytes);
     }
     const record: ContainerRecord = { spec, createdAt: new Date().toISOString(), identity };
-    const state = await this.state(record);
+    const state = await this.states.of(record);
     await state.init();
     if (spec.fromSnapshot) {
       if (!(await state.list()).some((snapshot) => snapshot.name === spec.fromSnapshot))
@@ -181,19 +173,21 @@ export class SandboxRuntime extends ImageStoreRuntime implements ContainerRuntim
   async getContainer(id: string): Promise<ContainerInfo | undefined> {
     const botId = botIdOf(id);
     const record = botId === undefined ? undefined : await this.containers.get(botId);
-    return record && containerInfo(record, await (await this.state(record)).parent());
+    return record && containerInfo(record, await (await this.states.of(record)).parent());
   }
 
   async listContainers(labels: Record<string, string> = {}): Promise<ContainerInfo[]> {
     const records = (await this.containers.list()).filter((record) => matchesLabels(record, labels));
-    return Promise.all(records.map(async (record) => containerInfo(record, await (await this.state(record)).parent())));
+    return Promise.all(
+      records.map(async (record) => containerInfo(record, await (await this.states.of(record)).parent())),
+    );
   }
 
   async deleteContainer(id: string, options: { keepData?: boolean } = {}): Promise<void> {
     const record = await this.record(id);
     if (await this.running(record)) throw new ConflictError(`container ${id} has a running task: stop it first`);
     await this.cleanUpTask(record);
-    await diskImage(this.home, record.spec.botId).unmount();
+    await this.states.disk(record.spec.botId).unmount();
     await this.containers.remove(record, options.keepData ?? false);
   }
 
@@ -206,31 +200,31 @@ export class SandboxRuntime extends ImageStoreRuntime implements ContainerRuntim
       throw new BadRequestError(
         "limits.disk_bytes of an existing container cannot change: its file system has that size",
       );
-    if (spec.network === "isolated") this.isolatedNetwork();
+    if (spec.network === "isolated") this.networks.isolated();
     if (spec.isolation === "gvisor" && !this.capabilities.gvisor)
       throw new BadRequestError('isolation "gvisor" needs gVisor\'s runsc and the server running as root');
     const updated: ContainerRecord = { ...record, spec };
     await this.containers.save(updated);
-    return containerInfo(updated, await (await this.state(updated)).parent());
+    return containerInfo(updated, await (await this.states.of(updated)).parent());
   }
 
   async discardKeptData(botId: string): Promise<void> {
     if (await this.containers.get(botId)) throw new ConflictError(`bot ${botId} still has a container`);
-    await diskImage(this.home, botId).unmount();
+    await this.states.disk(botId).unmount();
     await this.containers.discard(botId);
   }
 
   async startTask(id: string): Promise<TaskInfo> {
     const record = await this.record(id);
     if (await this.running(record)) throw new ConflictError(`task of ${id} is already running`);
-    const network = record.spec.network === "isolated" ? this.isolatedNetwork() : undefined;
+    const network = record.spec.network === "isolated" ? this.networks.isolated() : undefined;
     // A task that died on its own may have left its slirp4netns behind.
     await this.cleanUpTask(record);
     const [image, staged, state, cgroup] = await Promise.all([
       this.images.resolve(record.spec.image),
       this.stage(),
-      this.state(record),
-      this.cgroup(record),
+      this.states.of(record),
+      this.cgroups.create(record.spec.id, record.spec.limits, (message) => this.warn(record, message)),
     ]);
     await this.containers.secureRunDir(record);
     const task = await startSandbox({
@@ -266,9 +260,8 @@ export class SandboxRuntime extends ImageStoreRuntime implements ContainerRuntim
     const paths = botPaths(this.home, record.spec.botId);
     const info = await readTaskInfo(paths.task, paths.status);
     if (info.state !== "running") return info;
-    this.cgroups ??= detectCgroups();
     // Only what the kernel counted: a bot without cgroups reports no usage rather than a guess.
-    const cgroup = BotCgroup.for(await this.cgroups, record.spec.id);
+    const cgroup = await this.cgroups.of(record.spec.id);
     return withCgroupUsage(info, { gvisor: record.spec.isolation === "gvisor", read: () => cgroup.usage() });
   }
 
@@ -286,7 +279,7 @@ export class SandboxRuntime extends ImageStoreRuntime implements ContainerRuntim
   }
 
   async listSnapshots(id: string): Promise<SnapshotInfo[]> {
-    return (await this.state(await this.record(id))).list();
+    return (await this.states.of(await this.record(id))).list();
   }
 
   async restoreSnapshot(id: string, name: string): Promise<void> {
@@ -295,19 +288,18 @@ export class SandboxRuntime extends ImageStoreRuntime implements ContainerRuntim
 
   async deleteSnapshot(id: string, name: string): Promise<void> {
     // Allowed while running: layers the running state sits on are kept.
-    await (await this.state(await this.record(id))).delete(name);
+    await (await this.states.of(await this.record(id))).delete(name);
   }
 
   /** How many pooled network namespaces are ready now (the bench reports how many starts took one). */
   get networkPoolReady(): number {
-    return this.isolation?.network?.pooledReady ?? 0;
+    return this.networks.pooledReady;
   }
 
   async close(): Promise<void> {
     // Tasks are detached and keep running; the host-name refresh stops, and
     // the pooled network namespaces no bot has taken end.
-    clearInterval(this.egressRefresh);
-    await this.isolation?.network?.close();
+    await this.networks.close();
   }
 
   private async record(id: string): Promise<ContainerRecord> {
@@ -325,37 +317,7 @@ export class SandboxRuntime extends ImageStoreRuntime implements ContainerRuntim
   private async stoppedState(id: string): Promise<WritableState> {
     const record = await this.record(id);
     if (await this.running(record)) throw new ConflictError(`task of ${id} is running: stop it first`);
-    return this.state(record);
-  }
-
-  private async state(record: ContainerRecord): Promise<WritableState> {
-    const paths = botPaths(this.home, record.spec.botId);
-    // A quota's file system stays mounted from creation to deletion; mount it again after a host restart.
-    const disk = diskImage(this.home, record.spec.botId);
-    if (await disk.exists()) await disk.ensureMounted();
-    this.overlay ??= overlayUsable();
-    return (await this.overlay)
-      ? new OverlayState(paths.state, paths.merged, record.identity)
-      : new CopyState(paths.state, record.identity);
-  }
-
-  /** Creates the bot's cgroups with its limits; undefined (and a warning) where that cannot be done. */
-  private async cgroup(record: ContainerRecord): Promise<BotCgroup | undefined> {
-    this.cgroups ??= detectCgroups();
-    const support = await this.cgroups;
-    const limited = Object.values(record.spec.limits).some((value) => value !== undefined);
-    if (support.mode === "none") {
-      if (limited) await this.warn(record, `resource limits not applied: ${support.reason}`);
-      return undefined;
-    }
-    const cgroup = BotCgroup.for(support, record.spec.id);
-    try {
-      await cgroup.create(record.spec.limits);
-      return cgroup;
-    } catch (error) {
-      await this.warn(record, `resource limits not applied: ${(error as Error).message}`);
-      return undefined;
-    }
+    return this.states.of(record);
   }
 
   private runscInstance?: Runsc;
@@ -372,53 +334,13 @@ export class SandboxRuntime extends ImageStoreRuntime implements ContainerRuntim
     return { runsc: this.runsc(), containerId: record.spec.id, network: record.spec.network };
   }
 
-  /** The isolated network, or UnavailableError saying why this server cannot give one. */
-  private isolatedNetwork(): IsolatedNetwork {
-    if (!this.isolation) {
-      const support = detectIsolation();
-      this.isolation = support.ok ? { support, network: this.makeIsolatedNetwork(support.tools) } : { support };
-    }
-    if (!this.isolation.network) throw new UnavailableError((this.isolation.support as { reason: string }).reason);
-    return this.isolation.network;
-  }
-
-  private makeIsolatedNetwork(tools: Extract<IsolationSupport, { ok: true }>["tools"]): IsolatedNetwork {
-    const warn = (message: string) => this.options.logger?.warn({}, message);
-    return new IsolatedNetwork(tools, {
-      pool: { dir: this.netpoolDir(), size: this.options.networkPool ?? DEFAULT_NETWORK_POOL, warn },
-    });
-  }
-
-  private netpoolDir(): string {
-    return path.join(this.home, "netpool");
-  }
-
-  /** Looks the egress host names of running isolated bots up again and updates their rules. */
-  private async refreshEgress(): Promise<void> {
-    const network = this.isolation?.network;
-    if (!network) return;
-    for (const record of await this.containers.list().catch(() => [])) {
-      if (record.spec.network !== "isolated" || !hasHostNames(record.spec.egress)) continue;
-      const paths = botPaths(this.home, record.spec.botId);
-      const task = await readJsonFile<TaskRecord>(paths.task).catch(() => undefined);
-      if (!task?.network || !(await isAlive(task))) continue;
-      try {
-        const updated = await network.refresh(task.pid, record.spec.egress, task.network);
-        if (updated) await writeJsonFile(paths.task, { ...task, network: updated });
-      } catch (error) {
-        await this.warn(record, `egress host names not refreshed: ${(error as Error).message}`);
-      }
-    }
-  }
-
   /** What a task leaves behind when it ends: the state's mount, the cgroups, slirp4netns. */
   private async cleanUpTask(record: ContainerRecord): Promise<void> {
     const task = await readJsonFile<TaskRecord>(botPaths(this.home, record.spec.botId).task);
     await stopHelper(task?.network?.slirp);
     if (task?.gvisor) await this.runsc().remove(record.spec.network, record.spec.id);
-    await (await this.state(record)).deactivate();
-    this.cgroups ??= detectCgroups();
-    await BotCgroup.for(await this.cgroups, record.spec.id).remove();
+    await (await this.states.of(record)).deactivate();
+    await (await this.cgroups.of(record.spec.id)).remove();
   }
 
   private stage(): Promise<StagedFiles> {
@@ -445,9 +367,6 @@ export class SandboxRuntime extends ImageStoreRuntime implements ContainerRuntim
   }
 }
 
-/** How often running bots' egress host names are looked up again. */
-const EGRESS_REFRESH_MS = 60_000;
-
 /**
  * The host never dials a path the bot controls. The bot's run folder is
  * root's, group-writable for the bot and sticky, so the bot may create
@@ -468,14 +387,4 @@ async function claimAgentSocket(socket: string, identity: HostIdentity): Promise
   await lchown(socket, 0, 0);
   const after = await lstat(socket);
   if (!after.isSocket() || after.uid !== 0 || after.ino !== stats.ino) throw refuse("changed while being taken over");
-}
-
-function diskImage(home: string, botId: string): DiskImage {
-  const paths = botPaths(home, botId);
-  return new DiskImage(paths.disk, paths.state);
-}
-
-async function overlayUsable(): Promise<boolean> {
-  const filesystems = await readFile("/proc/filesystems", "utf8").catch(() => "");
-  return runningAsRoot() && /\boverlay$/m.test(filesystems);
 }
