@@ -121,7 +121,15 @@ describe("Tunnel", { timeout: 30_000 }, () => {
     }).listen(0, "127.0.0.1");
     await once(flood, "listening");
     const tunnel = await client.openTunnel((flood.address() as { port: number }).port);
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // Until the target's writes stop (no progress for 500 ms) or pass the
+    // bound, within 10 s: done as soon as the flow control holds, not after a
+    // fixed 1.5 s. Without it they run on to 256 MiB and the check below fails.
+    const deadline = Date.now() + 10_000;
+    for (let seen = -1, still = Date.now(); flushed < 64 * 2 ** 20 && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      if (flushed !== seen) [seen, still] = [flushed, Date.now()];
+      else if (Date.now() - still >= 500) break;
+    }
     const stalled = flushed;
     tunnel.destroy();
     flood.close();
