@@ -182,9 +182,10 @@ export class SandboxRegistry {
     clearTimeout(record.timer);
     record.endAt = new Date(Date.now() + seconds * 1000);
     record.timer = setTimeout(() => {
-      this.#options.logger.info({ botId: sandboxId }, "E2B sandbox timed out: killing it");
-      void this.#destroy(sandboxId).catch((error: unknown) =>
-        this.#options.logger.error({ botId: sandboxId, err: error }, "could not kill a timed-out E2B sandbox"),
+      void this.#destroy(sandboxId).then(
+        () => this.#options.logger.info({ botId: sandboxId }, "E2B sandbox timed out: killed"),
+        (error: unknown) =>
+          this.#options.logger.error({ botId: sandboxId, err: error }, "could not kill a timed-out E2B sandbox"),
       );
     }, seconds * 1000);
     record.timer.unref();
