@@ -6,7 +6,7 @@ import { botPath, CONSOLE_ROOT } from "../router";
 import type { Session } from "../session";
 import { ErrorNotice } from "../ui/error-notice";
 import { Link } from "../ui/link";
-import { useResource } from "../ui/use-resource";
+import { useRefreshEvery, useResource } from "../ui/use-resource";
 import { FilesTab } from "./files/files-tab";
 import { KnowledgeTab } from "./knowledge-tab";
 import { McpTab } from "./mcp-tab";
@@ -42,6 +42,8 @@ export function BotPage(props: { session: Session; botId: string; tab: string })
   const base = `/bots/${segment(props.botId)}`;
   const bot = useResource(() => api.json<Bot>("GET", base), [api, props.botId]);
   const state = useResource(() => api.json<ContainerState>("GET", `${base}/container`), [api, props.botId]);
+  // Status and resource use change by themselves (the Overview shows them).
+  useRefreshEvery(state.reload);
   const tab = TABS.find((candidate) => candidate.id === props.tab);
   return (
     <section>

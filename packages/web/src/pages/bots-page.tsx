@@ -1,4 +1,4 @@
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 
 import { botPath } from "../router";
 import type { Session } from "../session";
@@ -7,22 +7,16 @@ import { DataTable } from "../ui/data-table";
 import { ErrorNotice } from "../ui/error-notice";
 import { formatBytes } from "../ui/format";
 import { Link } from "../ui/link";
-import { useAction, useResource } from "../ui/use-resource";
+import { useAction, useRefreshEvery, useResource } from "../ui/use-resource";
 import { type BotRow, deleteBot, loadBotRows, removeContainer, startBot, stopBot } from "./bot-actions";
 import { CreateBotForm } from "./create-bot-form";
-
-const REFRESH_MS = 5000;
 
 /** Every bot the token reaches (a bot token: its own), with what can be done to each. */
 export function BotsPage({ session }: { session: Session }) {
   const rows = useResource(() => loadBotRows(session.api), [session]);
   const action = useAction();
   const [creating, setCreating] = useState(false);
-  // Status and resource use change by themselves: asked again every few seconds.
-  useEffect(() => {
-    const timer = setInterval(rows.reload, REFRESH_MS);
-    return () => clearInterval(timer);
-  }, [rows.reload]);
+  useRefreshEvery(rows.reload);
   const admin = session.principal.kind === "admin";
   const act = (work: () => Promise<unknown>) => action.run(async () => work().finally(rows.reload));
   return (

@@ -37,6 +37,17 @@ export function useResource<T>(load: () => Promise<T>, deps: unknown[]): Resourc
   return { data, error, loading, reload };
 }
 
+/** Things that change by themselves (status, resource use, processes): asked again every few seconds. */
+export const REFRESH_MS = 5000;
+
+/** Calls `reload` every `ms` while the component is shown. */
+export function useRefreshEvery(reload: () => void, ms = REFRESH_MS): void {
+  useEffect(() => {
+    const timer = setInterval(reload, ms);
+    return () => clearInterval(timer);
+  }, [reload, ms]);
+}
+
 /** Runs one action at a time, keeping its error for display; busy while it runs. */
 export function useAction(): {
   run: (action: () => Promise<unknown>) => Promise<void>;

@@ -6,7 +6,7 @@ import { DataTable } from "../../ui/data-table";
 import { ErrorNotice } from "../../ui/error-notice";
 import { formatTime } from "../../ui/format";
 import { InPageForm } from "../../ui/in-page-form";
-import { useAction, useResource } from "../../ui/use-resource";
+import { useAction, useRefreshEvery, useResource } from "../../ui/use-resource";
 import type { TabProps } from "../bot-page";
 import { ProcessLog } from "./process-log";
 
@@ -17,6 +17,7 @@ export function ProcessesTab({ session, bot }: TabProps) {
   const { api } = session;
   const base = `/bots/${segment(bot.id)}/processes`;
   const list = useResource(() => api.json<{ processes: ProcessInfo[] }>("GET", base), [api, bot.id]);
+  useRefreshEvery(list.reload);
   const [selected, setSelected] = useState<string>();
   const [command, setCommand] = useState("");
   const [tag, setTag] = useState("");
