@@ -9,7 +9,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 import { type BotboxServer, startBotboxServer, TEST_RUNTIME } from "../support/botbox-server.js";
 import { addBots } from "../support/bots.js";
-import { numberedLines, outputBytes, outputEvents, processesRoute, startProcess } from "./support.js";
+import { assertCountedThrough, outputBytes, outputEvents, processesRoute, startProcess } from "./support.js";
 
 const BOT = "proc-agent-kill";
 
@@ -121,14 +121,7 @@ describe("processes and an agent that dies", { timeout: 300_000 }, () => {
       assert.ok(oldAgent > 0 && newAgent > 0, `agent pids ${oldAgent} and ${newAgent}`);
       assert.notEqual(newAgent, oldAgent, "a new agent answers: the old one was killed");
 
-      const events = await outputEvents(server, BOT, "through-agent-kill", "since=0&follow=true");
-      const output = outputBytes(events).toString();
-      assert.equal(output.split("\n").filter(Boolean).length, lines);
-      assert.equal(output, numberedLines(lines));
-      assert.equal(events.at(-1)!.type, "exit");
-      assert.equal(events.at(-1)!.process.exit_code, 0);
-      const resumed = await outputEvents(server, BOT, counter.id, `since=${ending.since}`);
-      assert.equal(Buffer.concat([outputBytes(cut), outputBytes(resumed)]).toString(), output);
+      await assertCountedThrough(server, BOT, counter.id, lines, cut);
     },
   );
 

@@ -8,7 +8,7 @@ import { after, describe, it } from "node:test";
 
 import { type BotboxServer, startBotboxServer } from "../support/botbox-server.js";
 import { addBots } from "../support/bots.js";
-import { numberedLines, outputBytes, outputEvents, processesRoute, startProcess } from "./support.js";
+import { assertCountedThrough, outputBytes, outputEvents, processesRoute, startProcess } from "./support.js";
 
 const BOT = "proc-durable";
 
@@ -54,14 +54,7 @@ describe("durable processes", { timeout: 300_000 }, () => {
     assert.equal(during.status, 200, JSON.stringify(during.body));
     assert.equal(during.body.status, "running", "still writing after the restart, so the test spans it");
     assert.ok(during.body.output_bytes > 0, "it wrote before the restart");
-    const events = await outputEvents(server, BOT, "through-restart", "since=0&follow=true");
-    const output = outputBytes(events).toString();
-    assert.equal(output.split("\n").filter(Boolean).length, lines);
-    assert.equal(output, numberedLines(lines));
-    assert.equal(events.at(-1)!.type, "exit");
-    assert.equal(events.at(-1)!.process.exit_code, 0);
-    const resumed = await outputEvents(server, BOT, started.id, `since=${ending.since}`);
-    assert.equal(Buffer.concat([outputBytes(cut), outputBytes(resumed)]).toString(), output);
+    await assertCountedThrough(server, BOT, started.id, lines, cut);
   });
 
   it("a reader that never reads holds the server's memory while 64 MiB are written", async () => {

@@ -70,3 +70,26 @@ export function outputBytes(events: OutputEvent[]): Buffer {
 export function numberedLines(count: number): string {
   return Array.from({ length: count }, (_, i) => `line ${i + 1}\n`).join("");
 }
+
+/**
+ * A counting process whose reader was cut off (`cut`, ending in an error
+ * event with `since`) ran to the end with no line lost: its whole output
+ * from the start is `line 1` to `line <lines>` and its exit code 0, and
+ * what `cut` read plus a read resumed at `since` is the same output.
+ */
+export async function assertCountedThrough(
+  server: BotboxServer,
+  botId: string,
+  processId: string,
+  lines: number,
+  cut: OutputEvent[],
+): Promise<void> {
+  const events = await outputEvents(server, botId, processId, "since=0&follow=true");
+  const output = outputBytes(events).toString();
+  assert.equal(output.split("\n").filter(Boolean).length, lines);
+  assert.equal(output, numberedLines(lines));
+  assert.equal(events.at(-1)!.type, "exit");
+  assert.equal(events.at(-1)!.process.exit_code, 0);
+  const resumed = await outputEvents(server, botId, processId, `since=${cut.at(-1)!.since}`);
+  assert.equal(Buffer.concat([outputBytes(cut), outputBytes(resumed)]).toString(), output);
+}
