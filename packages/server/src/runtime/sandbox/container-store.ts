@@ -79,7 +79,9 @@ export class ContainerStore {
    * The agent creates its socket in run/. As root: root's, writable by the
    * bot's group, sticky, so the socket the host takes over cannot be
    * replaced (sandbox-runtime.ts, claimAgentSocket). Applied at each start,
-   * so folders made before this rule get it too.
+   * so folders made before this rule get it too. A restarted agent does not
+   * need to replace it: the workspace's init holds the bound socket and hands
+   * it to each agent (docs/processes.md).
    */
   async secureRunDir(record: Pick<ContainerRecord, "spec" | "identity">): Promise<void> {
     const paths = botPaths(this.home, record.spec.botId);
