@@ -15,7 +15,7 @@ import { BadRequestError, ConflictError, NotFoundError } from "../../errors.js";
 import type { Container } from "../../gen/containerd/github.com/containerd/containerd/api/services/containers/v1/containers.js";
 import { checkedSocketAddress } from "../agent-socket.js";
 import { withCgroupUsage } from "../cgroup-usage.js";
-import { botIdOf, checkContainerIds, checkContainerSpec } from "../container-spec.js";
+import { checkContainerIds, checkContainerSpec } from "../container-spec.js";
 import { HostFirewall } from "../host-firewall.js";
 import { ImageStoreRuntime } from "../image-methods.js";
 import type {
@@ -36,15 +36,8 @@ import { ContainerdBotDisk, diskQuotaSupport } from "./bot-disk.js";
 import { prepareBotFolders, runFolderOf } from "./bot-folders.js";
 import { containerdBridgeState } from "./bridge-firewall.js";
 import { ContainerMaker } from "./container-maker.js";
-import {
-  containerInfoOf,
-  containerSpecOf,
-  PARENT_LABEL,
-  processUserOf,
-  RUNTIME_LABEL,
-  storedSpecOf,
-  tokenOf,
-} from "./container-record.js";
+import { containerInfoOf, containerSpecOf, processUserOf, storedSpecOf, tokenOf } from "./container-record.js";
+import { ContainerdContainers } from "./container-store.js";
 import { containerdDoctor } from "./doctor.js";
 import { findRunsc } from "./gvisor.js";
 import { type IdRange, releaseIdRange } from "./id-range.js";
@@ -66,6 +59,7 @@ export class ContainerdRuntime extends ImageStoreRuntime implements ContainerRun
   private readonly disk: ContainerdBotDisk;
   private readonly diskQuota: { ok: boolean; detail: string };
   private readonly api: ContainerdApi;
+  private readonly containers: ContainerdContainers;
   private readonly snapshotter: string;
   protected readonly images: ContainerdImages;
   private readonly snapshots: BotSnapshots;
@@ -83,6 +77,7 @@ export class ContainerdRuntime extends ImageStoreRuntime implements ContainerRun
     this.runsc = options.runscPath === undefined ? findRunsc() : options.runscPath || undefined;
     this.home = path.resolve(options.home);
     this.api = new ContainerdApi(options.socketPath, options.namespace ?? "default");
+    this.containers = new ContainerdContainers(this.api);
     this.snapshotter = options.snapshotter ?? "overlayfs";
     this.diskQuota = diskQuotaSupport(this.snapshotter);
     // resourceLimits: the OCI spec's cgroup (botbox/<id>) carries them, under runc and runsc alike.
@@ -156,7 +151,7 @@ export class ContainerdRuntime extends ImageStoreRuntime implements ContainerRun
       );
     if (this.channel === "tcp" && spec.network === "none")
       throw new BadRequestError('the tcp agent channel needs a network with an address to dial, not "none"');
-    if (await this.record(spec.id)) throw new ConflictError(`container ${spec.id} already exists`);
+    if (await this.containers.get(spec.id)) throw new ConflictError(`container ${spec.id} already exists`);
     await this.maker.make(spec, { channel: this.channel, createdAt: new Date().toISOString() });
     return (await this.getContainer(spec.id))!;
   }
@@ -173,7 +168,7 @@ export class ContainerdRuntime extends ImageStoreRuntime implements ContainerRun
    * when the container already runs on that image.
    */
   async upgradeContainer(id: string): Promise<boolean> {
-    const container = await this.required(id);
+    const container = await this.containers.required(id);
     const spec = containerSpecOf(container)!;
     const stored = storedSpecOf(container)!;
     const paths = botPaths(this.home, spec.botId);
@@ -191,30 +186,26 @@ export class ContainerdRuntime extends ImageStoreRuntime implements ContainerRun
   }
 
   async getContainer(id: string): Promise<ContainerInfo | undefined> {
-    const container = await this.record(id);
+    const container = await this.containers.get(id);
     return container && containerInfoOf(container);
   }
 
   async listContainers(labels: Record<string, string> = {}): Promise<ContainerInfo[]> {
-    const response = await this.api.call<{ containers: Container[] }>("list containers", (md, options, done) =>
-      this.api.containers.list({ filters: [`labels."${RUNTIME_LABEL}"==containerd`] }, md, options, done),
-    );
+    const containers = await this.containers.list();
     // A server (re)starting lists its bots first: from then on the firewall is kept current.
     this.firewall.keepCurrent();
-    return response.containers
+    return containers
       .flatMap((container) => containerInfoOf(container) ?? [])
       .filter((info) => hasLabels(info, labels));
   }
 
   async deleteContainer(id: string, options: { keepData?: boolean } = {}): Promise<void> {
-    const container = await this.required(id);
+    const container = await this.containers.required(id);
     const info = containerInfoOf(container)!;
     const paths = botPaths(this.home, info.botId);
     await this.settleTask(id, paths);
     if (info.network !== "none") await this.detach(id, info.botId, paths.network);
-    await this.api.call(`delete container ${id}`, (md, callOptions, done) =>
-      this.api.containers.delete({ id }, md, callOptions, done),
-    );
+    await this.containers.delete(id);
     // The image and its binds come off; with keepData the image file stays for the next container.
     await this.disk.unmountAll(info.botId);
     if (options.keepData) {
@@ -235,7 +226,7 @@ export class ContainerdRuntime extends ImageStoreRuntime implements ContainerRun
   /** What `deleteContainer({ keepData })` left of a bot deleted for good: its layer, snapshots, folder and id range. */
   async discardKeptData(botId: string): Promise<void> {
     const id = `mcp-${botId}`;
-    if (await this.record(id)) throw new ConflictError(`bot ${botId} still has its container ${id}`);
+    if (await this.containers.get(id)) throw new ConflictError(`bot ${botId} still has its container ${id}`);
     const paths = botPaths(this.home, botId);
     await this.snapshots.removeActive(id).catch((error: unknown) => {
       if (!(error instanceof NotFoundError)) throw error;
@@ -251,7 +242,7 @@ export class ContainerdRuntime extends ImageStoreRuntime implements ContainerRun
   }
 
   async startTask(id: string): Promise<TaskInfo> {
-    const container = await this.required(id);
+    const container = await this.containers.required(id);
     const info = containerInfoOf(container)!;
     const paths = botPaths(this.home, info.botId);
     const task = await this.tasks.get(id);
@@ -286,7 +277,7 @@ export class ContainerdRuntime extends ImageStoreRuntime implements ContainerRun
   }
 
   async stopTask(id: string, options: StopOptions = {}): Promise<TaskInfo> {
-    const container = await this.required(id);
+    const container = await this.containers.required(id);
     const info = containerInfoOf(container)!;
     const paths = botPaths(this.home, info.botId);
     if ((await this.tasks.info(id, paths.lastExit)).state === "running")
@@ -304,14 +295,14 @@ export class ContainerdRuntime extends ImageStoreRuntime implements ContainerRun
   }
 
   async taskInfo(id: string): Promise<TaskInfo> {
-    const info = containerInfoOf(await this.required(id))!;
+    const info = containerInfoOf(await this.containers.required(id))!;
     // The task's cgroup (botbox/<id>), found from its pid: cheaper than Tasks.Metrics (docs/runtimes.md).
     const task = await this.tasks.info(id, botPaths(this.home, info.botId).lastExit);
     return withCgroupUsage(task, { gvisor: info.isolation === "gvisor" });
   }
 
   async agentEndpoint(id: string): Promise<AgentEndpoint | undefined> {
-    const container = await this.required(id);
+    const container = await this.containers.required(id);
     const info = containerInfoOf(container)!;
     const paths = botPaths(this.home, info.botId);
     if ((await this.tasks.info(id, paths.lastExit)).state !== "running") return undefined;
@@ -331,12 +322,12 @@ export class ContainerdRuntime extends ImageStoreRuntime implements ContainerRun
     await this.mountDisk(container);
     const parent = info.parentSnapshot;
     const snapshot = await this.snapshots.commit(id, info.botId, name, parent);
-    await this.setParent(container, name);
+    await this.containers.setParent(container, name);
     return snapshotInfo({ ...snapshot, parent });
   }
 
   async listSnapshots(id: string): Promise<SnapshotInfo[]> {
-    const info = containerInfoOf(await this.required(id))!;
+    const info = containerInfoOf(await this.containers.required(id))!;
     return (await this.snapshots.list(info.botId)).map(snapshotInfo);
   }
 
@@ -351,11 +342,11 @@ export class ContainerdRuntime extends ImageStoreRuntime implements ContainerRun
     if (storedSpecOf(container)?.limits.diskBytes !== undefined)
       await this.disk.layerMounts(botId, await this.snapshots.mounts(id));
     await this.snapshots.restoreData(botId, name);
-    await this.setParent(container, name);
+    await this.containers.setParent(container, name);
   }
 
   async deleteSnapshot(id: string, name: string): Promise<void> {
-    await this.snapshots.delete(containerInfoOf(await this.required(id))!.botId, name);
+    await this.snapshots.delete(containerInfoOf(await this.containers.required(id))!.botId, name);
   }
 
   async close(): Promise<void> {
@@ -383,31 +374,8 @@ export class ContainerdRuntime extends ImageStoreRuntime implements ContainerRun
     if (diskBytes !== undefined) await this.disk.mount(containerInfoOf(container)!.botId, diskBytes);
   }
 
-  private async setParent(container: Container, name: string): Promise<void> {
-    const updated: Container = { ...container, labels: { ...container.labels, [PARENT_LABEL]: name } };
-    await this.api.call(`label ${container.id}`, (md, options, done) =>
-      this.api.containers.update({ container: updated, updateMask: ["labels"] }, md, options, done),
-    );
-  }
-
-  private async record(id: string): Promise<Container | undefined> {
-    if (botIdOf(id) === undefined) return undefined;
-    const response = await this.api.callOrMissing<{ container: Container | undefined }>(
-      `get container ${id}`,
-      (md, options, done) => this.api.containers.get({ id }, md, options, done),
-    );
-    const container = response?.container;
-    return container && storedSpecOf(container) ? container : undefined;
-  }
-
-  private async required(id: string): Promise<Container> {
-    const container = await this.record(id);
-    if (!container) throw new NotFoundError(`container ${JSON.stringify(id)} not found`);
-    return container;
-  }
-
   private async stopped(id: string): Promise<Container> {
-    const container = await this.required(id);
+    const container = await this.containers.required(id);
     const paths = botPaths(this.home, containerInfoOf(container)!.botId);
     if ((await this.tasks.info(id, paths.lastExit)).state === "running")
       throw new ConflictError(`task of ${id} is running: stop it first`);
