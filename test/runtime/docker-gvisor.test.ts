@@ -71,6 +71,12 @@ describe("docker runtime: gVisor", { skip: unavailable }, () => {
     const host = (await dockerClient().getContainer(spec.id).inspect()).HostConfig;
     assert.equal(host.Memory, 256 * 2 ** 20);
     assert.equal(host.PidsLimit, 128);
+    // Its usage is the container's cgroup: memory yes, but the kernel's task
+    // count there is runsc's threads, not the bot's processes, so none is given.
+    const task = await suite.runtime.taskInfo(spec.id);
+    assert.ok(task.memoryBytes! > 0, JSON.stringify(task));
+    assert.equal(task.oomKills, 0);
+    assert.equal(task.processes, undefined);
   });
 
   it("keeps the hardening: no privilege from a setuid binary, no chroot or raw socket", async () => {
