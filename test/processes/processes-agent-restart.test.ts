@@ -1,13 +1,15 @@
 // The agent inside a workspace can die (SIGKILL, the memory limit, a crash)
 // without taking the workspace with it: the workspace's init starts it again,
 // the supervised processes run on under their keepers, and the new agent
-// lists and attaches them. Runs on every backend (BOTBOX_TEST_RUNTIME).
+// lists and attaches them. Runs on every backend (BOTBOX_TEST_RUNTIME),
+// the sandbox run as root included: there the host owns the agent's socket,
+// and the new agent serves the one the init holds (agent-init-socket.test.ts).
 import assert from "node:assert/strict";
 import { rm } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 
-import { type BotboxServer, startBotboxServer, TEST_RUNTIME } from "../support/botbox-server.js";
+import { type BotboxServer, startBotboxServer } from "../support/botbox-server.js";
 import { addBots } from "../support/bots.js";
 import { assertCountedThrough, outputBytes, outputEvents, processesRoute, startProcess } from "./support.js";
 
@@ -40,17 +42,6 @@ async function pollUntil<T>(read: () => Promise<T>, check: (value: T) => boolean
   return value;
 }
 
-/**
- * The sandbox run as root takes the agent's socket over (root's, in a sticky
- * folder, so the bot cannot replace it): a restarted agent cannot bind it
- * again, and the init gives up after 5 tries, ending the workspace as before.
- * Fixed by the init holding the listening socket for its agents (not yet).
- */
-const socketTakenOver =
-  TEST_RUNTIME === "sandbox" && process.getuid?.() === 0
-    ? { skip: "sandbox as root: a restarted agent cannot bind the socket the host took over (docs/processes.md)" }
-    : {};
-
 /** The answer, or a failure naming the request when none came within `ms`. */
 async function within<T>(ms: number, what: string, pending: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -79,51 +70,47 @@ describe("processes and an agent that dies", { timeout: 300_000 }, () => {
     await rm(server.home, { recursive: true, force: true });
   });
 
-  it(
-    "a process outlives an agent SIGKILL inside the workspace, with no output lost, and the restarted agent lists and attaches it",
-    socketTakenOver,
-    async () => {
-      assert.ok(server);
-      const lines = 1000;
-      const counter = await startProcess(server, BOT, {
-        command: `for i in $(seq 1 ${lines}); do echo line $i; sleep 0.01; done`,
-        tag: "through-agent-kill",
-      });
-      const followed = outputEvents(server, BOT, counter.id, "since=0&follow=true");
-      const writing = await pollUntil(
-        () => server!.api("GET", processesRoute(BOT, `/${counter.id}`)),
-        (answer) => answer.body.output_bytes > 0,
-        30_000,
-      );
-      assert.ok(writing.body.output_bytes > 0, "the counter wrote before the kill");
+  it("a process outlives an agent SIGKILL inside the workspace, with no output lost, and the restarted agent lists and attaches it", async () => {
+    assert.ok(server);
+    const lines = 1000;
+    const counter = await startProcess(server, BOT, {
+      command: `for i in $(seq 1 ${lines}); do echo line $i; sleep 0.01; done`,
+      tag: "through-agent-kill",
+    });
+    const followed = outputEvents(server, BOT, counter.id, "since=0&follow=true");
+    const writing = await pollUntil(
+      () => server!.api("GET", processesRoute(BOT, `/${counter.id}`)),
+      (answer) => answer.body.output_bytes > 0,
+      30_000,
+    );
+    assert.ok(writing.body.output_bytes > 0, "the counter wrote before the kill");
 
-      const killer = await startProcess(server, BOT, { command: agentPidLine("KILL") });
-      // The follower was cut off with the agent; it says where to resume.
-      const cut = await followed;
-      const ending = cut.at(-1)!;
-      assert.equal(ending.type, "error", JSON.stringify(ending));
-      assert.equal(ending.since, outputBytes(cut).byteLength);
+    const killer = await startProcess(server, BOT, { command: agentPidLine("KILL") });
+    // The follower was cut off with the agent; it says where to resume.
+    const cut = await followed;
+    const ending = cut.at(-1)!;
+    assert.equal(ending.type, "error", JSON.stringify(ending));
+    assert.equal(ending.since, outputBytes(cut).byteLength);
 
-      // The same workspace answers again, from a new agent.
-      const back = await pollUntil(
-        () => server!.api("GET", processesRoute(BOT)),
-        (answer) => answer.status === 200,
-        60_000,
-      );
-      assert.equal(back.status, 200, `the workspace did not answer again: ${JSON.stringify(back.body)}`);
-      const listed = back.body.processes as { id: string; status: string }[];
-      const counterNow = listed.find((entry) => entry.id === counter.id);
-      assert.equal(counterNow?.status, "running", "the counter runs on, so the test spans the agent's death");
+    // The same workspace answers again, from a new agent.
+    const back = await pollUntil(
+      () => server!.api("GET", processesRoute(BOT)),
+      (answer) => answer.status === 200,
+      60_000,
+    );
+    assert.equal(back.status, 200, `the workspace did not answer again: ${JSON.stringify(back.body)}`);
+    const listed = back.body.processes as { id: string; status: string }[];
+    const counterNow = listed.find((entry) => entry.id === counter.id);
+    assert.equal(counterNow?.status, "running", "the counter runs on, so the test spans the agent's death");
 
-      const oldAgent = Number((await outputOf(server, killer.id)).trim());
-      const asker = await startProcess(server, BOT, { command: agentPidLine() });
-      const newAgent = Number((await outputOf(server, asker.id)).trim());
-      assert.ok(oldAgent > 0 && newAgent > 0, `agent pids ${oldAgent} and ${newAgent}`);
-      assert.notEqual(newAgent, oldAgent, "a new agent answers: the old one was killed");
+    const oldAgent = Number((await outputOf(server, killer.id)).trim());
+    const asker = await startProcess(server, BOT, { command: agentPidLine() });
+    const newAgent = Number((await outputOf(server, asker.id)).trim());
+    assert.ok(oldAgent > 0 && newAgent > 0, `agent pids ${oldAgent} and ${newAgent}`);
+    assert.notEqual(newAgent, oldAgent, "a new agent answers: the old one was killed");
 
-      await assertCountedThrough(server, BOT, counter.id, lines, cut);
-    },
-  );
+    await assertCountedThrough(server, BOT, counter.id, lines, cut);
+  });
 
   it("a keeper that does not answer (SIGSTOP) is listed as unresponsive at once, and as running once it goes on", async () => {
     assert.ok(server);
