@@ -1,10 +1,27 @@
-import { type ChannelOptions, Metadata, type ServiceError } from "@grpc/grpc-js";
+import { type ChannelCredentials, type ChannelOptions, credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
 
-import type { AgentEndpoint } from "./endpoint.js";
+import { type AgentEndpoint, grpcTarget } from "./endpoint.js";
 import { mapGrpcError } from "./error-mapping.js";
 
-/** What both of the agent's services (ContainerService, ProcessService) are called with on one endpoint. */
-export function agentChannelOptions(endpoint: AgentEndpoint, overrides: ChannelOptions): ChannelOptions {
+/**
+ * A stub of one of the agent's services (ContainerService, ProcessService,
+ * FileWatchService) on one endpoint. Insecure credentials: the agent's
+ * socket (or loopback port) and its bearer token are the boundary.
+ */
+export function agentStub<Stub>(
+  Service: new (address: string, credentials: ChannelCredentials, options: ChannelOptions) => Stub,
+  endpoint: AgentEndpoint,
+  overrides: ChannelOptions,
+): Stub {
+  return new Service(
+    grpcTarget(endpoint.address),
+    credentials.createInsecure(),
+    agentChannelOptions(endpoint, overrides),
+  );
+}
+
+/** What every one of the agent's services is called with on one endpoint. */
+function agentChannelOptions(endpoint: AgentEndpoint, overrides: ChannelOptions): ChannelOptions {
   return {
     // Unix sockets carry no meaningful authority; give gRPC a stable one.
     ...(endpoint.address.startsWith("unix:") ? { "grpc.default_authority": "localhost" } : {}),

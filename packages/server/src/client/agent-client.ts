@@ -1,12 +1,12 @@
 import type { Readable } from "node:stream";
 
 import { type ContainerServiceClient, ContainerServiceFastClient } from "@botbox/proto";
-import { type ChannelOptions, type connectivityState, credentials, type Metadata } from "@grpc/grpc-js";
+import { type ChannelOptions, type connectivityState, type Metadata } from "@grpc/grpc-js";
 
 import { BadRequestError } from "../errors.js";
-import { agentChannelOptions, bearerMetadata, callUnary, type Unary } from "./agent-channel.js";
+import { agentStub, bearerMetadata, callUnary, type Unary } from "./agent-channel.js";
 import { explainAgentTooOld } from "./agent-too-old.js";
-import { type AgentEndpoint, grpcTarget } from "./endpoint.js";
+import type { AgentEndpoint } from "./endpoint.js";
 import { mapGrpcError } from "./error-mapping.js";
 import { execConfig, ExecHandle, type ExecOptions, type ExecResult } from "./exec-stream.js";
 import { type FileEntry, toFileEntry } from "./file-entry.js";
@@ -49,11 +49,7 @@ export class AgentClient {
 
   constructor(endpoint: AgentEndpoint, channelOptions: ChannelOptions = {}) {
     this.endpoint = endpoint;
-    this.stub = new ContainerServiceFastClient(
-      grpcTarget(endpoint.address),
-      credentials.createInsecure(),
-      agentChannelOptions(endpoint, channelOptions),
-    );
+    this.stub = agentStub(ContainerServiceFastClient, endpoint, channelOptions);
   }
 
   async readFile(path: string, options: ReadFileOptions = {}, call?: CallOptions): Promise<ReadFileResult> {

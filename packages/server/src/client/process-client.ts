@@ -6,12 +6,12 @@ import {
   ProcessServiceClient,
   ProcessStatus,
 } from "@botbox/proto";
-import { type ChannelOptions, type ClientReadableStream, credentials, type Metadata } from "@grpc/grpc-js";
+import { type ChannelOptions, type ClientReadableStream, type Metadata } from "@grpc/grpc-js";
 
 import { BadRequestError } from "../errors.js";
-import { agentChannelOptions, bearerMetadata, callUnary, type Unary } from "./agent-channel.js";
+import { agentStub, bearerMetadata, callUnary, type Unary } from "./agent-channel.js";
 import { explainAgentTooOld } from "./agent-too-old.js";
-import { type AgentEndpoint, grpcTarget } from "./endpoint.js";
+import type { AgentEndpoint } from "./endpoint.js";
 import { mapGrpcError } from "./error-mapping.js";
 
 /** A process by the id the agent gave it, or by the tag its starter gave it. */
@@ -89,11 +89,7 @@ export class ProcessClient {
     readonly endpoint: AgentEndpoint,
     channelOptions: ChannelOptions = {},
   ) {
-    this.stub = new ProcessServiceClient(
-      grpcTarget(endpoint.address),
-      credentials.createInsecure(),
-      agentChannelOptions(endpoint, channelOptions),
-    );
+    this.stub = agentStub(ProcessServiceClient, endpoint, channelOptions);
   }
 
   async start(command: ProcessCommand, options: StartProcessOptions = {}): Promise<ProcessView> {

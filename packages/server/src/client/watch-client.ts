@@ -6,12 +6,12 @@ import {
   type WatchEvent,
   WatchRequest,
 } from "@botbox/proto";
-import { type ChannelOptions, type ClientReadableStream, credentials } from "@grpc/grpc-js";
+import { type ChannelOptions, type ClientReadableStream } from "@grpc/grpc-js";
 
 import { AgentError } from "../errors.js";
-import { agentChannelOptions, bearerMetadata } from "./agent-channel.js";
+import { agentStub, bearerMetadata } from "./agent-channel.js";
 import type { AgentClient } from "./agent-client.js";
-import { type AgentEndpoint, grpcTarget } from "./endpoint.js";
+import type { AgentEndpoint } from "./endpoint.js";
 import { mapGrpcError } from "./error-mapping.js";
 
 export type WatchEntryKind = "file" | "directory" | "symlink" | "other" | "unknown";
@@ -60,11 +60,7 @@ export class WatchClient {
     readonly endpoint: AgentEndpoint,
     channelOptions: ChannelOptions = {},
   ) {
-    this.stub = new FileWatchServiceClient(
-      grpcTarget(endpoint.address),
-      credentials.createInsecure(),
-      agentChannelOptions(endpoint, channelOptions),
-    );
+    this.stub = agentStub(FileWatchServiceClient, endpoint, channelOptions);
   }
 
   /**
