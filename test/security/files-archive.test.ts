@@ -17,7 +17,7 @@ import { after, before, describe, it } from "node:test";
 import { createGzip, gunzipSync, gzipSync } from "node:zlib";
 
 import { type BotboxServer, startBotboxServer, TEST_RUNTIME } from "../support/botbox-server.js";
-import { removeServer } from "../support/bots.js";
+import { execIn, removeServer } from "../support/bots.js";
 
 const asRoot = process.getuid?.() === 0;
 
@@ -121,11 +121,7 @@ describe(`export and import under attack (${TEST_RUNTIME})`, { skip: !asRoot && 
   const bots = ["tar-a", "tar-b"];
   const secret = randomBytes(12).toString("hex");
 
-  const exec = async (botId: string, command: string) => {
-    const { status, body } = await server.api("POST", `/bots/${botId}/container/exec`, { command });
-    assert.equal(status, 200, JSON.stringify(body));
-    return body as { stdout: string; stderr: string; exit_code: number };
-  };
+  const exec = (botId: string, command: string) => execIn(server, botId, command);
   const importInto = async (botId: string, body: Buffer | Readable, replace = false) => {
     const response = await fetch(`${server.url}/bots/${botId}/container/import${replace ? "?replace=true" : ""}`, {
       method: "POST",

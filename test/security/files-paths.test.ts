@@ -14,7 +14,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
 import { type BotboxServer, startBotboxServer, TEST_RUNTIME } from "../support/botbox-server.js";
-import { removeServer } from "../support/bots.js";
+import { execIn, removeServer } from "../support/bots.js";
 
 const asRoot = process.getuid?.() === 0;
 
@@ -42,11 +42,7 @@ describe(`file manager and media under path attacks (${TEST_RUNTIME})`, { skip: 
   const bots = ["paths-a", "paths-b"];
   const secret = randomBytes(12).toString("hex");
 
-  const exec = async (botId: string, command: string) => {
-    const { status, body } = await server.api("POST", `/bots/${botId}/container/exec`, { command });
-    assert.equal(status, 200, JSON.stringify(body));
-    return body as { stdout: string; stderr: string; exit_code: number };
-  };
+  const exec = (botId: string, command: string) => execIn(server, botId, command);
   const get = async (route: string) => {
     const response = await fetch(`${server.url}${route}`, {
       headers: { authorization: `Bearer ${server.adminToken}` },

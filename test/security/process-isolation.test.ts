@@ -10,15 +10,9 @@ import { readdir, readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 
 import { type BotboxServer, startBotboxServer, TEST_RUNTIME } from "../support/botbox-server.js";
-import { botAgent, removeServer } from "../support/bots.js";
+import { botAgent, execIn, removeServer } from "../support/bots.js";
 
 const asRoot = process.getuid?.() === 0;
-
-interface ExecResult {
-  stdout: string;
-  stderr: string;
-  exit_code: number;
-}
 
 /** The host pids whose command line is exactly `argv`. */
 async function hostPidsOf(argv: string[]): Promise<number[]> {
@@ -50,11 +44,7 @@ describe(`one bot's processes out of another's reach (${TEST_RUNTIME})`, { skip:
   const hostPid: Record<string, number> = {};
   const secret = randomBytes(12).toString("hex");
 
-  const exec = async (botId: string, command: string): Promise<ExecResult> => {
-    const { status, body } = await server.api("POST", `/bots/${botId}/container/exec`, { command });
-    assert.equal(status, 200, JSON.stringify(body));
-    return body as ExecResult;
-  };
+  const exec = (botId: string, command: string) => execIn(server, botId, command);
 
   before(async () => {
     server = await startBotboxServer();

@@ -71,13 +71,26 @@ async function agentEndpointOf(server: BotboxServer, botId: string): Promise<Age
   return { address: `unix:${path.join(botDir, "run", "agent.sock")}`, token: record.spec.agentToken };
 }
 
+/** What POST /bots/:bot_id/container/exec answers. */
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  exit_code: number;
+}
+
+/** Runs a command in the bot's workspace through the HTTP API; fails the test unless the request succeeds. */
+export async function execIn(server: BotboxServer, botId: string, command: string): Promise<ExecResult> {
+  const { status, body } = await server.api("POST", `/bots/${botId}/container/exec`, { command });
+  assert.equal(status, 200, JSON.stringify(body));
+  return body as ExecResult;
+}
+
 /** Runs a command in the bot's workspace through the HTTP API; fails the test unless it exits 0. */
 export function shellIn(server: BotboxServer, botId: string): (command: string) => Promise<string> {
   return async (command) => {
-    const { status, body } = await server.api("POST", `/bots/${botId}/container/exec`, { command });
-    assert.equal(status, 200, JSON.stringify(body));
-    assert.equal(body.exit_code, 0, body.stderr);
-    return body.stdout as string;
+    const result = await execIn(server, botId, command);
+    assert.equal(result.exit_code, 0, result.stderr);
+    return result.stdout;
   };
 }
 
