@@ -24,6 +24,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
 import { AgentClient } from "../../packages/server/src/client/index.js";
+import { UnauthenticatedError } from "../../packages/server/src/errors.js";
 import { agentPidOf, type RunningInit, startInit, stopInit } from "./init-support.js";
 
 const asRoot = process.getuid?.() === 0;
@@ -31,6 +32,13 @@ const asRoot = process.getuid?.() === 0;
 const BOT_UID = 65534;
 
 const isListening = (line: Record<string, unknown>) => line.msg === "agent listening";
+
+const NOT_HELD = "not holding the agent's socket; each agent binds it itself";
+
+/** The agent serves the socket the init holds, not one it bound itself. */
+function assertHeld(init: RunningInit): void {
+  assert.ok(!init.lines.some((line) => line.msg === NOT_HELD), "the init did not hold the socket");
+}
 
 /** The second "agent listening" line: the restarted agent's. */
 function secondListening(init: RunningInit): Promise<Record<string, unknown>> {
@@ -117,6 +125,7 @@ describe("the init holds the agent's socket", { timeout: 120_000 }, () => {
         assert.notEqual(await agentPidOf(init.child), first);
         const now = await lstat(socket);
         assert.deepEqual([now.ino, now.uid], [taken.ino, 0], "the same root-owned socket, never replaced");
+        assertHeld(init);
       } finally {
         client.close();
         await stopInit(init);
@@ -131,7 +140,7 @@ describe("the init holds the agent's socket", { timeout: 120_000 }, () => {
       // The init then leaves binding to each agent, as before it held the socket.
       const { init } = await killAfterTakeover("not-held", ["-r", noHeldSocket]);
       try {
-        await init.waitFor((line) => line.msg === "not holding the agent's socket; each agent binds it itself");
+        await init.waitFor((line) => line.msg === NOT_HELD);
         await init.waitFor(
           (line) => line.msg === "the agent ended before it was listening; not starting it again",
           30_000,
@@ -171,6 +180,7 @@ describe("the init holds the agent's socket", { timeout: 120_000 }, () => {
       );
       assert.ok(Date.now() - askedAt >= 500, "the call waited for the next agent rather than failing at once");
       assert.equal((await secondListening(init)).address, address, "the same port, never bound again");
+      assertHeld(init);
     } finally {
       client?.close();
       await stopInit(init);
@@ -205,12 +215,28 @@ describe("the init holds the agent's socket", { timeout: 120_000 }, () => {
     }
   });
 
+  it("the handed socket still asks for the agent's token: refused without it, answered with it", async () => {
+    const socket = path.join(dir, "agent.sock");
+    const token = "init-socket-token";
+    const init = startInit(dir, { BOTBOX_AGENT_TOKEN: token });
+    const intruder = new AgentClient({ address: `unix:${socket}`, token: "not-the-token" });
+    const owner = new AgentClient({ address: `unix:${socket}`, token });
+    try {
+      await init.waitFor(isListening);
+      assertHeld(init);
+      await assert.rejects(intruder.info({ timeoutMs: 10_000 }), UnauthenticatedError);
+      assert.equal((await owner.info({ timeoutMs: 10_000 })).botId, "init-test");
+    } finally {
+      intruder.close();
+      owner.close();
+      await stopInit(init);
+    }
+  });
+
   it("an address the init cannot hold (a host name) is left to the agent, which binds it itself", async () => {
     const init = startInit(dir, { MCP_LISTEN_ADDR: "localhost:0" });
     try {
-      const warning = await init.waitFor(
-        (line) => line.msg === "not holding the agent's socket; each agent binds it itself",
-      );
+      const warning = await init.waitFor((line) => line.msg === NOT_HELD);
       assert.match(String(warning.reason), /localhost is a name/);
       await init.waitFor(isListening);
     } finally {
