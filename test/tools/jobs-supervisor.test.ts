@@ -242,17 +242,20 @@ describe("background jobs on the process supervisor", () => {
       const adopter = await processes.wait({ tag: id }, 10_000);
       assert.equal(adopter.exitCode, 143);
     });
+  });
 
-    it("kills a moved command with the jobs tool, and its adopter ends the same way", async () => {
-      const moved = await h.ok<Record<string, unknown>>("exec", { command: "sleep 300", timeout: 1 });
-      const id = String(moved.job_id);
-      const killed = await h.ok<Job>("jobs", { action: "kill", id });
-      assert.equal(killed.status, "killed");
-      assert.equal(killed.exit_code, 137);
-      const adopter = await processes.wait({ tag: id }, 10_000);
-      assert.equal(adopter.status, "exited");
-      assert.equal(adopter.signal, "SIGKILL");
-    });
+  // Not with the others: under load its adopter can see the group gone before the
+  // kill's record is written (it looks every 0.5 s) and end as "lost"; one moved job
+  // at a time keeps that race as rare as it was.
+  it("kills a moved command with the jobs tool, and its adopter ends the same way", async () => {
+    const moved = await h.ok<Record<string, unknown>>("exec", { command: "sleep 300", timeout: 1 });
+    const id = String(moved.job_id);
+    const killed = await h.ok<Job>("jobs", { action: "kill", id });
+    assert.equal(killed.status, "killed");
+    assert.equal(killed.exit_code, 137);
+    const adopter = await processes.wait({ tag: id }, 10_000);
+    assert.equal(adopter.status, "exited");
+    assert.equal(adopter.signal, "SIGKILL");
   });
 
   it("still resolves jobs started as files before the supervisor, next to supervised ones", async () => {
