@@ -8,7 +8,7 @@ import { readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 
 import { syncFolder } from "./durable-file.js";
-import { clearIntent, type IntentRecord, readIntent, writerAlive } from "./intent-log.js";
+import { clearIntent, type IntentRecord, intentToSettle } from "./intent-log.js";
 import { readIndex, type StateIndex } from "./snapshot-index.js";
 
 export interface CopyPaths {
@@ -19,8 +19,8 @@ export interface CopyPaths {
 
 /** False when another process is in the middle of a change. */
 export async function recoverCopies(paths: CopyPaths): Promise<boolean> {
-  const intent = await readIntent(paths.state);
-  if (intent && intent.pid !== process.pid && (await writerAlive(intent))) return false;
+  const intent = await intentToSettle(paths.state);
+  if (intent === "busy") return false;
   if (intent) await settleCopyIntent(paths, intent, await readIndex(paths.state));
   await dropUnusedCopies(paths, await readIndex(paths.state));
   return true;

@@ -53,8 +53,18 @@ export async function clearIntent(stateDir: string): Promise<void> {
   await syncFolder(stateDir);
 }
 
+/**
+ * For recovery: the change a crash left to settle (undefined when none), or
+ * "busy" when another live process (a second server on this home) is in the
+ * middle of it and it must be left alone.
+ */
+export async function intentToSettle(stateDir: string): Promise<IntentRecord | undefined | "busy"> {
+  const intent = await readIntent(stateDir);
+  return intent && intent.pid !== process.pid && (await writerAlive(intent)) ? "busy" : intent;
+}
+
 /** Whether the process that wrote the log still runs (the same process, not a later one with its pid). */
-export async function writerAlive(record: IntentRecord): Promise<boolean> {
+async function writerAlive(record: IntentRecord): Promise<boolean> {
   return (await processStart(record.pid)) === record.processStart && record.processStart !== "";
 }
 

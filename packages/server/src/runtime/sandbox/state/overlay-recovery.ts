@@ -11,7 +11,7 @@ import path from "node:path";
 
 import { isErrno } from "../json-file.js";
 import { syncFolder } from "./durable-file.js";
-import { clearIntent, type IntentRecord, readIntent, writerAlive } from "./intent-log.js";
+import { clearIntent, type IntentRecord, intentToSettle } from "./intent-log.js";
 import { unmount } from "./mounts.js";
 import { readIndex, type StateIndex } from "./snapshot-index.js";
 
@@ -25,8 +25,8 @@ export interface OverlayPaths {
 
 /** False when another process (a second server on this home) is in the middle of a change. */
 export async function recoverOverlay(paths: OverlayPaths): Promise<boolean> {
-  const intent = await readIntent(paths.state);
-  if (intent && intent.pid !== process.pid && (await writerAlive(intent))) return false;
+  const intent = await intentToSettle(paths.state);
+  if (intent === "busy") return false;
   await unmount(paths.scratch);
   if (intent) {
     // Its task was stopped for the change and nothing has started it since.
