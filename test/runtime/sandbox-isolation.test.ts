@@ -149,24 +149,14 @@ describe("sandbox isolation", () => {
     // The server (root) reaches the socket: the clients above are connected.
     // B's host user cannot enter A's folder.
     const { uid, gid } = owner(b.spec);
-    await assert.rejects(
-      run("setpriv", [
-        `--reuid=${uid}`,
-        `--regid=${gid}`,
-        "--clear-groups",
-        "ls",
-        path.join(home, "bots", a.spec.botId),
-      ]),
-    );
-    await assert.rejects(
-      run("setpriv", [
-        `--reuid=${uid}`,
-        `--regid=${gid}`,
-        "--clear-groups",
-        "cat",
-        path.join(home, "bots", a.spec.botId, "container.json"),
-      ]),
-    );
+    for (const attempt of [
+      ["ls", path.join(home, "bots", a.spec.botId)],
+      ["cat", path.join(home, "bots", a.spec.botId, "container.json")],
+    ])
+      await assert.rejects(
+        run("setpriv", [`--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", ...attempt]),
+        attempt.join(" "),
+      );
   });
 
   it("the agent answers only calls that carry its own bot's token", async () => {
