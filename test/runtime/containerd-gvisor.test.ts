@@ -73,6 +73,11 @@ describe("containerd runtime: gVisor", { skip: unavailable, timeout: 600_000 }, 
         ];
     assert.equal((await readFile(memory, "utf8")).trim(), String(256 * 2 ** 20));
     assert.equal((await readFile(pids, "utf8")).trim(), "128");
+    // Usage from that cgroup: memory yes; its task count is runsc's threads, not the bot's processes.
+    const task = await suite.runtime.taskInfo(spec.id);
+    assert.ok(task.memoryBytes! > 0, JSON.stringify(task));
+    assert.equal(task.oomKills, 0);
+    assert.equal(task.processes, undefined);
   });
 
   it("an isolated gVisor bot cannot reach the host's address", async () => {
