@@ -90,24 +90,32 @@ describe("E2B SDK against botbox", { timeout: 180_000 }, () => {
     await assert.rejects(sandbox.files.read("/data/notes/none.txt"), NotFoundError);
   });
 
-  it("watches a folder: the SDK's events for a file written and removed", async () => {
+  it("watches a folder: the SDK's events for a file made, written and removed in the bot", async () => {
     await sandbox.files.makeDir("/data/watched");
     const seen: string[] = [];
-    let sawRemove: () => void = () => undefined;
-    const removed = new Promise<void>((resolve) => (sawRemove = resolve));
+    const waiters = new Map<string, () => void>();
+    const eventSeen = (event: string) =>
+      new Promise<void>((resolve, reject) => {
+        if (seen.includes(event)) return resolve();
+        const timer = setTimeout(() => reject(new Error(`no ${event} in 15 s; saw ${seen.join(", ")}`)), 15_000);
+        waiters.set(event, () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
     const watch = await sandbox.files.watchDir("/data/watched", (event) => {
       seen.push(`${event.type}:${event.name}`);
-      if (event.type === "remove") sawRemove();
+      waiters.get(`${event.type}:${event.name}`)?.();
     });
-    await sandbox.files.write("/data/watched/a.txt", "a");
-    await sandbox.files.remove("/data/watched/a.txt");
-    await removed;
+    // One change at a time, each once the one before was reported: a file made and removed at once
+    // can be gone before the agent's watch looks at it, and then nothing is reported (seen here).
+    await sandbox.commands.run("echo a > /data/watched/a.txt");
+    await eventSeen("create:a.txt");
+    await sandbox.commands.run("echo b >> /data/watched/a.txt");
+    await eventSeen("write:a.txt");
+    await sandbox.commands.run("rm /data/watched/a.txt");
+    await eventSeen("remove:a.txt");
     await watch.stop();
-    assert.ok(
-      seen.some((event) => event.endsWith(":a.txt")),
-      seen.join(", "),
-    );
-    assert.ok(seen.includes("remove:a.txt"), seen.join(", "));
   });
 
   it("runs a background command and reconnects to it", async () => {
@@ -153,6 +161,36 @@ describe("E2B SDK against botbox", { timeout: 180_000 }, () => {
     await marker;
     assert.equal(await sandbox.pty.kill(terminal.pid), true);
     await assert.rejects(terminal.wait(), CommandExitError);
+  });
+
+  it("sends keep-alive events on a quiet command stream, at the interval the client asks for", async () => {
+    // A raw connect-rpc server stream (envelopes of a flag byte, a length and JSON), as the SDK's transport sends it.
+    const message = Buffer.from(JSON.stringify({ process: { cmd: "/bin/sh", args: ["-c", "sleep 2.5; echo done"] } }));
+    const envelope = Buffer.concat([Buffer.from([0, 0, 0, 0, 0]), message]);
+    envelope.writeUInt32BE(message.length, 1);
+    const response = await fetch(`${server.url}/e2b-sandbox/process.Process/Start`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/connect+json",
+        "E2b-Sandbox-Id": sandbox.sandboxId,
+        "X-Access-Token": (sandbox as unknown as { envdAccessToken: string }).envdAccessToken,
+        "Keepalive-Ping-Interval": "1",
+      },
+      body: envelope,
+    });
+    assert.equal(response.status, 200);
+    const body = Buffer.from(await response.arrayBuffer());
+    const events: string[] = [];
+    for (let at = 0; at < body.length; at += 5 + body.readUInt32BE(at + 1)) {
+      if (body[at] !== 0) continue; // the end-of-stream envelope
+      const parsed = JSON.parse(body.subarray(at + 5, at + 5 + body.readUInt32BE(at + 1)).toString()) as {
+        event: Record<string, unknown>;
+      };
+      events.push(Object.keys(parsed.event)[0]!);
+    }
+    assert.equal(events[0], "start");
+    assert.ok(events.indexOf("keepalive") > 0 && events.indexOf("keepalive") < events.indexOf("data"), events.join());
+    assert.equal(events.at(-1), "end");
   });
 
   it("refuses envd calls without the sandbox's access token", async () => {

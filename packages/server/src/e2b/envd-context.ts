@@ -70,3 +70,45 @@ export async function connectCall<T>(work: () => Promise<T>): Promise<T> {
     throw toConnectError(error);
   }
 }
+
+/**
+ * The keep-alive interval the SDK asks for in `Keepalive-Ping-Interval`
+ * (seconds), within 1 s to 5 min; undefined when it asks for none. envd sends
+ * a keep-alive event that often on a quiet stream, so that neither the
+ * client's body timeout nor a proxy ends a long silent command or watch.
+ */
+export function keepaliveMs(headers: Headers): number | undefined {
+  const seconds = Number(headers.get("keepalive-ping-interval") ?? "");
+  return Number.isFinite(seconds) && seconds > 0 ? Math.min(Math.max(seconds, 1), 300) * 1000 : undefined;
+}
+
+/** `source`'s items, with `keepalive` yielded whenever `intervalMs` passes without one. */
+export async function* withKeepalive<T, K>(
+  source: AsyncIterator<T>,
+  intervalMs: number | undefined,
+  keepalive: K,
+): AsyncGenerator<T | K> {
+  let pending = source.next();
+  try {
+    for (;;) {
+      let timer: NodeJS.Timeout | undefined;
+      const tick =
+        intervalMs === undefined
+          ? undefined
+          : new Promise<"tick">((resolve) => (timer = setTimeout(() => resolve("tick"), intervalMs)));
+      const result = await (tick ? Promise.race([pending, tick]) : pending);
+      clearTimeout(timer);
+      if (result === "tick") {
+        yield keepalive;
+        continue;
+      }
+      if (result.done) return;
+      pending = source.next();
+      yield result.value;
+    }
+  } finally {
+    // A consumer that left early: the source's call ends, and its last pull's failure is nobody's.
+    pending.catch(() => undefined);
+    await source.return?.();
+  }
+}

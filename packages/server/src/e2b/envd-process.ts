@@ -3,7 +3,7 @@ import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@conn
 
 import type { ProcessRef, ProcessView } from "../client/index.js";
 import type { WorkspaceProcesses } from "../processes/index.js";
-import { connectCall, sandboxOfCall, toConnectError } from "./envd-context.js";
+import { connectCall, keepaliveMs, sandboxOfCall, toConnectError, withKeepalive } from "./envd-context.js";
 import { type Process, type ProcessEventSchema, type ProcessSelector, Signal } from "./gen/process/process_pb.js";
 import type { SandboxRegistry } from "./sandboxes.js";
 
@@ -58,8 +58,10 @@ export function processService(registry: SandboxRegistry, processes: WorkspacePr
   ): AsyncGenerator<{ event: ProcessEventInit }> {
     try {
       const opened = await processes.openOutput(botId, { id }, { offset, follow: true, signal: context.signal });
-      for await (const event of opened.events) {
-        if (event.type === "output")
+      const keepalive = { type: "keepalive" } as const;
+      for await (const event of withKeepalive(opened.events, keepaliveMs(context.requestHeader), keepalive)) {
+        if (event.type === "keepalive") yield { event: { event: { case: "keepalive", value: {} } } };
+        else if (event.type === "output")
           yield { event: { event: { case: "data", value: { output: { case: event.stream, value: event.data } } } } };
         else if (event.type === "exit") {
           yield { event: endEvent(event.process) };

@@ -6,7 +6,7 @@ import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { AgentClient } from "../client/index.js";
 import { watchClientFor, type WatchEventView } from "../client/watch-client.js";
 import { reachWorkspace } from "../errors.js";
-import { connectCall, e2bPath, sandboxOfCall, toConnectError } from "./envd-context.js";
+import { connectCall, e2bPath, keepaliveMs, sandboxOfCall, toConnectError, withKeepalive } from "./envd-context.js";
 import { EventType, type Filesystem, type FilesystemEventSchema } from "./gen/filesystem/filesystem_pb.js";
 import type { SandboxRegistry } from "./sandboxes.js";
 
@@ -72,8 +72,11 @@ export function watchService(
       const { events } = await connectCall(() => open(botId, e2bPath(request.path), request.recursive, context.signal));
       yield { event: { case: "start", value: {} } };
       try {
-        for await (const event of events)
-          for (const change of envdEvents(event)) yield { event: { case: "filesystem", value: change } };
+        const keepalive = { type: "keepalive" } as const;
+        for await (const event of withKeepalive(events, keepaliveMs(context.requestHeader), keepalive)) {
+          if (event.type === "keepalive") yield { event: { case: "keepalive", value: {} } };
+          else for (const change of envdEvents(event)) yield { event: { case: "filesystem", value: change } };
+        }
       } catch (error) {
         if (!context.signal.aborted) throw toConnectError(error);
       }
