@@ -17,6 +17,7 @@ import { type BotboxServer, startBotboxServer } from "../support/botbox-server.j
 import { addBots, botAgent, botToken, removeServer, shellIn } from "../support/bots.js";
 import { APP_SOURCE, startAppCommand } from "./app-in-bot.js";
 import { echoOverWebSocket, loopbackLookup, requestAt } from "./origin-client.js";
+import { linksToRefuse } from "./refused-links.js";
 
 const BOT = "origin-web";
 /** An id that is not a DNS label (uppercase, `_`): its origin has an encoded label. */
@@ -97,12 +98,11 @@ describe("each bot port on its own origin", { timeout: 300_000 }, () => {
   });
 
   it("refuses another bot's or port's link and cookie, forged and expired ones, and none reaches the app", async () => {
-    const genuine = linkOf((await signed()).url);
-    const forged = `${genuine.slice(0, -2)}${genuine.endsWith("AA") ? "BB" : "AA"}`;
-    const otherBot = linkOf((await signed(OTHER)).url);
-    const otherPort = linkOf((await signed(BOT, 4000)).url);
-    const expiring = linkOf((await signed(BOT, PORT, 1)).url);
-    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    const { genuine, forged, otherBot, otherPort, expiring } = await linksToRefuse(server, {
+      bot: BOT,
+      other: OTHER,
+      port: PORT,
+    });
     const before = await seen();
     const attempts: [string, Record<string, string>, string, number][] = [
       ["no credentials", {}, "", 401],

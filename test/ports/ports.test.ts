@@ -15,6 +15,7 @@ import { type BotboxServer, startBotboxServer } from "../support/botbox-server.j
 import { addBots, botAgent, botToken, removeServer, shellIn } from "../support/bots.js";
 import { APP_SOURCE, startAppCommand } from "./app-in-bot.js";
 import { requestAt } from "./origin-client.js";
+import { linksToRefuse } from "./refused-links.js";
 
 const BOT = "web";
 const OTHER = "other";
@@ -114,12 +115,11 @@ describe("a bot's ports through the host", { timeout: 300_000 }, () => {
   });
 
   it("refuses forged, expired and misdirected links and no credentials, and none of them reaches the app", async () => {
-    const genuine = linkOf((await signed(BOT, PORT)).url);
-    const forged = `${genuine.slice(0, -2)}${genuine.endsWith("AA") ? "BB" : "AA"}`;
-    const otherBot = linkOf((await signed(OTHER, PORT)).url);
-    const otherPort = linkOf((await signed(BOT, 4000)).url);
-    const expiring = linkOf((await signed(BOT, PORT, 1)).url);
-    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    const { genuine, forged, otherBot, otherPort, expiring } = await linksToRefuse(server, {
+      bot: BOT,
+      other: OTHER,
+      port: PORT,
+    });
     const before = await seen();
     const attempts: [string, Record<string, string>, string, number][] = [
       ["no credentials", {}, "", 401],
