@@ -91,6 +91,8 @@ export type EventLog = (
 ) => Promise<{ eventType: string; payload: Record<string, unknown>; createdAt: Date }[]>;
 
 export function containerRoutes(app: FastifyInstance, routes: AnyRoute[], manager: BotManager, events: EventLog): void {
+  // POST /container and POST /container/start do the same: create if need be, start, answer the state.
+  const start = async (botId: string, log: FastifyBaseLogger) => view(await startAndSweep(manager, botId, log));
   addRoute(app, routes, {
     method: "GET",
     url: "/bots/:bot_id/container/events",
@@ -111,9 +113,7 @@ export function containerRoutes(app: FastifyInstance, routes: AnyRoute[], manage
     summary: "Create the bot's container and start it; fails (not 200) when the start fails",
     params: botParams,
     status: 201,
-    handler: async ({ params }, request) => {
-      return view(await startAndSweep(manager, params.bot_id, request.log));
-    },
+    handler: ({ params }, request) => start(params.bot_id, request.log),
   });
   addRoute(app, routes, {
     method: "GET",
@@ -141,9 +141,7 @@ export function containerRoutes(app: FastifyInstance, routes: AnyRoute[], manage
     url: "/bots/:bot_id/container/start",
     summary: "Start the task and wait for the bot's agent to answer",
     params: botParams,
-    handler: async ({ params }, request) => {
-      return view(await startAndSweep(manager, params.bot_id, request.log));
-    },
+    handler: ({ params }, request) => start(params.bot_id, request.log),
   });
   addRoute(app, routes, {
     method: "POST",
