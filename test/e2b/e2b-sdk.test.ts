@@ -118,6 +118,38 @@ describe("E2B SDK against botbox", { timeout: 180_000 }, () => {
     await watch.stop();
   });
 
+  it("serves envd's polling watchers: events between polls, then removed", async () => {
+    const call = async (method: string, body: unknown) => {
+      const response = await fetch(`${server.url}/e2b-sandbox/filesystem.Filesystem/${method}`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "E2b-Sandbox-Id": sandbox.sandboxId,
+          "X-Access-Token": (sandbox as unknown as { envdAccessToken: string }).envdAccessToken,
+        },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    await sandbox.files.makeDir("/data/polled");
+    const created = await call("CreateWatcher", { path: "/data/polled" });
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    const watcherId = created.body.watcherId as string;
+    await sandbox.commands.run("echo x > /data/polled/x.txt");
+    const deadline = Date.now() + 15_000;
+    const names: string[] = [];
+    // Polling is this API's design: the test polls as E2B's Python SDK does, within a deadline.
+    while (!names.includes("x.txt") && Date.now() < deadline) {
+      const polled = await call("GetWatcherEvents", { watcherId });
+      assert.equal(polled.status, 200, JSON.stringify(polled.body));
+      for (const event of (polled.body.events ?? []) as Array<{ name: string }>) names.push(event.name);
+      if (!names.includes("x.txt")) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.ok(names.includes("x.txt"), names.join());
+    assert.equal((await call("RemoveWatcher", { watcherId })).status, 200);
+    assert.equal((await call("GetWatcherEvents", { watcherId })).status, 404);
+  });
+
   it("runs a background command and reconnects to it", async () => {
     const handle = await sandbox.commands.run("read line; echo got $line; sleep 30", {
       background: true,
