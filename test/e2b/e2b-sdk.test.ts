@@ -31,7 +31,7 @@ describe("E2B SDK against botbox", { timeout: 180_000 }, () => {
   before(async () => {
     server = await startBotboxServer({ env: { BOTBOX_E2B_ENABLED: "true" } });
     useE2bEnvironment(server, e2bKeyFor(server.adminToken));
-    sandbox = await Sandbox.create();
+    sandbox = await Sandbox.create({ envs: { GREETING: "hello" }, metadata: { owner: "e2b-test" } });
   });
 
   after(async () => {
@@ -47,6 +47,9 @@ describe("E2B SDK against botbox", { timeout: 180_000 }, () => {
     const info = await Sandbox.getInfo(sandbox.sandboxId);
     assert.equal(info.state, "running");
     assert.equal(info.templateId, "base");
+    assert.deepEqual(info.metadata, { owner: "e2b-test" });
+    // The create call's envs are every command's environment, as in E2B.
+    assert.equal((await sandbox.commands.run('echo "$GREETING"')).stdout, "hello\n");
   });
 
   it("runs a command with streamed stdout and its exit code", async () => {
