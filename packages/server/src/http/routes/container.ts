@@ -93,6 +93,14 @@ export type EventLog = (
 export function containerRoutes(app: FastifyInstance, routes: AnyRoute[], manager: BotManager, events: EventLog): void {
   // POST /container and POST /container/start do the same: create if need be, start, answer the state.
   const start = async (botId: string, log: FastifyBaseLogger) => view(await startAndSweep(manager, botId, log));
+  // The two exec routes start a command alike and differ in how they answer.
+  const startExec = async (botId: string, body: z.infer<typeof execBody>) =>
+    (await manager.agentFor(botId)).execStream(body.command, {
+      workDir: body.work_dir,
+      env: body.env,
+      timeoutSeconds: body.timeout,
+      stdin: body.stdin,
+    });
   addRoute(app, routes, {
     method: "GET",
     url: "/bots/:bot_id/container/events",
@@ -164,13 +172,7 @@ export function containerRoutes(app: FastifyInstance, routes: AnyRoute[], manage
     params: botParams,
     body: execBody,
     handler: async ({ params, body }) => {
-      const agent = await manager.agentFor(params.bot_id);
-      const handle = agent.execStream(body.command, {
-        workDir: body.work_dir,
-        env: body.env,
-        timeoutSeconds: body.timeout,
-        stdin: body.stdin,
-      });
+      const handle = await startExec(params.bot_id, body);
       const half = EXEC_OUTPUT_KEEP_BYTES / 2;
       const { stdout, stderr, exitCode } = await collectBounded(handle, undefined, {
         headBytes: half,
@@ -198,13 +200,7 @@ export function containerRoutes(app: FastifyInstance, routes: AnyRoute[], manage
     params: botParams,
     body: execBody,
     handler: async ({ params, body }, request, reply) => {
-      const agent = await manager.agentFor(params.bot_id);
-      const handle = agent.execStream(body.command, {
-        workDir: body.work_dir,
-        env: body.env,
-        timeoutSeconds: body.timeout,
-        stdin: body.stdin,
-      });
+      const handle = await startExec(params.bot_id, body);
       handle.closeStdin();
       // The client went away: stop the command instead of letting it run on.
       request.raw.once("close", () => {
