@@ -106,6 +106,28 @@ describe("E2B front end access", { timeout: 180_000 }, () => {
   });
 });
 
+describe("a server with E2B streams open", { timeout: 90_000 }, () => {
+  it("stops promptly: a running command's stream does not hold the server", async () => {
+    const server = await startBotboxServer({ env: { BOTBOX_E2B_ENABLED: "true" } });
+    let sandboxId: string | undefined;
+    try {
+      useE2bEnvironment(server, e2bKeyFor(server.adminToken));
+      const sandbox = await Sandbox.create();
+      sandboxId = sandbox.sandboxId;
+      const running = await sandbox.commands.run("sleep 60", { background: true });
+      const started = Date.now();
+      await server.stop();
+      assert.ok(Date.now() - started < 20_000, `stop took ${Date.now() - started} ms`);
+      await running.disconnect().catch(() => undefined);
+    } finally {
+      // The bot outlives its server: a second server deletes it.
+      const cleaner = await startBotboxServer({ home: server.home });
+      if (sandboxId) await cleaner.api("DELETE", `/bots/${sandboxId}`);
+      await cleaner.stop();
+    }
+  });
+});
+
 describe("a server without [e2b] enabled", { timeout: 60_000 }, () => {
   it("has no E2B API: an E2B key gets botbox's own 401", async () => {
     const plain = await startBotboxServer();

@@ -68,9 +68,19 @@ export function createE2bFrontEnd(options: E2bFrontEndOptions): E2bFrontEnd {
     // HTTP/1.1 only here (Fastify's server): the request is always an IncomingMessage.
     fallback: (request, response) => envdHttp(request as IncomingMessage, response as ServerResponse),
   });
+  // Open answers (command output, watches), ended at close: the server's own close waits for open connections.
+  const open = new Set<ServerResponse>();
   return {
     claim(request, response) {
       const url = request.url ?? "";
+      if (
+        url === CONTROL_PLANE_PREFIX ||
+        url.startsWith(`${CONTROL_PLANE_PREFIX}/`) ||
+        url.startsWith(`${ENVD_PREFIX}/`)
+      ) {
+        open.add(response);
+        response.once("close", () => open.delete(response));
+      }
       if (url === CONTROL_PLANE_PREFIX || url.startsWith(`${CONTROL_PLANE_PREFIX}/`)) {
         void control(request, response, url.slice(CONTROL_PLANE_PREFIX.length));
         return true;
@@ -81,6 +91,9 @@ export function createE2bFrontEnd(options: E2bFrontEndOptions): E2bFrontEnd {
       }
       return false;
     },
-    close: () => sandboxes.close(),
+    close() {
+      sandboxes.close();
+      for (const response of open) response.destroy();
+    },
   };
 }
