@@ -1,5 +1,6 @@
 // `npm run bench`: every benchmark in one run, each against its baseline.
 import { benchAgentRss } from "./agent-rss.js";
+import { benchAttachFirstByte } from "./attach-first-byte.js";
 import { benchBackends } from "./backends.js";
 import { benchColdStart } from "./cold-start.js";
 import { benchDensity } from "./density.js";
@@ -36,6 +37,7 @@ for (const bench of [
   // A bot's port through the host vs the file manager's download (issue 15).
   benchPortProxy,
   benchPtyEcho,
+  benchAttachFirstByte,
   // MCP stdio sessions and the tool gateway.
   benchMcpStdio,
   benchGateway,

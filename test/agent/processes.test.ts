@@ -5,6 +5,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
 import { ProcessClient } from "../../packages/server/src/client/process-client.js";
+import { agentCodeCache } from "../support/agent-code-cache.js";
+import { AGENT_BUNDLE } from "../support/agent-process.js";
 import { collect, outputContains, startSupervisedAgent, type SupervisedAgent } from "./processes-support.js";
 import { processGone, waitFor } from "./support.js";
 
@@ -178,5 +180,17 @@ describe("process supervisor", { timeout: 60_000 }, () => {
     const output = await collect(box.client, { id: started.id });
     assert.equal(output.text.length, 16 * 2 ** 20);
     await stalled.return(undefined);
+  });
+
+  it("starts its keeper with the agent's code cache, which the process itself never sees", async (t) => {
+    const cache = await agentCodeCache(AGENT_BUNDLE);
+    if (!cache) return t.skip("no code cache could be made here");
+    // sh's parent is the keeper: its environment at exec, then the process's own.
+    const started = await box.client.start({
+      shell:
+        "tr '\\0' '\\n' < /proc/$PPID/environ | grep '^BOTBOX_AGENT_CODE_CACHE='; env | grep -c '^BOTBOX_AGENT_CODE_CACHE='",
+    });
+    await box.client.wait({ id: started.id }, 5_000);
+    assert.equal((await collect(box.client, { id: started.id })).stdout, `BOTBOX_AGENT_CODE_CACHE=${cache}\n0\n`);
   });
 });

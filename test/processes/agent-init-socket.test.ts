@@ -171,6 +171,10 @@ describe("the init holds the agent's socket", { timeout: 120_000 }, () => {
 
       process.kill(await agentPidOf(init.child), "SIGKILL");
       await init.waitFor((line) => line.msg === "agent ended; starting it again");
+      // A new connection, made in the gap: the old one may still be the
+      // dead agent's in the client's eyes, and a call on it fails at once.
+      client.close();
+      client = new AgentClient({ address });
       const askedAt = Date.now();
       const info = await client.info({ timeoutMs: 15_000 });
       assert.equal(info.botId, "init-test");

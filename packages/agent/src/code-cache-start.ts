@@ -27,6 +27,11 @@ delete process.env.BOTBOX_AGENT_CODE_CACHE_WRITE;
 const cachedData = readFrom && existsSync(readFrom) ? readFileSync(readFrom) : undefined;
 const source = readFileSync(agentFile, "utf8").replace(/^#!.*/, "");
 const script = new Script(Module.wrap(source), { filename: agentFile, cachedData });
+// The agent's own keepers and restarted agents start through this loader
+// too: selfEnv() (processes/self-command.ts) hands them the cache again. It
+// stays out of process.env, which every command in the bot inherits.
+if (readFrom && cachedData && !script.cachedDataRejected)
+  (globalThis as Record<symbol, unknown>)[Symbol.for("botbox.agentCodeCache")] = readFrom;
 if (cachedData && script.cachedDataRejected) {
   // Same shape as the agent's pino lines, so it lands in the bot's log like them.
   const line = { level: 40, time: Date.now(), service: "botbox-agent", cache: readFrom, msg: "code cache rejected" };

@@ -33,7 +33,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { constants } from "node:os";
 import type { Readable } from "node:stream";
 
-import { selfCommand } from "../processes/self-command.js";
+import { selfCommand, selfEnv } from "../processes/self-command.js";
 import { type HeldListener, holdListener } from "./held-listener.js";
 import {
   INIT_FLAG,
@@ -102,7 +102,12 @@ export function runInit(): void {
     startedAt = Date.now();
     const child = spawn(command[0]!, [...command.slice(1), ...agentArgs], {
       stdio: ["inherit", "inherit", "inherit", "pipe", ...(listener.handle ? (["ipc"] as const) : [])],
-      env: { ...process.env, [READY_FD_VARIABLE]: "3", ...(listener.handle ? { [LISTENER_VARIABLE]: "ipc" } : {}) },
+      env: {
+        ...process.env,
+        ...selfEnv(),
+        [READY_FD_VARIABLE]: "3",
+        ...(listener.handle ? { [LISTENER_VARIABLE]: "ipc" } : {}),
+      },
     });
     agent = child;
     handOverListener(child, listener);

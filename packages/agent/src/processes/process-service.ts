@@ -18,7 +18,7 @@ import { toProcessInfo } from "./process-info.js";
 import { KEEPER_SOCKET, type PtySize } from "./process-record.js";
 import { type KnownProcess, ProcessTable } from "./process-table.js";
 import { checkedSignal, checkedSize, checkedTag, MAX_INPUT_BYTES, MAX_WAIT_MS } from "./process-validation.js";
-import { selfCommand } from "./self-command.js";
+import { selfCommand, selfEnv } from "./self-command.js";
 
 const RING_BYTES = 256 * 1024;
 /** The kernel's limit on a Unix socket's path (sun_path, 108 bytes with its NUL). */
@@ -38,6 +38,7 @@ export function createProcessService(options: ProcessServiceOptions): ProcessSer
   const { policy, dataDir, settings, baseEnv } = options;
   const table = new ProcessTable(path.join(settings.stateDir, "processes"));
   const keeperCommand = selfCommand();
+  const keeperEnv = { ...baseEnv, ...selfEnv() };
   // Starts run one at a time, so two cannot both take the last slot or the same tag.
   let startQueue: Promise<unknown> = Promise.resolve();
   const find = (selector: ProcessSelector | undefined) => findProcess(table, selector);
@@ -66,7 +67,7 @@ export function createProcessService(options: ProcessServiceOptions): ProcessSer
       );
     }
     try {
-      const record = await launchKeeper(keeperCommand, dir, { ...spec, id, ringBytes: RING_BYTES }, baseEnv);
+      const record = await launchKeeper(keeperCommand, dir, { ...spec, id, ringBytes: RING_BYTES }, keeperEnv);
       return toProcessInfo({ dir, record, state: await table.stateOf(dir) });
     } catch (error) {
       rmSync(dir, { recursive: true, force: true });

@@ -20,3 +20,13 @@ export function selfCommand(): string[] {
   }
   return [process.execPath, ...process.execArgv, process.argv[1]!];
 }
+
+/**
+ * What a process started with selfCommand() needs in its environment beyond
+ * the caller's: the code cache this agent was started with (code-cache-start.ts),
+ * so a keeper or a restarted agent compiles no more than this one did.
+ */
+export function selfEnv(): NodeJS.ProcessEnv {
+  const cache = (globalThis as Record<symbol, unknown>)[Symbol.for("botbox.agentCodeCache")];
+  return typeof cache === "string" ? { BOTBOX_AGENT_CODE_CACHE: cache } : {};
+}
