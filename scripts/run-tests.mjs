@@ -9,7 +9,7 @@
 // passes as an unprivileged user (docs/testing.md says how to check).
 import { spawn } from "node:child_process";
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 
@@ -90,9 +90,10 @@ if (list) {
 // files' suites run one after another, so the shares are balanced by each
 // file's measured time (UNIT_SECONDS), heaviest first onto the least loaded
 // process, not by count: a handful of files take most of the time.
-// BOTBOX_UNIT_PROCESSES overrides the count (a machine with more cores).
+// A machine with more cores gets a process per core (at most 8: past that
+// the heaviest file alone sets the time); BOTBOX_UNIT_PROCESSES overrides it.
 // The full suite keeps a process per file, where the isolation matters more.
-const UNIT_PROCESSES = Number(process.env.BOTBOX_UNIT_PROCESSES) || 2;
+const UNIT_PROCESSES = Number(process.env.BOTBOX_UNIT_PROCESSES) || Math.min(8, Math.max(2, availableParallelism()));
 /**
  * Seconds each of the unit tier's slower files takes alone, less the ~0.5 s
  * any file takes to start (`node --import tsx --test <file>`, quiet two-core
