@@ -9,6 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 
 import { type AgentProcess, startAgentProcess } from "../support/agent-process.js";
+import { stopAgentWithClient } from "../support/agent-with-client.js";
 import {
   ExecInput,
   ExecOutput_Stream,
@@ -16,6 +17,7 @@ import {
   processGone,
   RawAgentClient,
   rejectsWithCode,
+  startAgentWithRawClient,
   status,
   waitFor,
 } from "./support.js";
@@ -35,14 +37,10 @@ describe("Exec", { timeout: 40_000 }, () => {
   };
 
   before(async () => {
-    agent = await startAgentProcess({ transport: "unix" });
-    client = new RawAgentClient(agent.address);
+    ({ agent, client } = await startAgentWithRawClient({ transport: "unix" }));
   });
 
-  after(async () => {
-    client?.close();
-    await agent?.stop();
-  });
+  after(() => stopAgentWithClient({ agent, client }));
 
   describe("output and exit", () => {
     it("separates stdout and stderr and ends with one EXIT message carrying the exit code", async () => {

@@ -29,11 +29,13 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 import { type Metadata } from "@grpc/grpc-js";
 
-import { type AgentProcess, startAgentProcess } from "../support/agent-process.js";
+import type { AgentProcess } from "../support/agent-process.js";
+import { stopAgentWithClient } from "../support/agent-with-client.js";
 import {
   openRawCall,
-  RawAgentClient,
+  type RawAgentClient,
   rejectsWithCode,
+  startAgentWithRawClient,
   status,
   tempFilesIn,
   waitFor,
@@ -75,14 +77,12 @@ describe("file transfer calls", { timeout: 30_000 }, () => {
   const inData = (...parts: string[]) => path.join(agent.dataDir, ...parts);
 
   before(async () => {
-    agent = await startAgentProcess({ transport: "unix" });
-    client = new RawAgentClient(agent.address);
+    ({ agent, client } = await startAgentWithRawClient({ transport: "unix" }));
     outside = mkdtempSync(path.join(tmpdir(), "botbox-agent-outside-"));
   });
 
   after(async () => {
-    client?.close();
-    await agent?.stop();
+    await stopAgentWithClient({ agent, client });
     if (outside) rmSync(outside, { recursive: true, force: true });
   });
 

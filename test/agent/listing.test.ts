@@ -14,8 +14,16 @@ import {
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
-import { type AgentProcess, startAgentProcess } from "../support/agent-process.js";
-import { type FileEntry, RawAgentClient, rejectsWithCode, RFC3339_SECONDS, status } from "./support.js";
+import type { AgentProcess } from "../support/agent-process.js";
+import { stopAgentWithClient } from "../support/agent-with-client.js";
+import {
+  type FileEntry,
+  type RawAgentClient,
+  rejectsWithCode,
+  RFC3339_SECONDS,
+  startAgentWithRawClient,
+  status,
+} from "./support.js";
 
 describe("folder and metadata calls", { timeout: 30_000 }, () => {
   let agent: AgentProcess;
@@ -34,14 +42,10 @@ describe("folder and metadata calls", { timeout: 30_000 }, () => {
   };
 
   before(async () => {
-    agent = await startAgentProcess({ transport: "tcp" });
-    client = new RawAgentClient(agent.address);
+    ({ agent, client } = await startAgentWithRawClient({ transport: "tcp" }));
   });
 
-  after(async () => {
-    client?.close();
-    await agent?.stop();
-  });
+  after(() => stopAgentWithClient({ agent, client }));
 
   describe("ListDir", () => {
     it("lists names sorted by their bytes with is_dir, size, Go mode strings and RFC3339 times", async () => {

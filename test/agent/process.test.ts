@@ -19,7 +19,17 @@ import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 
 import { type AgentProcess, startAgentProcess } from "../support/agent-process.js";
-import { bearer, processGone, RawAgentClient, rejectsWithCode, RFC3339_SECONDS, status, waitFor } from "./support.js";
+import { stopAgentWithClient } from "../support/agent-with-client.js";
+import {
+  bearer,
+  processGone,
+  RawAgentClient,
+  rejectsWithCode,
+  RFC3339_SECONDS,
+  startAgentWithRawClient,
+  status,
+  waitFor,
+} from "./support.js";
 
 const AGENT_PACKAGE_VERSION = (
   JSON.parse(readFileSync(new URL("../../packages/agent/package.json", import.meta.url), "utf8")) as { version: string }
@@ -160,14 +170,10 @@ for (const transport of ["unix", "tcp"] as const) {
     let client: RawAgentClient;
 
     before(async () => {
-      agent = await startAgentProcess({ transport, botId: `bot-${transport}` });
-      client = new RawAgentClient(agent.address);
+      ({ agent, client } = await startAgentWithRawClient({ transport, botId: `bot-${transport}` }));
     });
 
-    after(async () => {
-      client?.close();
-      await agent?.stop();
-    });
+    after(() => stopAgentWithClient({ agent, client }));
 
     it("serves WriteFile, ReadFile, Exec and Info", async () => {
       await client.writeFile("smoke/hello.txt", "hi there\n");
@@ -207,14 +213,10 @@ describe("Info", { timeout: 20_000 }, () => {
 
   before(async () => {
     startedBefore = Date.now();
-    agent = await startAgentProcess({ transport: "unix", botId: "bot-info-42" });
-    client = new RawAgentClient(agent.address);
+    ({ agent, client } = await startAgentWithRawClient({ transport: "unix", botId: "bot-info-42" }));
   });
 
-  after(async () => {
-    client?.close();
-    await agent?.stop();
-  });
+  after(() => stopAgentWithClient({ agent, client }));
 
   it("returns the bot id, the agent version, the real data dir and an RFC3339 start time", async () => {
     const info = await client.info();
@@ -237,14 +239,10 @@ describe("call logs", { timeout: 20_000 }, () => {
   let client: RawAgentClient;
 
   before(async () => {
-    agent = await startAgentProcess({ transport: "unix" });
-    client = new RawAgentClient(agent.address);
+    ({ agent, client } = await startAgentWithRawClient({ transport: "unix" }));
   });
 
-  after(async () => {
-    client?.close();
-    await agent?.stop();
-  });
+  after(() => stopAgentWithClient({ agent, client }));
 
   it("writes one line per call with method, path, durationMs and code", async () => {
     await rejectsWithCode(client.readFile({ path: "log-probe/missing.txt" }), status.NOT_FOUND);
@@ -296,8 +294,7 @@ describe("call logs", { timeout: 20_000 }, () => {
 // Concurrent: each test has an agent of its own, and the second waits out the agent's 5 s grace.
 describe("shutdown", { timeout: 20_000, concurrency: true }, () => {
   it("stops gracefully with exit code 0 on SIGTERM", async () => {
-    const agent = await startAgentProcess({ transport: "unix" });
-    const client = new RawAgentClient(agent.address);
+    const { agent, client } = await startAgentWithRawClient({ transport: "unix" });
     try {
       await client.info();
       const exited = once(agent.child, "exit");
@@ -313,8 +310,7 @@ describe("shutdown", { timeout: 20_000, concurrency: true }, () => {
   });
 
   it("on SIGTERM during a running Exec, ends the call, kills the command and exits 0 within the grace period", async () => {
-    const agent = await startAgentProcess({ transport: "unix" });
-    const client = new RawAgentClient(agent.address);
+    const { agent, client } = await startAgentWithRawClient({ transport: "unix" });
     try {
       const running = client.startExec({
         command: "sh -c 'echo $$ > long.pid; exec sleep 30' & wait",

@@ -5,8 +5,9 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
-import { type AgentProcess, startAgentProcess } from "../support/agent-process.js";
-import { formatLine, RawAgentClient, rejectsWithCode, status } from "./support.js";
+import type { AgentProcess } from "../support/agent-process.js";
+import { stopAgentWithClient } from "../support/agent-with-client.js";
+import { formatLine, type RawAgentClient, rejectsWithCode, startAgentWithRawClient, status } from "./support.js";
 
 const lines = (count: number, text: (n: number) => string) =>
   Array.from({ length: count }, (_, i) => `${text(i + 1)}\n`).join("");
@@ -24,8 +25,7 @@ describe("ReadFile", { timeout: 30_000 }, () => {
   const put = (name: string, content: string | Buffer) => writeFileSync(path.join(agent.dataDir, name), content);
 
   before(async () => {
-    agent = await startAgentProcess({ transport: "unix" });
-    client = new RawAgentClient(agent.address);
+    ({ agent, client } = await startAgentWithRawClient({ transport: "unix" }));
     put("three.txt", "alpha\nbeta\nfoo\n");
     put(
       "250.txt",
@@ -33,10 +33,7 @@ describe("ReadFile", { timeout: 30_000 }, () => {
     );
   });
 
-  after(async () => {
-    client?.close();
-    await agent?.stop();
-  });
+  after(() => stopAgentWithClient({ agent, client }));
 
   it("formats each line as a width-6 right-aligned number, a TAB, the text and a newline", async () => {
     const one = await client.readFile({ path: "three.txt", lineOffset: 3, nLines: 1 });

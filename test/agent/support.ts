@@ -43,6 +43,7 @@ import {
   WriteRawChunk,
   type WriteRawResponse,
 } from "../../proto/src/gen/mcpcontainer.js";
+import { type AgentProcess, type AgentProcessOptions, startAgentProcess } from "../support/agent-process.js";
 
 export { status };
 export { ExecInput, ExecOutput_Stream, type FileEntry, WriteRawChunk } from "../../proto/src/gen/mcpcontainer.js";
@@ -75,6 +76,14 @@ export interface RunningExec {
   /** Settles when the call ends: the collected output, or the call's ServiceError. */
   result: Promise<ExecResult>;
   send(message: Partial<ExecInput>): void;
+}
+
+/** A real agent process and a RawAgentClient dialled to it (no token). */
+export async function startAgentWithRawClient(
+  options: AgentProcessOptions,
+): Promise<{ agent: AgentProcess; client: RawAgentClient }> {
+  const agent = await startAgentProcess(options);
+  return { agent, client: new RawAgentClient(agent.address) };
 }
 
 /**

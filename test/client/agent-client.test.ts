@@ -12,7 +12,8 @@ import {
   UnauthenticatedError,
   UnavailableError,
 } from "../../packages/server/src/errors.js";
-import { type AgentProcess, startAgentProcess } from "../support/agent-process.js";
+import type { AgentProcess } from "../support/agent-process.js";
+import { startAgentWithClient, stopAgentWithClient } from "../support/agent-with-client.js";
 
 for (const transport of ["unix", "tcp"] as const) {
   describe(`AgentClient over ${transport}`, () => {
@@ -20,13 +21,9 @@ for (const transport of ["unix", "tcp"] as const) {
     let client: AgentClient;
 
     before(async () => {
-      agent = await startAgentProcess({ transport, token: "client-test-token" });
-      client = new AgentClient({ address: agent.address, token: "client-test-token" });
+      ({ agent, client } = await startAgentWithClient({ transport, token: "client-test-token" }));
     });
-    after(async () => {
-      client.close();
-      await agent.stop();
-    });
+    after(() => stopAgentWithClient({ agent, client }));
 
     it("reports the agent's identity through Info", async () => {
       const info = await client.info();

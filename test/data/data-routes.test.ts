@@ -8,11 +8,12 @@ import { after, before, describe, it } from "node:test";
 
 import Fastify, { type FastifyInstance } from "fastify";
 
-import { AgentClient } from "../../packages/server/src/client/index.js";
+import type { AgentClient } from "../../packages/server/src/client/index.js";
 import { errorResponse } from "../../packages/server/src/http/error-status.js";
 import { type AnyRoute } from "../../packages/server/src/http/route.js";
 import { dataRoutes } from "../../packages/server/src/http/routes/data.js";
-import { type AgentProcess, startAgentProcess } from "../support/agent-process.js";
+import type { AgentProcess } from "../support/agent-process.js";
+import { startAgentWithClient, stopAgentWithClient } from "../support/agent-with-client.js";
 import { tarGz } from "./support.js";
 
 const LIMIT = 64 * 1024;
@@ -29,8 +30,7 @@ describe("the import route's body and unpacked limits and one-import-at-a-time r
   let onAgentAsked: (() => void) | undefined;
 
   before(async () => {
-    agent = await startAgentProcess();
-    client = new AgentClient({ address: agent.address });
+    ({ agent, client } = await startAgentWithClient());
     scratch = await mkdtemp(path.join(tmpdir(), "botbox-data-routes-"));
     app = Fastify();
     // Stands in for the auth hook: every request acts as the admin.
@@ -54,8 +54,7 @@ describe("the import route's body and unpacked limits and one-import-at-a-time r
   });
   after(async () => {
     await app.close();
-    client.close();
-    await agent.stop();
+    await stopAgentWithClient({ agent, client });
     await rm(scratch, { recursive: true, force: true });
   });
 

@@ -10,35 +10,28 @@ import { buffer } from "node:stream/consumers";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 
-import { AgentClient } from "../../packages/server/src/client/index.js";
 import { BadRequestError, BotboxError } from "../../packages/server/src/errors.js";
 import { exportData, importData } from "../../packages/server/src/manager/data-transfer.js";
-import { type AgentProcess, startAgentProcess } from "../support/agent-process.js";
+import { type AgentWithClient, startAgentWithClient, stopAgentWithClient } from "../support/agent-with-client.js";
 import { buildSampleTree, manifest, tarGz } from "./support.js";
 
-interface Workspace {
-  agent: AgentProcess;
-  client: AgentClient;
-}
-
 describe("exportData and importData against a real agent", () => {
-  const started: Workspace[] = [];
+  const started: AgentWithClient[] = [];
   let scratch: string;
   // Two agents with the real tools serve every test that injects no fault
   // (an agent costs about 0.3 s of CPU to start); each such test begins with
   // their data folders emptied. A fault needs an agent of its own.
-  let shared: Workspace;
-  let sharedTarget: Workspace;
+  let shared: AgentWithClient;
+  let sharedTarget: AgentWithClient;
 
   /** A real agent; `fakeTools` are shell scripts put first on its PATH, to inject one fault. */
-  async function workspace(fakeTools: Record<string, string> = {}): Promise<Workspace> {
+  async function workspace(fakeTools: Record<string, string> = {}): Promise<AgentWithClient> {
     const bin = await mkdtemp(path.join(scratch, "bin-"));
     for (const [name, script] of Object.entries(fakeTools)) {
       await writeFile(path.join(bin, name), `#!/bin/sh\n${script}\n`);
       await chmod(path.join(bin, name), 0o755);
     }
-    const agent = await startAgentProcess({ env: { PATH: `${bin}:${process.env.PATH}` } });
-    const entry = { agent, client: new AgentClient({ address: agent.address }) };
+    const entry = await startAgentWithClient({ env: { PATH: `${bin}:${process.env.PATH}` } });
     started.push(entry);
     return entry;
   }
@@ -46,7 +39,7 @@ describe("exportData and importData against a real agent", () => {
   const leftovers = async (dataDir: string) =>
     (await readdir(dataDir)).filter((name) => name.startsWith(".botbox-import-"));
 
-  const emptied = async (entry: Workspace): Promise<Workspace> => {
+  const emptied = async (entry: AgentWithClient): Promise<AgentWithClient> => {
     const { dataDir } = entry.agent;
     await Promise.all(
       (await readdir(dataDir)).map((name) => rm(path.join(dataDir, name), { recursive: true, force: true })),
@@ -59,10 +52,7 @@ describe("exportData and importData against a real agent", () => {
     [shared, sharedTarget] = await Promise.all([workspace(), workspace()]);
   });
   after(async () => {
-    for (const { agent, client } of started) {
-      client.close();
-      await agent.stop();
-    }
+    for (const entry of started) await stopAgentWithClient(entry);
     await rm(scratch, { recursive: true, force: true });
   });
 

@@ -8,15 +8,14 @@ import { after, before, describe, it } from "node:test";
 
 import { pino } from "pino";
 
-import { AgentClient } from "../../packages/server/src/client/index.js";
 import { migrateLegacyData } from "../../packages/server/src/manager/legacy-migration.js";
-import { type AgentProcess, startAgentProcess } from "../support/agent-process.js";
+import { type AgentWithClient, startAgentWithClient, stopAgentWithClient } from "../support/agent-with-client.js";
 import { buildSampleTree, manifest } from "./support.js";
 
 const NOBODY = 65534;
 
 describe("migrateLegacyData, with the original's bugs fixed, against a real agent", () => {
-  const agents: { agent: AgentProcess; client: AgentClient }[] = [];
+  const agents: AgentWithClient[] = [];
   const logger = pino({ level: "silent" });
   let dataRoot: string;
 
@@ -26,18 +25,14 @@ describe("migrateLegacyData, with the original's bugs fixed, against a real agen
     await chmod(dataRoot, 0o755);
   });
   after(async () => {
-    for (const { agent, client } of agents) {
-      client.close();
-      await agent.stop();
-    }
+    for (const entry of agents) await stopAgentWithClient(entry);
     await rm(dataRoot, { recursive: true, force: true });
   });
 
   /** A fresh agent with an empty /data, and the legacy folder of its bot. */
   async function setUp() {
     const botId = randomUUID();
-    const agent = await startAgentProcess({ botId });
-    const client = new AgentClient({ address: agent.address });
+    const { agent, client } = await startAgentWithClient({ botId });
     agents.push({ agent, client });
     const source = path.join(dataRoot, "bots", botId);
     await mkdir(source, { recursive: true });

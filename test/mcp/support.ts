@@ -1,9 +1,10 @@
 import { after, before } from "node:test";
 import { pathToFileURL } from "node:url";
 
-import { AgentClient } from "../../packages/server/src/client/index.js";
+import type { AgentClient } from "../../packages/server/src/client/index.js";
 import { type McpLogger, StdioSession, type StdioSessionStart } from "../../packages/server/src/mcp/index.js";
-import { type AgentProcess, type AgentProcessOptions, startAgentProcess } from "../support/agent-process.js";
+import type { AgentProcess, AgentProcessOptions } from "../support/agent-process.js";
+import { startAgentWithClient, stopAgentWithClient } from "../support/agent-with-client.js";
 import { uploadScriptedServer } from "../support/mcp-servers.js";
 
 export interface LogEntry {
@@ -37,8 +38,7 @@ export interface TestAgent {
 
 /** `agentOptions` add to how the agent process is started (its env, node flags). */
 export async function startTestAgent(agentOptions: Omit<AgentProcessOptions, "token"> = {}): Promise<TestAgent> {
-  const agent = await startAgentProcess({ ...agentOptions, token: "mcp-test-token" });
-  const client = new AgentClient({ address: agent.address, token: "mcp-test-token" });
+  const { agent, client } = await startAgentWithClient({ ...agentOptions, token: "mcp-test-token" });
   const script = await uploadScriptedServer(client);
   const logger = captureLogger();
   const rootsUri = pathToFileURL(agent.dataDir).href;
@@ -57,10 +57,7 @@ export async function startTestAgent(agentOptions: Omit<AgentProcessOptions, "to
       args: [script, ...flags],
       ...overrides,
     }),
-    async stop() {
-      client.close();
-      await agent.stop();
-    },
+    stop: () => stopAgentWithClient({ agent, client }),
   };
 }
 

@@ -8,10 +8,11 @@ import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import { after, before, beforeEach, describe, it } from "node:test";
 
-import { AgentClient } from "../../packages/server/src/client/index.js";
+import type { AgentClient } from "../../packages/server/src/client/index.js";
 import { BadRequestError, NotFoundError, UnavailableError } from "../../packages/server/src/errors.js";
 import { ContainerFsStorage, MediaService, MediaTooLargeError } from "../../packages/server/src/media/index.js";
-import { type AgentProcess, startAgentProcess } from "../support/agent-process.js";
+import type { AgentProcess } from "../support/agent-process.js";
+import { startAgentWithClient, stopAgentWithClient } from "../support/agent-with-client.js";
 
 const TOKEN = "media-test-token";
 const LIMIT = 256 * 1024;
@@ -27,16 +28,12 @@ describe("media storage and service over a real agent", () => {
   const onDisk = (relative: string) => path.join(agent.dataDir, relative);
 
   before(async () => {
-    agent = await startAgentProcess({ token: TOKEN });
-    client = new AgentClient({ address: agent.address, token: TOKEN });
+    ({ agent, client } = await startAgentWithClient({ token: TOKEN }));
     bot = agent.botId;
     storage = new ContainerFsStorage(async () => client);
     media = new MediaService(storage, { maxBytes: LIMIT });
   });
-  after(async () => {
-    client?.close();
-    await agent?.stop();
-  });
+  after(() => stopAgentWithClient({ agent, client }));
   // An aborted upload of the test before may still be tidying its temporary
   // file in the agent: retry on ENOTEMPTY instead of failing the next test.
   beforeEach(() => rm(mediaDir(), { recursive: true, force: true, maxRetries: 5, retryDelay: 50 }));

@@ -3,8 +3,9 @@
 import { readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 
-import { AgentClient } from "../../packages/server/src/client/index.js";
-import { type AgentProcess, startAgentProcess } from "../support/agent-process.js";
+import type { AgentClient } from "../../packages/server/src/client/index.js";
+import type { AgentProcess } from "../support/agent-process.js";
+import { startAgentWithClient, stopAgentWithClient } from "../support/agent-with-client.js";
 
 const TOKEN = "memory-test-token";
 
@@ -21,8 +22,7 @@ export interface MemoryAgent {
 }
 
 export async function startMemoryAgent(): Promise<MemoryAgent> {
-  const agent = await startAgentProcess({ token: TOKEN });
-  const client = new AgentClient({ address: agent.address, token: TOKEN });
+  const { agent, client } = await startAgentWithClient({ token: TOKEN });
   const inData = (relativePath: string) => path.join(agent.dataDir, relativePath);
   return {
     agent,
@@ -32,9 +32,6 @@ export async function startMemoryAgent(): Promise<MemoryAgent> {
     async reset() {
       for (const name of ["memory", "index", "MEMORY.md"]) await rm(inData(name), { recursive: true, force: true });
     },
-    async stop() {
-      client.close();
-      await agent.stop();
-    },
+    stop: () => stopAgentWithClient({ agent, client }),
   };
 }

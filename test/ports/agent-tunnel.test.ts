@@ -9,9 +9,10 @@ import { after, before, describe, it } from "node:test";
 import { ContainerServiceFastClient, type TunnelFrame } from "@botbox/proto";
 import { credentials, Metadata, status } from "@grpc/grpc-js";
 
-import { AgentClient } from "../../packages/server/src/client/index.js";
+import type { AgentClient } from "../../packages/server/src/client/index.js";
 import { ForbiddenError, PortUnreachableError } from "../../packages/server/src/errors.js";
-import { type AgentProcess, startAgentProcess } from "../support/agent-process.js";
+import type { AgentProcess } from "../support/agent-process.js";
+import { startAgentWithClient, stopAgentWithClient } from "../support/agent-with-client.js";
 
 const TOKEN = "tunnel-test-token";
 
@@ -48,14 +49,12 @@ describe("Tunnel", { timeout: 30_000 }, () => {
   let target: Awaited<ReturnType<typeof shoutingServer>>;
 
   before(async () => {
-    agent = await startAgentProcess({ transport: "unix", token: TOKEN });
-    client = new AgentClient({ address: agent.address, token: TOKEN });
+    ({ agent, client } = await startAgentWithClient({ transport: "unix", token: TOKEN }));
     target = await shoutingServer();
   });
   after(async () => {
-    client?.close();
     target?.server.close();
-    await agent?.stop();
+    await stopAgentWithClient({ agent, client });
   });
 
   it("carries bytes both ways to a loopback port, the client's end reaching the target as EOF", async () => {

@@ -25,7 +25,8 @@ import { credentials, Server, ServerCredentials, status } from "@grpc/grpc-js";
 
 import { AgentClient } from "../../packages/server/src/client/index.js";
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from "../../packages/server/src/errors.js";
-import { type AgentProcess, startAgentProcess } from "../support/agent-process.js";
+import type { AgentProcess } from "../support/agent-process.js";
+import { startAgentWithClient, stopAgentWithClient } from "../support/agent-with-client.js";
 
 const text = async (stream: AsyncIterable<Buffer>) => {
   const parts: Buffer[] = [];
@@ -40,8 +41,7 @@ describe("no-follow raw reads and writes", { timeout: 60_000 }, () => {
   const inData = (...parts: string[]) => path.join(agent.dataDir, ...parts);
 
   before(async () => {
-    agent = await startAgentProcess({ transport: "unix" });
-    client = new AgentClient({ address: agent.address });
+    ({ agent, client } = await startAgentWithClient({ transport: "unix" }));
     outside = mkdtempSync(path.join(tmpdir(), "botbox-nofollow-outside-"));
     writeFileSync(path.join(outside, "secret"), "outside secret\n");
     mkdirSync(inData("media", "ab"), { recursive: true });
@@ -51,8 +51,7 @@ describe("no-follow raw reads and writes", { timeout: 60_000 }, () => {
   });
 
   after(async () => {
-    client?.close();
-    await agent?.stop();
+    await stopAgentWithClient({ agent, client });
     if (outside) rmSync(outside, { recursive: true, force: true });
   });
 

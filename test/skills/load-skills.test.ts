@@ -5,7 +5,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 
-import { AgentClient } from "../../packages/server/src/client/index.js";
+import type { AgentClient } from "../../packages/server/src/client/index.js";
 import { BadRequestError, NotFoundError } from "../../packages/server/src/errors.js";
 import {
   deleteSkills,
@@ -14,7 +14,8 @@ import {
   SkillTooLargeError,
   upsertSkills,
 } from "../../packages/server/src/skills/index.js";
-import { type AgentProcess, startAgentProcess } from "../support/agent-process.js";
+import type { AgentProcess } from "../support/agent-process.js";
+import { startAgentWithClient, stopAgentWithClient } from "../support/agent-with-client.js";
 
 const TOKEN = "skills-test-token";
 
@@ -29,13 +30,9 @@ describe("skills loader and store over a real agent", () => {
   };
 
   before(async () => {
-    agent = await startAgentProcess({ token: TOKEN });
-    client = new AgentClient({ address: agent.address, token: TOKEN });
+    ({ agent, client } = await startAgentWithClient({ token: TOKEN }));
   });
-  after(async () => {
-    client?.close();
-    await agent?.stop();
-  });
+  after(() => stopAgentWithClient({ agent, client }));
   beforeEach(() => rm(skillsDir(), { recursive: true, force: true }));
 
   it("no /data/.skills means no skills and no errors", async () => {

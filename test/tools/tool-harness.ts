@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 
-import { AgentClient, type ExecResult } from "../../packages/server/src/client/index.js";
+import { type AgentClient, type ExecResult } from "../../packages/server/src/client/index.js";
 import { ContainerTools, type ContainerToolsOptions } from "../../packages/server/src/tools/index.js";
-import { type AgentProcess, startAgentProcess } from "../support/agent-process.js";
+import type { AgentProcess } from "../support/agent-process.js";
+import { startAgentWithClient } from "../support/agent-with-client.js";
 
 const TOKEN = "tools-test-token";
 
@@ -25,8 +26,7 @@ export interface ToolHarness {
 }
 
 export async function startToolHarness(options: Partial<ContainerToolsOptions> = {}): Promise<ToolHarness> {
-  const agent = await startAgentProcess({ token: TOKEN });
-  const client = new AgentClient({ address: agent.address, token: TOKEN });
+  const { agent, client } = await startAgentWithClient({ token: TOKEN });
   return toolHarnessOver(agent, client, options, () => agent.stop());
 }
 

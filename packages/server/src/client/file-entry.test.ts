@@ -5,8 +5,9 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 
-import { type AgentProcess, startAgentProcess } from "../../../../test/support/agent-process.js";
-import { AgentClient } from "./agent-client.js";
+import type { AgentProcess } from "../../../../test/support/agent-process.js";
+import { startAgentWithClient, stopAgentWithClient } from "../../../../test/support/agent-with-client.js";
+import type { AgentClient } from "./agent-client.js";
 import { parseGoMode } from "./file-entry.js";
 
 describe("Go mode strings", () => {
@@ -38,13 +39,9 @@ describe("AgentClient's entries from a real agent", () => {
   let agent: AgentProcess;
   let client: AgentClient;
   before(async () => {
-    agent = await startAgentProcess({ token: "entry-token" });
-    client = new AgentClient({ address: agent.address, token: "entry-token" });
+    ({ agent, client } = await startAgentWithClient({ token: "entry-token" }));
   });
-  after(async () => {
-    client?.close();
-    await agent?.stop();
-  });
+  after(() => stopAgentWithClient({ agent, client }));
 
   it("are typed: kind, permissions and size as a number, as the listing and stat see them", async () => {
     const inData = (name: string) => path.join(agent.dataDir, "kinds", name);

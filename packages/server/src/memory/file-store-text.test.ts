@@ -7,8 +7,9 @@ import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
-import { type AgentProcess, startAgentProcess } from "../../../../test/support/agent-process.js";
-import { AgentClient } from "../client/index.js";
+import type { AgentProcess } from "../../../../test/support/agent-process.js";
+import { startAgentWithClient, stopAgentWithClient } from "../../../../test/support/agent-with-client.js";
+import type { AgentClient } from "../client/index.js";
 import { MemoryFileStore } from "./file-store.js";
 
 const NOW = new Date("2026-05-17T12:00:00Z");
@@ -22,14 +23,10 @@ describe("MemoryFileStore and bytes that are not UTF-8", () => {
   const memoryDir = () => path.join(agent.dataDir, "memory");
 
   before(async () => {
-    agent = await startAgentProcess({ token: "memory-text" });
-    client = new AgentClient({ address: agent.address, token: "memory-text" });
+    ({ agent, client } = await startAgentWithClient({ token: "memory-text" }));
     store = new MemoryFileStore(client, { now: () => NOW, warn: (message) => warnings.push(message) });
   });
-  after(async () => {
-    client?.close();
-    await agent?.stop();
-  });
+  after(() => stopAgentWithClient({ agent, client }));
 
   it("skips the file in listings and keeps its bytes aside when a day file replaces it", async () => {
     await mkdir(memoryDir(), { recursive: true });

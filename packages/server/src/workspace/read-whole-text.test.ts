@@ -5,8 +5,9 @@ import path from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { promisify } from "node:util";
 
-import { type AgentProcess, startAgentProcess } from "../../../../test/support/agent-process.js";
-import { AgentClient } from "../client/index.js";
+import type { AgentProcess } from "../../../../test/support/agent-process.js";
+import { startAgentWithClient, stopAgentWithClient } from "../../../../test/support/agent-with-client.js";
+import type { AgentClient } from "../client/index.js";
 import { ForbiddenError, NotFoundError } from "../errors.js";
 import { FileTooLargeError, NotRegularFileError, NotTextFileError } from "./file-errors.js";
 import { readWholeText } from "./read-whole-text.js";
@@ -25,13 +26,9 @@ describe("readWholeText against a real agent", () => {
     );
 
   before(async () => {
-    agent = await startAgentProcess({ token: TOKEN });
-    client = new AgentClient({ address: agent.address, token: TOKEN });
+    ({ agent, client } = await startAgentWithClient({ token: TOKEN }));
   });
-  after(async () => {
-    client?.close();
-    await agent?.stop();
-  });
+  after(() => stopAgentWithClient({ agent, client }));
   beforeEach(async () => {
     await rm(folder(), { recursive: true, force: true });
     await mkdir(folder(), { recursive: true });

@@ -8,8 +8,9 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 
-import { type AgentProcess, startAgentProcess } from "../../../../test/support/agent-process.js";
-import { AgentClient } from "../client/index.js";
+import type { AgentProcess } from "../../../../test/support/agent-process.js";
+import { startAgentWithClient, stopAgentWithClient } from "../../../../test/support/agent-with-client.js";
+import type { AgentClient } from "../client/index.js";
 import { BadRequestError, ForbiddenError, NotFoundError, WorkspaceUnreachableError } from "../errors.js";
 import { FileTooLargeError, NotRegularFileError, NotTextFileError } from "./file-errors.js";
 import { WorkspaceFiles } from "./workspace-files.js";
@@ -23,8 +24,7 @@ describe("WorkspaceFiles on a real agent", () => {
   let root: string;
 
   before(async () => {
-    agent = await startAgentProcess({ token: "files-token", botId: BOT });
-    client = new AgentClient({ address: agent.address, token: "files-token" });
+    ({ agent, client } = await startAgentWithClient({ token: "files-token", botId: BOT }));
     files = new WorkspaceFiles({
       agentFor: async (botId) => {
         if (botId !== BOT) throw new NotFoundError(`no bot ${botId}`);
@@ -38,10 +38,7 @@ describe("WorkspaceFiles on a real agent", () => {
     await mkdir(path.join(root, "sub", "deep"), { recursive: true });
     for (const name of ["a.txt", "b.md", "sub/c.txt", "sub/deep/d.txt"]) await writeFile(path.join(root, name), name);
   });
-  after(async () => {
-    client?.close();
-    await agent?.stop();
-  });
+  after(() => stopAgentWithClient({ agent, client }));
 
   it("lists a tree a page at a time, and searches it by glob, resuming from cursors", async () => {
     const names: string[] = [];
