@@ -13,9 +13,9 @@ import {
   symlinkRefused,
 } from "../anchored-path.js";
 import { AtomicFile } from "../atomic-file.js";
-import { type CallLog, cancellableMessages } from "../rpc-call.js";
+import type { CallLog } from "../rpc-call.js";
 import { describeSystemError, errorCode, internal, invalidArgument, RpcError } from "../rpc-error.js";
-import { EXPLICIT_COMMIT_HEADER, sendFile } from "./raw.js";
+import { receiveUpload, sendFile } from "./raw.js";
 
 // O_NONBLOCK: opening a FIFO a bot put there must not hang the call; the
 // fstat below then refuses it.
@@ -58,15 +58,13 @@ export async function writeRawNoFollow(
   call: ServerReadableStream<WriteRawNoFollowChunk, WriteRawResponse>,
   log: CallLog,
 ): Promise<WriteRawResponse> {
-  const explicitCommit = call.metadata.get(EXPLICIT_COMMIT_HEADER).length > 0;
   let folder: FileHandle | undefined;
-  let file: AtomicFile | undefined;
-  let committed = false;
   try {
-    for await (const chunk of cancellableMessages<WriteRawNoFollowChunk>(call)) {
-      if (chunk.abort) throw new RpcError(status.ABORTED, "the sender aborted the upload; nothing was written");
-      if (committed) throw invalidArgument("no chunk may follow the one with commit=true");
-      if (file === undefined) {
+    const written = await receiveUpload(call, {
+      vet: (chunk) => {
+        if (chunk.abort) throw new RpcError(status.ABORTED, "the sender aborted the upload; nothing was written");
+      },
+      open: async (chunk) => {
         const target = anchoredTarget(dataDir, chunk.root, chunk.relativePath);
         log.path = target.shown;
         folder = await openAnchoredFolder(target, { create: true });
@@ -76,20 +74,15 @@ export async function writeRawNoFollow(
           refuseUnlessRegular(target, existing);
           if (!chunk.replace) throw new RpcError(status.ALREADY_EXISTS, `create ${target.shown}: it already exists`);
         }
-        file = await AtomicFile.beside(entry, existing, target.shown);
-      } else if (chunk.root !== "" || chunk.relativePath !== "") {
-        throw invalidArgument("root and relative_path may only be in the first chunk");
-      }
-      if (chunk.data.length > 0) await file.write(chunk.data);
-      committed = chunk.commit;
-    }
-    if (file === undefined) throw invalidArgument("the first chunk must carry root and relative_path");
-    if (explicitCommit && !committed) throw new RpcError(status.CANCELLED, "upload ended without its commit chunk");
-    await file.commit();
-    return { bytesWritten: file.bytesWritten };
-  } catch (error) {
-    await file?.abort();
-    throw error;
+        return AtomicFile.beside(entry, existing, target.shown);
+      },
+      vetLater: (chunk) => {
+        if (chunk.root !== "" || chunk.relativePath !== "")
+          throw invalidArgument("root and relative_path may only be in the first chunk");
+      },
+    });
+    if (written === undefined) throw invalidArgument("the first chunk must carry root and relative_path");
+    return written;
   } finally {
     await folder?.close();
   }

@@ -71,6 +71,37 @@ export async function writeRaw(
   call: ServerReadableStream<WriteRawChunk, WriteRawResponse>,
   log: CallLog,
 ): Promise<WriteRawResponse> {
+  const written = await receiveUpload(call, {
+    open: (chunk) => {
+      if (chunk.path === "") throw invalidArgument("first chunk must include path");
+      const target = resolvePath(dataDir, chunk.path);
+      log.path = target;
+      // Created on the first chunk even when it carries no data, so an empty
+      // upload makes an empty file (the original made none).
+      return AtomicFile.create(target);
+    },
+  });
+  return written ?? { bytesWritten: 0 };
+}
+
+export interface UploadSteps<Chunk> {
+  /** Vets every chunk, before anything else looks at it. */
+  vet?(chunk: Chunk): void;
+  /** Opens the file the upload goes to, from the first chunk. */
+  open(chunk: Chunk): Promise<AtomicFile>;
+  /** Vets each chunk after the first. */
+  vetLater?(chunk: Chunk): void;
+}
+
+/**
+ * The upload loop of WriteRaw and WriteRawNoFollow: each chunk's data goes to
+ * the file the first chunk opened, which replaces its target only when the
+ * stream ends whole; any failure drops it. Undefined when no chunk came.
+ */
+export async function receiveUpload<Chunk extends { data: Buffer; commit: boolean }>(
+  call: ServerReadableStream<Chunk, WriteRawResponse>,
+  steps: UploadSteps<Chunk>,
+): Promise<WriteRawResponse | undefined> {
   // grpc-js half-closes a client stream just before it resets it on cancel,
   // so for clients that can say so, the end of the stream alone is not a
   // finished upload; older clients keep the original rule.
@@ -78,20 +109,15 @@ export async function writeRaw(
   let file: AtomicFile | undefined;
   let committed = false;
   try {
-    for await (const chunk of cancellableMessages<WriteRawChunk>(call)) {
+    for await (const chunk of cancellableMessages<Chunk>(call)) {
+      steps.vet?.(chunk);
       if (committed) throw invalidArgument("no chunk may follow the one with commit=true");
-      if (file === undefined) {
-        if (chunk.path === "") throw invalidArgument("first chunk must include path");
-        const target = resolvePath(dataDir, chunk.path);
-        log.path = target;
-        // Created on the first chunk even when it carries no data, so an empty
-        // upload makes an empty file (the original made none).
-        file = await AtomicFile.create(target);
-      }
+      if (file === undefined) file = await steps.open(chunk);
+      else steps.vetLater?.(chunk);
       if (chunk.data.length > 0) await file.write(chunk.data);
       committed = chunk.commit;
     }
-    if (file === undefined) return { bytesWritten: 0 };
+    if (file === undefined) return undefined;
     if (explicitCommit && !committed) throw new RpcError(status.CANCELLED, "upload ended without its commit chunk");
     await file.commit();
     return { bytesWritten: file.bytesWritten };
