@@ -6,6 +6,7 @@ import { after, before, describe, it } from "node:test";
 import { AgentClient, ProcessClient, type ProcessView } from "../../packages/server/src/client/index.js";
 import { ContainerTools } from "../../packages/server/src/tools/index.js";
 import { startBackgroundJob } from "../../packages/server/src/tools/jobs.js";
+import { jobHelpers, sharedJobTests } from "./job-suite.js";
 import { type Job, startToolHarness, type ToolHarness } from "./tool-harness.js";
 
 // Jobs on the agent's process supervisor (packages/server/src/tools/supervised-jobs.ts),
@@ -17,33 +18,13 @@ describe("background jobs on the process supervisor", () => {
   let h: ToolHarness;
   let processes: ProcessClient;
 
-  const liveInGroup = async (pgid: number) =>
-    (await h.sh(`ps -e -o pgid= -o stat= -o pid= | awk '$1 == ${pgid} && $2 !~ /^Z/ { print $3 }'`)).stdout.trim();
-  const start = (command: string, extra: Record<string, unknown> = {}) =>
-    h.ok<{ job_id: string; status: string; pid: number; message: string }>("exec", {
-      command,
-      background: true,
-      ...extra,
-    });
-  // Jobs that must still run while the test looks wait for a file, not a fixed time; they give up after 10 s.
-  const untilReleased = (name: string) =>
-    `i=0; until [ -e .release-${name} ] || [ $i -ge 200 ]; do sleep 0.05; i=$((i+1)); done`;
-  const release = (name: string) => writeFile(path.join(h.agent.dataDir, `.release-${name}`), "");
+  const { liveInGroup, start, untilReleased, release, until } = jobHelpers(() => h);
   /** The process's output by stream, read back from the supervisor's log. */
   async function streams(view: ProcessView) {
     const text = { stdout: "", stderr: "" };
     for await (const event of processes.attach({ id: view.id }, { follow: false }))
       if (event.type === "output" && event.stream !== "pty") text[event.stream] += event.data.toString("utf8");
     return text;
-  }
-  async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
   }
 
   before(async () => {
@@ -102,29 +83,7 @@ describe("background jobs on the process supervisor", () => {
     assert.equal(done.exit_code, 0);
   });
 
-  it("shows the tail of a running job's output from the supervisor's log", async () => {
-    const started = await start("seq 1 500; sleep 60");
-    const status = await until("500 lines", async () => {
-      const now = await h.ok<Job>("jobs", { action: "status", id: started.job_id, tail_lines: 10 });
-      return now.output?.endsWith("500\n") ? now : undefined;
-    });
-    assert.equal(status.status, "running");
-    assert.equal(status.output, Array.from({ length: 10 }, (_, i) => `${i + 491}\n`).join(""));
-    assert.equal(
-      (await h.ok<Job>("jobs", { action: "status", id: started.job_id, tail_bytes: 7 })).output,
-      "99\n500\n",
-    );
-    const all = await h.ok<Job>("jobs", { action: "status", id: started.job_id, tail_lines: 5000 });
-    assert.match(all.output!, /^\[memoh pruned\] tool result \(job output\) too long \(bytes=1892, lines=501\)/);
-    await h.ok("jobs", { action: "kill", id: started.job_id });
-  });
-
-  it("cuts the tail at a character boundary", async () => {
-    const started = await start("i=0; while [ $i -lt 500 ]; do printf '\\342\\202\\254'; i=$((i+1)); done");
-    await h.ok("jobs", { action: "wait", id: started.job_id });
-    const status = await h.ok<Job>("jobs", { action: "status", id: started.job_id, tail_bytes: 100 });
-    assert.equal(status.output, "\u20ac".repeat(33));
-  });
+  sharedJobTests(() => h);
 
   it("kills the job's whole process group, children included", async () => {
     const started = await start("sleep 300 & echo $! > sup-child.pid; sh -c 'sleep 301' & wait");
@@ -144,14 +103,6 @@ describe("background jobs on the process supervisor", () => {
     const again = await h.ok<Job>("jobs", { action: "kill", id: started.job_id });
     assert.equal(again.status, "killed");
     assert.equal(again.exit_code, 137);
-  });
-
-  it("does not signal a job that already ended", async () => {
-    const started = await start("exit 0");
-    await h.ok("jobs", { action: "wait", id: started.job_id });
-    const killed = await h.ok<Job>("jobs", { action: "kill", id: started.job_id });
-    assert.equal(killed.status, "exited");
-    assert.equal(killed.exit_code, 0);
   });
 
   it("records a job killed from outside as killed with its signal, where file jobs could only say lost", async () => {

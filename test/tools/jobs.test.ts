@@ -5,6 +5,7 @@ import { after, before, describe, it } from "node:test";
 
 import { ProcessClient } from "../../packages/server/src/client/index.js";
 import { ContainerTools } from "../../packages/server/src/tools/index.js";
+import { jobHelpers, sharedJobTests } from "./job-suite.js";
 import { startOldAgentHarness } from "./jobs-old-agent.js";
 import { type Job, textOf, type ToolHarness } from "./tool-harness.js";
 
@@ -13,28 +14,11 @@ import { type Job, textOf, type ToolHarness } from "./tool-harness.js";
 // and what a moved foreground command keeps as its record on every agent.
 // Jobs on the supervisor: jobs-supervisor.test.ts.
 
-interface Started {
-  job_id: string;
-  status: string;
-  pid: number;
-  log: string;
-}
-
 describe("file-based background jobs on an agent without the supervisor: exec background=true and the jobs tool", () => {
   let h: ToolHarness;
 
-  /** Processes of a group that are alive; zombies (this host's PID 1 may not reap) do not count. */
-  const liveInGroup = async (pgid: number) =>
-    (await h.sh(`ps -e -o pgid= -o stat= -o pid= | awk '$1 == ${pgid} && $2 !~ /^Z/ { print $3 }'`)).stdout.trim();
+  const { liveInGroup, start, untilReleased, release } = jobHelpers(() => h);
   const isAlive = async (pid: number) => /^[^Z]/.test((await h.sh(`ps -o stat= -p ${pid}`)).stdout.trim());
-  const start = (command: string, extra: Record<string, unknown> = {}) =>
-    h.ok<Started>("exec", { command, background: true, ...extra });
-  // A job that must still run while the test looks at it waits for the test
-  // to release it (a file in the data folder) instead of sleeping a fixed
-  // time; it gives up after 10 s, so a call that wrongly waited for it ends.
-  const untilReleased = (name: string) =>
-    `i=0; until [ -e .release-${name} ] || [ $i -ge 200 ]; do sleep 0.05; i=$((i+1)); done`;
-  const release = (name: string) => writeFile(path.join(h.agent.dataDir, `.release-${name}`), "");
 
   before(async () => {
     h = await startOldAgentHarness({ execTimeout: { defaultSeconds: 30, maxSeconds: 60 } });
@@ -76,37 +60,14 @@ describe("file-based background jobs on an agent without the supervisor: exec ba
     assert.equal(done.exit_code, 3);
     assert.equal(done.timed_out, false);
     assert.equal(done.output, "first\noops\nsecond\n");
-    assert.equal(await readFile(started.log, "utf8"), "first\noops\nsecond\n");
+    assert.equal(await readFile(started.log!, "utf8"), "first\noops\nsecond\n");
 
     const status = await h.ok<Job>("jobs", { action: "status", id: started.job_id });
     assert.equal(status.status, "exited");
     assert.equal(status.exit_code, 3);
   });
 
-  it("shows a running job's status and the tail of its output", async () => {
-    const started = await start("seq 1 500; sleep 60");
-    let status: Job;
-    for (;;) {
-      status = await h.ok<Job>("jobs", { action: "status", id: started.job_id, tail_lines: 10 });
-      if (status.output?.endsWith("500\n")) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    assert.equal(status.status, "running");
-    assert.equal(status.exit_code, null);
-    assert.equal(status.output, Array.from({ length: 10 }, (_, i) => `${i + 491}\n`).join(""));
-    const bytes = await h.ok<Job>("jobs", { action: "status", id: started.job_id, tail_bytes: 7 });
-    assert.equal(bytes.output, "99\n500\n");
-    const capped = await h.ok<Job>("jobs", { action: "status", id: started.job_id, tail_lines: 5000 });
-    assert.match(capped.output!, /^\[memoh pruned\] tool result \(job output\) too long \(bytes=1892, lines=501\)/);
-    await h.ok("jobs", { action: "kill", id: started.job_id });
-  });
-
-  it("cuts the tail at a character boundary", async () => {
-    const started = await start("i=0; while [ $i -lt 500 ]; do printf '\\342\\202\\254'; i=$((i+1)); done");
-    await h.ok("jobs", { action: "wait", id: started.job_id });
-    const status = await h.ok<Job>("jobs", { action: "status", id: started.job_id, tail_bytes: 100 });
-    assert.equal(status.output, "\u20ac".repeat(33));
-  });
+  sharedJobTests(() => h);
 
   it("kills the job's whole process group, children included", async () => {
     const started = await start("sleep 300 & echo $! > child.pid; sh -c 'sleep 301' & wait");
@@ -129,14 +90,6 @@ describe("file-based background jobs on an agent without the supervisor: exec ba
     // A second kill finds nothing to kill and reports the same state.
     const again = await h.ok<Job>("jobs", { action: "kill", id: started.job_id });
     assert.equal(again.status, "killed");
-  });
-
-  it("does not signal a job that already ended", async () => {
-    const started = await start("exit 0");
-    await h.ok("jobs", { action: "wait", id: started.job_id });
-    const killed = await h.ok<Job>("jobs", { action: "kill", id: started.job_id });
-    assert.equal(killed.status, "exited");
-    assert.equal(killed.exit_code, 0);
   });
 
   it("calls a job that died without recording an exit lost", async () => {
