@@ -6,6 +6,7 @@ import { after, before, describe, it } from "node:test";
 
 import { containerIdFor } from "../../packages/server/src/manager/index.js";
 import { type FakeManagerFixture, openFakeManagerFixture } from "./fake-support.js";
+import { startReconcileBots } from "./support.js";
 
 describe("reconcile() on the fake runtime, from a new runtime instance", () => {
   let fixture: FakeManagerFixture;
@@ -17,17 +18,7 @@ describe("reconcile() on the fake runtime, from a new runtime instance", () => {
 
   it("re-attaches the running bot, restarts the auto-start bot that died, leaves stopped and manual bots", async () => {
     const first = fixture.manager();
-    const bots = { running: "r-running", died: "r-died", stopped: "r-stopped", manual: "r-manual" } as const;
-    for (const id of Object.values(bots)) {
-      await fixture.store.createBot({
-        id,
-        displayName: id,
-        ...(id === bots.manual ? { config: { autoStart: false } } : {}),
-      });
-      await first.start(id);
-    }
-    const runningPid = (await first.state(bots.running)).pid;
-    await first.stop(bots.stopped);
+    const { bots, runningPid } = await startReconcileBots(fixture.store, first, "r");
     first.pool.closeAll();
     await fixture.runtime.close();
     // Behind the server's back, while it is away: two agents die.

@@ -6,7 +6,7 @@ import { after, before, describe, it } from "node:test";
 
 import { containerIdFor, SnapshotService } from "../../packages/server/src/manager/index.js";
 import { TEST_RUNTIME } from "../support/botbox-server.js";
-import { type ManagerFixture, openManagerFixture, silentLogger } from "./support.js";
+import { type ManagerFixture, openManagerFixture, silentLogger, startReconcileBots } from "./support.js";
 
 describe(`the manager serialises each bot's operations (${TEST_RUNTIME} backend)`, () => {
   let fixture: ManagerFixture;
@@ -79,23 +79,7 @@ describe(`reconcile() restarts only the bots meant to run (${TEST_RUNTIME} backe
 
   it("re-attaches a running bot, restarts an auto-start bot whose task died, and leaves stopped and manual bots stopped", async () => {
     const first = fixture.manager();
-    const bots = {
-      running: "rec-running",
-      died: "rec-died",
-      stopped: "rec-stopped",
-      manual: "rec-manual",
-    } as const;
-    for (const id of Object.values(bots)) {
-      await fixture.store.createBot({
-        id,
-        displayName: id,
-        ...(id === bots.manual ? { config: { autoStart: false } } : {}),
-      });
-      await first.start(id);
-    }
-    const runningPid = (await first.state(bots.running)).pid;
-    // Stopped through the manager: the record says so.
-    await first.stop(bots.stopped);
+    const { bots, runningPid } = await startReconcileBots(fixture.store, first, "rec");
     // The server "goes away"; two tasks die behind its back, records still saying running.
     first.pool.closeAll();
     for (const id of [bots.died, bots.manual])

@@ -81,3 +81,25 @@ export function managerMaker(defaults: {
     },
   };
 }
+
+/**
+ * The four bots a test of reconcile() starts with, named `<prefix>-…`: one
+ * running, one whose task the test kills, one stopped through the manager,
+ * and one running that is not to be started again (autoStart off).
+ */
+export async function startReconcileBots(store: Store, manager: BotManager, prefix: string) {
+  const bots = {
+    running: `${prefix}-running`,
+    died: `${prefix}-died`,
+    stopped: `${prefix}-stopped`,
+    manual: `${prefix}-manual`,
+  } as const;
+  for (const id of Object.values(bots)) {
+    await store.createBot({ id, displayName: id, ...(id === bots.manual ? { config: { autoStart: false } } : {}) });
+    await manager.start(id);
+  }
+  const runningPid = (await manager.state(bots.running)).pid;
+  // Stopped through the manager: the record says so.
+  await manager.stop(bots.stopped);
+  return { bots, runningPid };
+}
