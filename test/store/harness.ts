@@ -4,22 +4,32 @@ import type { BotboxError } from "../../packages/server/src/errors.js";
 import { openStore, type Store } from "../../packages/server/src/store/index.js";
 import type { FreshDatabase, StoreTarget } from "./targets.js";
 
+/** Runs `body` on a fresh database of `target`, then removes it. */
+export async function withFreshDatabase(
+  target: StoreTarget,
+  body: (database: FreshDatabase) => Promise<void>,
+): Promise<void> {
+  const database = await target.fresh();
+  try {
+    await body(database);
+  } finally {
+    await database.cleanup();
+  }
+}
+
 /** Runs `body` on a store opened on a fresh database, then closes and removes both. */
 export async function withStore(
   target: StoreTarget,
   body: (store: Store, database: FreshDatabase) => Promise<void>,
 ): Promise<void> {
-  const database = await target.fresh();
-  try {
+  await withFreshDatabase(target, async (database) => {
     const store = await openStore(database.options);
     try {
       await body(store, database);
     } finally {
       await store.close();
     }
-  } finally {
-    await database.cleanup();
-  }
+  });
 }
 
 /** Asserts that `work` rejects with a botbox error of `code` whose message mentions `mentions`. */

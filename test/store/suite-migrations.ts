@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
 import { openStore, revertStoreMigrations } from "../../packages/server/src/store/index.js";
-import { rejectsWith, withStore } from "./harness.js";
+import { rejectsWith, withFreshDatabase, withStore } from "./harness.js";
 import type { StoreTarget } from "./targets.js";
 
 const ALL_TABLES = [
@@ -31,8 +31,7 @@ export function migrationTests(target: StoreTarget): void {
       }));
 
     it("are a no-op on the second open, which keeps the data", async () => {
-      const database = await target.fresh();
-      try {
+      await withFreshDatabase(target, async (database) => {
         const first = await openStore(database.options);
         const bot = await first.createBot({ displayName: "kept" });
         await first.close();
@@ -40,14 +39,11 @@ export function migrationTests(target: StoreTarget): void {
         assert.equal((await second.getBot(bot.id))?.displayName, "kept");
         await second.close();
         assert.deepEqual(await database.tables(), ALL_TABLES);
-      } finally {
-        await database.cleanup();
-      }
+      });
     });
 
     it("revert one step at a time, latest first", async () => {
-      const database = await target.fresh();
-      try {
+      await withFreshDatabase(target, async (database) => {
         await (await openStore(database.options)).close();
         assert.deepEqual(await revertStoreMigrations(database.options, { steps: 3 }), [
           "0006_network_default",
@@ -72,14 +68,11 @@ export function migrationTests(target: StoreTarget): void {
         await store.createToken({ name: "t", scope: "bot", botId: bot.id });
         await store.close();
         assert.deepEqual(await database.tables(), ALL_TABLES);
-      } finally {
-        await database.cleanup();
-      }
+      });
     });
 
     it("revert all the way down and come back up empty", async () => {
-      const database = await target.fresh();
-      try {
+      await withFreshDatabase(target, async (database) => {
         const store = await openStore(database.options);
         await store.createBot({ displayName: "gone after down" });
         await store.close();
@@ -90,14 +83,11 @@ export function migrationTests(target: StoreTarget): void {
         assert.deepEqual(await reopened.listBots(), []);
         await reopened.close();
         assert.deepEqual(await database.tables(), ALL_TABLES);
-      } finally {
-        await database.cleanup();
-      }
+      });
     });
 
     it("0006 drops the network `host` that older servers wrote into every bot, and keeps any other", async () => {
-      const database = await target.fresh();
-      try {
+      await withFreshDatabase(target, async (database) => {
         const first = await openStore(database.options);
         const defaulted = await first.createBot({ displayName: "old default", config: { network: "host" } });
         const offline = await first.createBot({ displayName: "offline", config: { network: "none" } });
@@ -107,33 +97,25 @@ export function migrationTests(target: StoreTarget): void {
         assert.equal((await second.getBot(defaulted.id))?.config.network, undefined);
         assert.equal((await second.getBot(offline.id))?.config.network, "none");
         await second.close();
-      } finally {
-        await database.cleanup();
-      }
+      });
     });
 
     it("reject a bad step count", async () => {
-      const database = await target.fresh();
-      try {
+      await withFreshDatabase(target, async (database) => {
         await rejectsWith(revertStoreMigrations(database.options, { steps: 0 }), "bad_request", "steps");
-      } finally {
-        await database.cleanup();
-      }
+      });
     });
 
     it(
       "run once when two servers open the same database at the same time",
       { skip: target.name === "sqlite" ? "SQLite serves one botbox process per home" : undefined },
       async () => {
-        const database = await target.fresh();
-        try {
+        await withFreshDatabase(target, async (database) => {
           const stores = await Promise.all([openStore(database.options), openStore(database.options)]);
           const bot = await stores[0].createBot({ displayName: "shared" });
           assert.equal((await stores[1].getBot(bot.id))?.id, bot.id);
           await Promise.all(stores.map((store) => store.close()));
-        } finally {
-          await database.cleanup();
-        }
+        });
       },
     );
   });
