@@ -11,19 +11,26 @@ import { mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 
-import { ConflictError, NotFoundError } from "../../../errors.js";
 import type { SnapshotInfo } from "../../runtime.js";
 import type { HostIdentity } from "../host-ids.js";
 import { type CopyPaths, dropUnusedCopies, recoverCopies, settleCopyIntent } from "./copy-recovery.js";
 import { crashPoint } from "./crash-point.js";
 import { syncFolder, syncTree } from "./durable-file.js";
-import { forgetRecovery, recoverOnce, withStateLock, writeIntent } from "./intent-log.js";
-import { checkSnapshotName, readIndex, toSnapshotInfo, withoutSnapshot, writeIndex } from "./snapshot-index.js";
+import { IndexedState } from "./indexed-state.js";
+import { forgetRecovery, recoverOnce, writeIntent } from "./intent-log.js";
+import {
+  readIndex,
+  readIndexForCommit,
+  recordSnapshot,
+  snapshotNamed,
+  withoutSnapshot,
+  writeIndex,
+} from "./snapshot-index.js";
 import { makeStateFolders, type WritableState } from "./writable-state.js";
 
 const run = promisify(execFile);
 
-export class CopyState implements WritableState {
+export class CopyState extends IndexedState implements WritableState {
   readonly kind = "copy";
   private readonly paths: CopyPaths;
 
@@ -31,6 +38,7 @@ export class CopyState implements WritableState {
     stateDir: string,
     private readonly owner: HostIdentity,
   ) {
+    super(stateDir);
     this.paths = { state: stateDir, upper: path.join(stateDir, "upper"), copies: path.join(stateDir, "snapshots") };
   }
 
@@ -53,36 +61,20 @@ export class CopyState implements WritableState {
 
   commit(name: string): Promise<SnapshotInfo> {
     return this.locked(async () => {
-      checkSnapshotName(name);
-      const index = await readIndex(this.paths.state);
-      if (index.snapshots.some((snapshot) => snapshot.name === name))
-        throw new ConflictError(`snapshot ${JSON.stringify(name)} already exists`);
+      const index = await readIndexForCommit(this.paths.state, name);
       await copyTree(this.paths.upper, path.join(this.paths.copies, name));
       crashPoint("copy-commit:copied");
-      const record = {
-        name,
-        ...(index.active.parent ? { parent: index.active.parent } : {}),
-        layers: [name],
-        createdAt: new Date().toISOString(),
-      };
-      index.snapshots.push(record);
-      index.active = { layers: [], parent: name };
+      const snapshot = recordSnapshot(index, name, [name], []);
       await syncTree(path.join(this.paths.copies, name));
       await writeIndex(this.paths.state, index);
-      return toSnapshotInfo(record);
+      return snapshot;
     });
-  }
-
-  async list(): Promise<SnapshotInfo[]> {
-    await this.recover();
-    return (await readIndex(this.paths.state)).snapshots.map(toSnapshotInfo);
   }
 
   restore(name: string): Promise<void> {
     return this.locked(async () => {
       const index = await readIndex(this.paths.state);
-      if (!index.snapshots.some((snapshot) => snapshot.name === name))
-        throw new NotFoundError(`snapshot ${JSON.stringify(name)} not found`);
+      snapshotNamed(index, name);
       const suffix = randomBytes(4).toString("hex");
       const fresh = `restore-${suffix}`;
       const trash = `trash-${suffix}`;
@@ -118,18 +110,8 @@ export class CopyState implements WritableState {
     });
   }
 
-  async parent(): Promise<string | undefined> {
-    await this.recover();
-    return (await readIndex(this.paths.state)).active.parent;
-  }
-
-  private recover(): Promise<void> {
+  protected recover(): Promise<void> {
     return recoverOnce(this.paths.state, () => recoverCopies(this.paths));
-  }
-
-  private async locked<T>(work: () => Promise<T>): Promise<T> {
-    await this.recover();
-    return withStateLock(this.paths.state, work);
   }
 }
 

@@ -20,27 +20,21 @@ import { randomBytes } from "node:crypto";
 import { mkdir, rename } from "node:fs/promises";
 import path from "node:path";
 
-import { ConflictError, NotFoundError } from "../../../errors.js";
 import type { SnapshotInfo } from "../../runtime.js";
 import type { HostIdentity } from "../host-ids.js";
 import { crashPoint } from "./crash-point.js";
 import { syncFolder, syncTree } from "./durable-file.js";
 import { flattenLayers } from "./flatten-layers.js";
-import {
-  forgetRecovery,
-  type Intent,
-  type IntentRecord,
-  recoverOnce,
-  withStateLock,
-  writeIntent,
-} from "./intent-log.js";
+import { IndexedState } from "./indexed-state.js";
+import { forgetRecovery, type Intent, type IntentRecord, recoverOnce, writeIntent } from "./intent-log.js";
 import { mountOverlay, unmount } from "./mounts.js";
 import { dropUnused, type OverlayPaths, recoverOverlay, settleIntent } from "./overlay-recovery.js";
 import {
-  checkSnapshotName,
   readIndex,
+  readIndexForCommit,
+  recordSnapshot,
+  snapshotNamed,
   type StateIndex,
-  toSnapshotInfo,
   withoutSnapshot,
   writeIndex,
 } from "./snapshot-index.js";
@@ -48,7 +42,7 @@ import { makeStateFolders, type WritableState } from "./writable-state.js";
 
 export const MAX_LAYERS = 8;
 
-export class OverlayState implements WritableState {
+export class OverlayState extends IndexedState implements WritableState {
   readonly kind = "overlay";
   private readonly paths: OverlayPaths;
 
@@ -58,6 +52,7 @@ export class OverlayState implements WritableState {
     merged: string,
     private readonly owner: HostIdentity,
   ) {
+    super(stateDir);
     this.paths = {
       state: stateDir,
       upper: path.join(stateDir, "upper"),
@@ -97,10 +92,7 @@ export class OverlayState implements WritableState {
 
   commit(name: string): Promise<SnapshotInfo> {
     return this.locked(async () => {
-      checkSnapshotName(name);
-      const index = await readIndex(this.paths.state);
-      if (index.snapshots.some((snapshot) => snapshot.name === name))
-        throw new ConflictError(`snapshot ${JSON.stringify(name)} already exists`);
+      const index = await readIndexForCommit(this.paths.state, name);
       await unmount(this.paths.merged);
       const layer = newLayerId();
       const squash = index.active.layers.length + 1 > MAX_LAYERS;
@@ -118,33 +110,20 @@ export class OverlayState implements WritableState {
           crashPoint("commit:flattened");
           chain = [op.squashed];
         }
-        const record = {
-          name,
-          ...(index.active.parent ? { parent: index.active.parent } : {}),
-          layers: chain,
-          createdAt: new Date().toISOString(),
-        };
-        index.snapshots.push(record);
-        index.active = { layers: chain, parent: name };
+        const snapshot = recordSnapshot(index, name, chain, chain);
         // The layer's files must be on disk before the index that names them.
         await syncTree(path.join(this.paths.layers, chain[chain.length - 1]!));
         await this.writeCommitPoint(index, op);
         crashPoint("commit:index-written");
-        return toSnapshotInfo(record);
+        return snapshot;
       });
     });
-  }
-
-  async list(): Promise<SnapshotInfo[]> {
-    await this.recover();
-    return (await readIndex(this.paths.state)).snapshots.map(toSnapshotInfo);
   }
 
   restore(name: string): Promise<void> {
     return this.locked(async () => {
       const index = await readIndex(this.paths.state);
-      const snapshot = index.snapshots.find((candidate) => candidate.name === name);
-      if (!snapshot) throw new NotFoundError(`snapshot ${JSON.stringify(name)} not found`);
+      const snapshot = snapshotNamed(index, name);
       await unmount(this.paths.merged);
       const trash = `trash-${newLayerId()}`;
       await this.change({ op: "restore", name, trash }, async (op) => {
@@ -168,11 +147,6 @@ export class OverlayState implements WritableState {
       crashPoint("delete:index-written");
       await dropUnused(this.paths, index);
     });
-  }
-
-  async parent(): Promise<string | undefined> {
-    await this.recover();
-    return (await readIndex(this.paths.state)).active.parent;
   }
 
   /**
@@ -206,14 +180,8 @@ export class OverlayState implements WritableState {
     await writeIndex(this.paths.state, index);
   }
 
-  private recover(): Promise<void> {
+  protected recover(): Promise<void> {
     return recoverOnce(this.paths.state, () => recoverOverlay(this.paths));
-  }
-
-  /** After the first recovery, one change of this state at a time. */
-  private async locked<T>(work: () => Promise<T>): Promise<T> {
-    await this.recover();
-    return withStateLock(this.paths.state, work);
   }
 }
 
