@@ -59,9 +59,9 @@ export function containerSpecFrom(
   };
 }
 
-/** Whether a container's info carries every wanted label (an empty wanted value matches any). */
-export function hasLabels(info: ContainerInfo, wanted: Record<string, string>): boolean {
+/** Whether a container's info (or spec) carries every wanted label (an empty wanted value matches any). */
+export function hasLabels(container: { labels: Record<string, string> }, wanted: Record<string, string>): boolean {
   return Object.entries(wanted).every(([key, value]) =>
-    value === "" ? key in info.labels : info.labels[key] === value,
+    value === "" ? key in container.labels : container.labels[key] === value,
   );
 }

@@ -16,6 +16,7 @@ import path from "node:path";
 
 import { ConflictError } from "../../errors.js";
 import { BOT_LABEL, type ContainerInfo, type ContainerSpec } from "../runtime.js";
+import { containerInfoFrom } from "../stored-spec.js";
 import { claimHostIdentity, type HostIdentity, releaseHostIdentity, runningAsRoot } from "./host-ids.js";
 import { isErrno, readJsonFile, writeJsonFile } from "./json-file.js";
 import { botPaths } from "./layout.js";
@@ -154,27 +155,10 @@ export class ContainerStore {
   }
 }
 
+/** The runtime contract's view of a record, as the container backends give theirs. */
 export function containerInfo(record: ContainerRecord, parentSnapshot: string | undefined): ContainerInfo {
   const { spec } = record;
-  return {
-    id: spec.id,
-    botId: spec.botId,
-    image: spec.image,
-    labels: { ...spec.labels },
-    network: spec.network,
-    ...(spec.egress ? { egress: spec.egress } : {}),
-    ...(spec.isolation ? { isolation: spec.isolation } : {}),
-    limits: { ...spec.limits },
-    createdAt: new Date(record.createdAt),
-    ...(parentSnapshot ? { parentSnapshot } : {}),
-  };
-}
-
-/** Every given label must be present; an empty value matches any value. */
-export function matchesLabels(record: ContainerRecord, labels: Record<string, string>): boolean {
-  return Object.entries(labels).every(([key, value]) =>
-    value === "" ? key in record.spec.labels : record.spec.labels[key] === value,
-  );
+  return containerInfoFrom(spec.id, spec.botId, { ...spec, createdAt: record.createdAt }, parentSnapshot);
 }
 
 /** Every container carries its bot id as a label. */

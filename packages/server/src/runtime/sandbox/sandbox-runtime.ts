@@ -23,10 +23,11 @@ import type {
   StopOptions,
   TaskInfo,
 } from "../runtime.js";
+import { hasLabels } from "../stored-spec.js";
 import { BotNetworks } from "./bot-networks.js";
 import { BotStates } from "./bot-state.js";
 import { SandboxCgroups } from "./cgroups.js";
-import { containerInfo, type ContainerRecord, ContainerStore, matchesLabels, withBotLabel } from "./container-store.js";
+import { containerInfo, type ContainerRecord, ContainerStore, withBotLabel } from "./container-store.js";
 import { sandboxDoctor } from "./doctor.js";
 import { findBwrap } from "./find-bwrap.js";
 import { prepareRoot } from "./gvisor/oci-bundle.js";
@@ -177,7 +178,7 @@ export class SandboxRuntime extends ImageStoreRuntime implements ContainerRuntim
   }
 
   async listContainers(labels: Record<string, string> = {}): Promise<ContainerInfo[]> {
-    const records = (await this.containers.list()).filter((record) => matchesLabels(record, labels));
+    const records = (await this.containers.list()).filter((record) => hasLabels(record.spec, labels));
     return Promise.all(
       records.map(async (record) => containerInfo(record, await (await this.states.of(record)).parent())),
     );
