@@ -18,6 +18,7 @@ import {
   startBotboxServer,
   TEST_RUNTIME,
 } from "../support/botbox-server.js";
+import { withScratchFolder } from "../support/scratch.js";
 
 const BOTBOX = fileURLToPath(new URL("../../packages/server/dist/botbox.js", import.meta.url));
 const run = promisify(execFile);
@@ -197,8 +198,7 @@ describe("the botbox command against a real server", () => {
   });
 
   it("finds the server and token in the user's config file", async () => {
-    const scratch = await mkdtemp(path.join(tmpdir(), "botbox-cli-config-"));
-    try {
+    await withScratchFolder("botbox-cli-config-", async (scratch) => {
       const file = path.join(scratch, "config.toml");
       await writeFile(file, `url = "${server.url}"\ntoken = "${server.adminToken}"\n`);
       const { stdout } = await run(process.execPath, [BOTBOX, "bot", "list", "--json"], {
@@ -212,14 +212,11 @@ describe("the botbox command against a real server", () => {
         }),
         /url must be a non-empty string/,
       );
-    } finally {
-      await rm(scratch, { recursive: true, force: true });
-    }
+    });
   });
 
   it("moves files in and out with fs, streaming, and lists, renames and deletes", async () => {
-    const scratch = await mkdtemp(path.join(tmpdir(), "botbox-cli-fs-"));
-    try {
+    await withScratchFolder("botbox-cli-fs-", async (scratch) => {
       const local = path.join(scratch, "blob.bin");
       const content = Buffer.alloc(3 * 2 ** 20 + 17);
       for (let i = 0; i < content.length; i++) content[i] = (i * 31) % 251;
@@ -250,14 +247,11 @@ describe("the botbox command against a real server", () => {
       await assert.rejects(botbox("fs", "rm", "cli-bot", "/data"), /403/);
       await botbox("fs", "rm", "cli-bot", "/data/in", "-r");
       await assert.rejects(botbox("fs", "ls", "cli-bot", "/data/in"), /404/);
-    } finally {
-      await rm(scratch, { recursive: true, force: true });
-    }
+    });
   });
 
   it("adds, lists and removes skills, and remembers and searches memories", async () => {
-    const scratch = await mkdtemp(path.join(tmpdir(), "botbox-cli-skills-"));
-    try {
+    await withScratchFolder("botbox-cli-skills-", async (scratch) => {
       const skill = path.join(scratch, "SKILL.md");
       await writeFile(skill, "---\nname: greet\ndescription: Say hello nicely\n---\nSay hello.\n");
       assert.equal((await botbox("skills", "add", "cli-bot", skill)).stdout, "greet\n");
@@ -280,9 +274,7 @@ describe("the botbox command against a real server", () => {
       assert.equal((await botbox("memory", "ls", "cli-bot", "--limit", "1")).stdout.trim().split("\n").length, 1);
       await assert.rejects(botbox("memory", "ls", "cli-bot", "--limit", "0"), /--limit/);
       assert.equal((await botbox("memory", "rm", "cli-bot", id)).stdout, "deleted 1\n");
-    } finally {
-      await rm(scratch, { recursive: true, force: true });
-    }
+    });
   });
 });
 

@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { once } from "node:events";
 import { chmod, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -14,8 +12,8 @@ import { ConflictError, UnavailableError } from "../../packages/server/src/error
 import { CONTAINER_PREFIX, type TaskInfo } from "../../packages/server/src/runtime/runtime.js";
 import { SandboxRuntime } from "../../packages/server/src/runtime/sandbox/index.js";
 import { botPaths } from "../../packages/server/src/runtime/sandbox/layout.js";
-import { AGENT_BUNDLE } from "../support/agent-process.js";
-import { followJsonLines } from "../support/json-lines.js";
+import { AGENT_BUNDLE, startAgentProcess } from "../support/agent-process.js";
+import { withScratchFolder } from "../support/scratch.js";
 import { botSpec, closeSandbox, Janitor, openSandbox, waitForAgent } from "./support.js";
 
 const run = promisify(execFile);
@@ -234,8 +232,7 @@ describe("sandbox tasks", () => {
     assert.equal(check?.ok, true, check?.detail);
     assert.match(check.detail, /\d+ KiB/);
     // A bundle without the loader beside it cannot have one.
-    const scratch = await mkdtemp("/tmp/bbx-noloader-");
-    try {
+    await withScratchFolder("/tmp/bbx-noloader-", async (scratch) => {
       const bundle = path.join(scratch, "agent.js");
       await writeFile(bundle, "0\n");
       const bare = new SandboxRuntime({ home: path.join(scratch, "h"), agentBundle: bundle });
@@ -245,34 +242,17 @@ describe("sandbox tasks", () => {
       const off = new SandboxRuntime({ home: path.join(scratch, "o"), agentBundle: bundle, agentCodeCache: false });
       const turnedOff = (await off.doctor()).find((entry) => entry.name === "agent code cache");
       assert.deepEqual([turnedOff?.ok, turnedOff?.detail], [true, "turned off: bots compile the agent at each start"]);
-    } finally {
-      await rm(scratch, { recursive: true, force: true });
-    }
+    });
   });
 
   it("a cache V8 does not accept is reported, and the agent starts without it", async () => {
-    const scratch = await mkdtemp(path.join(tmpdir(), "bbx-cache-"));
-    try {
+    await withScratchFolder("bbx-cache-", async (scratch) => {
       const bogus = path.join(scratch, "bogus.cache");
       await writeFile(bogus, Buffer.alloc(4096, 7));
-      const socket = path.join(scratch, "agent.sock");
-      const child = spawn(process.execPath, [path.join(path.dirname(AGENT_BUNDLE), "agent-start.js")], {
-        env: {
-          MCP_LISTEN_ADDR: `unix:${socket}`,
-          BOTBOX_DATA_DIR: path.join(scratch, "data"),
-          BOTBOX_TEMPLATE_DIR: path.join(scratch, "none"),
-          BOTBOX_BOT_ID: "cache-test",
-          BOTBOX_AGENT_CODE_CACHE: bogus,
-        },
-        stdio: ["ignore", "ignore", "pipe"],
-      });
-      const lines = followJsonLines(child.stderr, () => undefined);
-      while (!lines.some((line) => line.msg === "agent listening")) await sleep(10);
-      child.kill("SIGTERM");
-      await once(child, "exit");
-      assert.ok(lines.some((line) => line.msg === "code cache rejected" && line.cache === bogus));
-    } finally {
-      await rm(scratch, { recursive: true, force: true });
-    }
+      // Through the loader with the bogus cache; it resolves once the agent listens.
+      const agent = await startAgentProcess({ codeCache: bogus });
+      await agent.stop();
+      assert.ok(agent.logs.some((line) => line.msg === "code cache rejected" && line.cache === bogus));
+    });
   });
 });

@@ -23,6 +23,8 @@ export interface AgentProcessOptions {
   socketPath?: string;
   /** Extra node flags, e.g. --cpu-prof for profiling. */
   nodeArgs?: string[];
+  /** Start through the loader with this code cache file instead of the tests' own. */
+  codeCache?: string;
 }
 
 /** A real agent process (the bundled dist/agent.js) in a temporary folder. */
@@ -44,7 +46,7 @@ export async function startAgentProcess(options: AgentProcessOptions = {}): Prom
   const botId = options.botId ?? randomUUID();
   const socketPath = options.transport === "tcp" ? undefined : (options.socketPath ?? path.join(root, "agent.sock"));
   // Through the loader with the code cache, as the sandbox starts a bot's agent: the same agent, compiled less.
-  const codeCache = await agentCodeCache(AGENT_BUNDLE);
+  const codeCache = options.codeCache ?? (await agentCodeCache(AGENT_BUNDLE));
   const child = spawn(
     process.execPath,
     [...(options.nodeArgs ?? []), codeCache ? agentLoaderOf(AGENT_BUNDLE) : AGENT_BUNDLE],
