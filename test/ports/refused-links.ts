@@ -28,3 +28,19 @@ export async function linksToRefuse(
   await new Promise((resolve) => setTimeout(resolve, 2_100));
   return { genuine, forged, otherBot, otherPort, expiring };
 }
+
+/** A refused request: what it is, its headers, its query, the status it gets. */
+export type RefusedAttempt = [what: string, headers: Record<string, string>, query: string, status: number];
+
+/** The refusals both port suites show: no credentials, and the links above as link or cookie. */
+export function refusedAttempts(links: Awaited<ReturnType<typeof linksToRefuse>>): RefusedAttempt[] {
+  const { forged, otherBot, otherPort, expiring } = links;
+  return [
+    ["no credentials", {}, "", 401],
+    ["a forged link", {}, `?botbox_link=${forged}`, 401],
+    ["a forged cookie", { cookie: `botbox_link=${forged}` }, "", 401],
+    ["an expired cookie", { cookie: `botbox_link=${expiring}` }, "", 401],
+    ["another bot's link", {}, `?botbox_link=${otherBot}`, 403],
+    ["another port's cookie", { cookie: `botbox_link=${otherPort}` }, "", 403],
+  ];
+}
