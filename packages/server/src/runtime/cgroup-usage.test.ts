@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -33,6 +33,18 @@ describe("a cgroup's usage counters", () => {
     await writeFile(path.join(dir, "memory.usage_in_bytes"), "max\n");
     await writeFile(path.join(dir, "memory.oom_control"), "oom_kill_disable 0\nunder_oom 0\noom_kill 4\n");
     assert.deepEqual(readCgroupUsage({ version: "v1", memory: dir }), { oomKills: 4 });
+  });
+
+  it("reads CPU seconds: v2 from cpu.stat's usage_usec, v1 from cpuacct.usage in nanoseconds", async () => {
+    const v2 = path.join(dir, "cpu-v2");
+    const v1 = path.join(dir, "cpu-v1");
+    await mkdir(v2);
+    await mkdir(v1);
+    await writeFile(path.join(v2, "cpu.stat"), "usage_usec 2500000\nuser_usec 2000000\nsystem_usec 500000\n");
+    await writeFile(path.join(v1, "cpuacct.usage"), "1500000000\n");
+    assert.equal(readCgroupUsage({ version: "v2", memory: v2, pids: v2 }).cpuSeconds, 2.5);
+    assert.equal(readCgroupUsage({ version: "v1", memory: v1, cpuacct: v1 }).cpuSeconds, 1.5);
+    assert.equal(readCgroupUsage({ version: "v1", memory: v1 }).cpuSeconds, undefined);
   });
 
   it("knows nothing of a process that is gone, and leaves a stopped task's info alone", async () => {

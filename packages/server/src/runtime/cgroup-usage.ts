@@ -24,6 +24,8 @@ export interface CgroupFolders {
   memory?: string;
   /** The pids controller's folder. */
   pids?: string;
+  /** v1 only: the cpuacct controller's folder (v2 counts CPU in the one folder). */
+  cpuacct?: string;
 }
 
 /** The counters a running bot's cgroups give; each undefined where it cannot be read. */
@@ -34,6 +36,8 @@ export interface CgroupUsage {
   processes?: number;
   /** Processes the kernel killed at the cgroup's memory limit. */
   oomKills?: number;
+  /** CPU time the cgroup's tasks used since it was made, in seconds (v2 cpu.stat usage_usec, v1 cpuacct.usage). */
+  cpuSeconds?: number;
 }
 
 /**
@@ -49,10 +53,13 @@ export function cgroupFoldersOf(pid: number, root = CGROUP_ROOT): CgroupFolders 
   const memory = v1("memory");
   if (memory !== undefined) {
     const pids = v1("pids");
+    const cpuacct = v1("cpuacct");
     return {
       version: "v1",
       memory: path.join(root, "memory", memory),
       ...(pids === undefined ? {} : { pids: path.join(root, "pids", pids) }),
+      // Mounted alone or together with cpu ("cpu,cpuacct"): the folder is named as mounted.
+      ...(cpuacct === undefined ? {} : { cpuacct: path.join(root, cpuacctMount(root), cpuacct) }),
     };
   }
   const unified = /^0::(\/.*)$/m.exec(text)?.[1];
@@ -70,10 +77,14 @@ export function readCgroupUsage(folders: CgroupFolders): CgroupUsage {
   const processes = folders.pids === undefined ? undefined : readNumber(path.join(folders.pids, "pids.current"));
   const oomKills =
     memory === undefined ? undefined : readOomKills(path.join(memory, v2 ? "memory.events" : "memory.oom_control"));
+  const cpuSeconds = v2
+    ? readCpuStatSeconds(memory === undefined ? undefined : path.join(memory, "cpu.stat"))
+    : readCpuacctSeconds(folders.cpuacct);
   return {
     ...(memoryBytes === undefined ? {} : { memoryBytes }),
     ...(processes === undefined ? {} : { processes }),
     ...(oomKills === undefined ? {} : { oomKills }),
+    ...(cpuSeconds === undefined ? {} : { cpuSeconds }),
   };
 }
 
@@ -116,4 +127,25 @@ function readOomKills(file: string): number | undefined {
   const text = readText(file);
   const match = text === undefined ? null : /^oom_kill (\d+)$/m.exec(text);
   return match ? Number(match[1]) : undefined;
+}
+
+/** v2: `usage_usec` of cpu.stat, which the kernel keeps whether or not the cpu controller is enabled. */
+function readCpuStatSeconds(file: string | undefined): number | undefined {
+  const text = file === undefined ? undefined : readText(file);
+  const match = text === undefined ? null : /^usage_usec (\d+)$/m.exec(text);
+  return match ? Number(match[1]) / 1e6 : undefined;
+}
+
+/** v1: cpuacct.usage, in nanoseconds. */
+function readCpuacctSeconds(folder: string | undefined): number | undefined {
+  const nanoseconds = folder === undefined ? undefined : readNumber(path.join(folder, "cpuacct.usage"));
+  return nanoseconds === undefined ? undefined : nanoseconds / 1e9;
+}
+
+/** The name cpuacct is mounted under in a v1 root: `cpuacct`, or `cpu,cpuacct` where the two share a tree. */
+function cpuacctMount(root: string): string {
+  for (const name of ["cpuacct", "cpu,cpuacct", "cpuacct,cpu"]) {
+    if (readText(path.join(root, name, "cpuacct.usage")) !== undefined) return name;
+  }
+  return "cpuacct";
 }

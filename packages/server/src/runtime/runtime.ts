@@ -120,6 +120,8 @@ export interface TaskInfo {
   memoryBytes?: number;
   /** Processes in the running task now (its pids cgroup), when the backend knows. */
   processes?: number;
+  /** CPU seconds the running task used since it started (its cgroup's accounting), when the backend knows. */
+  cpuSeconds?: number;
 }
 
 export interface StopOptions {

@@ -81,8 +81,10 @@ export class BotCgroup {
    */
   usage(): CgroupUsage {
     if (this.mode === "none") return {};
-    const [first, pids] = this.folders;
-    return readCgroupUsage({ version: this.mode, memory: first!, pids: this.mode === "v2" ? first! : pids! });
+    const [first, pids, cpu] = this.folders;
+    if (this.mode === "v2") return readCgroupUsage({ version: "v2", memory: first!, pids: first! });
+    // cpuacct counts CPU time on v1; where it shares a tree with cpu ("cpu,cpuacct"), the cpu folder has it.
+    return readCgroupUsage({ version: "v1", memory: first!, pids: pids!, cpuacct: cpu! });
   }
 
   /** The memory part of `usage`, as the density benchmark reads it. */
