@@ -45,6 +45,34 @@ export function eventTests(target: StoreTarget): void {
         );
       }));
 
+    it("are replayed oldest first after an id, for one container or all, and the latest ones without an id", () =>
+      withStore(target, async (store) => {
+        const { containerId } = await botWithContainer(store);
+        const other = await botWithContainer(store, "other");
+        const recorded = [];
+        for (let i = 0; i < 6; i++)
+          recorded.push(
+            await store.recordEvent({
+              containerId: i % 2 ? other.containerId : containerId,
+              eventType: "tick",
+              payload: { i },
+            }),
+          );
+        const after = async (options: Parameters<typeof store.listEventsSince>[0]) =>
+          (await store.listEventsSince(options)).map((event) => event.payload.i);
+        assert.deepEqual(await after({ afterId: recorded[1]!.id }), [2, 3, 4, 5]);
+        assert.deepEqual(await after({ afterId: recorded[1]!.id, containerId }), [2, 4]);
+        assert.deepEqual(await after({ afterId: recorded[1]!.id, limit: 2 }), [2, 3]);
+        assert.deepEqual(await after({ limit: 3 }), [3, 4, 5]);
+        assert.deepEqual(await after({ containerId: other.containerId, limit: 2 }), [3, 5]);
+        assert.deepEqual(await after({ afterId: recorded[5]!.id }), []);
+        assert.equal(await store.hasEvent(recorded[0]!.id), true);
+        assert.equal(await store.hasEvent("01900000-0000-7000-8000-000000000000"), false);
+        assert.equal(await store.hasEvent("not an id"), false);
+        await rejectsWith(store.listEventsSince({ afterId: "' OR 1=1 --" }), "bad_request", "afterId");
+        await rejectsWith(store.listEventsSince({ limit: 1001 }), "bad_request", "limit");
+      }));
+
     it("refuse a missing container and bad input with an error naming the field", () =>
       withStore(target, async (store) => {
         const { containerId } = await botWithContainer(store);

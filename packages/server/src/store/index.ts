@@ -10,7 +10,7 @@ export {
   type ContainerUpsert,
 } from "./containers.js";
 export type { StoreDialect } from "./context.js";
-export type { EventRecord, EventStore, ListEventsOptions, NewEvent } from "./events.js";
+export type { EventRecord, EventsSinceOptions, EventStore, ListEventsOptions, NewEvent } from "./events.js";
 export {
   MAX_MCP_SERVER_CONFIG_BYTES,
   MAX_MCP_SERVERS_PER_BOT,
