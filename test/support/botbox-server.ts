@@ -92,6 +92,8 @@ export async function startBotboxServer(
       BOTBOX_PORT: "0",
       ...runtimeEnv(),
       DATABASE_URL: "",
+      // Every JSON answer an end-to-end test gets is checked against /openapi.json's schemas (http/response-check.ts).
+      BOTBOX_CHECK_RESPONSES: "1",
       // root's HOME and PATH folders are not the other user's to read.
       ...(switchUser ? { HOME: tmpdir(), PATH: "/usr/local/bin:/usr/bin:/bin" } : {}),
       ...options.env,

@@ -85,6 +85,11 @@ export const ENVIRONMENT_VARIABLES: readonly EnvironmentVariable[] = [
     meaning: "a PTY process's terminal type, from the env it is started with; default `xterm-256color`",
   },
   {
+    name: "BOTBOX_CHECK_RESPONSES",
+    readBy: "tests",
+    meaning: "`1`: each JSON answer is checked against its route's schema; a mismatch is a 500 (not in production)",
+  },
+  {
     name: "BOTBOX_TEST_CRASH_AT",
     readBy: "tests",
     meaning: "kills the server at a named step of a sandbox state change, to test recovery",

@@ -30,6 +30,40 @@ describe("routes", () => {
     await assert.rejects(async () => app.ready(), /missing from \/openapi\.json: PUT \/bots\/:bot_id\/secret/);
   });
 
+  it("holds a handler to its declared answer when it compiles (npm run typecheck)", async () => {
+    const app = Fastify();
+    const routes: AnyRoute[] = [];
+    const made = z.object({ made: z.string() });
+    addRoute(app, routes, {
+      method: "GET",
+      url: "/right",
+      summary: "right",
+      response: made,
+      handler: async () => ({ made: "a" }),
+    });
+    addRoute(app, routes, {
+      method: "GET",
+      url: "/wrong",
+      summary: "wrong",
+      response: made,
+      // @ts-expect-error -- a number where the schema says a string: if this compiled, the directive would be the error
+      handler: async () => ({ made: 1 }),
+    });
+    // Declared non-JSON answers leave the handler free (it sends a stream itself).
+    addRoute(app, routes, {
+      method: "GET",
+      url: "/stream",
+      summary: "stream",
+      response: { kind: "ndjson", description: "lines" },
+      handler: async () => 1,
+    });
+    assert.deepEqual(
+      routes.map((route) => route.url),
+      ["/right", "/wrong", "/stream"],
+    );
+    await app.close();
+  });
+
   it("a server whose routes all go through addRoute starts, and documents them", async () => {
     const { app, routes } = appWithRoutes();
     await app.ready();

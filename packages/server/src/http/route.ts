@@ -1,11 +1,54 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { z } from "zod";
+import { type z } from "zod";
 
 import { BadRequestError } from "../errors.js";
 import { requireAdmin, requireBotAccess } from "./auth.js";
+import { checkResponse, responseChecksOn } from "./response-check.js";
 import { SERVER_PROOF_ROUTE } from "./server-proof.js";
 
-export interface RouteDefinition<Params extends z.ZodType, Query extends z.ZodType, Body extends z.ZodType> {
+export { openApiDocument } from "./openapi.js";
+
+/**
+ * What a route answers on success when it is not one JSON body: a stream or
+ * download of the declared kind (openapi.ts maps each to its media type), a
+ * WebSocket upgrade, a redirect, the bot's own answer through a port, or no
+ * body at all (204).
+ */
+export type NonJsonKind =
+  | "ndjson"
+  | "sse"
+  | "ndjson-or-sse"
+  | "mcp"
+  | "octet-stream"
+  | "tar.gz"
+  | "file"
+  | "websocket"
+  | "redirect"
+  | "proxied"
+  | "no-content";
+
+export interface NonJsonResponse {
+  kind: NonJsonKind;
+  /** What the body holds, for the document (e.g. the shape of one NDJSON line). */
+  description: string;
+}
+
+/** A route's success answer: a zod schema of its JSON body, or a declared non-JSON answer. */
+export type ResponseSpec = z.ZodType | NonJsonResponse;
+
+/**
+ * What a handler may return: for a JSON route, the schema's input (so the
+ * compiler holds the handler to its declared answer) or the reply it sent
+ * itself; for any other, whatever Fastify sends (a stream, the reply).
+ */
+export type HandlerResult<Response> = Response extends z.ZodType ? z.input<Response> | FastifyReply : unknown;
+
+export interface RouteDefinition<
+  Params extends z.ZodType,
+  Query extends z.ZodType,
+  Body extends z.ZodType,
+  Response extends ResponseSpec | undefined = ResponseSpec | undefined,
+> {
   method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS";
   url: string;
   summary: string;
@@ -21,16 +64,22 @@ export interface RouteDefinition<Params extends z.ZodType, Query extends z.ZodTy
    * itself, taking a signed link where there is no token (http/auth.ts).
    */
   access?: "admin" | "bot" | "link";
+  /** The success answer (status `status`): its JSON body's schema, or what else it sends. */
+  response?: Response;
+  /** Other successful answers, by status, with what they mean (a 206 part, a 202 for a notification). */
+  alsoAnswers?: Record<number, string>;
+  /** The body of its 4xx/5xx answers; default the one error envelope (api-schemas.ts). */
+  errorBody?: z.ZodType;
   handler: (
     input: { params: z.infer<Params>; query: z.infer<Query>; body: z.infer<Body> },
     request: FastifyRequest,
     reply: FastifyReply,
-  ) => Promise<unknown>;
+  ) => Promise<HandlerResult<Response>>;
 }
 
 /** Every route registered through `addRoute`, for the OpenAPI document. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- routes of any shape
-export type AnyRoute = RouteDefinition<any, any, any>;
+export type AnyRoute = RouteDefinition<any, any, any, any>;
 
 /** `value` checked against `schema`; a 400 naming each wrong field under `where` (params, query, body) otherwise. */
 export function parse<T extends z.ZodType>(schema: T | undefined, value: unknown, where: string): z.infer<T> {
@@ -44,15 +93,18 @@ export function parse<T extends z.ZodType>(schema: T | undefined, value: unknown
 }
 
 /** Registers a route whose params, query and body are checked with zod before the handler runs. */
-export function addRoute<Params extends z.ZodType, Query extends z.ZodType, Body extends z.ZodType>(
-  app: FastifyInstance,
-  routes: AnyRoute[],
-  route: RouteDefinition<Params, Query, Body>,
-): void {
+export function addRoute<
+  Params extends z.ZodType,
+  Query extends z.ZodType,
+  Body extends z.ZodType,
+  Response extends ResponseSpec | undefined = undefined,
+>(app: FastifyInstance, routes: AnyRoute[], route: RouteDefinition<Params, Query, Body, Response>): void {
   routes.push(route);
   app.route({
     method: route.method,
     url: route.url,
+    // Development and tests only (BOTBOX_CHECK_RESPONSES): every JSON answer against its declared schema.
+    ...(responseChecksOn() ? { onSend: checkResponse(route) } : {}),
     handler: async (request, reply) => {
       const params = parse(route.params, request.params, "params");
       if (route.access === "admin") requireAdmin(request);
@@ -71,51 +123,6 @@ export function addRoute<Params extends z.ZodType, Query extends z.ZodType, Body
       return result ?? {};
     },
   });
-}
-
-/** An OpenAPI 3.1 document built from the same zod schemas that validate requests. */
-export function openApiDocument(routes: AnyRoute[], version: string): unknown {
-  const paths: Record<string, Record<string, unknown>> = {};
-  for (const route of routes) {
-    const openApiPath = route.url.replace(/:([A-Za-z_]+)/g, "{$1}");
-    const parameters = [
-      ...Object.keys((route.params as z.ZodObject | undefined)?.shape ?? {}).map((name) => ({
-        name,
-        in: "path",
-        required: true,
-        schema: { type: "string" },
-      })),
-      ...Object.entries((route.query as z.ZodObject | undefined)?.shape ?? {}).map(([name, schema]) => ({
-        name,
-        in: "query",
-        required: !(schema as z.ZodType).safeParse(undefined).success,
-        schema: z.toJSONSchema(schema as z.ZodType, { io: "input", unrepresentable: "any" }),
-      })),
-    ];
-    paths[openApiPath] ??= {};
-    paths[openApiPath][route.method.toLowerCase()] = {
-      summary: route.summary,
-      ...(parameters.length ? { parameters } : {}),
-      ...(route.body
-        ? {
-            requestBody: {
-              required: true,
-              content: {
-                "application/json": { schema: z.toJSONSchema(route.body, { io: "input", unrepresentable: "any" }) },
-              },
-            },
-          }
-        : {}),
-      responses: { [String(route.status ?? 200)]: { description: "success" }, default: { description: "error" } },
-      security: route.url === "/health" || route.url === "/ready" ? [] : [{ bearer: [] }],
-    };
-  }
-  return {
-    openapi: "3.1.0",
-    info: { title: "botbox", version },
-    components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
-    paths,
-  };
 }
 
 /** Served outside addRoute, so not in the OpenAPI document: the probes and the document itself. */

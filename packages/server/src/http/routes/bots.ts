@@ -6,6 +6,7 @@ import type { BotManager, BotRecord, NewBotInput } from "../../manager/index.js"
 import type { BotUpdateInput } from "../../manager/records.js";
 import { type EgressPolicy, MAX_EGRESS_ENTRIES, normaliseEgress } from "../../runtime/egress.js";
 import { ISOLATION_MODES, NETWORK_MODES, type NetworkMode } from "../../runtime/runtime.js";
+import { timestamp } from "../api-schemas.js";
 import { botIdSchema, botParams } from "../params.js";
 import { addRoute, type AnyRoute } from "../route.js";
 
@@ -37,6 +38,27 @@ const view = (bot: BotRecord, manager: BotManager) => {
     created_at: bot.createdAt,
   };
 };
+
+/** A bot as every route answers it (view above). */
+const botSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    network: z.enum(NETWORK_MODES),
+    /** The outbound rules of an isolated bot (allow null: the whole internet); null for other networks. */
+    egress: z.object({ allow: z.array(z.string()).nullable(), deny: z.array(z.string()) }).nullable(),
+    isolation: z.enum(ISOLATION_MODES),
+    /** Null where no limit is set. */
+    limits: z.object({
+      memory_bytes: z.number().nullable(),
+      pids: z.number().nullable(),
+      cpus: z.number().nullable(),
+      disk_bytes: z.number().nullable(),
+    }),
+    auto_start: z.boolean(),
+    created_at: timestamp,
+  })
+  .meta({ id: "Bot" });
 
 /** An egress list: CIDRs, addresses or host names (runtime/egress.ts checks each). */
 const egressList = z.array(z.string().min(1).max(253)).max(MAX_EGRESS_ENTRIES);
@@ -109,6 +131,7 @@ export function botRoutes(app: FastifyInstance, routes: AnyRoute[], bots: BotDir
     access: "admin",
     body: newBotBody,
     status: 201,
+    response: botSchema,
     handler: async ({ body }) => {
       const egress = egressOf(body, manager.defaultNetwork);
       checkCapabilities(body, manager);
@@ -135,6 +158,7 @@ export function botRoutes(app: FastifyInstance, routes: AnyRoute[], bots: BotDir
     method: "GET",
     url: "/bots",
     summary: "List bots (a bot token sees only its own)",
+    response: z.object({ bots: z.array(botSchema) }),
     handler: async (_input, request) => {
       const all = await bots.listBots();
       const principal = request.principal;
@@ -147,6 +171,7 @@ export function botRoutes(app: FastifyInstance, routes: AnyRoute[], bots: BotDir
     url: "/bots/:bot_id",
     summary: "One bot",
     params: botParams,
+    response: botSchema,
     handler: async ({ params }) => {
       const bot = await bots.getBot(params.bot_id);
       if (!bot) throw new NotFoundError(`bot ${params.bot_id} not found`);
@@ -161,6 +186,7 @@ export function botRoutes(app: FastifyInstance, routes: AnyRoute[], bots: BotDir
     access: "admin",
     params: botParams,
     body: botPatchBody,
+    response: botSchema.extend({ takes_effect: z.enum(["next_start", "next_container"]) }).meta({ id: "ChangedBot" }),
     handler: async ({ params, body }) => {
       const current = await bots.getBot(params.bot_id);
       if (!current) throw new NotFoundError(`bot ${params.bot_id} not found`);
@@ -199,6 +225,7 @@ export function botRoutes(app: FastifyInstance, routes: AnyRoute[], bots: BotDir
     access: "admin",
     params: botParams,
     status: 204,
+    response: { kind: "no-content", description: "deleted" },
     handler: async ({ params }, _request, reply) => {
       if (!(await bots.getBot(params.bot_id))) {
         throw new NotFoundError(`bot ${params.bot_id} not found`);

@@ -7,7 +7,9 @@ import { z } from "zod";
 import { commandLineProblem, hasNoNul } from "../../lib/command-line.js";
 import { type BotManager, containerIdFor, type ContainerState } from "../../manager/index.js";
 import { sweepStaleTransfers } from "../../manager/stale-transfer-sweep.js";
+import { CONTAINER_STATUSES } from "../../store/index.js";
 import { type BoundedOutput, collectBounded } from "../../tools/index.js";
+import { timestamp } from "../api-schemas.js";
 import { botParams } from "../params.js";
 import { addRoute, type AnyRoute } from "../route.js";
 
@@ -65,6 +67,36 @@ function keptOutput(output: BoundedOutput, stream: "stdout" | "stderr", botId: s
   );
 }
 
+/** A bot's container as the routes answer it (view below). */
+const containerSchema = z
+  .object({
+    bot_id: z.string(),
+    container_id: z.string(),
+    image: z.string(),
+    /** "missing": the backend has no container for the bot. */
+    status: z.enum([...CONTAINER_STATUSES, "missing"]),
+    task_running: z.boolean(),
+    pid: z.number().nullable(),
+    usage: z.object({ memory_bytes: z.number().nullable(), processes: z.number().nullable() }).nullable(),
+    created_at: timestamp.nullable(),
+    updated_at: timestamp.nullable(),
+    last_started_at: timestamp.nullable(),
+    last_stopped_at: timestamp.nullable(),
+  })
+  .meta({ id: "Container" });
+
+const execResultSchema = z
+  .object({
+    stdout: z.string(),
+    stderr: z.string(),
+    exit_code: z.number(),
+    /** Present, true, when the middle of a stream was cut (EXEC_OUTPUT_KEEP_BYTES). */
+    truncated: z.boolean().optional(),
+    stdout_dropped_bytes: z.number().optional(),
+    stderr_dropped_bytes: z.number().optional(),
+  })
+  .meta({ id: "ExecResult" });
+
 function view(state: ContainerState) {
   return {
     bot_id: state.botId,
@@ -107,6 +139,13 @@ export function containerRoutes(app: FastifyInstance, routes: AnyRoute[], manage
     summary: "The container's lifecycle events, newest first",
     params: botParams,
     query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+    response: z
+      .object({
+        events: z.array(
+          z.object({ type: z.string(), payload: z.record(z.string(), z.unknown()), created_at: timestamp }),
+        ),
+      })
+      .meta({ id: "ContainerEvents" }),
     handler: async ({ params, query }) => ({
       events: (await events(containerIdFor(params.bot_id), query.limit)).map((event) => ({
         type: event.eventType,
@@ -121,6 +160,7 @@ export function containerRoutes(app: FastifyInstance, routes: AnyRoute[], manage
     summary: "Create the bot's container and start it; fails (not 200) when the start fails",
     params: botParams,
     status: 201,
+    response: containerSchema,
     handler: ({ params }, request) => start(params.bot_id, request.log),
   });
   addRoute(app, routes, {
@@ -128,6 +168,7 @@ export function containerRoutes(app: FastifyInstance, routes: AnyRoute[], manage
     url: "/bots/:bot_id/container",
     summary: "The container's state",
     params: botParams,
+    response: containerSchema,
     handler: async ({ params }) => {
       return view(await manager.state(params.bot_id));
     },
@@ -139,6 +180,7 @@ export function containerRoutes(app: FastifyInstance, routes: AnyRoute[], manage
     params: botParams,
     query: z.object({ keep_data: z.enum(["true", "false"]).default("false") }),
     status: 204,
+    response: { kind: "no-content", description: "stopped and deleted" },
     handler: async ({ params, query }, _request, reply) => {
       await manager.deleteContainer(params.bot_id, { keepData: query.keep_data === "true" });
       return reply.status(204).send();
@@ -149,6 +191,7 @@ export function containerRoutes(app: FastifyInstance, routes: AnyRoute[], manage
     url: "/bots/:bot_id/container/start",
     summary: "Start the task and wait for the bot's agent to answer",
     params: botParams,
+    response: containerSchema,
     handler: ({ params }, request) => start(params.bot_id, request.log),
   });
   addRoute(app, routes, {
@@ -160,6 +203,7 @@ export function containerRoutes(app: FastifyInstance, routes: AnyRoute[], manage
       .object({ timeout: z.number().int().min(0).max(300).default(10) })
       .strict()
       .default({ timeout: 10 }),
+    response: containerSchema,
     handler: async ({ params, body }) => {
       return view(await manager.stop(params.bot_id, body.timeout * 1000));
     },
@@ -171,6 +215,7 @@ export function containerRoutes(app: FastifyInstance, routes: AnyRoute[], manage
       "Run a command in the bot's workspace and return its output: at most the first and last 512 KiB of each stream (exec/stream gives all of it)",
     params: botParams,
     body: execBody,
+    response: execResultSchema,
     handler: async ({ params, body }) => {
       const handle = await startExec(params.bot_id, body);
       const half = EXEC_OUTPUT_KEEP_BYTES / 2;
@@ -199,6 +244,11 @@ export function containerRoutes(app: FastifyInstance, routes: AnyRoute[], manage
     summary: "Run a command and stream its output as NDJSON lines as it comes",
     params: botParams,
     body: execBody,
+    response: {
+      kind: "ndjson",
+      description:
+        'one JSON object a line: {"type":"stdout"|"stderr","data":text}, then {"type":"exit","exit_code":n} (or {"type":"error","message":text})',
+    },
     handler: async ({ params, body }, request, reply) => {
       const handle = await startExec(params.bot_id, body);
       handle.closeStdin();

@@ -60,6 +60,7 @@ export function dataRoutes(
       url: "/bots/:bot_id/container/export",
       summary: "Stream the bot's /data as a tar.gz",
       params: botParams,
+      response: { kind: "tar.gz", description: "the bot's /data as a gzip-compressed tar archive" },
       handler: async ({ params }, _request, reply) => exportArchive(manager, params.bot_id, reply),
     });
 
@@ -70,6 +71,7 @@ export function dataRoutes(
         "Import a tar.gz (the raw request body, application/gzip) into /data; ?replace=true replaces it; 413 past the import limit, as sent or unpacked",
       params: botParams,
       query: z.object({ replace: z.enum(["true", "false"]).default("false") }),
+      response: z.object({ imported: z.boolean() }).meta({ id: "Imported" }),
       handler: async ({ params, query }, request, reply) => {
         const upload = request.body;
         if (!(upload instanceof Readable)) {

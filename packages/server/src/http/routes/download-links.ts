@@ -4,6 +4,7 @@ import { z } from "zod";
 import { BadRequestError } from "../../errors.js";
 import type { BotManager } from "../../manager/index.js";
 import type { WorkspaceFiles } from "../../workspace/index.js";
+import { signedLinkSchema } from "../api-schemas.js";
 import { sendDownload } from "../files/download.js";
 import { requiredPath } from "../files/path-params.js";
 import { botParams } from "../params.js";
@@ -52,6 +53,7 @@ export function downloadLinkRoutes(
         ttl_seconds: ttlBody,
       })
       .strict(),
+    response: signedLinkSchema,
     handler: async ({ params, body }, request) => {
       const entry = await options.files.describe(params.bot_id, body.path);
       if (entry.isDir) throw new BadRequestError(`body.path: ${body.path} is a folder; a download link is for a file`);
@@ -72,6 +74,7 @@ export function downloadLinkRoutes(
     summary: `A signed URL that streams the bot's /data as a tar.gz without a token, for ttl_seconds (default ${DEFAULT_TTL_SECONDS})`,
     params: botParams,
     body: z.object({ ttl_seconds: ttlBody }).strict().default({ ttl_seconds: DEFAULT_TTL_SECONDS }),
+    response: signedLinkSchema,
     handler: async ({ params, body }, request) => {
       const { link, grant } = options.links.sign(params.bot_id, EXPORT_SCOPE, body.ttl_seconds);
       const path = `/bots/${encodeURIComponent(params.bot_id)}/container/signed-export?${new URLSearchParams({ link })}`;
@@ -102,6 +105,8 @@ export function downloadLinkRoutes(
       params: botParams,
       query: signedQuery,
       access: "link",
+      response: { kind: "file", description: "the file's bytes (206 for a Range)" },
+      alsoAnswers: { 206: "the requested range of the file" },
       handler: async ({ params, query }, request, reply) =>
         sendDownload(await options.files.openDownload(params.bot_id, query.path), request, reply),
     });
@@ -112,6 +117,7 @@ export function downloadLinkRoutes(
       params: botParams,
       query: z.object({ link: linkParam }),
       access: "link",
+      response: { kind: "tar.gz", description: "the bot's /data as a gzip-compressed tar archive" },
       handler: async ({ params }, _request, reply) => exportArchive(options.manager, params.bot_id, reply),
     });
   });

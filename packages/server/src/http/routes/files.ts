@@ -5,6 +5,7 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 
 import { uploadTooLarge, type WorkspaceFiles } from "../../workspace/index.js";
+import { fileEntrySchema, fileListSchema, fileSearchSchema, okSchema, uploadedFileSchema } from "../api-schemas.js";
 import { answerBeforeBody } from "../early-answer.js";
 import { sendDownload } from "../files/download.js";
 import { optionalPath, requiredPath } from "../files/path-params.js";
@@ -39,6 +40,7 @@ export function fileRoutes(app: FastifyInstance, routes: AnyRoute[], files: Work
       summary: "Describe a file or folder: {name, path, size, mode, modTime, isDir}",
       params: botParams,
       query: z.object({ path: optionalPath("/") }),
+      response: fileEntrySchema,
       handler: async ({ params, query }) => files.describe(params.bot_id, query.path),
     });
 
@@ -48,6 +50,7 @@ export function fileRoutes(app: FastifyInstance, routes: AnyRoute[], files: Work
       summary: "List a folder, or with recursive=true its whole tree depth first, a page at a time (nextCursor)",
       params: botParams,
       query: z.object({ path: optionalPath("/"), recursive: z.enum(["true", "false"]).default("false"), ...paging }),
+      response: fileListSchema,
       handler: async ({ params, query }) =>
         files.list(params.bot_id, { ...query, recursive: query.recursive === "true" }),
     });
@@ -62,6 +65,7 @@ export function fileRoutes(app: FastifyInstance, routes: AnyRoute[], files: Work
         pattern: z.string({ error: "is required" }).min(1, "is required").max(1024),
         ...paging,
       }),
+      response: fileSearchSchema,
       handler: async ({ params, query }) => files.search(params.bot_id, query),
     });
 
@@ -71,6 +75,7 @@ export function fileRoutes(app: FastifyInstance, routes: AnyRoute[], files: Work
       summary: "A UTF-8 text file's whole content: {path, content, size}; 413 past files.max_read_bytes",
       params: botParams,
       query: z.object({ path: requiredPath }),
+      response: z.object({ path: z.string(), content: z.string(), size: z.number() }).meta({ id: "TextFile" }),
       handler: async ({ params, query }) => files.readText(params.bot_id, query.path),
     });
 
@@ -80,6 +85,8 @@ export function fileRoutes(app: FastifyInstance, routes: AnyRoute[], files: Work
       summary: "Stream a file's bytes; honours a single Range (206, 416)",
       params: botParams,
       query: z.object({ path: requiredPath }),
+      response: { kind: "file", description: "the file's bytes (206 for a Range)" },
+      alsoAnswers: { 206: "the requested range of the file" },
       handler: async ({ params, query }, request, reply) =>
         sendDownload(await files.openDownload(params.bot_id, query.path), request, reply),
     });
@@ -90,6 +97,7 @@ export function fileRoutes(app: FastifyInstance, routes: AnyRoute[], files: Work
       summary: "Write a text file atomically (JSON {path, content}; bodies up to 8 MiB)",
       params: botParams,
       body: z.object({ path: requiredPath, content: z.string({ error: "must be a string" }) }).strict(),
+      response: okSchema,
       handler: async ({ params, body }) => {
         await files.writeText(params.bot_id, body.path, body.content);
         return ok;
@@ -101,6 +109,7 @@ export function fileRoutes(app: FastifyInstance, routes: AnyRoute[], files: Work
       url: `${FS}/upload`,
       summary: "Upload a file as multipart/form-data: a path field, then the file part; {path, size}",
       params: botParams,
+      response: uploadedFileSchema,
       handler: async ({ params }, request) =>
         uploadMultipart(request, (target) => files.prepareUpload(params.bot_id, target), files.maxUploadBytes),
     });
@@ -117,6 +126,7 @@ export function fileRoutes(app: FastifyInstance, routes: AnyRoute[], files: Work
         summary: "Upload a file as the raw request body (application/octet-stream); {path, size}",
         params: botParams,
         query: z.object({ path: requiredPath }),
+        response: uploadedFileSchema,
         handler: async ({ params, query }, request) => {
           if (Number(request.headers["content-length"] ?? 0) > files.maxUploadBytes) {
             throw uploadTooLarge(files.maxUploadBytes);
@@ -134,6 +144,7 @@ export function fileRoutes(app: FastifyInstance, routes: AnyRoute[], files: Work
       summary: "Create a folder and its missing parents",
       params: botParams,
       body: z.object({ path: requiredPath }).strict(),
+      response: okSchema,
       handler: async ({ params, body }) => {
         await files.mkdir(params.bot_id, body.path);
         return ok;
@@ -148,6 +159,7 @@ export function fileRoutes(app: FastifyInstance, routes: AnyRoute[], files: Work
       body: z
         .object({ path: requiredPath, recursive: z.boolean({ error: "must be a boolean" }).default(false) })
         .strict(),
+      response: okSchema,
       handler: async ({ params, body }) => {
         await files.delete(params.bot_id, body.path, body.recursive);
         return ok;
@@ -160,6 +172,7 @@ export function fileRoutes(app: FastifyInstance, routes: AnyRoute[], files: Work
       summary: "Rename or move a file or folder: {oldPath, newPath}",
       params: botParams,
       body: z.object({ oldPath: requiredPath, newPath: requiredPath }).strict(),
+      response: okSchema,
       handler: async ({ params, body }) => {
         await files.rename(params.bot_id, body.oldPath, body.newPath);
         return ok;

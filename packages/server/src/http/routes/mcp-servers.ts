@@ -4,6 +4,7 @@ import { z } from "zod";
 import { NotFoundError } from "../../errors.js";
 import type { FederatedMcpServers } from "../../mcp/index.js";
 import type { McpServerRecord, McpServerStore } from "../../store/index.js";
+import { mcpToolSchema, timestamp } from "../api-schemas.js";
 import { botParams } from "../params.js";
 import { addRoute, type AnyRoute } from "../route.js";
 
@@ -18,6 +19,19 @@ const serverBody = z
     enabled: z.boolean().optional(),
   })
   .strict();
+
+const mcpServerSchema = z
+  .object({
+    name: z.string(),
+    command: z.string(),
+    args: z.array(z.string()),
+    env: z.record(z.string(), z.string()),
+    cwd: z.string(),
+    enabled: z.boolean(),
+    created_at: timestamp,
+    updated_at: timestamp,
+  })
+  .meta({ id: "McpServer" });
 
 function view(server: McpServerRecord) {
   return {
@@ -48,6 +62,7 @@ export function mcpServerRoutes(
     url: "/bots/:bot_id/mcp-servers",
     summary: "The bot's configured stdio MCP servers",
     params: botParams,
+    response: z.object({ servers: z.array(mcpServerSchema) }),
     handler: async ({ params }) => ({ servers: (await servers.listMcpServers(params.bot_id)).map(view) }),
   });
   addRoute(app, routes, {
@@ -56,6 +71,7 @@ export function mcpServerRoutes(
     summary: "Add or replace a stdio MCP server; a running one restarts with the new settings at its next use",
     params: serverParams,
     body: serverBody,
+    response: mcpServerSchema,
     handler: async ({ params, body }) => view(await servers.putMcpServer(params.bot_id, params.name, body)),
   });
   addRoute(app, routes, {
@@ -63,6 +79,7 @@ export function mcpServerRoutes(
     url: "/bots/:bot_id/mcp-servers/:name",
     summary: "One configured stdio MCP server",
     params: serverParams,
+    response: mcpServerSchema,
     handler: async ({ params }) => {
       const server = await servers.getMcpServer(params.bot_id, params.name);
       if (!server) throw new NotFoundError(`no mcp server named ${params.name}`);
@@ -75,6 +92,7 @@ export function mcpServerRoutes(
     summary: "Remove a stdio MCP server (its running process ends at the next tools listing)",
     params: serverParams,
     status: 204,
+    response: { kind: "no-content", description: "removed" },
     handler: async ({ params }, _request, reply) => {
       if (!(await servers.deleteMcpServer(params.bot_id, params.name))) {
         throw new NotFoundError(`no mcp server named ${params.name}`);
@@ -87,6 +105,7 @@ export function mcpServerRoutes(
     url: "/bots/:bot_id/mcp-servers/:name/tools",
     summary: "The tools of one configured server, as the gateway names them",
     params: serverParams,
+    response: z.object({ tools: z.array(mcpToolSchema) }),
     handler: async ({ params }) => {
       if (!(await servers.getMcpServer(params.bot_id, params.name))) {
         throw new NotFoundError(`no mcp server named ${params.name}`);

@@ -8,6 +8,7 @@ import type { BotManager } from "../../manager/index.js";
 import type { JsonRpcCallRequest, StdioSessionRegistry } from "../../mcp/index.js";
 import { probeTools } from "../../mcp/probe-tools.js";
 import { MAX_MCP_SERVER_CONFIG_BYTES, mcpServerConfigBytes } from "../../store/index.js";
+import { jsonRpcResponse } from "../api-schemas.js";
 import { botParams } from "../params.js";
 import { addRoute, type AnyRoute } from "../route.js";
 
@@ -57,6 +58,14 @@ export function mcpStdioRoutes(
     summary: "Start a stdio MCP server in the bot's workspace; answers its connection id, URL and tool names",
     params: botParams,
     body: startBody,
+    response: z
+      .object({
+        connection_id: z.string(),
+        url: z.string(),
+        /** The server's tool names, when it listed them in time. */
+        tools: z.array(z.string()).optional(),
+      })
+      .meta({ id: "McpStdioSessionStarted" }),
     handler: async ({ params, body }, request) => {
       // ensureContainerAndTask: a stopped bot is started first.
       await manager.start(params.bot_id);
@@ -76,6 +85,19 @@ export function mcpStdioRoutes(
     url: "/bots/:bot_id/mcp-stdio",
     summary: "The bot's open stdio MCP sessions",
     params: botParams,
+    response: z.object({
+      sessions: z.array(
+        z
+          .object({
+            connection_id: z.string(),
+            name: z.string(),
+            url: z.string(),
+            last_used_at: z.iso.datetime(),
+            pending_requests: z.number(),
+          })
+          .meta({ id: "McpStdioSession" }),
+      ),
+    }),
     handler: async ({ params }) => ({
       sessions: sessions.list(params.bot_id).map((session) => ({
         connection_id: session.id,
@@ -92,6 +114,7 @@ export function mcpStdioRoutes(
     summary: "Close a stdio MCP session and end its server",
     params: connectionParams,
     status: 204,
+    response: { kind: "no-content", description: "closed" },
     handler: async ({ params }, _request, reply) => {
       sessions.get(params.bot_id, params.connection_id);
       await sessions.close(params.bot_id, params.connection_id);
@@ -104,6 +127,8 @@ export function mcpStdioRoutes(
     summary: "Send one JSON-RPC request or notification to the session's server; answers the JSON-RPC response",
     params: connectionParams,
     body: jsonRpcBody,
+    response: jsonRpcResponse,
+    alsoAnswers: { 202: "a notification, delivered (no body)" },
     handler: async ({ params, body }, _request, reply) => {
       const session = sessions.get(params.bot_id, params.connection_id);
       const message = body as JsonRpcCallRequest & Record<string, unknown>;

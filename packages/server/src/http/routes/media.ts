@@ -12,6 +12,7 @@ import {
   type MediaService,
   MediaTooLargeError,
 } from "../../media/index.js";
+import { okSchema } from "../api-schemas.js";
 import { requireBotAccess } from "../auth.js";
 import { answerBeforeBody } from "../early-answer.js";
 import { botParams } from "../params.js";
@@ -20,6 +21,21 @@ import { addRoute, type AnyRoute } from "../route.js";
 const keyParams = botParams.extend({ "*": z.string() });
 const mimeSchema = z.string().max(255);
 const fileNameSchema = z.string().max(255);
+
+const mediaFields = {
+  /** `<bot id>/<storage key>`. */
+  key: z.string(),
+  /** `<sha256[:2]>/<sha256><ext>`, the name under /data/media. */
+  storage_key: z.string(),
+  /** Where the bot finds it: /data/media/<storage_key>. */
+  access_path: z.string(),
+  mime: z.string(),
+  size: z.number(),
+};
+const storedMediaSchema = z
+  .object({ ...mediaFields, sha256: z.string(), deduplicated: z.boolean() })
+  .meta({ id: "StoredMedia" });
+const mediaEntrySchema = z.object({ ...mediaFields, mod_time: z.string() }).meta({ id: "MediaEntry" });
 
 const recordView = (record: MediaRecord) => ({
   key: record.key,
@@ -79,6 +95,7 @@ export function mediaRoutes(app: FastifyInstance, routes: AnyRoute[], media: Med
         "?filename= keeps an extension): {key, storage_key, access_path, mime, size, sha256, deduplicated}",
       params: botParams,
       query: z.object({ mime: mimeSchema.optional(), filename: fileNameSchema.optional() }).strict(),
+      response: storedMediaSchema,
       handler: async ({ params, query }, request) => {
         const input = await uploadInput(request, query, options.maxBytes);
         return recordView(await media.ingest(params.bot_id, input));
@@ -91,6 +108,7 @@ export function mediaRoutes(app: FastifyInstance, routes: AnyRoute[], media: Med
       summary: "Store a file the bot already has, by its /data/… path; the mime comes from its extension unless given",
       params: botParams,
       body: z.object({ path: z.string().min(1, "is required").max(4096), mime: mimeSchema.optional() }).strict(),
+      response: storedMediaSchema,
       handler: async ({ params, body }) =>
         recordView(await media.ingestContainerFile(params.bot_id, body.path, body.mime)),
     });
@@ -101,6 +119,7 @@ export function mediaRoutes(app: FastifyInstance, routes: AnyRoute[], media: Med
       summary: "List stored media whose storage key starts with ?prefix= (one folder; `ab/` lists a whole shard)",
       params: botParams,
       query: z.object({ prefix: z.string().max(512).default("") }).strict(),
+      response: z.object({ media: z.array(mediaEntrySchema) }),
       handler: async ({ params, query }) => ({
         media: (await media.list(params.bot_id, query.prefix)).map(entryView),
       }),
@@ -111,6 +130,7 @@ export function mediaRoutes(app: FastifyInstance, routes: AnyRoute[], media: Med
       url: "/bots/:bot_id/media/*",
       summary: "Stream a stored file by its storage key, with its Content-Type",
       params: keyParams,
+      response: { kind: "file", description: "the stored file's bytes, with the Content-Type it was stored with" },
       handler: async ({ params }, _request, reply) => {
         const opened = await media.open(params.bot_id, params["*"]);
         void reply
@@ -128,6 +148,7 @@ export function mediaRoutes(app: FastifyInstance, routes: AnyRoute[], media: Med
       url: "/bots/:bot_id/media/*",
       summary: "Delete a stored file by its storage key",
       params: keyParams,
+      response: okSchema,
       handler: async ({ params }) => {
         await media.delete(params.bot_id, params["*"]);
         return { ok: true };

@@ -66,6 +66,9 @@ export function portRoutes(app: FastifyInstance, routes: AnyRoute[], options: Po
     body: z.object({
       ttl_seconds: z.number().int().min(1).max(MAX_LINK_TTL_SECONDS).default(DEFAULT_LINK_TTL_SECONDS),
     }),
+    response: z
+      .object({ url: z.string(), hostname: z.string(), path: z.string(), expires_at: z.iso.datetime() })
+      .meta({ id: "PortLink" }),
     handler: async ({ params, body }, request) => {
       const { link, grant } = options.links.sign(params.bot_id, portScope(params.port), body.ttl_seconds);
       const hostname = portOriginHostname(params.bot_id, params.port, options.originDomain);
@@ -110,6 +113,7 @@ export function portRoutes(app: FastifyInstance, routes: AnyRoute[], options: Po
       summary: "The bot's port without the final slash: a redirect to it with one",
       params: portParams,
       access: "link",
+      response: { kind: "redirect", description: "to the same path with a final slash" },
       handler: async ({ params }, request, reply) => {
         const prefix = portPrefix(params.bot_id, params.port);
         const kept = withoutLinkParam(request.url);
@@ -126,6 +130,8 @@ export function portRoutes(app: FastifyInstance, routes: AnyRoute[], options: Po
         summary: `The bot's server on its port (${method}; HEAD with GET), token or signed link`,
         params: portParams.extend({ "*": z.string() }),
         access: "link",
+        response: { kind: "proxied", description: "the bot's server's own answer, any status and type" },
+        alsoAnswers: { 302: "a signed link in the URL: the same path without it, the link set as a cookie" },
         handler: async ({ params }, request, reply) => {
           const prefix = portPrefix(params.bot_id, params.port);
           if (answerLink(access.get(request), reply, prefix, request.protocol === "https"))

@@ -64,6 +64,31 @@ const outputQuery = z
   })
   .strict();
 
+const terminalSizeSchema = z.object({ cols: z.number(), rows: z.number() });
+
+/** A process as the routes answer it (processes/wire.ts, processJson). */
+const processSchema = z
+  .object({
+    id: z.string(),
+    tag: z.string(),
+    /** The argv it was started with, or its shell line. */
+    command: z.union([z.string(), z.array(z.string())]),
+    cwd: z.string(),
+    pid: z.number(),
+    /** lost: its keeper was killed before recording an exit; unresponsive: its keeper did not answer in time. */
+    status: z.enum(["running", "exited", "lost", "unresponsive"]),
+    started_at: z.string(),
+    ended_at: z.string().optional(),
+    /** Once exited: the exit code, or 128 + the signal's number. */
+    exit_code: z.number().optional(),
+    signal: z.string().optional(),
+    pty: terminalSizeSchema.optional(),
+    output_bytes: z.number(),
+    dropped_bytes: z.number(),
+    input_open: z.boolean(),
+  })
+  .meta({ id: "Process" });
+
 /**
  * The agent's process supervisor over HTTP (docs/processes.md, "HTTP"):
  * start, list, get, signal, stdin, wait, and the output as NDJSON or SSE.
@@ -84,6 +109,7 @@ export function processRoutes(app: FastifyInstance, routes: AnyRoute[], processe
     params: botParams,
     body: startBody,
     status: 201,
+    response: processSchema,
     handler: async ({ params, body }) => {
       const command = typeof body.command === "string" ? { shell: body.command } : { argv: body.command };
       const view = await processes.start(params.bot_id, command, {
@@ -102,6 +128,7 @@ export function processRoutes(app: FastifyInstance, routes: AnyRoute[], processe
     summary: "The bot's processes: running ones and the finished ones still kept, oldest first",
     params: botParams,
     query: z.object({ tag: tag.optional() }).strict(),
+    response: z.object({ processes: z.array(processSchema) }),
     handler: async ({ params, query }) => ({
       processes: (await processes.list(params.bot_id, query.tag)).map(processJson),
     }),
@@ -111,6 +138,7 @@ export function processRoutes(app: FastifyInstance, routes: AnyRoute[], processe
     url: `${base}/:process`,
     summary: "One process by id or tag: status, exit code, signal, times, output and dropped bytes",
     params: processParams,
+    response: processSchema,
     handler: async ({ params }) => processJson(await processes.get(params.bot_id, processRef(params.process))),
   });
   addRoute(app, routes, {
@@ -121,6 +149,7 @@ export function processRoutes(app: FastifyInstance, routes: AnyRoute[], processe
     body: z
       .object({ signal: z.string().regex(/^[A-Za-z0-9+-]{1,16}$/, "must be a signal name such as SIGTERM") })
       .strict(),
+    response: processSchema,
     handler: async ({ params, body }) =>
       processJson(await processes.signal(params.bot_id, processRef(params.process), body.signal)),
   });
@@ -129,6 +158,7 @@ export function processRoutes(app: FastifyInstance, routes: AnyRoute[], processe
     url: `${base}/:process/stdin/close`,
     summary: "Close the process's stdin (on a PTY: Ctrl-D)",
     params: processParams,
+    response: z.object({ closed: z.boolean() }),
     handler: async ({ params }) => {
       await processes.closeInput(params.bot_id, processRef(params.process));
       return { closed: true };
@@ -148,6 +178,9 @@ export function processRoutes(app: FastifyInstance, routes: AnyRoute[], processe
           .default(30),
       })
       .strict(),
+    response: processSchema
+      .extend({ timed_out: z.boolean().describe("true when the timeout came first: the process still runs") })
+      .meta({ id: "WaitedProcess" }),
     handler: async ({ params, query }) => {
       const view = await processes.wait(params.bot_id, processRef(params.process), Math.round(query.timeout * 1000));
       return { ...processJson(view), timed_out: view.status === "running" || view.status === "unresponsive" };
@@ -160,6 +193,12 @@ export function processRoutes(app: FastifyInstance, routes: AnyRoute[], processe
       "Output from byte `since` (or SSE's Last-Event-ID), `follow=true` until exit; NDJSON, or SSE for Accept: text/event-stream",
     params: processParams,
     query: outputQuery,
+    response: {
+      kind: "ndjson-or-sse",
+      description:
+        'events, one a line (or an SSE event): {"type":"output",stream,offset,size,encoding,data}, ' +
+        '{"type":"dropped",from,to}, {"type":"exit",process}, or {"type":"error",code,message,since}',
+    },
     handler: async ({ params, query }, request, reply) => {
       const sse = (request.headers.accept ?? "").includes("text/event-stream");
       const lastEventId = Number(request.headers["last-event-id"]);
@@ -190,6 +229,7 @@ export function processRoutes(app: FastifyInstance, routes: AnyRoute[], processe
       summary: `Write the raw body to the process's stdin (at most ${MAX_STDIN_BYTES} bytes a request); close=true closes it after`,
       params: processParams,
       query: z.object({ close: booleanQuery.default(false) }).strict(),
+      response: z.object({ bytes: z.number(), closed: z.boolean() }).meta({ id: "StdinWritten" }),
       handler: async ({ params, query }, request) => {
         const tooLarge = () =>
           new PayloadTooLargeError(

@@ -18,6 +18,7 @@ import {
   type TerminalTickets,
   type TicketTarget,
 } from "../../terminal/index.js";
+import { errorSchema } from "../api-schemas.js";
 import { type Principal, requirePrincipalFor } from "../auth.js";
 import { errorResponse } from "../error-status.js";
 import { botParams } from "../params.js";
@@ -60,6 +61,9 @@ export function terminalRoutes(app: FastifyInstance, routes: AnyRoute[], options
       .strict()
       .default({}),
     status: 201,
+    response: z
+      .object({ ticket: z.string(), url: z.string(), path: z.string(), expires_at: z.iso.datetime() })
+      .meta({ id: "TerminalTicket" }),
     handler: async ({ params, body }, request) => {
       const target: TicketTarget = body.session === undefined ? { kind: "new" } : { kind: "session", id: body.session };
       const { ticket, expiresAt } = options.tickets.issue(params.bot_id, target);
@@ -80,6 +84,12 @@ export function terminalRoutes(app: FastifyInstance, routes: AnyRoute[], options
     url: "/bots/:bot_id/terminal",
     summary: "The bot's terminal: a WebSocket (binary frames: terminal bytes; text frames: JSON control)",
     params: botParams,
+    response: { kind: "websocket", description: "the terminal's WebSocket (docs/processes.md, Terminals)" },
+    // A plain GET, not an upgrade, is told how to open it (426, code upgrade_required).
+    errorBody: z.union([
+      errorSchema,
+      z.object({ error: z.object({ code: z.literal("upgrade_required"), message: z.string() }) }),
+    ]),
     handler: async (_input, _request, reply) =>
       reply
         .status(426)

@@ -19,6 +19,9 @@ export function tokenRoutes(app: FastifyInstance, routes: AnyRoute[], tokens: To
     params: botParams,
     body: z.object({ name: z.string().min(1).max(200) }).strict(),
     status: 201,
+    response: z
+      .object({ id: z.string(), token: z.string().describe("the secret; shown this once") })
+      .meta({ id: "Token" }),
     handler: async ({ params, body }) => {
       return tokens.createBotToken(params.bot_id, body.name);
     },
@@ -30,6 +33,7 @@ export function tokenRoutes(app: FastifyInstance, routes: AnyRoute[], tokens: To
     access: "admin",
     params: z.object({ token_id: z.string().min(1) }),
     status: 204,
+    response: { kind: "no-content", description: "revoked" },
     handler: async ({ params }, _request, reply) => {
       await tokens.revokeToken(params.token_id);
       return reply.status(204).send();

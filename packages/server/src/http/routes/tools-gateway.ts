@@ -1,6 +1,8 @@
 import type { FastifyInstance } from "fastify";
+import { z } from "zod";
 
 import type { BotToolGateway } from "../../mcp/index.js";
+import { errorSchema, jsonRpcResponse } from "../api-schemas.js";
 import { botParams } from "../params.js";
 import { addRoute, type AnyRoute } from "../route.js";
 
@@ -22,6 +24,10 @@ export function toolsGatewayRoutes(
     url: "/bots/:bot_id/tools",
     summary: "The bot's tools as an MCP server (Streamable HTTP, stateless): container tools and <server>__<tool>",
     params: botParams,
+    response: {
+      kind: "mcp",
+      description: "the JSON-RPC response (application/json) or a stream of them (text/event-stream), per MCP",
+    },
     handler: async ({ params }, request, reply) => {
       const { handleGatewayRequest } = await import("./tools-gateway-server.js");
       reply.hijack();
@@ -34,6 +40,10 @@ export function toolsGatewayRoutes(
       url: "/bots/:bot_id/tools",
       summary: "Not used by a stateless MCP server: 405",
       params: botParams,
+      // Never a success: the JSON-RPC error MCP clients expect, beside the envelope of auth's refusals.
+      status: 405,
+      response: jsonRpcResponse,
+      errorBody: z.union([errorSchema, jsonRpcResponse]),
       handler: async (_input, _request, reply) =>
         reply
           .status(405)

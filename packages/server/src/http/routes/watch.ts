@@ -46,6 +46,11 @@ export function watchRoutes(app: FastifyInstance, routes: AnyRoute[], manager: P
       "Stream file changes under a folder (recursive=true for its tree): NDJSON, or SSE for Accept: text/event-stream",
     params: botParams,
     query: watchQuery,
+    response: {
+      kind: "ndjson-or-sse",
+      description:
+        "file changes as they happen, one JSON event a line (or an SSE event); docs/watch.md lists the events",
+    },
     handler: async ({ params, query }, request, reply) => {
       const agent = await reachWorkspace(params.bot_id, (botId) => manager.agentFor(botId));
       const abort = new AbortController();

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { z } from "zod";
 
 import { addRoute, type AnyRoute } from "../route.js";
 
@@ -12,9 +13,15 @@ export function whoamiRoutes(app: FastifyInstance, routes: AnyRoute[]): void {
     method: "GET",
     url: "/whoami",
     summary: "Who the bearer token acts for: the admin, or one bot ({kind, bot_id})",
+    response: z
+      .discriminatedUnion("kind", [
+        z.object({ kind: z.literal("admin") }),
+        z.object({ kind: z.literal("bot"), bot_id: z.string() }),
+      ])
+      .meta({ id: "Principal" }),
     handler: async (_input, request) => {
       const principal = request.principal;
-      return principal?.kind === "bot" ? { kind: "bot", bot_id: principal.botId } : { kind: "admin" };
+      return principal?.kind === "bot" ? { kind: "bot" as const, bot_id: principal.botId } : { kind: "admin" as const };
     },
   });
 }
