@@ -158,6 +158,24 @@ export const COMMANDS: readonly CommandSpec[] = [
       }),
   },
   {
+    name: "events",
+    group: "bots",
+    summary: "the bots' lifecycle events (created, started, stopped, restarted...), one line each",
+    usage: ["events [--bot B] [-f] [--json]"],
+    flags: {
+      bot: { type: "string", value: "B", help: "only this bot's events" },
+      follow: { type: "boolean", short: "f", help: "go on printing new events until interrupted" },
+      ...JSON_FLAG,
+      ...CLIENT_FLAGS,
+    },
+    run: async (context) =>
+      (await import("./commands/events.js")).eventsCommand(await context.target(), context.args, {
+        bot: stringFlag(context, "bot"),
+        follow: booleanFlag(context, "follow"),
+        json: context.json,
+      }),
+  },
+  {
     name: "kill",
     group: "bots",
     summary: "send a signal (default TERM) to a process's whole process group",

@@ -13,6 +13,7 @@ import type { Logger } from "pino";
 import { type BotboxConfig, ConfigError, imageRefFor } from "../config/index.js";
 import { createE2bFrontEnd, type E2bFrontEnd } from "../e2b/index.js";
 import { reachWorkspace } from "../errors.js";
+import { EventFeed, publishRecordedEvents } from "../events/index.js";
 import { bearerAuthenticator } from "../http/auth.js";
 import { type ConnectionLimits, createHttpServer, type Principal } from "../http/index.js";
 import { AgentSupervisor, BotManager, containerIdFor, SnapshotService } from "../manager/index.js";
@@ -24,6 +25,7 @@ import { StdioSessionRegistry } from "../mcp/session-registry.js";
 import { BotToolGateway } from "../mcp/tool-gateway.js";
 import { ContainerFsStorage, MediaService } from "../media/index.js";
 import { BuiltinMemoryRuntime } from "../memory/index.js";
+import { BotUsageSampler, ServerMetrics, timedSnapshots } from "../metrics/index.js";
 import { packagePath } from "../package-paths.js";
 import { PortProxy } from "../ports/index.js";
 import { WorkspaceProcesses } from "../processes/index.js";
@@ -135,6 +137,13 @@ export async function composeServer(
   const store = await openConfiguredStore(config);
   const runtime = await createRuntime(config, logger);
   checkRuntimeDefaults(config, runtime, logger);
+  // Every recorded lifecycle event goes to GET /events and the metrics as it is stored.
+  const eventFeed = new EventFeed();
+  publishRecordedEvents(store, eventFeed);
+  const metrics = new ServerMetrics(
+    new BotUsageSampler({ listBotIds: async () => (await store.listBots()).map((bot) => bot.id), runtime }),
+  );
+  eventFeed.listen((event) => metrics.countEvent(event));
   const image = config.mcp.image
     ? imageRefFor(config.mcp.image, config.mcp.registry)
     : backendNamed(runtime.name).defaultImage;
@@ -212,10 +221,13 @@ export async function composeServer(
     : undefined;
   const app = createHttpServer({
     manager,
-    snapshots: new SnapshotService(manager, runtime, store, logger),
+    snapshots: new SnapshotService(manager, timedSnapshots(runtime, metrics), store, logger),
     bots: storeBotDirectory(store),
     tokens: storeTokenDirectory(store),
     events: (containerId, limit) => store.listEvents(containerId, { limit }),
+    eventFeed,
+    eventHistory: store,
+    metrics: { metrics, ...(config.metrics.token === undefined ? {} : { token: config.metrics.token }) },
     mcp: { gateway: new BotToolGateway({ tools, federated }), sessions, federated, servers: store },
     files,
     media: new MediaService(new ContainerFsStorage((botId) => manager.agentFor(botId)), {

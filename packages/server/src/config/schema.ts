@@ -203,6 +203,16 @@ const e2b = z
   })
   .strict();
 
+const metrics = z
+  .object({
+    token: z
+      .string()
+      .min(16)
+      .optional()
+      .describe("a token that may read `GET /metrics` and nothing else (the admin token may too; docs/metrics.md)"),
+  })
+  .strict();
+
 // The original's [mcp] section keeps the keys botbox reads, with their
 // meaning; the ones it never read are retired (retired-keys.ts).
 const mcp = z
@@ -245,6 +255,7 @@ export const configSchema = z
     mcp_stdio: mcpStdio.prefault({}),
     mcp: mcp.prefault({}),
     e2b: e2b.prefault({}),
+    metrics: metrics.prefault({}),
   })
   .strict();
 

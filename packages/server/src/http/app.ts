@@ -10,10 +10,12 @@ import Fastify, {
 import type { Logger } from "pino";
 
 import { BadRequestError } from "../errors.js";
+import type { EventFeed } from "../events/index.js";
 import type { BotManager, SnapshotService } from "../manager/index.js";
 import type { BotToolGateway, FederatedMcpServers, StdioSessionRegistry } from "../mcp/index.js";
 import type { MediaService } from "../media/index.js";
 import type { BuiltinMemoryRuntime } from "../memory/index.js";
+import { installHttpMetrics, type ServerMetrics } from "../metrics/index.js";
 import { packagePath } from "../package-paths.js";
 import type { PortProxy } from "../ports/index.js";
 import type { WorkspaceProcesses } from "../processes/index.js";
@@ -30,11 +32,13 @@ import { type BotDirectory, botRoutes } from "./routes/bots.js";
 import { containerRoutes, type EventLog } from "./routes/container.js";
 import { dataRoutes } from "./routes/data.js";
 import { DOWNLOAD_LINK_ROUTES, downloadLinkRoutes } from "./routes/download-links.js";
+import { type EventHistory, eventRoutes } from "./routes/events.js";
 import { fileRoutes } from "./routes/files.js";
 import { mcpServerRoutes } from "./routes/mcp-servers.js";
 import { mcpStdioRoutes } from "./routes/mcp-stdio.js";
 import { mediaRoutes } from "./routes/media.js";
 import { memoryRoutes } from "./routes/memory.js";
+import { METRICS_ROUTE, metricsRoutes } from "./routes/metrics.js";
 import { PortOrigins, serverWithPortOrigins } from "./routes/port-origin.js";
 import { PORT_LINK_ROUTES, portRoutes } from "./routes/ports.js";
 import { processRoutes } from "./routes/processes.js";
@@ -54,6 +58,11 @@ export interface HttpServerOptions {
   bots: BotDirectory;
   tokens: TokenDirectory;
   events: EventLog;
+  /** Lifecycle events as they are recorded, and the store's record of them, for GET /events. */
+  eventFeed: EventFeed;
+  eventHistory: EventHistory;
+  /** GET /metrics and the request counters; `token` is `[metrics] token`. */
+  metrics: { metrics: ServerMetrics; token?: string };
   /** The tool gateway (the LLM tools and federated servers' tools), stdio MCP sessions and the bots' configured MCP servers. */
   mcp: {
     gateway: BotToolGateway;
@@ -134,7 +143,14 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   requireDocumentedRoutes(app, routes);
   // Before auth: the console's files are public; what they show comes from the API with the user's token.
   serveConsole(app, consoleFiles(options.consoleDir ?? packagePath("web", "dist")));
-  installAuth(app, options.adminToken, options.verifyToken, new Set([...PORT_LINK_ROUTES, ...DOWNLOAD_LINK_ROUTES]));
+  installHttpMetrics(app, options.metrics.metrics);
+  installAuth(
+    app,
+    options.adminToken,
+    options.verifyToken,
+    new Set([...PORT_LINK_ROUTES, ...DOWNLOAD_LINK_ROUTES]),
+    new Set([METRICS_ROUTE]),
+  );
   if (options.connections) guardConnections(app, options.connections);
   requireKnownBot(app, options.bots);
   app.setErrorHandler((error, request, reply) => {
@@ -179,6 +195,12 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   });
   downloadLinkRoutes(app, routes, { files: options.files, links, manager: options.manager });
   whoamiRoutes(app, routes);
+  metricsRoutes(app, routes, {
+    metrics: options.metrics.metrics,
+    authenticate,
+    ...(options.metrics.token === undefined ? {} : { metricsToken: options.metrics.token }),
+  });
+  eventRoutes(app, routes, { feed: options.eventFeed, history: options.eventHistory });
   portRoutes(app, routes, {
     proxy: options.ports,
     links,

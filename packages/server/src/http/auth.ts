@@ -55,11 +55,13 @@ export function installAuth(
   adminToken: string,
   verifyToken: TokenVerifier,
   linkRoutes: ReadonlySet<string> = new Set(),
+  /** Routes that take a credential of their own besides the usual ones, and check every request themselves. */
+  selfAuthenticated: ReadonlySet<string> = new Set(),
 ): void {
   const authenticate = bearerAuthenticator(adminToken, verifyToken);
   app.addHook("onRequest", async (request) => {
     const route = request.routeOptions.url ?? "";
-    if (PUBLIC_ROUTES.has(route)) return;
+    if (PUBLIC_ROUTES.has(route) || selfAuthenticated.has(route)) return;
     if (request.headers.authorization === undefined && linkRoutes.has(route)) return;
     request.principal = await authenticate(request.headers.authorization);
   });

@@ -7,7 +7,7 @@ export interface EventStream {
    * a client that stops reading stops the producer, so the server holds one
    * socket buffer, not the stream.
    */
-  write(type: string, json: unknown, id?: number): Promise<void>;
+  write(type: string, json: unknown, id?: number | string): Promise<void>;
 }
 
 /** Starts the answer (200, no caching, no proxy buffering); a client that goes away aborts `abort`. */

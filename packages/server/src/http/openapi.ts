@@ -22,6 +22,8 @@ const MEDIA_TYPES: Record<Exclude<NonJsonKind, "websocket" | "redirect" | "no-co
   "octet-stream": ["application/octet-stream"],
   "tar.gz": ["application/gzip"],
   file: ["*/*"],
+  // Plain text in a format of its own (GET /metrics: Prometheus's).
+  text: ["text/plain"],
   proxied: ["*/*"],
 };
 

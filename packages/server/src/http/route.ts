@@ -22,6 +22,7 @@ export type NonJsonKind =
   | "octet-stream"
   | "tar.gz"
   | "file"
+  | "text"
   | "websocket"
   | "redirect"
   | "proxied"
