@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 
 import { sseMessages } from "../../packages/server/src/cli/commands/events.js";
 import { type BotboxServer, startBotboxServer } from "../support/botbox-server.js";
@@ -10,6 +13,8 @@ import { botToken, removeServer } from "../support/bots.js";
 // with Last-Event-ID that replays what was missed from the store.
 
 const BOTS = ["ev-a", "ev-b"];
+const BOTBOX = fileURLToPath(new URL("../../packages/server/dist/botbox.js", import.meta.url));
+const run = promisify(execFile);
 
 interface StreamEvent {
   id: string;
@@ -140,6 +145,23 @@ describe("GET /events: lifecycle events as Server-Sent Events from a real server
     } finally {
       back.close();
     }
+  });
+
+  it("prints the latest events one line each with botbox events, and as JSON with --json", async () => {
+    const botbox = (...args: string[]) =>
+      run(process.execPath, [BOTBOX, "--url", server!.url, "--token", server!.adminToken, "events", ...args], {
+        env: { ...process.env, BOTBOX_URL: "", BOTBOX_TOKEN: "" },
+      });
+    const stored = (await server!.api("GET", "/bots/ev-a/container/events?limit=100")).body.events;
+    const lines = (await botbox("--bot", "ev-a")).stdout.trimEnd().split("\n");
+    assert.equal(lines.length, stored.length);
+    assert.match(lines.at(-1)!, new RegExp(`^\\S+Z  ev-a  ${stored[0].type}`));
+    const json = (await botbox("--bot", "ev-b", "--json")).stdout.trimEnd().split("\n");
+    assert.deepEqual(
+      json.map((line) => (JSON.parse(line) as StreamEvent).bot_id),
+      json.map(() => "ev-b"),
+    );
+    await assert.rejects(botbox("extra"), /usage: botbox events/);
   });
 
   it("answers the latest events and ends with follow=false; an unknown id is said, not replayed", async () => {
