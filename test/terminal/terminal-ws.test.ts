@@ -30,15 +30,15 @@ describe("terminal over WebSocket", { timeout: 180_000 }, () => {
     assert.match(session.id, /^[0-9a-f]{12}$/);
     assert.deepEqual([session.cols, session.rows], [91, 27]);
     terminal.type("stty size\r");
-    await terminal.waitForOutput(/^27 91\r?$/m);
+    await terminal.waitForOutput(/(^|\$ |# )27 91\r?$/m);
     terminal.resize(132, 43);
     const mark = terminal.output().length;
     terminal.type("stty size\r");
-    await terminal.waitForOutput(/^43 132\r?$/m, 15_000, mark);
+    await terminal.waitForOutput(/(^|\$ |# )43 132\r?$/m, 15_000, mark);
     // The PTY echoes what was typed; the shell's answer is only in what ran.
     const typed = terminal.output().length;
     terminal.type("printf 'x%sy\\n' echoed\r");
-    const seen = await terminal.waitForOutput(/^xechoedy\r?$/m, 15_000, typed);
+    const seen = await terminal.waitForOutput(/(^|\$ |# )xechoedy\r?$/m, 15_000, typed);
     assert.ok(seen.includes("printf 'x%sy\\n' echoed"), `the input is echoed: ${JSON.stringify(seen)}`);
     terminal.type("exit 0\r");
     assert.equal((await terminal.closed).code, 1000);
@@ -61,7 +61,7 @@ describe("terminal over WebSocket", { timeout: 180_000 }, () => {
     assert.equal(resumed.id, id);
     await second.waitForOutput(/before-drop-42/);
     second.type("stty size; echo after-$((1+1))\r");
-    await second.waitForOutput(/^30 100\r?$/m);
+    await second.waitForOutput(/(^|\$ |# )30 100\r?$/m);
     await second.waitForOutput(/after-2/);
     second.type("exit 7\r");
     const closed = await second.closed;
