@@ -125,7 +125,8 @@ export async function benchMcpStdio(): Promise<Figure> {
     plainClient?.close();
     await plainAgent?.stop();
     await host?.close();
-    const left = await removeSandboxes(scratch);
+    // The host's home is below the scratch folder: its sandboxes (state mounted) go first.
+    const left = (await removeSandboxes(path.join(scratch, "h"))) + (await removeSandboxes(scratch));
     if (left > 0) console.error(`mcp stdio: ${left} sandboxes were left and removed`);
   }
 }

@@ -85,7 +85,9 @@ export async function benchPtyEcho(): Promise<Figure> {
   } finally {
     await server?.api("DELETE", `/bots/${BOT}`).catch(() => undefined);
     await server?.stop();
-    const left = await removeSandboxes(scratch);
+    // The server's home is below the scratch folder: its sandboxes first (their state is mounted), then the rest.
+    const left = await removeSandboxes(path.join(scratch, "home"));
+    await removeSandboxes(scratch);
     if (left > 0) console.error(`pty echo: ${left} sandboxes were left and removed`);
   }
 }
