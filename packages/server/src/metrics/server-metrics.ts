@@ -119,25 +119,30 @@ export class ServerMetrics {
         for (const state of BOT_STATES) this.set({ state }, samples.filter((sample) => sample.state === state).length);
       },
     });
-    const usageGauge = (
-      name: string,
-      help: string,
-      pick: (usage: NonNullable<BotSample["usage"]>) => number | undefined,
-    ) =>
-      new Gauge({
+    type Pick = (usage: NonNullable<BotSample["usage"]>) => number | undefined;
+    // Counts the kernel keeps are counters; prom-client's counters only go
+    // up, so each scrape resets them and adds the kernel's count anew.
+    const perBot = (kind: "gauge" | "counter", name: string, help: string, pick: Pick) => {
+      const options = {
         name,
         help,
-        labelNames: ["bot_id"],
+        labelNames: ["bot_id"] as const,
         registers,
-        async collect() {
+        async collect(this: Gauge<"bot_id"> | Counter<"bot_id">) {
           const samples = await sampler.sample();
           this.reset();
           for (const sample of samples) {
             const value = sample.usage && pick(sample.usage);
-            if (value !== undefined) this.set({ bot_id: sample.botId }, value);
+            if (value === undefined) continue;
+            if (this instanceof Gauge) this.set({ bot_id: sample.botId }, value);
+            else this.inc({ bot_id: sample.botId }, value);
           }
         },
-      });
+      };
+      return kind === "gauge" ? new Gauge(options) : new Counter(options);
+    };
+    const usageGauge = (name: string, help: string, pick: Pick) => perBot("gauge", name, help, pick);
+    const kernelCounter = (name: string, help: string, pick: Pick) => perBot("counter", name, help, pick);
     usageGauge(
       "botbox_bot_memory_bytes",
       "Memory the kernel charges a running bot's cgroup",
@@ -148,26 +153,6 @@ export class ServerMetrics {
       "Tasks in a running bot's pids cgroup (not under gVisor)",
       (usage) => usage.processes,
     );
-    // Counts the kernel keeps are counters; prom-client's counters only go up, so each scrape sets them anew.
-    const kernelCounter = (
-      name: string,
-      help: string,
-      pick: (usage: NonNullable<BotSample["usage"]>) => number | undefined,
-    ) =>
-      new Counter({
-        name,
-        help,
-        labelNames: ["bot_id"],
-        registers,
-        async collect() {
-          const samples = await sampler.sample();
-          this.reset();
-          for (const sample of samples) {
-            const value = sample.usage && pick(sample.usage);
-            if (value !== undefined) this.inc({ bot_id: sample.botId }, value);
-          }
-        },
-      });
     kernelCounter(
       "botbox_bot_oom_kills_total",
       "Processes the kernel killed at a running bot's memory limit, since its cgroup was made",
