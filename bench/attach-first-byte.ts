@@ -6,7 +6,7 @@
 // beyond reporting the ratio; both sides are one gRPC call to one agent.
 import { AgentClient } from "../packages/server/src/client/index.js";
 import { ProcessClient } from "../packages/server/src/client/process-client.js";
-import { type Figure, ms, percentile, report, startAgentProcess, time } from "./support.js";
+import { type Figure, interleaved, ms, percentile, report, startAgentProcess } from "./support.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 300);
 const TOKEN = "bench";
@@ -30,17 +30,7 @@ export async function benchAttachFirstByte(): Promise<Figure> {
       const { exitCode } = await exec.exec("true");
       if (exitCode !== 0) throw new Error(`exit ${exitCode}`);
     };
-    for (let i = 0; i < 30; i++) {
-      await execTrue();
-      await firstByte();
-    }
-    const baseline: number[] = [];
-    const subject: number[] = [];
-    // Interleaved, so drift in machine load hits both sides alike.
-    for (let i = 0; i < ROUNDS; i++) {
-      baseline.push(await time(execTrue));
-      subject.push(await time(firstByte));
-    }
+    const { baseline, subject } = await interleaved(execTrue, firstByte, ROUNDS);
     await processes.signal({ id: started.id }, "KILL");
     const ratio = percentile(subject, 50) / percentile(baseline, 50);
     return report({

@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 
 import { AgentClient } from "../packages/server/src/client/index.js";
-import { type Figure, ms, percentile, report, startAgentProcess, time } from "./support.js";
+import { type Figure, interleaved, ms, percentile, report, startAgentProcess } from "./support.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 300);
 
@@ -22,17 +22,7 @@ export async function benchExecRoundTrip(): Promise<Figure> {
       const { exitCode } = await client.exec("true");
       if (exitCode !== 0) throw new Error(`exit ${exitCode}`);
     };
-    for (let i = 0; i < 30; i++) {
-      await direct();
-      await viaAgent();
-    }
-    const baseline: number[] = [];
-    const subject: number[] = [];
-    // Interleaved, so drift in machine load hits both sides alike.
-    for (let i = 0; i < ROUNDS; i++) {
-      baseline.push(await time(direct));
-      subject.push(await time(viaAgent));
-    }
+    const { baseline, subject } = await interleaved(direct, viaAgent, ROUNDS);
     const ratio = percentile(subject, 50) / percentile(baseline, 50);
     return report({
       bench: "exec round trip",

@@ -34,6 +34,28 @@ export async function time(run: () => Promise<unknown>): Promise<number> {
   return Number(process.hrtime.bigint() - started) / 1e6;
 }
 
+/**
+ * Times `baseline` and `subject` alternately, after `warmUp` untimed rounds
+ * of each, so drift in machine load hits both sides alike.
+ */
+export async function interleaved(
+  baseline: () => Promise<unknown>,
+  subject: () => Promise<unknown>,
+  rounds: number,
+  warmUp = 30,
+): Promise<{ baseline: number[]; subject: number[] }> {
+  for (let i = 0; i < warmUp; i++) {
+    await baseline();
+    await subject();
+  }
+  const samples = { baseline: [] as number[], subject: [] as number[] };
+  for (let i = 0; i < rounds; i++) {
+    samples.baseline.push(await time(baseline));
+    samples.subject.push(await time(subject));
+  }
+  return samples;
+}
+
 export interface Figure {
   bench: string;
   figure: string;
