@@ -45,16 +45,50 @@ remove_tables() {
   done
 }
 
+# The address pool of throw-away daemons' networks: one of their own, so a
+# bridge a killed daemon left behind can be told from anyone else's and
+# removed (a kernel bridge outlives its daemon, and Docker refuses a subnet
+# that overlaps a route: 31 leftovers exhaust its default pools).
+POOL_PREFIX=10.213.
+POOL='{ "base": "10.213.0.0/16", "size": 24 }'
+
 # dockerd's --add-runtime takes no arguments for the runtime: a config file does.
 write_daemon_config() {
-  local tmp=$1 gvisor=$2
+  local tmp=$1 gvisor=$2 runtimes=''
   if [ "$gvisor" = 1 ]; then
-    cat >"$tmp/daemon.json" <<JSON
-{ "runtimes": { "runsc": { "path": "$(command -v runsc)", "runtimeArgs": ["--platform=ptrace", "--host-uds=create", "--network=host"] } } }
-JSON
-  else
-    echo '{}' >"$tmp/daemon.json"
+    runtimes=', "runtimes": { "runsc": { "path": "'"$(command -v runsc)"'", "runtimeArgs": ["--platform=ptrace", "--host-uds=create", "--network=host"] } }'
   fi
+  echo "{ \"default-address-pools\": [$POOL]$runtimes }" >"$tmp/daemon.json"
+}
+
+# Bridges in the pool with nothing attached whose daemon is gone. A live
+# throw-away daemon's idle network looks the same, so this runs only when
+# no other throw-away daemon is recorded as running.
+remove_stale_bridges() {
+  local bridge
+  for bridge in $(ip -o -4 addr show 2>/dev/null | awk -v p="$POOL_PREFIX" '$2 ~ /^br-/ && index($4, p) == 1 {print $2}'); do
+    if [ -z "$(ls "/sys/class/net/$bridge/brif" 2>/dev/null)" ]; then
+      ip link delete "$bridge" 2>/dev/null && log "removed $bridge, a bridge a stopped daemon left behind"
+    fi
+  done
+}
+
+other_daemon_running() {
+  local pidfile
+  for pidfile in /tmp/botbox-ci-docker.*/dockerd.pid; do
+    [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null && return 0
+  done
+  return 1
+}
+
+# Containers first (they hold the networks), then every network of our own,
+# so the daemon takes its bridges with it.
+remove_networks() {
+  local host=$1 ids
+  ids=$(DOCKER_HOST=$host docker ps -aq 2>/dev/null || true)
+  [ -z "$ids" ] || DOCKER_HOST=$host docker rm -f $ids >/dev/null 2>&1 || true
+  ids=$(DOCKER_HOST=$host docker network ls -q --filter type=custom 2>/dev/null || true)
+  [ -z "$ids" ] || DOCKER_HOST=$host docker network rm $ids >/dev/null 2>&1 || true
 }
 
 answers() {
@@ -86,6 +120,7 @@ start() {
   host=unix://$tmp/docker.sock
   if [ "$gvisor" = 1 ]; then command -v runsc >/dev/null || apt_install runsc; fi
   write_daemon_config "$tmp" "$gvisor"
+  other_daemon_running || remove_stale_bridges
 
   # The daemon must not inherit fd 3, or `$(docker.sh)` would wait for it to exit.
   # No default bridge (docker0 would outlive the daemon); iptables stays on:
@@ -121,7 +156,10 @@ stop() {
   tmp=$(cat "$STATE_DIR/dir")
   # dockerd deletes its pidfile when it exits; the pid recorded at start stays.
   pid=$(cat "$tmp/dockerd.pid" 2>/dev/null || cat "$STATE_DIR/pid" 2>/dev/null || true)
-  remove_tables "$(cat "$STATE_DIR/host" 2>/dev/null || echo "unix://$tmp/docker.sock")"
+  local host
+  host=$(cat "$STATE_DIR/host" 2>/dev/null || echo "unix://$tmp/docker.sock")
+  remove_tables "$host"
+  remove_networks "$host"
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     # dockerd stops its containers (10 s each at most) and its containerd.
     kill -TERM "$pid"
@@ -140,6 +178,7 @@ stop() {
     umount -l "$mountpoint" 2>/dev/null || true
   done
   rm -rf "$tmp" "$STATE_DIR"
+  other_daemon_running || remove_stale_bridges
   log "stopped and removed $tmp"
 }
 
