@@ -154,7 +154,10 @@ describe("a bot's ports through the host", { timeout: 300_000 }, () => {
   });
 
   it("streams large bodies both ways without holding them in the server", async () => {
-    const SIZE = 96 * 2 ** 20;
+    // V8 lets Buffers' external memory grow about 64 MB between collections,
+    // so a server that streams can still grow that much: the body must be
+    // well past it for "held" (growth near SIZE) to stand apart.
+    const SIZE = 192 * 2 ** 20;
     const block = Buffer.alloc(2 ** 20);
     for (let i = 0; i < block.length; i++) block[i] = (i * 31 + 5) & 0xff;
     const expected = createHash("sha256");
@@ -200,7 +203,10 @@ describe("a bot's ports through the host", { timeout: 300_000 }, () => {
       clearInterval(sampler);
     }
     const growthMb = (rssPeak - rssBefore) / 2 ** 20;
-    assert.ok(growthMb < 64, `the server grew by ${growthMb.toFixed(0)} MB moving ${SIZE / 2 ** 20} MiB each way`);
+    assert.ok(
+      growthMb < SIZE / 2 ** 20 / 2,
+      `the server grew by ${growthMb.toFixed(0)} MB moving ${SIZE / 2 ** 20} MiB each way`,
+    );
   });
 
   it("passes a WebSocket upgrade through, for a token or the link's cookie, and refuses one without", async () => {
