@@ -50,17 +50,7 @@ answers() {
 
 start() {
   [ "$(id -u)" = 0 ] || die "containerd needs root"
-  if [ -f "$STATE_DIR/socket" ]; then
-    local old
-    old=$(cat "$STATE_DIR/socket")
-    if answers "$old"; then
-      log "reusing the containerd already running at $old"
-      echo "BOTBOX_TEST_CONTAINERD_SOCKET=$old" >&3
-      return 0
-    fi
-    log "forgetting a containerd that no longer answers ($old)"
-    stop
-  fi
+  reuse_recorded socket containerd BOTBOX_TEST_CONTAINERD_SOCKET && return 0
   install_packages
 
   local tmp socket
@@ -94,11 +84,8 @@ TOML
 }
 
 stop() {
-  if [ ! -f "$STATE_DIR/dir" ]; then
-    log "no containerd recorded in $STATE_DIR; nothing to stop"
-    return 0
-  fi
-  local tmp socket pid tries=0
+  nothing_to_stop dir containerd && return 0
+  local tmp socket
   tmp=$(cat "$STATE_DIR/dir")
   socket=$(cat "$STATE_DIR/socket" 2>/dev/null || echo "$tmp/containerd.sock")
   # Tasks first: their shims outlive containerd otherwise.
@@ -110,24 +97,10 @@ stop() {
       done
     done
   fi
-  pid=$(cat "$STATE_DIR/pid" 2>/dev/null || true)
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid"
-    while kill -0 "$pid" 2>/dev/null; do
-      tries=$((tries + 1))
-      if [ "$tries" -ge 60 ]; then
-        log "containerd $pid did not stop within 30 s: killing it"
-        kill -KILL "$pid" 2>/dev/null || true
-        break
-      fi
-      sleep 0.5
-    done
-  fi
+  stop_process containerd "$(cat "$STATE_DIR/pid" 2>/dev/null || true)" 30
   # Shims of tasks that could not be deleted.
   pkill_shims "$tmp"
-  { grep -o " $tmp/[^ ]*" /proc/mounts || true; } | sort -r | while read -r mountpoint; do
-    umount -l "$mountpoint" 2>/dev/null || true
-  done
+  unmount_below "$tmp"
   remove_network
   rm -rf "$tmp" "$STATE_DIR"
   log "stopped and removed $tmp"
@@ -137,7 +110,7 @@ stop() {
 pkill_shims() {
   local proc
   for proc in /proc/[0-9]*; do
-    if tr '\0' ' ' <"$proc/cmdline" 2>/dev/null | grep -q -- "-address $1/containerd.sock"; then
+    if tr '\0' ' ' 2>/dev/null <"$proc/cmdline" | grep -q -- "-address $1/containerd.sock"; then
       kill -KILL "${proc#/proc/}" 2>/dev/null || true
     fi
   done

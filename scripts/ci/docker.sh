@@ -97,17 +97,7 @@ answers() {
 
 start() {
   [ "$(id -u)" = 0 ] || die "dockerd needs root"
-  if [ -f "$STATE_DIR/host" ]; then
-    local old_host
-    old_host=$(cat "$STATE_DIR/host")
-    if answers "$old_host"; then
-      log "reusing the daemon already running at $old_host"
-      echo "DOCKER_HOST=$old_host" >&3
-      return 0
-    fi
-    log "forgetting a daemon that no longer answers ($old_host)"
-    stop
-  fi
+  reuse_recorded host daemon DOCKER_HOST && return 0
 
   command -v dockerd >/dev/null || apt_install docker.io
   # Isolated bots' rules.
@@ -148,11 +138,8 @@ start() {
 }
 
 stop() {
-  if [ ! -f "$STATE_DIR/dir" ]; then
-    log "no daemon recorded in $STATE_DIR; nothing to stop"
-    return 0
-  fi
-  local tmp pid tries=0
+  nothing_to_stop dir daemon && return 0
+  local tmp pid
   tmp=$(cat "$STATE_DIR/dir")
   # dockerd deletes its pidfile when it exits; the pid recorded at start stays.
   pid=$(cat "$tmp/dockerd.pid" 2>/dev/null || cat "$STATE_DIR/pid" 2>/dev/null || true)
@@ -160,23 +147,9 @@ stop() {
   host=$(cat "$STATE_DIR/host" 2>/dev/null || echo "unix://$tmp/docker.sock")
   remove_tables "$host"
   remove_networks "$host"
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    # dockerd stops its containers (10 s each at most) and its containerd.
-    kill -TERM "$pid"
-    while kill -0 "$pid" 2>/dev/null; do
-      tries=$((tries + 1))
-      if [ "$tries" -ge 120 ]; then
-        log "dockerd $pid did not stop within 60 s: killing it"
-        kill -KILL "$pid" 2>/dev/null || true
-        break
-      fi
-      sleep 0.5
-    done
-  fi
-  # Mounts left by a killed daemon would make rm fail on busy folders.
-  { grep -o " $tmp/[^ ]*" /proc/mounts || true; } | sort -r | while read -r mountpoint; do
-    umount -l "$mountpoint" 2>/dev/null || true
-  done
+  # dockerd stops its containers (10 s each at most) and its containerd.
+  stop_process dockerd "$pid" 60
+  unmount_below "$tmp"
   rm -rf "$tmp" "$STATE_DIR"
   other_daemon_running || remove_stale_bridges
   log "stopped and removed $tmp"

@@ -115,10 +115,7 @@ start() {
 }
 
 stop() {
-  if [ ! -f "$STATE_DIR/datadir" ]; then
-    log "no cluster recorded in $STATE_DIR; nothing to stop"
-    return 0
-  fi
+  nothing_to_stop datadir cluster && return 0
   local bindir datadir
   bindir=$(cat "$STATE_DIR/bindir")
   datadir=$(cat "$STATE_DIR/datadir")
