@@ -17,7 +17,7 @@ import {
   processGone,
   RawAgentClient,
   rejectsWithCode,
-  startAgentWithRawClient,
+  sharedAgentWithRawClient,
   status,
   waitFor,
 } from "./support.js";
@@ -37,7 +37,7 @@ describe("Exec", { timeout: 40_000 }, () => {
   };
 
   before(async () => {
-    ({ agent, client } = await startAgentWithRawClient({ transport: "unix" }));
+    ({ agent, client } = await sharedAgentWithRawClient({ transport: "unix" }));
   });
 
   after(() => stopAgentWithClient({ agent, client }));

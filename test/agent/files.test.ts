@@ -35,7 +35,7 @@ import {
   openRawCall,
   type RawAgentClient,
   rejectsWithCode,
-  startAgentWithRawClient,
+  sharedAgentWithRawClient,
   status,
   tempFilesIn,
   waitFor,
@@ -77,7 +77,7 @@ describe("file transfer calls", { timeout: 30_000 }, () => {
   const inData = (...parts: string[]) => path.join(agent.dataDir, ...parts);
 
   before(async () => {
-    ({ agent, client } = await startAgentWithRawClient({ transport: "unix" }));
+    ({ agent, client } = await sharedAgentWithRawClient({ transport: "unix" }));
     outside = mkdtempSync(path.join(tmpdir(), "botbox-agent-outside-"));
   });
 

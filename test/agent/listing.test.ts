@@ -21,7 +21,7 @@ import {
   type RawAgentClient,
   rejectsWithCode,
   RFC3339_SECONDS,
-  startAgentWithRawClient,
+  sharedAgentWithRawClient,
   status,
 } from "./support.js";
 
@@ -42,7 +42,7 @@ describe("folder and metadata calls", { timeout: 30_000 }, () => {
   };
 
   before(async () => {
-    ({ agent, client } = await startAgentWithRawClient({ transport: "tcp" }));
+    ({ agent, client } = await sharedAgentWithRawClient({ transport: "tcp" }));
   });
 
   after(() => stopAgentWithClient({ agent, client }));

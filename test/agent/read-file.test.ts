@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 
 import type { AgentProcess } from "../support/agent-process.js";
 import { stopAgentWithClient } from "../support/agent-with-client.js";
-import { formatLine, type RawAgentClient, rejectsWithCode, startAgentWithRawClient, status } from "./support.js";
+import { formatLine, type RawAgentClient, rejectsWithCode, sharedAgentWithRawClient, status } from "./support.js";
 
 const lines = (count: number, text: (n: number) => string) =>
   Array.from({ length: count }, (_, i) => `${text(i + 1)}\n`).join("");
@@ -25,7 +25,7 @@ describe("ReadFile", { timeout: 30_000 }, () => {
   const put = (name: string, content: string | Buffer) => writeFileSync(path.join(agent.dataDir, name), content);
 
   before(async () => {
-    ({ agent, client } = await startAgentWithRawClient({ transport: "unix" }));
+    ({ agent, client } = await sharedAgentWithRawClient({ transport: "unix" }));
     put("three.txt", "alpha\nbeta\nfoo\n");
     put(
       "250.txt",

@@ -44,6 +44,7 @@ import {
   type WriteRawResponse,
 } from "../../proto/src/gen/mcpcontainer.js";
 import { type AgentProcess, type AgentProcessOptions, startAgentProcess } from "../support/agent-process.js";
+import { type SharedAgentOptions, sharedAgentProcess } from "../support/shared-agent.js";
 
 export { status };
 export { ExecInput, ExecOutput_Stream, type FileEntry, WriteRawChunk } from "../../proto/src/gen/mcpcontainer.js";
@@ -84,6 +85,14 @@ export async function startAgentWithRawClient(
 ): Promise<{ agent: AgentProcess; client: RawAgentClient }> {
   const agent = await startAgentProcess(options);
   return { agent, client: new RawAgentClient(agent.address) };
+}
+
+/** The process's shared agent (test/support/shared-agent.ts) and a RawAgentClient with its token, if any. */
+export async function sharedAgentWithRawClient(
+  options: SharedAgentOptions,
+): Promise<{ agent: AgentProcess; client: RawAgentClient }> {
+  const agent = await sharedAgentProcess(options);
+  return { agent, client: new RawAgentClient(agent.address, options.token) };
 }
 
 /**

@@ -13,7 +13,8 @@ import {
   UnavailableError,
 } from "../../packages/server/src/errors.js";
 import type { AgentProcess } from "../support/agent-process.js";
-import { startAgentWithClient, stopAgentWithClient } from "../support/agent-with-client.js";
+import { stopAgentWithClient } from "../support/agent-with-client.js";
+import { SHARED_AGENT_TOKEN, sharedAgentWithClient } from "../support/shared-agent.js";
 
 for (const transport of ["unix", "tcp"] as const) {
   describe(`AgentClient over ${transport}`, () => {
@@ -21,7 +22,7 @@ for (const transport of ["unix", "tcp"] as const) {
     let client: AgentClient;
 
     before(async () => {
-      ({ agent, client } = await startAgentWithClient({ transport, token: "client-test-token" }));
+      ({ agent, client } = await sharedAgentWithClient({ transport, token: SHARED_AGENT_TOKEN }));
     });
     after(() => stopAgentWithClient({ agent, client }));
 

@@ -9,6 +9,7 @@ import { connectivityState } from "@grpc/grpc-js";
 import { AgentClient, type AgentEndpoint, AgentPool } from "../../packages/server/src/client/index.js";
 import { IdentityMismatchError, UnavailableError } from "../../packages/server/src/errors.js";
 import { type AgentProcess, startAgentProcess } from "../support/agent-process.js";
+import { sharedAgentProcess } from "../support/shared-agent.js";
 
 /** A pool over fixed endpoints that counts the channels it opens. */
 function countingPool(
@@ -49,7 +50,7 @@ describe("AgentPool", () => {
 
   before(async () => {
     socketDir = await mkdtemp(path.join(tmpdir(), "botbox-pool-"));
-    [agentA, agentB] = await Promise.all([startAgentProcess(), startAgentProcess({ transport: "tcp" })]);
+    [agentA, agentB] = await Promise.all([sharedAgentProcess(), sharedAgentProcess({ transport: "tcp" })]);
   });
   after(async () => {
     await Promise.all([agentA.stop(), agentB.stop()]);

@@ -13,7 +13,8 @@ import { errorResponse } from "../../packages/server/src/http/error-status.js";
 import { type AnyRoute } from "../../packages/server/src/http/route.js";
 import { dataRoutes } from "../../packages/server/src/http/routes/data.js";
 import type { AgentProcess } from "../support/agent-process.js";
-import { startAgentWithClient, stopAgentWithClient } from "../support/agent-with-client.js";
+import { stopAgentWithClient } from "../support/agent-with-client.js";
+import { SHARED_AGENT_TOKEN, sharedAgentWithClient } from "../support/shared-agent.js";
 import { tarGz } from "./support.js";
 
 const LIMIT = 64 * 1024;
@@ -30,7 +31,7 @@ describe("the import route's body and unpacked limits and one-import-at-a-time r
   let onAgentAsked: (() => void) | undefined;
 
   before(async () => {
-    ({ agent, client } = await startAgentWithClient());
+    ({ agent, client } = await sharedAgentWithClient({ token: SHARED_AGENT_TOKEN }));
     scratch = await mkdtemp(path.join(tmpdir(), "botbox-data-routes-"));
     app = Fastify();
     // Stands in for the auth hook: every request acts as the admin.

@@ -5,9 +5,8 @@ import path from "node:path";
 
 import type { AgentClient } from "../../packages/server/src/client/index.js";
 import type { AgentProcess } from "../support/agent-process.js";
-import { startAgentWithClient, stopAgentWithClient } from "../support/agent-with-client.js";
-
-const TOKEN = "memory-test-token";
+import { stopAgentWithClient } from "../support/agent-with-client.js";
+import { SHARED_AGENT_TOKEN, sharedAgentWithClient } from "../support/shared-agent.js";
 
 export interface MemoryAgent {
   agent: AgentProcess;
@@ -21,8 +20,9 @@ export interface MemoryAgent {
   stop(): Promise<void>;
 }
 
+/** On the test process's shared agent (test/support/shared-agent.ts): its data folder starts empty. */
 export async function startMemoryAgent(): Promise<MemoryAgent> {
-  const { agent, client } = await startAgentWithClient({ token: TOKEN });
+  const { agent, client } = await sharedAgentWithClient({ token: SHARED_AGENT_TOKEN });
   const inData = (relativePath: string) => path.join(agent.dataDir, relativePath);
   return {
     agent,

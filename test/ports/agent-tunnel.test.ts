@@ -12,9 +12,10 @@ import { credentials, Metadata, status } from "@grpc/grpc-js";
 import type { AgentClient } from "../../packages/server/src/client/index.js";
 import { ForbiddenError, PortUnreachableError } from "../../packages/server/src/errors.js";
 import type { AgentProcess } from "../support/agent-process.js";
-import { startAgentWithClient, stopAgentWithClient } from "../support/agent-with-client.js";
+import { stopAgentWithClient } from "../support/agent-with-client.js";
+import { SHARED_AGENT_TOKEN, sharedAgentWithClient } from "../support/shared-agent.js";
 
-const TOKEN = "tunnel-test-token";
+const TOKEN = SHARED_AGENT_TOKEN;
 
 /** This machine's first address that is not loopback: what the tunnel must never reach. */
 function outsideAddress(): string | undefined {
@@ -49,7 +50,7 @@ describe("Tunnel", { timeout: 30_000 }, () => {
   let target: Awaited<ReturnType<typeof shoutingServer>>;
 
   before(async () => {
-    ({ agent, client } = await startAgentWithClient({ transport: "unix", token: TOKEN }));
+    ({ agent, client } = await sharedAgentWithClient({ transport: "unix", token: TOKEN }));
     target = await shoutingServer();
   });
   after(async () => {

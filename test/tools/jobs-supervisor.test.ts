@@ -7,12 +7,10 @@ import { AgentClient, ProcessClient, type ProcessView } from "../../packages/ser
 import { ContainerTools } from "../../packages/server/src/tools/index.js";
 import { startBackgroundJob } from "../../packages/server/src/tools/jobs.js";
 import { jobHelpers, sharedJobTests } from "./job-suite.js";
-import { type Job, startToolHarness, type ToolHarness } from "./tool-harness.js";
+import { type Job, startToolHarness, TOKEN, type ToolHarness } from "./tool-harness.js";
 
 // Jobs on the agent's process supervisor (packages/server/src/tools/supervised-jobs.ts),
 // against a real agent process. The file-based path: jobs.test.ts.
-
-const TOKEN = "tools-test-token";
 
 describe("background jobs on the process supervisor", () => {
   let h: ToolHarness;
@@ -248,7 +246,8 @@ describe("supervised jobs where the job files cannot be made", () => {
   let h: ToolHarness;
 
   before(async () => {
-    h = await startToolHarness();
+    // An agent of its own: the list below must hold this one job, none of another file's.
+    h = await startToolHarness({}, { fresh: true });
     // A file where the .botbox folder should be: the file-based jobs cannot start (jobs.test.ts).
     await writeFile(path.join(h.agent.dataDir, ".botbox"), "in the way");
   });

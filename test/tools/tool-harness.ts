@@ -6,8 +6,10 @@ import { type AgentClient, type ExecResult } from "../../packages/server/src/cli
 import { ContainerTools, type ContainerToolsOptions } from "../../packages/server/src/tools/index.js";
 import type { AgentProcess } from "../support/agent-process.js";
 import { startAgentWithClient } from "../support/agent-with-client.js";
+import { SHARED_AGENT_TOKEN, sharedAgentWithClient } from "../support/shared-agent.js";
 
-const TOKEN = "tools-test-token";
+/** The token of the harness's agent. */
+export const TOKEN = SHARED_AGENT_TOKEN;
 
 /** A real agent process, a client for it, and ContainerTools over that client. */
 export interface ToolHarness {
@@ -25,8 +27,16 @@ export interface ToolHarness {
   stop(): Promise<void>;
 }
 
-export async function startToolHarness(options: Partial<ContainerToolsOptions> = {}): Promise<ToolHarness> {
-  const { agent, client } = await startAgentWithClient({ token: TOKEN });
+/**
+ * The harness on the test process's shared agent (test/support/shared-agent.ts);
+ * `fresh: true` starts an agent of its own, for tests that need no other
+ * file's processes in the agent's table.
+ */
+export async function startToolHarness(
+  options: Partial<ContainerToolsOptions> = {},
+  { fresh = false }: { fresh?: boolean } = {},
+): Promise<ToolHarness> {
+  const { agent, client } = await (fresh ? startAgentWithClient : sharedAgentWithClient)({ token: TOKEN });
   return toolHarnessOver(agent, client, options, () => agent.stop());
 }
 

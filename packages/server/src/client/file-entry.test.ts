@@ -6,7 +6,8 @@ import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 
 import type { AgentProcess } from "../../../../test/support/agent-process.js";
-import { startAgentWithClient, stopAgentWithClient } from "../../../../test/support/agent-with-client.js";
+import { stopAgentWithClient } from "../../../../test/support/agent-with-client.js";
+import { SHARED_AGENT_TOKEN, sharedAgentWithClient } from "../../../../test/support/shared-agent.js";
 import type { AgentClient } from "./agent-client.js";
 import { parseGoMode } from "./file-entry.js";
 
@@ -39,7 +40,7 @@ describe("AgentClient's entries from a real agent", () => {
   let agent: AgentProcess;
   let client: AgentClient;
   before(async () => {
-    ({ agent, client } = await startAgentWithClient({ token: "entry-token" }));
+    ({ agent, client } = await sharedAgentWithClient({ token: SHARED_AGENT_TOKEN }));
   });
   after(() => stopAgentWithClient({ agent, client }));
 

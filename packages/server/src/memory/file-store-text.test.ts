@@ -8,7 +8,8 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
 import type { AgentProcess } from "../../../../test/support/agent-process.js";
-import { startAgentWithClient, stopAgentWithClient } from "../../../../test/support/agent-with-client.js";
+import { stopAgentWithClient } from "../../../../test/support/agent-with-client.js";
+import { SHARED_AGENT_TOKEN, sharedAgentWithClient } from "../../../../test/support/shared-agent.js";
 import type { AgentClient } from "../client/index.js";
 import { MemoryFileStore } from "./file-store.js";
 
@@ -23,7 +24,7 @@ describe("MemoryFileStore and bytes that are not UTF-8", () => {
   const memoryDir = () => path.join(agent.dataDir, "memory");
 
   before(async () => {
-    ({ agent, client } = await startAgentWithClient({ token: "memory-text" }));
+    ({ agent, client } = await sharedAgentWithClient({ token: SHARED_AGENT_TOKEN }));
     store = new MemoryFileStore(client, { now: () => NOW, warn: (message) => warnings.push(message) });
   });
   after(() => stopAgentWithClient({ agent, client }));

@@ -6,13 +6,12 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import { promisify } from "node:util";
 
 import type { AgentProcess } from "../../../../test/support/agent-process.js";
-import { startAgentWithClient, stopAgentWithClient } from "../../../../test/support/agent-with-client.js";
+import { stopAgentWithClient } from "../../../../test/support/agent-with-client.js";
+import { SHARED_AGENT_TOKEN, sharedAgentWithClient } from "../../../../test/support/shared-agent.js";
 import type { AgentClient } from "../client/index.js";
 import { ForbiddenError, NotFoundError } from "../errors.js";
 import { FileTooLargeError, NotRegularFileError, NotTextFileError } from "./file-errors.js";
 import { readWholeText } from "./read-whole-text.js";
-
-const TOKEN = "read-whole-token";
 
 describe("readWholeText against a real agent", () => {
   let agent: AgentProcess;
@@ -26,7 +25,7 @@ describe("readWholeText against a real agent", () => {
     );
 
   before(async () => {
-    ({ agent, client } = await startAgentWithClient({ token: TOKEN }));
+    ({ agent, client } = await sharedAgentWithClient({ token: SHARED_AGENT_TOKEN }));
   });
   after(() => stopAgentWithClient({ agent, client }));
   beforeEach(async () => {

@@ -9,7 +9,8 @@ import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 
 import type { AgentProcess } from "../../../../test/support/agent-process.js";
-import { startAgentWithClient, stopAgentWithClient } from "../../../../test/support/agent-with-client.js";
+import { stopAgentWithClient } from "../../../../test/support/agent-with-client.js";
+import { SHARED_AGENT_TOKEN, sharedAgentWithClient } from "../../../../test/support/shared-agent.js";
 import type { AgentClient } from "../client/index.js";
 import { BadRequestError, ForbiddenError, NotFoundError, WorkspaceUnreachableError } from "../errors.js";
 import { FileTooLargeError, NotRegularFileError, NotTextFileError } from "./file-errors.js";
@@ -24,7 +25,7 @@ describe("WorkspaceFiles on a real agent", () => {
   let root: string;
 
   before(async () => {
-    ({ agent, client } = await startAgentWithClient({ token: "files-token", botId: BOT }));
+    ({ agent, client } = await sharedAgentWithClient({ token: SHARED_AGENT_TOKEN }));
     files = new WorkspaceFiles({
       agentFor: async (botId) => {
         if (botId !== BOT) throw new NotFoundError(`no bot ${botId}`);
