@@ -8,8 +8,9 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 
-import { type AgentProcess, startAgentProcess } from "../support/agent-process.js";
+import type { AgentProcess } from "../support/agent-process.js";
 import { stopAgentWithClient } from "../support/agent-with-client.js";
+import { SHARED_AGENT_TOKEN, sharedAgentProcess } from "../support/shared-agent.js";
 import {
   ExecInput,
   ExecOutput_Stream,
@@ -311,8 +312,8 @@ describe("Exec", { timeout: 40_000 }, () => {
     let securedClient: RawAgentClient;
 
     before(async () => {
-      secured = await startAgentProcess({ transport: "unix", token: "s3cret-token" });
-      securedClient = new RawAgentClient(secured.address, "s3cret-token");
+      secured = await sharedAgentProcess({ transport: "unix", token: SHARED_AGENT_TOKEN });
+      securedClient = new RawAgentClient(secured.address, SHARED_AGENT_TOKEN);
     });
 
     after(async () => {
@@ -326,7 +327,7 @@ describe("Exec", { timeout: 40_000 }, () => {
       const env = text(result.stdout);
       assert.match(env, /^PATH=/m, "env printed nothing useful");
       assert.doesNotMatch(env, /BOTBOX_AGENT_TOKEN/);
-      assert.ok(!env.includes("s3cret-token"), "the token value leaked into the command's environment");
+      assert.ok(!env.includes(SHARED_AGENT_TOKEN), "the token value leaked into the command's environment");
     });
   });
 });

@@ -26,6 +26,7 @@ import {
   RawAgentClient,
   rejectsWithCode,
   RFC3339_SECONDS,
+  sharedAgentWithRawClient,
   startAgentWithRawClient,
   status,
   waitFor,
@@ -170,7 +171,7 @@ for (const transport of ["unix", "tcp"] as const) {
     let client: RawAgentClient;
 
     before(async () => {
-      ({ agent, client } = await startAgentWithRawClient({ transport, botId: `bot-${transport}` }));
+      ({ agent, client } = await sharedAgentWithRawClient({ transport }));
     });
 
     after(() => stopAgentWithClient({ agent, client }));
@@ -186,7 +187,7 @@ for (const transport of ["unix", "tcp"] as const) {
       assert.equal(result.stdout.toString(), "smoke-42\n");
       assert.equal(result.exitCode, 0);
       const info = await client.info();
-      assert.equal(info.botId, `bot-${transport}`);
+      assert.equal(info.botId, agent.botId);
       assert.equal(info.dataDir, agent.dataDir);
     });
 

@@ -21,9 +21,10 @@ import {
   WatchRequest,
 } from "../../proto/src/gen/watch.js";
 import { type AgentProcess, startAgentProcess } from "../support/agent-process.js";
+import { SHARED_AGENT_TOKEN, sharedAgentProcess } from "../support/shared-agent.js";
 import { bearer } from "./support.js";
 
-const TOKEN = "watch-test-token";
+const TOKEN = SHARED_AGENT_TOKEN;
 const run = promisify(execFile);
 
 interface Change {
@@ -131,7 +132,7 @@ describe("file watch", { timeout: 120_000 }, () => {
 
   before(async () => {
     outside = await mkdtemp(path.join(tmpdir(), "botbox-watch-outside-"));
-    agent = await startAgentProcess({ token: TOKEN });
+    agent = await sharedAgentProcess({ token: TOKEN });
     await mkdir(agent.dataDir, { recursive: true });
     client = new FileWatchServiceClient(agent.address, credentials.createInsecure());
   });
