@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { request as httpRequest } from "node:http";
+import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 
 import { type FilesServer, json, startFilesServer } from "./support.js";
@@ -316,6 +317,42 @@ describe("file transfer limits (files.max_upload_bytes 1 MiB, files.max_read_byt
     assert.equal(response.headers.get("connection"), "close");
     assertTooLarge(await json(response));
     assert.equal((await bytesOf("/data/keep.txt")).toString(), original);
+  });
+
+  it("keeps reading after that early 413, so a client still sending gets the answer and no reset", async () => {
+    // A raw client that keeps writing after the answer, as a slow one does: a
+    // server that closed at once would answer those bytes with a reset, which
+    // fails the writes (EPIPE, ECONNRESET); one that lingers reads them.
+    const url = new URL(files.url(LIMITED, `/fs/upload${q("/data/keep.txt")}`));
+    // Half-open, as a client that still sends after the server's FIN is.
+    const socket = connect({ port: Number(url.port), host: url.hostname, allowHalfOpen: true });
+    const errors: string[] = [];
+    socket.on("error", (error: NodeJS.ErrnoException) => errors.push(error.code ?? error.message));
+    let answer = "";
+    let ended = false;
+    socket.setEncoding("latin1").on("data", (part: string) => (answer += part));
+    socket.on("end", () => (ended = true));
+    socket.write(
+      `PUT ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\n` +
+        `authorization: Bearer ${files.tokens[LIMITED]}\r\ntransfer-encoding: chunked\r\n\r\n`,
+    );
+    const piece = randomBytes(64 * 1024);
+    const chunk = Buffer.concat([Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from("\r\n")]);
+    const deadline = Date.now() + 10_000;
+    while (!ended && errors.length === 0 && Date.now() < deadline) {
+      if (!socket.write(chunk)) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assert.ok(ended, `the server shut its side after the answer (errors: ${errors.join(", ")})`);
+    // Still sending after the answer: half a second of writes, none reset.
+    const until = Date.now() + 500;
+    while (Date.now() < until && errors.length === 0) {
+      socket.write(chunk);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    socket.destroy();
+    assert.deepEqual(errors, []);
+    assert.match(answer, /^HTTP\/1\.1 413 /);
+    assert.match(answer, /connection: close/i);
   });
 
   it("refuses an oversized multipart file with 413, and the old file stays", async () => {
