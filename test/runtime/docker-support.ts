@@ -4,7 +4,6 @@
  * `images/build-agent-image.sh` writes).
  */
 import { existsSync } from "node:fs";
-import { rm } from "node:fs/promises";
 
 import Docker from "dockerode";
 
@@ -14,7 +13,7 @@ import {
   type DockerRuntimeOptions,
 } from "../../packages/server/src/runtime/docker/index.js";
 import { AGENT_IMAGE_TAR } from "../support/runtimes.js";
-import { type BackendSuite, backendSuite, makeHome, type RuntimeFixture } from "./support.js";
+import { type BackendSuite, backendSuite, makeHome, type RuntimeFixture, runtimeFixture } from "./support.js";
 
 /** The daemon at DOCKER_HOST. */
 export const dockerClient = (): Docker =>
@@ -40,14 +39,7 @@ export async function openDocker(options: Partial<DockerRuntimeOptions> = {}): P
   const home = await makeHome();
   const runtime = new DockerRuntime({ home, ...options });
   await runtime.ensureImage(DEFAULT_AGENT_IMAGE).catch(() => runtime.importImage(DEFAULT_AGENT_IMAGE, AGENT_IMAGE_TAR));
-  return {
-    home,
-    runtime,
-    close: async () => {
-      await runtime.close();
-      await rm(home, { recursive: true, force: true });
-    },
-  };
+  return runtimeFixture(home, runtime);
 }
 
 /** What a Docker suite's tests work with; see dockerSuite. */

@@ -1,20 +1,18 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { access, readdir, readFile, rm } from "node:fs/promises";
+import { access, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
 import { CONTAINER_PREFIX } from "../../packages/server/src/runtime/runtime.js";
 import { hostIdRegistry } from "../../packages/server/src/runtime/sandbox/host-ids.js";
-import { SandboxRuntime } from "../../packages/server/src/runtime/sandbox/index.js";
 import { CopyState } from "../../packages/server/src/runtime/sandbox/state/copy-state.js";
 import { OverlayState } from "../../packages/server/src/runtime/sandbox/state/overlay-state.js";
-import { AGENT_BUNDLE } from "../support/agent-process.js";
 import { type Files, GENERATION_1, GENERATION_2, readData } from "./fixtures/crash-data.js";
-import { makeHome } from "./support.js";
+import { sandboxSuite } from "./support.js";
 
 const run = promisify(execFile);
 const CRASH_STATE = fileURLToPath(new URL("./fixtures/crash-state.ts", import.meta.url));
@@ -69,12 +67,20 @@ const CASES: Case[] = [
 ];
 
 describe("sandbox state: a crash at any step of a change loses nothing", { skip: !asRoot && "needs root" }, () => {
-  let home: string;
-  let runtime: SandboxRuntime;
+  const suite = sandboxSuite();
 
   /** Runs the fixture, which must die of SIGKILL at `crashAt`. */
   const crash = async (botId: string, mode: string, operation: string, crashAt: string) => {
-    const result = await run(process.execPath, ["--import", "tsx", CRASH_STATE, home, botId, mode, operation, crashAt])
+    const result = await run(process.execPath, [
+      "--import",
+      "tsx",
+      CRASH_STATE,
+      suite.home,
+      botId,
+      mode,
+      operation,
+      crashAt,
+    ])
       .then(({ stdout }) => `exited: ${stdout}`)
       .catch((error: { signal?: string; stderr?: string }) => error.signal ?? `failed: ${error.stderr}`);
     assert.equal(result, "SIGKILL", `the fixture did not crash at ${crashAt}`);
@@ -82,7 +88,7 @@ describe("sandbox state: a crash at any step of a change loses nothing", { skip:
 
   /** What nothing may leave behind: a change's log, mounts, unused layers or copies, trash. */
   const assertTidy = async (botId: string, mode: string) => {
-    const root = path.join(home, "bots", botId);
+    const root = path.join(suite.home, "bots", botId);
     const state = path.join(root, "state");
     const mounts = (await readFile("/proc/self/mountinfo", "utf8"))
       .split("\n")
@@ -104,21 +110,12 @@ describe("sandbox state: a crash at any step of a change loses nothing", { skip:
     assert.deepEqual(stored.sort(), [...used].sort(), "layers or copies no snapshot refers to");
   };
 
-  before(async () => {
-    home = await makeHome();
-    runtime = new SandboxRuntime({ home, agentBundle: AGENT_BUNDLE });
-  });
-  after(async () => {
-    await runtime.close();
-    await rm(home, { recursive: true, force: true });
-  });
-
   for (const { operation, crashAt, done, mode = "overlay" } of CASES) {
     it(`${operation} killed at ${crashAt}${mode === "overlay" ? "" : ` (${mode})`}`, async () => {
       const botId = randomUUID();
       const id = CONTAINER_PREFIX + botId;
       await crash(botId, mode, operation, crashAt);
-      const root = path.join(home, "bots", botId);
+      const root = path.join(suite.home, "bots", botId);
       const extra = operation === "flatten" ? LAYERS : {};
       const previous = operation === "flatten" ? ["l1", "l2", "l3", "l4", "l5", "l6", "l7"] : [];
       const expected = {
@@ -149,7 +146,7 @@ describe("sandbox state: a crash at any step of a change loses nothing", { skip:
       }
 
       // The runtime's first use of the bot's state recovers it.
-      const names = (await runtime.listSnapshots(id)).map((snapshot) => snapshot.name);
+      const names = (await suite.runtime.listSnapshots(id)).map((snapshot) => snapshot.name);
       assert.deepEqual(names, expected.snapshots);
       const { identity } = JSON.parse(await readFile(path.join(root, "container.json"), "utf8")) as {
         identity: { uid: number; gid: number };
@@ -163,50 +160,50 @@ describe("sandbox state: a crash at any step of a change loses nothing", { skip:
       assert.deepEqual(await view(), expected.data);
       await assertTidy(botId, mode);
       // Further changes work, and every snapshot left is whole.
-      await runtime.commitSnapshot(id, "after");
+      await suite.runtime.commitSnapshot(id, "after");
       if (expected.snapshots.includes("s2")) {
-        await runtime.restoreSnapshot(id, "s2");
+        await suite.runtime.restoreSnapshot(id, "s2");
         assert.deepEqual(await view(), dataOf(LATEST, extra));
       }
       if (expected.snapshots.includes("s1")) {
-        await runtime.restoreSnapshot(id, "s1");
+        await suite.runtime.restoreSnapshot(id, "s1");
         assert.deepEqual(await view(), BEFORE);
       }
-      await runtime.restoreSnapshot(id, "after");
+      await suite.runtime.restoreSnapshot(id, "after");
       assert.deepEqual(await view(), expected.data);
       await assertTidy(botId, mode);
-      await runtime.deleteContainer(id);
-      await assertGone(home, botId, identity.uid);
+      await suite.runtime.deleteContainer(id);
+      await assertGone(suite.home, botId, identity.uid);
     });
   }
 
   it("a delete right after a crash that left a mount succeeds and releases the host uid", async () => {
     const botId = randomUUID();
     await crash(botId, "overlay", "flatten", "flatten:mounted");
-    const root = path.join(home, "bots", botId);
+    const root = path.join(suite.home, "bots", botId);
     const { identity } = JSON.parse(await readFile(path.join(root, "container.json"), "utf8")) as {
       identity: { uid: number };
     };
-    await runtime.deleteContainer(CONTAINER_PREFIX + botId);
-    await assertGone(home, botId, identity.uid);
+    await suite.runtime.deleteContainer(CONTAINER_PREFIX + botId);
+    await assertGone(suite.home, botId, identity.uid);
   });
 
   for (const crashAt of ["container-delete:renamed", "container-delete:emptied"]) {
     it(`container delete killed at ${crashAt} is finished at the next listing`, async () => {
       const botId = randomUUID();
       await crash(botId, "overlay", "delete-container", crashAt);
-      const bots = path.join(home, "bots");
+      const bots = path.join(suite.home, "bots");
       const deleting = (await readdir(bots)).find((entry) => entry.startsWith(`.deleting-${botId}-`));
       assert.ok(deleting, "the crash came after the rename");
       const owner = JSON.parse(await readFile(path.join(bots, deleting, "owner.json"), "utf8")) as { uid: number };
-      const fresh = new SandboxRuntime({ home, agentBundle: AGENT_BUNDLE });
+      const fresh = suite.another();
       try {
         assert.equal(await fresh.getContainer(CONTAINER_PREFIX + botId), undefined);
         await fresh.listContainers();
       } finally {
         await fresh.close();
       }
-      await assertGone(home, botId, owner.uid);
+      await assertGone(suite.home, botId, owner.uid);
     });
   }
 });

@@ -5,14 +5,12 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { access } from "node:fs/promises";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { promisify } from "node:util";
 
-import { SandboxRuntime } from "../../packages/server/src/runtime/sandbox/index.js";
 import { botPaths } from "../../packages/server/src/runtime/sandbox/layout.js";
 import { isMountPoint } from "../../packages/server/src/runtime/sandbox/state/mounts.js";
-import { AGENT_BUNDLE } from "../support/agent-process.js";
-import { botSpec, closeSandbox, Janitor, openSandbox, waitForAgent } from "./support.js";
+import { botSpec, sandboxSuite } from "./support.js";
 
 const run = promisify(execFile);
 const asRoot = process.getuid?.() === 0;
@@ -23,40 +21,29 @@ async function loopDevicesOf(image: string): Promise<string> {
 }
 
 describe("sandbox disk quota", { skip: !asRoot && "loop mounts need root" }, () => {
-  let home: string;
-  let runtime: SandboxRuntime;
-  const janitor = new Janitor();
-
-  before(async () => {
-    ({ home, runtime } = await openSandbox());
-  });
-  after(() => closeSandbox(janitor, home));
+  const suite = sandboxSuite();
 
   it("refuses a quota below 64 MiB, naming the minimum", async () => {
     const spec = botSpec({ limits: { diskBytes: 2 ** 20 } });
-    await assert.rejects(runtime.createContainer(spec), /at least 67108864/);
+    await assert.rejects(suite.runtime.createContainer(spec), /at least 67108864/);
   });
 
   it("mounts the bot's state from its image, across a server restart, and removes both with the bot", async () => {
-    const spec = botSpec({ limits: { diskBytes: QUOTA } });
-    janitor.track(runtime, spec.id);
-    const paths = botPaths(home, spec.botId);
-    await runtime.createContainer(spec);
+    const spec = await suite.created({ limits: { diskBytes: QUOTA } });
+    const paths = botPaths(suite.home, spec.botId);
     assert.ok(await isMountPoint(paths.state), "state/ is a mount point");
-    await runtime.startTask(spec.id);
-    const client = janitor.client(await waitForAgent(runtime, spec.id));
+    const client = await suite.startedAgain(spec);
     // The agent's log is on the quota too: the bot can make its agent log, never past the quota.
     assert.ok(paths.log.startsWith(`${paths.state}/`));
     await access(paths.log);
     const df = await client.exec("df -B1 --output=size /data | tail -1");
     assert.ok(Number(df.stdout.trim()) <= QUOTA, `/data is ${df.stdout.trim()} bytes`);
     await client.writeFile("/data/kept.txt", "kept");
-    await runtime.stopTask(spec.id, { timeoutMs: 5_000 });
+    await suite.runtime.stopTask(spec.id, { timeoutMs: 5_000 });
     // A host restart drops the mount: a new runtime mounts it again when it needs the state.
     await run("umount", [paths.state]);
-    const again = new SandboxRuntime({ home, agentBundle: AGENT_BUNDLE });
-    await again.startTask(spec.id);
-    const client2 = janitor.client(await waitForAgent(again, spec.id));
+    const again = suite.another();
+    const client2 = await suite.startedAgain(spec, again);
     assert.equal((await client2.exec("cat /data/kept.txt")).stdout, "kept");
     await again.stopTask(spec.id, { timeoutMs: 5_000 });
     await again.deleteContainer(spec.id);
@@ -66,19 +53,15 @@ describe("sandbox disk quota", { skip: !asRoot && "loop mounts need root" }, () 
   });
 
   it("keeps the image with keepData, unmounted, and a new container adopts it with its data", async () => {
-    const spec = botSpec({ limits: { diskBytes: QUOTA } });
-    janitor.track(runtime, spec.id);
-    const paths = botPaths(home, spec.botId);
-    await runtime.createContainer(spec);
-    await runtime.startTask(spec.id);
-    await janitor.client(await waitForAgent(runtime, spec.id)).writeFile("/data/a.txt", "a");
-    await runtime.stopTask(spec.id, { timeoutMs: 5_000 });
-    await runtime.deleteContainer(spec.id, { keepData: true });
+    const [spec, first] = await suite.started({ limits: { diskBytes: QUOTA } });
+    const paths = botPaths(suite.home, spec.botId);
+    await first.writeFile("/data/a.txt", "a");
+    await suite.runtime.stopTask(spec.id, { timeoutMs: 5_000 });
+    await suite.runtime.deleteContainer(spec.id, { keepData: true });
     assert.equal(await isMountPoint(paths.state), false);
     await access(paths.disk);
-    await runtime.createContainer(spec);
-    await runtime.startTask(spec.id);
-    const client = janitor.client(await waitForAgent(runtime, spec.id));
+    await suite.runtime.createContainer(spec);
+    const client = await suite.startedAgain(spec);
     assert.equal((await client.exec("cat /data/a.txt")).stdout, "a");
   });
 });

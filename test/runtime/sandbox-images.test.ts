@@ -9,38 +9,33 @@ import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 
 import { BadRequestError, ConflictError, NotFoundError } from "../../packages/server/src/errors.js";
-import { type SandboxRuntime } from "../../packages/server/src/runtime/sandbox/index.js";
-import { botSpec, buildImageTar, closeSandbox, Janitor, openSandbox, waitForAgent } from "./support.js";
+import { buildImageTar, sandboxSuite } from "./support.js";
 
 const run = promisify(execFile);
 
 describe("sandbox images", () => {
-  let home: string;
+  const suite = sandboxSuite();
   let scratch: string;
-  let runtime: SandboxRuntime;
-  const janitor = new Janitor();
-  const rootfs = (ref: string) => path.join(home, "images", encodeURIComponent(ref), "rootfs");
+  const rootfs = (ref: string) => path.join(suite.home, "images", encodeURIComponent(ref), "rootfs");
   const missing = async (file: string) => assert.rejects(access(file), `${file} should not exist`);
 
   before(async () => {
-    ({ home, runtime } = await openSandbox());
     scratch = await mkdtemp(path.join(tmpdir(), "botbox-images-"));
   });
   after(async () => {
-    await closeSandbox(janitor, home);
     await rm(scratch, { recursive: true, force: true });
   });
 
   it("the default image is generated; other unknown refs are not found", async () => {
-    const info = await runtime.ensureImage("botbox/default");
+    const info = await suite.runtime.ensureImage("botbox/default");
     assert.match(info.id, /^sha256:[0-9a-f]{64}$/);
-    const etc = path.join(home, "images", encodeURIComponent("botbox/default"), "etc");
+    const etc = path.join(suite.home, "images", encodeURIComponent("botbox/default"), "etc");
     assert.equal(
       await readFile(path.join(etc, "passwd"), "utf8").then((text) => text.split("\n")[0]),
       "root:x:0:0:root:/root:/bin/sh",
     );
     await missing(path.join(etc, "shadow"));
-    await assert.rejects(runtime.ensureImage("docker.io/library/alpine:3"), NotFoundError);
+    await assert.rejects(suite.runtime.ensureImage("docker.io/library/alpine:3"), NotFoundError);
   });
 
   it("layers apply in order with their whiteouts and opaque folders", async () => {
@@ -48,7 +43,7 @@ describe("sandbox images", () => {
       { "hello.txt": "v1", "gone.txt": "x", "old/a.txt": "a", "keep/k.txt": "k" },
       { "hello.txt": "v2", "gone.txt": null, "old/.wh..wh..opq": "", "old/b.txt": "b" },
     ]);
-    const info = await runtime.importImage("test/layers:1", tar);
+    const info = await suite.runtime.importImage("test/layers:1", tar);
     assert.match(info.id, /^sha256:/);
     const root = rootfs("test/layers:1");
     assert.equal(await readFile(path.join(root, "hello.txt"), "utf8"), "v2");
@@ -61,13 +56,10 @@ describe("sandbox images", () => {
 
   it("a bot runs its agent in an imported image that has no node of its own", async () => {
     const tar = await buildImageTar(path.join(scratch, "run"), [{ "hello.txt": "from the image" }]);
-    await runtime.importImage("test/run:1", tar);
-    const spec = botSpec({ image: "test/run:1" });
-    janitor.track(runtime, spec.id);
-    await runtime.createContainer(spec);
-    await assert.rejects(runtime.deleteImage("test/run:1"), ConflictError, "in use");
-    await runtime.startTask(spec.id);
-    const client = janitor.client(await waitForAgent(runtime, spec.id));
+    await suite.runtime.importImage("test/run:1", tar);
+    const spec = await suite.created({ image: "test/run:1" });
+    await assert.rejects(suite.runtime.deleteImage("test/run:1"), ConflictError, "in use");
+    const client = await suite.startedAgain(spec);
     assert.equal((await client.info()).botId, spec.botId);
     assert.equal((await client.readFile("/hello.txt")).content, "     1\tfrom the image\n");
     await assert.rejects(client.stat("/usr/bin/node"), NotFoundError, "the host's /usr is not there");
@@ -104,7 +96,7 @@ describe("sandbox images", () => {
     await writeFile(path.join(folder, "oci-layout"), '{"imageLayoutVersion":"1.0.0"}');
     const tar = path.join(scratch, "oci.tar");
     await run("tar", ["-cf", tar, "-C", folder, "index.json", "oci-layout", "blobs"]);
-    const info = await runtime.importImage("test/oci:1", tar);
+    const info = await suite.runtime.importImage("test/oci:1", tar);
     assert.equal(info.id, config);
     assert.equal(await readFile(path.join(rootfs("test/oci:1"), "oci.txt"), "utf8"), "oci");
   });
@@ -129,7 +121,7 @@ describe("sandbox images", () => {
         path.join(folder, "two.tar"),
       ]);
       // Inside the confined extraction the symlink leads nowhere: the import fails.
-      await assert.rejects(runtime.importImage("test/hostile:1", tar), BadRequestError);
+      await assert.rejects(suite.runtime.importImage("test/hostile:1", tar), BadRequestError);
       await missing(path.join(target, "pwned.txt"));
       assert.equal(
         await readFile(path.join(target, "victim.txt"), "utf8"),
@@ -150,7 +142,7 @@ describe("sandbox images", () => {
       echo x > ${folder}/one/suid && chmod 4755 ${folder}/one/suid
       tar -cf ${folder}/one.tar -C ${folder}/one .`,
     ]);
-    await runtime.importImage(
+    await suite.runtime.importImage(
       "test/devices:1",
       await dockerSaveTar(path.join(folder, "image"), [path.join(folder, "one.tar")]),
     );

@@ -3,16 +3,16 @@ import { execFile, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
 import { AgentClient } from "../../packages/server/src/client/index.js";
 import { AgentError, UnauthenticatedError } from "../../packages/server/src/errors.js";
 import type { ContainerSpec } from "../../packages/server/src/runtime/runtime.js";
-import { DEFAULT_IMAGE, FIRST_HOST_ID, type SandboxRuntime } from "../../packages/server/src/runtime/sandbox/index.js";
+import { DEFAULT_IMAGE, FIRST_HOST_ID } from "../../packages/server/src/runtime/sandbox/index.js";
 import { botPaths } from "../../packages/server/src/runtime/sandbox/layout.js";
-import { botSpec, closeSandbox, Janitor, openSandbox, waitForAgent } from "./support.js";
+import { sandboxSuite } from "./support.js";
 
 const run = promisify(execFile);
 const asRoot = process.getuid?.() === 0;
@@ -20,25 +20,19 @@ const hasIpcmk = spawnSync("ipcmk", ["--version"]).error === undefined;
 const TEMPLATES = fileURLToPath(new URL("../../packages/agent/templates", import.meta.url));
 
 describe("sandbox isolation", () => {
-  let home: string;
-  let runtime: SandboxRuntime;
-  const janitor = new Janitor();
+  const suite = sandboxSuite();
   const bots: { spec: ContainerSpec; client: AgentClient }[] = [];
   const owners = new Map<string, { uid: number; gid: number }>();
   const owner = (spec: ContainerSpec) => owners.get(spec.botId)!;
   const sh = async (client: AgentClient, command: string) => client.exec(command);
   /** A bot of the test's own, for tests that stop and start its task. */
   const startBot = async () => {
-    const spec = botSpec();
-    janitor.track(runtime, spec.id);
-    await runtime.createContainer(spec);
-    await runtime.startTask(spec.id);
-    return { spec, client: janitor.client(await waitForAgent(runtime, spec.id)) };
+    const [spec, client] = await suite.started();
+    return { spec, client };
   };
   const restart = async (spec: ContainerSpec) => {
-    assert.equal((await runtime.stopTask(spec.id, { timeoutMs: 5_000 })).state, "stopped");
-    await runtime.startTask(spec.id);
-    return janitor.client(await waitForAgent(runtime, spec.id));
+    assert.equal((await suite.runtime.stopTask(spec.id, { timeoutMs: 5_000 })).state, "stopped");
+    return suite.startedAgain(spec);
   };
   /** The command must fail because its target is mounted read-only, not for want of permission. */
   const refusedAsReadOnly = async (client: AgentClient, command: string) => {
@@ -48,19 +42,17 @@ describe("sandbox isolation", () => {
   };
 
   before(async () => {
-    ({ home, runtime } = await openSandbox());
     for (const network of ["none", "host"] as const) {
-      const spec = botSpec({ network });
-      janitor.track(runtime, spec.id);
-      await runtime.createContainer(spec);
-      await runtime.startTask(spec.id);
-      bots.push({ spec, client: janitor.client(await waitForAgent(runtime, spec.id)) });
+      const [spec, client] = await suite.started({ network });
+      bots.push({ spec, client });
     }
     for (const { spec } of bots)
-      owners.set(spec.botId, JSON.parse(await readFile(path.join(home, "bots", spec.botId, "owner.json"), "utf8")));
+      owners.set(
+        spec.botId,
+        JSON.parse(await readFile(path.join(suite.home, "bots", spec.botId, "owner.json"), "utf8")),
+      );
     await bots[1]!.client.writeFile("/data/secret.txt", "B's secret");
   });
-  after(() => closeSandbox(janitor, home));
 
   it("a bot sees its own sandbox only: not botbox's home, not another bot", async () => {
     const [a, b] = [bots[0]!, bots[1]!];
@@ -91,9 +83,12 @@ describe("sandbox isolation", () => {
         ].includes(entry),
         `unexpected /${entry}`,
       );
-    assert.notEqual((await sh(a.client, `ls ${home}`)).exitCode, 0);
-    assert.notEqual((await sh(a.client, `ls ${path.join(home, "bots", b.spec.botId)}`)).exitCode, 0);
-    const stolen = await sh(a.client, `cat ${path.join(home, "bots", b.spec.botId, "state/upper/data/secret.txt")}`);
+    assert.notEqual((await sh(a.client, `ls ${suite.home}`)).exitCode, 0);
+    assert.notEqual((await sh(a.client, `ls ${path.join(suite.home, "bots", b.spec.botId)}`)).exitCode, 0);
+    const stolen = await sh(
+      a.client,
+      `cat ${path.join(suite.home, "bots", b.spec.botId, "state/upper/data/secret.txt")}`,
+    );
     assert.notEqual(stolen.exitCode, 0);
     assert.equal((await sh(a.client, "ls -A /run/botbox")).stdout.trim(), "agent.sock");
     assert.equal((await sh(a.client, "ls -A /data")).stdout.includes("secret.txt"), false);
@@ -133,15 +128,15 @@ describe("sandbox isolation", () => {
   it("as root, each bot is its own unprivileged host user", { skip: !asRoot && "needs root" }, async () => {
     const [a, b] = [bots[0]!, bots[1]!];
     await sh(a.client, "echo mine > /data/mine.txt");
-    const file = await stat(path.join(home, "bots", a.spec.botId, "state/upper/data/mine.txt"));
+    const file = await stat(path.join(suite.home, "bots", a.spec.botId, "state/upper/data/mine.txt"));
     assert.ok(file.uid >= FIRST_HOST_ID, `uid ${file.uid}`);
     assert.equal(file.uid, owner(a.spec).uid);
     assert.notEqual(owner(a.spec).uid, owner(b.spec).uid);
-    const folder = await stat(path.join(home, "bots", a.spec.botId));
+    const folder = await stat(path.join(suite.home, "bots", a.spec.botId));
     assert.equal(folder.mode & 0o777, 0o710);
     assert.equal(folder.uid, 0);
     assert.equal(folder.gid, owner(a.spec).gid);
-    const runDir = await stat(path.join(home, "bots", a.spec.botId, "run"));
+    const runDir = await stat(path.join(suite.home, "bots", a.spec.botId, "run"));
     // Root's, the bot's group may create there, sticky: the socket the host took over stays put.
     assert.equal(runDir.mode & 0o7777, 0o1770);
     assert.equal(runDir.uid, 0);
@@ -150,8 +145,8 @@ describe("sandbox isolation", () => {
     // B's host user cannot enter A's folder.
     const { uid, gid } = owner(b.spec);
     for (const attempt of [
-      ["ls", path.join(home, "bots", a.spec.botId)],
-      ["cat", path.join(home, "bots", a.spec.botId, "container.json")],
+      ["ls", path.join(suite.home, "bots", a.spec.botId)],
+      ["cat", path.join(suite.home, "bots", a.spec.botId, "container.json")],
     ])
       await assert.rejects(
         run("setpriv", [`--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", ...attempt]),
@@ -161,9 +156,9 @@ describe("sandbox isolation", () => {
 
   it("the agent answers only calls that carry its own bot's token", async () => {
     const [a, b] = [bots[0]!, bots[1]!];
-    const paths = botPaths(home, a.spec.botId);
+    const paths = botPaths(suite.home, a.spec.botId);
     const address = `unix:${paths.socket}`;
-    assert.deepEqual(await runtime.agentEndpoint(a.spec.id), { address, token: a.spec.agentToken });
+    assert.deepEqual(await suite.runtime.agentEndpoint(a.spec.id), { address, token: a.spec.agentToken });
     // Another bot's token has the same length as the right one.
     for (const token of [undefined, "wrong", b.spec.agentToken]) {
       const client = new AgentClient({ address, ...(token === undefined ? {} : { token }) });
@@ -187,7 +182,7 @@ describe("sandbox isolation", () => {
 
   it("/, /usr, /etc and /opt are read-only: writes fail and the host's copies stay as they were", async () => {
     const { spec, client } = bots[0]!;
-    const staged = path.join(home, "opt");
+    const staged = path.join(suite.home, "opt");
     const templates = (await readdir(staged)).filter((name) => name.startsWith("mcp-template-"));
     assert.equal(templates.length, 1, `staged templates: ${templates.join(", ")}`);
     // Staging may hard-link agent.js to the build's own bundle, so the bot
@@ -198,8 +193,8 @@ describe("sandbox isolation", () => {
     const hostCopies: Record<string, string> = {
       "/opt/botbox/agent.js": path.join(staged, "botbox", "agent.js"),
       "/opt/mcp-template/SOUL.md": path.join(staged, templates[0]!, "SOUL.md"),
-      "/etc/passwd": path.join(home, "images", encodeURIComponent(DEFAULT_IMAGE), "etc", "passwd"),
-      "/etc/hosts": path.join(botPaths(home, spec.botId).etc, "hosts"),
+      "/etc/passwd": path.join(suite.home, "images", encodeURIComponent(DEFAULT_IMAGE), "etc", "passwd"),
+      "/etc/hosts": path.join(botPaths(suite.home, spec.botId).etc, "hosts"),
     };
     const fingerprint = async (file: string) => {
       const [content, info] = await Promise.all([readFile(file), stat(file)]);
@@ -258,7 +253,7 @@ describe("sandbox isolation", () => {
   it("what a bot writes to /data /app /tmp /root /home lands in its own folder and survives a restart", async () => {
     const { spec, client } = await startBot();
     // The live state: no snapshot yet, so nothing is stacked below it.
-    const live = path.join(botPaths(home, spec.botId).state, "upper");
+    const live = path.join(botPaths(suite.home, spec.botId).state, "upper");
     const folders = ["data", "app", "tmp", "root", "home"];
     for (const folder of folders) {
       const write = await sh(client, `echo 'kept in ${folder}' > /${folder}/kept.txt`);

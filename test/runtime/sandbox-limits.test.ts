@@ -2,27 +2,19 @@ import assert from "node:assert/strict";
 import { access, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 
 import { BotCgroup, detectCgroups } from "../../packages/server/src/runtime/sandbox/cgroups.js";
-import { type SandboxRuntime } from "../../packages/server/src/runtime/sandbox/index.js";
-import { botSpec, closeSandbox, Janitor, openSandbox, waitForAgent } from "./support.js";
+import { sandboxSuite } from "./support.js";
 
 const CGROUP_ROOT = "/sys/fs/cgroup";
 const support = await detectCgroups();
 
 describe("sandbox resource limits", () => {
-  let home: string;
-  let runtime: SandboxRuntime;
-  const janitor = new Janitor();
-
-  before(async () => {
-    ({ home, runtime } = await openSandbox());
-  });
-  after(() => closeSandbox(janitor, home));
+  const suite = sandboxSuite();
 
   it("doctor says whether limits can be applied", async () => {
-    const check = (await runtime.doctor()).find((entry) => entry.name === "resource limits");
+    const check = (await suite.runtime.doctor()).find((entry) => entry.name === "resource limits");
     assert.equal(check?.ok, support.mode !== "none");
     console.log(`resource limits: ${check?.detail}`);
   });
@@ -43,11 +35,8 @@ describe("sandbox resource limits", () => {
     "every process of the bot is in its cgroup, which is charged for what it writes and goes with the task",
     { skip: support.mode === "none" && "no usable cgroups here" },
     async () => {
-      const spec = botSpec({ limits: { memoryBytes: 128 * 2 ** 20 } });
-      janitor.track(runtime, spec.id);
-      await runtime.createContainer(spec);
-      const task = await runtime.startTask(spec.id);
-      const client = janitor.client(await waitForAgent(runtime, spec.id));
+      const [spec, client] = await suite.started({ limits: { memoryBytes: 128 * 2 ** 20 } });
+      const task = await suite.runtime.taskInfo(spec.id);
       const folder = (controller: string) =>
         support.mode === "v2"
           ? path.join(CGROUP_ROOT, "botbox", spec.id)
@@ -65,7 +54,7 @@ describe("sandbox resource limits", () => {
       await client.exec("head -c 33554432 /dev/zero > /data/big");
       const after = (await cgroup.memoryUsageBytes())!;
       assert.ok(after - before >= 30 * 2 ** 20, `charged ${after - before} more bytes after writing 32 MiB`);
-      await runtime.stopTask(spec.id);
+      await suite.runtime.stopTask(spec.id);
       await assert.rejects(access(folder("pids")), "the cgroup goes with the task");
     },
   );

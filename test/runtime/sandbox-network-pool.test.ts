@@ -9,7 +9,7 @@ import { execFile, spawn } from "node:child_process";
 import { once } from "node:events";
 import { readdir, readFile, readlink, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -20,7 +20,7 @@ import { botPaths } from "../../packages/server/src/runtime/sandbox/layout.js";
 import { detectIsolation } from "../../packages/server/src/runtime/sandbox/network/index.js";
 import type { TaskRecord } from "../../packages/server/src/runtime/sandbox/task-record.js";
 import { AGENT_BUNDLE } from "../support/agent-process.js";
-import { botSpec, Janitor, makeHome, waitForAgent } from "./support.js";
+import { botSpec, makeHome, sandboxSuite } from "./support.js";
 
 const run = promisify(execFile);
 const support = process.getuid?.() === 0 ? detectIsolation() : { ok: false, reason: "needs root" };
@@ -69,39 +69,25 @@ describe(
   "sandbox network namespace pool",
   { skip: !support.ok && `isolated networking: ${"reason" in support ? support.reason : ""}` },
   () => {
-    let home: string;
-    let runtime: SandboxRuntime;
-    const janitor = new Janitor();
+    const suite = sandboxSuite({ networkPool: POOL_SIZE }, { startTimeoutMs: 30_000 });
 
     const task = async (spec: ContainerSpec) =>
-      JSON.parse(await readFile(botPaths(home, spec.botId).task, "utf8")) as TaskRecord;
+      JSON.parse(await readFile(botPaths(suite.home, spec.botId).task, "utf8")) as TaskRecord;
     const start = async (overrides: Partial<ContainerSpec> = {}) => {
-      const spec = botSpec({ network: "isolated", ...overrides });
-      janitor.track(runtime, spec.id);
-      await runtime.createContainer(spec);
-      await runtime.startTask(spec.id);
-      const client = janitor.client(await waitForAgent(runtime, spec.id, 30_000));
+      const [spec, client] = await suite.started({ network: "isolated", ...overrides });
       return { spec, client, task: await task(spec) };
     };
     const rules = async (pid: number) =>
       (await run("nsenter", [`--net=/proc/${pid}/ns/net`, "nft", "list", "table", "inet", "botbox"])).stdout;
 
     before(async () => {
-      home = await makeHome();
-      runtime = new SandboxRuntime({ home, agentBundle: AGENT_BUNDLE, networkPool: POOL_SIZE });
       // The pool fills from the first isolated use on.
       const first = await start();
-      await runtime.stopTask(first.spec.id, { timeoutMs: 2_000 });
-    });
-
-    after(async () => {
-      await janitor.cleanUp();
-      await runtime.close();
-      await rm(home, { recursive: true, force: true });
+      await suite.runtime.stopTask(first.spec.id, { timeoutMs: 2_000 });
     });
 
     it("two bots get two different pooled namespaces and slirp4netns, and neither goes back to the pool", async () => {
-      const pooled = await waitForPool(home, POOL_SIZE);
+      const pooled = await waitForPool(suite.home, POOL_SIZE);
       const pooledNamespaces = await Promise.all(pooled.map((entry) => netnsOf(entry.holder.pid)));
       const [a, b] = await Promise.all([start(), start()]);
       const [netnsA, netnsB] = [await netnsOf(a.task.pid), await netnsOf(b.task.pid)];
@@ -111,7 +97,7 @@ describe(
       assert.notEqual(a.task.network!.slirp.pid, b.task.network!.slirp.pid, "nor a slirp4netns");
       // The holders are gone and the entries left the pool: only the bots keep the namespaces.
       for (const entry of pooled) assert.ok(await untilDead(entry.holder.pid), `holder ${entry.holder.pid} ended`);
-      const refilled = await waitForPool(home, POOL_SIZE);
+      const refilled = await waitForPool(suite.home, POOL_SIZE);
       for (const entry of refilled) {
         assert.ok(![netnsA, netnsB].includes(await netnsOf(entry.holder.pid)), "a bot's namespace is back in the pool");
         assert.ok(
@@ -126,18 +112,18 @@ describe(
         assert.match(routes, /^tap0\s+00000000\s+0202000A/m, "a default route through slirp4netns's gateway 10.0.2.2");
       }
       // A stop ends the bot's slirp4netns, a delete the rest; neither feeds the pool.
-      await runtime.stopTask(a.spec.id, { timeoutMs: 2_000 });
+      await suite.runtime.stopTask(a.spec.id, { timeoutMs: 2_000 });
       assert.ok(await untilDead(a.task.network!.slirp.pid), "A's slirp4netns ended with its task");
-      await runtime.stopTask(b.spec.id, { timeoutMs: 2_000 });
-      await runtime.deleteContainer(b.spec.id);
+      await suite.runtime.stopTask(b.spec.id, { timeoutMs: 2_000 });
+      await suite.runtime.deleteContainer(b.spec.id);
       assert.ok(await untilDead(b.task.network!.slirp.pid), "B's slirp4netns ended with its container");
-      const slirps = (await poolEntries(home)).map((entry) => entry.slirp!.pid);
+      const slirps = (await poolEntries(suite.home)).map((entry) => entry.slirp!.pid);
       assert.ok(!slirps.includes(a.task.network!.slirp.pid) && !slirps.includes(b.task.network!.slirp.pid));
     });
 
     it("a bot with egress rules of its own gets them in a pooled namespace; a default bot keeps the default", async () => {
       const pooledNamespaces = await Promise.all(
-        (await waitForPool(home, POOL_SIZE)).map((e) => netnsOf(e.holder.pid)),
+        (await waitForPool(suite.home, POOL_SIZE)).map((e) => netnsOf(e.holder.pid)),
       );
       const [custom, plain] = await Promise.all([
         start({ egress: { allow: ["192.0.2.0/24"], deny: ["198.51.100.7/32"] } }),

@@ -3,7 +3,7 @@ import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { chmod, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -14,54 +14,43 @@ import { SandboxRuntime } from "../../packages/server/src/runtime/sandbox/index.
 import { botPaths } from "../../packages/server/src/runtime/sandbox/layout.js";
 import { AGENT_BUNDLE, startAgentProcess } from "../support/agent-process.js";
 import { withScratchFolder } from "../support/scratch.js";
-import { botSpec, closeSandbox, Janitor, openSandbox, waitForAgent } from "./support.js";
+import { sandboxSuite, waitForAgent } from "./support.js";
 
 const run = promisify(execFile);
 const START_BOT = fileURLToPath(new URL("./fixtures/start-bot.ts", import.meta.url));
 
 describe("sandbox tasks", () => {
-  let home: string;
-  let runtime: SandboxRuntime;
-  const janitor = new Janitor();
+  const suite = sandboxSuite();
 
   const startBot = async () => {
-    const spec = botSpec();
-    janitor.track(runtime, spec.id);
-    await runtime.createContainer(spec);
-    const task = await runtime.startTask(spec.id);
-    const agent = await waitForAgent(runtime, spec.id);
-    return { spec, task, client: janitor.client(agent), waitedMs: agent.waitedMs };
+    const [spec, client] = await suite.started();
+    return { spec, client, task: await suite.runtime.taskInfo(spec.id) };
   };
   const untilStopped = async (id: string): Promise<TaskInfo> => {
     for (let tries = 0; tries < 200; tries++) {
-      const info = await runtime.taskInfo(id);
+      const info = await suite.runtime.taskInfo(id);
       if (info.state !== "running") return info;
       await sleep(20);
     }
     throw new Error(`${id} still runs`);
   };
 
-  before(async () => {
-    ({ home, runtime } = await openSandbox());
-  });
-  after(() => closeSandbox(janitor, home));
-
   it("refuses to start without bubblewrap and says how to install it", () => {
     assert.throws(
-      () => new SandboxRuntime({ home, agentBundle: AGENT_BUNDLE, bwrapPath: "/nonexistent/bwrap" }),
+      () => suite.another({ bwrapPath: "/nonexistent/bwrap" }),
       (error: unknown) => error instanceof UnavailableError && /apt-get install bubblewrap/.test(error.message),
     );
   });
 
   it("tasks outlive the server process that started them", async () => {
     const botId = randomUUID();
-    janitor.track(runtime, CONTAINER_PREFIX + botId);
-    const { stdout } = await run(process.execPath, ["--import", "tsx", START_BOT, home, botId]);
+    suite.janitor.track(suite.runtime, CONTAINER_PREFIX + botId);
+    const { stdout } = await run(process.execPath, ["--import", "tsx", START_BOT, suite.home, botId]);
     const { pid } = JSON.parse(stdout) as { pid: number };
-    const info = await runtime.taskInfo(CONTAINER_PREFIX + botId);
+    const info = await suite.runtime.taskInfo(CONTAINER_PREFIX + botId);
     assert.equal(info.state, "running");
     assert.equal(info.pid, pid);
-    const agent = janitor.client(await waitForAgent(runtime, CONTAINER_PREFIX + botId));
+    const agent = suite.janitor.client(await waitForAgent(suite.runtime, CONTAINER_PREFIX + botId));
     assert.equal((await agent.info()).botId, botId);
   });
 
@@ -70,21 +59,20 @@ describe("sandbox tasks", () => {
     process.kill(task.pid!, "SIGKILL");
     const info = await untilStopped(spec.id);
     assert.equal(info.state, "stopped");
-    assert.equal(await runtime.agentEndpoint(spec.id), undefined);
-    await runtime.startTask(spec.id);
-    janitor.client(await waitForAgent(runtime, spec.id));
+    assert.equal(await suite.runtime.agentEndpoint(spec.id), undefined);
+    await suite.startedAgain(spec);
   });
 
   it("the sandbox keeps running when its outer bwrap process dies", async () => {
     const { spec, task } = await startBot();
-    const record = JSON.parse(await readFile(path.join(home, "bots", spec.botId, "task.json"), "utf8")) as {
+    const record = JSON.parse(await readFile(path.join(suite.home, "bots", spec.botId, "task.json"), "utf8")) as {
       monitorPid: number;
     };
     process.kill(record.monitorPid, "SIGKILL");
     await sleep(100);
-    assert.equal((await runtime.taskInfo(spec.id)).pid, task.pid);
-    janitor.client(await waitForAgent(runtime, spec.id));
-    assert.equal((await runtime.stopTask(spec.id, { timeoutMs: 5_000 })).state, "stopped");
+    assert.equal((await suite.runtime.taskInfo(spec.id)).pid, task.pid);
+    suite.janitor.client(await waitForAgent(suite.runtime, spec.id));
+    assert.equal((await suite.runtime.stopTask(spec.id, { timeoutMs: 5_000 })).state, "stopped");
   });
 
   it("a task seen just as it ended reports its exit code", async () => {
@@ -98,9 +86,7 @@ describe("sandbox tasks", () => {
       await writeFile(bundle, "setTimeout(() => process.exit(3), 300);\n", { mode: 0o644 });
       const exitingHome = path.join(scratch, "h");
       const exiting = new SandboxRuntime({ home: exitingHome, agentBundle: bundle, agentCodeCache: false });
-      const spec = botSpec();
-      janitor.track(exiting, spec.id);
-      await exiting.createContainer(spec);
+      const spec = await suite.created({}, exiting);
       const task = await exiting.startTask(spec.id);
       const { monitorPid } = JSON.parse(await readFile(botPaths(exitingHome, spec.botId).task, "utf8")) as {
         monitorPid: number;
@@ -129,29 +115,29 @@ describe("sandbox tasks", () => {
         }
       }
     } finally {
-      await janitor.cleanUp();
+      await suite.janitor.cleanUp();
       await rm(scratch, { recursive: true, force: true });
     }
   });
 
   it("a stop lets the agent exit cleanly", async () => {
     const { spec } = await startBot();
-    const info = await runtime.stopTask(spec.id, { timeoutMs: 5_000 });
+    const info = await suite.runtime.stopTask(spec.id, { timeoutMs: 5_000 });
     assert.equal(info.state, "stopped");
     assert.equal(info.exitCode, 0);
-    assert.equal((await runtime.taskInfo(spec.id)).state, "stopped");
+    assert.equal((await suite.runtime.taskInfo(spec.id)).state, "stopped");
   });
 
   it("a stop kills a task that ignores its signal, unless force is off", async () => {
     const { spec } = await startBot();
     // SIGWINCH is ignored by default.
     await assert.rejects(
-      runtime.stopTask(spec.id, { signal: "SIGWINCH", timeoutMs: 200, force: false }),
+      suite.runtime.stopTask(spec.id, { signal: "SIGWINCH", timeoutMs: 200, force: false }),
       ConflictError,
     );
-    assert.equal((await runtime.taskInfo(spec.id)).state, "running");
+    assert.equal((await suite.runtime.taskInfo(spec.id)).state, "running");
     const started = Date.now();
-    const info = await runtime.stopTask(spec.id, { signal: "SIGWINCH", timeoutMs: 300 });
+    const info = await suite.runtime.stopTask(spec.id, { signal: "SIGWINCH", timeoutMs: 300 });
     assert.equal(info.state, "stopped");
     assert.ok(Date.now() - started < 3_000);
   });
@@ -191,11 +177,11 @@ describe("sandbox tasks", () => {
 
   it("the agent starts with the host-made V8 code cache, and V8 accepts it inside the sandbox", async () => {
     const { spec } = await startBot();
-    const cache = await stat(path.join(home, "opt", "botbox", "agent.js.cache"));
+    const cache = await stat(path.join(suite.home, "opt", "botbox", "agent.js.cache"));
     assert.ok(cache.size > 100_000, `cache of ${cache.size} bytes`);
-    const { stdout } = await run("ps", ["-o", "args=", "--ppid", String((await runtime.taskInfo(spec.id)).pid)]);
+    const { stdout } = await run("ps", ["-o", "args=", "--ppid", String((await suite.runtime.taskInfo(spec.id)).pid)]);
     assert.match(stdout, /\/opt\/botbox\/agent-start\.js/);
-    const log = await readFile(botPaths(home, spec.botId).log, "utf8");
+    const log = await readFile(botPaths(suite.home, spec.botId).log, "utf8");
     assert.match(log, /agent listening/);
     assert.doesNotMatch(log, /code cache rejected/);
   });
@@ -210,11 +196,7 @@ describe("sandbox tasks", () => {
       await writeFile(path.join(parent, "package.json"), JSON.stringify({ type: "module" }));
       const esmHome = path.join(parent, "h");
       const esmRuntime = new SandboxRuntime({ home: esmHome, agentBundle: AGENT_BUNDLE });
-      const spec = botSpec();
-      janitor.track(esmRuntime, spec.id);
-      await esmRuntime.createContainer(spec);
-      await esmRuntime.startTask(spec.id);
-      janitor.client(await waitForAgent(esmRuntime, spec.id));
+      const [spec] = await suite.started({}, esmRuntime);
       const cache = await stat(path.join(esmHome, "opt", "botbox", "agent.js.cache"));
       assert.ok(cache.size > 100_000, `cache of ${cache.size} bytes`);
       const { stdout } = await run("ps", ["-o", "args=", "--ppid", String((await esmRuntime.taskInfo(spec.id)).pid)]);
@@ -222,13 +204,13 @@ describe("sandbox tasks", () => {
       assert.doesNotMatch(await readFile(botPaths(esmHome, spec.botId).log, "utf8"), /code cache rejected/);
     } finally {
       // Before its home goes, or the janitor could no longer find it.
-      await janitor.cleanUp();
+      await suite.janitor.cleanUp();
       await rm(parent, { recursive: true, force: true });
     }
   });
 
   it("doctor says whether bots start with a code cache, and why not", async () => {
-    const check = (await runtime.doctor()).find((entry) => entry.name === "agent code cache");
+    const check = (await suite.runtime.doctor()).find((entry) => entry.name === "agent code cache");
     assert.equal(check?.ok, true, check?.detail);
     assert.match(check.detail, /\d+ KiB/);
     // A bundle without the loader beside it cannot have one.

@@ -12,7 +12,7 @@ import {
   type ContainerRuntime,
   type ContainerSpec,
 } from "../../packages/server/src/runtime/runtime.js";
-import { SandboxRuntime } from "../../packages/server/src/runtime/sandbox/index.js";
+import { SandboxRuntime, type SandboxRuntimeOptions } from "../../packages/server/src/runtime/sandbox/index.js";
 import { AGENT_BUNDLE } from "../support/agent-process.js";
 
 const run = promisify(execFile);
@@ -22,16 +22,12 @@ export async function makeHome(): Promise<string> {
   return mkdtemp("/tmp/bbx-");
 }
 
-/** A sandbox runtime in a fresh home, for one suite's `before`. */
-export async function openSandbox(): Promise<{ home: string; runtime: SandboxRuntime }> {
+/** A sandbox runtime in a fresh home (with `options`): what sandboxSuite opens. */
+export async function openSandbox(
+  options: Partial<SandboxRuntimeOptions> = {},
+): Promise<RuntimeFixture<SandboxRuntime>> {
   const home = await makeHome();
-  return { home, runtime: new SandboxRuntime({ home, agentBundle: AGENT_BUNDLE }) };
-}
-
-/** The suite's `after`: every bot it started, then its home. */
-export async function closeSandbox(janitor: Janitor, home: string): Promise<void> {
-  await janitor.cleanUp();
-  await rm(home, { recursive: true, force: true });
+  return runtimeFixture(home, new SandboxRuntime({ home, agentBundle: AGENT_BUNDLE, ...options }));
 }
 
 export function botSpec(overrides: Partial<ContainerSpec> = {}): ContainerSpec {
@@ -152,6 +148,18 @@ export interface RuntimeFixture<R extends ContainerRuntime> {
   close(): Promise<void>;
 }
 
+/** The fixture of a runtime made in `home`: closing it closes the runtime, then removes the home. */
+export function runtimeFixture<R extends ContainerRuntime>(home: string, runtime: R): RuntimeFixture<R> {
+  return {
+    home,
+    runtime,
+    close: async () => {
+      await runtime.close();
+      await rm(home, { recursive: true, force: true });
+    },
+  };
+}
+
 /** What a backend suite's tests work with; see backendSuite. */
 export interface BackendSuite<R extends ContainerRuntime> {
   /** The runtime under test (set in the suite's `before`). */
@@ -223,4 +231,30 @@ export function backendSuite<R extends ContainerRuntime>(
     await fixture?.close();
   });
   return suite;
+}
+
+/** What a sandbox suite's tests work with; see sandboxSuite. */
+export interface SandboxSuite extends BackendSuite<SandboxRuntime> {
+  /** Another runtime on the same home, as a restarted server would make it. */
+  another(options?: Partial<SandboxRuntimeOptions>): SandboxRuntime;
+}
+
+/**
+ * Called inside a `describe`: a sandbox runtime in a fresh home (with
+ * `options`) for the suite's tests, whose agents must answer within
+ * `startTimeoutMs` (waitForAgent's default when unset); every bot it made,
+ * the runtime and the home are removed after the suite.
+ */
+export function sandboxSuite(
+  options: Partial<SandboxRuntimeOptions> = {},
+  { startTimeoutMs }: { startTimeoutMs?: number } = {},
+): SandboxSuite {
+  const suite = backendSuite(() => openSandbox(options), {
+    image: "botbox/default",
+    ...(startTimeoutMs ? { startTimeoutMs } : {}),
+  });
+  return Object.assign(suite, {
+    another: (overrides: Partial<SandboxRuntimeOptions> = {}) =>
+      new SandboxRuntime({ home: suite.home, agentBundle: AGENT_BUNDLE, ...options, ...overrides }),
+  });
 }

@@ -9,9 +9,8 @@ import { after, before, describe, it } from "node:test";
 
 import type { AgentClient } from "../../packages/server/src/client/index.js";
 import type { ContainerRuntime, ContainerSpec } from "../../packages/server/src/runtime/runtime.js";
-import type { SandboxRuntime } from "../../packages/server/src/runtime/sandbox/index.js";
 import { botPaths } from "../../packages/server/src/runtime/sandbox/layout.js";
-import { botSpec, closeSandbox, Janitor, makeHome, openSandbox, waitForAgent } from "../runtime/support.js";
+import { botSpec, Janitor, makeHome, sandboxSuite, waitForAgent } from "../runtime/support.js";
 import { TEST_RUNTIME } from "../support/botbox-server.js";
 import { openRuntime } from "../support/runtimes.js";
 
@@ -21,22 +20,15 @@ describe(
   "agent socket",
   { skip: (!asRoot && "the takeover needs root") || (TEST_RUNTIME !== "sandbox" && "the sandbox's takeover") },
   () => {
-    let home: string;
-    let runtime: SandboxRuntime;
-    const janitor = new Janitor();
+    const suite = sandboxSuite();
     const bots: { spec: ContainerSpec; client: AgentClient }[] = [];
 
     before(async () => {
-      ({ home, runtime } = await openSandbox());
       for (let i = 0; i < 2; i++) {
-        const spec = botSpec();
-        janitor.track(runtime, spec.id);
-        await runtime.createContainer(spec);
-        await runtime.startTask(spec.id);
-        bots.push({ spec, client: janitor.client(await waitForAgent(runtime, spec.id)) });
+        const [spec, client] = await suite.started();
+        bots.push({ spec, client });
       }
     });
-    after(() => closeSandbox(janitor, home));
 
     it("the bot cannot delete, rename or replace its agent's socket, though it may use the folder", async () => {
       const { client } = bots[0]!;
@@ -57,18 +49,18 @@ describe(
     });
 
     it("a symlink at the socket path is refused, not followed to another bot's agent", async () => {
-      const [a, b] = [botPaths(home, bots[0]!.spec.botId), botPaths(home, bots[1]!.spec.botId)];
-      assert.ok(await runtime.agentEndpoint(bots[0]!.spec.id), "the genuine socket is dialled");
+      const [a, b] = [botPaths(suite.home, bots[0]!.spec.botId), botPaths(suite.home, bots[1]!.spec.botId)];
+      assert.ok(await suite.runtime.agentEndpoint(bots[0]!.spec.id), "the genuine socket is dialled");
       // As if the bot had swapped it before the host took it over.
       await rename(a.socket, `${a.socket}.real`);
       await symlink(b.socket, a.socket);
       try {
-        await assert.rejects(runtime.agentEndpoint(bots[0]!.spec.id), /symbolic link/);
+        await assert.rejects(suite.runtime.agentEndpoint(bots[0]!.spec.id), /symbolic link/);
       } finally {
         await rm(a.socket);
         await rename(`${a.socket}.real`, a.socket);
       }
-      assert.ok(await runtime.agentEndpoint(bots[0]!.spec.id));
+      assert.ok(await suite.runtime.agentEndpoint(bots[0]!.spec.id));
     });
   },
 );
@@ -101,7 +93,9 @@ describe(`agent socket swapped from inside a bot (${TEST_RUNTIME})`, () => {
     }
   });
   after(async () => {
-    if (containers) await closeSandbox(janitor, home);
+    if (!containers) return;
+    await janitor.cleanUp();
+    await rm(home, { recursive: true, force: true });
   });
 
   it(
