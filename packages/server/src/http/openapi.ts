@@ -81,9 +81,12 @@ function successResponse(route: AnyRoute, components: Components): JsonSchema {
     };
   if (response.kind === "websocket" || response.kind === "redirect" || response.kind === "no-content")
     return { description: response.description };
+  // OpenAPI 3.1 has no field for the items of a stream (3.2's itemSchema): an
+  // extension names the one event's schema, which sits in components.schemas.
+  const items = response.items ? { "x-item-schema": components.convert(response.items, "output") } : {};
   const content = MEDIA_TYPES[response.kind].map((type) => [
     type,
-    { schema: { type: "string", contentMediaType: type } },
+    { schema: { type: "string", contentMediaType: type }, ...items },
   ]);
   return { description: response.description, content: Object.fromEntries(content) };
 }

@@ -32,6 +32,12 @@ export interface NonJsonResponse {
   kind: NonJsonKind;
   /** What the body holds, for the document (e.g. the shape of one NDJSON line). */
   description: string;
+  /**
+   * A stream's one event (an NDJSON line, an SSE event's data), named with
+   * `.meta({ id })`: the document lists it under components.schemas, so a
+   * generated client (the SDK's) types the stream from the same source.
+   */
+  items?: z.ZodType;
 }
 
 /** A route's success answer: a zod schema of its JSON body, or a declared non-JSON answer. */

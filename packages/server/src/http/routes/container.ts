@@ -13,6 +13,15 @@ import { timestamp } from "../api-schemas.js";
 import { botParams } from "../params.js";
 import { addRoute, type AnyRoute } from "../route.js";
 
+/** One line of POST .../exec/stream: output as it comes, then the exit (or the failure that ended it). */
+export const execStreamEventSchema = z
+  .discriminatedUnion("type", [
+    z.object({ type: z.enum(["stdout", "stderr"]), data: z.string() }),
+    z.object({ type: z.literal("exit"), exit_code: z.number() }),
+    z.object({ type: z.literal("error"), message: z.string() }),
+  ])
+  .meta({ id: "ExecStreamEvent" });
+
 /**
  * Starts the bot, then sweeps in the background what uploads and imports cut
  * short by its last stop left in /data: the fresh agent is proof that
@@ -248,6 +257,7 @@ export function containerRoutes(app: FastifyInstance, routes: AnyRoute[], manage
       kind: "ndjson",
       description:
         'one JSON object a line: {"type":"stdout"|"stderr","data":text}, then {"type":"exit","exit_code":n} (or {"type":"error","message":text})',
+      items: execStreamEventSchema,
     },
     handler: async ({ params, body }, request, reply) => {
       const handle = await startExec(params.bot_id, body);

@@ -38,7 +38,18 @@ const eventsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
-const view = (event: EventRecord) => ({
+/** The data of an SSE `lifecycle` event (`view` below); a `notice` event's data is `{ message }`. */
+export const lifecycleEventSchema = z
+  .object({
+    id: z.string(),
+    bot_id: z.string(),
+    type: z.string(),
+    payload: z.record(z.string(), z.unknown()),
+    created_at: z.string(),
+  })
+  .meta({ id: "LifecycleEvent" });
+
+const view = (event: EventRecord): z.input<typeof lifecycleEventSchema> => ({
   id: event.id,
   bot_id: botIdOfContainer(event.containerId),
   type: event.eventType,
@@ -57,6 +68,7 @@ export function eventRoutes(app: FastifyInstance, routes: AnyRoute[], options: E
       kind: "sse",
       description:
         "`event: lifecycle` with `id` and data {id, bot_id, type, payload, created_at}; `event: notice` for an unknown Last-Event-ID; `: keep-alive` comments",
+      items: lifecycleEventSchema,
     },
     handler: async ({ query }, request, reply) => {
       const principal = request.principal;

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import { z } from "zod";
 
 import type { ProcessEvent } from "../../client/index.js";
-import { PayloadTooLargeError, UnavailableError } from "../../errors.js";
+import { BOTBOX_ERROR_CODES, PayloadTooLargeError, UnavailableError } from "../../errors.js";
 import {
   type OutputEncoding,
   outputEventJson,
@@ -88,6 +88,28 @@ const processSchema = z
     input_open: z.boolean(),
   })
   .meta({ id: "Process" });
+
+/** One event of GET .../output (processes/wire.ts, outputEventJson; the stream's end names `since` to resume from). */
+export const outputEventSchema = z
+  .discriminatedUnion("type", [
+    z.object({
+      type: z.literal("output"),
+      stream: z.enum(["stdout", "stderr"]),
+      offset: z.number(),
+      size: z.number(),
+      encoding: z.enum(["utf-8", "base64"]),
+      data: z.string(),
+    }),
+    z.object({ type: z.literal("dropped"), from: z.number(), to: z.number() }),
+    z.object({ type: z.literal("exit"), process: processSchema }),
+    z.object({
+      type: z.literal("error"),
+      code: z.enum(BOTBOX_ERROR_CODES),
+      message: z.string(),
+      since: z.number().optional(),
+    }),
+  ])
+  .meta({ id: "ProcessOutputEvent" });
 
 /**
  * The agent's process supervisor over HTTP (docs/processes.md, "HTTP"):
@@ -198,6 +220,7 @@ export function processRoutes(app: FastifyInstance, routes: AnyRoute[], processe
       description:
         'events, one a line (or an SSE event): {"type":"output",stream,offset,size,encoding,data}, ' +
         '{"type":"dropped",from,to}, {"type":"exit",process}, or {"type":"error",code,message,since}',
+      items: outputEventSchema,
     },
     handler: async ({ params, query }, request, reply) => {
       const sse = (request.headers.accept ?? "").includes("text/event-stream");

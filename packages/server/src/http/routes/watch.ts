@@ -5,7 +5,7 @@ import { z } from "zod";
 
 import type { WatchEventView } from "../../client/watch-client.js";
 import { watchClientFor } from "../../client/watch-client.js";
-import { reachWorkspace, UnavailableError } from "../../errors.js";
+import { BOTBOX_ERROR_CODES, reachWorkspace, UnavailableError } from "../../errors.js";
 import type { BotManager } from "../../manager/index.js";
 import { errorResponse } from "../error-status.js";
 import { openEventStream } from "../event-stream.js";
@@ -29,6 +29,21 @@ const watchQuery = z
   })
   .strict();
 
+const entryKind = z.enum(["file", "directory", "symlink", "other"]);
+
+/** One event of the watch stream (docs/watch.md lists what each means). */
+export const watchEventSchema = z
+  .discriminatedUnion("type", [
+    z.object({ type: z.literal("ready"), root: z.string(), folders: z.number() }),
+    z.object({ type: z.enum(["created", "modified", "deleted"]), path: z.string(), kind: entryKind, time: z.string() }),
+    z.object({ type: z.literal("renamed"), path: z.string(), from: z.string(), kind: entryKind, time: z.string() }),
+    z.object({ type: z.literal("dropped"), count: z.number() }),
+    z.object({ type: z.literal("notice"), path: z.string().optional(), message: z.string() }),
+    z.object({ type: z.literal("keepalive") }),
+    z.object({ type: z.literal("error"), code: z.enum(BOTBOX_ERROR_CODES), message: z.string() }),
+  ])
+  .meta({ id: "WatchEvent" });
+
 /**
  * File watch over HTTP (docs/watch.md): the agent's FileWatchService as
  * NDJSON, or SSE for Accept: text/event-stream. The agent is asked first, so
@@ -50,6 +65,7 @@ export function watchRoutes(app: FastifyInstance, routes: AnyRoute[], manager: P
       kind: "ndjson-or-sse",
       description:
         "file changes as they happen, one JSON event a line (or an SSE event); docs/watch.md lists the events",
+      items: watchEventSchema,
     },
     handler: async ({ params, query }, request, reply) => {
       const agent = await reachWorkspace(params.bot_id, (botId) => manager.agentFor(botId));
