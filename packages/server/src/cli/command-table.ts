@@ -128,17 +128,26 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "logs",
     group: "bots",
-    summary: "a process's output, exactly as written; -f follows it and exits with its status",
-    usage: ["logs <bot> <id|tag> [-f] [--since N]   N: a byte offset of the output"],
+    summary: "a process's output, exactly as written (-f follows it), or with --agent the bot's agent log",
+    usage: [
+      "logs <bot> <id|tag> [-f] [--since N]   N: a byte offset of the output",
+      "logs <bot> --agent [--tail N] [--json]  N: the newest lines (default 100)",
+    ],
     flags: {
       follow: { type: "boolean", short: "f", help: "follow until the process exits" },
       since: { type: "string", value: "N", help: "start at this byte of the output (default 0)" },
+      agent: { type: "boolean", help: "the bot's agent log (one line per call) instead of a process's output" },
+      tail: { type: "string", value: "N", help: "with --agent: the newest N lines (default 100)" },
+      ...JSON_FLAG,
       ...CLIENT_FLAGS,
     },
     run: async (context) =>
-      (await import("./commands/processes.js")).logsCommand(await context.target(), context.args, {
+      (await import("./commands/logs.js")).logsCommand(await context.target(), context.args, {
+        agent: booleanFlag(context, "agent"),
         follow: booleanFlag(context, "follow"),
         since: stringFlag(context, "since"),
+        tail: stringFlag(context, "tail"),
+        json: context.json,
       }),
   },
   {

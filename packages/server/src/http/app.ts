@@ -11,6 +11,7 @@ import type { Logger } from "pino";
 
 import { BadRequestError } from "../errors.js";
 import type { EventFeed } from "../events/index.js";
+import type { AgentLogs } from "../logs/index.js";
 import type { BotManager, SnapshotService } from "../manager/index.js";
 import type { BotToolGateway, FederatedMcpServers, StdioSessionRegistry } from "../mcp/index.js";
 import type { MediaService } from "../media/index.js";
@@ -34,6 +35,7 @@ import { dataRoutes } from "./routes/data.js";
 import { DOWNLOAD_LINK_ROUTES, downloadLinkRoutes } from "./routes/download-links.js";
 import { type EventHistory, eventRoutes } from "./routes/events.js";
 import { fileRoutes } from "./routes/files.js";
+import { logRoutes } from "./routes/logs.js";
 import { mcpServerRoutes } from "./routes/mcp-servers.js";
 import { mcpStdioRoutes } from "./routes/mcp-stdio.js";
 import { mediaRoutes } from "./routes/media.js";
@@ -61,6 +63,8 @@ export interface HttpServerOptions {
   /** Lifecycle events as they are recorded, and the store's record of them, for GET /events. */
   eventFeed: EventFeed;
   eventHistory: EventHistory;
+  /** Bots' agent logs for GET /bots/:bot_id/logs (logs/); without it the route answers 503. */
+  logs?: AgentLogs;
   /** GET /metrics and the request counters; `token` is `[metrics] token`. */
   metrics: { metrics: ServerMetrics; token?: string };
   /** The tool gateway (the LLM tools and federated servers' tools), stdio MCP sessions and the bots' configured MCP servers. */
@@ -186,6 +190,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   mediaRoutes(app, routes, options.media);
   memoryRoutes(app, routes, options.memory);
   processRoutes(app, routes, options.processes);
+  logRoutes(app, routes, options.logs);
   watchRoutes(app, routes, options.manager);
   terminalRoutes(app, routes, {
     processes: options.processes,

@@ -5,8 +5,15 @@ import type { BotSample, BotUsageSampler } from "./bot-usage.js";
 /** The bot states `botbox_bots` counts, each always present (0 when none) so a series never vanishes. */
 const BOT_STATES: BotSample["state"][] = ["running", "stopped", "no_container"];
 
+/**
+ * What `botbox_exec_duration_seconds` counts, by `kind`: the two exec routes
+ * (timed as requests), the LLM tools' `exec` and E2B's process Start
+ * (exec-timing.ts).
+ */
+export type ExecKind = "buffered" | "stream" | "tool" | "e2b";
+
 /** The API routes whose time is also an exec's: a command's whole run, up to an hour. */
-export const EXEC_ROUTES: Readonly<Record<string, string>> = {
+export const EXEC_ROUTES: Readonly<Record<string, ExecKind>> = {
   "/bots/:bot_id/container/exec": "buffered",
   "/bots/:bot_id/container/exec/stream": "stream",
 };
@@ -43,7 +50,7 @@ export class ServerMetrics {
     });
     this.execSeconds = new Histogram({
       name: "botbox_exec_duration_seconds",
-      help: "Commands run through the exec routes, from request to the last byte of output",
+      help: "Commands run through the exec routes, the LLM exec tool and E2B's process Start, start to end",
       labelNames: ["kind"],
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
       registers,
@@ -76,7 +83,12 @@ export class ServerMetrics {
     this.requests.inc(labels);
     this.requestSeconds.observe(labels, seconds);
     const exec = route === undefined ? undefined : EXEC_ROUTES[route];
-    if (exec !== undefined) this.execSeconds.observe({ kind: exec }, seconds);
+    if (exec !== undefined) this.observeExec(exec, seconds);
+  }
+
+  /** One command's run, from its start to the end of its output. */
+  observeExec(kind: ExecKind, seconds: number): void {
+    this.execSeconds.observe({ kind }, seconds);
   }
 
   /** Runs a snapshot operation and records how long it took and whether it worked. */

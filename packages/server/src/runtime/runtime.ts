@@ -202,6 +202,12 @@ export interface ContainerRuntime {
   taskInfo(id: string): Promise<TaskInfo>;
   /** Where the running task's agent listens. Stable for the task's whole life. */
   agentEndpoint(id: string): Promise<AgentEndpoint | undefined>;
+  /**
+   * The host folder bound at /run/botbox, where the agent keeps its rotated
+   * agent.log (server logs/agent-log.ts). The bot can write in it: read
+   * nothing there without refusing symlinks.
+   */
+  agentRunFolder?(id: string): Promise<string>;
 
   /**
    * Freezes the container's current writable state as snapshot `name`; the

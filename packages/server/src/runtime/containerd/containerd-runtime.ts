@@ -315,6 +315,11 @@ export class ContainerdRuntime extends ImageStoreRuntime implements ContainerRun
     return { address: await checkedSocketAddress(runFolderOf(container, paths).socket), token };
   }
 
+  async agentRunFolder(id: string): Promise<string> {
+    const container = await this.containers.required(id);
+    return path.dirname(runFolderOf(container, botPaths(this.home, containerInfoOf(container)!.botId)).socket);
+  }
+
   async commitSnapshot(id: string, name: string): Promise<SnapshotInfo> {
     const container = await this.stopped(id);
     const info = containerInfoOf(container)!;

@@ -254,6 +254,10 @@ export class DockerRuntime extends ImageStoreRuntime implements ContainerRuntime
     };
   }
 
+  async agentRunFolder(id: string): Promise<string> {
+    return dockerBotPaths(this.home, specOf(await this.required(id))!.botId).run;
+  }
+
   async commitSnapshot(id: string, name: string): Promise<SnapshotInfo> {
     const inspect = await this.stopped(id);
     const parent = containerInfoOf(inspect.Name, inspect.Config.Labels ?? {})?.parentSnapshot;

@@ -275,6 +275,10 @@ export class SandboxRuntime extends ImageStoreRuntime implements ContainerRuntim
     return { address: `unix:${socket}`, token: record.spec.agentToken };
   }
 
+  async agentRunFolder(id: string): Promise<string> {
+    return botPaths(this.home, (await this.record(id)).spec.botId).run;
+  }
+
   async commitSnapshot(id: string, name: string): Promise<SnapshotInfo> {
     return (await this.stoppedState(id)).commit(name);
   }
