@@ -582,6 +582,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/bots/{bot_id}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The newest lines of the bot's agent log (one JSON line per call), from its rotated files */
+        get: operations["get_bots_bot_id_logs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/bots/{bot_id}/container/fs/watch": {
         parameters: {
             query?: never;
@@ -1397,6 +1414,13 @@ export interface components {
             code: "not_found" | "bad_request" | "forbidden" | "unauthenticated" | "unavailable" | "conflict" | "identity_mismatch" | "agent_error" | "payload_too_large" | "unsupported_media_type" | "range_not_satisfiable" | "uri_too_long" | "port_unreachable" | "too_many_tunnels" | "internal" | "bot_stopped" | "name_too_long" | "read_only" | "not_a_directory" | "is_a_directory" | "no_space";
             message: string;
             since?: number;
+        };
+        BotLogs: {
+            bot_id: string;
+            /** @constant */
+            source: "agent";
+            lines: string[];
+            truncated: boolean;
         };
         WatchEvent: {
             /** @constant */
@@ -3086,6 +3110,33 @@ export interface operations {
                 content: {
                     "application/x-ndjson": string;
                     "text/event-stream": string;
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            "5XX": components["responses"]["Error"];
+        };
+    };
+    get_bots_bot_id_logs: {
+        parameters: {
+            query?: {
+                source?: "agent";
+                tail?: number;
+            };
+            header?: never;
+            path: {
+                bot_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BotLogs"];
                 };
             };
             "4XX": components["responses"]["Error"];
