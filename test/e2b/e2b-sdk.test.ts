@@ -267,7 +267,7 @@ describe("E2B SDK against botbox", { timeout: 180_000 }, () => {
   it("answers an unknown template with E2B's error", async () => {
     await assert.rejects(Sandbox.create("no-such-template"), (error: unknown) => {
       assert.ok(error instanceof SandboxError, String(error));
-      assert.match(String(error), /template/);
+      assert.match(String(error), /404: template "no-such-template" not found/);
       return true;
     });
   });

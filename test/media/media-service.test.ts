@@ -12,10 +12,9 @@ import type { AgentClient } from "../../packages/server/src/client/index.js";
 import { BadRequestError, NotFoundError, UnavailableError } from "../../packages/server/src/errors.js";
 import { ContainerFsStorage, MediaService, MediaTooLargeError } from "../../packages/server/src/media/index.js";
 import type { AgentProcess } from "../support/agent-process.js";
-import { stopAgentWithClient } from "../support/agent-with-client.js";
-import { SHARED_AGENT_TOKEN, sharedAgentWithClient } from "../support/shared-agent.js";
+import { startAgentWithClient, stopAgentWithClient } from "../support/agent-with-client.js";
 
-const TOKEN = SHARED_AGENT_TOKEN;
+const TOKEN = "media-test-token";
 const LIMIT = 256 * 1024;
 const sha256 = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
 
@@ -29,7 +28,7 @@ describe("media storage and service over a real agent", () => {
   const onDisk = (relative: string) => path.join(agent.dataDir, relative);
 
   before(async () => {
-    ({ agent, client } = await sharedAgentWithClient({ token: TOKEN }));
+    ({ agent, client } = await startAgentWithClient({ token: TOKEN }));
     bot = agent.botId;
     storage = new ContainerFsStorage(async () => client);
     media = new MediaService(storage, { maxBytes: LIMIT });

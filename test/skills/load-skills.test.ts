@@ -15,10 +15,9 @@ import {
   upsertSkills,
 } from "../../packages/server/src/skills/index.js";
 import type { AgentProcess } from "../support/agent-process.js";
-import { stopAgentWithClient } from "../support/agent-with-client.js";
-import { SHARED_AGENT_TOKEN, sharedAgentWithClient } from "../support/shared-agent.js";
+import { startAgentWithClient, stopAgentWithClient } from "../support/agent-with-client.js";
 
-const TOKEN = SHARED_AGENT_TOKEN;
+const TOKEN = "skills-test-token";
 
 describe("skills loader and store over a real agent", () => {
   let agent: AgentProcess;
@@ -31,7 +30,7 @@ describe("skills loader and store over a real agent", () => {
   };
 
   before(async () => {
-    ({ agent, client } = await sharedAgentWithClient({ token: TOKEN }));
+    ({ agent, client } = await startAgentWithClient({ token: TOKEN }));
   });
   after(() => stopAgentWithClient({ agent, client }));
   beforeEach(() => rm(skillsDir(), { recursive: true, force: true }));

@@ -211,6 +211,11 @@ export async function composeServer(
   const e2b: E2bFrontEnd | undefined = config.e2b.enabled
     ? createE2bFrontEnd({
         bots: storeBotDirectory(store),
+        store,
+        // Each template's image as `[mcp] image` is read: the registry mirror applies to both.
+        templates: new Map(
+          Object.entries(config.e2b.templates).map(([name, ref]) => [name, imageRefFor(ref, config.mcp.registry)]),
+        ),
         manager,
         processes,
         files,

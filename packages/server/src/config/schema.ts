@@ -195,11 +195,40 @@ const mcpStdio = z
   })
   .strict();
 
+/** An E2B template name as the SDK sends it: a name, optionally with a `:tag`. */
+const E2B_TEMPLATE_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const e2bTemplateTable = z.record(
+  z.string().regex(E2B_TEMPLATE_NAME, "a template name is letters, digits, `.`, `_`, `-` and `:`"),
+  z.string().min(1, "an image reference"),
+);
+/** `name=image,name=image` (BOTBOX_E2B_TEMPLATES) or a TOML table `{ name = "image" }`. */
+const e2bTemplates = z.union([
+  e2bTemplateTable,
+  z
+    .string()
+    .transform((text) =>
+      Object.fromEntries(
+        text
+          .split(",")
+          .map((pair) => pair.trim())
+          .filter(Boolean)
+          // A pair without `=` is a name with an empty image, which the table then refuses by name.
+          .map((pair) => (pair.includes("=") ? pair.split(/=(.*)/s, 2) : [pair, ""]).map((part) => part.trim())),
+      ),
+    )
+    .pipe(e2bTemplateTable),
+]);
+
 const e2b = z
   .object({
     enabled: booleanLike
       .default(false)
       .describe("serve the E2B-compatible API under /e2b and /e2b-sandbox (docs/e2b.md)"),
+    templates: e2bTemplates
+      .default({})
+      .describe(
+        'E2B template name → image (`{ python = "python:3.12" }`, env `name=image,…`); `base` unset: the server\'s image',
+      ),
   })
   .strict();
 

@@ -29,6 +29,7 @@ function formatBytes(value: number): string | undefined {
 function formatDefault(key: string, value: unknown): string {
   if (value === undefined) return "unset";
   if (value === "") return "empty";
+  if (typeof value === "object" && value !== null && Object.keys(value).length === 0) return "empty";
   if (typeof value === "number" && key.endsWith("_bytes")) return formatBytes(value) ?? `\`${value}\``;
   return `\`${String(value)}\``;
 }
@@ -37,6 +38,9 @@ function formatDefault(key: string, value: unknown): string {
 function formatType(field: Parameters<typeof unwrapField>[0]): string {
   const inner = unwrapField(field) as unknown as { def: { type: string; entries?: Record<string, string> } };
   if (inner.def.type === "enum") return Object.values(inner.def.entries ?? {}).join(" \\| ");
+  // A table (a TOML inline table, or `name=value,…` from the environment) is a union whose first option is a record.
+  const first = (inner.def as { options?: { def: { type: string } }[] }).options?.[0];
+  if (inner.def.type === "union" && first?.def.type === "record") return "table";
   if (inner.def.type === "union") return "boolean";
   return inner.def.type;
 }

@@ -32,9 +32,9 @@ function routeTable(sandboxes: SandboxRegistry): Array<[string, RegExp, Handler]
     return [200, await sandboxes.connect(principal, id, timeout)];
   };
   const unsupported =
-    (what: string): Handler =>
+    (what: string, instead?: string): Handler =>
     async () => {
-      throw new UnsupportedE2bError(what);
+      throw new UnsupportedE2bError(what, instead);
     };
   const one = /^\/sandboxes\/([^/]+)$/;
   return [
@@ -51,11 +51,33 @@ function routeTable(sandboxes: SandboxRegistry): Array<[string, RegExp, Handler]
       ],
     ],
     ["POST", /^\/(?:v2\/)?sandboxes\/([^/]+)\/(?:connect|resume)$/, connect],
-    ["POST", /^\/sandboxes\/([^/]+)\/pause$/, unsupported("pausing a sandbox (its memory cannot be kept)")],
+    ["POST", /^\/sandboxes\/([^/]+)\/pause$/, unsupported("pausing a sandbox", "its memory cannot be kept")],
     ["POST", /^\/sandboxes\/([^/]+)\/fork$/, unsupported("forking a sandbox")],
-    ["POST", /^\/sandboxes\/([^/]+)\/snapshots$/, unsupported("E2B snapshots (use botbox's own: docs/snapshots.md)")],
+    [
+      "POST",
+      /^\/sandboxes\/([^/]+)\/snapshots$/,
+      unsupported("E2B snapshots", "botbox has its own: docs/snapshots.md"),
+    ],
     ["PUT", /^\/sandboxes\/([^/]+)\/network$/, unsupported("changing a sandbox's network")],
     ["GET", /^\/(?:v2\/)?sandboxes\/([^/]+)\/(?:metrics|logs)$/, unsupported("sandbox metrics and logs")],
+    ["GET", /^\/sandboxes\/metrics$/, unsupported("sandbox metrics and logs")],
+    // Template.exists(name): whether `[e2b] templates` has it (E2B answers 404 for an unknown alias).
+    [
+      "GET",
+      /^\/templates\/aliases\/([^/]+)$/,
+      async ({ id }) => {
+        if (!sandboxes.hasTemplate(id)) throw new NotFoundError(`template ${JSON.stringify(id)} not found`);
+        return [200, { templateID: id, public: false }];
+      },
+    ],
+    [
+      "*",
+      /^\/(?:v\d\/)?templates(?:\/.*)?$/,
+      unsupported("building and managing templates", "map template names to images in [e2b] templates"),
+    ],
+    ["*", /^\/snapshots(?:\/.*)?$/, unsupported("E2B snapshots", "botbox has its own: docs/snapshots.md")],
+    ["*", /^\/volumes?(?:content)?(?:\/.*)?$/, unsupported("E2B volumes")],
+    ["*", /^\/secrets(?:\/.*)?$/, unsupported("E2B secrets")],
   ];
 }
 
@@ -75,7 +97,7 @@ export function controlPlaneHandler(options: ControlPlaneOptions) {
       const pathname = subPath.split("?")[0] ?? "";
       for (const [method, pattern, handler] of routes) {
         const match = pattern.exec(pathname);
-        if (!match || request.method !== method) continue;
+        if (!match || (method !== "*" && request.method !== method)) continue;
         const id = decodeURIComponent(match[1] ?? "");
         const [status, body] = await handler({ principal, id, request });
         sendJson(response, status, status === 204 ? undefined : body);

@@ -7,8 +7,12 @@ import { errorResponse } from "../http/error-status.js";
 
 /** A request for something E2B has and botbox's front end does not: E2B's error shape, 501. */
 export class UnsupportedE2bError extends BotboxError {
-  constructor(what: string) {
-    super("bad_request", `${what} is not supported by botbox's E2B front end (docs/e2b.md)`);
+  /** `what` names the feature; `instead`, if any, says what botbox offers in its place. */
+  constructor(what: string, instead?: string) {
+    super(
+      "bad_request",
+      `${what} is not supported by botbox's E2B front end${instead ? `; ${instead}` : ""} (docs/e2b.md)`,
+    );
     this.name = "UnsupportedE2bError";
   }
 }

@@ -5,6 +5,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { BadRequestError, BotboxError } from "../errors.js";
 import { HTTP_STATUS } from "../http/error-status.js";
 import { containerPath } from "../workspace/index.js";
+import { requestedUser } from "./sandbox-user.js";
 import type { SandboxRegistry } from "./sandboxes.js";
 
 /** Where E2B_SANDBOX_URL points: `<server>/e2b-sandbox`, one address for every sandbox. */
@@ -25,14 +26,19 @@ export function sandboxOfHeaders(
   return sandboxId;
 }
 
-/** sandboxOfHeaders for a connect-rpc call: an Unauthenticated error when it fails. */
-export function sandboxOfCall(registry: SandboxRegistry, headers: Headers): string {
+/**
+ * sandboxOfHeaders for a connect-rpc call: an Unauthenticated error when it
+ * fails. The E2B `user` the call names (basic auth) is checked against what
+ * the bot can honour (sandbox-user.ts).
+ */
+export async function sandboxOfCall(registry: SandboxRegistry, headers: Headers): Promise<string> {
   const sandboxId = sandboxOfHeaders(registry, (name) => headers.get(name) ?? undefined);
   if (!sandboxId)
     throw new ConnectError(
       "missing or wrong sandbox credentials: send E2b-Sandbox-Id and that sandbox's X-Access-Token",
       Code.Unauthenticated,
     );
+  await connectCall(() => registry.checkUser(sandboxId, requestedUser(headers.get("authorization") ?? undefined)));
   return sandboxId;
 }
 

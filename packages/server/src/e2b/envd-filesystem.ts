@@ -44,12 +44,12 @@ export function filesystemService(
 ): Partial<ServiceImpl<typeof Filesystem>> {
   return {
     async stat(request, context) {
-      const botId = sandboxOfCall(registry, context.requestHeader);
+      const botId = await sandboxOfCall(registry, context.requestHeader);
       return { entry: entryInfo(await connectCall(() => files.describe(botId, e2bPath(request.path)))) };
     },
 
     async listDir(request, context) {
-      const botId = sandboxOfCall(registry, context.requestHeader);
+      const botId = await sandboxOfCall(registry, context.requestHeader);
       const depth = Math.max(request.depth, 1);
       return connectCall(async () => {
         const root = e2bPath(request.path);
@@ -75,7 +75,7 @@ export function filesystemService(
     },
 
     async makeDir(request, context) {
-      const botId = sandboxOfCall(registry, context.requestHeader);
+      const botId = await sandboxOfCall(registry, context.requestHeader);
       return connectCall(async () => {
         const target = e2bPath(request.path);
         const existing = await files.describe(botId, target).catch((error: unknown) => {
@@ -90,7 +90,7 @@ export function filesystemService(
     },
 
     async move(request, context) {
-      const botId = sandboxOfCall(registry, context.requestHeader);
+      const botId = await sandboxOfCall(registry, context.requestHeader);
       return connectCall(async () => {
         const source = e2bPath(request.source);
         const destination = e2bPath(request.destination);
@@ -100,7 +100,7 @@ export function filesystemService(
     },
 
     async remove(request, context) {
-      const botId = sandboxOfCall(registry, context.requestHeader);
+      const botId = await sandboxOfCall(registry, context.requestHeader);
       await connectCall(() => files.delete(botId, e2bPath(request.path), true));
       return {};
     },

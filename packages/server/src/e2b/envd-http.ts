@@ -11,6 +11,7 @@ import type { BotManager } from "../manager/index.js";
 import { limitBytes, uploadTooLarge, type WorkspaceFiles } from "../workspace/index.js";
 import { sendJson } from "./e2b-errors.js";
 import { e2bPath, ENVD_PREFIX, sandboxOfHeaders } from "./envd-context.js";
+import { requestedUser } from "./sandbox-user.js";
 import type { SandboxRegistry } from "./sandboxes.js";
 
 export interface EnvdHttpOptions {
@@ -95,6 +96,10 @@ export function envdHttpHandler(options: EnvdHttpOptions) {
           return typeof value === "string" ? value : undefined;
         });
         if (!botId) throw new UnauthenticatedError("send E2b-Sandbox-Id and that sandbox's X-Access-Token");
+        await sandboxes.checkUser(
+          botId,
+          requestedUser(request.headers.authorization, url.searchParams.get("username")),
+        );
         if (route === "/health" && request.method === "GET") {
           const running = (await manager.state(botId)).taskRunning;
           sendJson(

@@ -75,16 +75,17 @@ export function processService(registry: SandboxRegistry, processes: WorkspacePr
 
   return {
     async *start(request, context) {
-      const botId = sandboxOfCall(registry, context.requestHeader);
+      const botId = await sandboxOfCall(registry, context.requestHeader);
       const config = request.process;
       if (!config?.cmd) throw new ConnectError("process.cmd: required", Code.InvalidArgument);
       const size = request.pty?.size;
+      const sandboxEnv = await connectCall(() => registry.envVarsOf(botId));
       const view = await connectCall(() =>
         processes.start(
           botId,
           { argv: [config.cmd, ...config.args] },
           {
-            env: { ...registry.envVarsOf(botId), ...config.envs },
+            env: { ...sandboxEnv, ...config.envs },
             ...(config.cwd ? { cwd: config.cwd } : {}),
             ...(size ? { pty: { cols: size.cols, rows: size.rows } } : {}),
             ...(request.tag ? { tag: request.tag } : {}),
@@ -98,7 +99,7 @@ export function processService(registry: SandboxRegistry, processes: WorkspacePr
     },
 
     async *connect(request, context) {
-      const botId = sandboxOfCall(registry, context.requestHeader);
+      const botId = await sandboxOfCall(registry, context.requestHeader);
       const ref = await connectCall(() => resolve(botId, request.process));
       const view = await connectCall(() => processes.get(botId, ref));
       yield { event: { event: { case: "start", value: { pid: view.pid } } } };
@@ -107,7 +108,7 @@ export function processService(registry: SandboxRegistry, processes: WorkspacePr
     },
 
     async list(_request, context) {
-      const botId = sandboxOfCall(registry, context.requestHeader);
+      const botId = await sandboxOfCall(registry, context.requestHeader);
       const running = (await connectCall(() => processes.list(botId))).filter((view) => view.status === "running");
       return {
         processes: running.map((view) => ({
@@ -119,7 +120,7 @@ export function processService(registry: SandboxRegistry, processes: WorkspacePr
     },
 
     async sendInput(request, context) {
-      const botId = sandboxOfCall(registry, context.requestHeader);
+      const botId = await sandboxOfCall(registry, context.requestHeader);
       const input = request.input?.input;
       if (!input?.case) throw new ConnectError("input: give stdin or pty bytes", Code.InvalidArgument);
       await connectCall(async () =>
@@ -129,7 +130,7 @@ export function processService(registry: SandboxRegistry, processes: WorkspacePr
     },
 
     async streamInput(requests, context) {
-      const botId = sandboxOfCall(registry, context.requestHeader);
+      const botId = await sandboxOfCall(registry, context.requestHeader);
       let ref: ProcessRef | undefined;
       for await (const message of requests) {
         const event = message.event;
@@ -146,7 +147,7 @@ export function processService(registry: SandboxRegistry, processes: WorkspacePr
     },
 
     async sendSignal(request, context) {
-      const botId = sandboxOfCall(registry, context.requestHeader);
+      const botId = await sandboxOfCall(registry, context.requestHeader);
       const name = SIGNAL_NAMES[request.signal];
       if (!name) throw new ConnectError("signal: SIGTERM or SIGKILL", Code.InvalidArgument);
       await connectCall(async () => processes.signal(botId, await resolve(botId, request.process), name));
@@ -154,13 +155,13 @@ export function processService(registry: SandboxRegistry, processes: WorkspacePr
     },
 
     async closeStdin(request, context) {
-      const botId = sandboxOfCall(registry, context.requestHeader);
+      const botId = await sandboxOfCall(registry, context.requestHeader);
       await connectCall(async () => processes.closeInput(botId, await resolve(botId, request.process)));
       return {};
     },
 
     async update(request, context) {
-      const botId = sandboxOfCall(registry, context.requestHeader);
+      const botId = await sandboxOfCall(registry, context.requestHeader);
       const size = request.pty?.size;
       if (!size) throw new ConnectError("pty.size: required", Code.InvalidArgument);
       await connectCall(async () =>

@@ -68,7 +68,7 @@ export function watchService(
 
   return {
     async *watchDir(request, context) {
-      const botId = sandboxOfCall(registry, context.requestHeader);
+      const botId = await sandboxOfCall(registry, context.requestHeader);
       const { events } = await connectCall(() => open(botId, e2bPath(request.path), request.recursive, context.signal));
       yield { event: { case: "start", value: {} } };
       try {
@@ -83,7 +83,7 @@ export function watchService(
     },
 
     async createWatcher(request, context) {
-      const sandboxId = sandboxOfCall(registry, context.requestHeader);
+      const sandboxId = await sandboxOfCall(registry, context.requestHeader);
       if (
         [...watchers.values()].filter((watcher) => watcher.sandboxId === sandboxId).length >= MAX_WATCHERS_PER_SANDBOX
       )
@@ -109,7 +109,7 @@ export function watchService(
     },
 
     async getWatcherEvents(request, context) {
-      const sandboxId = sandboxOfCall(registry, context.requestHeader);
+      const sandboxId = await sandboxOfCall(registry, context.requestHeader);
       const watcher = watchers.get(request.watcherId);
       if (!watcher || watcher.sandboxId !== sandboxId)
         throw new ConnectError(`watcher ${request.watcherId} not found`, Code.NotFound);
@@ -121,7 +121,7 @@ export function watchService(
     },
 
     async removeWatcher(request, context) {
-      const sandboxId = sandboxOfCall(registry, context.requestHeader);
+      const sandboxId = await sandboxOfCall(registry, context.requestHeader);
       const watcher = watchers.get(request.watcherId);
       if (!watcher || watcher.sandboxId !== sandboxId)
         throw new ConnectError(`watcher ${request.watcherId} not found`, Code.NotFound);

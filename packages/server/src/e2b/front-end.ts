@@ -16,10 +16,14 @@ import { processService } from "./envd-process.js";
 import { watchService } from "./envd-watch.js";
 import { Filesystem } from "./gen/filesystem/filesystem_pb.js";
 import { Process } from "./gen/process/process_pb.js";
-import { SandboxRegistry } from "./sandboxes.js";
+import { SandboxRegistry, type SandboxRegistryOptions } from "./sandboxes.js";
 
 export interface E2bFrontEndOptions {
   bots: BotDirectory;
+  /** Where a sandbox's template, metadata and envs are kept with its bot. */
+  store: SandboxRegistryOptions["store"];
+  /** `[e2b] templates`, as image refs: template name → image (docs/e2b.md). */
+  templates: ReadonlyMap<string, string | undefined>;
   manager: BotManager;
   processes: WorkspaceProcesses;
   files: WorkspaceFiles;
@@ -45,7 +49,9 @@ export interface E2bFrontEnd {
 export function createE2bFrontEnd(options: E2bFrontEndOptions): E2bFrontEnd {
   const sandboxes = new SandboxRegistry({
     bots: options.bots,
+    store: options.store,
     manager: options.manager,
+    templates: options.templates,
     secret: options.secret,
     logger: options.logger,
   });

@@ -6,6 +6,9 @@ import { BadRequestError, ForbiddenError, NotFoundError } from "../errors.js";
 import type { Principal } from "../http/auth.js";
 import type { BotDirectory } from "../http/routes/bots.js";
 import type { BotManager, BotRecord } from "../manager/index.js";
+import type { E2bSandboxConfig, Store } from "../store/index.js";
+import { UnsupportedE2bError } from "./e2b-errors.js";
+import { SandboxUsers } from "./sandbox-user.js";
 
 /** The prefix of the bots the E2B front end makes: it sees and kills only those (docs/e2b.md). */
 export const SANDBOX_ID_PREFIX = "e2b-";
@@ -18,14 +21,14 @@ export const ENVD_VERSION = "0.5.7";
 /** E2B's default sandbox lifetime when `timeout` is not given, and the longest one allowed here. */
 const DEFAULT_TIMEOUT_SECONDS = 300;
 const MAX_TIMEOUT_SECONDS = 24 * 3600;
-/** The only template: every bot runs the server's configured image (botbox has one image per server). */
+/** The SDK's default template: the server's image unless `[e2b] templates` maps `base` elsewhere. */
 export const DEFAULT_TEMPLATE = "base";
 
-/** What the front end keeps of a sandbox beside its bot; in memory, so a restart re-arms it (see `#recordFor`). */
+/**
+ * A sandbox's lifetime; in memory, so a restart re-arms it (see `#recordFor`).
+ * Its template, metadata and envs are kept in the bot's row (E2bSandboxConfig).
+ */
 interface SandboxRecord {
-  templateId: string;
-  metadata: Record<string, string>;
-  envVars: Record<string, string>;
   startedAt: Date;
   endAt: Date;
   timer?: NodeJS.Timeout;
@@ -33,7 +36,11 @@ interface SandboxRecord {
 
 export interface SandboxRegistryOptions {
   bots: BotDirectory;
+  /** Where a sandbox's template, metadata and envs are kept, with its bot. */
+  store: Pick<Store, "createBot" | "getBot" | "listBots">;
   manager: BotManager;
+  /** `[e2b] templates`: template name → image ref; `base` absent or undefined is the server's own image. */
+  templates: ReadonlyMap<string, string | undefined>;
   /** Signs the per-sandbox envd access tokens: the server's admin token. */
   secret: string;
   logger: Logger;
@@ -44,7 +51,22 @@ export interface NewSandboxInput {
   timeout?: unknown;
   metadata?: unknown;
   envVars?: unknown;
+  [option: string]: unknown;
 }
+
+/**
+ * Create options of E2B's that botbox cannot honour, refused by name (501)
+ * when given a value other than E2B's default, never silently dropped.
+ */
+const UNSUPPORTED_CREATE_OPTIONS: Array<[string, (value: unknown) => boolean, string]> = [
+  ["autoPause", (value) => value === true, "pausing a sandbox on timeout (lifecycle.onTimeout)"],
+  ["autoResume", (value) => value !== undefined && value !== null, "resuming a paused sandbox (lifecycle.autoResume)"],
+  ["allow_internet_access", (value) => value === false, "cutting a sandbox off the internet (allowInternetAccess)"],
+  ["network", (value) => value !== undefined && value !== null, "a sandbox network configuration (network)"],
+  ["iam", (value) => value !== undefined && value !== null, "sandbox IAM (iam)"],
+  ["mcp", (value) => value !== undefined && value !== null, "E2B's MCP gateway (mcp)"],
+  ["volumeMounts", (value) => Array.isArray(value) && value.length > 0, "volume mounts (volumeMounts)"],
+];
 
 function stringMap(value: unknown, field: string): Record<string, string> {
   if (value === undefined || value === null) return {};
@@ -71,9 +93,24 @@ function timeoutSeconds(value: unknown): number {
 export class SandboxRegistry {
   readonly #options: SandboxRegistryOptions;
   readonly #records = new Map<string, SandboxRecord>();
+  /** Each sandbox's stored create options, read once from its bot's row. */
+  readonly #configs = new Map<string, Promise<E2bSandboxConfig>>();
+  readonly #users: SandboxUsers;
 
   constructor(options: SandboxRegistryOptions) {
     this.#options = options;
+    this.#users = new SandboxUsers(async (botId) => {
+      const result = await (await options.manager.agentFor(botId)).exec("id -u");
+      const uid = Number(result.stdout.trim());
+      if (result.exitCode !== 0 || !Number.isInteger(uid))
+        throw new Error(`could not tell the user of sandbox ${botId}: \`id -u\` answered ${JSON.stringify(result)}`);
+      return uid;
+    });
+  }
+
+  /** E2B's `user` option for a call to `sandboxId`: honoured where it can be, else a 400 naming it (sandbox-user.ts). */
+  checkUser(sandboxId: string, user: string | undefined): Promise<void> {
+    return this.#users.check(sandboxId, user);
   }
 
   /**
@@ -91,24 +128,45 @@ export class SandboxRegistry {
     return given.length === expected.length && timingSafeEqual(given, expected);
   }
 
-  /** The environment E2B's `envs` at create gave every command of the sandbox. */
-  envVarsOf(sandboxId: string): Record<string, string> {
-    return this.#records.get(sandboxId)?.envVars ?? {};
+  /** The environment E2B's `envs` at create gave every command of the sandbox (kept with its bot). */
+  async envVarsOf(sandboxId: string): Promise<Record<string, string>> {
+    return (await this.#configOf(sandboxId)).envs;
+  }
+
+  /** Whether `template` names one of this server's templates (`base` always does). */
+  hasTemplate(template: string): boolean {
+    return template === DEFAULT_TEMPLATE || this.#options.templates.has(template);
+  }
+
+  /** The image a template runs on: undefined for the server's own; a 404 in E2B's shape naming an unknown one. */
+  #imageOf(template: string): string | undefined {
+    const { templates } = this.#options;
+    if (templates.has(template)) return templates.get(template);
+    if (template === DEFAULT_TEMPLATE) return undefined;
+    const known = [...new Set([DEFAULT_TEMPLATE, ...templates.keys()])].map((name) => JSON.stringify(name));
+    throw new NotFoundError(
+      `template ${JSON.stringify(template)} not found: this server's templates are ${known.join(", ")} ([e2b] templates, docs/e2b.md)`,
+    );
   }
 
   async create(principal: Principal, input: NewSandboxInput) {
     if (principal.kind !== "admin") throw new ForbiddenError("creating a sandbox needs the admin token's E2B key");
-    const templateId = input.templateID ?? DEFAULT_TEMPLATE;
-    if (templateId !== DEFAULT_TEMPLATE)
-      throw new BadRequestError(
-        `templateID: template ${JSON.stringify(templateId)} is not available; botbox runs every sandbox on the server's image, as template "${DEFAULT_TEMPLATE}"`,
-      );
+    const template = input.templateID ?? DEFAULT_TEMPLATE;
+    if (typeof template !== "string" || template === "")
+      throw new BadRequestError("templateID: must be a template name");
+    for (const [option, given, what] of UNSUPPORTED_CREATE_OPTIONS)
+      if (given(input[option])) throw new UnsupportedE2bError(what);
+    const image = this.#imageOf(template);
     const seconds = timeoutSeconds(input.timeout);
-    const metadata = stringMap(input.metadata, "metadata");
-    const envVars = stringMap(input.envVars, "envVars");
+    const config: E2bSandboxConfig = {
+      template,
+      metadata: stringMap(input.metadata, "metadata"),
+      envs: stringMap(input.envVars, "envVars"),
+    };
     const id = `${SANDBOX_ID_PREFIX}${randomBytes(8).toString("hex")}`;
-    const { bots, manager } = this.#options;
-    await bots.createBot({ id, name: id });
+    const { store, manager } = this.#options;
+    await store.createBot({ id, displayName: id, config: { e2b: config, ...(image ? { image } : {}) } });
+    this.#configs.set(id, Promise.resolve(config));
     try {
       await manager.start(id);
     } catch (error) {
@@ -116,22 +174,35 @@ export class SandboxRegistry {
       throw error;
     }
     const startedAt = new Date();
-    const record: SandboxRecord = { templateId, metadata, envVars, startedAt, endAt: startedAt };
+    const record: SandboxRecord = { startedAt, endAt: startedAt };
     this.#records.set(id, record);
     this.#arm(id, record, seconds);
-    return this.#created(id, record);
+    return this.#created(id, config);
   }
 
   async connect(principal: Principal, sandboxId: string, timeout: unknown) {
     const { bot, record } = await this.#find(principal, sandboxId);
     if (timeout !== undefined) this.#arm(bot.id, record, timeoutSeconds(timeout));
     if (!(await this.#options.manager.state(bot.id)).taskRunning) await this.#options.manager.start(bot.id);
-    return this.#created(bot.id, record);
+    return this.#created(bot.id, await this.#configOf(bot.id));
   }
 
   async get(principal: Principal, sandboxId: string) {
     const { bot, record } = await this.#find(principal, sandboxId);
     return { ...(await this.#listed(bot, record)), envdAccessToken: this.envdAccessToken(bot.id), domain: null };
+  }
+
+  /** A sandbox's create options from its bot's row; a bot made before they were kept has the defaults. */
+  #configOf(sandboxId: string): Promise<E2bSandboxConfig> {
+    let config = this.#configs.get(sandboxId);
+    if (!config) {
+      config = this.#options.store
+        .getBot(sandboxId)
+        .then((bot) => bot?.config.e2b ?? { template: DEFAULT_TEMPLATE, metadata: {}, envs: {} });
+      this.#configs.set(sandboxId, config);
+      config.catch(() => this.#configs.delete(sandboxId));
+    }
+    return config;
   }
 
   async list(principal: Principal) {
@@ -170,8 +241,7 @@ export class SandboxRegistry {
   #recordFor(bot: BotRecord): SandboxRecord {
     let record = this.#records.get(bot.id);
     if (!record) {
-      const now = new Date();
-      record = { templateId: DEFAULT_TEMPLATE, metadata: {}, envVars: {}, startedAt: bot.createdAt, endAt: now };
+      record = { startedAt: bot.createdAt, endAt: new Date() };
       this.#records.set(bot.id, record);
       this.#arm(bot.id, record, DEFAULT_TIMEOUT_SECONDS);
     }
@@ -194,13 +264,15 @@ export class SandboxRegistry {
   async #destroy(sandboxId: string): Promise<void> {
     clearTimeout(this.#records.get(sandboxId)?.timer);
     this.#records.delete(sandboxId);
+    this.#configs.delete(sandboxId);
+    this.#users.forget(sandboxId);
     await this.#options.manager.deleteContainer(sandboxId, { discardKeptData: true });
     await this.#options.bots.deleteBot(sandboxId);
   }
 
-  #created(sandboxId: string, record: SandboxRecord) {
+  #created(sandboxId: string, config: E2bSandboxConfig) {
     return {
-      templateID: record.templateId,
+      templateID: config.template,
       sandboxID: sandboxId,
       clientID: "botbox",
       envdVersion: ENVD_VERSION,
@@ -212,8 +284,9 @@ export class SandboxRegistry {
   async #listed(bot: BotRecord, record: SandboxRecord) {
     const { limits } = this.#options.manager.settingsOf(bot);
     const running = (await this.#options.manager.state(bot.id)).taskRunning;
+    const config = await this.#configOf(bot.id);
     return {
-      templateID: record.templateId,
+      templateID: config.template,
       sandboxID: bot.id,
       clientID: "botbox",
       startedAt: record.startedAt.toISOString(),
@@ -222,7 +295,7 @@ export class SandboxRegistry {
       cpuCount: limits.cpus ?? 0,
       memoryMB: limits.memoryBytes ? Math.floor(limits.memoryBytes / 2 ** 20) : 0,
       diskSizeMB: limits.diskBytes ? Math.floor(limits.diskBytes / 2 ** 20) : 0,
-      metadata: record.metadata,
+      metadata: config.metadata,
       // A stopped bot is the nearest thing to E2B's paused sandbox: connect starts it again.
       state: running ? "running" : "paused",
       envdVersion: ENVD_VERSION,

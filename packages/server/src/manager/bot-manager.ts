@@ -345,11 +345,13 @@ export class BotManager implements AgentProvider {
   }
 
   private async ensureContainerLocked(botId: string): Promise<ContainerInfo> {
-    const { runtime, records, image } = this.options;
+    const { runtime, records } = this.options;
     const bot = await records.getBot(botId);
     if (!bot) throw new NotFoundError(`bot ${botId} not found`);
     const containerId = containerIdFor(botId);
     let container = await runtime.getContainer(containerId);
+    // A bot made with its own image (an E2B template, docs/e2b.md) keeps it; others take the server's.
+    const image = bot.image ?? this.options.image;
     if (!container) {
       const { network } = this.settingsOf(bot);
       // Never a network that looks isolated and is not.

@@ -30,6 +30,8 @@ export interface BotRecord {
   isolation?: IsolationMode;
   limits?: ResourceLimits;
   autoStart: boolean;
+  /** The image its container is made from; unset: the server's. */
+  image?: string;
 }
 
 export interface NewBotInput {
@@ -40,6 +42,7 @@ export interface NewBotInput {
   isolation?: IsolationMode;
   limits?: ResourceLimits;
   autoStart?: boolean;
+  image?: string;
 }
 
 /** What PATCH /bots/:id may change; an absent key stays as it is. */

@@ -12,6 +12,7 @@ const toBot = (bot: NonNullable<Awaited<ReturnType<Store["getBot"]>>>): BotRecor
   isolation: bot.config.isolation,
   limits: bot.config.limits,
   autoStart: bot.config.autoStart,
+  ...(bot.config.image ? { image: bot.config.image } : {}),
 });
 
 /**
@@ -56,6 +57,7 @@ export function storeBotDirectory(store: Store) {
         ...(input.isolation ? { isolation: input.isolation } : {}),
         ...(input.limits ? { limits: input.limits } : {}),
         ...(input.autoStart === undefined ? {} : { autoStart: input.autoStart }),
+        ...(input.image ? { image: input.image } : {}),
       };
       return toBot(await store.createBot({ id: input.id, displayName: input.name, config }));
     },

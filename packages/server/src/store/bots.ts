@@ -22,6 +22,17 @@ export interface BotConfig {
   limits: { memoryBytes?: number; pids?: number; cpus?: number; diskBytes?: number };
   /** Start the bot again when the server starts. */
   autoStart: boolean;
+  /** The image its container is made from; unset: the server's image (`[mcp] image` or the backend's default). */
+  image?: string;
+  /** What the E2B front end keeps of a sandbox (docs/e2b.md): in the row, so it outlives a server restart. */
+  e2b?: E2bSandboxConfig;
+}
+
+/** E2B's create options botbox keeps with the bot: its template, metadata and every command's `envs`. */
+export interface E2bSandboxConfig {
+  template: string;
+  metadata: Record<string, string>;
+  envs: Record<string, string>;
 }
 
 export interface BotRecord {
@@ -82,6 +93,14 @@ const configSchema = z.strictObject({
     })
     .optional(),
   autoStart: z.boolean().optional(),
+  image: z.string().min(1).optional(),
+  e2b: z
+    .strictObject({
+      template: z.string().min(1),
+      metadata: z.record(z.string(), z.string()),
+      envs: z.record(z.string(), z.string()),
+    })
+    .optional(),
 });
 const newBotSchema = z.strictObject({
   id: botIdSchema.optional(),

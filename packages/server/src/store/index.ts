@@ -1,6 +1,6 @@
 // Public face of the store. Anything exported here is public API; named
 // exports only.
-export type { BotConfig, BotRecord, BotStore, BotUpdate, NewBot } from "./bots.js";
+export type { BotConfig, BotRecord, BotStore, BotUpdate, E2bSandboxConfig, NewBot } from "./bots.js";
 export type { StoreOptions } from "./connect.js";
 export {
   CONTAINER_STATUSES,
