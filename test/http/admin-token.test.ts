@@ -1,30 +1,25 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { readFile, rm, stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { after, describe, it } from "node:test";
 
-import { type BotboxServer, newHome, startBotboxServer } from "../support/botbox-server.js";
+import { type BotboxServer, startBotboxServer, suiteHomes } from "../support/botbox-server.js";
 
 describe("botbox serve with BOTBOX_ADMIN_TOKEN", () => {
   const configured = `bbx_admin_configured_${randomBytes(16).toString("hex")}`;
   let server: BotboxServer | undefined;
-  const homes: string[] = [];
-
   const newServer = async (home: string, adminToken: string) => {
     await server?.stop();
     server = await startBotboxServer({ home, env: { BOTBOX_ADMIN_TOKEN: adminToken } });
     return server;
   };
-  after(async () => {
-    await server?.stop();
-    for (const home of homes) await rm(home, { recursive: true, force: true });
-  });
+  after(() => server?.stop());
+  const newHome = suiteHomes();
 
   it("accepts exactly the configured token and writes no admin-token file", async () => {
     const home = await newHome();
-    homes.push(home);
     const configuredServer = await newServer(home, configured);
     assert.equal((await configuredServer.api("GET", "/bots", undefined, configured)).status, 200);
     for (const wrong of [`${configured}0`, configured.slice(0, -1), configured.toUpperCase(), "bbx_admin_0"]) {
@@ -39,7 +34,6 @@ describe("botbox serve with BOTBOX_ADMIN_TOKEN", () => {
 
   it("refuses the token a start without it generated into <home>/admin-token, and leaves that file alone", async () => {
     const home = await newHome();
-    homes.push(home);
     const generatingServer = await newServer(home, "");
     const generated = generatingServer.adminToken;
     assert.match(generated, /^bbx_admin_[0-9a-f]{48}$/);

@@ -4,13 +4,12 @@
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { once } from "node:events";
-import { rm } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
-import { newHome, runtimeEnv, startBotboxServer } from "../support/botbox-server.js";
+import { runtimeEnv, startBotboxServer, suiteHomes } from "../support/botbox-server.js";
 
 const BOTBOX = fileURLToPath(new URL("../../packages/server/dist/botbox.js", import.meta.url));
 const run = promisify(execFile);
@@ -34,18 +33,16 @@ async function startSquatter(): Promise<{ port: number; seen: string[]; server: 
 }
 
 describe("a process squatting the API port", () => {
-  const homes: string[] = [];
   const squatters: Server[] = [];
-  after(async () => {
+  after(() => {
     for (const squatter of squatters) squatter.close();
-    for (const home of homes) await rm(home, { recursive: true, force: true });
   });
+  const newHome = suiteHomes();
 
   it("makes botbox serve fail at once, naming the port and that another process holds it", async () => {
     const squatter = await startSquatter();
     squatters.push(squatter.server);
     const home = await newHome();
-    homes.push(home);
     const child = spawn(process.execPath, [BOTBOX, "serve"], {
       env: { ...process.env, ...runtimeEnv(), BOTBOX_HOME: home, BOTBOX_PORT: String(squatter.port), DATABASE_URL: "" },
       stdio: ["ignore", "pipe", "pipe"],
@@ -64,7 +61,6 @@ describe("a process squatting the API port", () => {
 
   it("gets no admin token from the CLI, while the real server does", async () => {
     const home = await newHome();
-    homes.push(home);
     const real = await startBotboxServer({ home });
     const port = new URL(real.url).port;
     const cli = (extraEnv: NodeJS.ProcessEnv) =>

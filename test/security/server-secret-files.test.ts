@@ -1,11 +1,11 @@
 // botbox.db holds MCP server env values and token hashes, admin-token the
 // admin's token: neither may be readable by other users of the host.
 import assert from "node:assert/strict";
-import { chmod, readdir, rm, stat } from "node:fs/promises";
+import { chmod, readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { after, describe, it } from "node:test";
 
-import { type BotboxServer, newHome, startBotboxServer } from "../support/botbox-server.js";
+import { type BotboxServer, startBotboxServer, suiteHomes } from "../support/botbox-server.js";
 
 const SECRET_FILES = ["botbox.db", "botbox.db-wal", "botbox.db-shm", "admin-token"];
 
@@ -18,15 +18,11 @@ async function modes(home: string): Promise<Record<string, string>> {
 
 describe("the server's secret files", () => {
   let server: BotboxServer | undefined;
-  const homes: string[] = [];
-  after(async () => {
-    await server?.stop();
-    for (const home of homes) await rm(home, { recursive: true, force: true });
-  });
+  after(() => server?.stop());
+  const newHome = suiteHomes();
 
   it("are created 0600, the database's -wal and -shm included", async () => {
     const home = await newHome();
-    homes.push(home);
     server = await startBotboxServer({ home });
     // A write, so that the write-ahead log holds something.
     assert.equal((await server.api("POST", "/bots", { name: "mode bot", id: "mode-bot" })).status, 201);

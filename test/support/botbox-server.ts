@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { chown, mkdtemp, readdir, readFile } from "node:fs/promises";
+import { chown, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { after } from "node:test";
 import { fileURLToPath } from "node:url";
 
 import { followJsonLines } from "./json-lines.js";
@@ -66,6 +67,23 @@ export interface BotboxServer {
 
 export async function newHome(): Promise<string> {
   return mkdtemp(path.join(tmpdir(), "botbox-home-"));
+}
+
+/**
+ * Called inside a `describe`: a maker of fresh homes for the suite's tests,
+ * all removed in an `after` hook of its own. Hooks run in the order they
+ * are declared: stop the suite's servers in an `after` declared before this.
+ */
+export function suiteHomes(): () => Promise<string> {
+  const homes: string[] = [];
+  after(async () => {
+    for (const home of homes) await rm(home, { recursive: true, force: true });
+  });
+  return async () => {
+    const home = await newHome();
+    homes.push(home);
+    return home;
+  };
 }
 
 export async function startBotboxServer(
