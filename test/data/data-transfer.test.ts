@@ -13,13 +13,15 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { BadRequestError, BotboxError } from "../../packages/server/src/errors.js";
 import { exportData, importData } from "../../packages/server/src/manager/data-transfer.js";
 import { type AgentWithClient, startAgentWithClient, stopAgentWithClient } from "../support/agent-with-client.js";
+import { SHARED_AGENT_TOKEN, sharedAgentWithClient } from "../support/shared-agent.js";
 import { buildSampleTree, manifest, tarGz } from "./support.js";
 
 describe("exportData and importData against a real agent", () => {
   const started: AgentWithClient[] = [];
   let scratch: string;
-  // Two agents with the real tools serve every test that injects no fault
-  // (an agent costs about 0.3 s of CPU to start); each such test begins with
+  // Two agents with the real tools serve every test that injects no fault:
+  // the test process's shared ones (test/support/shared-agent.ts; one with a
+  // token, one without, so two data folders). Each such test begins with
   // their data folders emptied. A fault needs an agent of its own.
   let shared: AgentWithClient;
   let sharedTarget: AgentWithClient;
@@ -49,7 +51,11 @@ describe("exportData and importData against a real agent", () => {
 
   before(async () => {
     scratch = await mkdtemp(path.join(tmpdir(), "botbox-transfer-"));
-    [shared, sharedTarget] = await Promise.all([workspace(), workspace()]);
+    [shared, sharedTarget] = await Promise.all([
+      sharedAgentWithClient({ token: SHARED_AGENT_TOKEN }),
+      sharedAgentWithClient(),
+    ]);
+    started.push(shared, sharedTarget);
   });
   after(async () => {
     for (const entry of started) await stopAgentWithClient(entry);

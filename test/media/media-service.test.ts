@@ -12,9 +12,10 @@ import type { AgentClient } from "../../packages/server/src/client/index.js";
 import { BadRequestError, NotFoundError, UnavailableError } from "../../packages/server/src/errors.js";
 import { ContainerFsStorage, MediaService, MediaTooLargeError } from "../../packages/server/src/media/index.js";
 import type { AgentProcess } from "../support/agent-process.js";
-import { startAgentWithClient, stopAgentWithClient } from "../support/agent-with-client.js";
+import { stopAgentWithClient } from "../support/agent-with-client.js";
+import { SHARED_AGENT_TOKEN, sharedAgentWithClient } from "../support/shared-agent.js";
 
-const TOKEN = "media-test-token";
+const TOKEN = SHARED_AGENT_TOKEN;
 const LIMIT = 256 * 1024;
 const sha256 = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
 
@@ -28,7 +29,7 @@ describe("media storage and service over a real agent", () => {
   const onDisk = (relative: string) => path.join(agent.dataDir, relative);
 
   before(async () => {
-    ({ agent, client } = await startAgentWithClient({ token: TOKEN }));
+    ({ agent, client } = await sharedAgentWithClient({ token: TOKEN }));
     bot = agent.botId;
     storage = new ContainerFsStorage(async () => client);
     media = new MediaService(storage, { maxBytes: LIMIT });

@@ -1,6 +1,9 @@
 // The server the port tests run inside a bot: plain node (every backend's
 // image has it), no packages, so it runs offline in network "none" too.
 // It answers what each test needs to see from the app's side.
+import type { BotboxServer } from "../support/botbox-server.js";
+import { botAgent, shellIn } from "../support/bots.js";
+
 export const APP_SOURCE = String.raw`
 const http = require("node:http");
 const crypto = require("node:crypto");
@@ -101,3 +104,13 @@ server.listen(port, "127.0.0.1");
 export const startAppCommand = (port: number) =>
   `setsid nohup node /data/app.js ${port} >/data/app-${port}.log 2>&1 < /dev/null & ` +
   `for i in $(seq 1 100); do node -e "require('net').connect(${port}, '127.0.0.1').on('connect', () => process.exit(0)).on('error', () => process.exit(1))" && exit 0; sleep 0.1; done; exit 1`;
+
+/** Writes APP_SOURCE to each bot's /data and starts it on `port` there; returns once each app accepts connections. */
+export async function startAppIn(server: BotboxServer, bots: string[], port: number): Promise<void> {
+  for (const bot of bots) {
+    const agent = await botAgent(server, bot);
+    await agent.writeFile("app.js", APP_SOURCE);
+    agent.close();
+    await shellIn(server, bot)(startAppCommand(port));
+  }
+}

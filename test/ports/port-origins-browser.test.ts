@@ -10,8 +10,8 @@ import { after, before, describe, it } from "node:test";
 import { type Browser, chromium, type Page } from "playwright-core";
 
 import { type BotboxServer, startBotboxServer } from "../support/botbox-server.js";
-import { addBots, botAgent, removeServer, shellIn } from "../support/bots.js";
-import { APP_SOURCE, startAppCommand } from "./app-in-bot.js";
+import { addBots, removeServer } from "../support/bots.js";
+import { startAppIn } from "./app-in-bot.js";
 
 const CHROMIUM = process.env.BOTBOX_TEST_CHROMIUM || "/usr/bin/chromium";
 const READER = "reader";
@@ -45,12 +45,7 @@ describe(
     before(async () => {
       server = await startBotboxServer();
       await addBots(server, [READER, VICTIM]);
-      for (const bot of [READER, VICTIM]) {
-        const agent = await botAgent(server, bot);
-        await agent.writeFile("app.js", APP_SOURCE);
-        agent.close();
-        await shellIn(server, bot)(startAppCommand(PORT));
-      }
+      await startAppIn(server, [READER, VICTIM], PORT);
       browser = await chromium.launch({
         executablePath: CHROMIUM,
         headless: true,

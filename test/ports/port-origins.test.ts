@@ -14,8 +14,8 @@ import WebSocket from "ws";
 
 import { PATH_FORM_CSP, portOriginLabel } from "../../packages/server/src/ports/index.js";
 import { type BotboxServer, startBotboxServer } from "../support/botbox-server.js";
-import { addBots, botAgent, botToken, removeServer, shellIn } from "../support/bots.js";
-import { APP_SOURCE, startAppCommand } from "./app-in-bot.js";
+import { addBots, botToken, removeServer } from "../support/bots.js";
+import { startAppIn } from "./app-in-bot.js";
 import { echoOverWebSocket, loopbackLookup, requestAt } from "./origin-client.js";
 import { linksToRefuse, type RefusedAttempt, refusedAttempts } from "./refused-links.js";
 
@@ -43,12 +43,7 @@ describe("each bot port on its own origin", { timeout: 300_000 }, () => {
     admin = { authorization: `Bearer ${server.adminToken}` };
     apiPort = new URL(server.url).port;
     await addBots(server, [BOT, OTHER]);
-    for (const bot of [BOT, OTHER]) {
-      const agent = await botAgent(server, bot);
-      await agent.writeFile("app.js", APP_SOURCE);
-      agent.close();
-      await shellIn(server, bot)(startAppCommand(PORT));
-    }
+    await startAppIn(server, [BOT, OTHER], PORT);
   });
   after(() => removeServer(server, [BOT, OTHER]));
 

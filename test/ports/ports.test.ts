@@ -12,8 +12,8 @@ import { promisify } from "node:util";
 import WebSocket from "ws";
 
 import { type BotboxServer, startBotboxServer } from "../support/botbox-server.js";
-import { addBots, botAgent, botToken, removeServer, shellIn } from "../support/bots.js";
-import { APP_SOURCE, startAppCommand } from "./app-in-bot.js";
+import { addBots, botToken, removeServer } from "../support/bots.js";
+import { startAppIn } from "./app-in-bot.js";
 import { requestAt } from "./origin-client.js";
 import { linksToRefuse, type RefusedAttempt, refusedAttempts } from "./refused-links.js";
 
@@ -44,12 +44,7 @@ describe("a bot's ports through the host", { timeout: 300_000 }, () => {
     const created = await server.api("POST", "/bots", { id: OFFLINE, name: OFFLINE, network: "none" });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     assert.equal((await server.api("POST", `/bots/${OFFLINE}/container`)).status, 201);
-    for (const bot of [BOT, OTHER, OFFLINE]) {
-      const agent = await botAgent(server, bot);
-      await agent.writeFile("app.js", APP_SOURCE);
-      agent.close();
-      await shellIn(server, bot)(startAppCommand(PORT));
-    }
+    await startAppIn(server, [BOT, OTHER, OFFLINE], PORT);
   });
   after(() => removeServer(server, [BOT, OTHER, OFFLINE]));
 

@@ -26,7 +26,8 @@ import { credentials, Server, ServerCredentials, status } from "@grpc/grpc-js";
 import { AgentClient } from "../../packages/server/src/client/index.js";
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from "../../packages/server/src/errors.js";
 import type { AgentProcess } from "../support/agent-process.js";
-import { startAgentWithClient, stopAgentWithClient } from "../support/agent-with-client.js";
+import { stopAgentWithClient } from "../support/agent-with-client.js";
+import { sharedAgentWithClient } from "../support/shared-agent.js";
 
 const text = async (stream: AsyncIterable<Buffer>) => {
   const parts: Buffer[] = [];
@@ -41,7 +42,7 @@ describe("no-follow raw reads and writes", { timeout: 60_000 }, () => {
   const inData = (...parts: string[]) => path.join(agent.dataDir, ...parts);
 
   before(async () => {
-    ({ agent, client } = await startAgentWithClient({ transport: "unix" }));
+    ({ agent, client } = await sharedAgentWithClient({ transport: "unix" }));
     outside = mkdtempSync(path.join(tmpdir(), "botbox-nofollow-outside-"));
     writeFileSync(path.join(outside, "secret"), "outside secret\n");
     mkdirSync(inData("media", "ab"), { recursive: true });

@@ -15,9 +15,10 @@ import {
   upsertSkills,
 } from "../../packages/server/src/skills/index.js";
 import type { AgentProcess } from "../support/agent-process.js";
-import { startAgentWithClient, stopAgentWithClient } from "../support/agent-with-client.js";
+import { stopAgentWithClient } from "../support/agent-with-client.js";
+import { SHARED_AGENT_TOKEN, sharedAgentWithClient } from "../support/shared-agent.js";
 
-const TOKEN = "skills-test-token";
+const TOKEN = SHARED_AGENT_TOKEN;
 
 describe("skills loader and store over a real agent", () => {
   let agent: AgentProcess;
@@ -30,7 +31,7 @@ describe("skills loader and store over a real agent", () => {
   };
 
   before(async () => {
-    ({ agent, client } = await startAgentWithClient({ token: TOKEN }));
+    ({ agent, client } = await sharedAgentWithClient({ token: TOKEN }));
   });
   after(() => stopAgentWithClient({ agent, client }));
   beforeEach(() => rm(skillsDir(), { recursive: true, force: true }));
