@@ -31,6 +31,19 @@ export function botTests(target: StoreTarget): void {
         assert.deepEqual(await store.getBot("bot_42-a"), { ...bot, config });
       }));
 
+    it("keep a bot's own image and an E2B sandbox's create options (docs/e2b.md)", () =>
+      withStore(target, async (store) => {
+        const e2b = { template: "python", metadata: { team: "infra" }, envs: { GREETING: "hi" } };
+        const config = { image: "docker.io/library/python:3.12", e2b };
+        const bot = await store.createBot({ id: "e2b-0123456789abcdef", displayName: "sandbox", config });
+        assert.deepEqual((await store.getBot(bot.id))?.config, { limits: {}, autoStart: true, ...config });
+        await rejectsWith(
+          store.createBot({ displayName: "x", config: { e2b: { ...e2b, envs: { N: 1 as never } } } }),
+          "bad_request",
+          "config.e2b.envs",
+        );
+      }));
+
     it("refuse a second bot with the same id as a conflict", () =>
       withStore(target, async (store) => {
         await store.createBot({ id: "twin", displayName: "one" });
