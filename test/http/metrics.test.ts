@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { Sandbox } from "e2b";
+
+import { e2bKeyFor } from "../../packages/server/src/e2b/index.js";
 import { type BotboxServer, startBotboxServer } from "../support/botbox-server.js";
 import { addBots, botToken, removeServer } from "../support/bots.js";
 
@@ -159,5 +164,78 @@ describe("GET /metrics: Prometheus text from a real server", () => {
     assert.equal((await scrape("not-the-metrics-token-at-all")).status, 401);
     // The metrics token opens /metrics and nothing else.
     assert.equal((await server!.api("GET", "/bots", undefined, METRICS_TOKEN)).status, 401);
+  });
+});
+
+describe("botbox_exec_duration_seconds: the LLM exec tool and E2B commands too", { timeout: 180_000 }, () => {
+  let server: BotboxServer | undefined;
+  let sandbox: Sandbox | undefined;
+  const BOT = "met-tool";
+
+  before(async () => {
+    server = await startBotboxServer({ env: { BOTBOX_E2B_ENABLED: "true" } });
+    await addBots(server, [BOT]);
+  });
+  after(async () => {
+    if (sandbox) await Sandbox.kill(sandbox.sandboxId, e2bOptions()).catch(() => undefined);
+    await removeServer(server, [BOT]);
+  });
+
+  const e2bOptions = () => ({
+    apiKey: e2bKeyFor(server!.adminToken),
+    apiUrl: `${server!.url}/e2b`,
+    sandboxUrl: `${server!.url}/e2b-sandbox`,
+  });
+
+  async function execCount(kind: string): Promise<number> {
+    const response = await fetch(`${server!.url}/metrics`, {
+      headers: { authorization: `Bearer ${server!.adminToken}` },
+    });
+    return valueOf(parseExposition(await response.text()), "botbox_exec_duration_seconds_count", { kind }) ?? 0;
+  }
+
+  it("times the exec tool's calls as kind tool, and no other tool", async () => {
+    const client = new Client({ name: "metrics-test", version: "1.0.0" });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${server!.url}/bots/${BOT}/tools`), {
+        requestInit: { headers: { authorization: `Bearer ${server!.adminToken}` } },
+      }),
+    );
+    try {
+      const before = await execCount("tool");
+      const ran = await client.callTool({ name: "exec", arguments: { command: "sleep 0.2; echo timed" } });
+      assert.notEqual(ran.isError, true, JSON.stringify(ran.content));
+      assert.equal(await execCount("tool"), before + 1);
+      const sum = async () =>
+        valueOf(
+          parseExposition(
+            await (
+              await fetch(`${server!.url}/metrics`, { headers: { authorization: `Bearer ${server!.adminToken}` } })
+            ).text(),
+          ),
+          "botbox_exec_duration_seconds_sum",
+          { kind: "tool" },
+        )!;
+      assert.ok((await sum()) >= 0.2, "the sleep is in the time");
+      const listed = await client.callTool({ name: "list", arguments: { path: "/data" } });
+      assert.notEqual(listed.isError, true, JSON.stringify(listed.content));
+      assert.equal(await execCount("tool"), before + 1, "list is not an exec");
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("times an E2B command from Start to its end as kind e2b", async () => {
+    sandbox = await Sandbox.create(e2bOptions());
+    const before = await execCount("e2b");
+    const result = await sandbox.commands.run("echo from-e2b");
+    assert.equal(result.stdout, "from-e2b\n");
+    // The Start stream's close is observed as the response ends: wait for it rather than assume it.
+    const deadline = Date.now() + 10_000;
+    while ((await execCount("e2b")) < before + 1) {
+      assert.ok(Date.now() < deadline, "no e2b exec observed");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(await execCount("e2b"), before + 1);
   });
 });

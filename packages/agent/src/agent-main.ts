@@ -1,13 +1,29 @@
 import { pino } from "pino";
 
+import { agentLogStreams } from "./call-log-file.js";
 import { ConfigError, loadAgentConfig } from "./config.js";
 import { reportReadyToInit } from "./init/init-mode.js";
 import { listen } from "./server.js";
 import { seedTemplates } from "./templates.js";
 import { AGENT_VERSION } from "./version.js";
 
-// One JSON line per event on stderr; stdout stays free.
-const logger = pino({ base: { service: "botbox-agent" } }, pino.destination({ fd: 2, sync: false }));
+// One JSON line per event on stderr (stdout stays free), and in the
+// rotated agent.log the host reads (call-log-file.ts).
+const stderr = pino.destination({ fd: 2, sync: false });
+const logStreams = agentLogStreams(stderr);
+const logger = pino(
+  { base: { service: "botbox-agent" } },
+  pino.multistream(logStreams.streams.map((stream) => ({ stream }))),
+);
+if (logStreams.problem) logger.warn(`agent log file: ${logStreams.problem}`);
+/** Before exiting: stderr is buffered (the file is written at once). */
+const flushLog = () => {
+  try {
+    stderr.flushSync();
+  } catch {
+    // Not ready yet, or stderr is gone: nothing more to do.
+  }
+};
 
 async function main(): Promise<void> {
   const config = loadAgentConfig();
@@ -37,7 +53,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, "stopping");
     void agent.stop().then(() => {
-      logger.flush();
+      flushLog();
       process.exit(0);
     });
   };
@@ -47,7 +63,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   logger.fatal({ err: error }, error instanceof ConfigError ? error.message : "agent failed to start");
-  logger.flush();
+  flushLog();
   process.exitCode = 1;
   setTimeout(() => process.exit(1), 100).unref();
 });

@@ -1,10 +1,9 @@
 import type { AddressInfo } from "node:net";
 
-import { pino } from "pino";
-
 import { composeServer } from "../composition/index.js";
 import { loadConfig } from "../config/index.js";
 import { BotboxError } from "../errors.js";
+import { serverLogger } from "../logs/index.js";
 import { codeCacheHook } from "./code-cache-hook.js";
 import { connectionLimitsFor, raiseOpenFileLimit } from "./connection-limits.js";
 import { describePortHolder } from "./port-holder.js";
@@ -44,7 +43,8 @@ export class ServeError extends BotboxError {
  */
 export async function serve(options: { configFile?: string }): Promise<void> {
   const config = await loadConfig({ file: options.configFile });
-  const logger = pino({ base: { service: "botbox" } });
+  // Pretty on a terminal, JSON otherwise, unless [log] format says (logs/server-logger.ts).
+  const logger = await serverLogger(config.log.format);
   const openFiles = raiseOpenFileLimit();
   if (openFiles.problem) logger.warn(`the open-file limit stays at ${openFiles.limit.soft}: ${openFiles.problem}`);
   const connections = connectionLimitsFor(config.server, openFiles.limit.soft);

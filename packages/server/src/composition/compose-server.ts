@@ -16,6 +16,7 @@ import { reachWorkspace } from "../errors.js";
 import { EventFeed, publishRecordedEvents } from "../events/index.js";
 import { bearerAuthenticator } from "../http/auth.js";
 import { type ConnectionLimits, createHttpServer, type Principal } from "../http/index.js";
+import { AgentLogs } from "../logs/index.js";
 import { AgentSupervisor, BotManager, containerIdFor, SnapshotService } from "../manager/index.js";
 import { sweepStaleTransfers } from "../manager/stale-transfer-sweep.js";
 import { storeBotDirectory, storeRecords, storeTokenDirectory } from "../manager/store-records.js";
@@ -25,7 +26,7 @@ import { StdioSessionRegistry } from "../mcp/session-registry.js";
 import { BotToolGateway } from "../mcp/tool-gateway.js";
 import { ContainerFsStorage, MediaService } from "../media/index.js";
 import { BuiltinMemoryRuntime } from "../memory/index.js";
-import { BotUsageSampler, ServerMetrics, timedSnapshots } from "../metrics/index.js";
+import { BotUsageSampler, ServerMetrics, timedSnapshots, timeE2bExec, timeExecTool } from "../metrics/index.js";
 import { packagePath } from "../package-paths.js";
 import { PortProxy } from "../ports/index.js";
 import { WorkspaceProcesses } from "../processes/index.js";
@@ -156,6 +157,11 @@ export async function composeServer(
     limits: defaultLimits(config),
     startTimeoutMs: config.runtime.start_timeout_seconds * 1000,
     legacyDataRoot: config.mcp.data_root,
+    // The agent keeps its log rotated in its run folder (logs/agent-log.ts reads it).
+    agentEnv: {
+      BOTBOX_AGENT_LOG_FILES: String(config.log.agent_files),
+      BOTBOX_AGENT_LOG_FILE_BYTES: String(config.log.agent_file_kib * 1024),
+    },
     onStopping: async (botId) => {
       await Promise.all([sessions.closeAllForBot(botId), federated.closeAllForBot(botId)]);
     },
@@ -175,15 +181,19 @@ export async function composeServer(
         .filter((server) => server.enabled)
         .map(({ name, command, args, env, cwd }) => ({ name, command, args, env, cwd })),
   });
-  const tools = new ContainerTools({
-    clients: (botId) => manager.agentFor(botId),
-    execTimeout: {
-      defaultSeconds: config.tools.exec_timeout_seconds,
-      maxSeconds: config.tools.exec_max_timeout_seconds,
-    },
-    backgroundOnTimeout: config.tools.background_on_timeout,
-    logger,
-  });
+  // The exec tool's runs feed botbox_exec_duration_seconds{kind="tool"} (metrics/exec-timing.ts).
+  const tools = timeExecTool(
+    new ContainerTools({
+      clients: (botId) => manager.agentFor(botId),
+      execTimeout: {
+        defaultSeconds: config.tools.exec_timeout_seconds,
+        maxSeconds: config.tools.exec_max_timeout_seconds,
+      },
+      backgroundOnTimeout: config.tools.background_on_timeout,
+      logger,
+    }),
+    metrics,
+  );
   const supervisor = new AgentSupervisor({
     runtime,
     records: storeRecords(store),
@@ -244,6 +254,7 @@ export async function composeServer(
     }),
     portDomain: config.ports.domain,
     processes,
+    logs: new AgentLogs({ runtime, containerIdFor }),
     memory: new BuiltinMemoryRuntime({ clients: (botId) => reachWorkspace(botId, (id) => manager.agentFor(id)) }),
     adminToken: admin.token,
     verifyToken,
@@ -251,7 +262,15 @@ export async function composeServer(
     version: await serverVersion(),
     isReady: () => ready,
     ...(options.connections ? { connections: options.connections } : {}),
-    ...(e2b ? { beforeRouting: (request, response) => e2b.claim(request, response) } : {}),
+    ...(e2b
+      ? {
+          beforeRouting: (request, response) => {
+            const claimed = e2b.claim(request, response);
+            if (claimed) timeE2bExec(request, response, metrics);
+            return claimed;
+          },
+        }
+      : {}),
   });
   return {
     app,

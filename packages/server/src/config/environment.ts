@@ -69,6 +69,18 @@ export const ENVIRONMENT_VARIABLES: readonly EnvironmentVariable[] = [
       "where the process supervisor's keepers keep logs and exit records; default the socket's folder (`/run/botbox`)",
   },
   {
+    name: "BOTBOX_AGENT_LOG_FILES",
+    readBy: "agent",
+    meaning:
+      "files the agent keeps its log in beside its socket (`agent.log`, `.1`, …); unset or `0`: none; the server sets it",
+  },
+  {
+    name: "BOTBOX_AGENT_LOG_FILE_BYTES",
+    readBy: "agent",
+    meaning:
+      "size at which the agent rotates `agent.log`, at least 4096; the server sets it from `[log] agent_file_kib`",
+  },
+  {
     name: "BOTBOX_WATCH_ROOTS",
     readBy: "agent",
     meaning: "`:`-separated folders a file watch may be in (links resolved); default the data folder",

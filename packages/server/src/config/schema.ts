@@ -232,6 +232,30 @@ const e2b = z
   })
   .strict();
 
+// The server's own log and the bots' agent logs (docs/server.md, docs/metrics.md).
+const log = z
+  .object({
+    format: z
+      .enum(["auto", "pretty", "json"])
+      .default("auto")
+      .describe("the server's log: `pretty` short lines, `json` one object a line, `auto` pretty on a terminal only"),
+    agent_files: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(32)
+      .default(4)
+      .describe("files each bot's agent log is kept in, the live one included (bots created after a change)"),
+    agent_file_kib: z.coerce
+      .number()
+      .int()
+      .min(4)
+      .max(262_144)
+      .default(1024)
+      .describe("size in KiB at which a bot's agent log file is rotated; at most `agent_files` × this is kept"),
+  })
+  .strict();
+
 const metrics = z
   .object({
     token: z
@@ -285,6 +309,7 @@ export const configSchema = z
     mcp: mcp.prefault({}),
     e2b: e2b.prefault({}),
     metrics: metrics.prefault({}),
+    log: log.prefault({}),
   })
   .strict();
 

@@ -33,6 +33,8 @@ export interface BotManagerOptions {
   startTimeoutMs: number;
   /** [mcp] data_root holding legacy bind-mount data (docs/reference.md#legacy-migration); unset turns the migration off. */
   legacyDataRoot?: string;
+  /** Variables every new container's agent gets, e.g. its log rotation (BOTBOX_AGENT_LOG_*). */
+  agentEnv?: Record<string, string>;
   /** Called before a bot's task is stopped or its container deleted, e.g. to close its MCP sessions first. */
   onStopping?: (botId: string) => Promise<void> | void;
   logger: Logger;
@@ -348,10 +350,10 @@ export class BotManager implements AgentProvider {
     const { runtime, records } = this.options;
     const bot = await records.getBot(botId);
     if (!bot) throw new NotFoundError(`bot ${botId} not found`);
-    const containerId = containerIdFor(botId);
-    let container = await runtime.getContainer(containerId);
     // A bot made with its own image (an E2B template, docs/e2b.md) keeps it; others take the server's.
     const image = bot.image ?? this.options.image;
+    const containerId = containerIdFor(botId);
+    let container = await runtime.getContainer(containerId);
     if (!container) {
       const { network } = this.settingsOf(bot);
       // Never a network that looks isolated and is not.
@@ -365,7 +367,7 @@ export class BotManager implements AgentProvider {
         botId,
         image,
         labels: { [BOT_LABEL]: botId },
-        env: {},
+        env: { ...this.options.agentEnv },
         ...this.settingsOf(bot),
         agentToken: randomBytes(32).toString("hex"),
       });

@@ -1,0 +1,148 @@
+// The bots' agent logs through a real `botbox serve` on the backend
+// BOTBOX_TEST_RUNTIME picks (sandbox by default): every call the agent
+// answers is a line of GET /bots/:bot_id/logs and `botbox logs --agent`;
+// rotation bounds the files however many calls are made; only the admin and
+// the bot's own token read them; and a bot that swaps its log for a symlink
+// to a host file gets a refusal, not the file.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+import { type BotboxServer, startBotboxServer } from "../support/botbox-server.js";
+import { addBots, botToken, execIn, removeServer } from "../support/bots.js";
+
+const BOTBOX = fileURLToPath(new URL("../../packages/server/dist/botbox.js", import.meta.url));
+const run = promisify(execFile);
+const BOTS = ["log-a", "log-b"];
+/** The smallest rotation the settings allow, so a few hundred calls rotate several times. */
+const FILES = 3;
+const FILE_BYTES = 4096;
+
+interface AgentLine {
+  msg: string;
+  method?: string;
+  code?: string;
+  durationMs?: number;
+}
+
+describe("agent logs: kept with rotation, read through the API and the CLI", { timeout: 300_000 }, () => {
+  let server: BotboxServer | undefined;
+
+  before(async () => {
+    server = await startBotboxServer({
+      env: { BOTBOX_LOG_AGENT_FILES: String(FILES), BOTBOX_LOG_AGENT_FILE_KIB: String(FILE_BYTES / 1024) },
+    });
+    await addBots(server, BOTS);
+  });
+  after(() => removeServer(server, BOTS));
+
+  const logs = async (botId: string, query = "", token?: string) =>
+    server!.api("GET", `/bots/${botId}/logs?source=agent${query}`, undefined, token);
+
+  it("has one line per call: the exec just made is the newest", async () => {
+    const ran = await execIn(server!, "log-a", "echo logged");
+    assert.equal(ran.stdout, "logged\n");
+    const answer = await logs("log-a", "&tail=20");
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    assert.equal(answer.body.bot_id, "log-a");
+    const lines = (answer.body.lines as string[]).map((line) => JSON.parse(line) as AgentLine);
+    assert.ok(lines.length >= 1 && lines.length <= 20, `${lines.length} lines`);
+    const calls = lines.filter((line) => line.msg === "call");
+    const exec = calls.findLast((line) => line.method === "Exec");
+    assert.ok(exec, `an Exec call among ${JSON.stringify(lines)}`);
+    assert.equal(exec.code, "OK");
+    assert.equal(typeof exec.durationMs, "number");
+  });
+
+  it("rotates by size: many calls leave at most the configured files, each about the configured size", async () => {
+    // Stat calls through the file route (GET …/container/fs): a cheap call each, ~150 bytes of log.
+    for (let round = 0; round < 40; round++)
+      await Promise.all(
+        Array.from({ length: 5 }, () =>
+          server!.api("GET", "/bots/log-a/container/fs?path=/data").then(() => undefined),
+        ),
+      );
+    const sizes = await execIn(
+      server!,
+      "log-a",
+      'cd /run/botbox && for f in agent.log*; do echo "$f $(wc -c < $f)"; done',
+    );
+    const files = sizes.stdout
+      .trim()
+      .split("\n")
+      .map((line) => line.split(" "))
+      .map(([name, bytes]) => ({ name: name!, bytes: Number(bytes) }));
+    assert.ok(files.length >= 2 && files.length <= FILES, `files: ${sizes.stdout}`);
+    assert.deepEqual(
+      files.map((file) => file.name).sort(),
+      ["agent.log", "agent.log.1", "agent.log.2"].slice(0, files.length),
+    );
+    // One line may end past the bound: the file is rotated before the line that would cross it.
+    for (const file of files) assert.ok(file.bytes <= FILE_BYTES, `${file.name}: ${file.bytes} bytes`);
+    // The answer reads across the files, newest last.
+    const answer = await logs("log-a", "&tail=10000");
+    assert.equal(answer.status, 200);
+    const lines = answer.body.lines as string[];
+    const kept = files.reduce((sum, file) => sum + file.bytes, 0);
+    assert.ok(lines.join("\n").length > FILE_BYTES, `${lines.length} lines read from ${kept} bytes`);
+    const times = lines.map((line) => (JSON.parse(line) as { time: number }).time);
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => a - b),
+      "oldest first",
+    );
+  });
+
+  it("is read by the admin and the bot's own token; another bot's token is refused", async () => {
+    const own = await logs("log-a", "&tail=1", await botToken(server!, "log-a"));
+    assert.equal(own.status, 200);
+    const other = await logs("log-a", "&tail=1", await botToken(server!, "log-b"));
+    assert.ok([403, 404].includes(other.status), `another bot's token: ${other.status}`);
+    assert.equal(other.body.lines, undefined);
+    const bad = await logs("log-a", "&tail=0");
+    assert.equal(bad.status, 400);
+    assert.match(JSON.stringify(bad.body), /tail/);
+    const source = await server!.api("GET", "/bots/log-a/logs?source=kernel");
+    assert.equal(source.status, 400);
+    assert.match(JSON.stringify(source.body), /source/);
+    assert.equal((await logs("no-such-bot")).status, 404);
+  });
+
+  it("botbox logs <bot> --agent prints the newest calls, short or as JSON", async () => {
+    const botbox = (...args: string[]) =>
+      run(process.execPath, [BOTBOX, "--url", server!.url, "--token", server!.adminToken, ...args], {
+        env: { ...process.env, BOTBOX_URL: "", BOTBOX_TOKEN: "" },
+      });
+    await execIn(server!, "log-b", "true");
+    const short = await botbox("logs", "log-b", "--agent", "--tail", "5");
+    const lines = short.stdout.trim().split("\n");
+    assert.ok(lines.length >= 1 && lines.length <= 5, short.stdout);
+    assert.ok(
+      lines.some((line) => /^\d\d:\d\d:\d\d\.\d{3} INFO {2}call Exec .*ms OK$/.test(line)),
+      short.stdout,
+    );
+    const json = await botbox("logs", "log-b", "--agent", "--tail", "2", "--json");
+    const parsed = json.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as AgentLine);
+    assert.equal(parsed.length, 2);
+    await assert.rejects(botbox("logs", "log-b", "--agent", "--tail", "x"), /--tail must be a whole number/);
+  });
+
+  it("refuses a log the bot replaced with a symlink to a host file, instead of reading the host's file", async () => {
+    // Root in the bot replaces its log; the host would follow the link to its own /etc/passwd.
+    const swapped = await execIn(
+      server!,
+      "log-b",
+      "rm -f /run/botbox/agent.log && ln -s /etc/passwd /run/botbox/agent.log && echo swapped",
+    );
+    assert.equal(swapped.stdout, "swapped\n", swapped.stderr);
+    const answer = await logs("log-b", "&tail=100");
+    assert.equal(answer.status, 409, JSON.stringify(answer.body));
+    assert.match(answer.body.error.message, /symbolic link: not read/);
+    assert.doesNotMatch(JSON.stringify(answer.body), /root:/);
+  });
+});
