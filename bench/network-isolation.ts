@@ -11,7 +11,7 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
-import { type Figure, type Host, inLab, ms, percentile, report, time } from "./support.js";
+import { type Figure, type Host, inLab, interleaved, ms, percentile, report, time } from "./support.js";
 
 const BOTS = Number(process.env.BENCH_BOTS ?? 20);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
@@ -101,19 +101,14 @@ export async function benchNetworkIsolation(): Promise<Figure[]> {
       await host.manager.start("exec");
     }
     const clients = { isolated: await isolated.manager.agentFor("exec"), none: await none.manager.agentFor("exec") };
-    const exec = async (name: keyof typeof clients) =>
-      time(async () => {
-        const { exitCode } = await clients[name].exec("true");
-        if (exitCode !== 0) throw new Error(`exit ${exitCode}`);
-      });
-    for (let i = 0; i < 30; i++) {
-      await exec("isolated");
-      await exec("none");
-    }
-    const rounds = { isolated: [] as number[], none: [] as number[] };
-    for (let i = 0; i < ROUNDS; i++)
-      for (const name of i % 2 === 0 ? (["isolated", "none"] as const) : (["none", "isolated"] as const))
-        rounds[name].push(await exec(name));
+    const exec = (name: keyof typeof clients) => async () => {
+      const { exitCode } = await clients[name].exec("true");
+      if (exitCode !== 0) throw new Error(`exit ${exitCode}`);
+    };
+    const { baseline: noneExecs, subject: isolatedExecs } = await interleaved(exec("none"), exec("isolated"), ROUNDS, {
+      swapOrder: true,
+    });
+    const rounds = { isolated: isolatedExecs, none: noneExecs };
     const execRatio = percentile(rounds.isolated, 50) / percentile(rounds.none, 50);
     const execFigure = report({
       bench: "exec round trip, isolated vs none network",
@@ -128,13 +123,15 @@ export async function benchNetworkIsolation(): Promise<Figure[]> {
     const source = path.join(lab.scratch, "upload.bin");
     const block = randomBytes(2 ** 20);
     await writeFile(source, Buffer.concat(Array.from({ length: UPLOAD_BYTES / 2 ** 20 }, () => block)));
-    const upload = (name: keyof typeof clients) =>
-      time(() => clients[name].writeRaw("upload.bin", createReadStream(source)));
-    const uploads = { isolated: [] as number[], none: [] as number[] };
+    const upload = (name: keyof typeof clients) => () => clients[name].writeRaw("upload.bin", createReadStream(source));
     // Alternating which goes first: the one after writes while the other's pages are still being flushed.
-    for (let i = 0; i < UPLOAD_ROUNDS; i++)
-      for (const name of i % 2 === 0 ? (["isolated", "none"] as const) : (["none", "isolated"] as const))
-        uploads[name].push(await upload(name));
+    const { baseline: noneUploads, subject: isolatedUploads } = await interleaved(
+      upload("none"),
+      upload("isolated"),
+      UPLOAD_ROUNDS,
+      { warmUp: 0, swapOrder: true },
+    );
+    const uploads = { isolated: isolatedUploads, none: noneUploads };
     const uploadRatio = percentile(uploads.isolated, 50) / percentile(uploads.none, 50);
     const uploadFigure = report({
       bench: `${UPLOAD_BYTES / 2 ** 20} MiB upload, isolated vs none network`,

@@ -36,13 +36,15 @@ export async function time(run: () => Promise<unknown>): Promise<number> {
 
 /**
  * Times `baseline` and `subject` alternately, after `warmUp` untimed rounds
- * of each, so drift in machine load hits both sides alike.
+ * of each, so drift in machine load hits both sides alike. With
+ * `swapOrder`, every other round runs the subject first: for work whose
+ * cost spills into what comes next (a write still being flushed).
  */
 export async function interleaved(
   baseline: () => Promise<unknown>,
   subject: () => Promise<unknown>,
   rounds: number,
-  warmUp = 30,
+  { warmUp = 30, swapOrder = false }: { warmUp?: number; swapOrder?: boolean } = {},
 ): Promise<{ baseline: number[]; subject: number[] }> {
   for (let i = 0; i < warmUp; i++) {
     await baseline();
@@ -50,8 +52,13 @@ export async function interleaved(
   }
   const samples = { baseline: [] as number[], subject: [] as number[] };
   for (let i = 0; i < rounds; i++) {
-    samples.baseline.push(await time(baseline));
-    samples.subject.push(await time(subject));
+    if (swapOrder && i % 2 === 1) {
+      samples.subject.push(await time(subject));
+      samples.baseline.push(await time(baseline));
+    } else {
+      samples.baseline.push(await time(baseline));
+      samples.subject.push(await time(subject));
+    }
   }
   return samples;
 }
