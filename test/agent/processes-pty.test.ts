@@ -42,7 +42,11 @@ describe("processes on a PTY", { timeout: 60_000 }, () => {
   });
 
   it("Ctrl-C in the input interrupts the program in the foreground", async () => {
-    const started = await box.client.start({ argv: ["sleep", "300"] }, { pty: { cols: 80, rows: 24 } });
+    // Ctrl-C signals the terminal's foreground group, so it is sent once the
+    // program runs there: a ^C typed before the child owns the terminal is
+    // plain input (seen under load: the wait below then timed out).
+    const started = await box.client.start({ shell: "echo ready; exec sleep 300" }, { pty: { cols: 80, rows: 24 } });
+    assert.ok(await outputContains(box.client, { id: started.id }, "ready"));
     await box.client.sendInput({ id: started.id }, "\x03");
     const done = await box.client.wait({ id: started.id }, 5_000);
     assert.equal(done.signal, "SIGINT");
