@@ -133,20 +133,13 @@ describe("botbox serve: bots and containers through the HTTP API", () => {
       .split("\n")
       .map((line) => JSON.parse(line));
     assert.deepEqual(lines.at(-1), { type: "exit", exit_code: 4 });
-    assert.equal(
+    const streamed = (type: string) =>
       lines
-        .filter((line) => line.type === "stdout")
+        .filter((line) => line.type === type)
         .map((line) => line.data)
-        .join(""),
-      "one\n",
-    );
-    assert.equal(
-      lines
-        .filter((line) => line.type === "stderr")
-        .map((line) => line.data)
-        .join(""),
-      "two\n",
-    );
+        .join("");
+    assert.equal(streamed("stdout"), "one\n");
+    assert.equal(streamed("stderr"), "two\n");
   });
 
   it("rejects bad input with a 4xx that names the field, and changes nothing", async () => {
