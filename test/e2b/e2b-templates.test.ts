@@ -9,7 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { Sandbox, SandboxError, Template } from "e2b";
 
 import { e2bKeyFor } from "../../packages/server/src/e2b/index.js";
-import { type BotboxServer, sandboxOnly, startBotboxServer } from "../support/botbox-server.js";
+import { type BotboxServer, sandboxOnly, startBotboxServer, TEST_RUNTIME } from "../support/botbox-server.js";
 
 function useE2bEnvironment(server: BotboxServer): void {
   for (const name of Object.keys(process.env)) if (name.startsWith("E2B_")) delete process.env[name];
@@ -37,7 +37,8 @@ function refusedWith(status: number, pattern: RegExp) {
 
 // "mapped" is the sandbox's default image under another of its names: a second template that runs without
 // importing or pulling anything. Every other backend's second image would be a pull from the internet.
-const TEMPLATES = "mapped=botbox/default";
+// "missing" names an image no backend has (none pulls): its create must fail and leave nothing behind.
+const TEMPLATES = "mapped=botbox/default,missing=botbox/no-such-image-for-e2b-tests";
 
 describe("E2B templates, users, kept create options and unsupported calls", { timeout: 240_000 }, () => {
   let server: BotboxServer;
@@ -77,6 +78,17 @@ describe("E2B templates, users, kept create options and unsupported calls", { ti
       assert.equal((await sandbox.commands.run("echo mapped")).stdout, "mapped\n");
     },
   );
+
+  it("fails a template whose image the backend lacks, leaving no bot behind", async () => {
+    const before = (await server.api("GET", "/bots")).body;
+    await assert.rejects(Sandbox.create("missing"), (error: unknown) => {
+      assert.ok(error instanceof SandboxError, String(error));
+      if (TEST_RUNTIME === "sandbox")
+        assert.match(error.message, /^404: image "docker\.io\/botbox\/no-such-image-for-e2b-tests" not found/);
+      return true;
+    });
+    assert.deepEqual((await server.api("GET", "/bots")).body, before);
+  });
 
   it('honours `user: "root"` where the bot\'s user is root, and refuses `user: "user"` by name', async () => {
     const sandbox = await Sandbox.create();

@@ -56,7 +56,7 @@ function routeTable(sandboxes: SandboxRegistry): Array<[string, RegExp, Handler]
     [
       "POST",
       /^\/sandboxes\/([^/]+)\/snapshots$/,
-      unsupported("E2B snapshots", "botbox has its own: docs/snapshots.md"),
+      unsupported("E2B snapshots", "botbox has its own: docs/reference.md#snapshots"),
     ],
     ["PUT", /^\/sandboxes\/([^/]+)\/network$/, unsupported("changing a sandbox's network")],
     ["GET", /^\/(?:v2\/)?sandboxes\/([^/]+)\/(?:metrics|logs)$/, unsupported("sandbox metrics and logs")],
@@ -75,7 +75,7 @@ function routeTable(sandboxes: SandboxRegistry): Array<[string, RegExp, Handler]
       /^\/(?:v\d\/)?templates(?:\/.*)?$/,
       unsupported("building and managing templates", "map template names to images in [e2b] templates"),
     ],
-    ["*", /^\/snapshots(?:\/.*)?$/, unsupported("E2B snapshots", "botbox has its own: docs/snapshots.md")],
+    ["*", /^\/snapshots(?:\/.*)?$/, unsupported("E2B snapshots", "botbox has its own: docs/reference.md#snapshots")],
     ["*", /^\/volumes?(?:content)?(?:\/.*)?$/, unsupported("E2B volumes")],
     ["*", /^\/secrets(?:\/.*)?$/, unsupported("E2B secrets")],
   ];
