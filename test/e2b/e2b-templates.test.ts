@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
-import { Sandbox, SandboxError, Template } from "e2b";
+import { Sandbox, SandboxError, type SandboxListOpts, Template } from "e2b";
 
 import { e2bKeyFor } from "../../packages/server/src/e2b/index.js";
 import { type BotboxServer, sandboxOnly, startBotboxServer, TEST_RUNTIME } from "../support/botbox-server.js";
@@ -18,8 +18,8 @@ function useE2bEnvironment(server: BotboxServer): void {
   process.env.E2B_SANDBOX_URL = `${server.url}/e2b-sandbox`;
 }
 
-async function listed(): Promise<Map<string, Record<string, string>>> {
-  const paginator = Sandbox.list();
+async function listed(query?: SandboxListOpts["query"]): Promise<Map<string, Record<string, string>>> {
+  const paginator = Sandbox.list(query ? { query } : undefined);
   const found = new Map<string, Record<string, string>>();
   while (paginator.hasNext) for (const info of await paginator.nextItems()) found.set(info.sandboxId, info.metadata);
   return found;
@@ -121,6 +121,11 @@ describe("E2B templates, users, kept create options and unsupported calls", { ti
     useE2bEnvironment(server);
     assert.deepEqual((await Sandbox.getInfo(sandbox.sandboxId)).metadata, { team: "infra", run: "42" });
     assert.deepEqual((await listed()).get(sandbox.sandboxId), { team: "infra", run: "42" });
+    // Sandbox.list's query filters on what was kept: metadata, state, template.
+    assert.deepEqual([...(await listed({ metadata: { team: "infra" } })).keys()], [sandbox.sandboxId]);
+    assert.deepEqual([...(await listed({ metadata: { team: "other" } })).keys()], []);
+    assert.ok((await listed({ state: ["running"], metadata: { run: "42" } })).has(sandbox.sandboxId));
+    assert.deepEqual([...(await listed({ state: ["paused"] })).keys()], []);
     const again = await Sandbox.connect(sandbox.sandboxId);
     assert.equal((await again.commands.run('echo "$GREETING"')).stdout, "kept\n");
     // A command's own envs win over the sandbox's, as in E2B.

@@ -2,11 +2,11 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 
 import type { Logger } from "pino";
 
-import { NotFoundError, UnauthenticatedError } from "../errors.js";
+import { BadRequestError, NotFoundError, UnauthenticatedError } from "../errors.js";
 import type { Principal } from "../http/auth.js";
 import { tokenFromE2bKey } from "./api-key.js";
 import { readJsonBody, sendE2bError, sendJson, UnsupportedE2bError } from "./e2b-errors.js";
-import type { SandboxRegistry } from "./sandboxes.js";
+import type { SandboxListFilter, SandboxRegistry } from "./sandboxes.js";
 
 /** Where E2B_API_URL points: `<server>/e2b`. */
 export const CONTROL_PLANE_PREFIX = "/e2b";
@@ -20,13 +20,48 @@ export interface ControlPlaneOptions {
 
 type Handler = (input: { principal: Principal; id: string; request: IncomingMessage }) => Promise<[number, unknown]>;
 
+/**
+ * `Sandbox.list({ query })`'s filters as the SDK sends them: `metadata` a
+ * URL-encoded `k=v&…` of URL-encoded pairs, `state` a comma list, `template`
+ * and `startedAfter` (ISO time). All of them are applied, never ignored.
+ */
+function listFilter(query: URLSearchParams): SandboxListFilter {
+  const metadata = query.get("metadata");
+  const state = query.get("state");
+  const startedAfter = query.get("startedAfter");
+  const after = startedAfter ? new Date(startedAfter) : undefined;
+  if (after && Number.isNaN(after.getTime())) throw new BadRequestError("startedAfter: must be an ISO date and time");
+  const states = state ? state.split(",").filter(Boolean) : undefined;
+  for (const one of states ?? [])
+    if (one !== "running" && one !== "paused")
+      throw new BadRequestError(`state: "running" or "paused", not ${JSON.stringify(one)}`);
+  return {
+    ...(metadata
+      ? {
+          metadata: Object.fromEntries(
+            [...new URLSearchParams(metadata)].map(([key, value]) => [
+              decodeURIComponent(key),
+              decodeURIComponent(value),
+            ]),
+          ),
+        }
+      : {}),
+    ...(states ? { states } : {}),
+    ...(query.get("template") ? { template: query.get("template")! } : {}),
+    ...(after ? { startedAfter: after } : {}),
+  };
+}
+
 /** E2B's control-plane calls botbox answers; everything else gets E2B's error shape (501 or 404). */
 function routeTable(sandboxes: SandboxRegistry): Array<[string, RegExp, Handler]> {
   const create: Handler = async ({ principal, request }) => [
     201,
     await sandboxes.create(principal, await readJsonBody(request)),
   ];
-  const list: Handler = async ({ principal }) => [200, await sandboxes.list(principal)];
+  const list: Handler = async ({ principal, request }) => [
+    200,
+    await sandboxes.list(principal, listFilter(new URL(request.url ?? "/", "http://e2b.invalid").searchParams)),
+  ];
   const connect: Handler = async ({ principal, id, request }) => {
     const { timeout } = await readJsonBody(request);
     return [200, await sandboxes.connect(principal, id, timeout)];

@@ -46,6 +46,14 @@ export interface SandboxRegistryOptions {
   logger: Logger;
 }
 
+/** `Sandbox.list({ query })`: every condition given must hold. */
+export interface SandboxListFilter {
+  metadata?: Record<string, string>;
+  states?: string[];
+  template?: string;
+  startedAfter?: Date;
+}
+
 export interface NewSandboxInput {
   templateID?: unknown;
   timeout?: unknown;
@@ -205,11 +213,18 @@ export class SandboxRegistry {
     return config;
   }
 
-  async list(principal: Principal) {
+  async list(principal: Principal, filter: SandboxListFilter = {}) {
     const bots = (await this.#options.bots.listBots()).filter(
       (bot) => bot.id.startsWith(SANDBOX_ID_PREFIX) && (principal.kind === "admin" || principal.botId === bot.id),
     );
-    return Promise.all(bots.map((bot) => this.#listed(bot, this.#recordFor(bot))));
+    const listed = await Promise.all(bots.map((bot) => this.#listed(bot, this.#recordFor(bot))));
+    return listed.filter(
+      (sandbox) =>
+        Object.entries(filter.metadata ?? {}).every(([key, value]) => sandbox.metadata[key] === value) &&
+        (!filter.states || filter.states.includes(sandbox.state)) &&
+        (!filter.template || sandbox.templateID === filter.template) &&
+        (!filter.startedAfter || new Date(sandbox.startedAt) > filter.startedAfter),
+    );
   }
 
   async kill(principal: Principal, sandboxId: string): Promise<void> {
