@@ -53,16 +53,17 @@ describe("@botbox/sdk: bots, exec and files", () => {
     assert.deepEqual(result, { stdout: "out\n", stderr: "err\n", exitCode: 3, truncated: false });
   });
 
-  it("streams a command's output to the callbacks as it comes", async () => {
+  it("streams a command's output to the callbacks as it comes, keeping only what has no callback", async () => {
     const seen: string[] = [];
     const result = await bot.execStream("echo one; sleep 0.2; echo two >&2; echo three", {
       onStdout: (data) => seen.push(`out:${data}`),
       onStderr: (data) => seen.push(`err:${data}`),
     });
-    assert.equal(result.exitCode, 0);
-    assert.equal(result.stdout, "one\nthree\n");
-    assert.equal(result.stderr, "two\n");
+    assert.deepEqual([result.exitCode, result.stdout, result.stderr], [0, "", ""]);
     assert.deepEqual(seen.join(""), "out:one\nerr:two\nout:three\n");
+    const kept = await bot.execStream("echo kept; echo also >&2; exit 2", { onStderr: (data) => seen.push(data) });
+    assert.deepEqual([kept.exitCode, kept.stdout, kept.stderr], [2, "kept\n", ""]);
+    assert.equal(seen.at(-1), "also\n");
   });
 
   it("writes, reads, lists, renames and removes files", async () => {
@@ -89,7 +90,9 @@ describe("@botbox/sdk: bots, exec and files", () => {
     const uploaded = await bot.files.upload("/data/streamed.txt", streamOf(chunks));
     const expected = Buffer.from(chunks.join(""));
     assert.equal(uploaded.size, expected.length);
-    assert.ok((await bytesOf(await bot.files.download("/data/streamed.txt"))).equals(expected));
+    const download = await bot.files.download("/data/streamed.txt");
+    assert.equal(download.size, expected.length);
+    assert.ok((await bytesOf(download.body)).equals(expected));
     const missing = await bot.files.download("/data/none").catch((error: unknown) => error);
     assert.ok(missing instanceof BotboxApiError, String(missing));
     assert.equal(missing.code, "not_found");

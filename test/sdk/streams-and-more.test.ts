@@ -145,7 +145,7 @@ describe("@botbox/sdk: streams, snapshots, MCP and the rest", () => {
     const names = await bot.skills.put(["---\nname: greet\ndescription: Say hello\n---\n\nSay hello.\n"]);
     assert.deepEqual(names, ["greet"]);
     assert.deepEqual(
-      (await bot.skills.list()).map((skill) => skill.name),
+      (await bot.skills.list()).skills.map((skill) => skill.name),
       ["greet"],
     );
     await bot.skills.remove(["greet"]);

@@ -7,7 +7,7 @@ import { BotSkills } from "./skills.js";
 import { BotSnapshots } from "./snapshots.js";
 import { Terminal, type TerminalOptions } from "./terminal.js";
 import { botPath, type CallOptions, type Transport } from "./transport.js";
-import type { BotInfo, ContainerInfo, PortLink } from "./types.js";
+import type { BotInfo, BotLogs, ContainerInfo, PortLink } from "./types.js";
 import { type FileChangeEvent, watchFiles, type WatchOptions } from "./watch.js";
 
 /**
@@ -82,7 +82,7 @@ export class Bot {
     return execCommand(this.transport, this.id, command, options);
   }
 
-  /** Runs a command with `onStdout`/`onStderr` called as output comes; answers all of it at the end. */
+  /** Runs a command with `onStdout`/`onStderr` called as output comes (and not kept); answers the exit code and any output without a callback. */
   execStream(command: string, options?: ExecStreamOptions): Promise<ExecResult> {
     return execStreaming(this.transport, this.id, command, options);
   }
@@ -95,6 +95,17 @@ export class Bot {
   /** File changes under `path` as an async iterator (break out of the loop, or abort, to stop). */
   watch(path: string, options?: WatchOptions): AsyncGenerator<FileChangeEvent> {
     return watchFiles(this.transport, this.id, path, options);
+  }
+
+  /** The newest `tail` lines (default 100) of the bot's agent log, one JSON line per call (docs/metrics.md). */
+  async agentLogs(options: { tail?: number } & CallOptions = {}): Promise<BotLogs> {
+    const { tail, ...call } = options;
+    return this.transport.call(
+      this.transport.api.GET("/bots/{bot_id}/logs", {
+        params: { ...this.path, query: { source: "agent", ...(tail === undefined ? {} : { tail }) } },
+        ...call,
+      }),
+    );
   }
 
   /** The bot's /data as a tar.gz stream. */

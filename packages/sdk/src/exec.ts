@@ -48,8 +48,10 @@ export async function execCommand(
 
 /**
  * Runs a command with its output handed to the callbacks as it comes (the
- * NDJSON exec stream), and answers it all at the end as `execCommand` does.
- * A failure the server reports inside the stream throws BotboxApiError.
+ * NDJSON exec stream). Output of a stream with a callback goes only there
+ * (a long-running command's output is not held in memory); the others are
+ * answered at the end, as `execCommand` does. A failure the server reports
+ * inside the stream throws BotboxApiError.
  */
 export async function execStreaming(
   transport: Transport,
@@ -67,14 +69,14 @@ export async function execStreaming(
   let exitCode: number | undefined;
   for await (const event of ndjsonLines<ExecStreamEvent>(response.body!)) {
     if (event.type === "stdout") {
-      stdout.push(event.data);
-      onStdout?.(event.data);
+      if (onStdout) onStdout(event.data);
+      else stdout.push(event.data);
     } else if (event.type === "stderr") {
-      stderr.push(event.data);
-      onStderr?.(event.data);
+      if (onStderr) onStderr(event.data);
+      else stderr.push(event.data);
     } else if (event.type === "exit") exitCode = event.exit_code;
-    else if (event.type === "error") throw new BotboxApiError(0, "agent_error", `exec: ${event.message}`);
+    else if (event.type === "error") throw new BotboxApiError(0, "agent_error", event.message);
   }
-  if (exitCode === undefined) throw new BotboxApiError(0, "unavailable", "exec: the stream ended before the exit");
+  if (exitCode === undefined) throw new BotboxApiError(0, "unavailable", "the exec stream ended before the exit");
   return { stdout: stdout.join(""), stderr: stderr.join(""), exitCode, truncated: false };
 }

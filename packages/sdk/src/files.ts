@@ -1,6 +1,11 @@
 import { botPath, type CallOptions, type Transport } from "./transport.js";
 import type { FileEntry, UploadedFile } from "./types.js";
 
+export interface Download {
+  body: ReadableStream<Uint8Array>;
+  size: number | undefined;
+}
+
 /** Bytes to upload: a web stream (sent as it is read), bytes, or text (UTF-8). */
 export type UploadBody = ReadableStream<Uint8Array> | Uint8Array | string;
 
@@ -104,12 +109,13 @@ export class BotFiles {
     return (await response.json()) as UploadedFile;
   }
 
-  /** A file's bytes as a web stream, read as they come. */
-  async download(path: string, call: CallOptions = {}): Promise<ReadableStream<Uint8Array>> {
+  /** A file's bytes as a web stream, read as they come, and its size when the server said it. */
+  async download(path: string, call: CallOptions = {}): Promise<Download> {
     const response = await this.transport.request("GET", botPath(this.botId, "/container/fs/download"), {
       query: { path },
       ...call,
     });
-    return response.body!;
+    const size = Number(response.headers.get("content-length") ?? NaN);
+    return { body: response.body!, size: Number.isFinite(size) ? size : undefined };
   }
 }

@@ -1,5 +1,4 @@
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 
 import type { paths } from "./gen/openapi.js";
 import { botPath, type CallOptions, type Transport } from "./transport.js";
@@ -60,6 +59,11 @@ export class BotMcp {
    * and its servers' tools) over Streamable HTTP; close it when done.
    */
   async connect(clientInfo = { name: "botbox-sdk", version: "0.1.0" }): Promise<Client> {
+    // Loaded when first used: most users of the SDK (the CLI's commands) never open the gateway.
+    const [{ Client }, { StreamableHTTPClientTransport }] = await Promise.all([
+      import("@modelcontextprotocol/sdk/client/index.js"),
+      import("@modelcontextprotocol/sdk/client/streamableHttp.js"),
+    ]);
     const client = new Client(clientInfo);
     const gateway = new StreamableHTTPClientTransport(
       new URL(`${this.transport.url}${botPath(this.botId, "/tools")}`),

@@ -1,5 +1,5 @@
 import type { CallOptions, Transport } from "./transport.js";
-import type { SkillInfo } from "./types.js";
+import type { SkillList } from "./types.js";
 
 /** `bot.skills`: the bot's skills, each a SKILL.md named by its frontmatter. */
 export class BotSkills {
@@ -12,11 +12,11 @@ export class BotSkills {
     return { path: { bot_id: this.botId } };
   }
 
-  async list(call: CallOptions = {}): Promise<SkillInfo[]> {
-    const { skills } = await this.transport.call(
+  /** The skills, and the SKILL.md files that could not be read as one (`errors`). */
+  async list(call: CallOptions = {}): Promise<SkillList> {
+    return this.transport.call(
       this.transport.api.GET("/bots/{bot_id}/container/skills", { params: this.path, ...call }),
     );
-    return skills;
   }
 
   /** Creates or replaces skills from their SKILL.md texts; answers their names. */

@@ -8,7 +8,10 @@ export interface BotboxOptions {
   url: string;
   /** An admin token, or a bot's token (which reaches only its bot). */
   token: string;
-  /** How long to wait for an answer's headers (a stream's body may then last as long as it lasts). Default 60 s. */
+  /**
+   * How long to wait for an answer's headers (a stream's body may then last
+   * as long as it lasts). Default 60 s; 0 waits as long as the call takes.
+   */
   timeoutMs?: number;
   /** The fetch to use (a test's, a proxy-aware one); default the global fetch. */
   fetch?: typeof fetch;
@@ -83,11 +86,13 @@ export class Transport {
    */
   private async send(request: Request): Promise<Response> {
     const timeout = new AbortController();
-    const timer = setTimeout(
-      () =>
-        timeout.abort(new BotboxApiError(0, "unavailable", `no answer from ${this.url} within ${this.timeoutMs} ms`)),
-      this.timeoutMs,
-    );
+    const timer =
+      this.timeoutMs > 0 &&
+      setTimeout(
+        () =>
+          timeout.abort(new BotboxApiError(0, "unavailable", `no answer from ${this.url} within ${this.timeoutMs} ms`)),
+        this.timeoutMs,
+      );
     try {
       const signal = AbortSignal.any([request.signal, timeout.signal]);
       return await this.baseFetch(
@@ -99,7 +104,7 @@ export class Transport {
       const cause = (error as Error).cause ?? error;
       throw new BotboxApiError(0, "unavailable", `cannot reach botbox at ${this.url}: ${String(cause)}`);
     } finally {
-      clearTimeout(timer);
+      if (timer) clearTimeout(timer);
     }
   }
 }

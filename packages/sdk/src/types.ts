@@ -23,3 +23,5 @@ export type McpToolInfo = Schemas["McpTool"];
 export type PortLink = Schemas["PortLink"];
 export type MemoryInfo = Schemas["Memory"];
 export type SkillInfo = Schemas["Skill"];
+export type SkillList = Schemas["SkillList"];
+export type BotLogs = Schemas["BotLogs"];

@@ -29,7 +29,7 @@ export async function* watchFiles(
   });
   for await (const event of ndjsonLines<WatchEvent>(response.body!)) {
     if (event.type === "keepalive") continue;
-    if (event.type === "error") throw new BotboxApiError(0, event.code, `watch: ${event.message}`);
+    if (event.type === "error") throw new BotboxApiError(0, event.code, event.message);
     yield event;
   }
 }

@@ -7,7 +7,7 @@ import { parse as parseToml } from "smol-toml";
 
 // Constants and node:crypto only: the client commands do not load the server.
 import { DEFAULT_HOME, DEFAULT_HOST, DEFAULT_PORT } from "../config/server-defaults.js";
-import { BotboxError, type BotboxErrorCode, isBotboxErrorCode } from "../errors.js";
+import { BotboxError, type BotboxErrorCode } from "../errors.js";
 import { proofMatches, SERVER_PROOF_ROUTE } from "../http/server-proof.js";
 
 /** Where the CLI finds the server and its token. */
@@ -114,58 +114,5 @@ async function requireServerProof(target: ApiTarget): Promise<void> {
   }
 }
 
-/** `/bots/<id>` with the id escaped. */
+/** `/bots/<id>` with the id escaped (the terminal's WebSocket URL; every other call goes through the SDK, sdk-client.ts). */
 export const botRoute = (botId: string, rest = "") => `/bots/${encodeURIComponent(botId)}${rest}`;
-
-async function errorOf(response: Response): Promise<{ code: BotboxErrorCode; message: string }> {
-  const text = await response.text();
-  const code = response.status >= 500 ? "internal" : "bad_request";
-  try {
-    const { error } = JSON.parse(text) as { error?: { code?: unknown; message?: string } };
-    return { code: isBotboxErrorCode(error?.code) ? error.code : code, message: error?.message ?? text };
-  } catch {
-    return { code, message: text };
-  }
-}
-
-/**
- * One request to the HTTP API, the body passed through as is (a stream for
- * uploads); an error status becomes a CliError with the server's message.
- */
-export async function requestApi(
-  target: ApiTarget,
-  method: string,
-  route: string,
-  init: { body?: string | ReadableStream<Uint8Array>; headers?: Record<string, string>; what?: string } = {},
-): Promise<Response> {
-  let response: Response;
-  try {
-    response = await fetch(`${target.url}${route}`, {
-      method,
-      headers: { authorization: `Bearer ${target.token}`, ...init.headers },
-      body: init.body,
-      // A stream body needs half-duplex (Node's fetch requires saying so).
-      ...(init.body instanceof ReadableStream ? { duplex: "half" } : {}),
-    } as RequestInit);
-  } catch (error) {
-    throw new CliError(
-      `cannot reach botbox at ${target.url}: ${String((error as Error).cause ?? error)}`,
-      "unavailable",
-    );
-  }
-  if (!response.ok) {
-    const { code, message } = await errorOf(response);
-    throw new CliError(`${init.what ?? `${method} ${route}`}: ${response.status} ${message}`, code);
-  }
-  return response;
-}
-
-/** One JSON request to the HTTP API; answers the parsed JSON body (undefined for none). */
-export async function callApi(target: ApiTarget, method: string, route: string, body?: unknown): Promise<unknown> {
-  const response = await requestApi(target, method, route, {
-    body: body === undefined ? undefined : JSON.stringify(body),
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-  });
-  const text = await response.text();
-  return text ? (JSON.parse(text) as unknown) : undefined;
-}

@@ -1,12 +1,9 @@
-import { type ApiTarget, botRoute, callApi } from "../api-client.js";
-import { usageError } from "../help.js";
-import { output } from "./output.js";
+import type { CreateBotOptions } from "@botbox/sdk";
 
-interface BotView {
-  id: string;
-  name: string;
-  created_at: string;
-}
+import type { ApiTarget } from "../api-client.js";
+import { usageError } from "../help.js";
+import { api, sdkFor } from "../sdk-client.js";
+import { output } from "./output.js";
 
 export interface BotCreateFlags {
   network?: string;
@@ -22,6 +19,7 @@ export async function botCommand(
   flags: BotCreateFlags = {},
 ): Promise<void> {
   const [action, ...rest] = args;
+  const box = sdkFor(target);
   switch (action) {
     case "create": {
       const [name, id] = rest;
@@ -29,18 +27,14 @@ export async function botCommand(
       const allow = flags.allow?.length === 1 && flags.allow[0] === "none" ? [] : flags.allow;
       const egress = allow || flags.deny ? { egress: { ...(allow ? { allow } : {}), deny: flags.deny ?? [] } } : {};
       const body = { name, ...(id ? { id } : {}), ...(flags.network ? { network: flags.network } : {}), ...egress };
-      const bot = (await callApi(target, "POST", "/bots", body)) as BotView;
+      const { info: bot } = await api("bot create", box.bots.create(body as CreateBotOptions));
       output(bot, json, () => bot.id);
       return;
     }
     case "show": {
       const [id] = rest;
       if (!id) throw usageError("bot");
-      const bot = (await callApi(target, "GET", botRoute(id))) as BotView & {
-        network: string;
-        egress: { allow: string[] | null; deny: string[] } | null;
-        limits: Record<string, number | null>;
-      };
+      const bot = await api(`bot show ${id}`, box.bots.handle(id).refresh());
       output(bot, json, () =>
         [
           `id\t${bot.id}`,
@@ -59,7 +53,7 @@ export async function botCommand(
     }
     case "list":
     case "ls": {
-      const { bots } = (await callApi(target, "GET", "/bots")) as { bots: BotView[] };
+      const bots = (await api("bot list", box.bots.list())).map((bot) => bot.info);
       output(bots, json, () => bots.map((bot) => `${bot.id}\t${bot.name}\t${bot.created_at}`).join("\n"));
       return;
     }
@@ -67,16 +61,14 @@ export async function botCommand(
     case "stop": {
       const [id] = rest;
       if (!id) throw usageError("bot");
-      const route = action === "start" ? "/container" : "/container/stop";
-      const state = (await callApi(target, "POST", botRoute(id, route), action === "stop" ? {} : undefined)) as {
-        status: string;
-      };
+      const bot = box.bots.handle(id);
+      const state = await api(`bot ${action} ${id}`, action === "start" ? bot.start() : bot.stop());
       output(state, json, () => `${id}: ${state.status}`);
       return;
     }
     case "rm": {
       if (rest.length === 0) throw usageError("bot");
-      for (const id of rest) await callApi(target, "DELETE", botRoute(id));
+      for (const id of rest) await api(`bot rm ${id}`, box.bots.delete(id));
       return;
     }
     default:

@@ -3,20 +3,20 @@ import { rename, stat } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 
-import { type ApiTarget, botRoute, CliError, requestApi } from "../api-client.js";
+import { type ApiTarget, CliError } from "../api-client.js";
 import { usageError } from "../help.js";
 import { countedStream, createProgress } from "../progress.js";
+import { api, sdkFor } from "../sdk-client.js";
 
 /** `botbox export <bot> [file|-]`: /data as a tar.gz, to a file or stdout. */
 export async function exportCommand(target: ApiTarget, args: string[]): Promise<void> {
   const [botId, file = `${args[0]}-data.tar.gz`] = args;
   if (!botId) throw usageError("export");
-  const response = await requestApi(target, "GET", botRoute(botId, "/container/export"), { what: "export" });
-  if (!response.body) throw new CliError("export: the server sent no archive");
+  const archive = await api("export", sdkFor(target).bots.handle(botId).export());
   const toStdout = file === "-";
   const progress = createProgress(`export ${botId}`, undefined);
   const sink = toStdout ? process.stdout : createWriteStream(`${file}.part`, { mode: 0o600 });
-  await pipeline(Readable.fromWeb(countedStream(response.body, progress) as never), sink);
+  await pipeline(Readable.fromWeb(countedStream(archive, progress) as never), sink);
   progress.done();
   if (!toStdout) {
     // Only a complete archive takes the name: an interrupted one stays .part.
@@ -35,10 +35,6 @@ export async function importCommand(target: ApiTarget, args: string[], flags: { 
   const progress = createProgress(`import ${botId}`, size);
   const source = fromStdin ? process.stdin : createReadStream(file);
   const body = countedStream(Readable.toWeb(source) as ReadableStream<Uint8Array>, progress);
-  await requestApi(target, "POST", botRoute(botId, `/container/import?replace=${flags.replace}`), {
-    what: "import",
-    body,
-    headers: { "content-type": "application/gzip" },
-  });
+  await api("import", sdkFor(target).bots.handle(botId).import(body, { replace: flags.replace }));
   progress.done();
 }

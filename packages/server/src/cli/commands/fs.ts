@@ -4,48 +4,25 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 
-import type { EntryView } from "../../workspace/index.js";
-import { type ApiTarget, botRoute, callApi, CliError, requestApi } from "../api-client.js";
+import type { BotFiles } from "@botbox/sdk";
+
+import { type ApiTarget, CliError } from "../api-client.js";
 import { usageError } from "../help.js";
 import { countedStream, createProgress } from "../progress.js";
+import { api, sdkFor } from "../sdk-client.js";
 import { output, table } from "./output.js";
 
-const fsRoute = (botId: string, rest: string, query: Record<string, string | undefined> = {}) => {
-  const search = new URLSearchParams(
-    Object.entries(query).filter((pair): pair is [string, string] => pair[1] !== undefined),
-  ).toString();
-  return botRoute(botId, `/container/fs${rest}${search ? `?${search}` : ""}`);
-};
-
-/** Every page of a listing, following nextCursor. */
-async function listAll(target: ApiTarget, botId: string, folder: string, recursive: boolean): Promise<EntryView[]> {
-  const entries: EntryView[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = (await callApi(
-      target,
-      "GET",
-      fsRoute(botId, "/list", { path: folder, recursive: recursive ? "true" : undefined, cursor }),
-    )) as { entries: EntryView[]; nextCursor?: string | null };
-    entries.push(...page.entries);
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return entries;
-}
-
-async function download(target: ApiTarget, botId: string, remote: string, local: string): Promise<void> {
-  const response = await requestApi(target, "GET", fsRoute(botId, "/download", { path: remote }), { what: "fs get" });
-  if (!response.body) throw new CliError("fs get: the server sent no content");
-  const length = Number(response.headers.get("content-length") ?? NaN);
+async function download(files: BotFiles, remote: string, local: string): Promise<void> {
+  const { body, size } = await api("fs get", files.download(remote));
   if (local === "-") {
-    await pipeline(Readable.fromWeb(response.body as never), process.stdout);
+    await pipeline(Readable.fromWeb(body as never), process.stdout);
     return;
   }
-  const progress = createProgress(`get ${path.basename(remote)}`, Number.isFinite(length) ? length : undefined);
+  const progress = createProgress(`get ${path.basename(remote)}`, size);
   // Only a complete download takes the name.
   const partial = `${local}.part`;
   try {
-    await pipeline(Readable.fromWeb(countedStream(response.body, progress) as never), createWriteStream(partial));
+    await pipeline(Readable.fromWeb(countedStream(body, progress) as never), createWriteStream(partial));
   } catch (error) {
     await rm(partial, { force: true });
     throw error;
@@ -54,18 +31,14 @@ async function download(target: ApiTarget, botId: string, remote: string, local:
   progress.done();
 }
 
-async function upload(target: ApiTarget, botId: string, local: string, remote: string): Promise<{ size: number }> {
+async function upload(files: BotFiles, local: string, remote: string): Promise<{ size: number }> {
   const info = await stat(local).catch(() => undefined);
   if (!info?.isFile()) throw new CliError(`fs put: ${local} is not a readable file`);
   const progress = createProgress(`put ${path.basename(local)}`, info.size);
   const body = countedStream(Readable.toWeb(createReadStream(local)) as ReadableStream<Uint8Array>, progress);
-  const response = await requestApi(target, "PUT", fsRoute(botId, "/upload", { path: remote }), {
-    what: "fs put",
-    body,
-    headers: { "content-type": "application/octet-stream" },
-  });
+  const uploaded = await api("fs put", files.upload(remote, body));
   progress.done();
-  return (await response.json()) as { size: number };
+  return uploaded;
 }
 
 /** `botbox fs ls|cat|put|get|rm|mv|mkdir`. */
@@ -76,39 +49,40 @@ export async function fsCommand(
 ): Promise<void> {
   const [action, botId, first, second] = args;
   if (!botId) throw usageError("fs");
+  const files = sdkFor(target).bots.handle(botId).files;
   const need = (value: string | undefined): string => {
     if (!value) throw usageError("fs");
     return value;
   };
   switch (action) {
     case "ls": {
-      const entries = await listAll(target, botId, first ?? "/data", flags.recursive);
+      const entries = await api("fs ls", files.list(first ?? "/data", { recursive: flags.recursive }));
       output(entries, flags.json, () =>
         table(entries.map((e) => [e.mode, String(e.size), e.modTime, `${e.path}${e.isDir ? "/" : ""}`])),
       );
       return;
     }
     case "cat":
-      await download(target, botId, need(first), "-");
+      await download(files, need(first), "-");
       return;
     case "get": {
       const remote = need(first);
-      await download(target, botId, remote, second ?? path.basename(remote));
+      await download(files, remote, second ?? path.basename(remote));
       return;
     }
     case "put": {
-      const result = await upload(target, botId, need(first), need(second));
+      const result = await upload(files, need(first), need(second));
       output(result, flags.json, () => `${second}: ${result.size} bytes`);
       return;
     }
     case "rm":
-      await callApi(target, "POST", fsRoute(botId, "/delete"), { path: need(first), recursive: flags.recursive });
+      await api("fs rm", files.remove(need(first), { recursive: flags.recursive }));
       return;
     case "mv":
-      await callApi(target, "POST", fsRoute(botId, "/rename"), { oldPath: need(first), newPath: need(second) });
+      await api("fs mv", files.rename(need(first), need(second)));
       return;
     case "mkdir":
-      await callApi(target, "POST", fsRoute(botId, "/mkdir"), { path: need(first) });
+      await api("fs mkdir", files.mkdir(need(first)));
       return;
     default:
       throw usageError("fs");

@@ -1,14 +1,10 @@
-import { type ApiTarget, botRoute, callApi } from "../api-client.js";
+import type { ApiTarget } from "../api-client.js";
 import { usageError } from "../help.js";
+import { api, sdkFor } from "../sdk-client.js";
 import { logsCommand as processLogsCommand } from "./processes.js";
 
 // `botbox logs`: a durable process's output (commands/processes.ts), or with
 // --agent the bot's agent log (GET /bots/:bot_id/logs, docs/metrics.md).
-
-interface AgentLogAnswer {
-  lines: string[];
-  truncated: boolean;
-}
 
 const LEVELS: Record<number, string> = { 10: "TRACE", 20: "DEBUG", 30: "INFO", 40: "WARN", 50: "ERROR", 60: "FATAL" };
 
@@ -60,7 +56,7 @@ export async function logsCommand(target: ApiTarget, args: string[], flags: Logs
   const tail = flags.tail === undefined ? 100 : Number(flags.tail);
   if (!Number.isSafeInteger(tail) || tail < 1 || tail > 10_000)
     throw usageError("logs", `--tail must be a whole number from 1 to 10000, not ${flags.tail}`);
-  const answer = (await callApi(target, "GET", botRoute(botId, `/logs?source=agent&tail=${tail}`))) as AgentLogAnswer;
+  const answer = await api("logs", sdkFor(target).bots.handle(botId).agentLogs({ tail }));
   const text = answer.lines.map(flags.json ? (line: string) => line : formatAgentLine).join("\n");
   if (text) process.stdout.write(`${text}\n`);
   return 0;

@@ -1,17 +1,10 @@
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { Bot } from "@botbox/sdk";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 
-import { type ApiTarget, botRoute, callApi, CliError } from "../api-client.js";
+import { type ApiTarget, CliError } from "../api-client.js";
 import { usageError } from "../help.js";
+import { api, sdkFor } from "../sdk-client.js";
 import { output, table } from "./output.js";
-
-interface ServerView {
-  name: string;
-  command: string;
-  args: string[];
-  cwd: string;
-  enabled: boolean;
-}
 
 function parseEnv(pairs: string[]): Record<string, string> {
   const env: Record<string, string> = {};
@@ -24,15 +17,12 @@ function parseEnv(pairs: string[]): Record<string, string> {
 }
 
 /** The bot's tool gateway through the SDK's own client. */
-async function withGateway<T>(target: ApiTarget, botId: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ name: "botbox-cli", version: "1.0.0" });
-  const transport = new StreamableHTTPClientTransport(new URL(`${target.url}${botRoute(botId, "/tools")}`), {
-    requestInit: { headers: { authorization: `Bearer ${target.token}` } },
-  });
+async function withGateway<T>(bot: Bot, work: (client: Client) => Promise<T>): Promise<T> {
+  let client: Client;
   try {
-    await client.connect(transport);
+    client = await bot.mcp.connect({ name: "botbox-cli", version: "1.0.0" });
   } catch (error) {
-    throw new CliError(`mcp: cannot reach the tool gateway of ${botId}: ${(error as Error).message}`);
+    throw new CliError(`mcp: cannot reach the tool gateway of ${bot.id}: ${(error as Error).message}`);
   }
   try {
     return await work(client);
@@ -49,16 +39,20 @@ export async function mcpCommand(
 ): Promise<number> {
   const [action, botId, name, extra] = args;
   if (!botId) throw usageError("mcp");
+  const bot = sdkFor(target).bots.handle(botId);
   switch (action) {
     case "add": {
       const [command, ...commandArgs] = flags.command;
       if (!name || !command) throw usageError("mcp");
-      const server = (await callApi(target, "PUT", botRoute(botId, `/mcp-servers/${encodeURIComponent(name)}`), {
-        command,
-        args: commandArgs,
-        env: parseEnv(flags.env),
-        ...(flags.cwd ? { cwd: flags.cwd } : {}),
-      })) as ServerView;
+      const server = await api(
+        "mcp add",
+        bot.mcp.servers.put(name, {
+          command,
+          args: commandArgs,
+          env: parseEnv(flags.env),
+          ...(flags.cwd ? { cwd: flags.cwd } : {}),
+        }),
+      );
       output(
         server,
         flags.json,
@@ -68,7 +62,7 @@ export async function mcpCommand(
     }
     case "ls":
     case "list": {
-      const { servers } = (await callApi(target, "GET", botRoute(botId, "/mcp-servers"))) as { servers: ServerView[] };
+      const servers = await api("mcp ls", bot.mcp.servers.list());
       output(servers, flags.json, () =>
         table([
           ["NAME", "ENABLED", "COMMAND"],
@@ -79,11 +73,11 @@ export async function mcpCommand(
     }
     case "rm": {
       if (!name) throw usageError("mcp");
-      await callApi(target, "DELETE", botRoute(botId, `/mcp-servers/${encodeURIComponent(name)}`));
+      await api("mcp rm", bot.mcp.servers.remove(name));
       return 0;
     }
     case "tools": {
-      const { tools } = await withGateway(target, botId, (client) => client.listTools());
+      const { tools } = await withGateway(bot, (client) => client.listTools());
       output(tools, flags.json, () =>
         table(tools.map((tool) => [tool.name, (tool.description ?? "").split("\n")[0]!.slice(0, 100)])),
       );
@@ -102,7 +96,7 @@ export async function mcpCommand(
           throw new CliError("mcp call: the arguments must be a JSON object");
         }
       }
-      const result = await withGateway(target, botId, (client) => client.callTool({ name, arguments: toolArgs }));
+      const result = await withGateway(bot, (client) => client.callTool({ name, arguments: toolArgs }));
       const text = (result.content as { type: string; text?: string }[])
         .map((part) => (part.type === "text" ? (part.text ?? "") : `[${part.type}]`))
         .join("\n");

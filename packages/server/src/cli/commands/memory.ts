@@ -1,13 +1,9 @@
-import { type ApiTarget, botRoute, callApi, CliError } from "../api-client.js";
-import { usageError } from "../help.js";
-import { output, table } from "./output.js";
+import type { MemoryInfo } from "@botbox/sdk";
 
-interface MemoryView {
-  id: string;
-  memory: string;
-  updated_at: string;
-  score?: number;
-}
+import { type ApiTarget, CliError } from "../api-client.js";
+import { usageError } from "../help.js";
+import { api, sdkFor } from "../sdk-client.js";
+import { output, table } from "./output.js";
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -34,8 +30,8 @@ export async function memoryCommand(
   const [action, botId, ...rest] = args;
   if (!botId) throw usageError("memory");
   const limit = parseLimit(flags.limit);
-  const route = (suffix = "") => botRoute(botId, `/memory${suffix}`);
-  const show = (results: MemoryView[]) =>
+  const memory = sdkFor(target).bots.handle(botId).memory;
+  const show = (results: MemoryInfo[]) =>
     output(results, flags.json, () =>
       table(
         results.map((m) => [
@@ -51,30 +47,23 @@ export async function memoryCommand(
       const [text] = rest;
       if (text === undefined) throw usageError("memory");
       const message = text === "-" ? await readStdin() : rest.join(" ");
-      const added = (await callApi(target, "POST", route(), { message })) as MemoryView;
+      const added = await api("memory add", memory.add(message));
       output(added, flags.json, () => added.id);
       return;
     }
     case "search": {
       if (rest.length === 0) throw usageError("memory");
-      const { results } = (await callApi(target, "POST", route("/search"), {
-        query: rest.join(" "),
-        ...(limit ? { limit } : {}),
-      })) as { results: MemoryView[] };
-      show(results);
+      show(await api("memory search", memory.search(rest.join(" "), limit ? { limit } : {})));
       return;
     }
     case "ls":
     case "list": {
-      const { results } = (await callApi(target, "GET", route(limit ? `?limit=${limit}` : ""))) as {
-        results: MemoryView[];
-      };
-      show(results);
+      show(await api("memory ls", memory.list(limit ? { limit } : {})));
       return;
     }
     case "rm": {
       if (rest.length === 0) throw usageError("memory");
-      const result = (await callApi(target, "POST", route("/delete"), { ids: rest })) as { deleted: number };
+      const result = { deleted: await api("memory rm", memory.remove(rest)) };
       output(result, flags.json, () => `deleted ${result.deleted}`);
       return;
     }

@@ -1,5 +1,6 @@
-import { type ApiTarget, botRoute, callApi } from "../api-client.js";
+import type { ApiTarget } from "../api-client.js";
 import { usageError } from "../help.js";
+import { api, sdkFor } from "../sdk-client.js";
 import { output } from "./output.js";
 
 /**
@@ -17,9 +18,12 @@ export async function portCommand(target: ApiTarget, args: string[], flags: { js
     ttlSeconds = Number(flags.ttl);
     if (!Number.isInteger(ttlSeconds)) throw usageError("port", `--ttl must be whole seconds, not ${flags.ttl}`);
   }
-  const link = (await callApi(target, "POST", botRoute(botId, `/ports/${port}/link`), {
-    ...(ttlSeconds === undefined ? {} : { ttl_seconds: ttlSeconds }),
-  })) as { url: string; hostname: string; path: string; expires_at: string };
+  const link = await api(
+    "port",
+    sdkFor(target)
+      .bots.handle(botId)
+      .ports.link(Number(port), ttlSeconds === undefined ? {} : { ttlSeconds }),
+  );
   const url = new URL(link.url);
   const reached = new URL(target.url);
   url.protocol = reached.protocol;

@@ -1,23 +1,14 @@
 import { once } from "node:events";
 
-import { type ApiTarget, botRoute, callApi, CliError, requestApi } from "../api-client.js";
+import type { ProcessInfo } from "@botbox/sdk";
+
+import { type ApiTarget, CliError } from "../api-client.js";
 import { usageError } from "../help.js";
+import { api, cliErrorOf, sdkFor } from "../sdk-client.js";
 import { output, table } from "./output.js";
 
 // `botbox run|ps|logs|kill`: the bot's durable processes (docs/processes.md,
 // "CLI"), over the HTTP routes under /bots/:bot_id/processes.
-
-interface ProcessJson {
-  id: string;
-  tag: string;
-  command: string | string[];
-  status: string;
-  started_at: string;
-  exit_code?: number;
-  signal?: string;
-}
-
-const processesRoute = (botId: string, rest = "") => botRoute(botId, `/processes${rest}`);
 
 /**
  * `botbox run <bot> [--background] [--tag T] [--cwd D] -- <command...>`. One
@@ -33,11 +24,16 @@ export async function runCommand(
 ): Promise<number> {
   const [botId, ...rest] = args;
   if (!botId || rest.length > 0 || command.length === 0) throw usageError("run");
-  const started = (await callApi(target, "POST", processesRoute(botId), {
-    command: command.length === 1 ? command[0] : command,
-    ...(flags.tag === undefined ? {} : { tag: flags.tag }),
-    ...(flags.cwd === undefined ? {} : { cwd: flags.cwd }),
-  })) as ProcessJson;
+  const started = await api(
+    "run",
+    sdkFor(target)
+      .bots.handle(botId)
+      .processes.start({
+        command: command.length === 1 ? command[0]! : command,
+        ...(flags.tag === undefined ? {} : { tag: flags.tag }),
+        ...(flags.cwd === undefined ? {} : { cwd: flags.cwd }),
+      }),
+  );
   if (flags.background) {
     output(started, flags.json, () => started.id);
     return 0;
@@ -49,7 +45,7 @@ export async function runCommand(
 export async function psCommand(target: ApiTarget, args: string[], json: boolean): Promise<number> {
   const [botId, ...rest] = args;
   if (!botId || rest.length > 0) throw usageError("ps");
-  const { processes } = (await callApi(target, "GET", processesRoute(botId))) as { processes: ProcessJson[] };
+  const processes: ProcessInfo[] = await api("ps", sdkFor(target).bots.handle(botId).processes.list());
   output(processes, json, () =>
     table([
       ["ID", "TAG", "STATUS", "EXIT", "STARTED", "COMMAND"],
@@ -94,9 +90,7 @@ export async function killCommand(
   const [botId, process, ...rest] = args;
   if (!botId || !process || rest.length > 0) throw usageError("kill");
   const signal = flags.signal ?? "TERM";
-  const answer = (await callApi(target, "POST", processesRoute(botId, `/${encodeURIComponent(process)}/signal`), {
-    signal,
-  })) as ProcessJson;
+  const answer = await api("kill", sdkFor(target).bots.handle(botId).processes.signal(process, signal));
   output(answer, flags.json, () => `sent ${signal} to ${answer.id}`);
   return 0;
 }
@@ -114,43 +108,25 @@ async function copyOutput(
   since: number,
   follow: boolean,
 ): Promise<number | undefined> {
-  const query = `since=${since}&follow=${follow}&encoding=base64`;
-  const response = await requestApi(
-    target,
-    "GET",
-    processesRoute(botId, `/${encodeURIComponent(process)}/output?${query}`),
-    { what: "logs" },
-  );
-  if (!response.body) throw new CliError("logs: the server sent no output stream");
-  let pending = Buffer.alloc(0);
+  const events = sdkFor(target).bots.handle(botId).processes.attach(process, { since, follow, encoding: "base64" });
   let status: number | undefined;
-  for await (const chunk of response.body) {
-    pending = Buffer.concat([pending, chunk]);
-    let newline: number;
-    while ((newline = pending.indexOf(10)) !== -1) {
-      const event = JSON.parse(pending.subarray(0, newline).toString("utf8")) as {
-        type: string;
-        stream?: string;
-        data?: string;
-        from?: number;
-        to?: number;
-        process?: ProcessJson;
-        message?: string;
-      };
-      pending = pending.subarray(newline + 1);
+  try {
+    for await (const event of events) {
       if (event.type === "output") {
         const sink = event.stream === "stderr" ? globalThis.process.stderr : globalThis.process.stdout;
-        if (!sink.write(Buffer.from(event.data ?? "", "base64"))) await once(sink, "drain");
+        if (!sink.write(Buffer.from(event.data, "base64"))) await once(sink, "drain");
       } else if (event.type === "dropped") {
         globalThis.process.stderr.write(
           `botbox: output bytes ${event.from} to ${event.to} were dropped (the process's output cap)\n`,
         );
       } else if (event.type === "exit") {
-        status = event.process?.exit_code ?? 1;
+        status = event.process.exit_code ?? 1;
       } else if (event.type === "error") {
-        throw new CliError(`logs: ${event.message}`);
+        throw new CliError(`logs: ${event.message}`, event.code);
       }
     }
+  } catch (error) {
+    throw cliErrorOf("logs", error);
   }
   return status;
 }

@@ -1,13 +1,9 @@
 import { readFile } from "node:fs/promises";
 
-import { type ApiTarget, botRoute, callApi, CliError } from "../api-client.js";
+import { type ApiTarget, CliError } from "../api-client.js";
 import { usageError } from "../help.js";
+import { api, sdkFor } from "../sdk-client.js";
 import { output, table } from "./output.js";
-
-interface SkillView {
-  name: string;
-  description: string;
-}
 
 async function readSource(source: string): Promise<string> {
   if (source !== "-") {
@@ -24,14 +20,11 @@ async function readSource(source: string): Promise<string> {
 export async function skillsCommand(target: ApiTarget, args: string[], flags: { json: boolean }): Promise<void> {
   const [action, botId, ...rest] = args;
   if (!botId) throw usageError("skills");
-  const route = botRoute(botId, "/container/skills");
+  const skills = sdkFor(target).bots.handle(botId).skills;
   switch (action) {
     case "ls":
     case "list": {
-      const result = (await callApi(target, "GET", route)) as {
-        skills: SkillView[];
-        errors?: { path: string; message: string }[];
-      };
+      const result = await api("skills ls", skills.list());
       output(result, flags.json, () => {
         const lines = [table(result.skills.map((skill) => [skill.name, skill.description.split("\n")[0]!]))];
         for (const problem of result.errors ?? []) lines.push(`! ${problem.path}: ${problem.message}`);
@@ -41,14 +34,14 @@ export async function skillsCommand(target: ApiTarget, args: string[], flags: { 
     }
     case "add": {
       if (rest.length === 0) throw usageError("skills");
-      const skills = await Promise.all(rest.map(readSource));
-      const result = (await callApi(target, "POST", route, { skills })) as { names?: string[] };
-      output(result, flags.json, () => (result.names ?? []).join("\n"));
+      const sources = await Promise.all(rest.map(readSource));
+      const names = await api("skills add", skills.put(sources));
+      output({ names }, flags.json, () => names.join("\n"));
       return;
     }
     case "rm": {
       if (rest.length === 0) throw usageError("skills");
-      await callApi(target, "DELETE", route, { names: rest });
+      await api("skills rm", skills.remove(rest));
       return;
     }
     default:
