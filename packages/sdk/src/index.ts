@@ -14,7 +14,7 @@ export { type AttachOptions, BotProcesses, type StartProcessOptions } from "./pr
 export { BotSkills } from "./skills.js";
 export { BotSnapshots } from "./snapshots.js";
 export { ndjsonLines, type SseMessage, sseMessages } from "./streams.js";
-export { Terminal, type TerminalOptions } from "./terminal.js";
+export { Terminal, type TerminalClose, type TerminalOptions } from "./terminal.js";
 export type { BotboxOptions, CallOptions } from "./transport.js";
 export type * from "./types.js";
 export type { FileChangeEvent, WatchOptions } from "./watch.js";

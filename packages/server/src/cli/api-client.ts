@@ -113,6 +113,3 @@ async function requireServerProof(target: ApiTarget): Promise<void> {
     );
   }
 }
-
-/** `/bots/<id>` with the id escaped (the terminal's WebSocket URL; every other call goes through the SDK, sdk-client.ts). */
-export const botRoute = (botId: string, rest = "") => `/bots/${encodeURIComponent(botId)}${rest}`;

@@ -1,9 +1,10 @@
 import { constants } from "node:os";
 
-import WebSocket from "ws";
+import { BotboxApiError, type Terminal } from "@botbox/sdk";
 
-import { type ApiTarget, botRoute, CliError } from "../api-client.js";
+import { type ApiTarget, CliError } from "../api-client.js";
 import { usageError } from "../help.js";
+import { sdkFor } from "../sdk-client.js";
 
 // `botbox shell <bot> [-- command]`: an interactive terminal in the bot, over
 // the terminal WebSocket (docs/processes.md, "Terminals").
@@ -40,66 +41,44 @@ export async function shellCommand(
   const raw = io.stdin.isTTY === true;
   const size = () =>
     io.stdout.isTTY && io.stdout.columns > 0 ? { cols: io.stdout.columns, rows: io.stdout.rows } : undefined;
-  const query = new URLSearchParams();
   const initial = size();
-  if (initial) {
-    query.set("cols", String(initial.cols));
-    query.set("rows", String(initial.rows));
-  }
-  if (flags.session !== undefined) query.set("session", flags.session);
-  if (command.length > 0) query.set("command", command.length === 1 ? command[0]! : command.map(shellQuote).join(" "));
-  const url = `${target.url.replace(/^http/, "ws")}${botRoute(botId, "/terminal")}?${query}`;
-  const socket = new WebSocket(url, { headers: { authorization: `Bearer ${target.token}` }, perMessageDeflate: false });
-
-  let sessionId: string | undefined;
-  let exitCode: number | undefined;
   const cleanups: (() => void)[] = [];
   const restore = () => {
     while (cleanups.length > 0) cleanups.pop()!();
   };
-
-  // Listening from the start: the session message may come with the upgrade's answer.
-  const closing = new Promise<{ code: number; reason: string }>((resolve) => {
-    socket.on("message", (data: Buffer, isBinary: boolean) => {
-      if (isBinary) {
-        if (!io.stdout.write(data)) {
-          socket.pause();
-          io.stdout.once("drain", () => socket.resume());
-        }
-        return;
-      }
-      const message = JSON.parse(data.toString("utf8")) as {
-        type: string;
-        id?: string;
-        exitCode?: number | null;
-        message?: string;
-      };
-      if (message.type === "session") sessionId = message.id;
-      else if (message.type === "exit") exitCode = message.exitCode ?? 1;
-      else if (message.type === "error") io.stderr.write(`\r\nbotbox shell: ${message.message}\r\n`);
-    });
-    socket.on("close", (code, reason) => resolve({ code, reason: reason.toString("utf8") }));
-  });
+  let terminal: Terminal | undefined;
   try {
-    await new Promise<void>((resolve, reject) => {
-      socket.once("unexpected-response", (_request, response) => {
-        const parts: Buffer[] = [];
-        response.on("data", (part: Buffer) => parts.push(part));
-        response.on("end", () => reject(refusal(response.statusCode ?? 0, Buffer.concat(parts).toString("utf8"))));
+    terminal = await sdkFor(target)
+      .bots.handle(botId)
+      .terminal({
+        ...(initial ?? {}),
+        ...(flags.session === undefined ? {} : { session: flags.session }),
+        ...(command.length > 0
+          ? { command: command.length === 1 ? command[0]! : command.map(shellQuote).join(" ") }
+          : {}),
+        onData: (data) => {
+          if (!io.stdout.write(data)) {
+            terminal?.pause();
+            io.stdout.once("drain", () => terminal?.resume());
+          }
+        },
+        onError: (message) => io.stderr.write(`\r\nbotbox shell: ${message}\r\n`),
       });
-      socket.once("error", (error) =>
-        reject(new CliError(`cannot open the terminal at ${target.url}: ${error.message}`, "unavailable")),
-      );
-      socket.once("open", () => resolve());
-    });
-
+  } catch (error) {
+    if (error instanceof BotboxApiError && error.status !== 0)
+      throw new CliError(`the terminal was refused: ${error.status} ${error.message}`, error.code);
+    if (error instanceof BotboxApiError) throw new CliError(error.message, error.code);
+    throw error;
+  }
+  const opened = terminal;
+  try {
     if (raw) {
       io.stdin.setRawMode(true);
       cleanups.push(() => io.stdin.setRawMode(false));
     }
     const onResize = () => {
       const now = size();
-      if (now && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "resize", ...now }));
+      if (now && opened.open) opened.resize(now.cols, now.rows);
     };
     io.stdout.on("resize", onResize);
     cleanups.push(() => io.stdout.off("resize", onResize));
@@ -107,23 +86,23 @@ export async function shellCommand(
       // raw mode turns Ctrl-C into a byte; these come from outside (kill, a closed window).
       const onSignal = () => {
         restore();
-        socket.terminate();
+        opened.terminate();
         process.exit(128 + constants.signals[signal]);
       };
       process.on(signal, onSignal);
       cleanups.push(() => process.off(signal, onSignal));
     }
     const onInput = (data: Buffer) => {
-      if (socket.readyState !== WebSocket.OPEN) return;
-      socket.send(data, { binary: true });
+      if (!opened.open) return;
+      opened.write(data);
       // A server slow to take input stops the reading of stdin, not memory.
-      if (socket.bufferedAmount > 2 ** 20) {
+      if (opened.bufferedAmount > 2 ** 20) {
         io.stdin.pause();
-        socket.send(Buffer.alloc(0), { binary: true }, () => io.stdin.resume());
+        opened.write(Buffer.alloc(0), () => io.stdin.resume());
       }
     };
     const onEnd = () => {
-      if (socket.readyState === WebSocket.OPEN) socket.send(END_OF_INPUT, { binary: true });
+      if (opened.open) opened.write(END_OF_INPUT);
     };
     io.stdin.on("data", onInput);
     io.stdin.on("end", onEnd);
@@ -134,30 +113,19 @@ export async function shellCommand(
       io.stdin.pause();
     });
 
-    const closed = await closing;
+    const exitCode = await opened.wait();
     restore();
     if (exitCode !== undefined) return exitCode;
+    const closed = opened.closeInfo ?? { code: 0, reason: "" };
     throw new CliError(
       `the terminal closed (${closed.code}${closed.reason ? `: ${closed.reason}` : ""}); the shell keeps running` +
-        (sessionId ? `: botbox shell ${botId} --session ${sessionId}` : ""),
+        (opened.sessionId ? `: botbox shell ${botId} --session ${opened.sessionId}` : ""),
       "unavailable",
     );
   } finally {
     restore();
-    socket.terminate();
+    opened.terminate();
   }
-}
-
-function refusal(status: number, body: string): CliError {
-  let message = body;
-  try {
-    message = (JSON.parse(body) as { error?: { message?: string } }).error?.message ?? body;
-  } catch {
-    // Not the API's JSON: show it as it came.
-  }
-  const code =
-    status === 404 ? "not_found" : status === 401 ? "unauthenticated" : status >= 500 ? "internal" : "bad_request";
-  return new CliError(`the terminal was refused: ${status} ${message}`, code);
 }
 
 /** A word as /bin/sh reads it back unchanged. */
