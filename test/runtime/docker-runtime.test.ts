@@ -15,6 +15,28 @@ describe("docker runtime", { skip: unavailable }, () => {
   const { janitor, sh } = suite;
   const started = suite.started;
 
+  it("agrees on one bots' network when two servers made it at once, and its bots start", async () => {
+    // Docker's CheckDuplicate is not atomic, so two creates at once can both
+    // succeed; without it they always do, which stands in for the race.
+    const name = `${BRIDGE}-twice`;
+    const client = dockerClient();
+    const made = [];
+    for (let i = 0; i < 2; i++) made.push(await client.createNetwork({ Name: name, CheckDuplicate: false }));
+    const runtime = suite.another({ bridgeNetwork: name });
+    try {
+      await assert.rejects(client.getNetwork(name).inspect(), /ambiguous/);
+      const [, agent] = await started({ network: "isolated" }, runtime);
+      assert.ok(agent, "the bot on the shared name started");
+      const left = (await client.listNetworks({ filters: { name: [name] } })).filter((n) => n.Name === name);
+      assert.equal(left.length, 1);
+      assert.equal(left[0]!.Id, made[0]!.id, "the oldest one is kept");
+    } finally {
+      await janitor.cleanUp();
+      await runtime.close();
+      for (const network of made) await network.remove().catch(() => undefined);
+    }
+  });
+
   it("loads a known image tar the first time its ref is needed, and names the build script when the tar is missing", async () => {
     const ref = `botbox-test/known-${process.pid}:1`;
     const tar = await buildImageTar(path.join(suite.home, "known-image"), [{ "hello.txt": "hi\n" }]);

@@ -55,18 +55,41 @@ export class BotBridge {
 
   private async make(): Promise<void> {
     const { client, name } = this;
-    if (await dockerOrMissing(`inspect network ${name}`, () => client.getNetwork(name).inspect())) return;
-    await docker(`create network ${name}`, () =>
-      client.createNetwork({
-        Name: name,
-        Driver: "bridge",
-        CheckDuplicate: true,
-        Options: { "com.docker.network.bridge.enable_icc": "false" },
-        Labels: { [RUNTIME_LABEL]: "docker" },
-      }),
-    ).catch((error: unknown) => {
-      // Made meanwhile by another server on the same daemon.
-      if (!(error instanceof ConflictError)) throw error;
-    });
+    if ((await this.networksNamed()).length === 0) {
+      await docker(`create network ${name}`, () =>
+        client.createNetwork({
+          Name: name,
+          Driver: "bridge",
+          CheckDuplicate: true,
+          Options: { "com.docker.network.bridge.enable_icc": "false" },
+          Labels: { [RUNTIME_LABEL]: "docker" },
+        }),
+      ).catch((error: unknown) => {
+        // Made meanwhile by another server on the same daemon.
+        if (!(error instanceof ConflictError)) throw error;
+      });
+    }
+    // CheckDuplicate is not atomic: two servers (or test processes) creating
+    // at once can both succeed, and a name that names two networks is then
+    // refused everywhere ("is ambiguous"). Each keeps the oldest and removes
+    // the rest, so all of them agree on one.
+    const [, ...duplicates] = await this.networksNamed();
+    for (const duplicate of duplicates) {
+      await dockerOrMissing(`remove duplicate network ${name} ${duplicate.Id}`, () =>
+        client.getNetwork(duplicate.Id).remove(),
+      );
+    }
+  }
+
+  /** The networks called exactly this name (Docker's filter matches parts of names), oldest first. */
+  private async networksNamed(): Promise<{ Id: string; Created: string }[]> {
+    const { client, name } = this;
+    const listed = await docker(`list networks named ${name}`, () =>
+      client.listNetworks({ filters: { name: [name] } }),
+    );
+    return listed
+      .filter((network) => network.Name === name)
+      .map(({ Id, Created }) => ({ Id, Created: String(Created) }))
+      .sort((a, b) => Date.parse(a.Created) - Date.parse(b.Created) || a.Id.localeCompare(b.Id));
   }
 }
