@@ -129,7 +129,7 @@ describe("GET /metrics: Prometheus text from a real server", () => {
     assert.ok(valueOf(samples, "botbox_process_resident_memory_bytes")! > 0, "Node's own process metrics");
   });
 
-  it("shows bots by state and a running bot's memory, processes and OOM kills from its cgroups; they move", async () => {
+  it("shows bots by state, a running bot's memory, processes and OOM kills from its cgroups and its disk use; they move", async () => {
     let samples = await scrapeUntil((all) => valueOf(all, "botbox_bots", { state: "running" }) === 1);
     assert.equal(valueOf(samples, "botbox_bots", { state: "no_container" }), 1);
     assert.equal(valueOf(samples, "botbox_bots", { state: "stopped" }), 0);
@@ -140,6 +140,22 @@ describe("GET /metrics: Prometheus text from a real server", () => {
     const cpu = valueOf(samples, "botbox_bot_cpu_seconds_total", { bot_id: "met-run" });
     if (cpu !== undefined) assert.ok(cpu > 0);
     assert.equal(valueOf(samples, "botbox_bot_memory_bytes", { bot_id: "met-idle" }), undefined);
+
+    // Disk use is its own file system's (the default quota, as root); a bot without one shows none.
+    const run = { bot_id: "met-run" };
+    const diskBytes = (await server!.api("GET", "/bots/met-run")).body.limits.disk_bytes as number | null;
+    const used = valueOf(samples, "botbox_bot_disk_used_bytes", run);
+    if (diskBytes === null) assert.equal(used, undefined, "no disk of its own, so no figure (not the host's)");
+    else {
+      assert.ok(used! > 0);
+      assert.ok(valueOf(samples, "botbox_bot_disk_size_bytes", run)! <= diskBytes);
+      const wrote = await server!.api("POST", "/bots/met-run/container/exec", {
+        command: "head -c 16777216 /dev/urandom > /data/metered.bin && sync",
+      });
+      assert.equal(wrote.body.exit_code, 0, JSON.stringify(wrote.body));
+      await scrapeUntil((all) => valueOf(all, "botbox_bot_disk_used_bytes", run)! >= used! + 16 * 2 ** 20);
+      await server!.api("POST", "/bots/met-run/container/exec", { command: "rm /data/metered.bin" });
+    }
 
     assert.equal((await server!.api("POST", "/bots/met-run/container/stop", { timeout: 5 })).status, 200);
     samples = await scrapeUntil((all) => valueOf(all, "botbox_bots", { state: "stopped" }) === 1);

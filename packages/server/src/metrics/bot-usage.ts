@@ -5,7 +5,7 @@ export interface BotSample {
   botId: string;
   /** `no_container`: registered, never started (or its container deleted). */
   state: "running" | "stopped" | "no_container";
-  usage?: Pick<TaskInfo, "memoryBytes" | "processes" | "oomKills" | "cpuSeconds">;
+  usage?: Pick<TaskInfo, "memoryBytes" | "processes" | "oomKills" | "cpuSeconds" | "diskUsedBytes" | "diskSizeBytes">;
 }
 
 export interface BotUsageSamplerOptions {
@@ -56,8 +56,9 @@ export class BotUsageSampler {
       const task = await this.options.runtime.taskInfo(containerId).catch(() => undefined);
       if (!task || task.state === "missing") return { botId, state: "no_container" };
       if (task.state !== "running") return { botId, state: "stopped" };
-      const { memoryBytes, processes, oomKills, cpuSeconds } = task;
-      return { botId, state: "running", usage: { memoryBytes, processes, oomKills, cpuSeconds } };
+      const { memoryBytes, processes, oomKills, cpuSeconds, diskUsedBytes, diskSizeBytes } = task;
+      const usage = { memoryBytes, processes, oomKills, cpuSeconds, diskUsedBytes, diskSizeBytes };
+      return { botId, state: "running", usage };
     });
   }
 }

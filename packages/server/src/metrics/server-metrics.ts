@@ -165,6 +165,16 @@ export class ServerMetrics {
       "Tasks in a running bot's pids cgroup (not under gVisor)",
       (usage) => usage.processes,
     );
+    usageGauge(
+      "botbox_bot_disk_used_bytes",
+      "Bytes in use on a running bot's own disk (limits.disk_bytes), as statfs counts them",
+      (usage) => usage.diskUsedBytes,
+    );
+    usageGauge(
+      "botbox_bot_disk_size_bytes",
+      "The size of a running bot's own disk's file system",
+      (usage) => usage.diskSizeBytes,
+    );
     kernelCounter(
       "botbox_bot_oom_kills_total",
       "Processes the kernel killed at a running bot's memory limit, since its cgroup was made",

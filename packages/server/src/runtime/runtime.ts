@@ -122,6 +122,10 @@ export interface TaskInfo {
   processes?: number;
   /** CPU seconds the running task used since it started (its cgroup's accounting), when the backend knows. */
   cpuSeconds?: number;
+  /** Bytes in use on the running bot's own disk (limits.diskBytes; disk-usage.ts), when it has one. */
+  diskUsedBytes?: number;
+  /** The size of that disk's file system. */
+  diskSizeBytes?: number;
 }
 
 export interface StopOptions {

@@ -42,6 +42,11 @@ const run = promisify(execFile);
 export class ContainerdBotDisk {
   constructor(private readonly home: string) {}
 
+  /** Where the bot's disk is mounted while it has one (its use: ../disk-usage.ts). */
+  mountPoint(botId: string): string {
+    return this.image(botId).mountPoint;
+  }
+
   private image(botId: string): DiskImage {
     return botDiskImage(botPaths(this.home, botId).root);
   }

@@ -16,6 +16,7 @@ import type { Container } from "../../gen/containerd/github.com/containerd/conta
 import { checkedSocketAddress } from "../agent-socket.js";
 import { withCgroupUsage } from "../cgroup-usage.js";
 import { checkContainerIds, checkContainerSpec } from "../container-spec.js";
+import { withDiskUsage } from "../disk-usage.js";
 import { HostFirewall } from "../host-firewall.js";
 import { ImageStoreRuntime } from "../image-methods.js";
 import type {
@@ -295,10 +296,13 @@ export class ContainerdRuntime extends ImageStoreRuntime implements ContainerRun
   }
 
   async taskInfo(id: string): Promise<TaskInfo> {
-    const info = containerInfoOf(await this.containers.required(id))!;
+    const container = await this.containers.required(id);
+    const info = containerInfoOf(container)!;
     // The task's cgroup (botbox/<id>), found from its pid: cheaper than Tasks.Metrics (docs/runtimes.md).
     const task = await this.tasks.info(id, botPaths(this.home, info.botId).lastExit);
-    return withCgroupUsage(task, { gvisor: info.isolation === "gvisor" });
+    const usage = await withCgroupUsage(task, { gvisor: info.isolation === "gvisor" });
+    const hasDisk = storedSpecOf(container)?.limits.diskBytes !== undefined;
+    return withDiskUsage(usage, hasDisk ? this.disk.mountPoint(info.botId) : undefined);
   }
 
   async agentEndpoint(id: string): Promise<AgentEndpoint | undefined> {

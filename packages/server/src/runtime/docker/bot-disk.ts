@@ -46,6 +46,11 @@ const run = promisify(execFile);
 export class DockerBotDisk {
   constructor(private readonly home: string) {}
 
+  /** Where the bot's disk is mounted while it has one (its use: ../disk-usage.ts). */
+  mountPoint(botId: string): string {
+    return this.image(botId).mountPoint;
+  }
+
   private image(botId: string): DiskImage {
     return botDiskImage(dockerBotPaths(this.home, botId).root);
   }

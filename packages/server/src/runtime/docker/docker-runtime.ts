@@ -17,6 +17,7 @@ import { ConflictError, NotFoundError } from "../../errors.js";
 import { checkedSocketAddress } from "../agent-socket.js";
 import { withCgroupUsage } from "../cgroup-usage.js";
 import { botIdOf, checkContainerIds, checkContainerSpec } from "../container-spec.js";
+import { withDiskUsage } from "../disk-usage.js";
 import { HostFirewall } from "../host-firewall.js";
 import { ImageStoreRuntime } from "../image-methods.js";
 import {
@@ -240,7 +241,9 @@ export class DockerRuntime extends ImageStoreRuntime implements ContainerRuntime
   async taskInfo(id: string): Promise<TaskInfo> {
     const inspect = await this.required(id);
     // The container's cgroup, found from its init's pid: cheaper than the daemon's stats API (docs/runtimes.md).
-    return withCgroupUsage(taskInfoOf(inspect), { gvisor: specOf(inspect)?.isolation === "gvisor" });
+    const spec = specOf(inspect);
+    const usage = await withCgroupUsage(taskInfoOf(inspect), { gvisor: spec?.isolation === "gvisor" });
+    return withDiskUsage(usage, spec?.limits.diskBytes ? this.disk.mountPoint(spec.botId) : undefined);
   }
 
   async agentEndpoint(id: string): Promise<AgentEndpoint | undefined> {

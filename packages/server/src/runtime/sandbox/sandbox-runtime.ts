@@ -11,6 +11,7 @@ import { BadRequestError, ConflictError, NotFoundError, UnavailableError } from 
 import { packagePath } from "../../package-paths.js";
 import { withCgroupUsage } from "../cgroup-usage.js";
 import { botIdOf, checkContainerIds, checkContainerSpec } from "../container-spec.js";
+import { withDiskUsage } from "../disk-usage.js";
 import { ImageStoreRuntime } from "../image-methods.js";
 import type {
   ContainerInfo,
@@ -263,7 +264,12 @@ export class SandboxRuntime extends ImageStoreRuntime implements ContainerRuntim
     if (info.state !== "running") return info;
     // Only what the kernel counted: a bot without cgroups reports no usage rather than a guess.
     const cgroup = await this.cgroups.of(record.spec.id);
-    return withCgroupUsage(info, { gvisor: record.spec.isolation === "gvisor", read: () => cgroup.usage() });
+    const usage = await withCgroupUsage(info, {
+      gvisor: record.spec.isolation === "gvisor",
+      read: () => cgroup.usage(),
+    });
+    const disk = record.spec.limits.diskBytes === undefined ? undefined : this.states.disk(record.spec.botId);
+    return withDiskUsage(usage, disk?.mountPoint);
   }
 
   async agentEndpoint(id: string): Promise<AgentEndpoint | undefined> {
