@@ -16,7 +16,7 @@
 import { closeSync, constants, fstatSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import path from "node:path";
 
-import { ConfigError, parseListenAddress } from "./config.js";
+import { integerSetting, parseListenAddress } from "./config.js";
 
 export const AGENT_LOG_NAME = "agent.log";
 const KiB = 1024;
@@ -30,15 +30,6 @@ export interface CallLogFileSettings {
   fileBytes: number;
 }
 
-function whole(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name]?.trim();
-  if (!raw) return fallback;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value < min || value > max)
-    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-  return value;
-}
-
 /**
  * From the environment: BOTBOX_AGENT_LOG_FILES (default 0: no file, as for an
  * agent run by hand; the server sets it from `[log] agent_files`) and
@@ -47,8 +38,8 @@ function whole(env: NodeJS.ProcessEnv, name: string, fallback: number, min: numb
  * undefined when the file is off.
  */
 export function callLogFileSettings(env: NodeJS.ProcessEnv = process.env): CallLogFileSettings | undefined {
-  const files = whole(env, "BOTBOX_AGENT_LOG_FILES", 0, 0, 32);
-  const fileBytes = whole(env, "BOTBOX_AGENT_LOG_FILE_BYTES", 1024 * KiB, 4 * KiB, 256 * 1024 * KiB);
+  const files = integerSetting(env, "BOTBOX_AGENT_LOG_FILES", 0, 0, 32);
+  const fileBytes = integerSetting(env, "BOTBOX_AGENT_LOG_FILE_BYTES", 1024 * KiB, 4 * KiB, 256 * 1024 * KiB);
   if (files === 0) return undefined;
   const target = parseListenAddress(env.MCP_LISTEN_ADDR?.trim() || ":9090");
   const folder = target.kind === "unix" ? path.dirname(target.path) : "/run/botbox";

@@ -78,7 +78,14 @@ function loadProcessSettings(env: NodeJS.ProcessEnv, listenAddress: string): Pro
   };
 }
 
-function integerSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+/** A whole number from the environment, `fallback` when unset, or a ConfigError naming the variable and its range. */
+export function integerSetting(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const raw = env[name]?.trim();
   if (!raw) return fallback;
   const value = Number(raw);
