@@ -298,7 +298,8 @@ describe("shutdown", { timeout: 20_000, concurrency: true }, () => {
     const { agent, client } = await startAgentWithRawClient({ transport: "unix" });
     try {
       await client.info();
-      const exited = once(agent.child, "exit");
+      // "close", not "exit": the last log lines may still be in the pipe at exit.
+      const exited = once(agent.child, "close");
       agent.child.kill("SIGTERM");
       const [code, signal] = await exited;
       assert.equal(signal, null);

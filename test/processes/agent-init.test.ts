@@ -29,7 +29,8 @@ describe("the workspace's init", { timeout: 120_000 }, () => {
       await init.waitFor((line) => line.msg === "agent listening again");
       const second = await agentPidOf(init.child);
       assert.ok(second > 0 && second !== first, `a new agent: ${first} then ${second}`);
-      const exited = once(init.child, "exit");
+      // "close", not "exit": the last log lines may still be in the pipe at exit.
+      const exited = once(init.child, "close");
       init.child.kill("SIGTERM");
       const [code, signal] = (await exited) as [number | null, NodeJS.Signals | null];
       assert.deepEqual([code, signal], [0, null], "the agent stops cleanly with 0, and so does the init");
@@ -41,7 +42,7 @@ describe("the workspace's init", { timeout: 120_000 }, () => {
 
   it("an agent that fails before it listens is not started again: the init exits with its code", async () => {
     const init = startInit(dir, { BOTBOX_AGENT_TOKEN: "not a token" });
-    const [code] = (await once(init.child, "exit")) as [number | null];
+    const [code] = (await once(init.child, "close")) as [number | null];
     assert.equal(code, 1);
     assert.ok(init.lines.some((line) => line.msg === "the agent ended before it was listening; not starting it again"));
     assert.ok(!init.lines.some((line) => line.msg === "agent ended; starting it again"), "no restart");

@@ -50,7 +50,7 @@ describe("a process squatting the API port", () => {
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-    const [code] = (await once(child, "exit")) as [number | null];
+    const [code] = (await once(child, "close")) as [number | null];
     clearTimeout(timer);
     assert.equal(code, 1, `exit ${code}; stderr: ${stderr}`);
     assert.match(

@@ -121,7 +121,8 @@ describe("botbox shell", { timeout: 120_000 }, () => {
     const out: Buffer[] = [];
     child.stdout.on("data", (part: Buffer) => out.push(part));
     child.stdin.end("echo piped-$((2+3)); exit 6\n");
-    const [code] = (await once(child, "exit")) as [number | null];
+    // "close", not "exit": the output may still be in the pipe at exit.
+    const [code] = (await once(child, "close")) as [number | null];
     assert.equal(code, 6);
     // The input can reach the terminal before sh's prompt does, so the
     // answer may follow the prompt on its line (as in terminal-ws.test.ts).

@@ -46,7 +46,6 @@ async function main(): Promise<void> {
     },
     "agent listening",
   );
-  reportReadyToInit();
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -59,6 +58,9 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
+  // Only now: the init passes a stop on as soon as it hears this, and a
+  // SIGTERM before the handler above would kill the agent outright.
+  reportReadyToInit();
 }
 
 main().catch((error: unknown) => {
