@@ -80,20 +80,22 @@ if (list) {
   process.exit(0);
 }
 
-// The unit tier runs in two processes (one per core of a small machine),
-// each importing its share of the files from one entry file: loading tsx
-// and the server's modules once per process instead of once per file halves
-// the tier's CPU time (measured 83 s against 173 s). More processes would
-// let one's waits overlap another's work, but each costs 2 to 4 s of CPU to
-// load its modules (measured: packages/ alone in 1 process, 11 s; in 4,
-// 17 to 21 s), which two busy cores cannot spare. Inside a process the
-// files' suites run one after another, so the shares are balanced by each
-// file's measured time (UNIT_SECONDS), heaviest first onto the least loaded
-// process, not by count: a handful of files take most of the time.
-// A machine with more cores gets a process per core (at most 8: past that
-// the heaviest file alone sets the time); BOTBOX_UNIT_PROCESSES overrides it.
+// The unit tier runs in a few processes, each importing its share of the
+// files from one entry file: loading tsx and the server's modules once per
+// process instead of once per file halves the tier's CPU time (measured 83 s
+// against 173 s). Inside a process the files' suites run one after another,
+// and many of them wait (agents starting, processes ending, timers), so one
+// process more than the cores lets one's waits overlap another's work; each
+// process more costs 2 to 4 s of CPU to load its modules. Measured on a quiet
+// two-core machine (6 December 2026, `BOTBOX_UNIT_PROCESSES=N node
+// scripts/run-tests.mjs --unit`): 2 processes 31 s, 3 processes 25.5 to 27 s,
+// 4 processes 26 s. The shares are balanced by each file's measured time
+// (UNIT_SECONDS), heaviest first onto the least loaded process, not by
+// count: a handful of files take most of the time. At most 8: past that the
+// heaviest file alone sets the time. BOTBOX_UNIT_PROCESSES overrides it.
 // The full suite keeps a process per file, where the isolation matters more.
-const UNIT_PROCESSES = Number(process.env.BOTBOX_UNIT_PROCESSES) || Math.min(8, Math.max(2, availableParallelism()));
+const UNIT_PROCESSES =
+  Number(process.env.BOTBOX_UNIT_PROCESSES) || Math.min(8, Math.max(3, availableParallelism() + 1));
 /**
  * Seconds each of the unit tier's slower files takes alone, less the ~0.5 s
  * any file takes to start (`node --import tsx --test <file>`, quiet two-core
