@@ -12,7 +12,7 @@ import { BadRequestError } from "../errors.js";
 import { agentStub, bearerMetadata, callUnary, type Unary } from "./agent-channel.js";
 import { explainAgentTooOld } from "./agent-too-old.js";
 import type { AgentEndpoint } from "./endpoint.js";
-import { mapGrpcError } from "./error-mapping.js";
+import { serverStreamMessages } from "./server-stream.js";
 
 /** A process by the id the agent gave it, or by the tag its starter gave it. */
 export type ProcessRef = { id: string } | { tag: string };
@@ -128,28 +128,16 @@ export class ProcessClient {
       { process: selector(process), offset: options.offset ?? 0, follow: options.follow ?? true },
       this.metadata(),
     );
-    call.on("error", () => undefined);
-    // A reader that went away while no output came ends the call now, not at the next chunk.
-    const cancel = () => call.cancel();
-    options.signal?.addEventListener("abort", cancel, { once: true });
-    if (options.signal?.aborted) cancel();
-    try {
-      for await (const message of call as AsyncIterable<AttachEvent>) {
-        const event = message.event;
-        if (event?.$case === "output") {
-          const { stream, offset, data } = event.value;
-          yield { type: "output", stream: STREAM_NAMES[stream as keyof typeof STREAM_NAMES], offset, data };
-        } else if (event?.$case === "dropped") {
-          yield { type: "dropped", from: event.value.fromOffset, to: event.value.toOffset };
-        } else if (event?.$case === "exited") {
-          yield { type: "exit", process: processView(event.value) };
-        }
+    for await (const message of serverStreamMessages(call, options.signal)) {
+      const event = message.event;
+      if (event?.$case === "output") {
+        const { stream, offset, data } = event.value;
+        yield { type: "output", stream: STREAM_NAMES[stream as keyof typeof STREAM_NAMES], offset, data };
+      } else if (event?.$case === "dropped") {
+        yield { type: "dropped", from: event.value.fromOffset, to: event.value.toOffset };
+      } else if (event?.$case === "exited") {
+        yield { type: "exit", process: processView(event.value) };
       }
-    } catch (error) {
-      throw mapGrpcError(error);
-    } finally {
-      options.signal?.removeEventListener("abort", cancel);
-      call.cancel();
     }
   }
 

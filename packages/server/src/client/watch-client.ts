@@ -8,11 +8,11 @@ import {
 } from "@botbox/proto";
 import { type ChannelOptions, type ClientReadableStream } from "@grpc/grpc-js";
 
-import { AgentError } from "../errors.js";
 import { agentStub, bearerMetadata } from "./agent-channel.js";
 import type { AgentClient } from "./agent-client.js";
+import { explainAgentTooOld } from "./agent-too-old.js";
 import type { AgentEndpoint } from "./endpoint.js";
-import { mapGrpcError } from "./error-mapping.js";
+import { serverStreamMessages } from "./server-stream.js";
 
 export type WatchEntryKind = "file" | "directory" | "symlink" | "other" | "unknown";
 
@@ -78,12 +78,8 @@ export class WatchClient {
       }),
       bearerMetadata(this.endpoint),
     );
-    call.on("error", () => undefined);
-    const cancel = () => call.cancel();
-    options.signal?.addEventListener("abort", cancel, { once: true });
-    if (options.signal?.aborted) cancel();
     try {
-      for await (const message of call as AsyncIterable<WatchEvent>) {
+      for await (const message of serverStreamMessages(call, options.signal)) {
         const event = message.event;
         if (event?.$case === "ready") yield { type: "ready", root: event.value.root, folders: event.value.folders };
         else if (event?.$case === "change") {
@@ -94,10 +90,8 @@ export class WatchClient {
           yield { type: "notice", path: event.value.path, message: event.value.message };
       }
     } catch (error) {
-      throw explainUnimplemented(mapGrpcError(error));
-    } finally {
-      options.signal?.removeEventListener("abort", cancel);
-      call.cancel();
+      // An agent built before the file watch answers UNIMPLEMENTED for the whole service.
+      throw explainAgentTooOld(error, "file watch");
     }
   }
 
@@ -129,16 +123,4 @@ export function watchClientFor(agent: AgentClient): WatchClient {
     stubs.set(agent, client);
   }
   return client;
-}
-
-/** An agent built before the file watch answers UNIMPLEMENTED for the whole service. */
-function explainUnimplemented(error: unknown): unknown {
-  if (error instanceof AgentError && error.grpcCode === "UNIMPLEMENTED") {
-    return new AgentError(
-      "UNIMPLEMENTED",
-      "the bot's agent has no file watch: its image predates this server; rebuild it (images/build-agent-image.sh) and restart the bot",
-      { cause: error },
-    );
-  }
-  return error;
 }
