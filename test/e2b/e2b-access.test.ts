@@ -9,22 +9,7 @@ import { NotFoundError, Sandbox, SandboxError } from "e2b";
 
 import { e2bKeyFor } from "../../packages/server/src/e2b/index.js";
 import { type BotboxServer, startBotboxServer } from "../support/botbox-server.js";
-
-function useE2bEnvironment(server: BotboxServer, key: string): void {
-  for (const name of Object.keys(process.env)) if (name.startsWith("E2B_")) delete process.env[name];
-  process.env.E2B_API_KEY = key;
-  process.env.E2B_API_URL = `${server.url}/e2b`;
-  process.env.E2B_SANDBOX_URL = `${server.url}/e2b-sandbox`;
-}
-
-const envdToken = (sandbox: Sandbox) => (sandbox as unknown as { envdAccessToken: string }).envdAccessToken;
-
-async function listedIds(apiKey?: string): Promise<string[]> {
-  const paginator = Sandbox.list(apiKey ? { apiKey } : undefined);
-  const ids: string[] = [];
-  while (paginator.hasNext) for (const info of await paginator.nextItems()) ids.push(info.sandboxId);
-  return ids;
-}
+import { envdJsonCall, envdRequest, envdToken, listedIds, useE2bEnvironment } from "./support.js";
 
 describe("E2B front end access", { timeout: 180_000 }, () => {
   let server: BotboxServer;
@@ -67,18 +52,11 @@ describe("E2B front end access", { timeout: 180_000 }, () => {
   });
 
   it("refuses one sandbox's envd token for another sandbox", async () => {
-    const list = (sandboxId: string, token: string) =>
-      fetch(`${server.url}/e2b-sandbox/process.Process/List`, {
-        method: "POST",
-        headers: { "content-type": "application/json", "E2b-Sandbox-Id": sandboxId, "X-Access-Token": token },
-        body: "{}",
-      });
+    const list = (sandboxId: string, token: string) => envdJsonCall(server, sandboxId, token, "process.Process/List");
     assert.equal((await list(other.sandboxId, envdToken(mine))).status, 401);
     assert.equal((await list(other.sandboxId, envdToken(other))).status, 200);
     const download = (sandboxId: string, token: string) =>
-      fetch(`${server.url}/e2b-sandbox/files?path=/etc/hostname`, {
-        headers: { "E2b-Sandbox-Id": sandboxId, "X-Access-Token": token },
-      });
+      envdRequest(server, sandboxId, token, "files?path=/etc/hostname");
     assert.equal((await download(other.sandboxId, envdToken(mine))).status, 401);
     assert.notEqual((await download(other.sandboxId, envdToken(other))).status, 401);
   });

@@ -8,21 +8,7 @@ import { CommandExitError, NotFoundError, Sandbox, SandboxError } from "e2b";
 
 import { e2bKeyFor } from "../../packages/server/src/e2b/index.js";
 import { type BotboxServer, startBotboxServer } from "../support/botbox-server.js";
-
-/** Only the three documented variables; any other E2B_* of the caller's environment is dropped. */
-function useE2bEnvironment(server: BotboxServer, key: string): void {
-  for (const name of Object.keys(process.env)) if (name.startsWith("E2B_")) delete process.env[name];
-  process.env.E2B_API_KEY = key;
-  process.env.E2B_API_URL = `${server.url}/e2b`;
-  process.env.E2B_SANDBOX_URL = `${server.url}/e2b-sandbox`;
-}
-
-async function listedIds(): Promise<string[]> {
-  const paginator = Sandbox.list();
-  const ids: string[] = [];
-  while (paginator.hasNext) for (const info of await paginator.nextItems()) ids.push(info.sandboxId);
-  return ids;
-}
+import { envdJsonCall, envdRequest, envdToken, listedIds, useE2bEnvironment } from "./support.js";
 
 describe("E2B SDK against botbox", { timeout: 180_000 }, () => {
   let server: BotboxServer;
@@ -123,15 +109,13 @@ describe("E2B SDK against botbox", { timeout: 180_000 }, () => {
 
   it("serves envd's polling watchers: events between polls, then removed", async () => {
     const call = async (method: string, body: unknown) => {
-      const response = await fetch(`${server.url}/e2b-sandbox/filesystem.Filesystem/${method}`, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          "E2b-Sandbox-Id": sandbox.sandboxId,
-          "X-Access-Token": (sandbox as unknown as { envdAccessToken: string }).envdAccessToken,
-        },
-        body: JSON.stringify(body),
-      });
+      const response = await envdJsonCall(
+        server,
+        sandbox.sandboxId,
+        envdToken(sandbox),
+        `filesystem.Filesystem/${method}`,
+        body,
+      );
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     };
     await sandbox.files.makeDir("/data/polled");
@@ -203,14 +187,9 @@ describe("E2B SDK against botbox", { timeout: 180_000 }, () => {
     const message = Buffer.from(JSON.stringify({ process: { cmd: "/bin/sh", args: ["-c", "sleep 2.5; echo done"] } }));
     const envelope = Buffer.concat([Buffer.from([0, 0, 0, 0, 0]), message]);
     envelope.writeUInt32BE(message.length, 1);
-    const response = await fetch(`${server.url}/e2b-sandbox/process.Process/Start`, {
+    const response = await envdRequest(server, sandbox.sandboxId, envdToken(sandbox), "process.Process/Start", {
       method: "POST",
-      headers: {
-        "content-type": "application/connect+json",
-        "E2b-Sandbox-Id": sandbox.sandboxId,
-        "X-Access-Token": (sandbox as unknown as { envdAccessToken: string }).envdAccessToken,
-        "Keepalive-Ping-Interval": "1",
-      },
+      headers: { "content-type": "application/connect+json", "Keepalive-Ping-Interval": "1" },
       body: envelope,
     });
     assert.equal(response.status, 200);
@@ -229,28 +208,12 @@ describe("E2B SDK against botbox", { timeout: 180_000 }, () => {
   });
 
   it("refuses envd calls without the sandbox's access token", async () => {
-    const response = await fetch(`${server.url}/e2b-sandbox/process.Process/List`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        "E2b-Sandbox-Id": sandbox.sandboxId,
-        "X-Access-Token": "0".repeat(64),
-      },
-      body: "{}",
-    });
+    const response = await envdJsonCall(server, sandbox.sandboxId, "0".repeat(64), "process.Process/List");
     assert.equal(response.status, 401);
     // The same call with the sandbox's own token goes through: the check is what refused it.
     const info = await server.api("GET", `/bots/${sandbox.sandboxId}`);
     assert.equal(info.status, 200);
-    const ok = await fetch(`${server.url}/e2b-sandbox/process.Process/List`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        "E2b-Sandbox-Id": sandbox.sandboxId,
-        "X-Access-Token": (sandbox as unknown as { envdAccessToken: string }).envdAccessToken,
-      },
-      body: "{}",
-    });
+    const ok = await envdJsonCall(server, sandbox.sandboxId, envdToken(sandbox), "process.Process/List");
     assert.equal(ok.status, 200, await ok.text());
   });
 

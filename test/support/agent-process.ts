@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -8,6 +7,7 @@ import { fileURLToPath } from "node:url";
 
 import { agentCodeCache, agentLoaderOf } from "./agent-code-cache.js";
 import { followJsonLines } from "./json-lines.js";
+import { stopChild } from "./stop-child.js";
 
 export const AGENT_BUNDLE = fileURLToPath(new URL("../../packages/agent/dist/agent.js", import.meta.url));
 
@@ -89,10 +89,7 @@ export async function startAgentProcess(options: AgentProcessOptions = {}): Prom
     child,
     logs,
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGTERM");
-        await once(child, "exit");
-      }
+      await stopChild(child);
       await rm(root, { recursive: true, force: true });
     },
   };

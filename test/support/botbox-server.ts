@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
 import { chown, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -7,6 +6,7 @@ import { after } from "node:test";
 import { fileURLToPath } from "node:url";
 
 import { followJsonLines } from "./json-lines.js";
+import { stopChild } from "./stop-child.js";
 
 // The bundle `npm run build` makes: what `npm start` runs, and it starts fast.
 const MAIN = fileURLToPath(new URL("../../packages/server/dist/botbox.js", import.meta.url));
@@ -186,10 +186,7 @@ export async function startBotboxServer(
     waitForLog,
     api,
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGTERM");
-        await once(child, "exit");
-      }
+      await stopChild(child);
     },
   };
 }
