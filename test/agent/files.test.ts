@@ -184,6 +184,23 @@ describe("file transfer calls", { timeout: 30_000 }, () => {
   });
 
   describe("WriteRaw", () => {
+    /** A folder under the data dir holding only doc.txt, with "old content" for an upload to fail to replace. */
+    const folderWithOldDoc = (folder: string) => {
+      mkdirSync(inData(folder));
+      writeFileSync(inData(folder, "doc.txt"), "old content");
+    };
+    /** After a failed upload into `folder`: its temporary file goes, and doc.txt stays alone with its old content. */
+    const assertUploadLeftNoTrace = async (folder: string, message: string) => {
+      assert.ok(
+        await waitFor(() => tempFilesIn(inData(folder)).length === 0),
+        `left behind: ${tempFilesIn(inData(folder))}`,
+      );
+      // Give a wrong commit the time to happen before looking.
+      await sleep(100);
+      assert.deepEqual(readdirSync(inData(folder)), ["doc.txt"]);
+      assertContent(inData(folder, "doc.txt"), "old content", message);
+    };
+
     it("creates missing parent folders", async () => {
       const response = await client.writeRaw([{ path: "raw/new/dir/file.bin", data: Buffer.from("raw!") }]);
       assert.equal(response.bytesWritten, 4);
@@ -241,8 +258,7 @@ describe("file transfer calls", { timeout: 30_000 }, () => {
     it("keeps the old content and removes its temporary file when a botbox client cancels the upload", async () => {
       // grpc-js half-closes just before it resets a cancelled call, so a
       // client must say it commits explicitly for a cancel to be told apart.
-      mkdirSync(inData("atomic"));
-      writeFileSync(inData("atomic", "doc.txt"), "old content");
+      folderWithOldDoc("atomic");
       const upload = client.startWriteRaw(explicitCommit(client.metadata()));
       upload.send({ path: "atomic/doc.txt", data: Buffer.alloc(64 * 1024, "n") });
       upload.send({ data: Buffer.alloc(64 * 1024, "n") });
@@ -251,19 +267,11 @@ describe("file transfer calls", { timeout: 30_000 }, () => {
       assertContent(inData("atomic", "doc.txt"), "old content", "the target changed mid-upload");
       upload.call.cancel();
       await rejectsWithCode(upload.result, status.CANCELLED);
-      assert.ok(
-        await waitFor(() => tempFilesIn(inData("atomic")).length === 0),
-        `left behind: ${tempFilesIn(inData("atomic"))}`,
-      );
-      // Give a wrong commit the time to happen before looking.
-      await sleep(100);
-      assert.deepEqual(readdirSync(inData("atomic")), ["doc.txt"]);
-      assertContent(inData("atomic", "doc.txt"), "old content", "the cancelled upload replaced the file");
+      await assertUploadLeftNoTrace("atomic", "the cancelled upload replaced the file");
     });
 
     it("with explicit commit, an upload that half-closes without its commit chunk changes nothing", async () => {
-      mkdirSync(inData("uncommitted"));
-      writeFileSync(inData("uncommitted", "doc.txt"), "old content");
+      folderWithOldDoc("uncommitted");
       await rejectsWithCode(
         client.writeRaw([{ path: "uncommitted/doc.txt", data: Buffer.from("new") }], explicitCommit(client.metadata())),
         status.CANCELLED,
@@ -294,8 +302,7 @@ describe("file transfer calls", { timeout: 30_000 }, () => {
     });
 
     it("keeps the old content and removes its temporary file when the client's connection drops mid-upload", async () => {
-      mkdirSync(inData("dropped"));
-      writeFileSync(inData("dropped", "doc.txt"), "old content");
+      folderWithOldDoc("dropped");
       // A raw HTTP/2 client, so the connection can vanish without a half-close.
       const { session } = await openRawCall(agent.address, "WriteRaw", [
         WriteRawChunk.encode(
@@ -304,18 +311,11 @@ describe("file transfer calls", { timeout: 30_000 }, () => {
       ]);
       assert.ok(await waitFor(() => tempFilesIn(inData("dropped")).length === 1), "no temporary file appeared");
       session.destroy();
-      assert.ok(
-        await waitFor(() => tempFilesIn(inData("dropped")).length === 0),
-        `left behind: ${tempFilesIn(inData("dropped"))}`,
-      );
-      await sleep(100);
-      assert.deepEqual(readdirSync(inData("dropped")), ["doc.txt"]);
-      assertContent(inData("dropped", "doc.txt"), "old content", "the broken upload replaced the file");
+      await assertUploadLeftNoTrace("dropped", "the broken upload replaced the file");
     });
 
     it("fails an upload with a chunk over 4 MiB with RESOURCE_EXHAUSTED and keeps the old content", async () => {
-      mkdirSync(inData("oversize"));
-      writeFileSync(inData("oversize", "doc.txt"), "old content");
+      folderWithOldDoc("oversize");
       await rejectsWithCode(
         client.writeRaw([
           { path: "oversize/doc.txt", data: Buffer.from("abc") },
@@ -323,12 +323,7 @@ describe("file transfer calls", { timeout: 30_000 }, () => {
         ]),
         status.RESOURCE_EXHAUSTED,
       );
-      assert.ok(
-        await waitFor(() => tempFilesIn(inData("oversize")).length === 0),
-        `left behind: ${tempFilesIn(inData("oversize"))}`,
-      );
-      await sleep(100);
-      assertContent(inData("oversize", "doc.txt"), "old content", "the failed upload replaced the file");
+      await assertUploadLeftNoTrace("oversize", "the failed upload replaced the file");
     });
 
     it("keeps the mode of a file it overwrites", async () => {
