@@ -32,31 +32,14 @@ import { promisify } from "node:util";
 
 import { BadRequestError } from "../../errors.js";
 import type { Mount } from "../../gen/containerd/github.com/containerd/containerd/api/types/mount.js";
-import { botDiskImage, emptyFolder, mountBotDisk } from "../bot-disk-image.js";
-import type { DiskImage } from "../sandbox/state/disk-image.js";
-import { unmount, unmountAllUnder } from "../sandbox/state/mounts.js";
+import { emptyFolder } from "../bot-disk-image.js";
+import { ContainerBotDisk } from "../container-bot-disk.js";
+import { unmount } from "../sandbox/state/mounts.js";
 import { botPaths } from "./layout.js";
 
 const run = promisify(execFile);
 
-export class ContainerdBotDisk {
-  constructor(private readonly home: string) {}
-
-  /** Where the bot's disk is mounted while it has one (its use: ../disk-usage.ts). */
-  mountPoint(botId: string): string {
-    return this.image(botId).mountPoint;
-  }
-
-  private image(botId: string): DiskImage {
-    return botDiskImage(botPaths(this.home, botId).root);
-  }
-
-  /** Makes (first time) and mounts the bot's image, and binds its data and run folders in place. */
-  async mount(botId: string, diskBytes: number): Promise<void> {
-    const paths = botPaths(this.home, botId);
-    await mountBotDisk(this.image(botId), diskBytes, { data: paths.data, run: paths.run });
-  }
-
+export class ContainerdBotDisk extends ContainerBotDisk {
   /**
    * The active snapshot's mounts with its upper and work folders on the
    * image (mounted first). A layer left by another active snapshot is
@@ -152,11 +135,6 @@ export class ContainerdBotDisk {
     await this.unmountAll(botId);
     await rm(image.imagePath, { force: true });
     await rm(image.mountPoint, { recursive: true, force: true });
-  }
-
-  /** Unmounts the image and its binds; the image file stays (keepData). */
-  async unmountAll(botId: string): Promise<void> {
-    await unmountAllUnder(botPaths(this.home, botId).root);
   }
 
   private layer(botId: string) {

@@ -33,37 +33,18 @@ import { promisify } from "node:util";
 import type Docker from "dockerode";
 
 import { BadRequestError } from "../../errors.js";
-import { botDiskImage, mountBotDisk } from "../bot-disk-image.js";
-import type { DiskImage } from "../sandbox/state/disk-image.js";
-import { isMountPoint, unmount, unmountAllUnder } from "../sandbox/state/mounts.js";
-import { dockerBotPaths } from "./layout.js";
+import { ContainerBotDisk } from "../container-bot-disk.js";
+import { isMountPoint, unmount } from "../sandbox/state/mounts.js";
 
 // Shared with containerd (bot-disk-image.ts); the Docker files import them from here.
 export { canMountDiskImages, emptyFolder } from "../bot-disk-image.js";
 
 const run = promisify(execFile);
 
-export class DockerBotDisk {
-  constructor(private readonly home: string) {}
-
-  /** Where the bot's disk is mounted while it has one (its use: ../disk-usage.ts). */
-  mountPoint(botId: string): string {
-    return this.image(botId).mountPoint;
-  }
-
-  private image(botId: string): DiskImage {
-    return botDiskImage(dockerBotPaths(this.home, botId).root);
-  }
-
+export class DockerBotDisk extends ContainerBotDisk {
   /** Whether the bot has a quota image (made at create, kept with keepData). */
   has(botId: string): Promise<boolean> {
     return this.image(botId).exists();
-  }
-
-  /** Makes (first time) and mounts the bot's image, and binds its data and run folders in place. */
-  async mount(botId: string, diskBytes: number): Promise<void> {
-    const paths = dockerBotPaths(this.home, botId);
-    await mountBotDisk(this.image(botId), diskBytes, { data: paths.data, run: paths.run });
   }
 
   /**
@@ -90,11 +71,6 @@ export class DockerBotDisk {
   async detachLayer(inspect: Docker.ContainerInspectInfo): Promise<void> {
     if (inspect.GraphDriver?.Name !== "overlay2") return;
     await unmount(overlayFolder(inspect));
-  }
-
-  /** Unmounts the image and its binds; the image file stays (keepData). */
-  async unmountAll(botId: string): Promise<void> {
-    await unmountAllUnder(dockerBotPaths(this.home, botId).root);
   }
 }
 
