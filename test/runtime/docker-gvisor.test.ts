@@ -8,17 +8,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import Docker from "dockerode";
-
 import { BadRequestError } from "../../packages/server/src/errors.js";
 import { DEFAULT_AGENT_IMAGE } from "../../packages/server/src/runtime/docker/index.js";
 import type { ContainerSpec } from "../../packages/server/src/runtime/runtime.js";
 import { PRIVILEGE_PROBE } from "./docker-hardening-support.js";
-import { dockerSuite, dockerUnavailable } from "./docker-support.js";
+import { dockerClient, dockerSuite, dockerUnavailable } from "./docker-support.js";
 import { hostAddress, hostListener, probe } from "./isolation-support.js";
 import { botSpec, waitForAgent } from "./support.js";
 
-const dockerClient = () => new Docker({ socketPath: process.env.DOCKER_HOST!.replace(/^unix:\/\//, "") });
 const unavailable =
   (await dockerUnavailable()) ??
   ("runsc" in ((await dockerClient().info()) as { Runtimes?: object }).Runtimes!
@@ -51,17 +48,18 @@ describe("docker runtime: gVisor", { skip: unavailable }, () => {
 
   it("keeps /data across restarts and commits and restores a snapshot", async () => {
     const [spec, client] = await started();
+    /** Stops the bot's task, does `whileStopped`, starts it again and returns a client of its new agent. */
+    const restartAround = async (whileStopped: () => Promise<unknown>) => {
+      await suite.runtime.stopTask(spec.id, { timeoutMs: 5_000 });
+      await whileStopped();
+      await suite.runtime.startTask(spec.id);
+      return janitor.client(await waitForAgent(suite.runtime, spec.id, 30_000));
+    };
     await sh(client, "echo durable > /data/kept.txt && echo layer > /root/layer.txt");
-    await suite.runtime.stopTask(spec.id, { timeoutMs: 5_000 });
-    await suite.runtime.commitSnapshot(spec.id, "one");
-    await suite.runtime.startTask(spec.id);
-    const again = janitor.client(await waitForAgent(suite.runtime, spec.id, 30_000));
+    const again = await restartAround(() => suite.runtime.commitSnapshot(spec.id, "one"));
     assert.equal(await sh(again, "cat /data/kept.txt /root/layer.txt"), "durable\nlayer");
     await sh(again, "rm /data/kept.txt /root/layer.txt");
-    await suite.runtime.stopTask(spec.id, { timeoutMs: 5_000 });
-    await suite.runtime.restoreSnapshot(spec.id, "one");
-    await suite.runtime.startTask(spec.id);
-    const restored = janitor.client(await waitForAgent(suite.runtime, spec.id, 30_000));
+    const restored = await restartAround(() => suite.runtime.restoreSnapshot(spec.id, "one"));
     assert.equal(await sh(restored, "cat /data/kept.txt /root/layer.txt"), "durable\nlayer");
     assert.equal((await suite.runtime.getContainer(spec.id))?.isolation, "gvisor");
   });

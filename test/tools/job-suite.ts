@@ -19,6 +19,7 @@ export interface StartedJob {
 
 /** Helpers over a suite's harness; `harness` returns it once the suite's `before` made it. */
 export function jobHelpers(harness: () => ToolHarness) {
+  const release = (name: string) => writeFile(path.join(harness().agent.dataDir, `.release-${name}`), "");
   return {
     /** Processes of a group that are alive; zombies (this host's PID 1 may not reap) do not count. */
     liveInGroup: async (pgid: number) =>
@@ -32,7 +33,12 @@ export function jobHelpers(harness: () => ToolHarness) {
     // time; it gives up after 10 s, so a call that wrongly waited for it ends.
     untilReleased: (name: string) =>
       `i=0; until [ -e .release-${name} ] || [ $i -ge 200 ]; do sleep 0.05; i=$((i+1)); done`,
-    release: (name: string) => writeFile(path.join(harness().agent.dataDir, `.release-${name}`), ""),
+    release,
+    /** Releases `name` and waits (for at most 30 s) for the job `id` to end. */
+    async releaseAndWait(name: string, id: string): Promise<Job> {
+      await release(name);
+      return harness().ok<Job>("jobs", { action: "wait", id, timeout: 30 });
+    },
     /** `probe`'s first answer other than undefined, asked every 100 ms for at most 15 s. */
     async until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
       const deadline = Date.now() + 15_000;

@@ -16,7 +16,7 @@ describe("background jobs on the process supervisor", () => {
   let h: ToolHarness;
   let processes: ProcessClient;
 
-  const { liveInGroup, start, untilReleased, release, until } = jobHelpers(() => h);
+  const { liveInGroup, start, untilReleased, release, releaseAndWait, until } = jobHelpers(() => h);
   /** The process's output by stream, read back from the supervisor's log. */
   async function streams(view: ProcessView) {
     const text = { stdout: "", stderr: "" };
@@ -62,8 +62,7 @@ describe("background jobs on the process supervisor", () => {
         exit_code: null,
       },
     );
-    await release("first");
-    const done = await h.ok<Job>("jobs", { action: "wait", id: started.job_id, timeout: 30 });
+    const done = await releaseAndWait("first", started.job_id);
     assert.equal(done.status, "exited");
     assert.equal(done.exit_code, 3);
     assert.equal(done.timed_out, false);
@@ -167,8 +166,7 @@ describe("background jobs on the process supervisor", () => {
       assert.equal(listed.jobs.filter((job) => job.id === id).length, 1, "listed once");
       assert.equal(listed.jobs.find((job) => job.id === id)?.streams, "split");
 
-      await release("moved");
-      const done = await h.ok<Job>("jobs", { action: "wait", id, timeout: 30 });
+      const done = await releaseAndWait("moved", id);
       assert.equal(done.status, "exited");
       assert.equal(done.exit_code, 5);
       assert.equal(done.stderr, "after\n");

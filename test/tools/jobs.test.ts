@@ -17,7 +17,7 @@ import { type Job, textOf, type ToolHarness } from "./tool-harness.js";
 describe("file-based background jobs on an agent without the supervisor: exec background=true and the jobs tool", () => {
   let h: ToolHarness;
 
-  const { liveInGroup, start, untilReleased, release } = jobHelpers(() => h);
+  const { liveInGroup, start, untilReleased, releaseAndWait } = jobHelpers(() => h);
   const isAlive = async (pid: number) => /^[^Z]/.test((await h.sh(`ps -o stat= -p ${pid}`)).stdout.trim());
 
   before(async () => {
@@ -53,9 +53,8 @@ describe("file-based background jobs on an agent without the supervisor: exec ba
     assert.equal(entry.work_dir, h.agent.dataDir);
     assert.equal(entry.pid, started.pid);
     assert.equal(entry.streams, "combined");
-    await release("first-job");
 
-    const done = await h.ok<Job>("jobs", { action: "wait", id: started.job_id, timeout: 30 });
+    const done = await releaseAndWait("first-job", started.job_id);
     assert.equal(done.status, "exited");
     assert.equal(done.exit_code, 3);
     assert.equal(done.timed_out, false);
@@ -137,8 +136,7 @@ describe("file-based background jobs on an agent without the supervisor: exec ba
       const listed = await h.ok<{ jobs: Job[] }>("jobs", { action: "list" });
       assert.equal(listed.jobs.find((job) => job.id === id)?.streams, "split");
 
-      await release("moved-job");
-      const done = await h.ok<Job>("jobs", { action: "wait", id, timeout: 30 });
+      const done = await releaseAndWait("moved-job", id);
       assert.equal(done.status, "exited");
       assert.equal(done.exit_code, 5);
       assert.equal(done.stdout, "before\n");
