@@ -5,13 +5,16 @@
 // the bot's own token read them; and a bot that swaps its log for a symlink
 // to a host file gets a refusal, not the file.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
+import { Botbox } from "../../packages/sdk/src/index.js";
 import { type BotboxServer, startBotboxServer } from "../support/botbox-server.js";
 import { addBots, botToken, execIn, removeServer } from "../support/bots.js";
+import { followJsonLines } from "../support/json-lines.js";
+import { stopChild } from "../support/stop-child.js";
 
 const BOTBOX = fileURLToPath(new URL("../../packages/server/dist/botbox.js", import.meta.url));
 const run = promisify(execFile);
@@ -130,6 +133,61 @@ describe("agent logs: kept with rotation, read through the API and the CLI", { t
       .map((line) => JSON.parse(line) as AgentLine);
     assert.equal(parsed.length, 2);
     await assert.rejects(botbox("logs", "log-b", "--agent", "--tail", "x"), /--tail must be a whole number/);
+  });
+
+  it("follows: the newest line, then each call as it is made, through the SDK and botbox logs --agent -f", async () => {
+    const bot = new Botbox({ url: server!.url, token: server!.adminToken }).bots.handle("log-b");
+    const abort = new AbortController();
+    const lines = bot.followAgentLogs({ tail: 1, signal: abort.signal });
+    const head = JSON.parse((await lines.next()).value as string) as AgentLine;
+    assert.equal(typeof head.msg, "string", "the newest line comes first");
+    await execIn(server!, "log-b", "echo followed-by-sdk");
+    let exec: AgentLine | undefined;
+    for await (const line of lines) {
+      const entry = JSON.parse(line) as AgentLine;
+      if (entry.msg === "call" && entry.method === "Exec") {
+        exec = entry;
+        break;
+      }
+    }
+    abort.abort();
+    assert.equal(exec?.code, "OK");
+
+    const cli = spawn(
+      process.execPath,
+      [
+        BOTBOX,
+        "--url",
+        server!.url,
+        "--token",
+        server!.adminToken,
+        "logs",
+        "log-b",
+        "--agent",
+        "-f",
+        "--tail",
+        "1",
+        "--json",
+      ],
+      { env: { ...process.env, BOTBOX_URL: "", BOTBOX_TOKEN: "" }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    try {
+      let seen = 0;
+      const printed = followJsonLines(cli.stdout, () => seen++);
+      const deadline = Date.now() + 20_000;
+      while (seen < 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(printed.length, 1, "the newest line first");
+      await execIn(server!, "log-b", "echo followed-by-cli");
+      while (!printed.slice(1).some((entry) => entry.method === "Exec") && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.ok(
+        printed.slice(1).some((entry) => entry.msg === "call" && entry.method === "Exec"),
+        JSON.stringify(printed),
+      );
+      assert.equal(cli.exitCode, null, "still following");
+    } finally {
+      await stopChild(cli);
+    }
   });
 
   it("refuses a log the bot replaced with a symlink to a host file, instead of reading the host's file", async () => {

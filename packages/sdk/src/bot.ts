@@ -1,5 +1,6 @@
 import { execCommand, type ExecOptions, type ExecResult, execStreaming, type ExecStreamOptions } from "./exec.js";
 import { BotFiles } from "./files.js";
+import { followAgentLogs, type FollowLogsOptions } from "./logs.js";
 import { BotMcp } from "./mcp.js";
 import { BotMemory } from "./memory.js";
 import { BotProcesses } from "./processes.js";
@@ -106,6 +107,14 @@ export class Bot {
         ...call,
       }),
     );
+  }
+
+  /**
+   * The newest `tail` lines (default 100) of the agent log, then each new one
+   * as it is written (break out of the loop, or abort, to stop).
+   */
+  followAgentLogs(options?: FollowLogsOptions): AsyncGenerator<string> {
+    return followAgentLogs(this.transport, this.id, options);
   }
 
   /** The bot's /data as a tar.gz stream. */

@@ -8,6 +8,7 @@ export type { EventsOptions } from "./events.js";
 export type { ExecOptions, ExecResult, ExecStreamOptions } from "./exec.js";
 export { BotFiles, type Download, type UploadBody } from "./files.js";
 export type { components as ApiComponents, paths as ApiPaths } from "./gen/openapi.js";
+export type { FollowLogsOptions } from "./logs.js";
 export { BotMcp, BotMcpServers, type McpServerConfig } from "./mcp.js";
 export { BotMemory } from "./memory.js";
 export { type AttachOptions, BotProcesses, type StartProcessOptions } from "./processes.js";

@@ -25,3 +25,4 @@ export type MemoryInfo = Schemas["Memory"];
 export type SkillInfo = Schemas["Skill"];
 export type SkillList = Schemas["SkillList"];
 export type BotLogs = Schemas["BotLogs"];
+export type LogEvent = Schemas["LogEvent"];

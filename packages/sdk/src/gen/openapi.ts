@@ -599,6 +599,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/bots/{bot_id}/logs/follow": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The newest `tail` lines of the bot's agent log, then each new one as it is written, across rotations; NDJSON, or SSE for Accept: text/event-stream */
+        get: operations["get_bots_bot_id_logs_follow"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/bots/{bot_id}/container/fs/watch": {
         parameters: {
             query?: never;
@@ -1421,6 +1438,20 @@ export interface components {
             source: "agent";
             lines: string[];
             truncated: boolean;
+        };
+        LogEvent: {
+            /** @constant */
+            type: "line";
+            line: string;
+        } | {
+            /** @constant */
+            type: "keepalive";
+        } | {
+            /** @constant */
+            type: "error";
+            /** @enum {string} */
+            code: "not_found" | "bad_request" | "forbidden" | "unauthenticated" | "unavailable" | "conflict" | "identity_mismatch" | "agent_error" | "payload_too_large" | "unsupported_media_type" | "range_not_satisfiable" | "uri_too_long" | "port_unreachable" | "too_many_tunnels" | "internal" | "bot_stopped" | "name_too_long" | "read_only" | "not_a_directory" | "is_a_directory" | "no_space";
+            message: string;
         };
         WatchEvent: {
             /** @constant */
@@ -3137,6 +3168,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BotLogs"];
+                };
+            };
+            "4XX": components["responses"]["Error"];
+            "5XX": components["responses"]["Error"];
+        };
+    };
+    get_bots_bot_id_logs_follow: {
+        parameters: {
+            query?: {
+                source?: "agent";
+                tail?: number;
+                keepalive?: number;
+            };
+            header?: never;
+            path: {
+                bot_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description {"type":"line",line} per log line, {"type":"keepalive"} when idle, {"type":"error",code,message} last */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": string;
+                    "text/event-stream": string;
                 };
             };
             "4XX": components["responses"]["Error"];

@@ -131,10 +131,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "a process's output, exactly as written (-f follows it), or with --agent the bot's agent log",
     usage: [
       "logs <bot> <id|tag> [-f] [--since N]   N: a byte offset of the output",
-      "logs <bot> --agent [--tail N] [--json]  N: the newest lines (default 100)",
+      "logs <bot> --agent [--tail N] [-f] [--json]  N: the newest lines (default 100)",
     ],
     flags: {
-      follow: { type: "boolean", short: "f", help: "follow until the process exits" },
+      follow: {
+        type: "boolean",
+        short: "f",
+        help: "follow until the process exits (with --agent: until interrupted)",
+      },
       since: { type: "string", value: "N", help: "start at this byte of the output (default 0)" },
       agent: { type: "boolean", help: "the bot's agent log (one line per call) instead of a process's output" },
       tail: { type: "string", value: "N", help: "with --agent: the newest N lines (default 100)" },

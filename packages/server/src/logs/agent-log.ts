@@ -1,80 +1,16 @@
 /**
- * Reads a bot's agent log: the rotated `agent.log`, `agent.log.1`, … the
- * agent writes in its run folder (agent call-log-file.ts), the host folder
- * bound at /run/botbox on every backend.
- *
- * The bot can write in that folder, so each file is opened with O_NOFOLLOW
- * (a symlink the bot left there, to a host file, is refused, never read) and
- * O_NONBLOCK, and must be a regular file (a FIFO would hang the read, a
- * device would be read as the server). The folder itself is the host's and
- * the bot cannot replace it. What is read is bounded: the newest `tail`
- * lines, from at most MAX_READ_BYTES of the newest files, however big the
- * bot made them.
+ * A bot's agent log as the host reads it: the newest lines (agent-log-files.ts)
+ * or a follow of them (agent-log-follow.ts), from the folder the bot's
+ * backend binds at /run/botbox.
  */
-import { constants } from "node:fs";
-import { type FileHandle, open } from "node:fs/promises";
-import path from "node:path";
-
-import { ConflictError, UnavailableError } from "../errors.js";
+import { UnavailableError } from "../errors.js";
 import type { ContainerRuntime } from "../runtime/runtime.js";
-
-export const AGENT_LOG_NAME = "agent.log";
-/** Rotated files looked at beyond the live one (the agent keeps at most 32 in all). */
-const MAX_ROTATED = 31;
-/** The most read for one answer, across files. */
-export const MAX_READ_BYTES = 8 * 2 ** 20;
-export const MAX_TAIL_LINES = 10_000;
+import { type AgentLogTail, tailOf } from "./agent-log-files.js";
+import { type AgentLogFollow, followAgentLog } from "./agent-log-follow.js";
 
 export interface AgentLogOptions {
   runtime: Pick<ContainerRuntime, "name" | "agentRunFolder">;
   containerIdFor: (botId: string) => string;
-}
-
-export interface AgentLogTail {
-  /** The newest lines, oldest first, each one JSON object as the agent logged it. */
-  lines: string[];
-  /** True when the answer stopped before the oldest line kept (at `tail` lines or the byte bound). */
-  truncated: boolean;
-}
-
-/** Opens one log file without following a symlink; undefined when it is not there. */
-async function openLogFile(file: string): Promise<FileHandle | undefined> {
-  let handle: FileHandle;
-  try {
-    handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return undefined;
-    if (code === "ELOOP")
-      throw new ConflictError(
-        `the agent log ${path.basename(file)} is a symbolic link: not read (replaced from inside the bot?)`,
-      );
-    throw new UnavailableError(`cannot read the agent log ${path.basename(file)}: ${(error as Error).message}`);
-  }
-  if (!(await handle.stat()).isFile()) {
-    await handle.close();
-    throw new ConflictError(
-      `the agent log ${path.basename(file)} is not a regular file: not read (replaced from inside the bot?)`,
-    );
-  }
-  return handle;
-}
-
-/** The last `maxBytes` of an open file, starting at a line's start when cut. */
-async function readEnd(handle: FileHandle, maxBytes: number): Promise<{ text: string; cut: boolean }> {
-  const size = (await handle.stat()).size;
-  const length = Math.min(size, maxBytes);
-  const buffer = Buffer.alloc(length);
-  let filled = 0;
-  while (filled < length) {
-    const { bytesRead } = await handle.read(buffer, filled, length - filled, size - length + filled);
-    if (bytesRead === 0) break;
-    filled += bytesRead;
-  }
-  let text = buffer.subarray(0, filled).toString("utf8");
-  const cut = length < size;
-  if (cut) text = text.slice(text.indexOf("\n") + 1);
-  return { text, cut };
 }
 
 export class AgentLogs {
@@ -89,31 +25,12 @@ export class AgentLogs {
 
   /** The newest `tail` lines, newest file first until enough are read. */
   async tail(botId: string, tail: number): Promise<AgentLogTail> {
-    const folder = await this.folder(botId);
-    const newestFirst: string[] = [];
-    let budget = MAX_READ_BYTES;
-    let truncated = false;
-    for (let index = 0; index <= MAX_ROTATED; index++) {
-      const name = index === 0 ? AGENT_LOG_NAME : `${AGENT_LOG_NAME}.${index}`;
-      const handle = await openLogFile(path.join(folder, name));
-      if (!handle) {
-        if (index === 0) continue; // Rotated just now, or nothing logged yet: the older files may be there.
-        break;
-      }
-      let read: { text: string; cut: boolean };
-      try {
-        read = await readEnd(handle, budget);
-      } finally {
-        await handle.close();
-      }
-      budget -= Buffer.byteLength(read.text);
-      const lines = read.text.split("\n").filter((line) => line.length > 0);
-      for (let at = lines.length - 1; at >= 0 && newestFirst.length < tail; at--) newestFirst.push(lines[at]!);
-      if (newestFirst.length >= tail || read.cut || budget <= 0) {
-        truncated = true;
-        break;
-      }
-    }
-    return { lines: newestFirst.reverse(), truncated };
+    const { lines, truncated } = await tailOf(await this.folder(botId), tail);
+    return { lines, truncated };
+  }
+
+  /** The newest `tail` lines, then each new one until `signal` aborts (agent-log-follow.ts). */
+  async follow(botId: string, tail: number, signal: AbortSignal): Promise<AgentLogFollow> {
+    return followAgentLog(await this.folder(botId), tail, signal);
   }
 }

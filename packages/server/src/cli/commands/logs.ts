@@ -37,9 +37,10 @@ export interface LogsFlags {
 }
 
 /**
- * `botbox logs <bot> --agent [--tail N]`: the newest N (default 100) lines
- * of the bot's agent log, one call a line; --json prints them as the agent
- * wrote them. Without --agent, a process's output.
+ * `botbox logs <bot> --agent [--tail N] [-f]`: the newest N (default 100)
+ * lines of the bot's agent log, one call a line, and with -f each new one
+ * until Ctrl-C; --json prints them as the agent wrote them. Without --agent,
+ * a process's output.
  */
 export async function logsCommand(target: ApiTarget, args: string[], flags: LogsFlags): Promise<number> {
   if (!flags.agent) {
@@ -51,13 +52,21 @@ export async function logsCommand(target: ApiTarget, args: string[], flags: Logs
   if (!botId || rest.length > 0) throw usageError("logs");
   if (flags.since !== undefined)
     throw usageError("logs", "--since is for a process's output, not --agent (use --tail)");
-  if (flags.follow)
-    throw usageError("logs", "-f is for a process's output: the agent log is read with --tail, not followed yet");
   const tail = flags.tail === undefined ? 100 : Number(flags.tail);
   if (!Number.isSafeInteger(tail) || tail < 1 || tail > 10_000)
     throw usageError("logs", `--tail must be a whole number from 1 to 10000, not ${flags.tail}`);
-  const answer = await api("logs", sdkFor(target).bots.handle(botId).agentLogs({ tail }));
-  const text = answer.lines.map(flags.json ? (line: string) => line : formatAgentLine).join("\n");
+  const format = flags.json ? (line: string) => line : formatAgentLine;
+  const bot = sdkFor(target).bots.handle(botId);
+  if (flags.follow) {
+    // Until Ctrl-C (the process ends) or the server ends the stream.
+    const printAll = async () => {
+      for await (const line of bot.followAgentLogs({ tail })) process.stdout.write(`${format(line)}\n`);
+    };
+    await api("logs", printAll());
+    return 0;
+  }
+  const answer = await api("logs", bot.agentLogs({ tail }));
+  const text = answer.lines.map(format).join("\n");
   if (text) process.stdout.write(`${text}\n`);
   return 0;
 }
