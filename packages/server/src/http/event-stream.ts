@@ -1,5 +1,11 @@
 import type { ServerResponse } from "node:http";
 
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+
+import { UnavailableError } from "../errors.js";
+import { errorResponse } from "./error-status.js";
+
 /** A streamed answer of JSON events: NDJSON, or SSE when the client asked for `text/event-stream`. */
 export interface EventStream {
   /**
@@ -43,4 +49,65 @@ function drainedOrClosed(socket: ServerResponse): Promise<void> {
     socket.on("drain", done);
     socket.on("close", done);
   });
+}
+
+/**
+ * `keepalive` of the long-lived streams (watch, log follow): seconds between
+ * keep-alive events while idle, so proxies and clients with read timeouts
+ * keep the stream open and a vanished client is noticed.
+ */
+export const keepaliveQuery = z.coerce
+  .number()
+  .min(1, "must be from 1 to 300 seconds")
+  .max(300, "must be from 1 to 300 seconds")
+  .default(15);
+
+/**
+ * The streams open on a server, each ended when the server closes: its close
+ * would wait for streams that last until their clients go, so each gets an
+ * `error` event saying the server is stopping.
+ */
+export function streamsEndedOnClose(app: FastifyInstance): Set<AbortController> {
+  const open = new Set<AbortController>();
+  app.addHook("preClose", async () => {
+    for (const stream of open) stream.abort(new UnavailableError("the server is stopping"));
+  });
+  return open;
+}
+
+/**
+ * Writes `head`, then `events` as they come, with a `keepalive` event when
+ * nothing waits to be sent; a failure, or the abort's reason when the server
+ * ended it, is the last event (`error`, with the code and message an HTTP
+ * answer would have). Ends the answer.
+ */
+export async function streamJsonEvents<Event extends { type: string }>(
+  socket: ServerResponse,
+  head: Event[],
+  events: AsyncIterable<Event>,
+  options: { sse: boolean; abort: AbortController; keepaliveMs: number },
+): Promise<void> {
+  const stream = openEventStream(socket, options);
+  const write = (event: { type: string; [field: string]: unknown }) => stream.write(event.type, event);
+  const keepalive = setInterval(() => {
+    // Only when nothing waits to be sent: a keep-alive never grows a backlog.
+    if (socket.writableLength === 0) socket.write(options.sse ? ": keepalive\n\n" : `{"type":"keepalive"}\n`);
+  }, options.keepaliveMs);
+  try {
+    for (const event of head) await write(event);
+    for await (const event of events) {
+      if (socket.destroyed) break;
+      await write(event);
+    }
+    if (options.abort.signal.aborted) throw options.abort.signal.reason;
+  } catch (error) {
+    if (!socket.destroyed) {
+      const reason: unknown = options.abort.signal.aborted ? options.abort.signal.reason : error;
+      const { code, message } = errorResponse(reason).body.error;
+      await write({ type: "error", code, message });
+    }
+  } finally {
+    clearInterval(keepalive);
+  }
+  socket.end();
 }

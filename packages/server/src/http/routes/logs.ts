@@ -3,8 +3,7 @@ import { z } from "zod";
 
 import { BOTBOX_ERROR_CODES, UnavailableError } from "../../errors.js";
 import { type AgentLogs, MAX_TAIL_LINES } from "../../logs/index.js";
-import { errorResponse } from "../error-status.js";
-import { openEventStream } from "../event-stream.js";
+import { keepaliveQuery, streamJsonEvents, streamsEndedOnClose } from "../event-stream.js";
 import { botParams } from "../params.js";
 import { addRoute, type AnyRoute } from "../route.js";
 
@@ -23,13 +22,7 @@ const logsQuery = z
 
 const followQuery = logsQuery
   .extend({
-    // An idle log still writes now and then, so proxies and clients with
-    // read timeouts keep the stream open and a vanished client is noticed.
-    keepalive: z.coerce
-      .number()
-      .min(1, "must be from 1 to 300 seconds")
-      .max(300, "must be from 1 to 300 seconds")
-      .default(15),
+    keepalive: keepaliveQuery,
   })
   .strict();
 
@@ -74,12 +67,7 @@ export function logRoutes(app: FastifyInstance, routes: AnyRoute[], logs: AgentL
     },
   });
 
-  // A follow lasts until its client goes: the server's close would wait for
-  // it, so a stopping server ends each one with an error event.
-  const following = new Set<AbortController>();
-  app.addHook("preClose", async () => {
-    for (const follow of following) follow.abort(new UnavailableError("the server is stopping"));
-  });
+  const following = streamsEndedOnClose(app);
   addRoute(app, routes, {
     method: "GET",
     url: "/bots/:bot_id/logs/follow",
@@ -98,36 +86,27 @@ export function logRoutes(app: FastifyInstance, routes: AnyRoute[], logs: AgentL
       const abort = new AbortController();
       // Opened before the answer starts: a missing bot or a refused log is a status, not an event.
       const { head, lines } = await logs.follow(params.bot_id, query.tail, abort.signal);
-      const socket = reply.raw;
       reply.hijack();
       following.add(abort);
-      const stream = openEventStream(socket, {
-        sse: (request.headers.accept ?? "").includes("text/event-stream"),
-        abort,
-      });
-      const keepalive = setInterval(() => {
-        // Only when nothing waits to be sent: a keep-alive never grows a backlog.
-        if (socket.writableLength === 0) void stream.write("keepalive", { type: "keepalive" });
-      }, query.keepalive * 1000);
+      const lineEvents = async function* () {
+        for await (const line of lines) yield { type: "line", line };
+      };
       try {
-        for (const line of head) await stream.write("line", { type: "line", line });
-        for await (const line of lines) {
-          if (socket.destroyed) break;
-          await stream.write("line", { type: "line", line });
-        }
-        if (abort.signal.aborted && !socket.destroyed) throw abort.signal.reason;
-      } catch (error) {
-        if (!socket.destroyed) {
-          const { code, message } = errorResponse(error).body.error;
-          await stream.write("error", { type: "error", code, message });
-        }
+        await streamJsonEvents(
+          reply.raw,
+          head.map((line) => ({ type: "line", line })),
+          lineEvents(),
+          {
+            sse: (request.headers.accept ?? "").includes("text/event-stream"),
+            abort,
+            keepaliveMs: query.keepalive * 1000,
+          },
+        );
       } finally {
-        clearInterval(keepalive);
         following.delete(abort);
         abort.abort();
         await lines.return();
       }
-      socket.end();
     },
   });
 }

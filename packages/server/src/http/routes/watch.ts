@@ -1,14 +1,10 @@
-import type { ServerResponse } from "node:http";
-
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 
-import type { WatchEventView } from "../../client/watch-client.js";
 import { watchClientFor } from "../../client/watch-client.js";
-import { BOTBOX_ERROR_CODES, reachWorkspace, UnavailableError } from "../../errors.js";
+import { BOTBOX_ERROR_CODES, reachWorkspace } from "../../errors.js";
 import type { BotManager } from "../../manager/index.js";
-import { errorResponse } from "../error-status.js";
-import { openEventStream } from "../event-stream.js";
+import { keepaliveQuery, streamJsonEvents, streamsEndedOnClose } from "../event-stream.js";
 import { optionalPath } from "../files/path-params.js";
 import { botParams } from "../params.js";
 import { addRoute, type AnyRoute } from "../route.js";
@@ -19,13 +15,7 @@ const watchQuery = z
   .object({
     path: optionalPath("/data"),
     recursive: booleanQuery.default(false),
-    // An idle stream still writes now and then, so proxies and clients with
-    // read timeouts keep it open and a vanished client is noticed.
-    keepalive: z.coerce
-      .number()
-      .min(1, "must be from 1 to 300 seconds")
-      .max(300, "must be from 1 to 300 seconds")
-      .default(15),
+    keepalive: keepaliveQuery,
   })
   .strict();
 
@@ -50,10 +40,7 @@ export const watchEventSchema = z
  * a bad or refused path answers 4xx before any 200.
  */
 export function watchRoutes(app: FastifyInstance, routes: AnyRoute[], manager: Pick<BotManager, "agentFor">): void {
-  const open = new Set<AbortController>();
-  app.addHook("preClose", async () => {
-    for (const watch of open) watch.abort(new UnavailableError("the server is stopping"));
-  });
+  const open = streamsEndedOnClose(app);
   addRoute(app, routes, {
     method: "GET",
     url: "/bots/:bot_id/container/fs/watch",
@@ -76,7 +63,7 @@ export function watchRoutes(app: FastifyInstance, routes: AnyRoute[], manager: P
       open.add(abort);
       try {
         reply.hijack();
-        await streamEvents(reply.raw, first.done ? [] : [first.value], events, {
+        await streamJsonEvents(reply.raw, first.done ? [] : [first.value], events, {
           sse,
           abort,
           keepaliveMs: query.keepalive * 1000,
@@ -87,34 +74,4 @@ export function watchRoutes(app: FastifyInstance, routes: AnyRoute[], manager: P
       }
     },
   });
-}
-
-async function streamEvents(
-  socket: ServerResponse,
-  head: WatchEventView[],
-  events: AsyncGenerator<WatchEventView, void, undefined>,
-  options: { sse: boolean; abort: AbortController; keepaliveMs: number },
-): Promise<void> {
-  const stream = openEventStream(socket, options);
-  const write = (event: WatchEventView | Record<string, unknown>) => stream.write(String(event.type), event);
-  const keepalive = setInterval(() => {
-    // Only when nothing waits to be sent: a keep-alive never grows a backlog.
-    if (socket.writableLength === 0) socket.write(options.sse ? ": keepalive\n\n" : `{"type":"keepalive"}\n`);
-  }, options.keepaliveMs);
-  try {
-    for (const event of head) await write(event);
-    for await (const event of events) {
-      if (socket.destroyed) break;
-      await write(event);
-    }
-  } catch (error) {
-    if (!socket.destroyed) {
-      const reason: unknown = options.abort.signal.aborted ? options.abort.signal.reason : error;
-      const { code, message } = errorResponse(reason).body.error;
-      await write({ type: "error", code, message });
-    }
-  } finally {
-    clearInterval(keepalive);
-  }
-  socket.end();
 }
