@@ -119,6 +119,7 @@ const UNIT_SECONDS = {
   "test/agent/processes-restart.test.ts": 3.0,
   "test/agent/processes-pty.test.ts": 3.4,
   "packages/server/src/manager/supervisor.test.ts": 2.8,
+  "packages/server/src/tools/job-scripts.test.ts": 2.6,
   "test/memory/runtime.test.ts": 2.7,
   "test/cli/command-line.test.ts": 2.7,
   "test/manager/reconcile-fake.test.ts": 2.5,

@@ -191,9 +191,9 @@ describe("background jobs on the process supervisor", () => {
     });
   });
 
-  // Not with the others: under load its adopter can see the group gone before the
-  // kill's record is written (it looks every 0.5 s) and end as "lost"; one moved job
-  // at a time keeps that race as rare as it was.
+  // Its adopter can see the group gone before the kill's record is written (it
+  // looks every 0.5 s); the kill's `.killing` mark makes it wait for the record
+  // (packages/server/src/tools/job-scripts.test.ts forces that order).
   it("kills a moved command with the jobs tool, and its adopter ends the same way", async () => {
     const moved = await h.ok<Record<string, unknown>>("exec", { command: "sleep 300", timeout: 1 });
     const id = String(moved.job_id);

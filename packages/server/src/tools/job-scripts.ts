@@ -148,11 +148,14 @@ export function reportScript(id: string, tail: TailLimits): string {
  * Kills every process of the job's group (the job started its own session,
  * so nothing else shares it), waits up to ~2 s until they are gone, and
  * records 137 (128 + SIGKILL) unless the job recorded its own exit first.
+ * The `<id>.killing` mark, made before the kill, tells a moved job's adopter
+ * that finds the group gone with no record yet that one is coming.
  */
 export function killScript(id: string): string {
   return [
     prelude,
     `if pid_of ${q(id)} && [ -n "$p" ] && group_alive "$p"; then`,
+    `  : >${q(`${id}.killing`)}`,
     `  kill -s KILL -- "-$p" 2>/dev/null`,
     `  n=0; while group_alive "$p" && [ "$n" -lt 200 ]; do n=$((n + 1)); sleep 0.01; done`,
     `  exit_of ${q(id)}; [ -n "$e" ] || : >${q(`${id}.exit-137-killed`)}`,
@@ -173,6 +176,8 @@ export function adopterCommand(id: string, pid: number): string {
 
 /** Seconds between the adopter's looks at the job: output reaches the supervisor's log this late at most. */
 const ADOPTER_POLL_SECONDS = 0.5;
+/** Past killScript's own wait (~2 s) for the group to go, after which it records the kill. */
+const KILL_RECORD_WAIT_SECONDS = 5;
 
 /**
  * The supervised script that adopts a moved foreground job (supervised-jobs.ts
@@ -182,8 +187,11 @@ const ADOPTER_POLL_SECONDS = 0.5;
  * recorded its exit or its group is gone; then copies the rest and ends as
  * the job did: with its exit code, or killed by the signal that killed it
  * (a `-killed` record, or a TERM, INT or HUP it forwarded), so the
- * supervisor records the same end. A job that ended without a record is
- * "lost" to the jobs tool; the adopter says so and exits 255.
+ * supervisor records the same end. A group that the jobs tool is killing
+ * (its `.killing` mark) is gone before the kill's record is written: the
+ * adopter waits up to KILL_RECORD_WAIT_SECONDS for it. A job that ended
+ * without a record is "lost" to the jobs tool; the adopter says so and
+ * exits 255.
  */
 export function adopterScript(id: string, pid: number): string {
   const forward = (signal: string) => `trap 'sig=${signal}; kill -s ${signal} -- "-$p" 2>/dev/null' ${signal}`;
@@ -203,6 +211,9 @@ export function adopterScript(id: string, pid: number): string {
 }`,
     `while exit_of "$i"; [ -z "$e" ] && group_alive "$p"; do relay; sleep ${ADOPTER_POLL_SECONDS}; done`,
     `exit_of "$i"`,
+    `w=0; while [ -z "$e" ] && [ -e "$i.killing" ] && [ "$w" -lt ${KILL_RECORD_WAIT_SECONDS * 10} ]; do`,
+    `  w=$((w + 1)); sleep 0.1; exit_of "$i"`,
+    `done`,
     `relay`,
     // sig, not s: group_alive uses s.
     `if [ -z "$e" ] && [ -n "$sig" ]; then`,
