@@ -4,19 +4,18 @@
 // envs kept with the bot across a server restart, and E2B features botbox
 // does not have answered 501 in E2B's error shape, naming the feature.
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { after, before, describe, it } from "node:test";
+import { promisify } from "node:util";
 
 import { Sandbox, SandboxError, type SandboxListOpts, Template } from "e2b";
 
 import { e2bKeyFor } from "../../packages/server/src/e2b/index.js";
-import { type BotboxServer, sandboxOnly, startBotboxServer, TEST_RUNTIME } from "../support/botbox-server.js";
-
-function useE2bEnvironment(server: BotboxServer): void {
-  for (const name of Object.keys(process.env)) if (name.startsWith("E2B_")) delete process.env[name];
-  process.env.E2B_API_KEY = e2bKeyFor(server.adminToken);
-  process.env.E2B_API_URL = `${server.url}/e2b`;
-  process.env.E2B_SANDBOX_URL = `${server.url}/e2b-sandbox`;
-}
+import { DEFAULT_AGENT_IMAGE } from "../../packages/server/src/runtime/docker/index.js";
+import { CONTAINERD_SOCKET } from "../runtime/containerd-support.js";
+import { dockerClient } from "../runtime/docker-support.js";
+import { type BotboxServer, startBotboxServer, TEST_RUNTIME } from "../support/botbox-server.js";
+import { useE2bEnvironment } from "./support.js";
 
 async function listed(query?: SandboxListOpts["query"]): Promise<Map<string, Record<string, string>>> {
   const paginator = Sandbox.list(query ? { query } : undefined);
@@ -35,10 +34,29 @@ function refusedWith(status: number, pattern: RegExp) {
   };
 }
 
-// "mapped" is the sandbox's default image under another of its names: a second template that runs without
-// importing or pulling anything. Every other backend's second image would be a pull from the internet.
-// "missing" names an image no backend has (none pulls): its create must fail and leave nothing behind.
-const TEMPLATES = "mapped=botbox/default,missing=botbox/no-such-image-for-e2b-tests";
+// "mapped" is a second name of the backend's default image: on the sandbox
+// one it has already (botbox/default), on Docker and containerd a tag the
+// test adds to the agent image (secondImageTag), so a second template runs
+// without pulling anything from the internet. "missing" names an image no
+// backend has (none pulls): its create must fail and leave nothing behind.
+const MAPPED_IMAGE = TEST_RUNTIME === "sandbox" ? "botbox/default" : "botbox/e2b-mapped:test";
+const TEMPLATES = `mapped=${MAPPED_IMAGE},missing=botbox/no-such-image-for-e2b-tests`;
+const run = promisify(execFile);
+
+/** Tags the agent image Docker and containerd bots run as MAPPED_IMAGE; returns the untag. */
+async function secondImageTag(): Promise<() => Promise<void>> {
+  const agentImage = `docker.io/${DEFAULT_AGENT_IMAGE}`;
+  const mapped = `docker.io/${MAPPED_IMAGE}`;
+  if (TEST_RUNTIME === "docker") {
+    const docker = dockerClient();
+    await docker.getImage(agentImage).tag({ repo: "botbox/e2b-mapped", tag: "test" });
+    return async () => void (await docker.getImage(mapped).remove());
+  }
+  // containerd keeps the names as the image tar gave them, not normalised.
+  const ctr = (...args: string[]) => run("ctr", ["-a", CONTAINERD_SOCKET, "-n", "default", "images", ...args]);
+  await ctr("tag", "--force", DEFAULT_AGENT_IMAGE, MAPPED_IMAGE);
+  return async () => void (await ctr("rm", MAPPED_IMAGE));
+}
 
 describe("E2B templates, users, kept create options and unsupported calls", { timeout: 240_000 }, () => {
   let server: BotboxServer;
@@ -47,7 +65,7 @@ describe("E2B templates, users, kept create options and unsupported calls", { ti
 
   before(async () => {
     server = await startBotboxServer({ env });
-    useE2bEnvironment(server);
+    useE2bEnvironment(server, e2bKeyFor(server.adminToken));
   });
 
   after(async () => {
@@ -65,19 +83,23 @@ describe("E2B templates, users, kept create options and unsupported calls", { ti
     assert.equal(await Template.exists("no-such-template"), false);
   });
 
-  it(
-    "runs a mapped template on its configured image",
-    sandboxOnly("the second image is an alias of the sandbox's default"),
-    async () => {
-      assert.equal(await Template.exists("mapped"), true);
+  it("runs a mapped template on its configured image", async () => {
+    assert.equal(await Template.exists("mapped"), true);
+    const untag = TEST_RUNTIME === "sandbox" ? undefined : await secondImageTag();
+    try {
       const sandbox = await Sandbox.create("mapped");
       made.push(sandbox.sandboxId);
       assert.equal((await Sandbox.getInfo(sandbox.sandboxId)).templateId, "mapped");
       const container = await server.api("GET", `/bots/${sandbox.sandboxId}/container`);
-      assert.equal(container.body.image, "docker.io/botbox/default", JSON.stringify(container.body));
+      assert.equal(container.body.image, `docker.io/${MAPPED_IMAGE}`, JSON.stringify(container.body));
       assert.equal((await sandbox.commands.run("echo mapped")).stdout, "mapped\n");
-    },
-  );
+      // Gone before its image's second name is: the last test counts the sandboxes left.
+      await Sandbox.kill(sandbox.sandboxId);
+      made.splice(made.indexOf(sandbox.sandboxId), 1);
+    } finally {
+      await untag?.();
+    }
+  });
 
   it("fails a template whose image the backend lacks, leaving no bot behind", async () => {
     const before = (await server.api("GET", "/bots")).body;
@@ -118,7 +140,7 @@ describe("E2B templates, users, kept create options and unsupported calls", { ti
     made.push(sandbox.sandboxId);
     await server.stop();
     server = await startBotboxServer({ home: server.home, env });
-    useE2bEnvironment(server);
+    useE2bEnvironment(server, e2bKeyFor(server.adminToken));
     assert.deepEqual((await Sandbox.getInfo(sandbox.sandboxId)).metadata, { team: "infra", run: "42" });
     assert.deepEqual((await listed()).get(sandbox.sandboxId), { team: "infra", run: "42" });
     // Sandbox.list's query filters on what was kept: metadata, state, template.
