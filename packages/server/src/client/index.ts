@@ -14,6 +14,7 @@ export { type FileEntry, type FileKind, parseGoMode } from "./file-entry.js";
 export { AgentPool, type AgentPoolOptions, type AgentProvider, type EndpointResolver } from "./pool.js";
 export {
   ProcessClient,
+  processClientFor,
   type ProcessCommand,
   type ProcessEvent,
   type ProcessRef,

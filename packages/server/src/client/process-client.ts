@@ -10,7 +10,9 @@ import { type ChannelOptions, type ClientReadableStream, type Metadata } from "@
 
 import { BadRequestError } from "../errors.js";
 import { agentStub, bearerMetadata, callUnary, type Unary } from "./agent-channel.js";
+import type { AgentClient } from "./agent-client.js";
 import { explainAgentTooOld } from "./agent-too-old.js";
+import { stubOnChannel } from "./channel-stub.js";
 import type { AgentEndpoint } from "./endpoint.js";
 import { serverStreamMessages } from "./server-stream.js";
 
@@ -206,4 +208,9 @@ function processView(info: ProcessInfo): ProcessView {
     droppedBytes: info.droppedBytes,
     inputOpen: info.inputOpen,
   };
+}
+
+/** The process stub of a pooled agent client, on its channel. */
+export function processClientFor(agent: AgentClient): ProcessClient {
+  return stubOnChannel(agent, ProcessClient);
 }

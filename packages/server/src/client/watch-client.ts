@@ -11,6 +11,7 @@ import { type ChannelOptions, type ClientReadableStream } from "@grpc/grpc-js";
 import { agentStub, bearerMetadata } from "./agent-channel.js";
 import type { AgentClient } from "./agent-client.js";
 import { explainAgentTooOld } from "./agent-too-old.js";
+import { stubOnChannel } from "./channel-stub.js";
 import type { AgentEndpoint } from "./endpoint.js";
 import { serverStreamMessages } from "./server-stream.js";
 
@@ -112,15 +113,7 @@ function changeView(change: FileChange): WatchEventView | undefined {
   };
 }
 
-/** One watch stub per pooled agent client, on its channel; it goes with the client. */
-const stubs = new WeakMap<AgentClient, WatchClient>();
-
+/** The watch stub of a pooled agent client, on its channel. */
 export function watchClientFor(agent: AgentClient): WatchClient {
-  let client = stubs.get(agent);
-  if (!client) {
-    // grpc-js takes the channel of another stub as `channelOverride`.
-    client = new WatchClient(agent.endpoint, { channelOverride: agent.channel } as ChannelOptions);
-    stubs.set(agent, client);
-  }
-  return client;
+  return stubOnChannel(agent, WatchClient);
 }

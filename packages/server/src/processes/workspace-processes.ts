@@ -1,8 +1,7 @@
-import type { ChannelOptions } from "@grpc/grpc-js";
-
 import {
   type AgentClient,
-  ProcessClient,
+  type ProcessClient,
+  processClientFor,
   type ProcessCommand,
   type ProcessEvent,
   type ProcessRef,
@@ -28,7 +27,6 @@ export interface WorkspaceProcessesOptions {
 export class WorkspaceProcesses {
   readonly #options: WorkspaceProcessesOptions;
   /** One process stub per pooled client; it goes with the client. */
-  readonly #clients = new WeakMap<AgentClient, ProcessClient>();
 
   constructor(options: WorkspaceProcessesOptions) {
     this.#options = options;
@@ -110,13 +108,6 @@ export class WorkspaceProcesses {
   }
 
   async #client(botId: string): Promise<ProcessClient> {
-    const agent = await reachWorkspace(botId, this.#options.agentFor);
-    let client = this.#clients.get(agent);
-    if (!client) {
-      // grpc-js takes the channel of another stub as `channelOverride`.
-      client = new ProcessClient(agent.endpoint, { channelOverride: agent.channel } as ChannelOptions);
-      this.#clients.set(agent, client);
-    }
-    return client;
+    return processClientFor(await reachWorkspace(botId, this.#options.agentFor));
   }
 }

@@ -8,28 +8,20 @@
  * An agent without the supervisor (one older than it, or the original's)
  * answers UNIMPLEMENTED; callers then use the file-based jobs (jobs.ts).
  */
-import type { ChannelOptions } from "@grpc/grpc-js";
 
-import { type AgentClient, ProcessClient, type ProcessView } from "../client/index.js";
+import { type AgentClient, type ProcessClient, processClientFor, type ProcessView } from "../client/index.js";
 import { AgentError, BotboxError, NotFoundError } from "../errors.js";
 import { decodeTail } from "./exec-bytes.js";
 import { ADOPTER_MARK, ADOPTER_SCRIPT_ENV, adopterCommand, adopterScript, type TailLimits } from "./job-scripts.js";
 import { JOB_ID_PATTERN, type JobReport, JobSetupError, type JobState, newJobId } from "./jobs.js";
 
-const processClients = new WeakMap<AgentClient, ProcessClient>();
 /** Agents that answered UNIMPLEMENTED: asked once per client, not on every call. */
 const withoutSupervisor = new WeakSet<AgentClient>();
 
 /** The supervisor of the client's agent on the client's own channel, or undefined when it has none. */
 export function supervisorOf(client: AgentClient): ProcessClient | undefined {
   if (withoutSupervisor.has(client)) return undefined;
-  let processes = processClients.get(client);
-  if (!processes) {
-    // grpc-js takes another stub's channel as `channelOverride`: one connection per agent.
-    processes = new ProcessClient(client.endpoint, { channelOverride: client.channel } as ChannelOptions);
-    processClients.set(client, processes);
-  }
-  return processes;
+  return processClientFor(client);
 }
 
 /** True for the error of an agent that has no process supervisor; remembers it for the client. */
