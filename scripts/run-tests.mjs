@@ -84,18 +84,20 @@ if (list) {
 // files from one entry file: loading tsx and the server's modules once per
 // process instead of once per file halves the tier's CPU time (measured 83 s
 // against 173 s). Inside a process the files' suites run one after another,
-// and many of them wait (agents starting, processes ending, timers), so one
-// process more than the cores lets one's waits overlap another's work; each
-// process more costs 2 to 4 s of CPU to load its modules. Measured on a quiet
-// two-core machine (6 December 2026, `BOTBOX_UNIT_PROCESSES=N node
-// scripts/run-tests.mjs --unit`): 2 processes 31 s, 3 processes 25.5 to 27 s,
-// 4 processes 26 s. The shares are balanced by each file's measured time
-// (UNIT_SECONDS), heaviest first onto the least loaded process, not by
-// count: a handful of files take most of the time. At most 8: past that the
-// heaviest file alone sets the time. BOTBOX_UNIT_PROCESSES overrides it.
-// The full suite keeps a process per file, where the isolation matters more.
+// and many of them wait (agents starting, processes ending, timers), so more
+// processes than cores let one's waits overlap another's work; each process
+// more costs 2 to 4 s of CPU to load its modules. Measured on a two-core
+// machine (6 December 2026, `BOTBOX_UNIT_PROCESSES=N node scripts/run-tests.mjs
+// --unit`): quiet, 2 processes 31 s, 3 processes 25.5 to 27 s, 4 processes
+// 26 s; with idle Docker and containerd daemons beside, 3 processes 28.5 and
+// 30 s, 4 processes 26.7 and 26.8 s. Hence two per core. The shares are
+// balanced by each file's measured time (UNIT_SECONDS), heaviest first onto
+// the least loaded process, not by count: a handful of files take most of
+// the time. At most 8: past that the heaviest file alone sets the time.
+// BOTBOX_UNIT_PROCESSES overrides it. The full suite keeps a process per
+// file, where the isolation matters more.
 const UNIT_PROCESSES =
-  Number(process.env.BOTBOX_UNIT_PROCESSES) || Math.min(8, Math.max(3, availableParallelism() + 1));
+  Number(process.env.BOTBOX_UNIT_PROCESSES) || Math.min(8, Math.max(3, 2 * availableParallelism()));
 /**
  * Seconds each of the unit tier's slower files takes alone, less the ~0.5 s
  * any file takes to start (`node --import tsx --test <file>`, quiet two-core
@@ -119,7 +121,7 @@ const UNIT_SECONDS = {
   "test/agent/processes-restart.test.ts": 3.0,
   "test/agent/processes-pty.test.ts": 3.4,
   "packages/server/src/manager/supervisor.test.ts": 2.8,
-  "packages/server/src/tools/job-scripts.test.ts": 2.6,
+  "packages/server/src/tools/job-scripts.test.ts": 1.6,
   "test/memory/runtime.test.ts": 2.7,
   "test/cli/command-line.test.ts": 2.7,
   "test/manager/reconcile-fake.test.ts": 2.5,

@@ -11,7 +11,7 @@ import { after, before, describe, it } from "node:test";
 
 import { adopterScript, JOBS_DIR, killScript } from "./job-scripts.js";
 
-describe("a moved job's adopter and the jobs tool's kill", () => {
+describe("a moved job's adopter and the jobs tool's kill", { concurrency: true }, () => {
   let data: string;
   let jobs: string;
   let count = 0;
