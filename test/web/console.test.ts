@@ -398,6 +398,19 @@ describe("the web console in Chromium", { timeout: 420_000, ...needsChromium() }
     await server.api("POST", `/bots/${BOT}/processes/web-app/signal`, { signal: "KILL" });
   });
 
+  step("follows the bot's agent log: a call made while the tab is open appears as a row", async () => {
+    await openTab("Logs");
+    const rows = page.getByRole("table", { name: "Agent log lines" }).locator("tbody tr[data-level]");
+    await rows.first().waitFor();
+    const execs = rows.filter({ hasText: "Exec" });
+    const before = await execs.count();
+    const ran = await server.api("POST", `/bots/${BOT}/container/exec`, { command: "true" });
+    assert.equal(ran.status, 200, JSON.stringify(ran.body));
+    // The new call's row comes after the ones the tab opened with.
+    await execs.nth(before).waitFor();
+    await screenshot(page, "12b-logs");
+  });
+
   step("fits every page into a narrow window without sideways scrolling", async () => {
     await page.setViewportSize({ width: 380, height: 800 });
     // Each page with what shows it has loaded; screenshots of the two most used.
@@ -409,6 +422,7 @@ describe("the web console in Chromium", { timeout: 420_000, ...needsChromium() }
       [`/console/bots/${BOT}/snapshots`, "tbody tr[data-version]", undefined],
       [`/console/bots/${BOT}/mcp`, '[aria-label="MCP servers"] tbody tr', undefined],
       [`/console/bots/${BOT}/ports`, 'form[aria-label="Open a port"]', undefined],
+      [`/console/bots/${BOT}/logs`, '[aria-label="Agent log lines"] tbody tr[data-level]', undefined],
     ];
     for (const [path, loaded, name] of pages) {
       await page.goto(`${base}${path}`);

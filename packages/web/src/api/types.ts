@@ -14,6 +14,7 @@ export type FileEntry = Schemas["FileEntry"];
 export type FilePage = Schemas["FileList"];
 export type ProcessInfo = Schemas["Process"];
 export type OutputEvent = Schemas["ProcessOutputEvent"];
+export type LogEvent = Schemas["LogEvent"];
 export type Snapshot = Schemas["Snapshot"];
 export type Version = Schemas["Version"];
 export type SignedUrl = Schemas["SignedLink"];

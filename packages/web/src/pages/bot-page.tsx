@@ -9,6 +9,7 @@ import { Link } from "../ui/link";
 import { useRefreshEvery, useResource } from "../ui/use-resource";
 import { FilesTab } from "./files/files-tab";
 import { KnowledgeTab } from "./knowledge-tab";
+import { LogsTab } from "./logs-tab";
 import { McpTab } from "./mcp-tab";
 import { OverviewTab } from "./overview-tab";
 import { PortsTab } from "./ports-tab";
@@ -34,6 +35,7 @@ const TABS: { id: string; label: string; view: FunctionComponent<TabProps> }[] =
   { id: "mcp", label: "MCP", view: McpTab },
   { id: "knowledge", label: "Skills & memory", view: KnowledgeTab },
   { id: "ports", label: "Ports", view: PortsTab },
+  { id: "logs", label: "Logs", view: LogsTab },
 ];
 
 /** One bot: its name and state above, its tabs below (each tab has its own URL). */
