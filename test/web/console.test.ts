@@ -278,7 +278,12 @@ describe("the web console in Chromium", { timeout: 420_000, ...needsChromium() }
     await page.getByRole("status").nth(1).filter({ hasText: "connected: session" }).waitFor();
     await page.keyboard.type("echo second-tab\n");
     await second.locator(".xterm-rows").filter({ hasText: "second-tab" }).waitFor();
-    await page.getByRole("tab", { name: "Terminal 1" }).click();
+    // Between tabs by keyboard, as WAI-ARIA's tabs pattern has it: the arrow keys move and select.
+    await page.getByRole("tab", { name: "Terminal 2" }).focus();
+    await page.keyboard.press("ArrowLeft");
+    const firstTab = page.getByRole("tab", { name: "Terminal 1" });
+    assert.equal(await firstTab.getAttribute("aria-selected"), "true");
+    assert.equal(await firstTab.evaluate((tab) => tab === tab.ownerDocument.activeElement), true, "focus follows");
     await first.locator(".xterm-rows").filter({ hasText: "hello-42" }).waitFor();
 
     // The network drops: the terminal says so, attaches to the same session again and goes on.

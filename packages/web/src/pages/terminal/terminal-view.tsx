@@ -14,7 +14,15 @@ const MAX_RECONNECTS = 8;
  * dropped connection attaches to the same session again, which replays its
  * recent output.
  */
-export function TerminalView(props: { api: ApiClient; botId: string; visible: boolean }) {
+export function TerminalView(props: {
+  api: ApiClient;
+  botId: string;
+  visible: boolean;
+  /** Take the keyboard when shown; false when the reader moves between tabs by keyboard, which keeps it. */
+  focusWhenShown: boolean;
+  /** Take the keyboard each time this changes (the reader picked this terminal again). */
+  focusRequest: number;
+}) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<XtermView>();
   const connection = useRef<TerminalConnection>();
@@ -100,9 +108,12 @@ export function TerminalView(props: { api: ApiClient; botId: string; visible: bo
   useEffect(() => {
     if (props.visible) {
       view.current?.fit();
-      view.current?.focus();
+      if (props.focusWhenShown) view.current?.focus();
     }
   }, [props.visible]);
+  useEffect(() => {
+    if (props.visible) view.current?.focus();
+  }, [props.focusRequest]);
 
   return (
     <div class="stack" hidden={!props.visible}>
