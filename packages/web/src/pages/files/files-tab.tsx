@@ -3,6 +3,7 @@ import { useMemo, useState } from "preact/hooks";
 import type { FileEntry } from "../../api/types";
 import { ErrorNotice } from "../../ui/error-notice";
 import { InPageForm } from "../../ui/in-page-form";
+import { Pager } from "../../ui/pager";
 import { useAction, useResource } from "../../ui/use-resource";
 import type { TabProps } from "../bot-page";
 import { BotFiles, joinPath, parentOf } from "./file-api";
@@ -100,19 +101,12 @@ export function FilesTab({ session, bot }: TabProps) {
         onRename={(entry, name) => act(() => files.rename(entry.path, joinPath(parentOf(entry.path), name)))}
         onDelete={(entry) => act(() => files.delete(entry.path, entry.isDir))}
       />
-      <div class="toolbar">
-        <button type="button" disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>
-          Previous page
-        </button>
-        <span class="muted">Page {cursors.length}</span>
-        <button
-          type="button"
-          disabled={!page.data?.nextCursor}
-          onClick={() => page.data?.nextCursor && setCursors([...cursors, page.data.nextCursor])}
-        >
-          Next page
-        </button>
-      </div>
+      <Pager
+        page={cursors.length}
+        hasNext={!!page.data?.nextCursor}
+        onPrevious={() => setCursors(cursors.slice(0, -1))}
+        onNext={() => page.data?.nextCursor && setCursors([...cursors, page.data.nextCursor])}
+      />
     </div>
   );
 }

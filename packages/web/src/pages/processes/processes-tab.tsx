@@ -6,11 +6,14 @@ import { DataTable } from "../../ui/data-table";
 import { ErrorNotice } from "../../ui/error-notice";
 import { formatTime } from "../../ui/format";
 import { InPageForm } from "../../ui/in-page-form";
+import { Pager } from "../../ui/pager";
 import { useAction, useRefreshEvery, useResource } from "../../ui/use-resource";
 import type { TabProps } from "../bot-page";
 import { ProcessLog } from "./process-log";
 
 const commandText = (command: string | string[]) => (typeof command === "string" ? command : command.join(" "));
+/** Rows a page: the supervisor keeps 64 by default, up to 8192 when configured (docs/processes.md). */
+export const PROCESSES_PAGE = 50;
 
 /** The supervisor's processes: start one (a shell line), see them, and open one's live log. */
 export function ProcessesTab({ session, bot }: TabProps) {
@@ -19,6 +22,11 @@ export function ProcessesTab({ session, bot }: TabProps) {
   const list = useResource(() => api.json<{ processes: ProcessInfo[] }>("GET", base), [api, bot.id]);
   useRefreshEvery(list.reload);
   const [selected, setSelected] = useState<string>();
+  const [page, setPage] = useState(1);
+  const all = list.data?.processes;
+  const pages = Math.max(1, Math.ceil((all?.length ?? 0) / PROCESSES_PAGE));
+  // A refresh may leave fewer pages than the one shown.
+  const shown = Math.min(page, pages);
   const [command, setCommand] = useState("");
   const [tag, setTag] = useState("");
   const action = useAction();
@@ -65,7 +73,7 @@ export function ProcessesTab({ session, bot }: TabProps) {
       <DataTable
         label="Processes"
         columns={["Id", "Tag", "Command", "Status", "Started"]}
-        rows={list.data?.processes}
+        rows={all?.slice((shown - 1) * PROCESSES_PAGE, shown * PROCESSES_PAGE)}
         row={(process) => (
           <tr key={process.id} aria-selected={process.id === selected} data-process={process.id}>
             <td>
@@ -87,6 +95,15 @@ export function ProcessesTab({ session, bot }: TabProps) {
         )}
         empty="No processes."
       />
+      {pages > 1 && (
+        <Pager
+          page={shown}
+          pages={pages}
+          hasNext={shown < pages}
+          onPrevious={() => setPage(shown - 1)}
+          onNext={() => setPage(shown + 1)}
+        />
+      )}
       {selected && <ProcessLog key={selected} api={api} base={`${base}/${segment(selected)}`} onChange={list.reload} />}
     </div>
   );
