@@ -16,6 +16,17 @@ type Handler = (request: SeenRequest) => Answer;
 export const json = (body: unknown, status = 200) =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
 
+/** A streamed NDJSON answer of these events, one chunk each, as a followed stream sends them. */
+export const ndjson = (events: unknown[]) =>
+  new Response(
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const event of events) controller.enqueue(new TextEncoder().encode(`${JSON.stringify(event)}\n`));
+        controller.close();
+      },
+    }),
+  );
+
 /** An error answer in the API's own shape (docs/server.md, "Errors"). */
 export const apiError = (status: number, code: string, message: string) => json({ error: { code, message } }, status);
 

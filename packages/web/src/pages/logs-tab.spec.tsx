@@ -1,23 +1,12 @@
 import { render, screen, waitFor } from "@testing-library/preact";
 import { describe, expect, it } from "vitest";
 
-import { FakeApi } from "../../vitest/fake-api";
+import { FakeApi, ndjson } from "../../vitest/fake-api";
 import { ApiClient } from "../api/client";
 import type { Bot } from "../api/types";
 import { LogsTab, MAX_LOG_ROWS } from "./logs-tab";
 
 const FOLLOW = "/bots/a/logs/follow?tail=200";
-
-/** An NDJSON answer of these events, one chunk each, as the server streams them. */
-const ndjson = (events: unknown[]) =>
-  new Response(
-    new ReadableStream<Uint8Array>({
-      start(controller) {
-        for (const event of events) controller.enqueue(new TextEncoder().encode(`${JSON.stringify(event)}\n`));
-        controller.close();
-      },
-    }),
-  );
 
 const call = (method: string, n: number) =>
   JSON.stringify({

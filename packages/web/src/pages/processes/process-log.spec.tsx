@@ -1,22 +1,11 @@
 import { render, screen, waitFor } from "@testing-library/preact";
 import { describe, expect, it, vi } from "vitest";
 
-import { FakeApi } from "../../../vitest/fake-api";
+import { FakeApi, ndjson } from "../../../vitest/fake-api";
 import { ApiClient } from "../../api/client";
 import { ProcessLog } from "./process-log";
 
 const BASE = "/bots/a/processes/p1";
-
-/** An NDJSON answer that sends `lines` one chunk each, as a followed output does. */
-const ndjson = (lines: unknown[]) =>
-  new Response(
-    new ReadableStream<Uint8Array>({
-      start(controller) {
-        for (const line of lines) controller.enqueue(new TextEncoder().encode(`${JSON.stringify(line)}\n`));
-        controller.close();
-      },
-    }),
-  );
 
 const base64 = (bytes: number[]) => btoa(String.fromCharCode(...bytes));
 
