@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
 import { chown, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -86,6 +87,20 @@ export function suiteHomes(): () => Promise<string> {
   };
 }
 
+/**
+ * Homes startBotboxServer made itself, removed when the test process ends:
+ * many suites stop their server without removing its home (a restart test
+ * needs it until the end), which left a folder per server in /tmp. A home
+ * with anything still mounted under it (a bot a failed test left) is kept:
+ * removing the files of a live mount is not this hook's business.
+ */
+const madeHomes = new Set<string>();
+process.once("exit", () => {
+  const mountinfo = readFileSync("/proc/self/mountinfo", "utf8");
+  for (const home of madeHomes)
+    if (!mountinfo.includes(` ${home}/`)) rmSync(home, { recursive: true, force: true, maxRetries: 0 });
+});
+
 export async function startBotboxServer(
   options: {
     home?: string;
@@ -99,6 +114,7 @@ export async function startBotboxServer(
   } = {},
 ): Promise<BotboxServer> {
   const home = options.home ?? (await newHome());
+  if (options.home === undefined) madeHomes.add(home);
   const switchUser = options.asUser !== undefined && process.getuid?.() === 0;
   if (switchUser) await chown(home, options.asUser!, options.asUser!);
   // For profiling a server under a test or benchmark, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
