@@ -204,3 +204,50 @@ describe("agent logs: kept with rotation, read through the API and the CLI", { t
     assert.doesNotMatch(JSON.stringify(answer.body), /root:/);
   });
 });
+
+describe("a followed agent log when its server stops", { timeout: 120_000 }, () => {
+  let server: BotboxServer | undefined;
+  after(async () => {
+    // The bot outlives the stopped server: a new one on the same home removes it.
+    if (server) await removeServer(await startBotboxServer({ home: server.home }), ["log-stop"]);
+  });
+
+  it("streams SSE events; a stopping server ends the follow with an error event and does not wait on it", async () => {
+    server = await startBotboxServer();
+    await addBots(server, ["log-stop"]);
+    const response = await fetch(`${server.url}/bots/log-stop/logs/follow?tail=1`, {
+      headers: { authorization: `Bearer ${server.adminToken}`, accept: "text/event-stream" },
+    });
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get("content-type") ?? "", /^text\/event-stream/);
+    const events: { event: string; data: Record<string, unknown> }[] = [];
+    let firstSeen = () => {};
+    const seen = new Promise<void>((resolve) => (firstSeen = resolve));
+    const reading = (async () => {
+      let text = "";
+      for await (const chunk of response.body!) {
+        text += Buffer.from(chunk).toString("utf8");
+        let end: number;
+        while ((end = text.indexOf("\n\n")) >= 0) {
+          const block = text.slice(0, end);
+          text = text.slice(end + 2);
+          const event = /^event: (.*)$/m.exec(block)?.[1];
+          const data = /^data: (.*)$/m.exec(block)?.[1];
+          if (event && data) events.push({ event, data: JSON.parse(data) as Record<string, unknown> });
+          firstSeen();
+        }
+      }
+    })();
+    await seen;
+    assert.equal(events[0]?.event, "line", JSON.stringify(events));
+    const stopping = Date.now();
+    await server.stop();
+    // Not held open by the follow's connection until its keep-alive ends (72 s).
+    const stopMs = Date.now() - stopping;
+    assert.ok(stopMs < 30_000, `the server took ${stopMs} ms to stop`);
+    await reading;
+    const last = events.at(-1);
+    assert.equal(last?.event, "error", JSON.stringify(events));
+    assert.deepEqual(last?.data, { type: "error", code: "unavailable", message: "the server is stopping" });
+  });
+});

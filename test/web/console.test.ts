@@ -284,6 +284,11 @@ describe("the web console in Chromium", { timeout: 420_000, ...needsChromium() }
     const firstTab = page.getByRole("tab", { name: "Terminal 1" });
     assert.equal(await firstTab.getAttribute("aria-selected"), "true");
     assert.equal(await firstTab.evaluate((tab) => tab === tab.ownerDocument.activeElement), true, "focus follows");
+    const secondTab = page.getByRole("tab", { name: "Terminal 2" });
+    await page.keyboard.press("End");
+    assert.equal(await secondTab.getAttribute("aria-selected"), "true", "End selects the last tab");
+    await page.keyboard.press("Home");
+    assert.equal(await firstTab.getAttribute("aria-selected"), "true", "Home selects the first tab");
     await first.locator(".xterm-rows").filter({ hasText: "hello-42" }).waitFor();
 
     // The network drops: the terminal says so, attaches to the same session again and goes on.

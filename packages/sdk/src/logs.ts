@@ -1,5 +1,4 @@
-import { BotboxApiError } from "./errors.js";
-import { ndjsonLines } from "./streams.js";
+import { liveEvents } from "./streams.js";
 import { botPath, type CallOptions, type Transport } from "./transport.js";
 import type { LogEvent } from "./types.js";
 
@@ -24,9 +23,5 @@ export async function* followAgentLogs(
     query: { source: "agent", ...(tail === undefined ? {} : { tail }) },
     ...call,
   });
-  for await (const event of ndjsonLines<LogEvent>(response.body!)) {
-    if (event.type === "keepalive") continue;
-    if (event.type === "error") throw new BotboxApiError(0, event.code, event.message);
-    yield event.line;
-  }
+  for await (const event of liveEvents<LogEvent>(response.body!)) yield event.line;
 }

@@ -1,5 +1,6 @@
 // The API's two stream formats, read from a fetch body as events come:
 // NDJSON (one JSON object a line) and Server-Sent Events.
+import { type ApiErrorCode, BotboxApiError } from "./errors.js";
 
 /** Each line of an NDJSON body as parsed JSON; a last line without its newline counts too. */
 export async function* ndjsonLines<T>(body: ReadableStream<Uint8Array>): AsyncGenerator<T> {
@@ -16,6 +17,26 @@ export async function* ndjsonLines<T>(body: ReadableStream<Uint8Array>): AsyncGe
   }
   const rest = (pending + decoder.decode()).trim();
   if (rest) yield JSON.parse(rest) as T;
+}
+
+type StreamEnd = { type: "keepalive" } | { type: "error"; code: ApiErrorCode; message: string };
+
+/**
+ * The events of a long-lived NDJSON stream (file watch, log follow): its
+ * keep-alives skipped, and the `error` event the server ends a failed
+ * stream with thrown as BotboxApiError with its code.
+ */
+export async function* liveEvents<Event extends { type: string }>(
+  body: ReadableStream<Uint8Array>,
+): AsyncGenerator<Exclude<Event, StreamEnd>> {
+  for await (const event of ndjsonLines<Event | StreamEnd>(body)) {
+    if (event.type === "keepalive") continue;
+    if (event.type === "error") {
+      const { code, message } = event as Extract<StreamEnd, { type: "error" }>;
+      throw new BotboxApiError(0, code, message);
+    }
+    yield event as Exclude<Event, StreamEnd>;
+  }
 }
 
 /** One Server-Sent Event: its `event` name (default "message"), `id` when it had one, and its data. */

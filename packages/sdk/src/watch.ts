@@ -1,5 +1,4 @@
-import { BotboxApiError } from "./errors.js";
-import { ndjsonLines } from "./streams.js";
+import { liveEvents } from "./streams.js";
 import { botPath, type CallOptions, type Transport } from "./transport.js";
 import type { WatchEvent } from "./types.js";
 
@@ -27,9 +26,5 @@ export async function* watchFiles(
     query: { path, recursive: recursive ?? false },
     ...call,
   });
-  for await (const event of ndjsonLines<WatchEvent>(response.body!)) {
-    if (event.type === "keepalive") continue;
-    if (event.type === "error") throw new BotboxApiError(0, event.code, event.message);
-    yield event;
-  }
+  yield* liveEvents<WatchEvent>(response.body!);
 }

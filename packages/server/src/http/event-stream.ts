@@ -62,17 +62,35 @@ export const keepaliveQuery = z.coerce
   .max(300, "must be from 1 to 300 seconds")
   .default(15);
 
+/** The long-lived streams open on a server (watch, log follow, process output). */
+export interface OpenStreams {
+  /** From now until `delete`: the stream is aborted when the server closes. */
+  add(abort: AbortController, response: ServerResponse): void;
+  delete(abort: AbortController): void;
+}
+
 /**
- * The streams open on a server, each ended when the server closes: its close
- * would wait for streams that last until their clients go, so each gets an
- * `error` event saying the server is stopping.
+ * Streams ended when the server closes: its close waits for them, and they
+ * last until their clients go, so each is aborted with "the server is
+ * stopping" (its last event says so). Its connection is ended once the
+ * answer is done: the close ends only the connections idle when it begins,
+ * and one whose stream ends just after would otherwise be kept open as a
+ * keep-alive (Fastify's keepAliveTimeout, 72 s), and the close with it.
  */
-export function streamsEndedOnClose(app: FastifyInstance): Set<AbortController> {
-  const open = new Set<AbortController>();
+export function streamsEndedOnClose(app: FastifyInstance): OpenStreams {
+  const open = new Map<AbortController, ServerResponse>();
   app.addHook("preClose", async () => {
-    for (const stream of open) stream.abort(new UnavailableError("the server is stopping"));
+    for (const [abort, response] of open) {
+      // Taken now: Node detaches the socket from the answer as it finishes.
+      const connection = response.socket;
+      response.once("finish", () => connection?.end());
+      abort.abort(new UnavailableError("the server is stopping"));
+    }
   });
-  return open;
+  return {
+    add: (abort, response) => void open.set(abort, response),
+    delete: (abort) => void open.delete(abort),
+  };
 }
 
 /**

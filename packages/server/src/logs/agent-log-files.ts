@@ -31,8 +31,15 @@ export interface AgentLogTail {
   truncated: boolean;
 }
 
+/** A log file as opened, with what its one fstat said (the check that it is a regular file). */
+export interface OpenLogFile {
+  handle: FileHandle;
+  size: number;
+  ino: number;
+}
+
 /** Opens one log file without following a symlink; undefined when it is not there. */
-export async function openLogFile(file: string): Promise<FileHandle | undefined> {
+export async function openLogFile(file: string): Promise<OpenLogFile | undefined> {
   let handle: FileHandle;
   try {
     handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -45,13 +52,14 @@ export async function openLogFile(file: string): Promise<FileHandle | undefined>
       );
     throw new UnavailableError(`cannot read the agent log ${path.basename(file)}: ${(error as Error).message}`);
   }
-  if (!(await handle.stat()).isFile()) {
+  const stats = await handle.stat();
+  if (!stats.isFile()) {
     await handle.close();
     throw new ConflictError(
       `the agent log ${path.basename(file)} is not a regular file: not read (replaced from inside the bot?)`,
     );
   }
-  return handle;
+  return { handle, size: stats.size, ino: stats.ino };
 }
 
 /** The last `maxBytes` before `size` of an open file, starting at a line's start when cut. */
@@ -72,14 +80,14 @@ async function readEnd(handle: FileHandle, maxBytes: number, size: number): Prom
 
 /**
  * The newest `tail` lines of the log in `folder`. `live`: the live file as
- * the caller opened it and the size to read it to (a follower goes on from
+ * the caller opened it, read up to its size then (a follower goes on from
  * there); its unfinished last line is left out and its bytes counted in
  * `partialBytes`, so that the follower reads it whole.
  */
 export async function tailOf(
   folder: string,
   tail: number,
-  live?: { handle: FileHandle; size: number },
+  live?: OpenLogFile,
 ): Promise<AgentLogTail & { partialBytes: number }> {
   const newestFirst: string[] = [];
   let budget = MAX_READ_BYTES;
@@ -88,16 +96,16 @@ export async function tailOf(
   for (let index = 0; index <= MAX_ROTATED; index++) {
     const name = index === 0 ? AGENT_LOG_NAME : `${AGENT_LOG_NAME}.${index}`;
     const given = index === 0 ? live : undefined;
-    const handle = given ? given.handle : await openLogFile(path.join(folder, name));
-    if (!handle) {
+    const file = given ?? (await openLogFile(path.join(folder, name)));
+    if (!file) {
       if (index === 0) continue; // Rotated just now, or nothing logged yet: the older files may be there.
       break;
     }
     let read: { text: string; cut: boolean };
     try {
-      read = await readEnd(handle, budget, given ? given.size : (await handle.stat()).size);
+      read = await readEnd(file.handle, budget, file.size);
     } finally {
-      if (!given) await handle.close();
+      if (!given) await file.handle.close();
     }
     budget -= Buffer.byteLength(read.text);
     if (given && !read.text.endsWith("\n")) {

@@ -43,20 +43,18 @@ export async function followAgentLog(
   pollMs = POLL_MS,
 ): Promise<AgentLogFollow> {
   const live = path.join(folder, AGENT_LOG_NAME);
-  let handle = await openLogFile(live);
-  let size = handle ? (await handle.stat()).size : 0;
+  let file = await openLogFile(live);
+  let position = 0;
   try {
-    const head = await tailOf(folder, tail, handle ? { handle, size } : undefined);
-    size -= head.partialBytes;
+    const head = await tailOf(folder, tail, file);
+    if (file) position = file.size - head.partialBytes;
     return { head: head.lines, lines: follow() };
   } catch (error) {
-    await handle?.close();
+    await file?.handle.close();
     throw error;
   }
 
   async function* follow(): AsyncGenerator<string, void, undefined> {
-    let position = size;
-    let inode = handle ? (await handle.stat()).ino : undefined;
     let pending = Buffer.alloc(0);
     const chunk = Buffer.alloc(CHUNK_BYTES);
 
@@ -81,7 +79,8 @@ export async function followAgentLog(
 
     /** What the open file has past `position`, a chunk at a time. */
     async function* readNew(): AsyncGenerator<string> {
-      if (!handle) return;
+      if (!file) return;
+      const { handle } = file;
       const { size: now } = await handle.stat();
       if (now < position) {
         // Truncated in place (not the agent's rotation): start again from its top.
@@ -100,14 +99,13 @@ export async function followAgentLog(
       while (!signal.aborted) {
         yield* readNew();
         const named = await lstat(live).catch(() => undefined);
-        if (named && named.ino !== inode) {
+        if (named && named.ino !== file?.ino) {
           // Rotated (or begun): the old file is finished once renamed; read
           // what reached it meanwhile, then go on at the top of the new one.
           yield* readNew();
           yield* split(Buffer.alloc(0), true);
-          await handle?.close();
-          handle = await openLogFile(live);
-          inode = handle ? (await handle.stat()).ino : undefined;
+          await file?.handle.close();
+          file = await openLogFile(live);
           position = 0;
           continue;
         }
@@ -115,7 +113,7 @@ export async function followAgentLog(
         await sleep(pollMs, undefined, { signal }).catch(() => undefined);
       }
     } finally {
-      await handle?.close();
+      await file?.handle.close();
     }
   }
 }

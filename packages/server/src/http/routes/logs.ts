@@ -87,7 +87,7 @@ export function logRoutes(app: FastifyInstance, routes: AnyRoute[], logs: AgentL
       // Opened before the answer starts: a missing bot or a refused log is a status, not an event.
       const { head, lines } = await logs.follow(params.bot_id, query.tail, abort.signal);
       reply.hijack();
-      following.add(abort);
+      following.add(abort, reply.raw);
       const lineEvents = async function* () {
         for await (const line of lines) yield { type: "line", line };
       };

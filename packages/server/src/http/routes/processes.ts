@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import { z } from "zod";
 
 import type { ProcessEvent } from "../../client/index.js";
-import { BOTBOX_ERROR_CODES, PayloadTooLargeError, UnavailableError } from "../../errors.js";
+import { BOTBOX_ERROR_CODES, PayloadTooLargeError } from "../../errors.js";
 import {
   type OutputEncoding,
   outputEventJson,
@@ -15,7 +15,7 @@ import {
   type WorkspaceProcesses,
 } from "../../processes/index.js";
 import { errorResponse } from "../error-status.js";
-import { openEventStream } from "../event-stream.js";
+import { openEventStream, streamsEndedOnClose } from "../event-stream.js";
 import { botParams } from "../params.js";
 import { addRoute, type AnyRoute } from "../route.js";
 
@@ -117,13 +117,9 @@ export const outputEventSchema = z
  */
 export function processRoutes(app: FastifyInstance, routes: AnyRoute[], processes: WorkspaceProcesses): void {
   const base = "/bots/:bot_id/processes";
-  // A followed output may last as long as its process: the server's close
-  // would wait for it, so a stopping server ends each one, naming the offset
-  // to attach again from.
-  const following = new Set<AbortController>();
-  app.addHook("preClose", async () => {
-    for (const stream of following) stream.abort(new UnavailableError("the server is stopping"));
-  });
+  // A followed output may last as long as its process: a stopping server
+  // ends each one, naming the offset to attach again from.
+  const following = streamsEndedOnClose(app);
   addRoute(app, routes, {
     method: "POST",
     url: base,
@@ -232,7 +228,7 @@ export function processRoutes(app: FastifyInstance, routes: AnyRoute[], processe
         follow: query.follow,
         signal: abort.signal,
       });
-      following.add(abort);
+      following.add(abort, reply.raw);
       try {
         await streamOutput(reply, events, { sse, encoding: query.encoding, abort, since });
       } finally {

@@ -60,7 +60,7 @@ export function watchRoutes(app: FastifyInstance, routes: AnyRoute[], manager: P
       const events = watchClientFor(agent).watch(query.path, { recursive: query.recursive, signal: abort.signal });
       const first = await events.next();
       const sse = (request.headers.accept ?? "").includes("text/event-stream");
-      open.add(abort);
+      open.add(abort, reply.raw);
       try {
         reply.hijack();
         await streamJsonEvents(reply.raw, first.done ? [] : [first.value], events, {

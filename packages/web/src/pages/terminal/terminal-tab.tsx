@@ -25,17 +25,14 @@ export function TerminalTab({ session, bot }: TabProps) {
   // The tabs pattern of WAI-ARIA: only the selected tab is in the Tab order;
   // the arrow keys, Home and End move to another tab and select it.
   const onTabKey = (event: KeyboardEvent, index: number) => {
-    const last = terminals.length - 1;
-    const to =
-      event.key === "ArrowRight"
-        ? (index + 1) % terminals.length
-        : event.key === "ArrowLeft"
-          ? (index + last) % terminals.length
-          : event.key === "Home"
-            ? 0
-            : event.key === "End"
-              ? last
-              : undefined;
+    const count = terminals.length;
+    const targets: Record<string, number> = {
+      ArrowRight: (index + 1) % count,
+      ArrowLeft: (index + count - 1) % count,
+      Home: 0,
+      End: count - 1,
+    };
+    const to = targets[event.key];
     if (to === undefined) return;
     event.preventDefault();
     byKeyboard.current = true;
